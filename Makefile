@@ -1,0 +1,64 @@
+# martlet -- build, test, demo and bench.
+#
+#   make demo    install what is missing, build, generate data, run the pipelines
+#   make test    install what is missing, build with ASan+UBSan, run every test
+#   make bench   build optimized and run the benchmarks in bench/
+#
+# Builds go to build/release and build/sanitize; DuckDB lives in .deps/
+# (fetched by scripts/bootstrap.sh, never committed).
+
+CC      ?= cc
+DEPS    := .deps
+CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+                 -isystem $(DEPS)/include $(shell pkg-config --cflags libcjson 2>/dev/null)
+LDLIBS  := -L$(DEPS)/lib -lduckdb -Wl,-rpath,'$$ORIGIN/../../$(DEPS)/lib' -Wl,-rpath,$(CURDIR)/$(DEPS)/lib \
+           $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lm -lpthread
+
+RELEASE_FLAGS  := -O2 -g
+SANITIZE_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+LIB_SOURCES  := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
+TEST_SOURCES := $(wildcard tests/*.c)
+
+release_objects  = $(patsubst %.c,build/release/%.o,$(LIB_SOURCES))
+sanitize_objects = $(patsubst %.c,build/sanitize/%.o,$(LIB_SOURCES))
+
+.PHONY: all demo test test-build bench clean bootstrap
+all: build/release/martlet
+
+bootstrap: $(DEPS)/VERSION
+$(DEPS)/VERSION: scripts/bootstrap.sh
+	bash scripts/bootstrap.sh
+
+build/release/%.o: %.c | $(DEPS)/VERSION
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(RELEASE_FLAGS) -MMD -MP -c $< -o $@
+
+build/sanitize/%.o: %.c | $(DEPS)/VERSION
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(SANITIZE_FLAGS) -MMD -MP -c $< -o $@
+
+build/release/martlet: build/release/src/main.o $(release_objects)
+	$(CC) $(RELEASE_FLAGS) $^ -o $@ $(LDLIBS)
+
+build/sanitize/martlet: build/sanitize/src/main.o $(sanitize_objects)
+	$(CC) $(SANITIZE_FLAGS) $^ -o $@ $(LDLIBS)
+
+build/sanitize/martlet-tests: $(patsubst %.c,build/sanitize/%.o,$(TEST_SOURCES)) $(sanitize_objects)
+	$(CC) $(SANITIZE_FLAGS) $^ -o $@ $(LDLIBS) -lcriterion
+
+demo: build/release/martlet
+	bash scripts/demo.sh
+
+test-build: build/sanitize/martlet build/sanitize/martlet-tests
+test: bootstrap
+	$(MAKE) test-build
+	bash scripts/test.sh
+
+bench: build/release/martlet
+	bash bench/run.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs everything martlet needs to build and test on a fresh Debian machine:
+# Debian packages through apt (as root, or through sudo) and DuckDB's C library
+# and header from the npm registry into .deps/ (ignored by git).
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+deps="$root/.deps"
+duckdb_version=1.4.4
+duckdb_bindings="@duckdb/node-bindings-linux-x64@1.4.4-r.4"
+
+packages=(build-essential pkg-config libcriterion-dev libcjson-dev libcurl4-openssl-dev
+          libpq-dev postgresql)
+# npm comes with Debian's nodejs on a bare machine; images that ship their own node keep it.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+        || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    echo "bootstrap: installing Debian packages: ${missing[*]}"
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f "$deps/lib/libduckdb.so" ] || [ ! -f "$deps/include/duckdb.h" ] \
+   || [ "$(cat "$deps/VERSION" 2>/dev/null)" != "$duckdb_version" ]; then
+    echo "bootstrap: fetching DuckDB $duckdb_version (library and header) into .deps/"
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    mkdir -p "$deps/lib" "$deps/include"
+    (cd "$work" && npm pack --silent --cache "$work/npm-cache" \
+        "$duckdb_bindings" "duckdb@$duckdb_version" >/dev/null)
+    tar xzf "$work"/duckdb-node-bindings-linux-x64-*.tgz -C "$work" package/libduckdb.so
+    mv "$work/package/libduckdb.so" "$deps/lib/libduckdb.so"
+    tar xzf "$work/duckdb-$duckdb_version.tgz" -C "$work" package/src/duckdb/src/include/duckdb.h
+    mv "$work/package/src/duckdb/src/include/duckdb.h" "$deps/include/duckdb.h"
+    # npm tarballs carry a 1985 mtime; give the files a real one so make sees them as fresh.
+    touch "$deps/lib/libduckdb.so" "$deps/include/duckdb.h"
+    echo "$duckdb_version" > "$deps/VERSION"
+fi

@@ -1,0 +1,81 @@
+/* pipeline.h -- a pipeline as data: pipelines/<name>/pipeline.json declares
+ * its schemas and sources, every .sql file under pipelines/<name>/models its models.
+ *
+ * A model file starts with header comments that tell the engine what it is:
+ *
+ *     -- name: dds.h_users
+ *     -- depends_on: staging.users, staging.dialogs
+ *     -- materialized: insert_new_keys
+ *     -- unique_key: hk_user_id
+ *
+ * and continues with one SELECT (or, for `materialized: script`, plain
+ * statements). Names are `<schema key>.<table>`; the schema key maps to a
+ * physical schema in pipeline.json, so `{{ dds }}` in SQL renders it. */
+#ifndef MARTLET_PIPELINE_H
+#define MARTLET_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../util/error.h"
+#include "../warehouse/batch.h"
+
+enum materialization {
+    MATERIALIZE_TABLE,               /* rebuilt from scratch each run */
+    MATERIALIZE_VIEW,
+    MATERIALIZE_INSERT_NEW_KEYS,     /* append rows whose unique_key is new */
+    MATERIALIZE_INCREMENTAL_BY_DATE, /* replace the rows of the run's dates */
+    MATERIALIZE_SCRIPT,              /* run the statements as written */
+};
+
+struct schema_mapping {
+    char *key;       /* the name models use: "staging" */
+    char *name;      /* the physical schema: "staging" or "dev_staging" */
+};
+
+struct source {
+    char *name;               /* "staging.users": how models depend on it */
+    char *schema_key;
+    char *table;
+    char *file;               /* file name inside the source folder */
+    struct column *columns;
+    size_t column_count;
+    char delimiter;
+    char quote;
+    bool header;
+    long max_rejects;
+};
+
+struct model {
+    char *name;               /* "dds.h_users" */
+    char *schema_key;
+    char *table;
+    char *path;
+    char *description;
+    char **depends_on;
+    size_t depends_count;
+    enum materialization materialized;
+    char **unique_key;
+    size_t unique_key_count;
+    char *date_column;        /* MATERIALIZE_INCREMENTAL_BY_DATE */
+    char *sql;                /* the file's text, template markers included */
+};
+
+struct pipeline {
+    char *name;
+    char *directory;
+    char *description;
+    struct schema_mapping *schemas;
+    size_t schema_count;
+    struct source *sources;
+    size_t source_count;
+    struct model *models;
+    size_t model_count;
+};
+
+int pipeline_load(const char *directory, struct pipeline **pipeline, struct error *err);
+void pipeline_free(struct pipeline *pipeline);
+const char *pipeline_schema(const struct pipeline *pipeline, const char *key);
+const char *materialization_name(enum materialization materialization);
+
+#endif

@@ -1,0 +1,343 @@
+/* loader.c -- see loader.h. */
+#include "loader.h"
+#include "../util/memory.h"
+#include "csv.h"
+#include "value.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define LOADER_BATCH_ROWS 2048
+#define LOADER_MAX_RAW_BYTES (64 * 1024)
+
+/* The rejects table every loaded table has beside it. */
+static const struct column reject_columns[] = {
+    {.name = "file", .type = COLUMN_TEXT},
+    {.name = "line", .type = COLUMN_INTEGER},
+    {.name = "column_name", .type = COLUMN_TEXT},
+    {.name = "reason", .type = COLUMN_TEXT},
+    {.name = "raw_line", .type = COLUMN_TEXT},
+};
+enum { REJECT_COLUMN_COUNT = sizeof reject_columns / sizeof *reject_columns };
+
+/* Everything one load works with. */
+struct load {
+    const struct load_target *target;
+    const struct load_options *options;
+    struct load_stats *stats;
+    int *file_to_column;       /* file field index -> declared column, or -1 */
+    size_t file_field_count;
+    int64_t *default_numbers;  /* per declared column, for columns absent from the file */
+    bool *column_in_file;
+    struct batch *rows;
+    struct batch *rejects;
+    struct warehouse_appender *row_appender;
+    struct warehouse_appender *reject_appender;
+    struct strbuf escaped;     /* raw line made printable for the rejects table */
+};
+
+static void rejects_table_name(const struct load_target *target, char *name, size_t size) {
+    snprintf(name, size, "%s_rejects", target->table);
+}
+
+/* Creates the schema, the target table and its rejects table if missing. */
+int loader_prepare_tables(struct warehouse *warehouse, const struct load_target *target, struct error *err) {
+    char rejects[128];
+    rejects_table_name(target, rejects, sizeof rejects);
+    if (warehouse_create_schema(warehouse, target->schema, err) != 0 ||
+        warehouse_create_table(warehouse, target->schema, target->table, target->columns, target->column_count,
+                               err) != 0 ||
+        warehouse_create_table(warehouse, target->schema, rejects, reject_columns, REJECT_COLUMN_COUNT, err) != 0)
+        return -1;
+    return 0;
+}
+
+/* Adds one text value to a batch row. */
+static void put_text(struct batch *batch, size_t column, const char *text, size_t length) {
+    size_t row = batch->row_count;
+    batch->data[column].text_offset[row] = (uint32_t)batch->text.length;
+    batch->data[column].text_length[row] = (uint32_t)length;
+    batch->data[column].is_null[row] = 0;
+    strbuf_append(&batch->text, text, length);
+}
+
+static void put_null(struct batch *batch, size_t column) {
+    batch->data[column].is_null[batch->row_count] = 1;
+}
+
+static void put_number(struct batch *batch, size_t column, int64_t number) {
+    batch->data[column].numbers[batch->row_count] = number;
+    batch->data[column].is_null[batch->row_count] = 0;
+}
+
+/* Appends a full batch and empties it. */
+static int flush_batch(struct warehouse_appender *appender, struct batch *batch, struct error *err) {
+    if (batch->row_count == 0) return 0;
+    if (warehouse_append_batch(appender, batch, err) != 0) return -1;
+    batch_reset(batch);
+    return 0;
+}
+
+/* Copies raw bytes for the rejects table: valid UTF-8 passes unchanged,
+ * any other byte (and NUL) is written as \xNN so nothing is lost and the
+ * value is still valid text; very long lines are cut at 64 KiB. */
+static void escape_raw(struct strbuf *out, const char *raw, size_t length) {
+    strbuf_reset(out);
+    bool cut = length > LOADER_MAX_RAW_BYTES;
+    if (cut) length = LOADER_MAX_RAW_BYTES;
+    size_t i = 0;
+    while (i < length) {
+        size_t run = i;
+        while (run < length && (unsigned char)raw[run] >= 0x01 && (unsigned char)raw[run] < 0x80) run++;
+        strbuf_append(out, raw + i, run - i);
+        if (run == length) break;
+        i = run;
+        size_t sequence = 1;
+        unsigned char lead = (unsigned char)raw[i];
+        if (lead >= 0xC2 && lead <= 0xDF) sequence = 2;
+        else if (lead >= 0xE0 && lead <= 0xEF) sequence = 3;
+        else if (lead >= 0xF0 && lead <= 0xF4) sequence = 4;
+        if (lead != 0 && lead >= 0x80 && i + sequence <= length && value_utf8_length(raw + i, sequence) == 1) {
+            strbuf_append(out, raw + i, sequence);
+            i += sequence;
+        } else {
+            strbuf_printf(out, "\\x%02X", lead);
+            i++;
+        }
+    }
+    if (cut) strbuf_append_string(out, "...[cut]");
+}
+
+/* Records one rejected row; fails the load once the limit is passed. */
+static int reject_row(struct load *load, const struct csv_record *record, const char *column, const char *reason,
+                      struct error *err) {
+    struct batch *rejects = load->rejects;
+    load->stats->rows_rejected++;
+    put_text(rejects, 0, load->options->source_name, strlen(load->options->source_name));
+    put_number(rejects, 1, record->line);
+    if (column) put_text(rejects, 2, column, strlen(column)); else put_null(rejects, 2);
+    put_text(rejects, 3, reason, strlen(reason));
+    escape_raw(&load->escaped, record->raw, record->raw_length);
+    put_text(rejects, 4, load->escaped.data, load->escaped.length);
+    rejects->row_count++;
+    if (load->options->max_rejects >= 0 && load->stats->rows_rejected > load->options->max_rejects)
+        return error_set(err, "%s: more than %ld rejected rows (first at line %ld: %s) -- nothing was loaded",
+                         load->options->source_name, load->options->max_rejects, record->line, reason);
+    if (rejects->row_count == rejects->capacity) return flush_batch(load->reject_appender, rejects, err);
+    return 0;
+}
+
+/* Converts one record into a batch row, or explains why it cannot.
+ * Returns 0 if the row was added, 1 if it was rejected (column + reason
+ * filled), so the caller can roll the partial row back. */
+static int convert_record(struct load *load, const struct csv_record *record, const char **column_name,
+                          char reason[VALUE_REASON_SIZE]) {
+    const struct load_target *target = load->target;
+    struct batch *rows = load->rows;
+    *column_name = NULL;
+    if (record->error) {
+        snprintf(reason, VALUE_REASON_SIZE, "%s", record->error);
+        return 1;
+    }
+    if (record->field_count != load->file_field_count) {
+        snprintf(reason, VALUE_REASON_SIZE, "expected %zu fields, found %zu", load->file_field_count,
+                 record->field_count);
+        return 1;
+    }
+    for (size_t field = 0; field < record->field_count; field++) {
+        int column_index = load->file_to_column[field];
+        if (column_index < 0) continue;
+        const struct column *column = &target->columns[column_index];
+        const struct csv_field *value = &record->fields[field];
+        *column_name = column->name;
+        if (value->length == 0) {
+            if (column->required) {
+                snprintf(reason, VALUE_REASON_SIZE, "missing value for required column");
+                return 1;
+            }
+            put_null(rows, (size_t)column_index);
+            continue;
+        }
+        int64_t number = 0;
+        if (value_parse(column, value->data, value->length, &number, reason) != 0) return 1;
+        if (column->type == COLUMN_TEXT) put_text(rows, (size_t)column_index, value->data, value->length);
+        else put_number(rows, (size_t)column_index, number);
+    }
+    for (size_t column = 0; column < target->column_count; column++) {
+        if (load->column_in_file[column]) continue;
+        const char *fallback = target->columns[column].default_value;
+        if (fallback == NULL) put_null(rows, column);
+        else if (target->columns[column].type == COLUMN_TEXT) put_text(rows, column, fallback, strlen(fallback));
+        else put_number(rows, column, load->default_numbers[column]);
+    }
+    return 0;
+}
+
+/* Handles one data record: a batch row or a reject. */
+static int load_record(struct load *load, const struct csv_record *record, struct error *err) {
+    load->stats->rows_read++;
+    size_t text_mark = load->rows->text.length;
+    const char *column = NULL;
+    char reason[VALUE_REASON_SIZE];
+    if (convert_record(load, record, &column, reason) != 0) {
+        load->rows->text.length = text_mark;  /* drop the partial row's text */
+        return reject_row(load, record, column, reason, err);
+    }
+    load->rows->row_count++;
+    load->stats->rows_loaded++;
+    if (load->rows->row_count == load->rows->capacity) return flush_batch(load->row_appender, load->rows, err);
+    return 0;
+}
+
+static bool looks_binary(const struct csv_record *record) {
+    return memchr(record->raw, '\0', record->raw_length) != NULL ||
+           value_utf8_length(record->raw, record->raw_length) < 0;
+}
+
+/* Maps header fields to declared columns by name (case-insensitive, spaces
+ * trimmed). Fails if the header is not CSV-like, repeats a name, or lacks a
+ * required column; extra columns are ignored with a warning. */
+static int map_header(struct load *load, const struct csv_record *header, struct error *err) {
+    const struct load_target *target = load->target;
+    const char *file = load->options->source_name;
+    if (header->error || looks_binary(header))
+        return error_set(err, "%s is not a CSV file (unreadable header line)", file);
+    load->file_field_count = header->field_count;
+    load->file_to_column = memory_alloc(header->field_count * sizeof *load->file_to_column);
+    size_t matched = 0;
+    struct strbuf ignored;
+    strbuf_init(&ignored);
+    for (size_t field = 0; field < header->field_count; field++) {
+        const char *name = header->fields[field].data;
+        size_t length = header->fields[field].length;
+        while (length > 0 && (*name == ' ' || *name == '\t')) { name++; length--; }
+        while (length > 0 && (name[length - 1] == ' ' || name[length - 1] == '\t')) length--;
+        load->file_to_column[field] = -1;
+        for (size_t column = 0; column < target->column_count; column++) {
+            if (strlen(target->columns[column].name) != length ||
+                strncasecmp(target->columns[column].name, name, length) != 0)
+                continue;
+            if (load->column_in_file[column]) {
+                strbuf_free(&ignored);
+                return error_set(err, "%s: column '%s' appears twice in the header", file,
+                                 target->columns[column].name);
+            }
+            load->column_in_file[column] = true;
+            load->file_to_column[field] = (int)column;
+            matched++;
+        }
+        if (load->file_to_column[field] < 0)
+            strbuf_printf(&ignored, "%s'%.*s'", ignored.length ? ", " : "", (int)length, name);
+    }
+    if (matched == 0) {
+        strbuf_free(&ignored);
+        return error_set(err, "%s is not a CSV file of %s.%s: its header names none of the declared columns",
+                         file, target->schema, target->table);
+    }
+    if (ignored.length)
+        snprintf(load->stats->warning, sizeof load->stats->warning, "%s: ignored extra column(s) %s", file,
+                 strbuf_text(&ignored));
+    strbuf_free(&ignored);
+    return 0;
+}
+
+/* Checks the columns the file lacks: each needs to be optional; its
+ * declared default is parsed once here. */
+static int resolve_defaults(struct load *load, struct error *err) {
+    const struct load_target *target = load->target;
+    for (size_t column = 0; column < target->column_count; column++) {
+        if (load->column_in_file[column]) continue;
+        const struct column *declared = &target->columns[column];
+        if (declared->required && declared->default_value == NULL)
+            return error_set(err, "%s: required column '%s' is missing from the header", load->options->source_name,
+                             declared->name);
+        char reason[VALUE_REASON_SIZE];
+        if (declared->default_value &&
+            value_parse(declared, declared->default_value, strlen(declared->default_value),
+                        &load->default_numbers[column], reason) != 0)
+            return error_set(err, "default of column '%s' is invalid: %s", declared->name, reason);
+    }
+    return 0;
+}
+
+/* Headerless files: fields are the declared columns in order. */
+static void map_positional(struct load *load) {
+    load->file_field_count = load->target->column_count;
+    load->file_to_column = memory_alloc(load->file_field_count * sizeof *load->file_to_column);
+    for (size_t column = 0; column < load->target->column_count; column++) {
+        load->file_to_column[column] = (int)column;
+        load->column_in_file[column] = true;
+    }
+}
+
+static int open_appenders(struct warehouse *warehouse, struct load *load, struct error *err) {
+    char rejects[128];
+    rejects_table_name(load->target, rejects, sizeof rejects);
+    if (warehouse_append_open(warehouse, load->target->schema, load->target->table, load->target->columns,
+                              load->target->column_count, &load->row_appender, err) != 0)
+        return -1;
+    return warehouse_append_open(warehouse, load->target->schema, rejects, reject_columns, REJECT_COLUMN_COUNT,
+                                 &load->reject_appender, err);
+}
+
+/* Reads the whole file through the tokenizer into the two batches. */
+static int stream_records(struct warehouse *warehouse, struct csv_reader *reader, struct load *load,
+                          struct error *err) {
+    struct csv_record record;
+    int status = csv_reader_next(reader, &record, err);
+    if (status < 0) return -1;
+    if (load->options->header) {
+        if (status == 0) return error_set(err, "%s is empty: expected a header line", load->options->source_name);
+        if (map_header(load, &record, err) != 0) return -1;
+        status = csv_reader_next(reader, &record, err);
+    } else {
+        map_positional(load);
+        if (status == 1 && looks_binary(&record))
+            return error_set(err, "%s is not a CSV file (binary data on line 1)", load->options->source_name);
+    }
+    if (resolve_defaults(load, err) != 0 || open_appenders(warehouse, load, err) != 0) return -1;
+    for (; status == 1; status = csv_reader_next(reader, &record, err))
+        if (load_record(load, &record, err) != 0) return -1;
+    if (status < 0) return -1;
+    if (flush_batch(load->row_appender, load->rows, err) != 0) return -1;
+    return flush_batch(load->reject_appender, load->rejects, err);
+}
+
+/* Closes both appenders, keeping the first error. */
+static int close_appenders(struct load *load, int status, struct error *err) {
+    struct error ignored;
+    if (load->row_appender && warehouse_append_close(load->row_appender, status == 0 ? err : &ignored) != 0)
+        status = -1;
+    if (load->reject_appender && warehouse_append_close(load->reject_appender, status == 0 ? err : &ignored) != 0)
+        status = -1;
+    return status;
+}
+
+/* Loads one file into target (and its rejects table), appending to what is
+ * there. Fills stats even on failure, so callers can report progress. */
+int loader_load_file(struct warehouse *warehouse, const struct load_target *target,
+                     const struct load_options *options, struct load_stats *stats, struct error *err) {
+    memset(stats, 0, sizeof *stats);
+    struct csv_reader *reader;
+    if (csv_reader_open(options->path, options->delimiter, options->quote, &reader, err) != 0) return -1;
+    struct load load = {.target = target, .options = options, .stats = stats};
+    load.column_in_file = memory_calloc(target->column_count, sizeof *load.column_in_file);
+    load.default_numbers = memory_calloc(target->column_count, sizeof *load.default_numbers);
+    load.rows = batch_create(target->columns, target->column_count, LOADER_BATCH_ROWS);
+    load.rejects = batch_create(reject_columns, REJECT_COLUMN_COUNT, 256);
+    strbuf_init(&load.escaped);
+
+    int status = stream_records(warehouse, reader, &load, err);
+    status = close_appenders(&load, status, err);
+    stats->bytes_read = csv_reader_bytes_read(reader);
+
+    csv_reader_close(reader);
+    batch_free(load.rows);
+    batch_free(load.rejects);
+    strbuf_free(&load.escaped);
+    free(load.file_to_column);
+    free(load.column_in_file);
+    free(load.default_numbers);
+    return status;
+}

@@ -1,0 +1,46 @@
+/* loader.h -- validated loading of one CSV file into one warehouse table.
+ *
+ * The loader streams records from the CSV tokenizer, maps header names to
+ * the declared columns, converts every field to its declared type, and
+ * appends good rows in batches. Each bad row goes, whole and unchanged, to
+ * <schema>.<table>_rejects with file, line, column and reason, and the load
+ * goes on. It never opens or commits a transaction: the caller wraps the
+ * load, so a failed load (missing file, not CSV, too many rejects) leaves
+ * the tables as they were. */
+#ifndef MARTLET_LOADER_H
+#define MARTLET_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../warehouse/warehouse.h"
+
+struct load_target {
+    const char *schema;
+    const char *table;
+    const struct column *columns;
+    size_t column_count;
+};
+
+struct load_options {
+    const char *path;          /* file to read */
+    const char *source_name;   /* what the rejects table records as `file` */
+    char delimiter;
+    char quote;
+    bool header;               /* false: columns are positional */
+    long max_rejects;          /* the load fails past this many; < 0 = no limit */
+};
+
+struct load_stats {
+    int64_t rows_read;
+    int64_t rows_loaded;
+    int64_t rows_rejected;
+    int64_t bytes_read;
+    char warning[512];         /* e.g. ignored extra columns; "" if none */
+};
+
+int loader_prepare_tables(struct warehouse *warehouse, const struct load_target *target, struct error *err);
+int loader_load_file(struct warehouse *warehouse, const struct load_target *target,
+                     const struct load_options *options, struct load_stats *stats, struct error *err);
+
+#endif

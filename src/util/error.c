@@ -1,0 +1,39 @@
+/* error.c -- see error.h. */
+#include "error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Formats the message into err and returns -1, so that callers can write
+ * `return error_set(err, "...")`. A NULL err is allowed and ignored. */
+int error_set(struct error *err, const char *format, ...) {
+    if (err == NULL) return -1;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(err->message, sizeof err->message, format, args);
+    va_end(args);
+    return -1;
+}
+
+/* Puts context in front of an existing message ("loading users: " + old),
+ * so errors read from the outermost operation inward. Returns -1. */
+int error_prefix(struct error *err, const char *format, ...) {
+    if (err == NULL) return -1;
+    char prefix[ERROR_MESSAGE_SIZE];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(prefix, sizeof prefix, format, args);
+    va_end(args);
+    char combined[2 * ERROR_MESSAGE_SIZE + 2];
+    snprintf(combined, sizeof combined, "%s: %s", prefix, err->message);
+    size_t length = strlen(combined);
+    if (length >= sizeof err->message) length = sizeof err->message - 1; /* keep the outer context */
+    memcpy(err->message, combined, length);
+    err->message[length] = '\0';
+    return -1;
+}
+
+/* Resets err to the empty message. */
+void error_clear(struct error *err) {
+    if (err != NULL) err->message[0] = '\0';
+}

@@ -1,0 +1,211 @@
+/* duckdb_driver.c -- the embedded DuckDB warehouse, through DuckDB's C API.
+ *
+ * Bulk loads fill DuckDB data chunks straight from a batch's arrays and hand
+ * them to an appender: no per-value calls and no text round trip. The
+ * appender writes into the connection's open transaction, so a load that is
+ * rolled back leaves no rows behind. */
+#include "warehouse.h"
+#include "../util/memory.h"
+
+#include <duckdb.h>
+#include <string.h>
+
+struct duckdb_warehouse {
+    struct warehouse base;
+    duckdb_database database;
+    duckdb_connection connection;
+};
+
+struct warehouse_appender {
+    const struct warehouse_driver *driver;   /* must be first: see warehouse.c */
+    duckdb_appender appender;
+    duckdb_data_chunk chunk;
+    duckdb_logical_type *types;
+    duckdb_type *storage;                    /* physical type of each vector */
+    size_t column_count;
+    char *table_name;
+};
+
+static int duckdb_warehouse_open(const char *location, struct warehouse **out, struct error *err) {
+    struct duckdb_warehouse *warehouse = memory_calloc(1, sizeof *warehouse);
+    warehouse->base.driver = &duckdb_driver;
+    char *open_error = NULL;
+    const char *path = strcmp(location, ":memory:") == 0 ? NULL : location;
+    if (duckdb_open_ext(path, &warehouse->database, NULL, &open_error) != DuckDBSuccess) {
+        error_set(err, "cannot open DuckDB database %s: %s", location, open_error ? open_error : "unknown error");
+        duckdb_free(open_error);
+        free(warehouse);
+        return -1;
+    }
+    if (duckdb_connect(warehouse->database, &warehouse->connection) != DuckDBSuccess) {
+        duckdb_close(&warehouse->database);
+        free(warehouse);
+        return error_set(err, "cannot connect to DuckDB database %s", location);
+    }
+    *out = &warehouse->base;
+    return 0;
+}
+
+static void duckdb_warehouse_close(struct warehouse *base) {
+    struct duckdb_warehouse *warehouse = (struct duckdb_warehouse *)base;
+    duckdb_disconnect(&warehouse->connection);
+    duckdb_close(&warehouse->database);
+    free(warehouse);
+}
+
+/* Runs SQL and keeps the result for the caller; reports DuckDB's message. */
+static int run(struct duckdb_warehouse *warehouse, const char *sql, duckdb_result *result, struct error *err) {
+    if (duckdb_query(warehouse->connection, sql, result) == DuckDBSuccess) return 0;
+    const char *message = duckdb_result_error(result);
+    error_set(err, "%s", message ? message : "query failed");
+    duckdb_destroy_result(result);
+    return -1;
+}
+
+static int duckdb_warehouse_execute(struct warehouse *base, const char *sql, struct error *err) {
+    duckdb_result result;
+    if (run((struct duckdb_warehouse *)base, sql, &result, err) != 0) return -1;
+    duckdb_destroy_result(&result);
+    return 0;
+}
+
+static int duckdb_warehouse_query(struct warehouse *base, const char *sql, struct warehouse_result **out,
+                                  struct error *err) {
+    duckdb_result result;
+    if (run((struct duckdb_warehouse *)base, sql, &result, err) != 0) return -1;
+    struct warehouse_result *table = memory_calloc(1, sizeof *table);
+    table->column_count = duckdb_column_count(&result);
+    table->row_count = duckdb_row_count(&result);
+    table->column_names = memory_calloc(table->column_count, sizeof *table->column_names);
+    table->cells = memory_calloc(table->column_count * table->row_count, sizeof *table->cells);
+    for (size_t column = 0; column < table->column_count; column++)
+        table->column_names[column] = memory_strdup(duckdb_column_name(&result, column));
+    /* Results read here are small (status, reports, checks): the plain
+     * value accessors are simpler than walking chunks and fast enough. */
+    for (size_t row = 0; row < table->row_count; row++) {
+        for (size_t column = 0; column < table->column_count; column++) {
+            if (duckdb_value_is_null(&result, column, row)) continue;
+            char *value = duckdb_value_varchar(&result, column, row);
+            table->cells[row * table->column_count + column] = memory_strdup(value ? value : "");
+            duckdb_free(value);
+        }
+    }
+    duckdb_destroy_result(&result);
+    *out = table;
+    return 0;
+}
+
+/* The DuckDB logical type for a declared column. */
+static duckdb_logical_type logical_type(const struct column *column) {
+    switch (column->type) {
+    case COLUMN_INTEGER: return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+    case COLUMN_DECIMAL: return duckdb_create_decimal_type((uint8_t)column->precision, (uint8_t)column->scale);
+    case COLUMN_TEXT: return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+    case COLUMN_TIMESTAMP: return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP);
+    case COLUMN_DATE: return duckdb_create_logical_type(DUCKDB_TYPE_DATE);
+    case COLUMN_BOOLEAN: return duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
+    }
+    return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+}
+
+static void appender_free(struct warehouse_appender *appender) {
+    if (appender->chunk) duckdb_destroy_data_chunk(&appender->chunk);
+    for (size_t i = 0; i < appender->column_count; i++) duckdb_destroy_logical_type(&appender->types[i]);
+    if (appender->appender) duckdb_appender_destroy(&appender->appender);
+    free(appender->types);
+    free(appender->storage);
+    free(appender->table_name);
+    free(appender);
+}
+
+static int duckdb_warehouse_append_open(struct warehouse *base, const char *schema, const char *table,
+                                        const struct column *columns, size_t column_count,
+                                        struct warehouse_appender **out, struct error *err) {
+    struct duckdb_warehouse *warehouse = (struct duckdb_warehouse *)base;
+    struct warehouse_appender *appender = memory_calloc(1, sizeof *appender);
+    appender->driver = &duckdb_driver;
+    appender->table_name = memory_calloc(1, strlen(schema) + strlen(table) + 2);
+    strcat(strcat(strcat(appender->table_name, schema), "."), table);
+    if (duckdb_appender_create(warehouse->connection, schema, table, &appender->appender) != DuckDBSuccess) {
+        error_set(err, "cannot append to %s: %s", appender->table_name,
+                  duckdb_appender_error(appender->appender) ? duckdb_appender_error(appender->appender) : "no such table");
+        appender_free(appender);
+        return -1;
+    }
+    appender->column_count = column_count;
+    appender->types = memory_calloc(column_count, sizeof *appender->types);
+    appender->storage = memory_calloc(column_count, sizeof *appender->storage);
+    for (size_t i = 0; i < column_count; i++) {
+        appender->types[i] = logical_type(&columns[i]);
+        appender->storage[i] = columns[i].type == COLUMN_DECIMAL ? duckdb_decimal_internal_type(appender->types[i])
+                                                                 : duckdb_get_type_id(appender->types[i]);
+    }
+    appender->chunk = duckdb_create_data_chunk(appender->types, column_count);
+    *out = appender;
+    return 0;
+}
+
+/* Copies one column of the batch into a chunk vector. */
+static void fill_vector(struct warehouse_appender *appender, const struct batch *batch, size_t column,
+                        duckdb_vector vector, size_t offset, size_t count) {
+    const struct batch_column *source = &batch->data[column];
+    duckdb_vector_ensure_validity_writable(vector);
+    uint64_t *validity = duckdb_vector_get_validity(vector);
+    void *data = duckdb_vector_get_data(vector);
+    for (size_t i = 0; i < count; i++) {
+        size_t row = offset + i;
+        if (source->is_null[row]) {
+            duckdb_validity_set_row_invalid(validity, i);
+            continue;
+        }
+        duckdb_validity_set_row_valid(validity, i);
+        int64_t number = source->numbers ? source->numbers[row] : 0;
+        switch (appender->storage[column]) {
+        case DUCKDB_TYPE_VARCHAR: {
+            size_t length;
+            const char *text = batch_text(batch, column, row, &length);
+            duckdb_vector_assign_string_element_len(vector, i, text, length);
+            break;
+        }
+        case DUCKDB_TYPE_BOOLEAN: ((bool *)data)[i] = number != 0; break;
+        case DUCKDB_TYPE_DATE: ((int32_t *)data)[i] = (int32_t)number; break;
+        case DUCKDB_TYPE_SMALLINT: ((int16_t *)data)[i] = (int16_t)number; break;
+        case DUCKDB_TYPE_INTEGER: ((int32_t *)data)[i] = (int32_t)number; break;
+        default: ((int64_t *)data)[i] = number; break; /* BIGINT, TIMESTAMP, DECIMAL(<=18) */
+        }
+    }
+}
+
+static int duckdb_warehouse_append_batch(struct warehouse_appender *appender, const struct batch *batch,
+                                         struct error *err) {
+    const size_t chunk_rows = duckdb_vector_size();
+    for (size_t offset = 0; offset < batch->row_count; offset += chunk_rows) {
+        size_t count = batch->row_count - offset < chunk_rows ? batch->row_count - offset : chunk_rows;
+        duckdb_data_chunk_reset(appender->chunk);
+        for (size_t column = 0; column < appender->column_count; column++)
+            fill_vector(appender, batch, column, duckdb_data_chunk_get_vector(appender->chunk, column), offset, count);
+        duckdb_data_chunk_set_size(appender->chunk, count);
+        if (duckdb_append_data_chunk(appender->appender, appender->chunk) != DuckDBSuccess)
+            return error_set(err, "appending to %s: %s", appender->table_name, duckdb_appender_error(appender->appender));
+    }
+    return 0;
+}
+
+static int duckdb_warehouse_append_close(struct warehouse_appender *appender, struct error *err) {
+    int status = 0;
+    if (duckdb_appender_flush(appender->appender) != DuckDBSuccess)
+        status = error_set(err, "appending to %s: %s", appender->table_name, duckdb_appender_error(appender->appender));
+    appender_free(appender);
+    return status;
+}
+
+const struct warehouse_driver duckdb_driver = {
+    .name = "duckdb",
+    .open = duckdb_warehouse_open,
+    .close = duckdb_warehouse_close,
+    .execute = duckdb_warehouse_execute,
+    .query = duckdb_warehouse_query,
+    .append_open = duckdb_warehouse_append_open,
+    .append_batch = duckdb_warehouse_append_batch,
+    .append_close = duckdb_warehouse_append_close,
+};

@@ -1,0 +1,161 @@
+/* warehouse.c -- URL dispatch and the driver-independent parts of the
+ * warehouse interface (transactions, DDL from column declarations). */
+#include "warehouse.h"
+#include "../util/identifier.h"
+#include "../util/memory.h"
+#include "../util/strbuf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Opens the warehouse a URL names. "duckdb:PATH" opens (or creates) a
+ * DuckDB file; "duckdb::memory:" an in-memory database. */
+int warehouse_open(const char *url, struct warehouse **warehouse, struct error *err) {
+    static const struct { const char *prefix; const struct warehouse_driver *driver; } schemes[] = {
+        {"duckdb:", &duckdb_driver},
+    };
+    for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++) {
+        size_t length = strlen(schemes[i].prefix);
+        if (strncmp(url, schemes[i].prefix, length) == 0) {
+            if (url[length] == '\0') return error_set(err, "warehouse URL '%s' names no location", url);
+            return schemes[i].driver->open(url + length, warehouse, err);
+        }
+    }
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+        return error_set(err, "the PostgreSQL warehouse is not built into this version yet");
+    return error_set(err, "unknown warehouse URL scheme (expected duckdb:PATH)");
+}
+
+/* Closes the warehouse, rolling back an open transaction. NULL is allowed. */
+void warehouse_close(struct warehouse *warehouse) {
+    if (warehouse == NULL) return;
+    if (warehouse->in_transaction) warehouse_rollback(warehouse);
+    warehouse->driver->close(warehouse);
+}
+
+/* The SQL dialect, which is the driver's name. */
+const char *warehouse_dialect(const struct warehouse *warehouse) {
+    return warehouse->driver->name;
+}
+
+/* Runs one or more statements that return no rows of interest. */
+int warehouse_execute(struct warehouse *warehouse, const char *sql, struct error *err) {
+    return warehouse->driver->execute(warehouse, sql, err);
+}
+
+/* Runs a query and materializes its result as text. */
+int warehouse_query(struct warehouse *warehouse, const char *sql, struct warehouse_result **result,
+                    struct error *err) {
+    return warehouse->driver->query(warehouse, sql, result, err);
+}
+
+/* Runs a query expected to return one value; *value is a new string or
+ * NULL for SQL NULL or no rows. */
+int warehouse_query_value(struct warehouse *warehouse, const char *sql, char **value, struct error *err) {
+    struct warehouse_result *result;
+    if (warehouse_query(warehouse, sql, &result, err) != 0) return -1;
+    const char *cell = result->row_count > 0 && result->column_count > 0 ? warehouse_result_cell(result, 0, 0) : NULL;
+    *value = cell ? memory_strdup(cell) : NULL;
+    warehouse_result_free(result);
+    return 0;
+}
+
+/* Frees a result. NULL is allowed. */
+void warehouse_result_free(struct warehouse_result *result) {
+    if (result == NULL) return;
+    for (size_t i = 0; i < result->column_count; i++) free(result->column_names[i]);
+    for (size_t i = 0; i < result->column_count * result->row_count; i++) free(result->cells[i]);
+    free(result->column_names);
+    free(result->cells);
+    free(result);
+}
+
+/* One cell as text, or NULL for SQL NULL. */
+const char *warehouse_result_cell(const struct warehouse_result *result, size_t row, size_t column) {
+    return result->cells[row * result->column_count + column];
+}
+
+/* Starts a transaction; every task of a run is one transaction. */
+int warehouse_begin(struct warehouse *warehouse, struct error *err) {
+    if (warehouse_execute(warehouse, "BEGIN TRANSACTION", err) != 0) return -1;
+    warehouse->in_transaction = true;
+    return 0;
+}
+
+/* Commits the open transaction. */
+int warehouse_commit(struct warehouse *warehouse, struct error *err) {
+    warehouse->in_transaction = false;
+    return warehouse_execute(warehouse, "COMMIT", err);
+}
+
+/* Rolls back the open transaction. Errors are ignored: after a failed
+ * statement some engines have already aborted the transaction. */
+void warehouse_rollback(struct warehouse *warehouse) {
+    struct error ignored;
+    warehouse->in_transaction = false;
+    warehouse_execute(warehouse, "ROLLBACK", &ignored);
+}
+
+/* Creates a schema unless it exists. The name must be a plain identifier. */
+int warehouse_create_schema(struct warehouse *warehouse, const char *schema, struct error *err) {
+    if (!identifier_is_valid(schema)) return error_set(err, "invalid schema name '%s'", schema);
+    char sql[256];
+    snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS %s", schema);
+    return warehouse_execute(warehouse, sql, err);
+}
+
+/* The portable SQL type of a declared column. */
+static void append_sql_type(struct strbuf *sql, const struct column *column) {
+    switch (column->type) {
+    case COLUMN_INTEGER: strbuf_append_string(sql, "BIGINT"); break;
+    case COLUMN_DECIMAL: strbuf_printf(sql, "DECIMAL(%d,%d)", column->precision, column->scale); break;
+    case COLUMN_TEXT: strbuf_append_string(sql, "TEXT"); break;
+    case COLUMN_TIMESTAMP: strbuf_append_string(sql, "TIMESTAMP"); break;
+    case COLUMN_DATE: strbuf_append_string(sql, "DATE"); break;
+    case COLUMN_BOOLEAN: strbuf_append_string(sql, "BOOLEAN"); break;
+    }
+}
+
+/* Creates schema.table with the declared columns unless it exists. The
+ * types used exist under the same names in every supported dialect. */
+int warehouse_create_table(struct warehouse *warehouse, const char *schema, const char *table,
+                           const struct column *columns, size_t column_count, struct error *err) {
+    if (!identifier_is_valid(schema) || !identifier_is_valid(table))
+        return error_set(err, "invalid table name '%s.%s'", schema, table);
+    struct strbuf sql;
+    strbuf_init(&sql);
+    strbuf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s.%s (", schema, table);
+    for (size_t i = 0; i < column_count; i++) {
+        if (!identifier_is_valid(columns[i].name)) {
+            strbuf_free(&sql);
+            return error_set(err, "invalid column name '%s' in %s.%s", columns[i].name, schema, table);
+        }
+        strbuf_printf(&sql, "%s%s ", i ? ", " : "", columns[i].name);
+        append_sql_type(&sql, &columns[i]);
+    }
+    strbuf_append_string(&sql, ")");
+    int status = warehouse_execute(warehouse, strbuf_text(&sql), err);
+    strbuf_free(&sql);
+    return status;
+}
+
+/* Starts a bulk append into an existing table whose columns match. */
+int warehouse_append_open(struct warehouse *warehouse, const char *schema, const char *table,
+                          const struct column *columns, size_t column_count,
+                          struct warehouse_appender **appender, struct error *err) {
+    if (!identifier_is_valid(schema) || !identifier_is_valid(table))
+        return error_set(err, "invalid table name '%s.%s'", schema, table);
+    return warehouse->driver->append_open(warehouse, schema, table, columns, column_count, appender, err);
+}
+
+/* Appends every row of a batch. */
+int warehouse_append_batch(struct warehouse_appender *appender, const struct batch *batch, struct error *err) {
+    const struct warehouse_driver *driver = *(const struct warehouse_driver *const *)appender;
+    return driver->append_batch(appender, batch, err);
+}
+
+/* Flushes and frees the appender (also when flushing fails). */
+int warehouse_append_close(struct warehouse_appender *appender, struct error *err) {
+    const struct warehouse_driver *driver = *(const struct warehouse_driver *const *)appender;
+    return driver->append_close(appender, err);
+}

@@ -1,0 +1,75 @@
+/* warehouse.h -- the one interface every warehouse driver implements.
+ *
+ * A warehouse is opened from a URL ("duckdb:path/file.duckdb", later
+ * "postgres://..."), runs SQL, returns small results as text, and appends
+ * typed batches in bulk. Drivers know SQL and their wire format, never a
+ * pipeline: pipelines reach a warehouse only through this header. */
+#ifndef MARTLET_WAREHOUSE_H
+#define MARTLET_WAREHOUSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../util/error.h"
+#include "batch.h"
+
+struct warehouse;
+struct warehouse_appender;
+
+/* A fully materialized query result; every cell is text or NULL. */
+struct warehouse_result {
+    size_t column_count;
+    size_t row_count;
+    char **column_names;
+    char **cells;          /* row-major: cells[row * column_count + column] */
+};
+
+/* What a driver provides. Every function reports failure as -1 + err. */
+struct warehouse_driver {
+    const char *name;      /* "duckdb", "postgres": also the SQL dialect */
+    int (*open)(const char *location, struct warehouse **warehouse, struct error *err);
+    void (*close)(struct warehouse *warehouse);
+    int (*execute)(struct warehouse *warehouse, const char *sql, struct error *err);
+    int (*query)(struct warehouse *warehouse, const char *sql, struct warehouse_result **result,
+                 struct error *err);
+    int (*append_open)(struct warehouse *warehouse, const char *schema, const char *table,
+                       const struct column *columns, size_t column_count,
+                       struct warehouse_appender **appender, struct error *err);
+    int (*append_batch)(struct warehouse_appender *appender, const struct batch *batch, struct error *err);
+    int (*append_close)(struct warehouse_appender *appender, struct error *err);
+};
+
+/* Every driver's warehouse struct starts with this. */
+struct warehouse {
+    const struct warehouse_driver *driver;
+    bool in_transaction;
+};
+
+int warehouse_open(const char *url, struct warehouse **warehouse, struct error *err);
+void warehouse_close(struct warehouse *warehouse);
+const char *warehouse_dialect(const struct warehouse *warehouse);
+
+int warehouse_execute(struct warehouse *warehouse, const char *sql, struct error *err);
+int warehouse_query(struct warehouse *warehouse, const char *sql, struct warehouse_result **result,
+                    struct error *err);
+int warehouse_query_value(struct warehouse *warehouse, const char *sql, char **value, struct error *err);
+void warehouse_result_free(struct warehouse_result *result);
+const char *warehouse_result_cell(const struct warehouse_result *result, size_t row, size_t column);
+
+int warehouse_begin(struct warehouse *warehouse, struct error *err);
+int warehouse_commit(struct warehouse *warehouse, struct error *err);
+void warehouse_rollback(struct warehouse *warehouse);
+
+int warehouse_create_schema(struct warehouse *warehouse, const char *schema, struct error *err);
+int warehouse_create_table(struct warehouse *warehouse, const char *schema, const char *table,
+                           const struct column *columns, size_t column_count, struct error *err);
+
+int warehouse_append_open(struct warehouse *warehouse, const char *schema, const char *table,
+                          const struct column *columns, size_t column_count,
+                          struct warehouse_appender **appender, struct error *err);
+int warehouse_append_batch(struct warehouse_appender *appender, const struct batch *batch, struct error *err);
+int warehouse_append_close(struct warehouse_appender *appender, struct error *err);
+
+extern const struct warehouse_driver duckdb_driver;
+
+#endif
