@@ -9,7 +9,8 @@
 
 CC      ?= cc
 DEPS    := .deps
-CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+# Messages are cut to fixed buffers on purpose, so gcc's truncation warning is off.
+CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-format-truncation \
                  -isystem $(DEPS)/include $(shell pkg-config --cflags libcjson 2>/dev/null)
 LDLIBS  := -L$(DEPS)/lib -lduckdb -Wl,-rpath,'$$ORIGIN/../../$(DEPS)/lib' -Wl,-rpath,$(CURDIR)/$(DEPS)/lib \
            $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lm -lpthread

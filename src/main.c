@@ -1,1 +1,49 @@
-int main(void){return 0;}
+/* main.c -- the martlet command: dispatch to a subcommand. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MARTLET_VERSION "0.1.0"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"run", cmd_run, "run a pipeline for a date or a date range"},
+    {"gen", cmd_gen, "generate realistic source files for a pipeline"},
+    {"status", cmd_status, "show recent runs and their tasks"},
+};
+
+static void print_help(FILE *out) {
+    fprintf(out, "usage: martlet COMMAND [OPTIONS]\n\n"
+                 "martlet runs SQL data pipelines (pipelines/<name>/) on a warehouse:\n"
+                 "DuckDB by default (duckdb:martlet.duckdb).\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'martlet COMMAND --help' explains a command.\n"
+                 "Exit codes: 0 success, 1 failure, 2 usage error.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_help(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        print_help(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0) {
+        printf("martlet %s\n", MARTLET_VERSION);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(name, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "martlet: unknown command '%s' (see 'martlet --help')\n", name);
+    return EXIT_USAGE;
+}

@@ -6,6 +6,7 @@
  * rolled back leaves no rows behind. */
 #include "warehouse.h"
 #include "../util/memory.h"
+#include "../util/strbuf.h"
 
 #include <duckdb.h>
 #include <string.h>
@@ -26,13 +27,33 @@ struct warehouse_appender {
     char *table_name;
 };
 
+/* DuckDB names a file's catalog after its stem, so "martlet.duckdb" would
+ * make "martlet.runs" ambiguous (catalog or schema?). The file is therefore
+ * attached under a fixed catalog name that no pipeline schema uses. */
+static int attach_file(struct duckdb_warehouse *warehouse, const char *path, struct error *err) {
+    struct strbuf sql;
+    strbuf_init(&sql);
+    strbuf_append_string(&sql, "ATTACH '");
+    for (const char *p = path; *p; p++) {
+        if (*p == '\'') strbuf_append_char(&sql, '\'');
+        strbuf_append_char(&sql, *p);
+    }
+    strbuf_append_string(&sql, "' AS warehouse_catalog; USE warehouse_catalog");
+    duckdb_result result;
+    int status = 0;
+    if (duckdb_query(warehouse->connection, strbuf_text(&sql), &result) != DuckDBSuccess)
+        status = error_set(err, "cannot open DuckDB database %s: %s", path, duckdb_result_error(&result));
+    duckdb_destroy_result(&result);
+    strbuf_free(&sql);
+    return status;
+}
+
 static int duckdb_warehouse_open(const char *location, struct warehouse **out, struct error *err) {
     struct duckdb_warehouse *warehouse = memory_calloc(1, sizeof *warehouse);
     warehouse->base.driver = &duckdb_driver;
     char *open_error = NULL;
-    const char *path = strcmp(location, ":memory:") == 0 ? NULL : location;
-    if (duckdb_open_ext(path, &warehouse->database, NULL, &open_error) != DuckDBSuccess) {
-        error_set(err, "cannot open DuckDB database %s: %s", location, open_error ? open_error : "unknown error");
+    if (duckdb_open_ext(NULL, &warehouse->database, NULL, &open_error) != DuckDBSuccess) {
+        error_set(err, "cannot start DuckDB: %s", open_error ? open_error : "unknown error");
         duckdb_free(open_error);
         free(warehouse);
         return -1;
@@ -40,7 +61,13 @@ static int duckdb_warehouse_open(const char *location, struct warehouse **out, s
     if (duckdb_connect(warehouse->database, &warehouse->connection) != DuckDBSuccess) {
         duckdb_close(&warehouse->database);
         free(warehouse);
-        return error_set(err, "cannot connect to DuckDB database %s", location);
+        return error_set(err, "cannot connect to DuckDB");
+    }
+    if (strcmp(location, ":memory:") != 0 && attach_file(warehouse, location, err) != 0) {
+        duckdb_disconnect(&warehouse->connection);
+        duckdb_close(&warehouse->database);
+        free(warehouse);
+        return -1;
     }
     *out = &warehouse->base;
     return 0;
@@ -62,11 +89,38 @@ static int run(struct duckdb_warehouse *warehouse, const char *sql, duckdb_resul
     return -1;
 }
 
-static int duckdb_warehouse_execute(struct warehouse *base, const char *sql, struct error *err) {
+static int duckdb_warehouse_execute(struct warehouse *base, const char *sql, int64_t *rows_changed,
+                                    struct error *err) {
     duckdb_result result;
     if (run((struct duckdb_warehouse *)base, sql, &result, err) != 0) return -1;
+    if (rows_changed) *rows_changed = (int64_t)duckdb_rows_changed(&result);
     duckdb_destroy_result(&result);
     return 0;
+}
+
+static int duckdb_warehouse_execute_params(struct warehouse *base, const char *sql, const char *const *params,
+                                           size_t param_count, struct error *err) {
+    struct duckdb_warehouse *warehouse = (struct duckdb_warehouse *)base;
+    duckdb_prepared_statement statement;
+    if (duckdb_prepare(warehouse->connection, sql, &statement) != DuckDBSuccess) {
+        error_set(err, "%s", duckdb_prepare_error(statement));
+        duckdb_destroy_prepare(&statement);
+        return -1;
+    }
+    int status = 0;
+    for (size_t i = 0; i < param_count && status == 0; i++) {
+        duckdb_state bound = params[i] ? duckdb_bind_varchar(statement, i + 1, params[i])
+                                       : duckdb_bind_null(statement, i + 1);
+        if (bound != DuckDBSuccess) status = error_set(err, "cannot bind parameter %zu", i + 1);
+    }
+    duckdb_result result;
+    if (status == 0) {
+        if (duckdb_execute_prepared(statement, &result) != DuckDBSuccess)
+            status = error_set(err, "%s", duckdb_result_error(&result));
+        duckdb_destroy_result(&result);
+    }
+    duckdb_destroy_prepare(&statement);
+    return status;
 }
 
 static int duckdb_warehouse_query(struct warehouse *base, const char *sql, struct warehouse_result **out,
@@ -204,6 +258,7 @@ const struct warehouse_driver duckdb_driver = {
     .open = duckdb_warehouse_open,
     .close = duckdb_warehouse_close,
     .execute = duckdb_warehouse_execute,
+    .execute_params = duckdb_warehouse_execute_params,
     .query = duckdb_warehouse_query,
     .append_open = duckdb_warehouse_append_open,
     .append_batch = duckdb_warehouse_append_batch,

@@ -40,7 +40,22 @@ const char *warehouse_dialect(const struct warehouse *warehouse) {
 
 /* Runs one or more statements that return no rows of interest. */
 int warehouse_execute(struct warehouse *warehouse, const char *sql, struct error *err) {
-    return warehouse->driver->execute(warehouse, sql, err);
+    return warehouse->driver->execute(warehouse, sql, NULL, err);
+}
+
+/* Like warehouse_execute, and reports how many rows the last statement
+ * inserted, updated or deleted. */
+int warehouse_execute_counted(struct warehouse *warehouse, const char *sql, int64_t *rows_changed,
+                              struct error *err) {
+    *rows_changed = 0;
+    return warehouse->driver->execute(warehouse, sql, rows_changed, err);
+}
+
+/* Runs one statement with $1..$n bound to text values: the way to pass
+ * values that come from outside (error messages, names, dates) into SQL. */
+int warehouse_execute_params(struct warehouse *warehouse, const char *sql, const char *const *params,
+                             size_t param_count, struct error *err) {
+    return warehouse->driver->execute_params(warehouse, sql, params, param_count, err);
 }
 
 /* Runs a query and materializes its result as text. */

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../util/error.h"
 #include "batch.h"
@@ -29,7 +30,10 @@ struct warehouse_driver {
     const char *name;      /* "duckdb", "postgres": also the SQL dialect */
     int (*open)(const char *location, struct warehouse **warehouse, struct error *err);
     void (*close)(struct warehouse *warehouse);
-    int (*execute)(struct warehouse *warehouse, const char *sql, struct error *err);
+    int (*execute)(struct warehouse *warehouse, const char *sql, int64_t *rows_changed, struct error *err);
+    /* One statement with $1..$n placeholders bound to text values (NULL = SQL NULL). */
+    int (*execute_params)(struct warehouse *warehouse, const char *sql, const char *const *params,
+                          size_t param_count, struct error *err);
     int (*query)(struct warehouse *warehouse, const char *sql, struct warehouse_result **result,
                  struct error *err);
     int (*append_open)(struct warehouse *warehouse, const char *schema, const char *table,
@@ -50,6 +54,10 @@ void warehouse_close(struct warehouse *warehouse);
 const char *warehouse_dialect(const struct warehouse *warehouse);
 
 int warehouse_execute(struct warehouse *warehouse, const char *sql, struct error *err);
+int warehouse_execute_counted(struct warehouse *warehouse, const char *sql, int64_t *rows_changed,
+                              struct error *err);
+int warehouse_execute_params(struct warehouse *warehouse, const char *sql, const char *const *params,
+                             size_t param_count, struct error *err);
 int warehouse_query(struct warehouse *warehouse, const char *sql, struct warehouse_result **result,
                     struct error *err);
 int warehouse_query_value(struct warehouse *warehouse, const char *sql, char **value, struct error *err);

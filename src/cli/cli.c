@@ -1,0 +1,95 @@
+/* cli.c -- helpers shared by the subcommands. See cli.h. */
+#include "cli.h"
+#include "../loader/value.h"
+#include "../util/files.h"
+#include "../util/identifier.h"
+#include "../util/memory.h"
+
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Prints "martlet: <message>" on stderr and returns the failure exit code. */
+int cli_fail(const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    fputs("martlet: ", stderr);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+    return EXIT_FAILURE_RUN;
+}
+
+/* Prints a usage problem with a pointer to --help; returns exit code 2. */
+int cli_usage_error(const char *command, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "martlet %s: ", command);
+    vfprintf(stderr, format, args);
+    fprintf(stderr, " (see 'martlet %s --help')\n", command);
+    va_end(args);
+    return EXIT_USAGE;
+}
+
+/* --warehouse, else $MARTLET_WAREHOUSE, else the local DuckDB file. */
+const char *cli_warehouse_url(const char *option) {
+    if (option) return option;
+    const char *environment = getenv("MARTLET_WAREHOUSE");
+    return environment && *environment ? environment : CLI_DEFAULT_WAREHOUSE;
+}
+
+/* Opens the warehouse or prints why not. Returns an exit code. */
+int cli_open_warehouse(const char *url, struct warehouse **warehouse) {
+    struct error err;
+    if (warehouse_open(url, warehouse, &err) != 0) return cli_fail("%s", err.message);
+    return EXIT_OK;
+}
+
+/* Where pipelines live: the option, $MARTLET_PIPELINES, ./pipelines, or
+ * the pipelines folder of the checkout this binary was built in. */
+static char *pipelines_directory(const char *option) {
+    if (option) return memory_strdup(option);
+    const char *environment = getenv("MARTLET_PIPELINES");
+    if (environment && *environment) return memory_strdup(environment);
+    if (files_is_directory("pipelines")) return memory_strdup("pipelines");
+    char executable[PATH_MAX];
+    ssize_t length = readlink("/proc/self/exe", executable, sizeof executable - 1);
+    if (length > 0) {
+        executable[length] = '\0';
+        char *beside = files_join(dirname(executable), "../../pipelines");
+        if (files_is_directory(beside)) return beside;
+        free(beside);
+    }
+    return memory_strdup("pipelines");
+}
+
+/* Loads a pipeline by name (or by folder path, if the name has a '/'). */
+int cli_load_pipeline(const char *name, const char *pipelines_option, struct pipeline **pipeline) {
+    char *directory;
+    if (strchr(name, '/') != NULL) {
+        directory = memory_strdup(name);
+    } else {
+        if (!identifier_is_valid(name)) return cli_fail("'%s' is not a pipeline name", name);
+        char *root = pipelines_directory(pipelines_option);
+        directory = files_join(root, name);
+        free(root);
+    }
+    if (!files_is_directory(directory)) {
+        int code = cli_fail("no pipeline '%s' (looked for the folder %s)", name, directory);
+        free(directory);
+        return code;
+    }
+    struct error err;
+    int status = pipeline_load(directory, pipeline, &err);
+    free(directory);
+    return status == 0 ? EXIT_OK : cli_fail("%s", err.message);
+}
+
+/* True for an existing calendar date written YYYY-MM-DD. */
+bool cli_valid_date(const char *text) {
+    int64_t days;
+    return value_parse_date(text, strlen(text), &days) == 0;
+}

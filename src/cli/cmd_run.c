@@ -1,0 +1,115 @@
+/* cmd_run.c -- `martlet run PIPELINE`: one run for a date or a range. */
+#include "../engine/runner.h"
+#include "../util/clock.h"
+#include "../util/files.h"
+#include "../util/memory.h"
+#include "cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char run_help[] =
+    "usage: martlet run PIPELINE [--date D | --from D1 --to D2] [OPTIONS]\n"
+    "\n"
+    "Runs every source and model of the pipeline in dependency order, each in\n"
+    "its own transaction. Re-running the same dates leaves the same data.\n"
+    "\n"
+    "  --date D            logical date {{ ds }} (YYYY-MM-DD, default: today, UTC)\n"
+    "  --from D1 --to D2   a date range [D1, D2], run as one set-based pass\n"
+    "  --source-dir DIR    folder holding the source files (default: data/PIPELINE)\n"
+    "  --warehouse URL     duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
+    "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
+    "  --quiet             print only errors\n"
+    "  -h, --help          show this help\n";
+
+struct run_options {
+    const char *date, *from, *to, *source_directory, *warehouse, *pipelines;
+    bool quiet;
+};
+
+static int parse_options(int argc, char **argv, struct run_options *options, const char **pipeline) {
+    static const struct option long_options[] = {
+        {"date", required_argument, 0, 'd'},       {"from", required_argument, 0, 'f'},
+        {"to", required_argument, 0, 't'},         {"source-dir", required_argument, 0, 's'},
+        {"warehouse", required_argument, 0, 'w'},  {"pipelines", required_argument, 0, 'p'},
+        {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    int option;
+    optind = 1;
+    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'd': options->date = optarg; break;
+        case 'f': options->from = optarg; break;
+        case 't': options->to = optarg; break;
+        case 's': options->source_directory = optarg; break;
+        case 'w': options->warehouse = optarg; break;
+        case 'p': options->pipelines = optarg; break;
+        case 'q': options->quiet = true; break;
+        case 'h': fputs(run_help, stdout); return -1;
+        default: return cli_usage_error("run", "unknown option");
+        }
+    }
+    if (optind + 1 != argc) return cli_usage_error("run", "expected exactly one PIPELINE");
+    *pipeline = argv[optind];
+    if (options->date && (options->from || options->to))
+        return cli_usage_error("run", "use either --date or --from/--to");
+    if ((options->from == NULL) != (options->to == NULL))
+        return cli_usage_error("run", "--from and --to go together");
+    const char *dates[] = {options->date, options->from, options->to};
+    for (size_t i = 0; i < 3; i++)
+        if (dates[i] && !cli_valid_date(dates[i]))
+            return cli_usage_error("run", "invalid date '%s' (expected an existing date as YYYY-MM-DD)", dates[i]);
+    if (options->from && strcmp(options->from, options->to) > 0)
+        return cli_usage_error("run", "--from %s is after --to %s", options->from, options->to);
+    return 0;
+}
+
+static int report_outcome(const struct run_outcome *outcome, bool quiet) {
+    if (!quiet)
+        printf("run %" PRId64 " %s: %zu succeeded, %zu failed, %zu upstream_failed\n", outcome->run_id,
+               outcome->failed ? "failed" : "succeeded", outcome->succeeded, outcome->failed,
+               outcome->upstream_failed);
+    if (outcome->failed) return cli_fail("run %" PRId64 " failed: %s", outcome->run_id, outcome->first_error);
+    return EXIT_OK;
+}
+
+/* martlet run: parse, load the pipeline, open the warehouse, run. */
+int cmd_run(int argc, char **argv) {
+    struct run_options options = {0};
+    const char *pipeline_name = NULL;
+    int parsed = parse_options(argc, argv, &options, &pipeline_name);
+    if (parsed != 0) return parsed < 0 ? EXIT_OK : parsed;
+
+    char today[11];
+    clock_utc_date(today);
+    const char *start = options.from ? options.from : options.date ? options.date : today;
+    const char *end = options.to ? options.to : start;
+
+    struct pipeline *pipeline = NULL;
+    int code = cli_load_pipeline(pipeline_name, options.pipelines, &pipeline);
+    if (code != EXIT_OK) return code;
+    char *default_source = files_join("data", pipeline->name);
+    const char *source_directory = options.source_directory ? options.source_directory : default_source;
+    if (pipeline->source_count > 0 && !files_is_directory(source_directory)) {
+        code = cli_fail("source folder %s does not exist (generate one with 'martlet gen %s --out %s')",
+                        source_directory, pipeline->name, source_directory);
+    } else {
+        struct warehouse *warehouse = NULL;
+        code = cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
+        if (code == EXIT_OK) {
+            struct run_request request = {pipeline, start, end, source_directory, "file",
+                                          options.quiet ? NULL : stdout};
+            struct run_outcome outcome;
+            struct error err;
+            if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);
+            else code = report_outcome(&outcome, options.quiet);
+            warehouse_close(warehouse);
+        }
+    }
+    free(default_source);
+    pipeline_free(pipeline);
+    return code;
+}

@@ -1,0 +1,109 @@
+/* cmd_status.c -- `martlet status`: recent runs, or the tasks of one run. */
+#include "../util/identifier.h"
+#include "../util/table.h"
+#include "cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char status_help[] =
+    "usage: martlet status [PIPELINE] [--run ID] [--limit N] [--warehouse URL]\n"
+    "\n"
+    "Without --run: the most recent runs (all pipelines, or PIPELINE's) with\n"
+    "their task counts and rows. With --run: every task of that run.\n"
+    "\n"
+    "  --run ID          list the tasks of one run\n"
+    "  --limit N         how many runs to show (default 20)\n"
+    "  --warehouse URL   duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
+    "  -h, --help        show this help\n";
+
+static const char runs_sql[] =
+    "SELECT r.run_id AS run, r.pipeline, CAST(r.start_date AS TEXT) AS start_date, CAST(r.end_date AS TEXT) AS end_date,"
+    " r.status, CAST(CAST(r.started_at AS TIMESTAMP(0)) AS TEXT) AS started_at,"
+    " CAST(round(CAST(EXTRACT(EPOCH FROM (r.finished_at - r.started_at)) AS NUMERIC), 2) AS TEXT) AS seconds,"
+    " count(t.task) FILTER (WHERE t.status = 'success') AS ok,"
+    " count(t.task) FILTER (WHERE t.status <> 'success') AS not_ok,"
+    " coalesce(sum(t.rows_loaded), 0) AS rows_loaded, coalesce(sum(t.rows_rejected), 0) AS rows_rejected"
+    " FROM martlet.runs r LEFT JOIN martlet.task_runs t ON t.run_id = r.run_id"
+    " %s"
+    " GROUP BY r.run_id, r.pipeline, r.start_date, r.end_date, r.status, r.started_at, r.finished_at"
+    " ORDER BY r.run_id DESC LIMIT %ld";
+
+static const char tasks_sql[] =
+    "SELECT task, kind, status, rows_read, rows_loaded, rows_rejected, rows_changed,"
+    " CAST(round(CAST(EXTRACT(EPOCH FROM (finished_at - started_at)) AS NUMERIC), 3) AS TEXT) AS seconds, error"
+    " FROM martlet.task_runs WHERE run_id = %" PRId64 " ORDER BY started_at, task";
+
+static int has_run_state(struct warehouse *warehouse) {
+    char *value = NULL;
+    struct error err;
+    if (warehouse_query_value(warehouse,
+                              "SELECT count(*) FROM information_schema.tables"
+                              " WHERE table_schema = 'martlet' AND table_name = 'runs'",
+                              &value, &err) != 0)
+        return 0;
+    int present = value && strcmp(value, "0") != 0;
+    free(value);
+    return present;
+}
+
+/* The runs query; pipeline is a validated identifier or NULL for all. */
+static void build_runs_sql(char *sql, size_t size, const char *pipeline, long limit) {
+    char filter[96] = "";
+    if (pipeline) snprintf(filter, sizeof filter, "WHERE r.pipeline = '%s'", pipeline);
+    snprintf(sql, size, runs_sql, filter, limit);
+}
+
+int cmd_status(int argc, char **argv) {
+    static const struct option long_options[] = {
+        {"run", required_argument, 0, 'r'}, {"limit", required_argument, 0, 'l'},
+        {"warehouse", required_argument, 0, 'w'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    };
+    const char *warehouse_option = NULL, *run_option = NULL;
+    long limit = 20;
+    int option;
+    optind = 1;
+    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        char *end;
+        switch (option) {
+        case 'r': run_option = optarg; break;
+        case 'l':
+            limit = strtol(optarg, &end, 10);
+            if (*end || limit <= 0) return cli_usage_error("status", "--limit needs a positive number");
+            break;
+        case 'w': warehouse_option = optarg; break;
+        case 'h': fputs(status_help, stdout); return EXIT_OK;
+        default: return cli_usage_error("status", "unknown option");
+        }
+    }
+    if (argc - optind > 1) return cli_usage_error("status", "expected at most one PIPELINE");
+    const char *pipeline = optind < argc ? argv[optind] : NULL;
+    if (pipeline && !identifier_is_valid(pipeline))
+        return cli_usage_error("status", "'%s' is not a pipeline name", pipeline);
+    char *end = NULL;
+    int64_t run_id = run_option ? strtoll(run_option, &end, 10) : 0;
+    if (run_option && (*end || run_id <= 0)) return cli_usage_error("status", "--run needs a run number");
+
+    struct warehouse *warehouse = NULL;
+    int code = cli_open_warehouse(cli_warehouse_url(warehouse_option), &warehouse);
+    if (code != EXIT_OK) return code;
+    if (!has_run_state(warehouse)) {
+        printf("no runs recorded yet\n");
+        warehouse_close(warehouse);
+        return EXIT_OK;
+    }
+    char sql[sizeof runs_sql + 256];
+    if (run_option) snprintf(sql, sizeof sql, tasks_sql, run_id);
+    else build_runs_sql(sql, sizeof sql, pipeline, limit);
+    struct warehouse_result *result = NULL;
+    struct error err;
+    if (warehouse_query(warehouse, sql, &result, &err) != 0) code = cli_fail("%s", err.message);
+    else if (result->row_count == 0 && run_option) code = cli_fail("no run %" PRId64, run_id);
+    else table_print(stdout, result);
+    warehouse_result_free(result);
+    warehouse_close(warehouse);
+    return code;
+}

@@ -1,0 +1,97 @@
+/* materialize.c -- see materialize.h. */
+#include "materialize.h"
+#include "../util/memory.h"
+#include "../util/strbuf.h"
+
+#include <ctype.h>
+#include <string.h>
+
+/* The model's SELECT without trailing blanks and semicolons, so it can be
+ * nested in a subquery. */
+static char *select_body(const char *sql) {
+    size_t length = strlen(sql);
+    while (length > 0 && (isspace((unsigned char)sql[length - 1]) || sql[length - 1] == ';')) length--;
+    return memory_strndup(sql, length);
+}
+
+static int run(struct warehouse *warehouse, struct strbuf *sql, int64_t *rows_changed, struct error *err) {
+    int status = warehouse_execute_counted(warehouse, strbuf_text(sql), rows_changed, err);
+    strbuf_reset(sql);
+    return status;
+}
+
+/* Creates the target with the SELECT's columns and no rows, if missing. A
+ * newline before the closing parenthesis keeps a trailing "-- comment" in
+ * the model from swallowing it. */
+static int create_if_missing(struct warehouse *warehouse, const char *relation, const char *body, struct strbuf *sql,
+                             struct error *err) {
+    int64_t ignored;
+    strbuf_printf(sql, "CREATE TABLE IF NOT EXISTS %s AS SELECT * FROM (\n%s\n) AS model LIMIT 0", relation, body);
+    return run(warehouse, sql, &ignored, err);
+}
+
+static int insert_new_keys(struct warehouse *warehouse, const struct model *model, const char *body,
+                           const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
+                           struct error *err) {
+    if (create_if_missing(warehouse, context->relation, body, sql, err) != 0) return -1;
+    strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE NOT EXISTS (SELECT 1 FROM %s AS existing WHERE ",
+                  context->relation, body, context->relation);
+    for (size_t i = 0; i < model->unique_key_count; i++)
+        strbuf_printf(sql, "%sexisting.%s IS NOT DISTINCT FROM model.%s", i ? " AND " : "", model->unique_key[i],
+                      model->unique_key[i]);
+    strbuf_append_string(sql, ")");
+    return run(warehouse, sql, rows_changed, err);
+}
+
+static int incremental_by_date(struct warehouse *warehouse, const struct model *model, const char *body,
+                               const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
+                               struct error *err) {
+    int64_t deleted;
+    if (create_if_missing(warehouse, context->relation, body, sql, err) != 0) return -1;
+    strbuf_printf(sql, "DELETE FROM %s WHERE CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s'", context->relation,
+                  model->date_column, context->start_date, context->end_date);
+    if (run(warehouse, sql, &deleted, err) != 0) return -1;
+    /* The filter makes the model idempotent by construction: rows outside
+     * the run's dates can never be written, whatever the SELECT returns. */
+    strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE CAST(model.%s AS DATE) BETWEEN DATE '%s' AND DATE '%s'",
+                  context->relation, body, model->date_column, context->start_date, context->end_date);
+    return run(warehouse, sql, rows_changed, err);
+}
+
+/* Applies the model to the warehouse inside the caller's transaction. */
+int materialize_model(struct warehouse *warehouse, const struct model *model, const char *rendered_sql,
+                      const struct materialize_context *context, int64_t *rows_changed, struct error *err) {
+    char *body = select_body(rendered_sql);
+    struct strbuf sql;
+    strbuf_init(&sql);
+    int64_t ignored;
+    int status = 0;
+    *rows_changed = 0;
+    switch (model->materialized) {
+    case MATERIALIZE_TABLE:
+        strbuf_printf(&sql, "DROP TABLE IF EXISTS %s", context->relation);
+        status = run(warehouse, &sql, &ignored, err);
+        strbuf_printf(&sql, "CREATE TABLE %s AS\n%s\n", context->relation, body);
+        if (status == 0) status = run(warehouse, &sql, rows_changed, err);
+        break;
+    case MATERIALIZE_VIEW:
+        strbuf_printf(&sql, "DROP VIEW IF EXISTS %s", context->relation);
+        status = run(warehouse, &sql, &ignored, err);
+        strbuf_printf(&sql, "CREATE VIEW %s AS\n%s\n", context->relation, body);
+        if (status == 0) status = run(warehouse, &sql, &ignored, err);
+        break;
+    case MATERIALIZE_INSERT_NEW_KEYS:
+        status = insert_new_keys(warehouse, model, body, context, &sql, rows_changed, err);
+        break;
+    case MATERIALIZE_INCREMENTAL_BY_DATE:
+        status = incremental_by_date(warehouse, model, body, context, &sql, rows_changed, err);
+        break;
+    case MATERIALIZE_SCRIPT:
+        strbuf_append_string(&sql, rendered_sql);
+        status = run(warehouse, &sql, rows_changed, err);
+        break;
+    }
+    strbuf_free(&sql);
+    free(body);
+    return status;
+}

@@ -1,0 +1,30 @@
+/* materialize.h -- turning a model's rendered SELECT into table changes.
+ *
+ * The engine, not the model, writes the DDL/DML around a model, so every
+ * model of one kind behaves the same way and stays idempotent:
+ *
+ *   table                DROP + CREATE TABLE AS (full refresh)
+ *   view                 DROP + CREATE VIEW
+ *   insert_new_keys      INSERT rows whose unique_key is not there yet
+ *   incremental_by_date  DELETE the run's dates, INSERT the run's dates
+ *   script               the model's own statements, as written
+ *
+ * The SQL produced is portable between DuckDB and PostgreSQL. */
+#ifndef MARTLET_MATERIALIZE_H
+#define MARTLET_MATERIALIZE_H
+
+#include <stdint.h>
+
+#include "../warehouse/warehouse.h"
+#include "pipeline.h"
+
+struct materialize_context {
+    const char *relation;     /* physical schema.table */
+    const char *start_date;   /* validated YYYY-MM-DD */
+    const char *end_date;
+};
+
+int materialize_model(struct warehouse *warehouse, const struct model *model, const char *rendered_sql,
+                      const struct materialize_context *context, int64_t *rows_changed, struct error *err);
+
+#endif

@@ -1,0 +1,87 @@
+/* run_state.c -- see run_state.h. Every value from outside reaches SQL as
+ * a bound parameter. */
+#include "run_state.h"
+#include "../util/memory.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *const schema_statements[] = {
+    "CREATE SCHEMA IF NOT EXISTS martlet",
+    "CREATE SEQUENCE IF NOT EXISTS martlet.run_id_sequence",
+    "CREATE TABLE IF NOT EXISTS martlet.runs ("
+    " run_id BIGINT PRIMARY KEY, pipeline TEXT NOT NULL, start_date DATE NOT NULL, end_date DATE NOT NULL,"
+    " status TEXT NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, error TEXT)",
+    "CREATE TABLE IF NOT EXISTS martlet.task_runs ("
+    " run_id BIGINT NOT NULL, task TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,"
+    " started_at TIMESTAMP, finished_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT,"
+    " rows_rejected BIGINT, rows_changed BIGINT, error TEXT, PRIMARY KEY (run_id, task))",
+};
+
+/* Creates the martlet schema and its tables if they are missing. */
+int run_state_prepare(struct warehouse *warehouse, struct error *err) {
+    for (size_t i = 0; i < sizeof schema_statements / sizeof *schema_statements; i++)
+        if (warehouse_execute(warehouse, schema_statements[i], err) != 0)
+            return error_prefix(err, "preparing the martlet schema");
+    return 0;
+}
+
+/* Takes a new run id and records the run as running. */
+int run_state_begin_run(struct warehouse *warehouse, const char *pipeline, const char *start_date,
+                        const char *end_date, const char *started_at, int64_t *run_id, struct error *err) {
+    char *value = NULL;
+    if (warehouse_query_value(warehouse, "SELECT nextval('martlet.run_id_sequence')", &value, err) != 0)
+        return error_prefix(err, "taking a run id");
+    *run_id = value ? strtoll(value, NULL, 10) : 0;
+    const char *params[] = {value, pipeline, start_date, end_date, started_at};
+    int status = warehouse_execute_params(
+        warehouse,
+        "INSERT INTO martlet.runs (run_id, pipeline, start_date, end_date, status, started_at)"
+        " VALUES (CAST($1 AS BIGINT), $2, CAST($3 AS DATE), CAST($4 AS DATE), 'running', CAST($5 AS TIMESTAMP))",
+        params, 5, err);
+    free(value);
+    return status == 0 ? 0 : error_prefix(err, "recording the run");
+}
+
+/* Marks a run finished with its final status. */
+int run_state_finish_run(struct warehouse *warehouse, int64_t run_id, const char *status, const char *error,
+                         struct error *err) {
+    char id[32];
+    snprintf(id, sizeof id, "%" PRId64, run_id);
+    const char *params[] = {status, error, id};
+    if (warehouse_execute_params(warehouse,
+                                 "UPDATE martlet.runs SET status = $1, error = $2,"
+                                 " finished_at = CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"
+                                 " WHERE run_id = CAST($3 AS BIGINT)",
+                                 params, 3, err) != 0)
+        return error_prefix(err, "recording the end of run %" PRId64, run_id);
+    return 0;
+}
+
+static const char *count_text(int64_t count, char *buffer, size_t size) {
+    if (count < 0) return NULL;
+    snprintf(buffer, size, "%" PRId64, count);
+    return buffer;
+}
+
+/* Records one finished task of a run. */
+int run_state_record_task(struct warehouse *warehouse, int64_t run_id, const struct task_record *task,
+                          struct error *err) {
+    char id[32], read[32], loaded[32], rejected[32], changed[32];
+    snprintf(id, sizeof id, "%" PRId64, run_id);
+    const char *params[] = {
+        id, task->task, task->kind, task->status, task->started_at, task->finished_at,
+        count_text(task->rows_read, read, sizeof read), count_text(task->rows_loaded, loaded, sizeof loaded),
+        count_text(task->rows_rejected, rejected, sizeof rejected), count_text(task->rows_changed, changed, sizeof changed),
+        task->error,
+    };
+    if (warehouse_execute_params(warehouse,
+                                 "INSERT INTO martlet.task_runs (run_id, task, kind, status, started_at, finished_at,"
+                                 " rows_read, rows_loaded, rows_rejected, rows_changed, error)"
+                                 " VALUES (CAST($1 AS BIGINT), $2, $3, $4, CAST($5 AS TIMESTAMP), CAST($6 AS TIMESTAMP),"
+                                 " CAST($7 AS BIGINT), CAST($8 AS BIGINT), CAST($9 AS BIGINT), CAST($10 AS BIGINT), $11)",
+                                 params, 11, err) != 0)
+        return error_prefix(err, "recording task %s", task->task);
+    return 0;
+}

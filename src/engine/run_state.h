@@ -1,0 +1,35 @@
+/* run_state.h -- the engine's memory, kept in the warehouse itself.
+ *
+ * Schema `martlet` holds one row per run (martlet.runs) and one per task of
+ * a run (martlet.task_runs): status, times, row counts and the error text.
+ * State is written outside the task's own transaction, so a failed task
+ * still leaves its failure on record. */
+#ifndef MARTLET_RUN_STATE_H
+#define MARTLET_RUN_STATE_H
+
+#include <stdint.h>
+
+#include "../warehouse/warehouse.h"
+
+struct task_record {
+    const char *task;
+    const char *kind;            /* "source" or the model's materialization */
+    const char *status;          /* success, failed, upstream_failed */
+    const char *started_at;      /* UTC timestamps as text */
+    const char *finished_at;
+    int64_t rows_read;           /* sources only; -1 = not applicable */
+    int64_t rows_loaded;
+    int64_t rows_rejected;
+    int64_t rows_changed;        /* models: rows written by the last statement */
+    const char *error;
+};
+
+int run_state_prepare(struct warehouse *warehouse, struct error *err);
+int run_state_begin_run(struct warehouse *warehouse, const char *pipeline, const char *start_date,
+                        const char *end_date, const char *started_at, int64_t *run_id, struct error *err);
+int run_state_finish_run(struct warehouse *warehouse, int64_t run_id, const char *status, const char *error,
+                         struct error *err);
+int run_state_record_task(struct warehouse *warehouse, int64_t run_id, const struct task_record *task,
+                          struct error *err);
+
+#endif

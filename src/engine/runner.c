@@ -1,0 +1,202 @@
+/* runner.c -- see runner.h. */
+#include "runner.h"
+#include "../loader/loader.h"
+#include "../util/clock.h"
+#include "../util/files.h"
+#include "../util/memory.h"
+#include "../util/strbuf.h"
+#include "dag.h"
+#include "materialize.h"
+#include "run_state.h"
+#include "template.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <string.h>
+
+enum task_status { TASK_PENDING, TASK_SUCCESS, TASK_FAILED, TASK_UPSTREAM_FAILED };
+
+struct run {
+    struct warehouse *warehouse;
+    const struct run_request *request;
+    struct run_outcome *outcome;
+    char started_at[CLOCK_TEXT_SIZE];
+    char run_id_text[32];
+    struct dag_node *nodes;      /* sources first, then models */
+    enum task_status *status;
+    size_t count;
+};
+
+/* The variables every model can use: dates, run facts, schema names. */
+static size_t template_variables(const struct run *run, const char *this_relation,
+                                 struct template_variable *variables, size_t capacity) {
+    const struct pipeline *pipeline = run->request->pipeline;
+    size_t count = 0;
+    variables[count++] = (struct template_variable){"ds", run->request->start_date};
+    variables[count++] = (struct template_variable){"start", run->request->start_date};
+    variables[count++] = (struct template_variable){"end", run->request->end_date};
+    variables[count++] = (struct template_variable){"run_started_at", run->started_at};
+    variables[count++] = (struct template_variable){"run_id", run->run_id_text};
+    variables[count++] = (struct template_variable){"load_src", run->request->load_source};
+    variables[count++] = (struct template_variable){"pipeline", pipeline->name};
+    variables[count++] = (struct template_variable){"this", this_relation};
+    for (size_t i = 0; i < pipeline->schema_count && count < capacity; i++)
+        variables[count++] = (struct template_variable){pipeline->schemas[i].key, pipeline->schemas[i].name};
+    return count;
+}
+
+/* Loads one source file, replacing the staging table's content. */
+static int run_source(struct run *run, const struct source *source, struct task_record *record, struct error *err) {
+    const struct pipeline *pipeline = run->request->pipeline;
+    struct load_target target = {pipeline_schema(pipeline, source->schema_key), source->table, source->columns,
+                                 source->column_count};
+    char *path = files_join(run->request->source_directory, source->file);
+    struct load_options options = {path, source->file, source->delimiter, source->quote, source->header,
+                                   source->max_rejects};
+    struct load_stats stats;
+    memset(&stats, 0, sizeof stats);
+    char sql[300];
+    int status = loader_prepare_tables(run->warehouse, &target, err);
+    snprintf(sql, sizeof sql, "DELETE FROM %s.%s", target.schema, target.table);
+    if (status == 0) status = warehouse_execute(run->warehouse, sql, err);
+    snprintf(sql, sizeof sql, "DELETE FROM %s.%s_rejects", target.schema, target.table);
+    if (status == 0) status = warehouse_execute(run->warehouse, sql, err);
+    if (status == 0) status = loader_load_file(run->warehouse, &target, &options, &stats, err);
+    free(path);
+    record->rows_read = stats.rows_read;
+    record->rows_loaded = stats.rows_loaded;
+    record->rows_rejected = stats.rows_rejected;
+    if (stats.warning[0] && run->request->progress) fprintf(run->request->progress, "  warning: %s\n", stats.warning);
+    return status;
+}
+
+/* Renders and materializes one model. */
+static int run_model(struct run *run, const struct model *model, struct task_record *record, struct error *err) {
+    const struct pipeline *pipeline = run->request->pipeline;
+    char relation[160];
+    snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, model->schema_key), model->table);
+    struct template_variable variables[64];
+    size_t count = template_variables(run, relation, variables, 64);
+    struct strbuf sql;
+    strbuf_init(&sql);
+    int status = template_render(model->sql, variables, count, &sql, err);
+    if (status != 0) error_prefix(err, "%s", model->path);
+    struct materialize_context context = {relation, run->request->start_date, run->request->end_date};
+    if (status == 0) status = materialize_model(run->warehouse, model, strbuf_text(&sql), &context,
+                                                &record->rows_changed, err);
+    strbuf_free(&sql);
+    return status;
+}
+
+static void print_task(const struct run *run, const struct task_record *record, double seconds) {
+    FILE *out = run->request->progress;
+    if (out == NULL) return;
+    fprintf(out, "  %-15s %-34s", record->status, record->task);
+    if (record->rows_read >= 0)
+        fprintf(out, " read %" PRId64 " = loaded %" PRId64 " + rejected %" PRId64, record->rows_read,
+                record->rows_loaded, record->rows_rejected);
+    else if (record->rows_changed >= 0 && strcmp(record->status, "success") == 0)
+        fprintf(out, " %" PRId64 " rows", record->rows_changed);
+    fprintf(out, "  %.2fs\n", seconds);
+    if (record->error) fprintf(out, "    error: %s\n", record->error);
+}
+
+static bool upstream_failed(const struct run *run, size_t task) {
+    for (size_t d = 0; d < run->nodes[task].depends_count; d++) {
+        int upstream = dag_index(run->nodes, run->count, run->nodes[task].depends_on[d]);
+        if (run->status[upstream] != TASK_SUCCESS) return true;
+    }
+    return false;
+}
+
+/* Runs one task in its own transaction and records how it went. Returns
+ * -1 only when the run state itself cannot be written. */
+static int run_task(struct run *run, size_t task, struct error *err) {
+    const struct pipeline *pipeline = run->request->pipeline;
+    bool is_source = task < pipeline->source_count;
+    const struct model *model = is_source ? NULL : &pipeline->models[task - pipeline->source_count];
+    struct task_record record = {.task = run->nodes[task].name, .rows_read = -1, .rows_loaded = -1,
+                                 .rows_rejected = -1, .rows_changed = -1};
+    record.kind = is_source ? "source" : materialization_name(model->materialized);
+    char started[CLOCK_TEXT_SIZE], finished[CLOCK_TEXT_SIZE];
+    clock_utc_text(started);
+    double clock_start = clock_seconds();
+    struct error task_error;
+    error_clear(&task_error);
+    int status;
+    if (upstream_failed(run, task)) {
+        run->status[task] = TASK_UPSTREAM_FAILED;
+        record.status = "upstream_failed";
+        status = 0;
+    } else {
+        status = warehouse_begin(run->warehouse, &task_error);
+        if (status == 0) status = is_source ? run_source(run, &pipeline->sources[task], &record, &task_error)
+                                            : run_model(run, model, &record, &task_error);
+        if (status == 0) status = warehouse_commit(run->warehouse, &task_error);
+        else warehouse_rollback(run->warehouse);
+        run->status[task] = status == 0 ? TASK_SUCCESS : TASK_FAILED;
+        record.status = status == 0 ? "success" : "failed";
+        record.error = status == 0 ? NULL : task_error.message;
+    }
+    clock_utc_text(finished);
+    record.started_at = started;
+    record.finished_at = finished;
+    print_task(run, &record, clock_seconds() - clock_start);
+    if (run->status[task] == TASK_FAILED && run->outcome->failed++ == 0)
+        snprintf(run->outcome->first_error, sizeof run->outcome->first_error, "%s: %s", record.task, task_error.message);
+    if (run->status[task] == TASK_SUCCESS) run->outcome->succeeded++;
+    if (run->status[task] == TASK_UPSTREAM_FAILED) run->outcome->upstream_failed++;
+    return run_state_record_task(run->warehouse, run->outcome->run_id, &record, err);
+}
+
+/* Builds the task graph: every source, then every model. */
+static int plan_tasks(struct run *run, size_t *order, struct error *err) {
+    const struct pipeline *pipeline = run->request->pipeline;
+    for (size_t i = 0; i < pipeline->source_count; i++)
+        run->nodes[i] = (struct dag_node){pipeline->sources[i].name, NULL, 0};
+    for (size_t i = 0; i < pipeline->model_count; i++) {
+        const struct model *model = &pipeline->models[i];
+        run->nodes[pipeline->source_count + i] = (struct dag_node){model->name, model->depends_on, model->depends_count};
+    }
+    return dag_order(run->nodes, run->count, order, err);
+}
+
+static int prepare_schemas(struct run *run, struct error *err) {
+    const struct pipeline *pipeline = run->request->pipeline;
+    if (run_state_prepare(run->warehouse, err) != 0) return -1;
+    for (size_t i = 0; i < pipeline->schema_count; i++)
+        if (warehouse_create_schema(run->warehouse, pipeline->schemas[i].name, err) != 0) return -1;
+    return 0;
+}
+
+/* Runs the pipeline for the request's dates. Returns 0 when the run could
+ * be carried out and recorded -- check outcome->failed for task failures --
+ * and -1 when it could not start or its state could not be written. */
+int runner_run(struct warehouse *warehouse, const struct run_request *request, struct run_outcome *outcome,
+               struct error *err) {
+    memset(outcome, 0, sizeof *outcome);
+    const struct pipeline *pipeline = request->pipeline;
+    struct run run = {.warehouse = warehouse, .request = request, .outcome = outcome};
+    run.count = pipeline->source_count + pipeline->model_count;
+    run.nodes = memory_calloc(run.count, sizeof *run.nodes);
+    run.status = memory_calloc(run.count, sizeof *run.status);
+    size_t *order = memory_calloc(run.count, sizeof *order);
+    clock_utc_text(run.started_at);
+    int status = plan_tasks(&run, order, err);
+    if (status == 0) status = prepare_schemas(&run, err);
+    if (status == 0)
+        status = run_state_begin_run(warehouse, pipeline->name, request->start_date, request->end_date, run.started_at,
+                                     &outcome->run_id, err);
+    snprintf(run.run_id_text, sizeof run.run_id_text, "%" PRId64, outcome->run_id);
+    if (status == 0 && request->progress)
+        fprintf(request->progress, "run %" PRId64 ": %s %s..%s (%zu tasks)\n", outcome->run_id, pipeline->name,
+                request->start_date, request->end_date, run.count);
+    for (size_t i = 0; i < run.count && status == 0; i++) status = run_task(&run, order[i], err);
+    if (status == 0)
+        status = run_state_finish_run(warehouse, outcome->run_id, outcome->failed ? "failed" : "success",
+                                      outcome->failed ? outcome->first_error : NULL, err);
+    free(order);
+    free(run.nodes);
+    free(run.status);
+    return status;
+}

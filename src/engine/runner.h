@@ -1,0 +1,38 @@
+/* runner.h -- one run of a pipeline: every source and model, in dependency
+ * order, each in its own transaction, recorded in the run state.
+ *
+ * A task that fails is rolled back, so its tables keep what they held
+ * before; tasks downstream of it are marked upstream_failed and skipped,
+ * while independent branches still run. Re-running the same dates repeats
+ * the same work and leaves the same data (every materialization is
+ * idempotent). */
+#ifndef MARTLET_RUNNER_H
+#define MARTLET_RUNNER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../warehouse/warehouse.h"
+#include "pipeline.h"
+
+struct run_request {
+    const struct pipeline *pipeline;
+    const char *start_date;      /* validated YYYY-MM-DD */
+    const char *end_date;
+    const char *source_directory;
+    const char *load_source;     /* load_src of this run's data: "file", "s3", "api" */
+    FILE *progress;              /* one line per task, or NULL for silence */
+};
+
+struct run_outcome {
+    int64_t run_id;
+    size_t succeeded;
+    size_t failed;
+    size_t upstream_failed;
+    char first_error[ERROR_MESSAGE_SIZE];
+};
+
+int runner_run(struct warehouse *warehouse, const struct run_request *request, struct run_outcome *outcome,
+               struct error *err);
+
+#endif

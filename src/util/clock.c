@@ -1,0 +1,32 @@
+/* clock.c -- see clock.h. */
+#include "clock.h"
+
+#include <stdio.h>
+#include <time.h>
+
+/* Now in UTC as "YYYY-MM-DD HH:MM:SS.ffffff", the form every warehouse
+ * casts to TIMESTAMP. */
+void clock_utc_text(char text[CLOCK_TEXT_SIZE]) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct tm parts;
+    gmtime_r(&now.tv_sec, &parts);
+    char seconds[24];
+    strftime(seconds, sizeof seconds, "%Y-%m-%d %H:%M:%S", &parts);
+    snprintf(text, CLOCK_TEXT_SIZE, "%s.%06ld", seconds, now.tv_nsec / 1000);
+}
+
+/* Today's date in UTC as YYYY-MM-DD. */
+void clock_utc_date(char text[11]) {
+    time_t now = time(NULL);
+    struct tm parts;
+    gmtime_r(&now, &parts);
+    strftime(text, 11, "%Y-%m-%d", &parts);
+}
+
+/* Seconds on a monotonic clock, for measuring durations. */
+double clock_seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}

@@ -1,0 +1,11 @@
+/* clock.h -- wall-clock stamps for records and a monotonic clock for durations. */
+#ifndef MARTLET_CLOCK_H
+#define MARTLET_CLOCK_H
+
+#define CLOCK_TEXT_SIZE 32
+
+void clock_utc_text(char text[CLOCK_TEXT_SIZE]);
+void clock_utc_date(char text[11]);
+double clock_seconds(void);
+
+#endif
