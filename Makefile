@@ -33,11 +33,13 @@ $(DEPS)/VERSION: scripts/bootstrap.sh
 
 build/release/%.o: %.c | $(DEPS)/VERSION
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(RELEASE_FLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_COMMON) $(RELEASE_FLAGS) -MMD -MP -c $< -o $@
 
 build/sanitize/%.o: %.c | $(DEPS)/VERSION
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(SANITIZE_FLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC (asan) $<"
+	@$(CC) $(CFLAGS_COMMON) $(SANITIZE_FLAGS) -MMD -MP -c $< -o $@
 
 build/release/martlet: build/release/src/main.o $(release_objects)
 	$(CC) $(RELEASE_FLAGS) $^ -o $@ $(LDLIBS)
@@ -47,6 +49,9 @@ build/sanitize/martlet: build/sanitize/src/main.o $(sanitize_objects)
 
 build/sanitize/martlet-tests: $(patsubst %.c,build/sanitize/%.o,$(TEST_SOURCES)) $(sanitize_objects)
 	$(CC) $(SANITIZE_FLAGS) $^ -o $@ $(LDLIBS) -lcriterion
+
+build/release/load_bench: build/release/bench/load_bench.o $(release_objects)
+	$(CC) $(RELEASE_FLAGS) $^ -o $@ $(LDLIBS)
 
 demo: build/release/martlet
 	bash scripts/demo.sh

@@ -19,14 +19,16 @@ static const char gen_help[] =
     "  --out DIR     folder to write (created if missing)\n"
     "  --scale X     size factor (default 1)\n"
     "  --seed N      random seed (default 42)\n"
+    "  --only LIST   write only these files (e.g. group_log,groups); same bytes as a full run\n"
     "  -h, --help    show this help\n";
 
 int cmd_gen(int argc, char **argv) {
     static const struct option long_options[] = {
         {"out", required_argument, 0, 'o'}, {"scale", required_argument, 0, 's'},
-        {"seed", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"seed", required_argument, 0, 'r'}, {"only", required_argument, 0, 'n'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
-    struct generator_options options = {NULL, 1.0, 42};
+    struct generator_options options = {NULL, 1.0, 42, NULL};
     int option;
     optind = 1;
     while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
@@ -41,6 +43,7 @@ int cmd_gen(int argc, char **argv) {
             options.seed = strtoull(optarg, &end, 10);
             if (*end || *optarg == '-') return cli_usage_error("gen", "--seed needs a non-negative integer");
             break;
+        case 'n': options.only = optarg; break;
         case 'h': fputs(gen_help, stdout); return EXIT_OK;
         default: return cli_usage_error("gen", "unknown option");
         }

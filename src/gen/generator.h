@@ -15,6 +15,7 @@ struct generator_options {
     const char *directory;
     double scale;          /* 1 = the size of the real sources */
     uint64_t seed;
+    const char *only;      /* comma-separated file stems to keep, or NULL for all */
 };
 
 struct generator_file {

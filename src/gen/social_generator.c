@@ -39,10 +39,12 @@ struct social {
     int64_t *group_registered;          /* per group, microseconds */
     double *group_weight_cumulative;    /* popularity, Zipf-like */
     struct membership *sample;          /* reservoir of add events */
+    const char *only;                   /* files to keep, NULL = all */
     int64_t sample_seen;
 };
 
 struct output {
+    const char *only;
     FILE *file;
     char *path;
     int64_t rows;
@@ -54,9 +56,22 @@ static int64_t micros_of(int year, unsigned month, unsigned day) {
 
 /* ---- writing CSV ---------------------------------------------------------- */
 
+/* True if the options ask for this file (by stem: "group_log"). */
+static bool wanted(const char *only, const char *name) {
+    if (only == NULL) return true;
+    size_t stem = strcspn(name, ".");
+    for (const char *item = only; *item; item += strcspn(item, ",") + (item[strcspn(item, ",")] == ',')) {
+        size_t length = strcspn(item, ",");
+        if (length == stem && strncmp(item, name, stem) == 0) return true;
+    }
+    return false;
+}
+
+/* Opens a generated file. Files the options leave out are still generated
+ * (later files draw on their random state) but written to /dev/null. */
 static int output_open(struct output *out, const char *directory, const char *name, const char *header,
                        struct error *err) {
-    out->path = files_join(directory, name);
+    out->path = wanted(out->only, name) ? files_join(directory, name) : memory_strdup("/dev/null");
     out->file = fopen(out->path, "wb");
     out->rows = 0;
     if (out->file == NULL) {
@@ -74,7 +89,7 @@ static int output_close(struct output *out, struct generator_report *report, con
     int failed = ferror(out->file) | (fclose(out->file) != 0);
     if (failed) error_set(err, "cannot write %s", out->path);
     free(out->path);
-    if (!failed && report->file_count < GENERATOR_MAX_FILES)
+    if (!failed && wanted(out->only, name) && report->file_count < GENERATOR_MAX_FILES)
         report->files[report->file_count++] = (struct generator_file){name, out->rows, bytes};
     return failed ? -1 : 0;
 }
@@ -152,7 +167,7 @@ static int64_t pick_group(struct social *social) {
 
 static int write_groups(struct social *social, const char *directory, struct generator_report *report,
                         struct error *err) {
-    struct output out;
+    struct output out = {.only = social->only};
     if (output_open(&out, directory, "groups.csv", "id,admin_id,group_name,registration_dt,is_private\n", err) != 0)
         return -1;
     for (int64_t g = 0; g < social->group_count; g++) {
@@ -176,7 +191,7 @@ static int write_users(struct social *social, const char *directory, struct gene
                        struct error *err) {
     static const char *const countries[] = {"Russia", "Россия", "Belarus", "Kazakhstan", "Ukraine", "Armenia",
                                             "Georgia", "Uzbekistan", "Germany", "Israel"};
-    struct output out;
+    struct output out = {.only = social->only};
     if (output_open(&out, directory, "users.csv", "id,chat_name,registration_dt,country,age\n", err) != 0) return -1;
     int64_t first = micros_of(2019, 6, 1), last = micros_of(2021, 6, 30);
     for (int64_t id = 1; id <= social->user_count; id++) {
@@ -236,7 +251,7 @@ static void write_event(struct social *social, FILE *file, int64_t end) {
 
 static int write_group_log(struct social *social, const char *directory, struct generator_report *report,
                            struct error *err) {
-    struct output out;
+    struct output out = {.only = social->only};
     if (output_open(&out, directory, "group_log.csv", "group_id,user_id,user_id_from,event,datetime\n", err) != 0)
         return -1;
     int64_t end = micros_of(2021, 9, 30);
@@ -296,7 +311,7 @@ static void pick_group_author(struct social *social, int64_t *group, int64_t *au
 
 static int write_dialogs(struct social *social, const char *directory, struct generator_report *report,
                          struct error *err) {
-    struct output out;
+    struct output out = {.only = social->only};
     if (output_open(&out, directory, "dialogs.csv", "message_id,message_ts,message_from,message_to,message,message_group\n",
                     err) != 0)
         return -1;
@@ -337,11 +352,13 @@ int generator_social(const struct generator_options *options, struct generator_r
     social.message_count = llround(fmax(1000, 2500000 * options->scale));
     social.bot_user = social.user_count * 7 / 8;
     social.sample = memory_calloc(MEMBERSHIP_SAMPLE, sizeof *social.sample);
+    social.only = options->only;
     plan_groups(&social);
     int status = write_groups(&social, options->directory, report, err);
     if (status == 0) status = write_users(&social, options->directory, report, err);
     if (status == 0) status = write_group_log(&social, options->directory, report, err);
-    if (status == 0) status = write_dialogs(&social, options->directory, report, err);
+    if (status == 0 && wanted(options->only, "dialogs.csv"))
+        status = write_dialogs(&social, options->directory, report, err);
     free(social.sample);
     free(social.group_registered);
     free(social.group_weight_cumulative);

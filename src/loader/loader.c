@@ -1,6 +1,7 @@
 /* loader.c -- see loader.h. */
 #include "loader.h"
 #include "../util/memory.h"
+#include "append_worker.h"
 #include "csv.h"
 #include "value.h"
 
@@ -30,7 +31,8 @@ struct load {
     size_t file_field_count;
     int64_t *default_numbers;  /* per declared column, for columns absent from the file */
     bool *column_in_file;
-    struct batch *rows;
+    struct batch *rows;        /* being filled; owned by the worker's ring */
+    struct append_worker *worker;
     struct batch *rejects;
     struct warehouse_appender *row_appender;
     struct warehouse_appender *reject_appender;
@@ -124,8 +126,10 @@ static int reject_row(struct load *load, const struct csv_record *record, const 
     if (load->options->max_rejects >= 0 && load->stats->rows_rejected > load->options->max_rejects)
         return error_set(err, "%s: more than %ld rejected rows (first at line %ld: %s) -- nothing was loaded",
                          load->options->source_name, load->options->max_rejects, record->line, reason);
-    if (rejects->row_count == rejects->capacity) return flush_batch(load->reject_appender, rejects, err);
-    return 0;
+    if (rejects->row_count < rejects->capacity) return 0;
+    /* The connection is the worker's while rows are in flight. */
+    if (append_worker_drain(load->worker, err) != 0) return -1;
+    return flush_batch(load->reject_appender, rejects, err);
 }
 
 /* Converts one record into a batch row, or explains why it cannot.
@@ -186,7 +190,10 @@ static int load_record(struct load *load, const struct csv_record *record, struc
     }
     load->rows->row_count++;
     load->stats->rows_loaded++;
-    if (load->rows->row_count == load->rows->capacity) return flush_batch(load->row_appender, load->rows, err);
+    if (load->rows->row_count == load->rows->capacity) {
+        append_worker_submit(load->worker, load->rows);
+        load->rows = append_worker_acquire(load->worker);
+    }
     return 0;
 }
 
@@ -277,8 +284,13 @@ static int open_appenders(struct warehouse *warehouse, struct load *load, struct
     if (warehouse_append_open(warehouse, load->target->schema, load->target->table, load->target->columns,
                               load->target->column_count, &load->row_appender, err) != 0)
         return -1;
-    return warehouse_append_open(warehouse, load->target->schema, rejects, reject_columns, REJECT_COLUMN_COUNT,
-                                 &load->reject_appender, err);
+    if (warehouse_append_open(warehouse, load->target->schema, rejects, reject_columns, REJECT_COLUMN_COUNT,
+                              &load->reject_appender, err) != 0)
+        return -1;
+    load->worker = append_worker_start(load->row_appender, load->target->columns, load->target->column_count,
+                                       LOADER_BATCH_ROWS);
+    load->rows = append_worker_acquire(load->worker);
+    return 0;
 }
 
 /* Reads the whole file through the tokenizer into the two batches. */
@@ -300,13 +312,19 @@ static int stream_records(struct warehouse *warehouse, struct csv_reader *reader
     for (; status == 1; status = csv_reader_next(reader, &record, err))
         if (load_record(load, &record, err) != 0) return -1;
     if (status < 0) return -1;
-    if (flush_batch(load->row_appender, load->rows, err) != 0) return -1;
+    append_worker_submit(load->worker, load->rows);
+    load->rows = NULL;
+    if (append_worker_drain(load->worker, err) != 0) return -1;
     return flush_batch(load->reject_appender, load->rejects, err);
 }
 
-/* Closes both appenders, keeping the first error. */
+/* Stops the worker and closes both appenders, keeping the first error. */
 static int close_appenders(struct load *load, int status, struct error *err) {
     struct error ignored;
+    if (load->worker) {
+        if (load->rows) append_worker_submit(load->worker, load->rows); /* returns it to the ring */
+        if (append_worker_stop(load->worker, status == 0 ? err : &ignored) != 0) status = -1;
+    }
     if (load->row_appender && warehouse_append_close(load->row_appender, status == 0 ? err : &ignored) != 0)
         status = -1;
     if (load->reject_appender && warehouse_append_close(load->reject_appender, status == 0 ? err : &ignored) != 0)
@@ -324,7 +342,6 @@ int loader_load_file(struct warehouse *warehouse, const struct load_target *targ
     struct load load = {.target = target, .options = options, .stats = stats};
     load.column_in_file = memory_calloc(target->column_count, sizeof *load.column_in_file);
     load.default_numbers = memory_calloc(target->column_count, sizeof *load.default_numbers);
-    load.rows = batch_create(target->columns, target->column_count, LOADER_BATCH_ROWS);
     load.rejects = batch_create(reject_columns, REJECT_COLUMN_COUNT, 256);
     strbuf_init(&load.escaped);
 
@@ -333,7 +350,6 @@ int loader_load_file(struct warehouse *warehouse, const struct load_target *targ
     stats->bytes_read = csv_reader_bytes_read(reader);
 
     csv_reader_close(reader);
-    batch_free(load.rows);
     batch_free(load.rejects);
     strbuf_free(&load.escaped);
     free(load.file_to_column);

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests: they print numbers and ratios, never assert).
+#   bash bench/run.sh            scale 1 and 10
+#   BENCH_SCALES="1" bash bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make -s build/release/martlet build/release/load_bench
+out=bench/out
+mkdir -p "$out"
+
+for scale in ${BENCH_SCALES:-1 10}; do
+    dir="$out/social-$scale"
+    if [ ! -f "$dir/group_log.csv" ]; then
+        ./build/release/martlet gen social --out "$dir" --scale "$scale" --only group_log >/dev/null
+    fi
+    echo "== group_log load, scale $scale"
+    ./build/release/load_bench pipelines/social staging.group_log "$dir/group_log.csv"
+done

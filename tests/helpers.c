@@ -1,0 +1,94 @@
+/* helpers.c -- see helpers.h. */
+#include "helpers.h"
+#include "../src/util/files.h"
+#include "../src/util/memory.h"
+#include "../src/util/strbuf.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* An in-memory DuckDB warehouse; the test fails if it cannot open. */
+struct warehouse *test_open_memory(void) {
+    struct warehouse *warehouse = NULL;
+    struct error err;
+    cr_assert_eq(warehouse_open("duckdb::memory:", &warehouse, &err), 0, "%s", err.message);
+    return warehouse;
+}
+
+/* The single integer a query returns. */
+int64_t test_query_integer(struct warehouse *warehouse, const char *sql) {
+    char *text = test_query_text(warehouse, sql);
+    cr_assert_not_null(text, "NULL from: %s", sql);
+    int64_t value = strtoll(text, NULL, 10);
+    free(text);
+    return value;
+}
+
+/* The single value a query returns, as a new string (NULL for NULL). */
+char *test_query_text(struct warehouse *warehouse, const char *sql) {
+    char *value = NULL;
+    struct error err;
+    cr_assert_eq(warehouse_query_value(warehouse, sql, &value, &err), 0, "%s: %s", sql, err.message);
+    return value;
+}
+
+/* A new empty directory under /tmp. */
+char *test_temp_directory(void) {
+    char *directory = memory_strdup("/tmp/martlet-test-XXXXXX");
+    cr_assert_not_null(mkdtemp(directory));
+    return directory;
+}
+
+/* Deletes a directory made by test_temp_directory, and frees its name. */
+void test_remove_directory(char *directory) {
+    cr_assert(strncmp(directory, "/tmp/martlet-test-", 18) == 0, "refusing to remove %s", directory);
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command, "rm -rf '%s'", directory);
+    char *output;
+    cr_expect_eq(test_run_command(strbuf_text(&command), &output), 0, "%s", output);
+    free(output);
+    strbuf_free(&command);
+    free(directory);
+}
+
+/* Writes text to directory/name and returns the path. */
+char *test_write_file(const char *directory, const char *name, const char *text) {
+    char *path = files_join(directory, name);
+    struct error err;
+    cr_assert_eq(files_write_all(path, text, strlen(text), &err), 0, "%s", err.message);
+    return path;
+}
+
+/* A path inside the read-only shared folder. */
+char *test_shared_path(const char *relative) {
+    const char *root = getenv("MARTLET_SHARED");
+    return files_join(root && *root ? root : "../shared", relative);
+}
+
+/* The martlet binary under test (the sanitized build unless overridden). */
+char *test_martlet(void) {
+    const char *binary = getenv("MARTLET_BINARY");
+    return memory_strdup(binary && *binary ? binary : "build/sanitize/martlet");
+}
+
+/* Runs a shell command, captures stdout+stderr, returns its exit code. */
+int test_run_command(const char *command, char **output) {
+    struct strbuf full;
+    strbuf_init(&full);
+    strbuf_printf(&full, "%s 2>&1", command);
+    FILE *pipe = popen(strbuf_text(&full), "r");
+    cr_assert_not_null(pipe);
+    struct strbuf captured;
+    strbuf_init(&captured);
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, pipe)) > 0) strbuf_append(&captured, chunk, got);
+    int status = pclose(pipe);
+    strbuf_free(&full);
+    *output = strbuf_detach(&captured);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}

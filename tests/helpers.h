@@ -1,0 +1,22 @@
+/* helpers.h -- shared fixtures for the Criterion tests.
+ *
+ * Tests run from the repository root (scripts/test.sh sees to it); the
+ * real sample data is read from ../shared/data/real, or $MARTLET_SHARED. */
+#ifndef MARTLET_TEST_HELPERS_H
+#define MARTLET_TEST_HELPERS_H
+
+#include <stdint.h>
+
+#include "../src/warehouse/warehouse.h"
+
+struct warehouse *test_open_memory(void);
+int64_t test_query_integer(struct warehouse *warehouse, const char *sql);
+char *test_query_text(struct warehouse *warehouse, const char *sql);
+char *test_temp_directory(void);
+void test_remove_directory(char *directory);
+char *test_write_file(const char *directory, const char *name, const char *text);
+char *test_shared_path(const char *relative);
+int test_run_command(const char *command, char **output);
+char *test_martlet(void);
+
+#endif
