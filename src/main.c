@@ -16,6 +16,8 @@ static const struct command commands[] = {
     {"run", cmd_run, "run a pipeline for a date or a date range"},
     {"gen", cmd_gen, "generate realistic source files for a pipeline"},
     {"status", cmd_status, "show recent runs and their tasks"},
+    {"report", cmd_report, "print a pipeline's report: table, csv, json or an svg chart"},
+    {"query", cmd_query, "run one SQL statement on the warehouse and print the result"},
 };
 
 static void print_help(FILE *out) {

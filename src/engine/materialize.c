@@ -4,6 +4,7 @@
 #include "../util/strbuf.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The model's SELECT without trailing blanks and semicolons, so it can be
@@ -17,6 +18,15 @@ static char *select_body(const char *sql) {
 static int run(struct warehouse *warehouse, struct strbuf *sql, int64_t *rows_changed, struct error *err) {
     int status = warehouse_execute_counted(warehouse, strbuf_text(sql), rows_changed, err);
     strbuf_reset(sql);
+    return status;
+}
+
+static int count_rows(struct warehouse *warehouse, struct strbuf *sql, int64_t *rows, struct error *err) {
+    char *value = NULL;
+    int status = warehouse_query_value(warehouse, strbuf_text(sql), &value, err);
+    strbuf_reset(sql);
+    *rows = value ? strtoll(value, NULL, 10) : 0;
+    free(value);
     return status;
 }
 
@@ -58,6 +68,21 @@ static int incremental_by_date(struct warehouse *warehouse, const struct model *
     return run(warehouse, sql, rows_changed, err);
 }
 
+/* A satellite row is written when its parent key has no row yet or its
+ * latest row (by load_dt) carries another hashdiff: history is kept, and
+ * loading the same content again writes nothing. */
+static int satellite(struct warehouse *warehouse, const struct model *model, const char *body,
+                     const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
+                     struct error *err) {
+    if (create_if_missing(warehouse, context->relation, body, sql, err) != 0) return -1;
+    strbuf_printf(sql,
+                  "INSERT INTO %1$s SELECT * FROM (\n%2$s\n) AS model WHERE NOT EXISTS ("
+                  "SELECT 1 FROM %1$s AS latest WHERE latest.%3$s = model.%3$s AND latest.%4$s = model.%4$s"
+                  " AND latest.load_dt = (SELECT max(newest.load_dt) FROM %1$s AS newest WHERE newest.%3$s = model.%3$s))",
+                  context->relation, body, model->parent_key, model->hashdiff);
+    return run(warehouse, sql, rows_changed, err);
+}
+
 /* Applies the model to the warehouse inside the caller's transaction. */
 int materialize_model(struct warehouse *warehouse, const struct model *model, const char *rendered_sql,
                       const struct materialize_context *context, int64_t *rows_changed, struct error *err) {
@@ -72,7 +97,9 @@ int materialize_model(struct warehouse *warehouse, const struct model *model, co
         strbuf_printf(&sql, "DROP TABLE IF EXISTS %s", context->relation);
         status = run(warehouse, &sql, &ignored, err);
         strbuf_printf(&sql, "CREATE TABLE %s AS\n%s\n", context->relation, body);
-        if (status == 0) status = run(warehouse, &sql, rows_changed, err);
+        if (status == 0) status = run(warehouse, &sql, &ignored, err);
+        strbuf_printf(&sql, "SELECT count(*) FROM %s", context->relation); /* CTAS reports no count everywhere */
+        if (status == 0) status = count_rows(warehouse, &sql, rows_changed, err);
         break;
     case MATERIALIZE_VIEW:
         strbuf_printf(&sql, "DROP VIEW IF EXISTS %s", context->relation);
@@ -85,6 +112,9 @@ int materialize_model(struct warehouse *warehouse, const struct model *model, co
         break;
     case MATERIALIZE_INCREMENTAL_BY_DATE:
         status = incremental_by_date(warehouse, model, body, context, &sql, rows_changed, err);
+        break;
+    case MATERIALIZE_SATELLITE:
+        status = satellite(warehouse, model, body, context, &sql, rows_changed, err);
         break;
     case MATERIALIZE_SCRIPT:
         strbuf_append_string(&sql, rendered_sql);

@@ -15,6 +15,7 @@ static const char *const materialization_names[] = {
     [MATERIALIZE_VIEW] = "view",
     [MATERIALIZE_INSERT_NEW_KEYS] = "insert_new_keys",
     [MATERIALIZE_INCREMENTAL_BY_DATE] = "incremental_by_date",
+    [MATERIALIZE_SATELLITE] = "satellite",
     [MATERIALIZE_SCRIPT] = "script",
 };
 
@@ -184,6 +185,8 @@ static int set_header_value(struct model *model, const char *key, const char *va
     if (strcmp(key, "unique_key") == 0) { split_list(value, &model->unique_key, &model->unique_key_count); return 0; }
     if (strcmp(key, "description") == 0) { model->description = memory_strdup(value); return 0; }
     if (strcmp(key, "date_column") == 0) { model->date_column = memory_strdup(value); return 0; }
+    if (strcmp(key, "parent_key") == 0) { model->parent_key = memory_strdup(value); return 0; }
+    if (strcmp(key, "hashdiff") == 0) { model->hashdiff = memory_strdup(value); return 0; }
     if (strcmp(key, "materialized") == 0) {
         for (size_t i = 0; i < sizeof materialization_names / sizeof *materialization_names; i++) {
             if (strcmp(value, materialization_names[i]) == 0) {
@@ -191,7 +194,7 @@ static int set_header_value(struct model *model, const char *key, const char *va
                 return 0;
             }
         }
-        return error_set(err, "unknown materialized '%s' (table, view, insert_new_keys, incremental_by_date, script)",
+        return error_set(err, "unknown materialized '%s' (table, view, insert_new_keys, incremental_by_date, satellite, script)",
                          value);
     }
     return error_set(err, "unknown header key '%s'", key);
@@ -237,8 +240,12 @@ static int parse_model_header(struct model *model, struct error *err) {
     for (size_t i = 0; i < model->unique_key_count; i++)
         if (!identifier_is_valid(model->unique_key[i]))
             return error_set(err, "unique_key column '%s' is not a plain identifier", model->unique_key[i]);
-    if (model->date_column && !identifier_is_valid(model->date_column))
-        return error_set(err, "date_column '%s' is not a plain identifier", model->date_column);
+    if (model->materialized == MATERIALIZE_SATELLITE && (model->parent_key == NULL || model->hashdiff == NULL))
+        return error_set(err, "satellite needs '-- parent_key:' and '-- hashdiff:' lines");
+    const char *columns[] = {model->date_column, model->parent_key, model->hashdiff};
+    for (size_t i = 0; i < 3; i++)
+        if (columns[i] && !identifier_is_valid(columns[i]))
+            return error_set(err, "column '%s' is not a plain identifier", columns[i]);
     return 0;
 }
 
@@ -320,6 +327,8 @@ void pipeline_free(struct pipeline *pipeline) {
         free(model->path);
         free(model->description);
         free(model->date_column);
+        free(model->parent_key);
+        free(model->hashdiff);
         free(model->sql);
         free_list(model->depends_on, model->depends_count);
         free_list(model->unique_key, model->unique_key_count);

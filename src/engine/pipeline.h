@@ -9,7 +9,8 @@
  *     -- unique_key: hk_user_id
  *
  * and continues with one SELECT (or, for `materialized: script`, plain
- * statements). Names are `<schema key>.<table>`; the schema key maps to a
+ * statements). Functions whose SQL differs between warehouses live in
+ * macros/<dialect>.sql (duckdb.sql, postgres.sql), run before every run. Names are `<schema key>.<table>`; the schema key maps to a
  * physical schema in pipeline.json, so `{{ dds }}` in SQL renders it. */
 #ifndef MARTLET_PIPELINE_H
 #define MARTLET_PIPELINE_H
@@ -25,6 +26,7 @@ enum materialization {
     MATERIALIZE_VIEW,
     MATERIALIZE_INSERT_NEW_KEYS,     /* append rows whose unique_key is new */
     MATERIALIZE_INCREMENTAL_BY_DATE, /* replace the rows of the run's dates */
+    MATERIALIZE_SATELLITE,           /* append rows whose hashdiff differs from the key's latest */
     MATERIALIZE_SCRIPT,              /* run the statements as written */
 };
 
@@ -58,6 +60,8 @@ struct model {
     char **unique_key;
     size_t unique_key_count;
     char *date_column;        /* MATERIALIZE_INCREMENTAL_BY_DATE */
+    char *parent_key;         /* MATERIALIZE_SATELLITE: the hub or link hash key */
+    char *hashdiff;           /* MATERIALIZE_SATELLITE: hash of the descriptive columns */
     char *sql;                /* the file's text, template markers included */
 };
 

@@ -161,12 +161,34 @@ static int plan_tasks(struct run *run, size_t *order, struct error *err) {
     return dag_order(run->nodes, run->count, order, err);
 }
 
+/* Runs macros/<dialect>.sql, the pipeline's functions for this warehouse
+ * (e.g. hash_key), in one transaction. A pipeline may have none. */
+static int install_macros(struct run *run, struct error *err) {
+    const struct pipeline *pipeline = run->request->pipeline;
+    char name[64];
+    snprintf(name, sizeof name, "macros/%s.sql", warehouse_dialect(run->warehouse));
+    char *path = files_join(pipeline->directory, name);
+    char *sql = NULL;
+    int status = 0;
+    if (files_exists(path)) {
+        status = files_read_all(path, &sql, err);
+        if (status == 0) status = warehouse_begin(run->warehouse, err);
+        if (status == 0) status = warehouse_execute(run->warehouse, sql, err);
+        if (status == 0) status = warehouse_commit(run->warehouse, err);
+        else warehouse_rollback(run->warehouse);
+        if (status != 0) error_prefix(err, "%s", path);
+    }
+    free(sql);
+    free(path);
+    return status;
+}
+
 static int prepare_schemas(struct run *run, struct error *err) {
     const struct pipeline *pipeline = run->request->pipeline;
     if (run_state_prepare(run->warehouse, err) != 0) return -1;
     for (size_t i = 0; i < pipeline->schema_count; i++)
         if (warehouse_create_schema(run->warehouse, pipeline->schemas[i].name, err) != 0) return -1;
-    return 0;
+    return install_macros(run, err);
 }
 
 /* Runs the pipeline for the request's dates. Returns 0 when the run could

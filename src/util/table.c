@@ -2,6 +2,8 @@
 #include "table.h"
 #include "memory.h"
 
+#include <cJSON.h>
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,4 +87,40 @@ void table_print_csv(FILE *out, const struct warehouse_result *result) {
         }
         fputc('\n', out);
     }
+}
+
+/* True for text that is a JSON number as it stands (no leading zeros, no
+ * trailing dot), so it can be written raw and keep every digit: 64-bit
+ * hash keys do not survive a trip through a double. */
+static bool is_json_number(const char *text) {
+    const char *p = text;
+    if (*p == '-') p++;
+    if (*p == '0') p++;
+    else if (*p >= '1' && *p <= '9') while (*p >= '0' && *p <= '9') p++;
+    else return false;
+    if (*p == '.') {
+        p++;
+        if (!(*p >= '0' && *p <= '9')) return false;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    return *p == '\0';
+}
+
+/* Prints the result as a JSON array of objects, one per row. */
+void table_print_json(FILE *out, const struct warehouse_result *result) {
+    cJSON *rows = cJSON_CreateArray();
+    for (size_t r = 0; r < result->row_count; r++) {
+        cJSON *row = cJSON_CreateObject();
+        for (size_t c = 0; c < result->column_count; c++) {
+            const char *cell = warehouse_result_cell(result, r, c);
+            cJSON *value = cell == NULL ? cJSON_CreateNull()
+                           : is_json_number(cell) ? cJSON_CreateRaw(cell) : cJSON_CreateString(cell);
+            cJSON_AddItemToObject(row, result->column_names[c], value);
+        }
+        cJSON_AddItemToArray(rows, row);
+    }
+    char *text = cJSON_Print(rows);
+    fprintf(out, "%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(rows);
 }

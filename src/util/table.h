@@ -8,5 +8,6 @@
 
 void table_print(FILE *out, const struct warehouse_result *result);
 void table_print_csv(FILE *out, const struct warehouse_result *result);
+void table_print_json(FILE *out, const struct warehouse_result *result);
 
 #endif

@@ -1,0 +1,20 @@
+-- Hash keys for DuckDB (SEMANTICS.md): the first 8 bytes of MD5 over the
+-- canonical key text, read big-endian as a signed 64-bit integer.
+-- postgres.sql defines the same functions; results are bit-identical.
+
+-- One key part as canonical text: decimal for numbers, trimmed text, '^^' for NULL.
+CREATE OR REPLACE MACRO key_part(value) AS coalesce(trim(CAST(value AS VARCHAR)), '^^');
+
+-- The hash key of canonical text (join composite parts with '||' first).
+CREATE OR REPLACE MACRO hash_key(canonical) AS
+    CAST(CAST(CAST('0x' || substr(md5(canonical), 1, 16) AS UBIGINT) AS HUGEINT)
+         - CASE WHEN CAST('0x' || substr(md5(canonical), 1, 16) AS UBIGINT) >= CAST(9223372036854775808 AS UBIGINT)
+                THEN CAST(18446744073709551616 AS HUGEINT) ELSE CAST(0 AS HUGEINT) END
+         AS BIGINT);
+
+-- numerator / denominator as DECIMAL(9,6), rounded half up, computed in
+-- integers so every warehouse gets the same digits; 0 when nothing to divide.
+CREATE OR REPLACE MACRO exact_ratio(numerator, denominator) AS
+    CASE WHEN coalesce(denominator, 0) = 0 THEN CAST(0 AS DECIMAL(9,6))
+         ELSE CAST(CAST((2 * CAST(numerator AS BIGINT) * 1000000 + denominator) // (2 * CAST(denominator AS BIGINT))
+                        AS DECIMAL(18,0)) * CAST(0.000001 AS DECIMAL(7,6)) AS DECIMAL(9,6)) END;

@@ -1,0 +1,86 @@
+/* cmd_report.c -- `martlet report PIPELINE REPORT`: answers, presented. */
+#include "../engine/report.h"
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char report_help[] =
+    "usage: martlet report PIPELINE REPORT [--top N | --all] [--format F] [--output FILE]\n"
+    "\n"
+    "Prints one of the pipeline's reports (pipelines/PIPELINE/reports/REPORT.sql)\n"
+    "from the warehouse, e.g.\n"
+    "  martlet report social conversion               the 10 oldest groups by conversion\n"
+    "  martlet report social conversion --all         every group, ranked\n"
+    "  martlet report social conversion --format svg --output conversion.svg\n"
+    "  martlet report social cohorts                  conversion by week of joining\n"
+    "\n"
+    "  --top N           how many rows (default 10)\n"
+    "  --all             every row\n"
+    "  --format F        table (default), csv, json or svg (a bar chart)\n"
+    "  --output FILE     write to FILE instead of standard output\n"
+    "  --warehouse URL   duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
+    "  --pipelines DIR   folder holding the pipelines (default: ./pipelines)\n"
+    "  -h, --help        show this help\n";
+
+struct report_options {
+    const char *warehouse, *pipelines, *output, *format;
+    long top;
+};
+
+static int parse_options(int argc, char **argv, struct report_options *options) {
+    static const struct option long_options[] = {
+        {"top", required_argument, 0, 't'}, {"all", no_argument, 0, 'a'},
+        {"format", required_argument, 0, 'f'}, {"output", required_argument, 0, 'o'},
+        {"warehouse", required_argument, 0, 'w'}, {"pipelines", required_argument, 0, 'p'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    };
+    int option;
+    optind = 1;
+    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        char *end;
+        switch (option) {
+        case 't':
+            options->top = strtol(optarg, &end, 10);
+            if (*end || options->top <= 0) return cli_usage_error("report", "--top needs a positive number");
+            break;
+        case 'a': options->top = 2147483647; break;
+        case 'f': options->format = optarg; break;
+        case 'o': options->output = optarg; break;
+        case 'w': options->warehouse = optarg; break;
+        case 'p': options->pipelines = optarg; break;
+        case 'h': fputs(report_help, stdout); return -1;
+        default: return cli_usage_error("report", "unknown option");
+        }
+    }
+    if (optind + 2 != argc) return cli_usage_error("report", "expected PIPELINE and REPORT");
+    return 0;
+}
+
+int cmd_report(int argc, char **argv) {
+    struct report_options options = {.format = "table", .top = 10};
+    int parsed = parse_options(argc, argv, &options);
+    if (parsed != 0) return parsed < 0 ? EXIT_OK : parsed;
+    enum report_format format;
+    if (report_format_parse(options.format, &format) != 0)
+        return cli_usage_error("report", "--format must be table, csv, json or svg");
+    struct pipeline *pipeline = NULL;
+    int code = cli_load_pipeline(argv[optind], options.pipelines, &pipeline);
+    if (code != EXIT_OK) return code;
+    struct warehouse *warehouse = NULL;
+    code = cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
+    FILE *out = stdout;
+    if (code == EXIT_OK && options.output && (out = fopen(options.output, "w")) == NULL)
+        code = cli_fail("cannot write %s", options.output);
+    if (code == EXIT_OK) {
+        struct report_request request = {pipeline, argv[optind + 1], options.top, format};
+        struct error err;
+        if (report_run(warehouse, &request, out, &err) != 0) code = cli_fail("%s", err.message);
+        if (out != stdout && fclose(out) != 0) code = cli_fail("cannot write %s", options.output);
+    }
+    warehouse_close(warehouse);
+    pipeline_free(pipeline);
+    return code;
+}
