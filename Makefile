@@ -53,6 +53,9 @@ build/sanitize/martlet-tests: $(patsubst %.c,build/sanitize/%.o,$(TEST_SOURCES))
 build/release/load_bench: build/release/bench/load_bench.o $(release_objects)
 	$(CC) $(RELEASE_FLAGS) $^ -o $@ $(LDLIBS)
 
+build/release/social_floor: bench/social_floor.c | $(DEPS)/VERSION
+	$(CC) $(CFLAGS_COMMON) $(RELEASE_FLAGS) $< -o $@ $(LDLIBS)
+
 demo: build/release/martlet
 	bash scripts/demo.sh
 

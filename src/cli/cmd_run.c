@@ -21,11 +21,12 @@ static const char run_help[] =
     "  --source-dir DIR    folder holding the source files (default: data/PIPELINE)\n"
     "  --warehouse URL     duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
+    "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
     "  --quiet             print only errors\n"
     "  -h, --help          show this help\n";
 
 struct run_options {
-    const char *date, *from, *to, *source_directory, *warehouse, *pipelines;
+    const char *date, *from, *to, *source_directory, *warehouse, *pipelines, *log_directory;
     bool quiet;
 };
 
@@ -35,6 +36,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         {"to", required_argument, 0, 't'},         {"source-dir", required_argument, 0, 's'},
         {"warehouse", required_argument, 0, 'w'},  {"pipelines", required_argument, 0, 'p'},
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
+        {"log-dir", required_argument, 0, 'l'},
         {0, 0, 0, 0},
     };
     int option;
@@ -48,6 +50,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         case 'w': options->warehouse = optarg; break;
         case 'p': options->pipelines = optarg; break;
         case 'q': options->quiet = true; break;
+        case 'l': options->log_directory = optarg; break;
         case 'h': fputs(run_help, stdout); return -1;
         default: return cli_usage_error("run", "unknown option");
         }
@@ -101,7 +104,7 @@ int cmd_run(int argc, char **argv) {
         code = cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
         if (code == EXIT_OK) {
             struct run_request request = {pipeline, start, end, source_directory, "file",
-                                          options.quiet ? NULL : stdout};
+                                          options.quiet ? NULL : stdout, options.log_directory};
             struct run_outcome outcome;
             struct error err;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);

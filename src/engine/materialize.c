@@ -15,13 +15,22 @@ static char *select_body(const char *sql) {
     return memory_strndup(sql, length);
 }
 
-static int run(struct warehouse *warehouse, struct strbuf *sql, int64_t *rows_changed, struct error *err) {
+/* Keeps the statement in the context's log, if the caller asked for one. */
+static void log_statement(const struct materialize_context *context, const struct strbuf *sql) {
+    if (context->statement_log) strbuf_printf(context->statement_log, "%s;\n\n", strbuf_text(sql));
+}
+
+static int run(const struct materialize_context *context, struct warehouse *warehouse, struct strbuf *sql,
+               int64_t *rows_changed, struct error *err) {
+    log_statement(context, sql);
     int status = warehouse_execute_counted(warehouse, strbuf_text(sql), rows_changed, err);
     strbuf_reset(sql);
     return status;
 }
 
-static int count_rows(struct warehouse *warehouse, struct strbuf *sql, int64_t *rows, struct error *err) {
+static int count_rows(const struct materialize_context *context, struct warehouse *warehouse, struct strbuf *sql,
+                      int64_t *rows, struct error *err) {
+    log_statement(context, sql);
     char *value = NULL;
     int status = warehouse_query_value(warehouse, strbuf_text(sql), &value, err);
     strbuf_reset(sql);
@@ -33,39 +42,39 @@ static int count_rows(struct warehouse *warehouse, struct strbuf *sql, int64_t *
 /* Creates the target with the SELECT's columns and no rows, if missing. A
  * newline before the closing parenthesis keeps a trailing "-- comment" in
  * the model from swallowing it. */
-static int create_if_missing(struct warehouse *warehouse, const char *relation, const char *body, struct strbuf *sql,
-                             struct error *err) {
+static int create_if_missing(struct warehouse *warehouse, const struct materialize_context *context, const char *body,
+                             struct strbuf *sql, struct error *err) {
     int64_t ignored;
-    strbuf_printf(sql, "CREATE TABLE IF NOT EXISTS %s AS SELECT * FROM (\n%s\n) AS model LIMIT 0", relation, body);
-    return run(warehouse, sql, &ignored, err);
+    strbuf_printf(sql, "CREATE TABLE IF NOT EXISTS %s AS SELECT * FROM (\n%s\n) AS model LIMIT 0", context->relation, body);
+    return run(context, warehouse, sql, &ignored, err);
 }
 
 static int insert_new_keys(struct warehouse *warehouse, const struct model *model, const char *body,
                            const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                            struct error *err) {
-    if (create_if_missing(warehouse, context->relation, body, sql, err) != 0) return -1;
+    if (create_if_missing(warehouse, context, body, sql, err) != 0) return -1;
     strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE NOT EXISTS (SELECT 1 FROM %s AS existing WHERE ",
                   context->relation, body, context->relation);
     for (size_t i = 0; i < model->unique_key_count; i++)
         strbuf_printf(sql, "%sexisting.%s IS NOT DISTINCT FROM model.%s", i ? " AND " : "", model->unique_key[i],
                       model->unique_key[i]);
     strbuf_append_string(sql, ")");
-    return run(warehouse, sql, rows_changed, err);
+    return run(context, warehouse, sql, rows_changed, err);
 }
 
 static int incremental_by_date(struct warehouse *warehouse, const struct model *model, const char *body,
                                const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                                struct error *err) {
     int64_t deleted;
-    if (create_if_missing(warehouse, context->relation, body, sql, err) != 0) return -1;
+    if (create_if_missing(warehouse, context, body, sql, err) != 0) return -1;
     strbuf_printf(sql, "DELETE FROM %s WHERE CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s'", context->relation,
                   model->date_column, context->start_date, context->end_date);
-    if (run(warehouse, sql, &deleted, err) != 0) return -1;
+    if (run(context, warehouse, sql, &deleted, err) != 0) return -1;
     /* The filter makes the model idempotent by construction: rows outside
      * the run's dates can never be written, whatever the SELECT returns. */
     strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE CAST(model.%s AS DATE) BETWEEN DATE '%s' AND DATE '%s'",
                   context->relation, body, model->date_column, context->start_date, context->end_date);
-    return run(warehouse, sql, rows_changed, err);
+    return run(context, warehouse, sql, rows_changed, err);
 }
 
 /* A satellite row is written when its parent key has no row yet or its
@@ -74,13 +83,13 @@ static int incremental_by_date(struct warehouse *warehouse, const struct model *
 static int satellite(struct warehouse *warehouse, const struct model *model, const char *body,
                      const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                      struct error *err) {
-    if (create_if_missing(warehouse, context->relation, body, sql, err) != 0) return -1;
+    if (create_if_missing(warehouse, context, body, sql, err) != 0) return -1;
     strbuf_printf(sql,
                   "INSERT INTO %1$s SELECT * FROM (\n%2$s\n) AS model WHERE NOT EXISTS ("
                   "SELECT 1 FROM %1$s AS latest WHERE latest.%3$s = model.%3$s AND latest.%4$s = model.%4$s"
                   " AND latest.load_dt = (SELECT max(newest.load_dt) FROM %1$s AS newest WHERE newest.%3$s = model.%3$s))",
                   context->relation, body, model->parent_key, model->hashdiff);
-    return run(warehouse, sql, rows_changed, err);
+    return run(context, warehouse, sql, rows_changed, err);
 }
 
 /* Applies the model to the warehouse inside the caller's transaction. */
@@ -95,17 +104,17 @@ int materialize_model(struct warehouse *warehouse, const struct model *model, co
     switch (model->materialized) {
     case MATERIALIZE_TABLE:
         strbuf_printf(&sql, "DROP TABLE IF EXISTS %s", context->relation);
-        status = run(warehouse, &sql, &ignored, err);
+        status = run(context, warehouse, &sql, &ignored, err);
         strbuf_printf(&sql, "CREATE TABLE %s AS\n%s\n", context->relation, body);
-        if (status == 0) status = run(warehouse, &sql, &ignored, err);
+        if (status == 0) status = run(context, warehouse, &sql, &ignored, err);
         strbuf_printf(&sql, "SELECT count(*) FROM %s", context->relation); /* CTAS reports no count everywhere */
-        if (status == 0) status = count_rows(warehouse, &sql, rows_changed, err);
+        if (status == 0) status = count_rows(context, warehouse, &sql, rows_changed, err);
         break;
     case MATERIALIZE_VIEW:
         strbuf_printf(&sql, "DROP VIEW IF EXISTS %s", context->relation);
-        status = run(warehouse, &sql, &ignored, err);
+        status = run(context, warehouse, &sql, &ignored, err);
         strbuf_printf(&sql, "CREATE VIEW %s AS\n%s\n", context->relation, body);
-        if (status == 0) status = run(warehouse, &sql, &ignored, err);
+        if (status == 0) status = run(context, warehouse, &sql, &ignored, err);
         break;
     case MATERIALIZE_INSERT_NEW_KEYS:
         status = insert_new_keys(warehouse, model, body, context, &sql, rows_changed, err);
@@ -118,7 +127,7 @@ int materialize_model(struct warehouse *warehouse, const struct model *model, co
         break;
     case MATERIALIZE_SCRIPT:
         strbuf_append_string(&sql, rendered_sql);
-        status = run(warehouse, &sql, rows_changed, err);
+        status = run(context, warehouse, &sql, rows_changed, err);
         break;
     }
     strbuf_free(&sql);

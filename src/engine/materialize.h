@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "../util/strbuf.h"
 #include "../warehouse/warehouse.h"
 #include "pipeline.h"
 
@@ -24,6 +25,7 @@ struct materialize_context {
     const char *relation;     /* physical schema.table */
     const char *start_date;   /* validated YYYY-MM-DD */
     const char *end_date;
+    struct strbuf *statement_log;   /* every statement run is appended here, or NULL */
 };
 
 int materialize_model(struct warehouse *warehouse, const struct model *model, const char *rendered_sql,

@@ -25,6 +25,9 @@ struct run {
     struct dag_node *nodes;      /* sources first, then models */
     enum task_status *status;
     size_t count;
+    size_t tasks_done;
+    char *log_directory;         /* this run's folder of rendered SQL, or NULL */
+    struct strbuf statements;    /* the current task's statements, for the log */
 };
 
 /* The variables every model can use: dates, run facts, schema names. */
@@ -57,10 +60,17 @@ static int run_source(struct run *run, const struct source *source, struct task_
     memset(&stats, 0, sizeof stats);
     char sql[300];
     int status = loader_prepare_tables(run->warehouse, &target, err);
+    if (status == 0 && run->log_directory) {
+        status = warehouse_create_table_sql(target.schema, target.table, source->columns, source->column_count,
+                                            &run->statements, err);
+        strbuf_append_string(&run->statements, ";\n");
+    }
     snprintf(sql, sizeof sql, "DELETE FROM %s.%s", target.schema, target.table);
     if (status == 0) status = warehouse_execute(run->warehouse, sql, err);
+    strbuf_printf(&run->statements, "%s;\n", sql);
     snprintf(sql, sizeof sql, "DELETE FROM %s.%s_rejects", target.schema, target.table);
     if (status == 0) status = warehouse_execute(run->warehouse, sql, err);
+    strbuf_printf(&run->statements, "%s;\n-- martlet:load %s.%s %s\n", sql, target.schema, target.table, path);
     if (status == 0) status = loader_load_file(run->warehouse, &target, &options, &stats, err);
     free(path);
     record->rows_read = stats.rows_read;
@@ -81,7 +91,8 @@ static int run_model(struct run *run, const struct model *model, struct task_rec
     strbuf_init(&sql);
     int status = template_render(model->sql, variables, count, &sql, err);
     if (status != 0) error_prefix(err, "%s", model->path);
-    struct materialize_context context = {relation, run->request->start_date, run->request->end_date};
+    struct materialize_context context = {relation, run->request->start_date, run->request->end_date,
+                                          run->log_directory ? &run->statements : NULL};
     if (status == 0) status = materialize_model(run->warehouse, model, strbuf_text(&sql), &context,
                                                 &record->rows_changed, err);
     strbuf_free(&sql);
@@ -99,6 +110,18 @@ static void print_task(const struct run *run, const struct task_record *record, 
         fprintf(out, " %" PRId64 " rows", record->rows_changed);
     fprintf(out, "  %.2fs\n", seconds);
     if (record->error) fprintf(out, "    error: %s\n", record->error);
+}
+
+/* Keeps the statements a task ran in <log>/<NNN>-<task>.sql. */
+static int write_task_log(struct run *run, const char *task, struct error *err) {
+    if (run->log_directory == NULL) return 0;
+    char name[160];
+    snprintf(name, sizeof name, "%03zu-%s.sql", run->tasks_done, task);
+    char *path = files_join(run->log_directory, name);
+    int status = files_write_all(path, run->statements.data ? run->statements.data : "", run->statements.length, err);
+    free(path);
+    strbuf_reset(&run->statements);
+    return status;
 }
 
 static bool upstream_failed(const struct run *run, size_t task) {
@@ -142,6 +165,8 @@ static int run_task(struct run *run, size_t task, struct error *err) {
     record.started_at = started;
     record.finished_at = finished;
     print_task(run, &record, clock_seconds() - clock_start);
+    run->tasks_done++;
+    if (write_task_log(run, record.task, err) != 0) return -1;
     if (run->status[task] == TASK_FAILED && run->outcome->failed++ == 0)
         snprintf(run->outcome->first_error, sizeof run->outcome->first_error, "%s: %s", record.task, task_error.message);
     if (run->status[task] == TASK_SUCCESS) run->outcome->succeeded++;
@@ -210,9 +235,16 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
         status = run_state_begin_run(warehouse, pipeline->name, request->start_date, request->end_date, run.started_at,
                                      &outcome->run_id, err);
     snprintf(run.run_id_text, sizeof run.run_id_text, "%" PRId64, outcome->run_id);
+    if (status == 0 && request->log_directory) {
+        char name[48];
+        snprintf(name, sizeof name, "run-%" PRId64, outcome->run_id);
+        run.log_directory = files_join(request->log_directory, name);
+        status = files_make_directories(run.log_directory, err);
+    }
     if (status == 0 && request->progress)
-        fprintf(request->progress, "run %" PRId64 ": %s %s..%s (%zu tasks)\n", outcome->run_id, pipeline->name,
-                request->start_date, request->end_date, run.count);
+        fprintf(request->progress, "run %" PRId64 ": %s %s..%s (%zu tasks)%s%s\n", outcome->run_id, pipeline->name,
+                request->start_date, request->end_date, run.count, run.log_directory ? ", SQL kept in " : "",
+                run.log_directory ? run.log_directory : "");
     for (size_t i = 0; i < run.count && status == 0; i++) status = run_task(&run, order[i], err);
     if (status == 0)
         status = run_state_finish_run(warehouse, outcome->run_id, outcome->failed ? "failed" : "success",
@@ -220,5 +252,7 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     free(order);
     free(run.nodes);
     free(run.status);
+    free(run.log_directory);
+    strbuf_free(&run.statements);
     return status;
 }

@@ -22,6 +22,7 @@ struct run_request {
     const char *source_directory;
     const char *load_source;     /* load_src of this run's data: "file", "s3", "api" */
     FILE *progress;              /* one line per task, or NULL for silence */
+    const char *log_directory;   /* keep each task's SQL in <dir>/run-<id>/, or NULL */
 };
 
 struct run_outcome {

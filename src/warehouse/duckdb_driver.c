@@ -38,7 +38,13 @@ static int attach_file(struct duckdb_warehouse *warehouse, const char *path, str
         if (*p == '\'') strbuf_append_char(&sql, '\'');
         strbuf_append_char(&sql, *p);
     }
-    strbuf_append_string(&sql, "' AS warehouse_catalog; USE warehouse_catalog");
+    strbuf_append_string(&sql, "' AS warehouse_catalog; USE warehouse_catalog; SET temp_directory = '");
+    /* Spill files go beside the database file, not into the current folder. */
+    for (const char *p = path; *p; p++) {
+        if (*p == '\'') strbuf_append_char(&sql, '\'');
+        strbuf_append_char(&sql, *p);
+    }
+    strbuf_append_string(&sql, ".tmp'");
     duckdb_result result;
     int status = 0;
     if (duckdb_query(warehouse->connection, strbuf_text(&sql), &result) != DuckDBSuccess)

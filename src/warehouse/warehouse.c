@@ -131,25 +131,31 @@ static void append_sql_type(struct strbuf *sql, const struct column *column) {
     }
 }
 
-/* Creates schema.table with the declared columns unless it exists. The
- * types used exist under the same names in every supported dialect. */
-int warehouse_create_table(struct warehouse *warehouse, const char *schema, const char *table,
-                           const struct column *columns, size_t column_count, struct error *err) {
+/* Appends "CREATE TABLE IF NOT EXISTS schema.table (...)" for the declared
+ * columns to sql. The types used exist under the same names in every
+ * supported dialect. Fails on a name that is not a plain identifier. */
+int warehouse_create_table_sql(const char *schema, const char *table, const struct column *columns,
+                               size_t column_count, struct strbuf *sql, struct error *err) {
     if (!identifier_is_valid(schema) || !identifier_is_valid(table))
         return error_set(err, "invalid table name '%s.%s'", schema, table);
+    strbuf_printf(sql, "CREATE TABLE IF NOT EXISTS %s.%s (", schema, table);
+    for (size_t i = 0; i < column_count; i++) {
+        if (!identifier_is_valid(columns[i].name))
+            return error_set(err, "invalid column name '%s' in %s.%s", columns[i].name, schema, table);
+        strbuf_printf(sql, "%s%s ", i ? ", " : "", columns[i].name);
+        append_sql_type(sql, &columns[i]);
+    }
+    strbuf_append_string(sql, ")");
+    return 0;
+}
+
+/* Creates schema.table with the declared columns unless it exists. */
+int warehouse_create_table(struct warehouse *warehouse, const char *schema, const char *table,
+                           const struct column *columns, size_t column_count, struct error *err) {
     struct strbuf sql;
     strbuf_init(&sql);
-    strbuf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s.%s (", schema, table);
-    for (size_t i = 0; i < column_count; i++) {
-        if (!identifier_is_valid(columns[i].name)) {
-            strbuf_free(&sql);
-            return error_set(err, "invalid column name '%s' in %s.%s", columns[i].name, schema, table);
-        }
-        strbuf_printf(&sql, "%s%s ", i ? ", " : "", columns[i].name);
-        append_sql_type(&sql, &columns[i]);
-    }
-    strbuf_append_string(&sql, ")");
-    int status = warehouse_execute(warehouse, strbuf_text(&sql), err);
+    int status = warehouse_create_table_sql(schema, table, columns, column_count, &sql, err);
+    if (status == 0) status = warehouse_execute(warehouse, strbuf_text(&sql), err);
     strbuf_free(&sql);
     return status;
 }

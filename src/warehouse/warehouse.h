@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../util/error.h"
+#include "../util/strbuf.h"
 #include "batch.h"
 
 struct warehouse;
@@ -69,6 +70,8 @@ int warehouse_commit(struct warehouse *warehouse, struct error *err);
 void warehouse_rollback(struct warehouse *warehouse);
 
 int warehouse_create_schema(struct warehouse *warehouse, const char *schema, struct error *err);
+int warehouse_create_table_sql(const char *schema, const char *table, const struct column *columns,
+                               size_t column_count, struct strbuf *sql, struct error *err);
 int warehouse_create_table(struct warehouse *warehouse, const char *schema, const char *table,
                            const struct column *columns, size_t column_count, struct error *err);
 

@@ -11,14 +11,18 @@ WITH joined AS (
     WHERE history.event = 'add'
     GROUP BY link.hk_group_id, link.hk_user_id
 ),
-first_message AS (
-    SELECT joined.hk_group_id, joined.hk_user_id, min(message.message_ts) AS first_message_at
-    FROM joined
-    JOIN {{ dds }}.l_groups_dialogs AS in_group ON in_group.hk_group_id = joined.hk_group_id
+group_messages AS (
+    SELECT in_group.hk_group_id, author.hk_user_id, message.message_ts
+    FROM {{ dds }}.l_groups_dialogs AS in_group
     JOIN {{ dds }}.l_user_message AS author ON author.hk_message_id = in_group.hk_message_id
-                                           AND author.hk_user_id = joined.hk_user_id
     JOIN {{ dds }}.h_dialogs AS message ON message.hk_message_id = in_group.hk_message_id
-    WHERE message.message_ts >= joined.joined_at
+),
+first_message AS (
+    SELECT joined.hk_group_id, joined.hk_user_id, min(group_messages.message_ts) AS first_message_at
+    FROM joined
+    JOIN group_messages ON group_messages.hk_group_id = joined.hk_group_id
+                       AND group_messages.hk_user_id = joined.hk_user_id
+    WHERE group_messages.message_ts >= joined.joined_at
     GROUP BY joined.hk_group_id, joined.hk_user_id
 ),
 memberships AS (
