@@ -4,7 +4,7 @@
 #   BENCH_SCALES="1" bash bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-make -s build/release/martlet build/release/load_bench
+make -s build/release/martlet build/release/load_bench build/release/social_floor
 out=bench/out
 mkdir -p "$out"
 
@@ -16,3 +16,6 @@ for scale in ${BENCH_SCALES:-1 10}; do
     echo "== group_log load, scale $scale"
     ./build/release/load_bench pipelines/social staging.group_log "$dir/group_log.csv"
 done
+
+echo
+bash bench/social_run.sh 1
