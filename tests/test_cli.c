@@ -40,7 +40,7 @@ Test(cli, help_usage_errors_and_exit_codes) {
     expect_exit("run social --from 2024-02-02", 2, "--from and --to go together");
     expect_exit("run nosuch", 1, "no pipeline 'nosuch'");
     expect_exit("run social --source-dir /nonexistent/folder", 1, "source folder /nonexistent/folder does not exist");
-    expect_exit("run social --warehouse mysql://x", 1, "unknown warehouse URL scheme");
+    expect_exit("run social --source-dir tests/data --warehouse mysql://x", 1, "unknown warehouse URL scheme");
     expect_exit("gen social", 2, "--out DIR is required");
     expect_exit("gen social --out /tmp/x --scale -1", 2, "--scale needs a positive number");
 }
