@@ -61,8 +61,8 @@ static int martlet_load(const char *pipeline_dir, const char *table, const char 
     if (source == NULL) { fprintf(stderr, "no source %s\n", table); return -1; }
     struct warehouse *warehouse;
     if (open_fresh(&warehouse, &err) != 0) return -1;
-    struct load_target target = {"staging", source->table, source->columns, source->column_count};
-    struct load_options options = {file, source->file, source->delimiter, source->quote, source->header, -1};
+    struct load_target target = {.schema = "staging", .table = source->table, .columns = source->columns, .column_count = source->column_count};
+    struct load_options options = {.path = file, .source_name = source->file, .delimiter = source->delimiter, .quote = source->quote, .header = source->header, .max_rejects = -1};
     struct load_stats stats;
     int status = loader_prepare_tables(warehouse, &target, &err);
     if (status == 0) status = warehouse_begin(warehouse, &err);

@@ -17,14 +17,14 @@ static const struct column corpus_columns[] = {
     {.name = "day", .type = COLUMN_DATE},
     {.name = "flag", .type = COLUMN_BOOLEAN},
 };
-static const struct load_target corpus_target = {"staging", "corpus", corpus_columns, 6};
+static const struct load_target corpus_target = {.schema = "staging", .table = "corpus", .columns = corpus_columns, .column_count = 6};
 
 /* Loads path into staging.corpus inside a transaction, committing only
  * when the load succeeds (as the runner does). */
 static int load(struct warehouse *warehouse, const char *path, long max_rejects, struct load_stats *stats,
                 struct error *err) {
     const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    struct load_options options = {path, name, ',', '"', true, max_rejects};
+    struct load_options options = {.path = path, .source_name = name, .delimiter = ',', .quote = '"', .header = true, .max_rejects = max_rejects};
     cr_assert_eq(warehouse_begin(warehouse, err), 0);
     cr_assert_eq(loader_prepare_tables(warehouse, &corpus_target, err), 0, "%s", err->message);
     int status = loader_load_file(warehouse, &corpus_target, &options, stats, err);
@@ -124,7 +124,7 @@ Test(loader, a_missing_optional_column_gets_its_default) {
         {.name = "uniq_id", .type = COLUMN_TEXT, .required = true},
         {.name = "status", .type = COLUMN_TEXT, .default_value = "shipped"},
     };
-    struct load_target target = {"staging", "orders", order_columns, 2};
+    struct load_target target = {.schema = "staging", .table = "orders", .columns = order_columns, .column_count = 2};
     struct warehouse *warehouse = test_open_memory();
     char *directory = test_temp_directory();
     char *old_format = test_write_file(directory, "old.csv", "uniq_id\na\nb\n");
@@ -132,7 +132,7 @@ Test(loader, a_missing_optional_column_gets_its_default) {
     struct load_stats stats;
     struct error err;
     cr_assert_eq(loader_prepare_tables(warehouse, &target, &err), 0);
-    struct load_options options = {old_format, "old.csv", ',', '"', true, 0};
+    struct load_options options = {.path = old_format, .source_name = "old.csv", .delimiter = ',', .quote = '"', .header = true, .max_rejects = 0};
     cr_assert_eq(loader_load_file(warehouse, &target, &options, &stats, &err), 0, "%s", err.message);
     options.path = new_format;
     cr_assert_eq(loader_load_file(warehouse, &target, &options, &stats, &err), 0, "%s", err.message);

@@ -17,10 +17,10 @@ static void load_real(struct warehouse *warehouse, const char *table, const char
     for (size_t i = 0; i < pipeline->source_count; i++)
         if (strcmp(pipeline->sources[i].name, table) == 0) source = &pipeline->sources[i];
     cr_assert_not_null(source);
-    struct load_target target = {"staging", source->table, source->columns, source->column_count};
+    struct load_target target = {.schema = "staging", .table = source->table, .columns = source->columns, .column_count = source->column_count};
     char *path = test_shared_path(relative_path);
     cr_assert(files_exists(path), "real sample %s is missing", path);
-    struct load_options options = {path, source->file, ',', '"', true, 0};
+    struct load_options options = {.path = path, .source_name = source->file, .delimiter = ',', .quote = '"', .header = true, .max_rejects = 0};
     cr_assert_eq(loader_prepare_tables(warehouse, &target, &err), 0, "%s", err.message);
     cr_assert_eq(loader_load_file(warehouse, &target, &options, stats, &err), 0, "%s", err.message);
     free(path);

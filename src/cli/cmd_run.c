@@ -1,5 +1,6 @@
 /* cmd_run.c -- `martlet run PIPELINE`: one run for a date or a range. */
 #include "../engine/runner.h"
+#include "../engine/source_task.h"
 #include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
@@ -18,6 +19,8 @@ static const char run_help[] =
     "\n"
     "  --date D            logical date {{ ds }} (YYYY-MM-DD, default: today, UTC)\n"
     "  --from D1 --to D2   a date range [D1, D2], run as one set-based pass\n"
+    "  --history           load the full history files (a report) instead of daily increments;\n"
+    "                      its dates come from SOURCE_DIR/report.json unless --from/--to say\n"
     "  --source-dir DIR    folder holding the source files (default: data/PIPELINE)\n"
     "  --warehouse URL     duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
@@ -27,7 +30,7 @@ static const char run_help[] =
 
 struct run_options {
     const char *date, *from, *to, *source_directory, *warehouse, *pipelines, *log_directory;
-    bool quiet;
+    bool quiet, history;
 };
 
 static int parse_options(int argc, char **argv, struct run_options *options, const char **pipeline) {
@@ -36,7 +39,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         {"to", required_argument, 0, 't'},         {"source-dir", required_argument, 0, 's'},
         {"warehouse", required_argument, 0, 'w'},  {"pipelines", required_argument, 0, 'p'},
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
-        {"log-dir", required_argument, 0, 'l'},
+        {"log-dir", required_argument, 0, 'l'},    {"history", no_argument, 0, 'H'},
         {0, 0, 0, 0},
     };
     int option;
@@ -51,6 +54,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         case 'p': options->pipelines = optarg; break;
         case 'q': options->quiet = true; break;
         case 'l': options->log_directory = optarg; break;
+        case 'H': options->history = true; break;
         case 'h': fputs(run_help, stdout); return -1;
         default: return cli_usage_error("run", "unknown option");
         }
@@ -59,6 +63,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
     *pipeline = argv[optind];
     if (options->date && (options->from || options->to))
         return cli_usage_error("run", "use either --date or --from/--to");
+    if (options->date && options->history) return cli_usage_error("run", "--history loads a range, not one --date");
     if ((options->from == NULL) != (options->to == NULL))
         return cli_usage_error("run", "--from and --to go together");
     const char *dates[] = {options->date, options->from, options->to};
@@ -86,7 +91,7 @@ int cmd_run(int argc, char **argv) {
     int parsed = parse_options(argc, argv, &options, &pipeline_name);
     if (parsed != 0) return parsed < 0 ? EXIT_OK : parsed;
 
-    char today[11];
+    char today[11], report_start[11], report_end[11];
     clock_utc_date(today);
     const char *start = options.from ? options.from : options.date ? options.date : today;
     const char *end = options.to ? options.to : start;
@@ -96,17 +101,29 @@ int cmd_run(int argc, char **argv) {
     if (code != EXIT_OK) return code;
     char *default_source = files_join("data", pipeline->name);
     const char *source_directory = options.source_directory ? options.source_directory : default_source;
-    if (pipeline->source_count > 0 && !files_is_directory(source_directory)) {
+    struct error err;
+    if (options.history && options.from == NULL && files_is_directory(source_directory)) {
+        if (source_history_window(source_directory, report_start, report_end, &err) != 0) {
+            code = cli_fail("%s", err.message);
+        } else {
+            start = report_start;
+            end = report_end;
+        }
+    }
+    if (code != EXIT_OK) {
+        /* already reported */
+    } else if (pipeline->source_count > 0 && !files_is_directory(source_directory)) {
         code = cli_fail("source folder %s does not exist (generate one with 'martlet gen %s --out %s')",
                         source_directory, pipeline->name, source_directory);
     } else {
         struct warehouse *warehouse = NULL;
         code = cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
         if (code == EXIT_OK) {
-            struct run_request request = {pipeline, start, end, source_directory, "file",
-                                          options.quiet ? NULL : stdout, options.log_directory};
+            struct run_request request = {.pipeline = pipeline, .start_date = start, .end_date = end,
+                                          .history = options.history, .source_directory = source_directory,
+                                          .load_source = "file", .progress = options.quiet ? NULL : stdout,
+                                          .log_directory = options.log_directory};
             struct run_outcome outcome;
-            struct error err;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);
             else code = report_outcome(&outcome, options.quiet);
             warehouse_close(warehouse);

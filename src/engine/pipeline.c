@@ -93,6 +93,19 @@ static int parse_source(const cJSON *item, struct source *source, struct error *
     source->quote = single_char(csv, "quote", '"');
     const cJSON *header = cJSON_GetObjectItemCaseSensitive(csv, "header");
     source->header = header == NULL || cJSON_IsTrue(header);
+    const char *load = json_string(item, "load");
+    if (load == NULL || strcmp(load, "replace") == 0) source->load = LOAD_REPLACE;
+    else if (strcmp(load, "replace_dates") == 0) source->load = LOAD_REPLACE_DATES;
+    else return error_set(err, "source %s: unknown \"load\" '%s' (replace, replace_dates)", table, load);
+    const char *date_column = json_string(item, "date_column");
+    const char *deduplicate_on = json_string(item, "deduplicate_on");
+    if (source->load == LOAD_REPLACE_DATES && date_column == NULL)
+        return error_set(err, "source %s: replace_dates needs \"date_column\"", table);
+    if ((date_column && !identifier_is_valid(date_column)) || (deduplicate_on && !identifier_is_valid(deduplicate_on)))
+        return error_set(err, "source %s: date_column and deduplicate_on must be column names", table);
+    source->date_column = date_column ? memory_strdup(date_column) : NULL;
+    source->deduplicate_on = deduplicate_on ? memory_strdup(deduplicate_on) : NULL;
+    source->optional = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "optional"));
     const cJSON *max_rejects = cJSON_GetObjectItemCaseSensitive(item, "max_rejects");
     source->max_rejects = cJSON_IsNumber(max_rejects) ? (long)max_rejects->valuedouble : 0;
     const cJSON *columns = cJSON_GetObjectItemCaseSensitive(item, "columns");
@@ -139,6 +152,14 @@ static int parse_pipeline_json(const char *text, struct pipeline *pipeline, stru
     pipeline->name = memory_strdup(name);
     pipeline->description = memory_strdup(description ? description : "");
     if (parse_schemas(root, pipeline, err) != 0) goto done;
+    const cJSON *layout = cJSON_GetObjectItemCaseSensitive(root, "layout");
+    const char *history = json_string(layout, "history"), *increment = json_string(layout, "increment");
+    pipeline->history_layout = memory_strdup(history ? history : "{file}");
+    pipeline->increment_layout = increment ? memory_strdup(increment) : NULL;
+    if (strstr(pipeline->history_layout, "..") || (increment && strstr(increment, ".."))) {
+        error_set(err, "\"layout\" paths must stay inside the source folder");
+        goto done;
+    }
     if (sources != NULL && !cJSON_IsArray(sources)) {
         error_set(err, "\"sources\" must be a list");
         goto done;
@@ -318,6 +339,8 @@ void pipeline_free(struct pipeline *pipeline) {
         free(source->schema_key);
         free(source->table);
         free(source->file);
+        free(source->date_column);
+        free(source->deduplicate_on);
     }
     for (size_t i = 0; i < pipeline->model_count; i++) {
         struct model *model = &pipeline->models[i];
@@ -339,5 +362,7 @@ void pipeline_free(struct pipeline *pipeline) {
     free(pipeline->name);
     free(pipeline->directory);
     free(pipeline->description);
+    free(pipeline->history_layout);
+    free(pipeline->increment_layout);
     free(pipeline);
 }

@@ -35,6 +35,11 @@ struct schema_mapping {
     char *name;      /* the physical schema: "staging" or "dev_staging" */
 };
 
+enum source_load {
+    LOAD_REPLACE,             /* the file is a full snapshot: replace the table */
+    LOAD_REPLACE_DATES,       /* replace exactly the dates the loaded files contain */
+};
+
 struct source {
     char *name;               /* "staging.users": how models depend on it */
     char *schema_key;
@@ -46,6 +51,10 @@ struct source {
     char quote;
     bool header;
     long max_rejects;
+    enum source_load load;
+    char *date_column;        /* LOAD_REPLACE_DATES: the column that dates a row */
+    char *deduplicate_on;     /* keep one row per value of this column, or NULL */
+    bool optional;            /* a missing file loads nothing instead of failing */
 };
 
 struct model {
@@ -75,6 +84,8 @@ struct pipeline {
     size_t source_count;
     struct model *models;
     size_t model_count;
+    char *history_layout;     /* where a full load's files are: "{file}" */
+    char *increment_layout;   /* where a date's files are, e.g. "increments/{date}/{file}"; NULL = none */
 };
 
 int pipeline_load(const char *directory, struct pipeline **pipeline, struct error *err);

@@ -17,6 +17,7 @@ static const char *const schema_statements[] = {
     " run_id BIGINT NOT NULL, task TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,"
     " started_at TIMESTAMP, finished_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT,"
     " rows_rejected BIGINT, rows_changed BIGINT, error TEXT, PRIMARY KEY (run_id, task))",
+    "ALTER TABLE martlet.task_runs ADD COLUMN IF NOT EXISTS rows_duplicate BIGINT",
 };
 
 /* Creates the martlet schema and its tables if they are missing. */
@@ -68,20 +69,21 @@ static const char *count_text(int64_t count, char *buffer, size_t size) {
 /* Records one finished task of a run. */
 int run_state_record_task(struct warehouse *warehouse, int64_t run_id, const struct task_record *task,
                           struct error *err) {
-    char id[32], read[32], loaded[32], rejected[32], changed[32];
+    char id[32], read[32], loaded[32], rejected[32], changed[32], duplicate[32];
     snprintf(id, sizeof id, "%" PRId64, run_id);
     const char *params[] = {
         id, task->task, task->kind, task->status, task->started_at, task->finished_at,
         count_text(task->rows_read, read, sizeof read), count_text(task->rows_loaded, loaded, sizeof loaded),
         count_text(task->rows_rejected, rejected, sizeof rejected), count_text(task->rows_changed, changed, sizeof changed),
-        task->error,
+        task->error, count_text(task->rows_duplicate, duplicate, sizeof duplicate),
     };
     if (warehouse_execute_params(warehouse,
                                  "INSERT INTO martlet.task_runs (run_id, task, kind, status, started_at, finished_at,"
-                                 " rows_read, rows_loaded, rows_rejected, rows_changed, error)"
+                                 " rows_read, rows_loaded, rows_rejected, rows_changed, error, rows_duplicate)"
                                  " VALUES (CAST($1 AS BIGINT), $2, $3, $4, CAST($5 AS TIMESTAMP), CAST($6 AS TIMESTAMP),"
-                                 " CAST($7 AS BIGINT), CAST($8 AS BIGINT), CAST($9 AS BIGINT), CAST($10 AS BIGINT), $11)",
-                                 params, 11, err) != 0)
+                                 " CAST($7 AS BIGINT), CAST($8 AS BIGINT), CAST($9 AS BIGINT), CAST($10 AS BIGINT), $11,"
+                                 " CAST($12 AS BIGINT))",
+                                 params, 12, err) != 0)
         return error_prefix(err, "recording task %s", task->task);
     return 0;
 }

@@ -21,6 +21,7 @@ struct task_record {
     int64_t rows_loaded;
     int64_t rows_rejected;
     int64_t rows_changed;        /* models: rows written by the last statement */
+    int64_t rows_duplicate;      /* sources: identical copies dropped */
     const char *error;
 };
 

@@ -8,6 +8,7 @@
 #include "dag.h"
 #include "materialize.h"
 #include "run_state.h"
+#include "source_task.h"
 #include "template.h"
 
 #include <inttypes.h>
@@ -28,6 +29,7 @@ struct run {
     size_t tasks_done;
     char *log_directory;         /* this run's folder of rendered SQL, or NULL */
     struct strbuf statements;    /* the current task's statements, for the log */
+    struct source_files *files;  /* per source, resolved before any task runs */
 };
 
 /* The variables every model can use: dates, run facts, schema names. */
@@ -48,35 +50,18 @@ static size_t template_variables(const struct run *run, const char *this_relatio
     return count;
 }
 
-/* Loads one source file, replacing the staging table's content. */
-static int run_source(struct run *run, const struct source *source, struct task_record *record, struct error *err) {
+/* Loads one source's files (resolved before the run started). */
+static int run_source(struct run *run, size_t index, struct task_record *record, struct error *err) {
     const struct pipeline *pipeline = run->request->pipeline;
-    struct load_target target = {pipeline_schema(pipeline, source->schema_key), source->table, source->columns,
-                                 source->column_count};
-    char *path = files_join(run->request->source_directory, source->file);
-    struct load_options options = {path, source->file, source->delimiter, source->quote, source->header,
-                                   source->max_rejects};
-    struct load_stats stats;
-    memset(&stats, 0, sizeof stats);
-    char sql[300];
-    int status = loader_prepare_tables(run->warehouse, &target, err);
-    if (status == 0 && run->log_directory) {
-        status = warehouse_create_table_sql(target.schema, target.table, source->columns, source->column_count,
-                                            &run->statements, err);
-        strbuf_append_string(&run->statements, ";\n");
-    }
-    snprintf(sql, sizeof sql, "DELETE FROM %s.%s", target.schema, target.table);
-    if (status == 0) status = warehouse_execute(run->warehouse, sql, err);
-    strbuf_printf(&run->statements, "%s;\n", sql);
-    snprintf(sql, sizeof sql, "DELETE FROM %s.%s_rejects", target.schema, target.table);
-    if (status == 0) status = warehouse_execute(run->warehouse, sql, err);
-    strbuf_printf(&run->statements, "%s;\n-- martlet:load %s.%s %s\n", sql, target.schema, target.table, path);
-    if (status == 0) status = loader_load_file(run->warehouse, &target, &options, &stats, err);
-    free(path);
-    record->rows_read = stats.rows_read;
-    record->rows_loaded = stats.rows_loaded;
-    record->rows_rejected = stats.rows_rejected;
-    if (stats.warning[0] && run->request->progress) fprintf(run->request->progress, "  warning: %s\n", stats.warning);
+    struct source_dates dates = {run->request->start_date, run->request->end_date, run->request->history};
+    struct source_result result;
+    int status = source_task_run(run->warehouse, pipeline, &pipeline->sources[index], &run->files[index], &dates,
+                                 run->log_directory ? &run->statements : NULL, &result, err);
+    record->rows_read = result.rows_read;
+    record->rows_loaded = result.rows_loaded;
+    record->rows_rejected = result.rows_rejected;
+    record->rows_duplicate = result.rows_duplicate;
+    if (result.warning[0] && run->request->progress) fprintf(run->request->progress, "  warning: %s\n", result.warning);
     return status;
 }
 
@@ -106,6 +91,7 @@ static void print_task(const struct run *run, const struct task_record *record, 
     if (record->rows_read >= 0)
         fprintf(out, " read %" PRId64 " = loaded %" PRId64 " + rejected %" PRId64, record->rows_read,
                 record->rows_loaded, record->rows_rejected);
+    if (record->rows_duplicate > 0) fprintf(out, ", %" PRId64 " duplicate copies dropped", record->rows_duplicate);
     else if (record->rows_changed >= 0 && strcmp(record->status, "success") == 0)
         fprintf(out, " %" PRId64 " rows", record->rows_changed);
     fprintf(out, "  %.2fs\n", seconds);
@@ -139,7 +125,7 @@ static int run_task(struct run *run, size_t task, struct error *err) {
     bool is_source = task < pipeline->source_count;
     const struct model *model = is_source ? NULL : &pipeline->models[task - pipeline->source_count];
     struct task_record record = {.task = run->nodes[task].name, .rows_read = -1, .rows_loaded = -1,
-                                 .rows_rejected = -1, .rows_changed = -1};
+                                 .rows_rejected = -1, .rows_changed = -1, .rows_duplicate = -1};
     record.kind = is_source ? "source" : materialization_name(model->materialized);
     char started[CLOCK_TEXT_SIZE], finished[CLOCK_TEXT_SIZE];
     clock_utc_text(started);
@@ -153,7 +139,7 @@ static int run_task(struct run *run, size_t task, struct error *err) {
         status = 0;
     } else {
         status = warehouse_begin(run->warehouse, &task_error);
-        if (status == 0) status = is_source ? run_source(run, &pipeline->sources[task], &record, &task_error)
+        if (status == 0) status = is_source ? run_source(run, task, &record, &task_error)
                                             : run_model(run, model, &record, &task_error);
         if (status == 0) status = warehouse_commit(run->warehouse, &task_error);
         else warehouse_rollback(run->warehouse);
@@ -208,6 +194,19 @@ static int install_macros(struct run *run, struct error *err) {
     return status;
 }
 
+/* Finds every source file of the run up front: a missing one stops the
+ * run before anything is written. */
+static int resolve_files(struct run *run, struct error *err) {
+    const struct pipeline *pipeline = run->request->pipeline;
+    struct source_dates dates = {run->request->start_date, run->request->end_date, run->request->history};
+    run->files = memory_calloc(pipeline->source_count, sizeof *run->files);
+    for (size_t i = 0; i < pipeline->source_count; i++)
+        if (source_task_files(pipeline, &pipeline->sources[i], run->request->source_directory, &dates, &run->files[i],
+                              err) != 0)
+            return -1;
+    return 0;
+}
+
 static int prepare_schemas(struct run *run, struct error *err) {
     const struct pipeline *pipeline = run->request->pipeline;
     if (run_state_prepare(run->warehouse, err) != 0) return -1;
@@ -230,6 +229,7 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     size_t *order = memory_calloc(run.count, sizeof *order);
     clock_utc_text(run.started_at);
     int status = plan_tasks(&run, order, err);
+    if (status == 0) status = resolve_files(&run, err);
     if (status == 0) status = prepare_schemas(&run, err);
     if (status == 0)
         status = run_state_begin_run(warehouse, pipeline->name, request->start_date, request->end_date, run.started_at,
@@ -254,5 +254,7 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     free(run.status);
     free(run.log_directory);
     strbuf_free(&run.statements);
+    for (size_t i = 0; run.files && i < pipeline->source_count; i++) source_files_free(&run.files[i]);
+    free(run.files);
     return status;
 }

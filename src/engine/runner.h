@@ -9,6 +9,7 @@
 #ifndef MARTLET_RUNNER_H
 #define MARTLET_RUNNER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -19,6 +20,7 @@ struct run_request {
     const struct pipeline *pipeline;
     const char *start_date;      /* validated YYYY-MM-DD */
     const char *end_date;
+    bool history;                /* load the full history files instead of per-date increments */
     const char *source_directory;
     const char *load_source;     /* load_src of this run's data: "file", "s3", "api" */
     FILE *progress;              /* one line per task, or NULL for silence */

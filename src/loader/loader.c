@@ -37,10 +37,12 @@ struct load {
     struct warehouse_appender *row_appender;
     struct warehouse_appender *reject_appender;
     struct strbuf escaped;     /* raw line made printable for the rejects table */
+    int range_column;          /* index of options->range_column, or -1 */
 };
 
 static void rejects_table_name(const struct load_target *target, char *name, size_t size) {
-    snprintf(name, size, "%s_rejects", target->table);
+    if (target->rejects_table) snprintf(name, size, "%s", target->rejects_table);
+    else snprintf(name, size, "%s_rejects", target->table);
 }
 
 /* Creates the schema, the target table and its rejects table if missing. */
@@ -132,6 +134,25 @@ static int reject_row(struct load *load, const struct csv_record *record, const 
     return flush_batch(load->reject_appender, rejects, err);
 }
 
+/* True (with a reason) when the row's date column lies outside the dates
+ * this load may write: replacing a date must never touch its neighbours. */
+static bool out_of_range(const struct load *load, char reason[VALUE_REASON_SIZE]) {
+    const struct column *column = &load->target->columns[load->range_column];
+    const struct batch_column *data = &load->rows->data[load->range_column];
+    size_t row = load->rows->row_count;
+    if (data->is_null[row]) {
+        snprintf(reason, VALUE_REASON_SIZE, "no date: the row cannot be placed in this run's dates");
+        return true;
+    }
+    int64_t day = data->numbers[row];
+    if (column->type == COLUMN_TIMESTAMP) day = (day >= 0 ? day : day - 86399999999) / 86400000000;
+    if (day >= load->options->range_first_day && day <= load->options->range_last_day) return false;
+    int year, month, date;
+    value_civil_from_days(day, &year, &month, &date);
+    snprintf(reason, VALUE_REASON_SIZE, "dated %04d-%02d-%02d, outside the dates this run loads", year, month, date);
+    return true;
+}
+
 /* Converts one record into a batch row, or explains why it cannot.
  * Returns 0 if the row was added, 1 if it was rejected (column + reason
  * filled), so the caller can roll the partial row back. */
@@ -174,6 +195,10 @@ static int convert_record(struct load *load, const struct csv_record *record, co
         if (fallback == NULL) put_null(rows, column);
         else if (target->columns[column].type == COLUMN_TEXT) put_text(rows, column, fallback, strlen(fallback));
         else put_number(rows, column, load->default_numbers[column]);
+    }
+    if (load->range_column >= 0 && out_of_range(load, reason)) {
+        *column_name = target->columns[load->range_column].name;
+        return 1;
     }
     return 0;
 }
@@ -339,7 +364,13 @@ int loader_load_file(struct warehouse *warehouse, const struct load_target *targ
     memset(stats, 0, sizeof *stats);
     struct csv_reader *reader;
     if (csv_reader_open(options->path, options->delimiter, options->quote, &reader, err) != 0) return -1;
-    struct load load = {.target = target, .options = options, .stats = stats};
+    struct load load = {.target = target, .options = options, .stats = stats, .range_column = -1};
+    for (size_t i = 0; options->range_column && i < target->column_count; i++)
+        if (strcmp(target->columns[i].name, options->range_column) == 0) load.range_column = (int)i;
+    if (options->range_column && load.range_column < 0) {
+        csv_reader_close(reader);
+        return error_set(err, "no column '%s' to check dates on", options->range_column);
+    }
     load.column_in_file = memory_calloc(target->column_count, sizeof *load.column_in_file);
     load.default_numbers = memory_calloc(target->column_count, sizeof *load.default_numbers);
     load.rejects = batch_create(reject_columns, REJECT_COLUMN_COUNT, 256);

@@ -20,6 +20,7 @@ struct load_target {
     const char *table;
     const struct column *columns;
     size_t column_count;
+    const char *rejects_table;   /* NULL: <table>_rejects */
 };
 
 struct load_options {
@@ -29,6 +30,9 @@ struct load_options {
     char quote;
     bool header;               /* false: columns are positional */
     long max_rejects;          /* the load fails past this many; < 0 = no limit */
+    const char *range_column;  /* rows whose date here is outside [first, last] are rejected, or NULL */
+    int64_t range_first_day;   /* days since 1970-01-01 */
+    int64_t range_last_day;
 };
 
 struct load_stats {

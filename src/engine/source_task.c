@@ -1,0 +1,215 @@
+/* source_task.c -- see source_task.h. */
+#include "source_task.h"
+#include "../loader/loader.h"
+#include "../loader/value.h"
+#include "../util/files.h"
+#include "../util/memory.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Renders a layout: {file} and {date} replaced. */
+static char *render_layout(const char *layout, const char *file, const char *date) {
+    struct strbuf path;
+    strbuf_init(&path);
+    for (const char *p = layout; *p;) {
+        if (strncmp(p, "{file}", 6) == 0) { strbuf_append_string(&path, file); p += 6; }
+        else if (strncmp(p, "{date}", 6) == 0 && date) { strbuf_append_string(&path, date); p += 6; }
+        else strbuf_append_char(&path, *p++);
+    }
+    return strbuf_detach(&path);
+}
+
+static void add_file(struct source_files *files, const char *directory, char *name) {
+    files->paths = memory_realloc(files->paths, (files->count + 1) * sizeof *files->paths);
+    files->names = memory_realloc(files->names, (files->count + 1) * sizeof *files->names);
+    files->paths[files->count] = files_join(directory, name);
+    files->names[files->count++] = name;
+}
+
+/* The next day after a YYYY-MM-DD date, in place. */
+static void next_day(char date[11]) {
+    int64_t days;
+    value_parse_date(date, 10, &days);
+    int year, month, day;
+    value_civil_from_days(days + 1, &year, &month, &day);
+    snprintf(date, 11, "%04d-%02d-%02d", year, month, day);
+}
+
+/* Resolves and checks the files a source reads in this run. */
+int source_task_files(const struct pipeline *pipeline, const struct source *source, const char *directory,
+                      const struct source_dates *dates, struct source_files *files, struct error *err) {
+    memset(files, 0, sizeof *files);
+    if (dates->history || pipeline->increment_layout == NULL) {
+        add_file(files, directory, render_layout(pipeline->history_layout, source->file, NULL));
+    } else {
+        char date[11];
+        snprintf(date, sizeof date, "%s", dates->start);
+        for (;; next_day(date)) {
+            add_file(files, directory, render_layout(pipeline->increment_layout, source->file, date));
+            if (strcmp(date, dates->end) >= 0) break;
+        }
+    }
+    for (size_t i = 0; i < files->count; i++) {
+        if (files_exists(files->paths[i])) continue;
+        if (source->optional) {
+            free(files->paths[i]);
+            free(files->names[i]);
+            files->paths[i--] = files->paths[--files->count];
+            files->names[i + 1] = files->names[files->count];
+            continue;
+        }
+        error_set(err, "source %s: missing file %s -- nothing was loaded", source->name, files->paths[i]);
+        source_files_free(files);
+        return -1;
+    }
+    return 0;
+}
+
+/* Frees the lists. */
+void source_files_free(struct source_files *files) {
+    for (size_t i = 0; i < files->count; i++) {
+        free(files->paths[i]);
+        free(files->names[i]);
+    }
+    free(files->paths);
+    free(files->names);
+    memset(files, 0, sizeof *files);
+}
+
+static int execute_logged(struct warehouse *warehouse, struct strbuf *log, const char *sql, int64_t *changed,
+                          struct error *err) {
+    if (log) strbuf_printf(log, "%s;\n", sql);
+    int64_t ignored;
+    return warehouse_execute_counted(warehouse, sql, changed ? changed : &ignored, err);
+}
+
+/* Loads every file into schema.table, appending, and adds up the counts. */
+static int load_files(struct warehouse *warehouse, const struct load_target *target, const struct source *source,
+                      const struct source_files *files, const struct source_dates *dates, struct strbuf *log,
+                      struct source_result *result, struct error *err) {
+    char rejects[160];
+    snprintf(rejects, sizeof rejects, "DELETE FROM %s.%s_rejects WHERE file = $1", target->schema, source->table);
+    for (size_t i = 0; i < files->count; i++) {
+        const char *name = files->names[i];
+        if (warehouse_execute_params(warehouse, rejects, &name, 1, err) != 0) return -1;
+        struct load_options options = {files->paths[i], name, source->delimiter, source->quote, source->header,
+                                       source->max_rejects - result->rows_rejected, NULL, 0, 0};
+        if (source->load == LOAD_REPLACE_DATES) {
+            options.range_column = source->date_column;
+            value_parse_date(dates->start, 10, &options.range_first_day);
+            value_parse_date(dates->end, 10, &options.range_last_day);
+        }
+        if (log) strbuf_printf(log, "-- martlet:load %s.%s %s\n", target->schema, target->table, files->paths[i]);
+        struct load_stats stats;
+        int status = loader_load_file(warehouse, target, &options, &stats, err);
+        result->rows_read += stats.rows_read;
+        result->rows_loaded += stats.rows_loaded;
+        result->rows_rejected += stats.rows_rejected;
+        if (stats.warning[0]) snprintf(result->warning, sizeof result->warning, "%s", stats.warning);
+        if (status != 0) return -1;
+    }
+    return 0;
+}
+
+/* SELECT list of the declared columns, for INSERT ... SELECT. */
+static void column_list(const struct source *source, struct strbuf *sql) {
+    for (size_t i = 0; i < source->column_count; i++) strbuf_printf(sql, "%s%s", i ? ", " : "", source->columns[i].name);
+}
+
+/* Replaces the run's dates in the table by the incoming rows. */
+static int replace_dates(struct warehouse *warehouse, const char *schema, const struct source *source,
+                         const struct source_dates *dates, struct strbuf *log, struct source_result *result,
+                         struct error *err) {
+    struct strbuf sql;
+    strbuf_init(&sql);
+    strbuf_printf(&sql, "DELETE FROM %s.%s WHERE CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s'", schema,
+                  source->table, source->date_column, dates->start, dates->end);
+    int status = execute_logged(warehouse, log, strbuf_text(&sql), NULL, err);
+    strbuf_reset(&sql);
+    strbuf_printf(&sql, "INSERT INTO %s.%s (", schema, source->table);
+    column_list(source, &sql);
+    strbuf_append_string(&sql, ") SELECT ");
+    column_list(source, &sql);
+    if (source->deduplicate_on) {
+        /* Copies differ at most in columns the order below ranks by, so the
+         * kept row is the same whichever copy arrived first. */
+        strbuf_append_string(&sql, " FROM (SELECT *, row_number() OVER (PARTITION BY ");
+        strbuf_printf(&sql, "%s ORDER BY ", source->deduplicate_on);
+        column_list(source, &sql);
+        strbuf_printf(&sql, ") AS copy_number FROM %s.%s_incoming) AS incoming WHERE copy_number = 1", schema,
+                      source->table);
+    } else {
+        strbuf_printf(&sql, " FROM %s.%s_incoming", schema, source->table);
+    }
+    int64_t inserted = 0;
+    if (status == 0) status = execute_logged(warehouse, log, strbuf_text(&sql), &inserted, err);
+    result->rows_duplicate = result->rows_loaded - inserted;
+    strbuf_free(&sql);
+    return status;
+}
+
+/* Runs the source's load inside the caller's transaction. */
+int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline, const struct source *source,
+                    const struct source_files *files, const struct source_dates *dates, struct strbuf *log,
+                    struct source_result *result, struct error *err) {
+    memset(result, 0, sizeof *result);
+    const char *schema = pipeline_schema(pipeline, source->schema_key);
+    char incoming[128];
+    snprintf(incoming, sizeof incoming, "%s_incoming", source->table);
+    bool by_dates = source->load == LOAD_REPLACE_DATES;
+    char rejects[128];
+    snprintf(rejects, sizeof rejects, "%s_rejects", source->table);
+    struct load_target target = {schema, by_dates ? incoming : source->table, source->columns, source->column_count,
+                                 rejects};
+    struct load_target table = {schema, source->table, source->columns, source->column_count, NULL};
+    char sql[320];
+    int status = loader_prepare_tables(warehouse, &table, err);
+    if (status == 0 && by_dates) status = warehouse_create_table(warehouse, schema, incoming, source->columns,
+                                                                 source->column_count, err);
+    if (status == 0 && log) {
+        status = warehouse_create_table_sql(schema, source->table, source->columns, source->column_count, log, err);
+        strbuf_append_string(log, ";\n");
+    }
+    snprintf(sql, sizeof sql, "DELETE FROM %s.%s", schema, target.table);
+    if (status == 0) status = execute_logged(warehouse, log, sql, NULL, err);
+    if (status == 0 && !by_dates) {
+        snprintf(sql, sizeof sql, "DELETE FROM %s.%s_rejects", schema, source->table);
+        status = execute_logged(warehouse, log, sql, NULL, err);
+    }
+    /* Loads into <table>_incoming write rejects beside the real table. */
+    if (status == 0) status = load_files(warehouse, &target, source, files, dates, log, result, err);
+    if (status == 0 && by_dates) status = replace_dates(warehouse, schema, source, dates, log, result, err);
+    return status;
+}
+
+/* The dates a full report covers, from <directory>/report.json as the
+ * report API describes it ({"start_day": "2024-02-02 00:00:00",
+ * "end_date": "2024-02-24 00:00:00"}). */
+int source_history_window(const char *directory, char start[11], char end[11], struct error *err) {
+    char *path = files_join(directory, "report.json");
+    char *text = NULL;
+    if (files_read_all(path, &text, err) != 0) {
+        error_set(err, "a full load needs the report's dates: %s is missing (or give --from and --to)", path);
+        free(path);
+        return -1;
+    }
+    cJSON *root = cJSON_Parse(text);
+    const cJSON *first = cJSON_GetObjectItemCaseSensitive(root, "start_day");
+    const cJSON *last = cJSON_GetObjectItemCaseSensitive(root, "end_date");
+    int64_t days;
+    int status = 0;
+    if (!cJSON_IsString(first) || !cJSON_IsString(last) || strlen(first->valuestring) < 10 ||
+        strlen(last->valuestring) < 10 || value_parse_date(first->valuestring, 10, &days) != 0 ||
+        value_parse_date(last->valuestring, 10, &days) != 0) {
+        status = error_set(err, "%s: needs \"start_day\" and \"end_date\" dates", path);
+    } else {
+        snprintf(start, 11, "%.10s", first->valuestring);
+        snprintf(end, 11, "%.10s", last->valuestring);
+    }
+    cJSON_Delete(root);
+    free(text);
+    free(path);
+    return status;
+}

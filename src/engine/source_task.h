@@ -1,0 +1,48 @@
+/* source_task.h -- loading one declared source: which files, and how they
+ * replace what the staging table held.
+ *
+ * Files are found through the pipeline's layout: a full load reads
+ * "{file}" (or the history layout), a dated run reads the increment layout
+ * ("increments/{date}/{file}") once per date. All files of a run are
+ * resolved before any task starts, so a missing increment changes nothing.
+ *
+ *   replace        the table becomes the files' rows
+ *   replace_dates  the rows of the run's dates are replaced by the files'
+ *                  rows (loaded through <table>_incoming, optionally one
+ *                  row per deduplicate_on value); rows dated outside the
+ *                  run's dates are rejected, never written */
+#ifndef MARTLET_SOURCE_TASK_H
+#define MARTLET_SOURCE_TASK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../util/strbuf.h"
+#include "../warehouse/warehouse.h"
+#include "pipeline.h"
+
+struct source_files {
+    char **paths;      /* to open */
+    char **names;      /* relative to the source folder: recorded in rejects */
+    size_t count;
+};
+
+struct source_dates {
+    const char *start, *end;   /* validated YYYY-MM-DD */
+    bool history;              /* a full load rather than per-date increments */
+};
+
+struct source_result {
+    int64_t rows_read, rows_loaded, rows_rejected, rows_duplicate;
+    char warning[512];
+};
+
+int source_task_files(const struct pipeline *pipeline, const struct source *source, const char *directory,
+                      const struct source_dates *dates, struct source_files *files, struct error *err);
+void source_files_free(struct source_files *files);
+int source_history_window(const char *directory, char start[11], char end[11], struct error *err);
+int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline, const struct source *source,
+                    const struct source_files *files, const struct source_dates *dates, struct strbuf *log,
+                    struct source_result *result, struct error *err);
+
+#endif
