@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,10 @@ static const char report_help[] =
     "  martlet report social conversion --all         every group, ranked\n"
     "  martlet report social conversion --format svg --output conversion.svg\n"
     "  martlet report social cohorts                  conversion by week of joining\n"
+    "  martlet report sales retention --top 4         retention per item, last 4 weeks\n"
     "\n"
-    "  --top N           how many rows (default 10)\n"
+    "  --top N           how many rows (default 10; for weekly reports: weeks)\n"
+    "  --from P --to P   bound the periods of period reports (2024-W01, 2024-02)\n"
     "  --all             every row\n"
     "  --format F        table (default), csv, json or svg (a bar chart)\n"
     "  --output FILE     write to FILE instead of standard output\n"
@@ -26,15 +29,29 @@ static const char report_help[] =
     "  -h, --help        show this help\n";
 
 struct report_options {
-    const char *warehouse, *pipelines, *output, *format;
+    const char *warehouse, *pipelines, *output, *format, *from, *to;
     long top;
 };
+
+/* YYYY-Www, YYYY-MM or YYYY-MM-DD: the only shapes that reach report SQL. */
+static bool is_period(const char *text) {
+    size_t length = strlen(text);
+    for (size_t i = 0; i < length; i++) {
+        char c = text[i];
+        bool digit = c >= '0' && c <= '9';
+        if (i == 4 && c != '-') return false;
+        if (i != 4 && !digit && !(i == 5 && c == 'W') && !(i == 7 && c == '-')) return false;
+    }
+    if (length == 8) return text[5] == 'W';
+    return length == 7 || (length == 10 && cli_valid_date(text));
+}
 
 static int parse_options(int argc, char **argv, struct report_options *options) {
     static const struct option long_options[] = {
         {"top", required_argument, 0, 't'}, {"all", no_argument, 0, 'a'},
         {"format", required_argument, 0, 'f'}, {"output", required_argument, 0, 'o'},
         {"warehouse", required_argument, 0, 'w'}, {"pipelines", required_argument, 0, 'p'},
+        {"from", required_argument, 0, 'F'}, {"to", required_argument, 0, 'T'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     int option;
@@ -51,11 +68,17 @@ static int parse_options(int argc, char **argv, struct report_options *options) 
         case 'o': options->output = optarg; break;
         case 'w': options->warehouse = optarg; break;
         case 'p': options->pipelines = optarg; break;
+        case 'F': options->from = optarg; break;
+        case 'T': options->to = optarg; break;
         case 'h': fputs(report_help, stdout); return -1;
         default: return cli_usage_error("report", "unknown option");
         }
     }
     if (optind + 2 != argc) return cli_usage_error("report", "expected PIPELINE and REPORT");
+    const char *bounds[] = {options->from, options->to};
+    for (size_t i = 0; i < 2; i++)
+        if (bounds[i] && !is_period(bounds[i]))
+            return cli_usage_error("report", "'%s' is not a period (YYYY-Www, YYYY-MM or YYYY-MM-DD)", bounds[i]);
     return 0;
 }
 
@@ -75,7 +98,7 @@ int cmd_report(int argc, char **argv) {
     if (code == EXIT_OK && options.output && (out = fopen(options.output, "w")) == NULL)
         code = cli_fail("cannot write %s", options.output);
     if (code == EXIT_OK) {
-        struct report_request request = {pipeline, argv[optind + 1], options.top, format};
+        struct report_request request = {pipeline, argv[optind + 1], options.top, format, options.from, options.to};
         struct error err;
         if (report_run(warehouse, &request, out, &err) != 0) code = cli_fail("%s", err.message);
         if (out != stdout && fclose(out) != 0) code = cli_fail("cannot write %s", options.output);

@@ -71,6 +71,17 @@ static int parse_column(const cJSON *item, struct column *column, struct error *
     column->required = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "required"));
     const char *fallback = json_string(item, "default");
     column->default_value = fallback ? memory_strdup(fallback) : NULL;
+    const cJSON *accepted = cJSON_GetObjectItemCaseSensitive(item, "accepted_values");
+    if (accepted != NULL) {
+        if (!cJSON_IsArray(accepted) || column->type != COLUMN_TEXT)
+            return error_set(err, "column '%s': accepted_values must be a list of texts on a text column", name);
+        column->accepted_values = memory_calloc((size_t)cJSON_GetArraySize(accepted) + 1, sizeof(char *));
+        const cJSON *value;
+        cJSON_ArrayForEach(value, accepted) {
+            if (!cJSON_IsString(value)) return error_set(err, "column '%s': accepted_values must be texts", name);
+            column->accepted_values[column->accepted_count++] = memory_strdup(value->valuestring);
+        }
+    }
     return 0;
 }
 
@@ -333,6 +344,8 @@ void pipeline_free(struct pipeline *pipeline) {
         for (size_t c = 0; c < source->column_count; c++) {
             free(source->columns[c].name);
             free(source->columns[c].default_value);
+            for (size_t v = 0; v < source->columns[c].accepted_count; v++) free(source->columns[c].accepted_values[v]);
+            free(source->columns[c].accepted_values);
         }
         free(source->columns);
         free(source->name);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 struct report_header {
-    char *title, *chart_label, *chart_value, *chart_unit;
+    char *title, *chart_label, *chart_value, *chart_unit, *chart_report;
 };
 
 /* Reads "-- key: value" lines from the top of a report file. */
@@ -19,6 +19,7 @@ static void parse_header(const char *sql, struct report_header *header) {
     struct { const char *key; char **value; } keys[] = {
         {"title", &header->title}, {"chart_label", &header->chart_label},
         {"chart_value", &header->chart_value}, {"chart_unit", &header->chart_unit},
+        {"chart_report", &header->chart_report},
     };
     for (const char *line = sql; strncmp(line, "--", 2) == 0;) {
         const char *end = strchr(line, '\n');
@@ -43,6 +44,7 @@ static void free_header(struct report_header *header) {
     free(header->chart_label);
     free(header->chart_value);
     free(header->chart_unit);
+    free(header->chart_report);
 }
 
 /* Parses table|csv|json|svg. */
@@ -60,6 +62,8 @@ static int render(const struct report_request *request, const char *text, struct
     struct template_variable variables[40];
     size_t count = 0;
     variables[count++] = (struct template_variable){"top", top};
+    variables[count++] = (struct template_variable){"from", request->from ? request->from : "0000"};
+    variables[count++] = (struct template_variable){"to", request->to ? request->to : "9999"};
     variables[count++] = (struct template_variable){"pipeline", request->pipeline->name};
     for (size_t i = 0; i < request->pipeline->schema_count && count < 40; i++)
         variables[count++] = (struct template_variable){request->pipeline->schemas[i].key, request->pipeline->schemas[i].name};
@@ -103,8 +107,18 @@ int report_run(struct warehouse *warehouse, const struct report_request *request
     strbuf_init(&title);
     struct warehouse_result *result = NULL;
     int status = files_read_all(path, &text, err);
+    if (status == 0) parse_header(text, &header);
+    if (status == 0 && request->format == REPORT_SVG && header.chart_report) {
+        /* This report's chart is another report's question. */
+        struct report_request chart = *request;
+        chart.name = header.chart_report;
+        status = report_run(warehouse, &chart, out, err);
+        free_header(&header);
+        free(text);
+        free(path);
+        return status;
+    }
     if (status == 0) {
-        parse_header(text, &header);
         status = render(request, text, &sql, err);
         if (status == 0) status = render(request, header.title ? header.title : request->name, &title, err);
         if (status != 0) error_prefix(err, "%s", path);

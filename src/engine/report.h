@@ -25,6 +25,7 @@ struct report_request {
     const char *name;          /* reports/<name>.sql */
     long top;                  /* rows asked for */
     enum report_format format;
+    const char *from, *to;     /* period bounds ({{ from }}, {{ to }}), validated by the caller */
 };
 
 int report_format_parse(const char *text, enum report_format *format);

@@ -43,6 +43,9 @@ int source_task_files(const struct pipeline *pipeline, const struct source *sour
     memset(files, 0, sizeof *files);
     if (dates->history || pipeline->increment_layout == NULL) {
         add_file(files, directory, render_layout(pipeline->history_layout, source->file, NULL));
+    } else if (source->load == LOAD_REPLACE) {
+        /* A snapshot: over a range of dates, the last one is the current state. */
+        add_file(files, directory, render_layout(pipeline->increment_layout, source->file, dates->end));
     } else {
         char date[11];
         snprintf(date, sizeof date, "%s", dates->start);

@@ -6,7 +6,8 @@
  * ("increments/{date}/{file}") once per date. All files of a run are
  * resolved before any task starts, so a missing increment changes nothing.
  *
- *   replace        the table becomes the files' rows
+ *   replace        the table becomes the file's rows (a snapshot; in a
+ *                  range of dates, the last date's file)
  *   replace_dates  the rows of the run's dates are replaced by the files'
  *                  rows (loaded through <table>_incoming, optionally one
  *                  row per deduplicate_on value); rows dated outside the

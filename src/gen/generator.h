@@ -31,6 +31,7 @@ struct generator_report {
     int file_count;
 };
 
+int generator_sales(const struct generator_options *options, struct generator_report *report, struct error *err);
 int generator_social(const struct generator_options *options, struct generator_report *report, struct error *err);
 
 #endif

@@ -181,6 +181,13 @@ static int reject(char reason[VALUE_REASON_SIZE], const char *what, const char *
     return -1;
 }
 
+static bool is_accepted(const struct column *column, const char *text, size_t length) {
+    for (size_t i = 0; i < column->accepted_count; i++)
+        if (strlen(column->accepted_values[i]) == length && memcmp(column->accepted_values[i], text, length) == 0)
+            return true;
+    return false;
+}
+
 /* Validates and converts one non-empty field for its column. On failure the
  * reason names the problem and shows the start of the offending value
  * (only for values already known to be valid UTF-8, so the reason is too). */
@@ -198,7 +205,8 @@ int value_parse(const struct column *column, const char *text, size_t length,
                      characters, column->max_length);
             return -1;
         }
-        return 0;
+        return column->accepted_count == 0 || is_accepted(column, text, length) ? 0
+               : reject(reason, "not an accepted value", text, length);
     case COLUMN_INTEGER:
         return value_parse_integer(text, length, number) == 0 ? 0 : reject(reason, "not an integer", text, length);
     case COLUMN_DECIMAL:

@@ -31,6 +31,8 @@ struct column {
     int max_length;      /* COLUMN_TEXT: characters allowed, 0 = no limit */
     bool required;       /* an empty value is rejected */
     char *default_value; /* used when the file lacks the column; NULL = NULL */
+    char **accepted_values;   /* COLUMN_TEXT: the only values allowed, or NULL */
+    size_t accepted_count;
 };
 
 struct batch_column {

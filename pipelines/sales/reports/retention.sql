@@ -1,0 +1,24 @@
+-- title: Customer retention per week and item (last {{ top }} weeks)
+-- description: New customers bought an item once in the week, returning ones more than once; refunded ones had a refunded line.
+-- chart_report: retention_revenue
+WITH weeks AS (
+    SELECT DISTINCT period_id
+    FROM {{ mart }}.f_customer_retention
+    WHERE period_name = 'weekly' AND period_id BETWEEN '{{ from }}' AND '{{ to }}'
+    ORDER BY period_id DESC
+    LIMIT {{ top }}
+)
+SELECT retention.period_id AS week,
+       retention.item_id,
+       items.item_name AS item,
+       retention.new_customers_count AS new_customers,
+       retention.returning_customers_count AS returning_customers,
+       retention.refunded_customer_count AS refunded_customers,
+       retention.new_customers_revenue AS new_revenue,
+       retention.returning_customers_revenue AS returning_revenue,
+       retention.customers_refunded AS refunded_lines
+FROM {{ mart }}.f_customer_retention AS retention
+JOIN weeks ON weeks.period_id = retention.period_id
+LEFT JOIN {{ mart }}.d_item AS items ON items.item_id = retention.item_id
+WHERE retention.period_name = 'weekly'
+ORDER BY retention.period_id DESC, retention.item_id
