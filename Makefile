@@ -13,7 +13,7 @@ DEPS    := .deps
 CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-format-truncation \
                  -isystem $(DEPS)/include $(shell pkg-config --cflags libcjson 2>/dev/null)
 LDLIBS  := -L$(DEPS)/lib -lduckdb -Wl,-rpath,'$$ORIGIN/../../$(DEPS)/lib' -Wl,-rpath,$(CURDIR)/$(DEPS)/lib \
-           $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lm -lpthread
+           $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lcurl -lm -lpthread
 
 RELEASE_FLAGS  := -O2 -g
 SANITIZE_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -56,10 +56,15 @@ build/release/load_bench: build/release/bench/load_bench.o $(release_objects)
 build/release/social_floor: bench/social_floor.c | $(DEPS)/VERSION
 	$(CC) $(CFLAGS_COMMON) $(RELEASE_FLAGS) $< -o $@ $(LDLIBS)
 
-demo: build/release/martlet
+# The reporting API's stand-in for tests and the demo (a real HTTP server).
+build/%/report-api-server: tests/servers/report_api_server.c | $(DEPS)/VERSION
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(if $(findstring sanitize,$*),$(SANITIZE_FLAGS),$(RELEASE_FLAGS)) $< -o $@ -lmicrohttpd
+
+demo: build/release/martlet build/release/report-api-server
 	bash scripts/demo.sh
 
-test-build: build/sanitize/martlet build/sanitize/martlet-tests
+test-build: build/sanitize/martlet build/sanitize/martlet-tests build/sanitize/report-api-server
 test: bootstrap
 	$(MAKE) test-build
 	bash scripts/test.sh

@@ -11,7 +11,7 @@ duckdb_version=1.4.4
 duckdb_bindings="@duckdb/node-bindings-linux-x64@1.4.4-r.4"
 
 packages=(build-essential pkg-config libcriterion-dev libcjson-dev libcurl4-openssl-dev
-          libpq-dev postgresql)
+          libpq-dev postgresql libmicrohttpd-dev curl)
 # npm comes with Debian's nodejs on a bare machine; images that ship their own node keep it.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 

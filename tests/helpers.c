@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* An in-memory DuckDB warehouse; the test fails if it cannot open. */
 struct warehouse *test_open_memory(void) {
@@ -91,4 +93,35 @@ int test_run_command(const char *command, char **output) {
     strbuf_free(&full);
     *output = strbuf_detach(&captured);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Starts a server command that prints "listening on http://127.0.0.1:PORT"
+ * when ready; returns its pid and the port. */
+int test_start_server(const char *command, int *port) {
+    int channel[2];
+    cr_assert_eq(pipe(channel), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        dup2(channel[1], STDOUT_FILENO);
+        close(channel[0]);
+        close(channel[1]);
+        execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+        _exit(127);
+    }
+    close(channel[1]);
+    char line[256] = "";
+    FILE *out = fdopen(channel[0], "r");
+    cr_assert_not_null(fgets(line, sizeof line, out), "the server did not start: %s", command);
+    fclose(out);
+    const char *colon = strrchr(line, ':');
+    cr_assert_not_null(colon, "unexpected server line: %s", line);
+    *port = atoi(colon + 1);
+    return (int)pid;
+}
+
+/* Stops a server started by test_start_server and waits for it. */
+void test_stop_server(int pid) {
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
 }

@@ -6,6 +6,7 @@
 #define MARTLET_TEST_HELPERS_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../src/warehouse/warehouse.h"
 
@@ -18,5 +19,7 @@ char *test_write_file(const char *directory, const char *name, const char *text)
 char *test_shared_path(const char *relative);
 int test_run_command(const char *command, char **output);
 char *test_martlet(void);
+int test_start_server(const char *command, int *port);
+void test_stop_server(int pid);
 
 #endif

@@ -1,6 +1,8 @@
 /* cmd_run.c -- `martlet run PIPELINE`: one run for a date or a range. */
 #include "../engine/runner.h"
 #include "../engine/source_task.h"
+#include "../loader/value.h"
+#include "../sources/report_api.h"
 #include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
@@ -22,6 +24,8 @@ static const char run_help[] =
     "  --history           load the full history files (a report) instead of daily increments;\n"
     "                      its dates come from SOURCE_DIR/report.json unless --from/--to say\n"
     "  --source-dir DIR    folder holding the source files (default: data/PIPELINE)\n"
+    "  --source api        fetch the files from the pipeline's API into --source-dir first\n"
+    "                      (report API: MARTLET_API_URL, _NICKNAME, _COHORT, _KEY)\n"
     "  --warehouse URL     duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
@@ -29,7 +33,7 @@ static const char run_help[] =
     "  -h, --help          show this help\n";
 
 struct run_options {
-    const char *date, *from, *to, *source_directory, *warehouse, *pipelines, *log_directory;
+    const char *date, *from, *to, *source_directory, *warehouse, *pipelines, *log_directory, *source;
     bool quiet, history;
 };
 
@@ -40,6 +44,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         {"warehouse", required_argument, 0, 'w'},  {"pipelines", required_argument, 0, 'p'},
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
         {"log-dir", required_argument, 0, 'l'},    {"history", no_argument, 0, 'H'},
+        {"source", required_argument, 0, 'S'},
         {0, 0, 0, 0},
     };
     int option;
@@ -55,6 +60,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         case 'q': options->quiet = true; break;
         case 'l': options->log_directory = optarg; break;
         case 'H': options->history = true; break;
+        case 'S': options->source = optarg; break;
         case 'h': fputs(run_help, stdout); return -1;
         default: return cli_usage_error("run", "unknown option");
         }
@@ -64,6 +70,8 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
     if (options->date && (options->from || options->to))
         return cli_usage_error("run", "use either --date or --from/--to");
     if (options->date && options->history) return cli_usage_error("run", "--history loads a range, not one --date");
+    if (options->source && strcmp(options->source, "api") != 0 && strcmp(options->source, "files") != 0)
+        return cli_usage_error("run", "--source must be files or api");
     if ((options->from == NULL) != (options->to == NULL))
         return cli_usage_error("run", "--from and --to go together");
     const char *dates[] = {options->date, options->from, options->to};
@@ -73,6 +81,32 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
     if (options->from && strcmp(options->from, options->to) > 0)
         return cli_usage_error("run", "--from %s is after --to %s", options->from, options->to);
     return 0;
+}
+
+/* Fills the source folder from the pipeline's API: the full report for
+ * --history, else the increment of every date of the run. */
+static int fetch_from_api(const struct pipeline *pipeline, const struct run_options *options, const char *directory,
+                          const char *start, const char *end, struct error *err) {
+    if (pipeline->api == NULL || strcmp(pipeline->api, "report_api") != 0)
+        return error_set(err, "pipeline %s has no API source (\"api\" in pipeline.json)", pipeline->name);
+    struct report_api_config config;
+    if (report_api_config_from_environment(&config, err) != 0) return -1;
+    if (options->history) {
+        if (!options->quiet) printf("fetching the full report from the report API into %s\n", directory);
+        return report_api_fetch_report(&config, directory, err);
+    }
+    char date[11];
+    snprintf(date, sizeof date, "%s", start);
+    for (;;) {
+        if (!options->quiet) printf("fetching the increment of %s from the report API\n", date);
+        if (report_api_fetch_increment(&config, directory, date, err) != 0) return -1;
+        if (strcmp(date, end) >= 0) return 0;
+        int64_t days;
+        value_parse_date(date, 10, &days);
+        int year, month, day;
+        value_civil_from_days(days + 1, &year, &month, &day);
+        snprintf(date, sizeof date, "%04d-%02d-%02d", year, month, day);
+    }
 }
 
 static int report_outcome(const struct run_outcome *outcome, bool quiet) {
@@ -102,7 +136,10 @@ int cmd_run(int argc, char **argv) {
     char *default_source = files_join("data", pipeline->name);
     const char *source_directory = options.source_directory ? options.source_directory : default_source;
     struct error err;
-    if (options.history && options.from == NULL && files_is_directory(source_directory)) {
+    bool from_api = options.source && strcmp(options.source, "api") == 0;
+    if (from_api && fetch_from_api(pipeline, &options, source_directory, start, end, &err) != 0)
+        code = cli_fail("%s", err.message);
+    if (code == EXIT_OK && options.history && options.from == NULL && files_is_directory(source_directory)) {
         if (source_history_window(source_directory, report_start, report_end, &err) != 0) {
             code = cli_fail("%s", err.message);
         } else {
@@ -121,7 +158,7 @@ int cmd_run(int argc, char **argv) {
         if (code == EXIT_OK) {
             struct run_request request = {.pipeline = pipeline, .start_date = start, .end_date = end,
                                           .history = options.history, .source_directory = source_directory,
-                                          .load_source = "file", .progress = options.quiet ? NULL : stdout,
+                                          .load_source = from_api ? "api" : "file", .progress = options.quiet ? NULL : stdout,
                                           .log_directory = options.log_directory};
             struct run_outcome outcome;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);

@@ -167,6 +167,8 @@ static int parse_pipeline_json(const char *text, struct pipeline *pipeline, stru
     const char *history = json_string(layout, "history"), *increment = json_string(layout, "increment");
     pipeline->history_layout = memory_strdup(history ? history : "{file}");
     pipeline->increment_layout = increment ? memory_strdup(increment) : NULL;
+    const char *api = json_string(root, "api");
+    pipeline->api = api ? memory_strdup(api) : NULL;
     if (strstr(pipeline->history_layout, "..") || (increment && strstr(increment, ".."))) {
         error_set(err, "\"layout\" paths must stay inside the source folder");
         goto done;
@@ -377,5 +379,6 @@ void pipeline_free(struct pipeline *pipeline) {
     free(pipeline->description);
     free(pipeline->history_layout);
     free(pipeline->increment_layout);
+    free(pipeline->api);
     free(pipeline);
 }

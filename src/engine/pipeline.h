@@ -86,6 +86,7 @@ struct pipeline {
     size_t model_count;
     char *history_layout;     /* where a full load's files are: "{file}" */
     char *increment_layout;   /* where a date's files are, e.g. "increments/{date}/{file}"; NULL = none */
+    char *api;                /* the remote source that can fill the folder ("report_api"), or NULL */
 };
 
 int pipeline_load(const char *directory, struct pipeline **pipeline, struct error *err);

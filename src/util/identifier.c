@@ -15,3 +15,16 @@ bool identifier_is_valid(const char *name) {
     }
     return true;
 }
+
+/* True for an opaque id from a remote service that is safe to put in a URL
+ * query and a message: [A-Za-z0-9_.-]{1,128}. */
+bool identifier_is_valid_token(const char *text) {
+    size_t length = strlen(text);
+    if (length == 0 || length > 128) return false;
+    for (size_t i = 0; i < length; i++) {
+        char c = text[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}

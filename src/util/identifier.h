@@ -8,5 +8,6 @@
 #include <stdbool.h>
 
 bool identifier_is_valid(const char *name);
+bool identifier_is_valid_token(const char *text);
 
 #endif

@@ -1,0 +1,40 @@
+/* http.h -- the few HTTP calls martlet makes, on libcurl.
+ *
+ * Every call has a connect timeout, a total timeout, TLS verification on
+ * (libcurl's default, never turned off), and bounded retries with
+ * exponential backoff on what is worth retrying: transport failures
+ * (refused, reset, timeout, truncated body) and 5xx answers. A 4xx is
+ * final. Bodies read into memory are capped; downloads stream to a
+ * temporary file renamed into place only when complete. Header values are
+ * never part of an error message: they may hold keys. */
+#ifndef MARTLET_HTTP_H
+#define MARTLET_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/error.h"
+#include "../util/strbuf.h"
+
+struct http_options {
+    const char *const *headers;  /* "Name: value" lines, NULL-terminated */
+    long connect_timeout_ms;
+    long timeout_ms;
+    int max_attempts;            /* >= 1 */
+    long backoff_ms;             /* wait before the second attempt; doubles after */
+    size_t max_body_bytes;       /* for http_request */
+};
+
+struct http_response {
+    long status;
+    struct strbuf body;
+};
+
+void http_options_defaults(struct http_options *options);
+int http_request(const char *method, const char *url, const struct http_options *options,
+                 struct http_response *response, struct error *err);
+int http_download(const char *url, const struct http_options *options, const char *path, int64_t *bytes,
+                  struct error *err);
+void http_response_free(struct http_response *response);
+
+#endif

@@ -1,0 +1,156 @@
+/* test_report_api.c -- the sales pipeline fed by the report API, against a
+ * real HTTP server on loopback (tests/servers/report_api_server.c) that can
+ * stall, fail and cut downloads. */
+#include "../src/util/files.h"
+#include "../src/util/memory.h"
+#include "../src/util/strbuf.h"
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#define API_KEY "k3y-never-printed-4242"
+
+struct api_fixture {
+    char *directory, *data, *cache;
+    int server, port;
+};
+
+static struct api_fixture start(const char *server_flags) {
+    struct api_fixture fixture;
+    fixture.directory = test_temp_directory();
+    fixture.data = files_join(fixture.directory, "data");
+    fixture.cache = files_join(fixture.directory, "cache");
+    char *binary = test_martlet(), *output;
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command, "%s gen sales --out %s --scale 0.02 --seed 9", binary, fixture.data);
+    cr_assert_eq(test_run_command(strbuf_text(&command), &output), 0, "%s", output);
+    free(output);
+    strbuf_reset(&command);
+    strbuf_printf(&command, "exec build/sanitize/report-api-server --dir %s --key %s %s", fixture.data, API_KEY, server_flags);
+    fixture.server = test_start_server(strbuf_text(&command), &fixture.port);
+    strbuf_free(&command);
+    free(binary);
+    return fixture;
+}
+
+static void stop(struct api_fixture *fixture) {
+    if (fixture->server) test_stop_server(fixture->server);
+    test_remove_directory(fixture->directory);
+    free(fixture->data);
+    free(fixture->cache);
+}
+
+/* Runs martlet with the API's environment; key given explicitly. */
+static int martlet_api(const struct api_fixture *fixture, const char *key, const char *arguments, char **output) {
+    char *binary = test_martlet();
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command,
+                  "env MARTLET_API_URL=http://127.0.0.1:%d MARTLET_API_NICKNAME=tester MARTLET_API_COHORT=7"
+                  " MARTLET_API_KEY=%s MARTLET_API_POLL_MS=50 MARTLET_API_BACKOFF_MS=20 MARTLET_API_RETRIES=3"
+                  " %s %s --source-dir %s --warehouse duckdb:%s/w.duckdb",
+                  fixture->port, key, binary, arguments, fixture->cache, fixture->directory);
+    int code = test_run_command(strbuf_text(&command), output);
+    cr_expect(strstr(*output, key) == NULL || strcmp(key, "") == 0, "the API key leaked into the output: %s", *output);
+    strbuf_free(&command);
+    free(binary);
+    return code;
+}
+
+static int64_t count(const struct api_fixture *fixture, const char *sql) {
+    struct strbuf url;
+    strbuf_init(&url);
+    strbuf_printf(&url, "duckdb:%s/w.duckdb", fixture->directory);
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(strbuf_text(&url), &warehouse, &err), 0, "%s", err.message);
+    int64_t value = test_query_integer(warehouse, sql);
+    warehouse_close(warehouse);
+    strbuf_free(&url);
+    return value;
+}
+
+Test(report_api, history_and_increments_survive_stalls_504s_500s_and_cut_downloads, .timeout = 120) {
+    struct api_fixture fixture = start("--running-polls 3 --gateway-timeouts 1 --server-errors 1 --truncate 1");
+    char *output;
+    cr_assert_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 0, "%s", output);
+    free(output);
+    cr_assert_eq(martlet_api(&fixture, API_KEY, "run sales --source api --from 2024-04-01 --to 2024-04-02", &output), 0,
+                 "%s", output);
+    free(output);
+    /* The same data from the files directly must give the same f_sales. */
+    char *from_files = files_join(fixture.data, "user_order_log.csv");
+    cr_expect(files_exists(from_files));
+    int64_t api_lines = count(&fixture, "SELECT count(*) FROM mart.f_sales");
+    int64_t staging = count(&fixture, "SELECT count(DISTINCT uniq_id) FROM staging.user_order_log");
+    cr_expect_eq(api_lines, staging);
+    cr_expect_eq(count(&fixture, "SELECT count(DISTINCT date) FROM mart.f_sales"), 91 + 2);
+    cr_expect_eq(count(&fixture, "SELECT count(*) FROM martlet.runs WHERE status = 'success'"), 2);
+    free(from_files);
+    stop(&fixture);
+}
+
+Test(report_api, a_missing_increment_says_which_date_and_changes_nothing, .timeout = 120) {
+    struct api_fixture fixture = start("--running-polls 0");
+    char *output;
+    cr_assert_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 0, "%s", output);
+    free(output);
+    int64_t before = count(&fixture, "SELECT count(*) FROM mart.f_sales");
+    cr_expect_eq(martlet_api(&fixture, API_KEY, "run sales --source api --from 2024-04-06 --to 2024-04-09", &output), 1);
+    cr_expect(strstr(output, "no increment for 2024-04-08 from the report API (NOT FOUND") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(count(&fixture, "SELECT count(*) FROM mart.f_sales"), before, "nothing loaded");
+    char *partial = files_join(fixture.cache, "increments/2024-04-08");
+    cr_expect(!files_exists(partial), "no folder for a date that was not found");
+    free(partial);
+    stop(&fixture);
+}
+
+Test(report_api, a_wrong_key_is_refused_without_printing_any_key, .timeout = 60) {
+    struct api_fixture fixture = start("");
+    char *output;
+    cr_expect_eq(martlet_api(&fixture, "wrong-key-777", "run sales --source api --history", &output), 1);
+    cr_expect(strstr(output, "answered HTTP 403") != NULL, "%s", output);
+    cr_expect(strstr(output, "wrong-key-777") == NULL, "%s", output);
+    free(output);
+    stop(&fixture);
+}
+
+Test(report_api, an_answer_that_is_not_json_is_a_clear_error, .timeout = 60) {
+    struct api_fixture fixture = start("--not-json");
+    char *output;
+    cr_expect_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 1);
+    cr_expect(strstr(output, "answered something that is not JSON: '<html>") != NULL, "%s", output);
+    free(output);
+    stop(&fixture);
+}
+
+Test(report_api, downloads_cut_every_time_fail_and_leave_no_partial_files, .timeout = 60) {
+    struct api_fixture fixture = start("--running-polls 0 --truncate 100");
+    char *output;
+    cr_expect_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 1);
+    cr_expect(strstr(output, "failed after 3 attempt(s)") != NULL, "%s", output);
+    free(output);
+    char *report = files_join(fixture.cache, "user_order_log.csv"), *partial = files_join(fixture.cache, ".report.partial");
+    cr_expect(!files_exists(report) && !files_exists(partial), "no half-downloaded report is left");
+    free(report);
+    free(partial);
+    stop(&fixture);
+}
+
+Test(report_api, an_unreachable_server_fails_quickly_and_clearly, .timeout = 60) {
+    struct api_fixture fixture = start("");
+    test_stop_server(fixture.server);
+    fixture.server = 0;
+    char *output;
+    cr_expect_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 1);
+    cr_expect(strstr(output, "POST http://127.0.0.1:") && strstr(output, "failed after 3 attempt(s)"), "%s", output);
+    free(output);
+    cr_expect_eq(martlet_api(&fixture, "", "run sales --source api --history", &output), 1);
+    cr_expect(strstr(output, "needs MARTLET_API_KEY") != NULL, "%s", output);
+    free(output);
+    stop(&fixture);
+}
