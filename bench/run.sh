@@ -19,3 +19,4 @@ done
 
 echo
 bash bench/social_run.sh 1
+echo; bash bench/sales_history.sh 1

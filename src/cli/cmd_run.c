@@ -29,12 +29,13 @@ static const char run_help[] =
     "  --warehouse URL     duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
+    "  --timing            print where the time went: warehouse (SQL, loads) vs the engine itself\n"
     "  --quiet             print only errors\n"
     "  -h, --help          show this help\n";
 
 struct run_options {
     const char *date, *from, *to, *source_directory, *warehouse, *pipelines, *log_directory, *source;
-    bool quiet, history;
+    bool quiet, history, timing;
 };
 
 static int parse_options(int argc, char **argv, struct run_options *options, const char **pipeline) {
@@ -44,7 +45,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         {"warehouse", required_argument, 0, 'w'},  {"pipelines", required_argument, 0, 'p'},
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
         {"log-dir", required_argument, 0, 'l'},    {"history", no_argument, 0, 'H'},
-        {"source", required_argument, 0, 'S'},
+        {"source", required_argument, 0, 'S'},     {"timing", no_argument, 0, 'i'},
         {0, 0, 0, 0},
     };
     int option;
@@ -61,6 +62,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         case 'l': options->log_directory = optarg; break;
         case 'H': options->history = true; break;
         case 'S': options->source = optarg; break;
+        case 'i': options->timing = true; break;
         case 'h': fputs(run_help, stdout); return -1;
         default: return cli_usage_error("run", "unknown option");
         }
@@ -120,6 +122,7 @@ static int report_outcome(const struct run_outcome *outcome, bool quiet) {
 
 /* martlet run: parse, load the pipeline, open the warehouse, run. */
 int cmd_run(int argc, char **argv) {
+    double started = clock_seconds();
     struct run_options options = {0};
     const char *pipeline_name = NULL;
     int parsed = parse_options(argc, argv, &options, &pipeline_name);
@@ -163,6 +166,13 @@ int cmd_run(int argc, char **argv) {
             struct run_outcome outcome;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);
             else code = report_outcome(&outcome, options.quiet);
+            if (options.timing) {
+                /* Everything but the driver's own time: parsing, validation,
+                 * planning, templating, run state bookkeeping, process start. */
+                double total = clock_seconds() - started;
+                printf("timing: total %.1f ms, warehouse %.1f ms, engine %.1f ms\n", total * 1000,
+                       warehouse->busy_seconds * 1000, (total - warehouse->busy_seconds) * 1000);
+            }
             warehouse_close(warehouse);
         }
     }

@@ -1,6 +1,7 @@
 /* warehouse.c -- URL dispatch and the driver-independent parts of the
  * warehouse interface (transactions, DDL from column declarations). */
 #include "warehouse.h"
+#include "../util/clock.h"
 #include "../util/identifier.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
@@ -18,7 +19,10 @@ int warehouse_open(const char *url, struct warehouse **warehouse, struct error *
         size_t length = strlen(schemes[i].prefix);
         if (strncmp(url, schemes[i].prefix, length) == 0) {
             if (url[length] == '\0') return error_set(err, "warehouse URL '%s' names no location", url);
-            return schemes[i].driver->open(url + length, warehouse, err);
+            double start = clock_seconds();
+            int status = schemes[i].driver->open(url + length, warehouse, err);
+            if (status == 0) (*warehouse)->busy_seconds = clock_seconds() - start;
+            return status;
         }
     }
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
@@ -40,7 +44,10 @@ const char *warehouse_dialect(const struct warehouse *warehouse) {
 
 /* Runs one or more statements that return no rows of interest. */
 int warehouse_execute(struct warehouse *warehouse, const char *sql, struct error *err) {
-    return warehouse->driver->execute(warehouse, sql, NULL, err);
+    double start = clock_seconds();
+    int status = warehouse->driver->execute(warehouse, sql, NULL, err);
+    warehouse->busy_seconds += clock_seconds() - start;
+    return status;
 }
 
 /* Like warehouse_execute, and reports how many rows the last statement
@@ -48,20 +55,29 @@ int warehouse_execute(struct warehouse *warehouse, const char *sql, struct error
 int warehouse_execute_counted(struct warehouse *warehouse, const char *sql, int64_t *rows_changed,
                               struct error *err) {
     *rows_changed = 0;
-    return warehouse->driver->execute(warehouse, sql, rows_changed, err);
+    double start = clock_seconds();
+    int status = warehouse->driver->execute(warehouse, sql, rows_changed, err);
+    warehouse->busy_seconds += clock_seconds() - start;
+    return status;
 }
 
 /* Runs one statement with $1..$n bound to text values: the way to pass
  * values that come from outside (error messages, names, dates) into SQL. */
 int warehouse_execute_params(struct warehouse *warehouse, const char *sql, const char *const *params,
                              size_t param_count, struct error *err) {
-    return warehouse->driver->execute_params(warehouse, sql, params, param_count, err);
+    double start = clock_seconds();
+    int status = warehouse->driver->execute_params(warehouse, sql, params, param_count, err);
+    warehouse->busy_seconds += clock_seconds() - start;
+    return status;
 }
 
 /* Runs a query and materializes its result as text. */
 int warehouse_query(struct warehouse *warehouse, const char *sql, struct warehouse_result **result,
                     struct error *err) {
-    return warehouse->driver->query(warehouse, sql, result, err);
+    double start = clock_seconds();
+    int status = warehouse->driver->query(warehouse, sql, result, err);
+    warehouse->busy_seconds += clock_seconds() - start;
+    return status;
 }
 
 /* Runs a query expected to return one value; *value is a new string or

@@ -48,6 +48,7 @@ struct warehouse_driver {
 struct warehouse {
     const struct warehouse_driver *driver;
     bool in_transaction;
+    double busy_seconds;     /* time spent inside the driver, for overhead accounting */
 };
 
 int warehouse_open(const char *url, struct warehouse **warehouse, struct error *err);
