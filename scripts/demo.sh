@@ -33,3 +33,28 @@ echo "== the answer"
 echo
 echo "(bar chart: data/group_conversion.svg; every group: martlet report social conversion --all;"
 echo " cohorts: martlet report social cohorts)"
+
+echo
+echo "== sales: generating a 91-day report and 7 daily increments into data/sales-source"
+"$martlet" gen sales --out data/sales-source --scale "$scale" --seed 42
+
+echo
+echo "== starting the report API test server on loopback (serves data/sales-source)"
+server_log=$(mktemp)
+./build/release/report-api-server --dir data/sales-source --key demo-key --running-polls 2 --gateway-timeouts 1 \
+    > "$server_log" &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; rm -f "$server_log"' EXIT
+for _ in $(seq 50); do grep -q listening "$server_log" && break; sleep 0.1; done
+export MARTLET_API_URL; MARTLET_API_URL=$(sed -n 's/^listening on //p' "$server_log")
+export MARTLET_API_NICKNAME=demo MARTLET_API_COHORT=1 MARTLET_API_KEY=demo-key MARTLET_API_POLL_MS=200
+
+echo "== sales history (one set-based pass over the report), then three daily increments, through the API"
+"$martlet" run sales --source api --history --source-dir data/sales
+"$martlet" run sales --source api --from 2024-04-01 --to 2024-04-03 --source-dir data/sales
+
+echo
+"$martlet" report sales retention --top 1
+"$martlet" report sales retention --top 8 --format svg --output data/sales_retention.svg
+echo
+echo "(chart of new vs returning revenue per week: data/sales_retention.svg)"
