@@ -54,7 +54,7 @@ echo "== sales history (one set-based pass over the report), then three daily in
 "$martlet" run sales --source api --from 2024-04-01 --to 2024-04-03 --source-dir data/sales
 
 echo
-"$martlet" report sales retention --top 1
+"$martlet" report sales retention --top 2
 "$martlet" report sales retention --top 8 --format svg --output data/sales_retention.svg
 echo
 echo "(chart of new vs returning revenue per week: data/sales_retention.svg)"

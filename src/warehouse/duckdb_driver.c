@@ -18,7 +18,8 @@ struct duckdb_warehouse {
 };
 
 struct warehouse_appender {
-    const struct warehouse_driver *driver;   /* must be first: see warehouse.c */
+    const struct warehouse_driver *driver;   /* these two first: warehouse_appender_header */
+    struct warehouse *owner;
     duckdb_appender appender;
     duckdb_data_chunk chunk;
     duckdb_logical_type *types;
@@ -184,6 +185,7 @@ static int duckdb_warehouse_append_open(struct warehouse *base, const char *sche
     struct duckdb_warehouse *warehouse = (struct duckdb_warehouse *)base;
     struct warehouse_appender *appender = memory_calloc(1, sizeof *appender);
     appender->driver = &duckdb_driver;
+    appender->owner = base;
     appender->table_name = memory_calloc(1, strlen(schema) + strlen(table) + 2);
     strcat(strcat(strcat(appender->table_name, schema), "."), table);
     if (duckdb_appender_create(warehouse->connection, schema, table, &appender->appender) != DuckDBSuccess) {

@@ -182,17 +182,26 @@ int warehouse_append_open(struct warehouse *warehouse, const char *schema, const
                           struct warehouse_appender **appender, struct error *err) {
     if (!identifier_is_valid(schema) || !identifier_is_valid(table))
         return error_set(err, "invalid table name '%s.%s'", schema, table);
-    return warehouse->driver->append_open(warehouse, schema, table, columns, column_count, appender, err);
+    double start = clock_seconds();
+    int status = warehouse->driver->append_open(warehouse, schema, table, columns, column_count, appender, err);
+    warehouse->busy_seconds += clock_seconds() - start;
+    return status;
 }
 
-/* Appends every row of a batch. */
+/* Appends every row of a batch. May run on another thread than the rest
+ * (see append_worker.c), so its time is not added to busy_seconds: it
+ * overlaps the loader's parsing. */
 int warehouse_append_batch(struct warehouse_appender *appender, const struct batch *batch, struct error *err) {
-    const struct warehouse_driver *driver = *(const struct warehouse_driver *const *)appender;
-    return driver->append_batch(appender, batch, err);
+    const struct warehouse_appender_header *header = (const struct warehouse_appender_header *)appender;
+    return header->driver->append_batch(appender, batch, err);
 }
 
 /* Flushes and frees the appender (also when flushing fails). */
 int warehouse_append_close(struct warehouse_appender *appender, struct error *err) {
-    const struct warehouse_driver *driver = *(const struct warehouse_driver *const *)appender;
-    return driver->append_close(appender, err);
+    const struct warehouse_appender_header *header = (const struct warehouse_appender_header *)appender;
+    struct warehouse *owner = header->owner;
+    double start = clock_seconds();
+    int status = header->driver->append_close(appender, err);
+    owner->busy_seconds += clock_seconds() - start;
+    return status;
 }

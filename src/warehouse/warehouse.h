@@ -44,6 +44,12 @@ struct warehouse_driver {
     int (*append_close)(struct warehouse_appender *appender, struct error *err);
 };
 
+/* Every driver's appender struct starts with these two fields, in order. */
+struct warehouse_appender_header {
+    const struct warehouse_driver *driver;
+    struct warehouse *owner;
+};
+
 /* Every driver's warehouse struct starts with this. */
 struct warehouse {
     const struct warehouse_driver *driver;
