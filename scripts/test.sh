@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against the ASan+UBSan build (make test calls
 # this after building). Criterion prints the pass/fail synthesis CI reads.
+# A throwaway PostgreSQL cluster is started for the PostgreSQL tests and
+# always stopped; if it truly cannot start, those tests say they are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,5 +12,15 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export MARTLET_BINARY="$PWD/build/sanitize/martlet"
+
+postgres_dir=$(mktemp -d /tmp/martlet-postgres-XXXXXX)
+trap 'bash scripts/postgres.sh stop "$postgres_dir"; rm -rf "$postgres_dir"' EXIT
+port=$((20000 + RANDOM % 20000))
+if url=$(bash scripts/postgres.sh start "$postgres_dir" "$port" 2>"$postgres_dir/start.err"); then
+    export MARTLET_TEST_POSTGRES="$url"
+    echo "test.sh: PostgreSQL test cluster on $postgres_dir (port $port)"
+else
+    echo "test.sh: PostgreSQL could not be started, its tests will be skipped: $(tail -n 1 "$postgres_dir/start.err")"
+fi
 
 ./build/sanitize/martlet-tests --jobs 2 "$@"

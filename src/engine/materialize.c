@@ -49,15 +49,18 @@ static int create_if_missing(struct warehouse *warehouse, const struct materiali
     return run(context, warehouse, sql, &ignored, err);
 }
 
+/* Rows whose key is already there are skipped; so are rows with a NULL in
+ * a key column (a NULL key identifies nothing, SEMANTICS.md). Keys are
+ * compared with '=' so every warehouse can hash-join them. */
 static int insert_new_keys(struct warehouse *warehouse, const struct model *model, const char *body,
                            const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                            struct error *err) {
     if (create_if_missing(warehouse, context, body, sql, err) != 0) return -1;
-    strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE NOT EXISTS (SELECT 1 FROM %s AS existing WHERE ",
-                  context->relation, body, context->relation);
+    strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE ", context->relation, body);
+    for (size_t i = 0; i < model->unique_key_count; i++) strbuf_printf(sql, "model.%s IS NOT NULL AND ", model->unique_key[i]);
+    strbuf_printf(sql, "NOT EXISTS (SELECT 1 FROM %s AS existing WHERE ", context->relation);
     for (size_t i = 0; i < model->unique_key_count; i++)
-        strbuf_printf(sql, "%sexisting.%s IS NOT DISTINCT FROM model.%s", i ? " AND " : "", model->unique_key[i],
-                      model->unique_key[i]);
+        strbuf_printf(sql, "%sexisting.%s = model.%s", i ? " AND " : "", model->unique_key[i], model->unique_key[i]);
     strbuf_append_string(sql, ")");
     return run(context, warehouse, sql, rows_changed, err);
 }
@@ -79,15 +82,18 @@ static int incremental_by_date(struct warehouse *warehouse, const struct model *
 
 /* A satellite row is written when its parent key has no row yet or its
  * latest row (by load_dt) carries another hashdiff: history is kept, and
- * loading the same content again writes nothing. */
+ * loading the same content again writes nothing. The latest rows are
+ * found with a window, not a correlated subquery, so the join hashes. */
 static int satellite(struct warehouse *warehouse, const struct model *model, const char *body,
                      const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                      struct error *err) {
     if (create_if_missing(warehouse, context, body, sql, err) != 0) return -1;
     strbuf_printf(sql,
-                  "INSERT INTO %1$s SELECT * FROM (\n%2$s\n) AS model WHERE NOT EXISTS ("
-                  "SELECT 1 FROM %1$s AS latest WHERE latest.%3$s = model.%3$s AND latest.%4$s = model.%4$s"
-                  " AND latest.load_dt = (SELECT max(newest.load_dt) FROM %1$s AS newest WHERE newest.%3$s = model.%3$s))",
+                  "INSERT INTO %1$s SELECT model.* FROM (\n%2$s\n) AS model"
+                  " LEFT JOIN (SELECT %3$s, %4$s FROM (SELECT %3$s, %4$s, row_number() OVER (PARTITION BY %3$s"
+                  " ORDER BY load_dt DESC) AS recency FROM %1$s) AS ranked WHERE recency = 1) AS latest"
+                  " ON latest.%3$s = model.%3$s"
+                  " WHERE model.%3$s IS NOT NULL AND (latest.%3$s IS NULL OR latest.%4$s <> model.%4$s)",
                   context->relation, body, model->parent_key, model->hashdiff);
     return run(context, warehouse, sql, rows_changed, err);
 }

@@ -61,6 +61,10 @@ static int run_source(struct run *run, size_t index, struct task_record *record,
     record->rows_loaded = result.rows_loaded;
     record->rows_rejected = result.rows_rejected;
     record->rows_duplicate = result.rows_duplicate;
+    char relation[160];
+    snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, pipeline->sources[index].schema_key),
+             pipeline->sources[index].table);
+    if (status == 0) status = warehouse_refresh_statistics(run->warehouse, relation, err);
     if (result.warning[0] && run->request->progress) fprintf(run->request->progress, "  warning: %s\n", result.warning);
     return status;
 }
@@ -80,6 +84,8 @@ static int run_model(struct run *run, const struct model *model, struct task_rec
                                           run->log_directory ? &run->statements : NULL};
     if (status == 0) status = materialize_model(run->warehouse, model, strbuf_text(&sql), &context,
                                                 &record->rows_changed, err);
+    if (status == 0 && model->materialized != MATERIALIZE_VIEW && model->materialized != MATERIALIZE_SCRIPT)
+        status = warehouse_refresh_statistics(run->warehouse, relation, err);
     strbuf_free(&sql);
     return status;
 }

@@ -11,6 +11,8 @@
 
 #define LOADER_BATCH_ROWS 2048
 #define LOADER_MAX_RAW_BYTES (64 * 1024)
+#define LOADER_REJECT_BATCH_ROWS 256
+#define LOADER_MAX_REJECTS 100000   /* kept in memory until the rows are in */
 
 /* The rejects table every loaded table has beside it. */
 static const struct column reject_columns[] = {
@@ -33,9 +35,9 @@ struct load {
     bool *column_in_file;
     struct batch *rows;        /* being filled; owned by the worker's ring */
     struct append_worker *worker;
-    struct batch *rejects;
+    struct batch **rejects;    /* kept until the rows are in: one bulk append at a time */
+    size_t reject_batches;
     struct warehouse_appender *row_appender;
-    struct warehouse_appender *reject_appender;
     struct strbuf escaped;     /* raw line made printable for the rejects table */
     int range_column;          /* index of options->range_column, or -1 */
 };
@@ -75,14 +77,6 @@ static void put_number(struct batch *batch, size_t column, int64_t number) {
     batch->data[column].is_null[batch->row_count] = 0;
 }
 
-/* Appends a full batch and empties it. */
-static int flush_batch(struct warehouse_appender *appender, struct batch *batch, struct error *err) {
-    if (batch->row_count == 0) return 0;
-    if (warehouse_append_batch(appender, batch, err) != 0) return -1;
-    batch_reset(batch);
-    return 0;
-}
-
 /* Copies raw bytes for the rejects table: valid UTF-8 passes unchanged,
  * any other byte (and NUL) is written as \xNN so nothing is lost and the
  * value is still valid text; very long lines are cut at 64 KiB. */
@@ -113,11 +107,28 @@ static void escape_raw(struct strbuf *out, const char *raw, size_t length) {
     if (cut) strbuf_append_string(out, "...[cut]");
 }
 
-/* Records one rejected row; fails the load once the limit is passed. */
+/* The reject batch to write into, adding one when the last is full. */
+static struct batch *reject_batch(struct load *load) {
+    if (load->reject_batches == 0 || load->rejects[load->reject_batches - 1]->row_count == LOADER_REJECT_BATCH_ROWS) {
+        load->rejects = memory_realloc(load->rejects, (load->reject_batches + 1) * sizeof *load->rejects);
+        load->rejects[load->reject_batches++] = batch_create(reject_columns, REJECT_COLUMN_COUNT, LOADER_REJECT_BATCH_ROWS);
+    }
+    return load->rejects[load->reject_batches - 1];
+}
+
+/* Records one rejected row; fails the load once the limit is passed.
+ * Rejects wait in memory until the rows are appended (a warehouse may
+ * take one bulk append at a time), so their number is capped even when
+ * the source allows any. */
 static int reject_row(struct load *load, const struct csv_record *record, const char *column, const char *reason,
                       struct error *err) {
-    struct batch *rejects = load->rejects;
     load->stats->rows_rejected++;
+    long limit = load->options->max_rejects;
+    if (limit < 0 || limit > LOADER_MAX_REJECTS) limit = LOADER_MAX_REJECTS;
+    if (load->stats->rows_rejected > limit)
+        return error_set(err, "%s: more than %ld rejected rows (first at line %ld: %s) -- nothing was loaded",
+                         load->options->source_name, limit, record->line, reason);
+    struct batch *rejects = reject_batch(load);
     put_text(rejects, 0, load->options->source_name, strlen(load->options->source_name));
     put_number(rejects, 1, record->line);
     if (column) put_text(rejects, 2, column, strlen(column)); else put_null(rejects, 2);
@@ -125,13 +136,7 @@ static int reject_row(struct load *load, const struct csv_record *record, const 
     escape_raw(&load->escaped, record->raw, record->raw_length);
     put_text(rejects, 4, load->escaped.data, load->escaped.length);
     rejects->row_count++;
-    if (load->options->max_rejects >= 0 && load->stats->rows_rejected > load->options->max_rejects)
-        return error_set(err, "%s: more than %ld rejected rows (first at line %ld: %s) -- nothing was loaded",
-                         load->options->source_name, load->options->max_rejects, record->line, reason);
-    if (rejects->row_count < rejects->capacity) return 0;
-    /* The connection is the worker's while rows are in flight. */
-    if (append_worker_drain(load->worker, err) != 0) return -1;
-    return flush_batch(load->reject_appender, rejects, err);
+    return 0;
 }
 
 /* True (with a reason) when the row's date column lies outside the dates
@@ -303,19 +308,31 @@ static void map_positional(struct load *load) {
     }
 }
 
-static int open_appenders(struct warehouse *warehouse, struct load *load, struct error *err) {
-    char rejects[128];
-    rejects_table_name(load->target, rejects, sizeof rejects);
+static int open_row_appender(struct warehouse *warehouse, struct load *load, struct error *err) {
     if (warehouse_append_open(warehouse, load->target->schema, load->target->table, load->target->columns,
                               load->target->column_count, &load->row_appender, err) != 0)
-        return -1;
-    if (warehouse_append_open(warehouse, load->target->schema, rejects, reject_columns, REJECT_COLUMN_COUNT,
-                              &load->reject_appender, err) != 0)
         return -1;
     load->worker = append_worker_start(load->row_appender, load->target->columns, load->target->column_count,
                                        LOADER_BATCH_ROWS);
     load->rows = append_worker_acquire(load->worker);
     return 0;
+}
+
+/* Appends the kept rejects, once the rows' append is closed. */
+static int append_rejects(struct warehouse *warehouse, struct load *load, struct error *err) {
+    if (load->reject_batches == 0) return 0;
+    char rejects[128];
+    rejects_table_name(load->target, rejects, sizeof rejects);
+    struct warehouse_appender *appender;
+    if (warehouse_append_open(warehouse, load->target->schema, rejects, reject_columns, REJECT_COLUMN_COUNT, &appender,
+                              err) != 0)
+        return -1;
+    int status = 0;
+    for (size_t i = 0; i < load->reject_batches && status == 0; i++)
+        status = warehouse_append_batch(appender, load->rejects[i], err);
+    struct error ignored;
+    if (warehouse_append_close(appender, status == 0 ? err : &ignored) != 0) status = -1;
+    return status;
 }
 
 /* Reads the whole file through the tokenizer into the two batches. */
@@ -333,17 +350,16 @@ static int stream_records(struct warehouse *warehouse, struct csv_reader *reader
         if (status == 1 && looks_binary(&record))
             return error_set(err, "%s is not a CSV file (binary data on line 1)", load->options->source_name);
     }
-    if (resolve_defaults(load, err) != 0 || open_appenders(warehouse, load, err) != 0) return -1;
+    if (resolve_defaults(load, err) != 0 || open_row_appender(warehouse, load, err) != 0) return -1;
     for (; status == 1; status = csv_reader_next(reader, &record, err))
         if (load_record(load, &record, err) != 0) return -1;
     if (status < 0) return -1;
     append_worker_submit(load->worker, load->rows);
     load->rows = NULL;
-    if (append_worker_drain(load->worker, err) != 0) return -1;
-    return flush_batch(load->reject_appender, load->rejects, err);
+    return append_worker_drain(load->worker, err);
 }
 
-/* Stops the worker and closes both appenders, keeping the first error. */
+/* Stops the worker and closes the rows' appender, keeping the first error. */
 static int close_appenders(struct load *load, int status, struct error *err) {
     struct error ignored;
     if (load->worker) {
@@ -351,8 +367,6 @@ static int close_appenders(struct load *load, int status, struct error *err) {
         if (append_worker_stop(load->worker, status == 0 ? err : &ignored) != 0) status = -1;
     }
     if (load->row_appender && warehouse_append_close(load->row_appender, status == 0 ? err : &ignored) != 0)
-        status = -1;
-    if (load->reject_appender && warehouse_append_close(load->reject_appender, status == 0 ? err : &ignored) != 0)
         status = -1;
     return status;
 }
@@ -373,15 +387,16 @@ int loader_load_file(struct warehouse *warehouse, const struct load_target *targ
     }
     load.column_in_file = memory_calloc(target->column_count, sizeof *load.column_in_file);
     load.default_numbers = memory_calloc(target->column_count, sizeof *load.default_numbers);
-    load.rejects = batch_create(reject_columns, REJECT_COLUMN_COUNT, 256);
     strbuf_init(&load.escaped);
 
     int status = stream_records(warehouse, reader, &load, err);
     status = close_appenders(&load, status, err);
+    if (status == 0) status = append_rejects(warehouse, &load, err);
     stats->bytes_read = csv_reader_bytes_read(reader);
 
     csv_reader_close(reader);
-    batch_free(load.rejects);
+    for (size_t i = 0; i < load.reject_batches; i++) batch_free(load.rejects[i]);
+    free(load.rejects);
     strbuf_free(&load.escaped);
     free(load.file_to_column);
     free(load.column_in_file);

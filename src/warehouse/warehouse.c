@@ -10,24 +10,28 @@
 #include <string.h>
 
 /* Opens the warehouse a URL names. "duckdb:PATH" opens (or creates) a
- * DuckDB file; "duckdb::memory:" an in-memory database. */
+ * DuckDB file; "duckdb::memory:" an in-memory database; "postgres://..."
+ * or "postgres:KEYWORDS" a PostgreSQL database through libpq (which also
+ * reads PG* variables and ~/.pgpass, so passwords need not be in the URL). */
 int warehouse_open(const char *url, struct warehouse **warehouse, struct error *err) {
-    static const struct { const char *prefix; const struct warehouse_driver *driver; } schemes[] = {
-        {"duckdb:", &duckdb_driver},
-    };
-    for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++) {
-        size_t length = strlen(schemes[i].prefix);
-        if (strncmp(url, schemes[i].prefix, length) == 0) {
-            if (url[length] == '\0') return error_set(err, "warehouse URL '%s' names no location", url);
-            double start = clock_seconds();
-            int status = schemes[i].driver->open(url + length, warehouse, err);
-            if (status == 0) (*warehouse)->busy_seconds = clock_seconds() - start;
-            return status;
-        }
+    const struct warehouse_driver *driver = NULL;
+    const char *location = url;
+    if (strncmp(url, "duckdb:", 7) == 0) {
+        driver = &duckdb_driver;
+        location = url + 7;
+        if (*location == '\0') return error_set(err, "warehouse URL 'duckdb:' names no file");
+    } else if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        driver = &postgres_driver;
+    } else if (strncmp(url, "postgres:", 9) == 0) {
+        driver = &postgres_driver; /* "postgres:" + libpq keywords ("host=... dbname=...") or empty for PG* */
+        location = url + 9;
+    } else {
+        return error_set(err, "unknown warehouse URL scheme (expected duckdb:FILE, postgres://... or postgres:KEYWORDS)");
     }
-    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
-        return error_set(err, "the PostgreSQL warehouse is not built into this version yet");
-    return error_set(err, "unknown warehouse URL scheme (expected duckdb:PATH)");
+    double start = clock_seconds();
+    int status = driver->open(location, warehouse, err);
+    if (status == 0) (*warehouse)->busy_seconds = clock_seconds() - start;
+    return status;
 }
 
 /* Closes the warehouse, rolling back an open transaction. NULL is allowed. */
@@ -125,6 +129,16 @@ void warehouse_rollback(struct warehouse *warehouse) {
     struct error ignored;
     warehouse->in_transaction = false;
     warehouse_execute(warehouse, "ROLLBACK", &ignored);
+}
+
+/* Tells the warehouse a table changed, so its planner sees the new data
+ * (PostgreSQL plans freshly loaded tables badly without ANALYZE). */
+int warehouse_refresh_statistics(struct warehouse *warehouse, const char *relation, struct error *err) {
+    if (warehouse->driver->refresh_statistics == NULL) return 0;
+    double start = clock_seconds();
+    int status = warehouse->driver->refresh_statistics(warehouse, relation, err);
+    warehouse->busy_seconds += clock_seconds() - start;
+    return status;
 }
 
 /* Creates a schema unless it exists. The name must be a plain identifier. */

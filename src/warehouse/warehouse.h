@@ -42,6 +42,8 @@ struct warehouse_driver {
                        struct warehouse_appender **appender, struct error *err);
     int (*append_batch)(struct warehouse_appender *appender, const struct batch *batch, struct error *err);
     int (*append_close)(struct warehouse_appender *appender, struct error *err);
+    /* After a table changed a lot: give the planner fresh statistics. NULL = nothing to do. */
+    int (*refresh_statistics)(struct warehouse *warehouse, const char *relation, struct error *err);
 };
 
 /* Every driver's appender struct starts with these two fields, in order. */
@@ -76,6 +78,7 @@ int warehouse_begin(struct warehouse *warehouse, struct error *err);
 int warehouse_commit(struct warehouse *warehouse, struct error *err);
 void warehouse_rollback(struct warehouse *warehouse);
 
+int warehouse_refresh_statistics(struct warehouse *warehouse, const char *relation, struct error *err);
 int warehouse_create_schema(struct warehouse *warehouse, const char *schema, struct error *err);
 int warehouse_create_table_sql(const char *schema, const char *table, const struct column *columns,
                                size_t column_count, struct strbuf *sql, struct error *err);
@@ -89,5 +92,6 @@ int warehouse_append_batch(struct warehouse_appender *appender, const struct bat
 int warehouse_append_close(struct warehouse_appender *appender, struct error *err);
 
 extern const struct warehouse_driver duckdb_driver;
+extern const struct warehouse_driver postgres_driver;
 
 #endif

@@ -38,7 +38,8 @@ SELECT join_week,
        count(*) FILTER (WHERE hours_to_first_message <= 30 * 24) AS wrote_within_30_days,
        exact_ratio(count(*) FILTER (WHERE hours_to_first_message <= 7 * 24), count(*)) AS conversion_7_days,
        exact_ratio(count(*) FILTER (WHERE hours_to_first_message <= 30 * 24), count(*)) AS conversion_30_days,
-       CAST(round(CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY hours_to_first_message) AS NUMERIC), 1) AS DECIMAL(12,1))
+       -- floor(x + 0.5), not round(): warehouses round halves differently.
+       CAST(floor(percentile_cont(0.5) WITHIN GROUP (ORDER BY hours_to_first_message) * 10 + 0.5) / 10 AS DECIMAL(12,1))
            AS median_hours_to_first_message
 FROM memberships
 GROUP BY join_week

@@ -15,21 +15,26 @@ authors AS (
     FROM {{ dds }}.l_groups_dialogs AS in_group
     JOIN {{ dds }}.l_user_message AS author ON author.hk_message_id = in_group.hk_message_id
 ),
-counts AS (
-    SELECT groups.hk_group_id,
-           (SELECT count(*) FROM added WHERE added.hk_group_id = groups.hk_group_id) AS cnt_added_users,
-           (SELECT count(*) FROM added JOIN authors ON authors.hk_group_id = added.hk_group_id
-                                                   AND authors.hk_user_id = added.hk_user_id
-            WHERE added.hk_group_id = groups.hk_group_id) AS cnt_users_in_group_with_messages,
-           (SELECT count(*) FROM authors WHERE authors.hk_group_id = groups.hk_group_id) AS cnt_message_authors
-    FROM {{ dds }}.h_groups AS groups
+added_counts AS (
+    SELECT hk_group_id, count(*) AS users FROM added GROUP BY hk_group_id
+),
+converted_counts AS (
+    SELECT added.hk_group_id, count(*) AS users
+    FROM added
+    JOIN authors ON authors.hk_group_id = added.hk_group_id AND authors.hk_user_id = added.hk_user_id
+    GROUP BY added.hk_group_id
+),
+author_counts AS (
+    SELECT hk_group_id, count(*) AS users FROM authors GROUP BY hk_group_id
 )
 SELECT groups.group_id,
        groups.hk_group_id,
        groups.registration_dt,
-       CAST(counts.cnt_added_users AS BIGINT) AS cnt_added_users,
-       CAST(counts.cnt_users_in_group_with_messages AS BIGINT) AS cnt_users_in_group_with_messages,
-       exact_ratio(counts.cnt_users_in_group_with_messages, counts.cnt_added_users) AS group_conversion,
-       CAST(counts.cnt_message_authors AS BIGINT) AS cnt_message_authors
+       CAST(coalesce(added_counts.users, 0) AS BIGINT) AS cnt_added_users,
+       CAST(coalesce(converted_counts.users, 0) AS BIGINT) AS cnt_users_in_group_with_messages,
+       exact_ratio(coalesce(converted_counts.users, 0), coalesce(added_counts.users, 0)) AS group_conversion,
+       CAST(coalesce(author_counts.users, 0) AS BIGINT) AS cnt_message_authors
 FROM {{ dds }}.h_groups AS groups
-JOIN counts ON counts.hk_group_id = groups.hk_group_id
+LEFT JOIN added_counts ON added_counts.hk_group_id = groups.hk_group_id
+LEFT JOIN converted_counts ON converted_counts.hk_group_id = groups.hk_group_id
+LEFT JOIN author_counts ON author_counts.hk_group_id = groups.hk_group_id

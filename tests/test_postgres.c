@@ -1,0 +1,229 @@
+/* test_postgres.c -- the PostgreSQL warehouse against a real server that
+ * scripts/test.sh starts (a throwaway cluster). Each test gets its own
+ * database. Without a server the tests say they are skipped. */
+#include "../src/util/files.h"
+#include "../src/util/memory.h"
+#include "../src/util/strbuf.h"
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A fresh database on the test server; *url receives its connection URL. */
+static bool new_database(char **url) {
+    const char *server = getenv("MARTLET_TEST_POSTGRES");
+    if (server == NULL || *server == '\0') return false;
+    struct warehouse *admin;
+    struct error err;
+    cr_assert_eq(warehouse_open(server, &admin, &err), 0, "%s", err.message);
+    char name[64], sql[128];
+    snprintf(name, sizeof name, "test_%d_%ld", (int)getpid(), random() % 1000000);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    cr_assert_eq(warehouse_execute(admin, sql, &err), 0, "%s", err.message);
+    warehouse_close(admin);
+    struct strbuf text;
+    strbuf_init(&text);
+    const char *database = strstr(server, ":///postgres");
+    cr_assert_not_null(database, "MARTLET_TEST_POSTGRES should name the postgres database");
+    strbuf_append(&text, server, (size_t)(database - server));
+    strbuf_printf(&text, ":///%s%s", name, database + strlen(":///postgres"));
+    *url = strbuf_detach(&text);
+    return true;
+}
+
+#define NEED_POSTGRES(url)                                                                   \
+    do {                                                                                     \
+        if (!new_database(&(url))) cr_skip_test("no PostgreSQL test server (MARTLET_TEST_POSTGRES)"); \
+    } while (0)
+
+static int martlet(char **output, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static int martlet(char **output, const char *format, ...) {
+    char arguments[4096];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(arguments, sizeof arguments, format, args);
+    va_end(args);
+    char *binary = test_martlet();
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command, "%s %s", binary, arguments);
+    int code = test_run_command(strbuf_text(&command), output);
+    strbuf_free(&command);
+    free(binary);
+    return code;
+}
+
+Test(postgres, every_type_and_escape_survives_copy) {
+    char *url;
+    NEED_POSTGRES(url);
+    static const struct column columns[] = {
+        {.name = "i", .type = COLUMN_INTEGER}, {.name = "d", .type = COLUMN_DECIMAL, .precision = 12, .scale = 2},
+        {.name = "t", .type = COLUMN_TEXT},    {.name = "ts", .type = COLUMN_TIMESTAMP},
+        {.name = "day", .type = COLUMN_DATE},  {.name = "b", .type = COLUMN_BOOLEAN},
+    };
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_create_schema(warehouse, "staging", &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_create_table(warehouse, "staging", "typed", columns, 6, &err), 0, "%s", err.message);
+    struct batch *batch = batch_create(columns, 6, 4);
+    const char *text = "tab\there\nnew \\ slash \"q\" привет";
+    int64_t numbers[] = {-42, -1205, 0, 1612935080990338, 19778, 1};
+    for (size_t c = 0; c < 6; c++) {
+        if (c == 2) {
+            batch->data[c].text_offset[0] = 0;
+            batch->data[c].text_length[0] = (uint32_t)strlen(text);
+            strbuf_append_string(&batch->text, text);
+        } else {
+            batch->data[c].numbers[0] = numbers[c];
+        }
+        batch->data[c].is_null[0] = 0;
+        batch->data[c].is_null[1] = 1;
+    }
+    batch->row_count = 2;
+    struct warehouse_appender *appender;
+    cr_assert_eq(warehouse_begin(warehouse, &err), 0);
+    cr_assert_eq(warehouse_append_open(warehouse, "staging", "typed", columns, 6, &appender, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_append_batch(appender, batch, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_append_close(appender, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_commit(warehouse, &err), 0, "%s", err.message);
+    char *row = test_query_text(warehouse, "SELECT concat_ws('|', i, d, t, ts, day, b) FROM staging.typed WHERE i IS NOT NULL");
+    cr_expect_str_eq(row, "-42|-12.05|tab\there\nnew \\ slash \"q\" привет|2021-02-10 05:31:20.990338|2024-02-25|t");
+    cr_expect_eq(test_query_integer(warehouse, "SELECT count(*) FROM staging.typed WHERE i IS NULL AND t IS NULL AND b IS NULL"), 1);
+    free(row);
+    batch_free(batch);
+    warehouse_close(warehouse);
+    free(url);
+}
+
+Test(postgres, connection_errors_are_one_line_without_the_password) {
+    char *output;
+    cr_expect_eq(martlet(&output, "status --warehouse 'postgresql://martlet:s3cr3t-pw@127.0.0.1:1/nowhere'"), 1);
+    cr_expect(strstr(output, "cannot connect to PostgreSQL") != NULL, "%s", output);
+    cr_expect(strstr(output, "s3cr3t-pw") == NULL, "the password leaked: %s", output);
+    free(output);
+}
+
+/* Every dds/mart table of a pipeline as sorted text rows (load_dt left
+ * out: it is the time of each run). */
+static char *table_dump(const char *url, const char *schemas) {
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT table_schema || '.' || table_name FROM information_schema.tables WHERE table_schema IN (%s)"
+             " AND table_type = 'BASE TABLE' AND table_name NOT LIKE '%%_incoming' ORDER BY 1", schemas);
+    struct warehouse_result *tables;
+    cr_assert_eq(warehouse_query(warehouse, sql, &tables, &err), 0, "%s", err.message);
+    struct strbuf dump;
+    strbuf_init(&dump);
+    for (size_t t = 0; t < tables->row_count; t++) {
+        const char *table = warehouse_result_cell(tables, t, 0);
+        const char *dot = strchr(table, '.');
+        snprintf(sql, sizeof sql,
+                 "SELECT column_name FROM information_schema.columns WHERE table_schema = '%.*s' AND table_name = '%s'"
+                 " AND column_name <> 'load_dt' ORDER BY ordinal_position", (int)(dot - table), table, dot + 1);
+        struct warehouse_result *columns;
+        cr_assert_eq(warehouse_query(warehouse, sql, &columns, &err), 0, "%s", err.message);
+        struct strbuf select, order;
+        strbuf_init(&select);
+        strbuf_init(&order);
+        for (size_t c = 0; c < columns->row_count; c++) {
+            strbuf_printf(&select, "%sCAST(%s AS TEXT)", c ? ", " : "", warehouse_result_cell(columns, c, 0));
+            strbuf_printf(&order, "%s%zu", c ? ", " : "", c + 1);
+        }
+        struct strbuf query;
+        strbuf_init(&query);
+        strbuf_printf(&query, "SELECT %s FROM %s ORDER BY %s", strbuf_text(&select), table, strbuf_text(&order));
+        struct warehouse_result *rows;
+        cr_assert_eq(warehouse_query(warehouse, strbuf_text(&query), &rows, &err), 0, "%s: %s", table, err.message);
+        strbuf_printf(&dump, "== %s (%zu rows)\n", table, rows->row_count);
+        for (size_t r = 0; r < rows->row_count; r++) {
+            for (size_t c = 0; c < rows->column_count; c++) {
+                const char *cell = warehouse_result_cell(rows, r, c);
+                strbuf_printf(&dump, "%s%s", c ? "|" : "", cell ? cell : "NULL");
+            }
+            strbuf_append_char(&dump, '\n');
+        }
+        warehouse_result_free(rows);
+        warehouse_result_free(columns);
+        strbuf_free(&select);
+        strbuf_free(&order);
+        strbuf_free(&query);
+    }
+    warehouse_result_free(tables);
+    warehouse_close(warehouse);
+    return strbuf_detach(&dump);
+}
+
+/* The first line where two dumps differ, for a readable failure. */
+static void expect_same_dump(const char *duckdb, const char *postgres) {
+    if (strcmp(duckdb, postgres) == 0) return;
+    const char *a = duckdb, *b = postgres;
+    while (*a && *a == *b) { a++; b++; }
+    while (a > duckdb && a[-1] != '\n') { a--; b--; }
+    cr_expect_fail("DuckDB and PostgreSQL differ:\n  duckdb:   %.200s\n  postgres: %.200s", a, b);
+}
+
+static void run_both(const char *pipeline, const char *gen_flags, const char *const *runs, size_t run_count,
+                     const char *schemas) {
+    char *url;
+    NEED_POSTGRES(url);
+    char *directory = test_temp_directory();
+    char *data = files_join(directory, "data");
+    char *output;
+    cr_assert_eq(martlet(&output, "gen %s --out %s %s", pipeline, data, gen_flags), 0, "%s", output);
+    free(output);
+    char duckdb[600];
+    snprintf(duckdb, sizeof duckdb, "duckdb:%s/w.duckdb", directory);
+    const char *warehouses[] = {duckdb, url};
+    for (size_t w = 0; w < 2; w++)
+        for (size_t r = 0; r < run_count; r++) {
+            cr_assert_eq(martlet(&output, "run %s %s --source-dir %s --warehouse '%s'", pipeline, runs[r], data, warehouses[w]),
+                         0, "%s on %s: %s", runs[r], warehouses[w], output);
+            free(output);
+        }
+    char *from_duckdb = table_dump(duckdb, schemas), *from_postgres = table_dump(url, schemas);
+    cr_expect_gt(strlen(from_duckdb), 1000);
+    expect_same_dump(from_duckdb, from_postgres);
+    cr_expect_eq(martlet(&output, "status --warehouse '%s'", url), 0);
+    cr_expect(strstr(output, "success") != NULL, "%s", output);
+    free(output);
+    free(from_duckdb);
+    free(from_postgres);
+    free(data);
+    test_remove_directory(directory);
+    free(url);
+}
+
+Test(postgres, social_gives_the_same_tables_as_duckdb, .timeout = 300) {
+    const char *runs[] = {"--date 2021-10-01"};
+    run_both("social", "--scale 0.01 --seed 3", runs, 1, "'dds', 'mart'");
+}
+
+Test(postgres, sales_gives_the_same_tables_as_duckdb, .timeout = 300) {
+    const char *runs[] = {"--history", "--from 2024-04-01 --to 2024-04-03", "--date 2024-04-02"};
+    run_both("sales", "--scale 0.03 --seed 4", runs, 3, "'mart'");
+}
+
+Test(postgres, reports_and_queries_work_on_postgres, .timeout = 120) {
+    char *url;
+    NEED_POSTGRES(url);
+    char *directory = test_temp_directory(), *data = files_join(directory, "data"), *output;
+    cr_assert_eq(martlet(&output, "gen sales --out %s --scale 0.02", data), 0);
+    free(output);
+    cr_assert_eq(martlet(&output, "run sales --history --source-dir %s --warehouse '%s'", data, url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(martlet(&output, "report sales retention --top 2 --format csv --warehouse '%s'", url), 0, "%s", output);
+    cr_expect(strstr(output, "week,item_id,item") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(martlet(&output, "query \"SELECT count(*) AS n FROM mart.f_sales\" --warehouse '%s'", url), 0);
+    cr_expect(strstr(output, "455") != NULL, "5 lines a day for 91 days: %s", output);
+    free(output);
+    free(data);
+    test_remove_directory(directory);
+    free(url);
+}
