@@ -227,3 +227,40 @@ Test(postgres, reports_and_queries_work_on_postgres, .timeout = 120) {
     test_remove_directory(directory);
     free(url);
 }
+
+/* A pipeline whose model kills its own connection while `kills` says so. */
+static char *flaky_pipeline(int kills) {
+    char *directory = test_temp_directory();
+    free(test_write_file(directory, "pipeline.json", "{\"name\": \"flaky\", \"schemas\": {\"mart\": \"mart\"}}"));
+    char *models = files_join(directory, "models");
+    struct error err;
+    cr_assert_eq(files_make_directories(models, &err), 0);
+    free(test_write_file(models, "a_counter.sql",
+                         "-- name: mart.counter\n-- materialized: script\n"
+                         "CREATE SEQUENCE IF NOT EXISTS mart.attempts;\n"));
+    char model[512];
+    snprintf(model, sizeof model,
+             "-- name: mart.flaky\n-- depends_on: mart.counter\n-- materialized: script\n"
+             "SELECT CASE WHEN nextval('mart.attempts') <= %d THEN pg_terminate_backend(pg_backend_pid()) END;\n"
+             "CREATE TABLE IF NOT EXISTS mart.flaky AS SELECT 1 AS done;\n", kills);
+    free(test_write_file(models, "b_flaky.sql", model));
+    free(models);
+    return directory;
+}
+
+Test(postgres, a_lost_connection_is_retried_and_then_reported, .timeout = 120) {
+    char *url;
+    NEED_POSTGRES(url);
+    char *once = flaky_pipeline(1), *always = flaky_pipeline(100), *output;
+    cr_expect_eq(martlet(&output, "run %s --warehouse '%s'", once, url), 0, "%s", output);
+    cr_expect(strstr(output, "retrying mart.flaky: the warehouse connection was lost (attempt 2 of 3)") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(martlet(&output, "query \"DROP SCHEMA mart CASCADE\" --warehouse '%s'", url), 0);
+    free(output);
+    cr_expect_eq(martlet(&output, "run %s --warehouse '%s'", always, url), 1);
+    cr_expect(strstr(output, "mart.flaky: connection lost 3 times") != NULL, "%s", output);
+    free(output);
+    test_remove_directory(once);
+    test_remove_directory(always);
+    free(url);
+}

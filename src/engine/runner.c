@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 enum task_status { TASK_PENDING, TASK_SUCCESS, TASK_FAILED, TASK_UPSTREAM_FAILED };
 
@@ -124,6 +125,48 @@ static bool upstream_failed(const struct run *run, size_t task) {
     return false;
 }
 
+/* One attempt at a task, in its own transaction. */
+static int attempt_once(struct run *run, size_t task, struct task_record *record, struct error *err) {
+    const struct pipeline *pipeline = run->request->pipeline;
+    bool is_source = task < pipeline->source_count;
+    strbuf_reset(&run->statements);
+    int status = warehouse_begin(run->warehouse, err);
+    if (status == 0) status = is_source ? run_source(run, task, record, err)
+                                        : run_model(run, &pipeline->models[task - pipeline->source_count], record, err);
+    if (status == 0) status = warehouse_commit(run->warehouse, err);
+    else warehouse_rollback(run->warehouse);
+    return status;
+}
+
+/* Runs a task; when it failed because the connection was lost (and it
+ * could be re-established), retries it, at most TASK_ATTEMPTS times in
+ * all, with backoff. A failure of the task's own SQL is never retried.
+ * Returns 0, -1 (the task failed), or -2 (the warehouse is unreachable:
+ * err says why and the run cannot even record it). */
+#define TASK_ATTEMPTS 3
+static int attempt_task(struct run *run, size_t task, struct task_record *record, struct error *task_error,
+                        struct error *err) {
+    for (int attempt = 1;; attempt++) {
+        if (attempt_once(run, task, record, task_error) == 0) return 0;
+        struct error reconnect_error;
+        int lost = warehouse_reconnect(run->warehouse, &reconnect_error);
+        if (lost < 0) {
+            error_set(err, "%s: the warehouse connection was lost and could not be re-established (%s); task error: %s",
+                      run->nodes[task].name, reconnect_error.message, task_error->message);
+            return -2;
+        }
+        if (lost == 0 || attempt == TASK_ATTEMPTS) {
+            if (lost == 1) error_prefix(task_error, "connection lost %d times", attempt);
+            return -1;
+        }
+        if (run->request->progress)
+            fprintf(run->request->progress, "  retrying %s: the warehouse connection was lost (attempt %d of %d)\n",
+                    run->nodes[task].name, attempt + 1, TASK_ATTEMPTS);
+        struct timespec pause = {0, 200000000L * attempt};
+        nanosleep(&pause, NULL);
+    }
+}
+
 /* Runs one task in its own transaction and records how it went. Returns
  * -1 only when the run state itself cannot be written. */
 static int run_task(struct run *run, size_t task, struct error *err) {
@@ -144,11 +187,8 @@ static int run_task(struct run *run, size_t task, struct error *err) {
         record.status = "upstream_failed";
         status = 0;
     } else {
-        status = warehouse_begin(run->warehouse, &task_error);
-        if (status == 0) status = is_source ? run_source(run, task, &record, &task_error)
-                                            : run_model(run, model, &record, &task_error);
-        if (status == 0) status = warehouse_commit(run->warehouse, &task_error);
-        else warehouse_rollback(run->warehouse);
+        status = attempt_task(run, task, &record, &task_error, err);
+        if (status < -1) return -1; /* the connection is gone for good */
         run->status[task] = status == 0 ? TASK_SUCCESS : TASK_FAILED;
         record.status = status == 0 ? "success" : "failed";
         record.error = status == 0 ? NULL : task_error.message;

@@ -40,6 +40,14 @@ static int postgres_error(PGconn *connection, struct error *err, const char *con
     return error_set(err, "%s%s%.*s", context ? context : "", context ? ": " : "", (int)length, message);
 }
 
+/* Same text forms and time zone as DuckDB: timestamps carry no zone. */
+static void configure_session(PGconn *connection) {
+    PGresult *result = PQexec(connection,
+                              "SET client_min_messages = warning; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC';"
+                              " SET IntervalStyle = 'postgres'; SET extra_float_digits = 1");
+    PQclear(result);
+}
+
 static int postgres_open(const char *location, struct warehouse **out, struct error *err) {
     struct postgres_warehouse *warehouse = memory_calloc(1, sizeof *warehouse);
     warehouse->base.driver = &postgres_driver;
@@ -50,11 +58,7 @@ static int postgres_open(const char *location, struct warehouse **out, struct er
         free(warehouse);
         return -1;
     }
-    /* Same text forms and time zone as DuckDB: timestamps carry no zone. */
-    PGresult *result = PQexec(warehouse->connection,
-                              "SET client_min_messages = warning; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC';"
-                              " SET IntervalStyle = 'postgres'; SET extra_float_digits = 1");
-    PQclear(result);
+    configure_session(warehouse->connection);
     *out = &warehouse->base;
     return 0;
 }
@@ -224,6 +228,15 @@ static int postgres_append_close(struct warehouse_appender *appender, struct err
     return status;
 }
 
+static int postgres_reconnect(struct warehouse *base, struct error *err) {
+    struct postgres_warehouse *warehouse = (struct postgres_warehouse *)base;
+    if (PQstatus(warehouse->connection) == CONNECTION_OK) return 0;
+    PQreset(warehouse->connection);
+    if (PQstatus(warehouse->connection) != CONNECTION_OK) return postgres_error(warehouse->connection, err, "reconnecting");
+    configure_session(warehouse->connection);
+    return 1;
+}
+
 static int postgres_refresh_statistics(struct warehouse *base, const char *relation, struct error *err) {
     char sql[200];
     snprintf(sql, sizeof sql, "ANALYZE %s", relation);
@@ -240,5 +253,6 @@ const struct warehouse_driver postgres_driver = {
     .append_open = postgres_append_open,
     .append_batch = postgres_append_batch,
     .append_close = postgres_append_close,
+    .reconnect = postgres_reconnect,
     .refresh_statistics = postgres_refresh_statistics,
 };

@@ -131,6 +131,16 @@ void warehouse_rollback(struct warehouse *warehouse) {
     warehouse_execute(warehouse, "ROLLBACK", &ignored);
 }
 
+/* After a failed statement: re-establishes a lost connection. Returns 1
+ * if it had been lost and is back (the failed work may be retried), 0 if
+ * the connection was fine (the failure is the work's own), -1 if the
+ * server stays unreachable. */
+int warehouse_reconnect(struct warehouse *warehouse, struct error *err) {
+    if (warehouse->driver->reconnect == NULL) return 0;
+    warehouse->in_transaction = false;
+    return warehouse->driver->reconnect(warehouse, err);
+}
+
 /* Tells the warehouse a table changed, so its planner sees the new data
  * (PostgreSQL plans freshly loaded tables badly without ANALYZE). */
 int warehouse_refresh_statistics(struct warehouse *warehouse, const char *relation, struct error *err) {

@@ -42,6 +42,9 @@ struct warehouse_driver {
                        struct warehouse_appender **appender, struct error *err);
     int (*append_batch)(struct warehouse_appender *appender, const struct batch *batch, struct error *err);
     int (*append_close)(struct warehouse_appender *appender, struct error *err);
+    /* After a failure: 1 if the connection had been lost and is back, 0 if
+     * it was never lost, -1 if it cannot be re-established. NULL = never lost. */
+    int (*reconnect)(struct warehouse *warehouse, struct error *err);
     /* After a table changed a lot: give the planner fresh statistics. NULL = nothing to do. */
     int (*refresh_statistics)(struct warehouse *warehouse, const char *relation, struct error *err);
 };
@@ -78,6 +81,7 @@ int warehouse_begin(struct warehouse *warehouse, struct error *err);
 int warehouse_commit(struct warehouse *warehouse, struct error *err);
 void warehouse_rollback(struct warehouse *warehouse);
 
+int warehouse_reconnect(struct warehouse *warehouse, struct error *err);
 int warehouse_refresh_statistics(struct warehouse *warehouse, const char *relation, struct error *err);
 int warehouse_create_schema(struct warehouse *warehouse, const char *schema, struct error *err);
 int warehouse_create_table_sql(const char *schema, const char *table, const struct column *columns,
