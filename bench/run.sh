@@ -20,3 +20,4 @@ done
 echo
 bash bench/social_run.sh 1
 echo; bash bench/sales_history.sh 1
+echo; bash bench/postgres_load.sh

@@ -98,6 +98,37 @@ Test(postgres, every_type_and_escape_survives_copy) {
     free(url);
 }
 
+Test(postgres, decimals_cross_in_binary_exactly) {
+    char *url;
+    NEED_POSTGRES(url);
+    static const struct column columns[] = {{.name = "d", .type = COLUMN_DECIMAL, .precision = 18, .scale = 6}};
+    static const int64_t values[] = {0, 1, -1, 10000, 100000000, 123456789012, -999999999999999999, 5000000, 1234500};
+    static const char *const expected =
+        "-999999999999.999999|-0.000001|0.000000|0.000001|0.010000|1.234500|5.000000|100.000000|123456.789012";
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_create_schema(warehouse, "staging", &err), 0);
+    cr_assert_eq(warehouse_create_table(warehouse, "staging", "money", columns, 1, &err), 0, "%s", err.message);
+    size_t count = sizeof values / sizeof *values;
+    struct batch *batch = batch_create(columns, 1, count);
+    for (size_t i = 0; i < count; i++) {
+        batch->data[0].numbers[i] = values[i];
+        batch->data[0].is_null[i] = 0;
+    }
+    batch->row_count = count;
+    struct warehouse_appender *appender;
+    cr_assert_eq(warehouse_append_open(warehouse, "staging", "money", columns, 1, &appender, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_append_batch(appender, batch, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_append_close(appender, &err), 0, "%s", err.message);
+    char *all = test_query_text(warehouse, "SELECT string_agg(CAST(d AS TEXT), '|' ORDER BY d) FROM staging.money");
+    cr_expect_str_eq(all, expected);
+    free(all);
+    batch_free(batch);
+    warehouse_close(warehouse);
+    free(url);
+}
+
 Test(postgres, connection_errors_are_one_line_without_the_password) {
     char *output;
     cr_expect_eq(martlet(&output, "status --warehouse 'postgresql://martlet:s3cr3t-pw@127.0.0.1:1/nowhere'"), 1);
