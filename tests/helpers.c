@@ -5,6 +5,7 @@
 #include "../src/util/strbuf.h"
 
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,15 @@ char *test_write_file(const char *directory, const char *name, const char *text)
     struct error err;
     cr_assert_eq(files_write_all(path, text, strlen(text), &err), 0, "%s", err.message);
     return path;
+}
+
+/* Copies a (small, text) file. */
+void test_copy_file(const char *from, const char *to) {
+    char *text;
+    struct error err;
+    cr_assert_eq(files_read_all(from, &text, &err), 0, "%s", err.message);
+    cr_assert_eq(files_write_all(to, text, strlen(text), &err), 0, "%s", err.message);
+    free(text);
 }
 
 /* A path inside the read-only shared folder. */
@@ -124,4 +134,56 @@ int test_start_server(const char *command, int *port) {
 void test_stop_server(int pid) {
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
+}
+
+/* Runs the martlet binary under test with printf-formatted arguments;
+ * captures stdout+stderr and returns the exit code. */
+int test_martlet_run(char **output, const char *format, ...) {
+    char *binary = test_martlet();
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command, "%s ", binary);
+    va_list args;
+    va_start(args, format);
+    int needed = vsnprintf(NULL, 0, format, args);
+    va_end(args);
+    char *arguments = memory_alloc((size_t)needed + 1);
+    va_start(args, format);
+    vsnprintf(arguments, (size_t)needed + 1, format, args);
+    va_end(args);
+    strbuf_append_string(&command, arguments);
+    int code = test_run_command(strbuf_text(&command), output);
+    free(arguments);
+    strbuf_free(&command);
+    free(binary);
+    return code;
+}
+
+/* "table=count:content-hash" lines for every base table that matches the
+ * SQL condition on information_schema.tables, in name order (DuckDB). */
+char *test_checksums(const char *url, const char *table_condition) {
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    struct strbuf sql;
+    strbuf_init(&sql);
+    strbuf_printf(&sql, "SELECT table_schema || '.' || table_name FROM information_schema.tables WHERE %s ORDER BY 1",
+                  table_condition);
+    struct warehouse_result *tables;
+    cr_assert_eq(warehouse_query(warehouse, strbuf_text(&sql), &tables, &err), 0, "%s", err.message);
+    cr_assert_gt(tables->row_count, 0, "no tables match %s", table_condition);
+    struct strbuf all;
+    strbuf_init(&all);
+    for (size_t i = 0; i < tables->row_count; i++) {
+        strbuf_reset(&sql);
+        strbuf_printf(&sql, "SELECT count(*) || ':' || coalesce(CAST(sum(hash(t)) AS TEXT), '-') FROM %s AS t",
+                      warehouse_result_cell(tables, i, 0));
+        char *sum = test_query_text(warehouse, strbuf_text(&sql));
+        strbuf_printf(&all, "%s=%s\n", warehouse_result_cell(tables, i, 0), sum);
+        free(sum);
+    }
+    strbuf_free(&sql);
+    warehouse_result_free(tables);
+    warehouse_close(warehouse);
+    return strbuf_detach(&all);
 }

@@ -16,9 +16,12 @@ char *test_query_text(struct warehouse *warehouse, const char *sql);
 char *test_temp_directory(void);
 void test_remove_directory(char *directory);
 char *test_write_file(const char *directory, const char *name, const char *text);
+void test_copy_file(const char *from, const char *to);
 char *test_shared_path(const char *relative);
 int test_run_command(const char *command, char **output);
 char *test_martlet(void);
+int test_martlet_run(char **output, const char *format, ...) __attribute__((format(printf, 2, 3)));
+char *test_checksums(const char *url, const char *table_condition);
 int test_start_server(const char *command, int *port);
 void test_stop_server(int pid);
 

@@ -8,21 +8,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-/* Runs `martlet <arguments>` and returns the exit code. */
-static int martlet(const char *arguments, char **output) {
-    char *binary = test_martlet();
-    struct strbuf command;
-    strbuf_init(&command);
-    strbuf_printf(&command, "%s %s", binary, arguments);
-    int code = test_run_command(strbuf_text(&command), output);
-    strbuf_free(&command);
-    free(binary);
-    return code;
-}
-
 static void expect_exit(const char *arguments, int code, const char *output_part) {
     char *output;
-    cr_expect_eq(martlet(arguments, &output), code, "martlet %s: exit code (output: %s)", arguments, output);
+    cr_expect_eq(test_martlet_run(&output, "%s", arguments), code, "martlet %s: exit code (output: %s)", arguments, output);
     cr_expect(strstr(output, output_part) != NULL, "martlet %s: output '%s' lacks '%s'", arguments, output, output_part);
     free(output);
 }
@@ -47,7 +35,7 @@ Test(cli, help_usage_errors_and_exit_codes) {
 
 Test(cli, errors_are_one_line) {
     char *output;
-    cr_expect_eq(martlet("run social --date 2024-13-01", &output), 2);
+    cr_expect_eq(test_martlet_run(&output, "run social --date 2024-13-01"), 2);
     cr_expect_eq(strchr(output, '\n'), output + strlen(output) - 1, "one line: %s", output);
     free(output);
 }
@@ -67,7 +55,7 @@ static struct workspace make_workspace(void) {
     strbuf_init(&text);
     strbuf_printf(&text, "gen social --out %s --scale 0.01 --seed 7", workspace.data);
     char *output;
-    cr_assert_eq(martlet(strbuf_text(&text), &output), 0, "%s", output);
+    cr_assert_eq(test_martlet_run(&output, "%s", strbuf_text(&text)), 0, "%s", output);
     free(output);
     strbuf_reset(&text);
     strbuf_printf(&text, "--warehouse duckdb:%s/w.duckdb", workspace.directory);
@@ -87,7 +75,7 @@ static int run_in(const struct workspace *workspace, const char *extra, char **o
     strbuf_init(&text);
     strbuf_printf(&text, "%s %s", extra, workspace->warehouse);
     if (strncmp(extra, "run ", 4) == 0) strbuf_printf(&text, " --source-dir %s", workspace->data);
-    int code = martlet(strbuf_text(&text), output);
+    int code = test_martlet_run(output, "%s", strbuf_text(&text));
     strbuf_free(&text);
     return code;
 }

@@ -38,23 +38,6 @@ static bool new_database(char **url) {
         if (!new_database(&(url))) cr_skip_test("no PostgreSQL test server (MARTLET_TEST_POSTGRES)"); \
     } while (0)
 
-static int martlet(char **output, const char *format, ...) __attribute__((format(printf, 2, 3)));
-static int martlet(char **output, const char *format, ...) {
-    char arguments[4096];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(arguments, sizeof arguments, format, args);
-    va_end(args);
-    char *binary = test_martlet();
-    struct strbuf command;
-    strbuf_init(&command);
-    strbuf_printf(&command, "%s %s", binary, arguments);
-    int code = test_run_command(strbuf_text(&command), output);
-    strbuf_free(&command);
-    free(binary);
-    return code;
-}
-
 Test(postgres, every_type_and_escape_survives_copy) {
     char *url;
     NEED_POSTGRES(url);
@@ -131,7 +114,7 @@ Test(postgres, decimals_cross_in_binary_exactly) {
 
 Test(postgres, connection_errors_are_one_line_without_the_password) {
     char *output;
-    cr_expect_eq(martlet(&output, "status --warehouse 'postgresql://martlet:s3cr3t-pw@127.0.0.1:1/nowhere'"), 1);
+    cr_expect_eq(test_martlet_run(&output, "status --warehouse 'postgresql://martlet:s3cr3t-pw@127.0.0.1:1/nowhere'"), 1);
     cr_expect(strstr(output, "cannot connect to PostgreSQL") != NULL, "%s", output);
     cr_expect(strstr(output, "s3cr3t-pw") == NULL, "the password leaked: %s", output);
     free(output);
@@ -206,21 +189,21 @@ static void run_both(const char *pipeline, const char *gen_flags, const char *co
     char *directory = test_temp_directory();
     char *data = files_join(directory, "data");
     char *output;
-    cr_assert_eq(martlet(&output, "gen %s --out %s %s", pipeline, data, gen_flags), 0, "%s", output);
+    cr_assert_eq(test_martlet_run(&output, "gen %s --out %s %s", pipeline, data, gen_flags), 0, "%s", output);
     free(output);
     char duckdb[600];
     snprintf(duckdb, sizeof duckdb, "duckdb:%s/w.duckdb", directory);
     const char *warehouses[] = {duckdb, url};
     for (size_t w = 0; w < 2; w++)
         for (size_t r = 0; r < run_count; r++) {
-            cr_assert_eq(martlet(&output, "run %s %s --source-dir %s --warehouse '%s'", pipeline, runs[r], data, warehouses[w]),
+            cr_assert_eq(test_martlet_run(&output, "run %s %s --source-dir %s --warehouse '%s'", pipeline, runs[r], data, warehouses[w]),
                          0, "%s on %s: %s", runs[r], warehouses[w], output);
             free(output);
         }
     char *from_duckdb = table_dump(duckdb, schemas), *from_postgres = table_dump(url, schemas);
     cr_expect_gt(strlen(from_duckdb), 1000);
     expect_same_dump(from_duckdb, from_postgres);
-    cr_expect_eq(martlet(&output, "status --warehouse '%s'", url), 0);
+    cr_expect_eq(test_martlet_run(&output, "status --warehouse '%s'", url), 0);
     cr_expect(strstr(output, "success") != NULL, "%s", output);
     free(output);
     free(from_duckdb);
@@ -244,14 +227,14 @@ Test(postgres, reports_and_queries_work_on_postgres, .timeout = 120) {
     char *url;
     NEED_POSTGRES(url);
     char *directory = test_temp_directory(), *data = files_join(directory, "data"), *output;
-    cr_assert_eq(martlet(&output, "gen sales --out %s --scale 0.02", data), 0);
+    cr_assert_eq(test_martlet_run(&output, "gen sales --out %s --scale 0.02", data), 0);
     free(output);
-    cr_assert_eq(martlet(&output, "run sales --history --source-dir %s --warehouse '%s'", data, url), 0, "%s", output);
+    cr_assert_eq(test_martlet_run(&output, "run sales --history --source-dir %s --warehouse '%s'", data, url), 0, "%s", output);
     free(output);
-    cr_expect_eq(martlet(&output, "report sales retention --top 2 --format csv --warehouse '%s'", url), 0, "%s", output);
+    cr_expect_eq(test_martlet_run(&output, "report sales retention --top 2 --format csv --warehouse '%s'", url), 0, "%s", output);
     cr_expect(strstr(output, "week,item_id,item") != NULL, "%s", output);
     free(output);
-    cr_expect_eq(martlet(&output, "query \"SELECT count(*) AS n FROM mart.f_sales\" --warehouse '%s'", url), 0);
+    cr_expect_eq(test_martlet_run(&output, "query \"SELECT count(*) AS n FROM mart.f_sales\" --warehouse '%s'", url), 0);
     cr_expect(strstr(output, "455") != NULL, "5 lines a day for 91 days: %s", output);
     free(output);
     free(data);
@@ -283,12 +266,12 @@ Test(postgres, a_lost_connection_is_retried_and_then_reported, .timeout = 120) {
     char *url;
     NEED_POSTGRES(url);
     char *once = flaky_pipeline(1), *always = flaky_pipeline(100), *output;
-    cr_expect_eq(martlet(&output, "run %s --warehouse '%s'", once, url), 0, "%s", output);
+    cr_expect_eq(test_martlet_run(&output, "run %s --warehouse '%s'", once, url), 0, "%s", output);
     cr_expect(strstr(output, "retrying mart.flaky: the warehouse connection was lost (attempt 2 of 3)") != NULL, "%s", output);
     free(output);
-    cr_expect_eq(martlet(&output, "query \"DROP SCHEMA mart CASCADE\" --warehouse '%s'", url), 0);
+    cr_expect_eq(test_martlet_run(&output, "query \"DROP SCHEMA mart CASCADE\" --warehouse '%s'", url), 0);
     free(output);
-    cr_expect_eq(martlet(&output, "run %s --warehouse '%s'", always, url), 1);
+    cr_expect_eq(test_martlet_run(&output, "run %s --warehouse '%s'", always, url), 1);
     cr_expect(strstr(output, "mart.flaky: connection lost 3 times") != NULL, "%s", output);
     free(output);
     test_remove_directory(once);

@@ -15,30 +15,12 @@ struct sales_fixture {
     char *directory, *data, *url;
 };
 
-static int martlet_args(char **output, const char *format, ...) __attribute__((format(printf, 2, 3)));
-static int martlet_args(char **output, const char *format, ...) {
-    char *binary = test_martlet();
-    struct strbuf command;
-    strbuf_init(&command);
-    strbuf_printf(&command, "%s ", binary);
-    va_list args;
-    va_start(args, format);
-    char arguments[2048];
-    vsnprintf(arguments, sizeof arguments, format, args);
-    va_end(args);
-    strbuf_append_string(&command, arguments);
-    int code = test_run_command(strbuf_text(&command), output);
-    strbuf_free(&command);
-    free(binary);
-    return code;
-}
-
 static struct sales_fixture make_fixture(const char *warehouse_name) {
     struct sales_fixture fixture;
     fixture.directory = test_temp_directory();
     fixture.data = files_join(fixture.directory, "data");
     char *output;
-    cr_assert_eq(martlet_args(&output, "gen sales --out %s --scale 0.05 --seed 5", fixture.data), 0, "%s", output);
+    cr_assert_eq(test_martlet_run(&output, "gen sales --out %s --scale 0.05 --seed 5", fixture.data), 0, "%s", output);
     free(output);
     struct strbuf url;
     strbuf_init(&url);
@@ -55,7 +37,7 @@ static void fixture_free(struct sales_fixture *fixture) {
 
 /* Runs `martlet run sales <when>` on the fixture; returns the exit code. */
 static int run_sales(const struct sales_fixture *fixture, const char *url, const char *when, char **output) {
-    return martlet_args(output, "run sales %s --source-dir %s --warehouse %s", when, fixture->data, url ? url : fixture->url);
+    return test_martlet_run(output, "run sales %s --source-dir %s --warehouse %s", when, fixture->data, url ? url : fixture->url);
 }
 
 static void run_ok(const struct sales_fixture *fixture, const char *url, const char *when) {
@@ -129,26 +111,8 @@ Test(sales, f_sales_and_retention_match_an_independent_count, .timeout = 180) {
 
 /* Row count and content hash of every staging and mart table. */
 static char *checksums(const char *url) {
-    struct warehouse *warehouse = open_url(url);
-    struct warehouse_result *tables;
-    struct error err;
-    cr_assert_eq(warehouse_query(warehouse,
-                                 "SELECT table_schema || '.' || table_name FROM information_schema.tables"
-                                 " WHERE table_schema IN ('staging', 'mart') AND table_name NOT LIKE '%_incoming'"
-                                 " AND table_name NOT LIKE '%_rejects' ORDER BY 1", &tables, &err), 0);
-    struct strbuf all;
-    strbuf_init(&all);
-    for (size_t i = 0; i < tables->row_count; i++) {
-        char sql[256];
-        snprintf(sql, sizeof sql, "SELECT count(*) || ':' || coalesce(CAST(sum(hash(t)) AS TEXT), '-') FROM %s AS t",
-                 warehouse_result_cell(tables, i, 0));
-        char *sum = test_query_text(warehouse, sql);
-        strbuf_printf(&all, "%s=%s\n", warehouse_result_cell(tables, i, 0), sum);
-        free(sum);
-    }
-    warehouse_result_free(tables);
-    warehouse_close(warehouse);
-    return strbuf_detach(&all);
+    return test_checksums(url, "table_schema IN ('staging', 'mart') AND table_name NOT LIKE '%_incoming'"
+                               " AND table_name NOT LIKE '%_rejects'");
 }
 
 Test(sales, reruns_and_a_failure_converge_to_one_clean_run, .timeout = 240) {
@@ -225,14 +189,6 @@ Test(sales, rows_outside_the_run_dates_and_unknown_statuses_are_rejected, .timeo
     fixture_free(&fixture);
 }
 
-static void copy_file(const char *from, const char *to) {
-    char *text;
-    struct error err;
-    cr_assert_eq(files_read_all(from, &text, &err), 0, "%s", err.message);
-    cr_assert_eq(files_write_all(to, text, strlen(text), &err), 0, "%s", err.message);
-    free(text);
-}
-
 Test(sales, the_real_exports_load_with_their_copies_dropped, .timeout = 120) {
     struct sales_fixture fixture;
     fixture.directory = test_temp_directory();
@@ -246,13 +202,13 @@ Test(sales, the_real_exports_load_with_their_copies_dropped, .timeout = 120) {
         char from[256], *source, *target = files_join(fixture.data, names[i]);
         snprintf(from, sizeof from, "data/real/sales_2024/%s", names[i]);
         source = test_shared_path(from);
-        copy_file(source, target);
+        test_copy_file(source, target);
         free(source);
         free(target);
     }
     char *real_increment = test_shared_path("data/real/sales_2024/increment_2024-02-25_user_order_log.csv");
     char *increment_orders = files_join(increment, "user_order_log.csv");
-    copy_file(real_increment, increment_orders);
+    test_copy_file(real_increment, increment_orders);
     free(test_write_file(increment, "customer_research.csv", "date_id,category_id,geo_id,sales_qty,sales_amt\n"));
     free(test_write_file(increment, "user_activity_log.csv", "id,uniq_id,date_time,action_id,customer_id,quantity\n"));
     free(test_write_file(fixture.data, "report.json",

@@ -17,23 +17,12 @@ struct social_fixture {
     char *url;           /* duckdb:<directory>/w.duckdb */
 };
 
-static int martlet_command(const char *arguments, char **output) {
-    char *binary = test_martlet();
-    struct strbuf command;
-    strbuf_init(&command);
-    strbuf_printf(&command, "%s %s", binary, arguments);
-    int code = test_run_command(strbuf_text(&command), output);
-    strbuf_free(&command);
-    free(binary);
-    return code;
-}
-
 static void run_social(const struct social_fixture *fixture) {
     struct strbuf arguments;
     strbuf_init(&arguments);
     strbuf_printf(&arguments, "run social --date 2021-10-01 --source-dir %s --warehouse %s", fixture->data, fixture->url);
     char *output;
-    cr_assert_eq(martlet_command(strbuf_text(&arguments), &output), 0, "%s", output);
+    cr_assert_eq(test_martlet_run(&output, "%s", strbuf_text(&arguments)), 0, "%s", output);
     free(output);
     strbuf_free(&arguments);
 }
@@ -46,7 +35,7 @@ static struct social_fixture generated_fixture(void) {
     strbuf_init(&text);
     strbuf_printf(&text, "gen social --out %s --scale 0.01 --seed 11", fixture.data);
     char *output;
-    cr_assert_eq(martlet_command(strbuf_text(&text), &output), 0, "%s", output);
+    cr_assert_eq(test_martlet_run(&output, "%s", strbuf_text(&text)), 0, "%s", output);
     free(output);
     strbuf_reset(&text);
     strbuf_printf(&text, "duckdb:%s/w.duckdb", fixture.directory);
@@ -109,28 +98,7 @@ Test(social, the_mart_matches_an_independent_count_for_every_group, .timeout = 1
 
 /* count and content hash of every dds and mart table, in name order. */
 static char *checksums(const struct social_fixture *fixture) {
-    struct warehouse *warehouse = open_fixture(fixture);
-    struct warehouse_result *tables;
-    struct error err;
-    cr_assert_eq(warehouse_query(warehouse,
-                                 "SELECT table_schema || '.' || table_name FROM information_schema.tables"
-                                 " WHERE table_schema IN ('dds', 'mart') ORDER BY 1", &tables, &err), 0);
-    cr_assert_gt(tables->row_count, 15);
-    struct strbuf all;
-    strbuf_init(&all);
-    for (size_t i = 0; i < tables->row_count; i++) {
-        struct strbuf sql;
-        strbuf_init(&sql);
-        strbuf_printf(&sql, "SELECT count(*) || ':' || coalesce(CAST(sum(hash(t)) AS TEXT), '-') FROM %s AS t",
-                      warehouse_result_cell(tables, i, 0));
-        char *sum = test_query_text(warehouse, strbuf_text(&sql));
-        strbuf_printf(&all, "%s=%s\n", warehouse_result_cell(tables, i, 0), sum);
-        free(sum);
-        strbuf_free(&sql);
-    }
-    warehouse_result_free(tables);
-    warehouse_close(warehouse);
-    return strbuf_detach(&all);
+    return test_checksums(fixture->url, "table_schema IN ('dds', 'mart')");
 }
 
 Test(social, rerunning_changes_no_table, .timeout = 240) {
@@ -195,7 +163,7 @@ Test(social, a_newer_file_adds_only_what_is_new, .timeout = 240) {
     struct strbuf arguments;
     strbuf_init(&arguments);
     strbuf_printf(&arguments, "report social conversion --all --format csv --warehouse %s", fixture.url);
-    cr_assert_eq(martlet_command(strbuf_text(&arguments), &output), 0, "%s", output);
+    cr_assert_eq(test_martlet_run(&output, "%s", strbuf_text(&arguments)), 0, "%s", output);
     cr_expect(strstr(output, "renamed group") != NULL, "the report shows the latest name");
     free(output);
     strbuf_free(&arguments);
@@ -203,14 +171,6 @@ Test(social, a_newer_file_adds_only_what_is_new, .timeout = 240) {
     free(text);
     free(groups);
     fixture_free(&fixture);
-}
-
-static void copy_file(const char *from, const char *to) {
-    char *text;
-    struct error err;
-    cr_assert_eq(files_read_all(from, &text, &err), 0, "%s", err.message);
-    cr_assert_eq(files_write_all(to, text, strlen(text), &err), 0, "%s", err.message);
-    free(text);
 }
 
 Test(social, real_groups_and_group_log_give_exact_membership_counts, .timeout = 180) {
@@ -223,8 +183,8 @@ Test(social, real_groups_and_group_log_give_exact_membership_counts, .timeout = 
     char *group_log = test_shared_path("data/real/social_2021/group_log_tail.csv");
     char *groups_copy = files_join(fixture.data, "groups.csv");
     char *log_copy = files_join(fixture.data, "group_log.csv");
-    copy_file(groups, groups_copy);
-    copy_file(group_log, log_copy);
+    test_copy_file(groups, groups_copy);
+    test_copy_file(group_log, log_copy);
     /* No public users or dialogs exist: header-only files. */
     free(test_write_file(fixture.data, "users.csv", "id,chat_name,registration_dt,country,age\n"));
     free(test_write_file(fixture.data, "dialogs.csv", "message_id,message_ts,message_from,message_to,message,message_group\n"));
@@ -258,7 +218,7 @@ Test(social, the_report_comes_in_every_format, .timeout = 180) {
         strbuf_init(&arguments);
         strbuf_printf(&arguments, "report social conversion --format %s --warehouse %s", formats[i], fixture.url);
         char *output;
-        cr_assert_eq(martlet_command(strbuf_text(&arguments), &output), 0, "%s", output);
+        cr_assert_eq(test_martlet_run(&output, "%s", strbuf_text(&arguments)), 0, "%s", output);
         cr_expect(strstr(output, expected[i]) != NULL, "%s output lacks %s", formats[i], expected[i]);
         if (i == 1) {
             int lines = 0;
