@@ -11,7 +11,8 @@ duckdb_version=1.4.4
 duckdb_bindings="@duckdb/node-bindings-linux-x64@1.4.4-r.4"
 
 packages=(build-essential pkg-config libcriterion-dev libcjson-dev libcurl4-openssl-dev
-          libpq-dev postgresql libmicrohttpd-dev curl)
+          libpq-dev postgresql libmicrohttpd-dev curl
+          libxml2-dev libssl-dev python3-boto3)
 # npm comes with Debian's nodejs on a bare machine; images that ship their own node keep it.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
@@ -44,4 +45,10 @@ if [ ! -f "$deps/lib/libduckdb.so" ] || [ ! -f "$deps/include/duckdb.h" ] \
     # npm tarballs carry a 1985 mtime; give the files a real one so make sees them as fresh.
     touch "$deps/lib/libduckdb.so" "$deps/include/duckdb.h"
     echo "$duckdb_version" > "$deps/VERSION"
+fi
+
+# The S3 test server (tests only): s3rver from the npm registry.
+if [ ! -f "$deps/node_modules/s3rver/bin/s3rver.js" ]; then
+    echo "bootstrap: installing the s3rver test server into .deps/"
+    npm install --silent --no-audit --no-fund --prefix "$deps" --cache "$deps/npm-cache" s3rver@3.7.1 >/dev/null
 fi

@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"gen", cmd_gen, "generate realistic source files for a pipeline"},
     {"status", cmd_status, "show recent runs and their tasks"},
     {"report", cmd_report, "print a pipeline's report: table, csv, json or an svg chart"},
+    {"fetch", cmd_fetch, "mirror objects from S3-compatible storage into a folder"},
     {"query", cmd_query, "run one SQL statement on the warehouse and print the result"},
 };
 

@@ -105,28 +105,41 @@ int test_run_command(const char *command, char **output) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-/* Starts a server command that prints "listening on http://127.0.0.1:PORT"
- * when ready; returns its pid and the port. */
+/* Starts a server command whose output (stdout and stderr, to a log file
+ * so a chatty server never blocks on a full pipe) announces
+ * "listening on ...:PORT" when ready; returns its pid and the port. */
 int test_start_server(const char *command, int *port) {
-    int channel[2];
-    cr_assert_eq(pipe(channel), 0);
+    char log[] = "/tmp/martlet-test-server-XXXXXX";
+    int fd = mkstemp(log);
+    cr_assert_neq(fd, -1);
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
     if (pid == 0) {
-        dup2(channel[1], STDOUT_FILENO);
-        close(channel[0]);
-        close(channel[1]);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        close(fd);
         execl("/bin/sh", "sh", "-c", command, (char *)NULL);
         _exit(127);
     }
-    close(channel[1]);
-    char line[256] = "";
-    FILE *out = fdopen(channel[0], "r");
-    cr_assert_not_null(fgets(line, sizeof line, out), "the server did not start: %s", command);
-    fclose(out);
-    const char *colon = strrchr(line, ':');
-    cr_assert_not_null(colon, "unexpected server line: %s", line);
-    *port = atoi(colon + 1);
+    close(fd);
+    *port = 0;
+    for (int waited = 0; waited < 200 && *port == 0; waited++) {
+        char *text = NULL;
+        struct error err;
+        if (files_read_all(log, &text, &err) == 0) {
+            const char *ready = strstr(text, "listening on");
+            const char *end = ready ? strchr(ready, '\n') : NULL;
+            if (end) {
+                const char *colon = end;
+                while (colon > ready && *colon != ':') colon--;
+                *port = atoi(colon + 1);
+            }
+        }
+        free(text);
+        if (*port == 0) usleep(50000);
+    }
+    unlink(log);
+    cr_assert_gt(*port, 0, "the server did not start: %s", command);
     return (int)pid;
 }
 

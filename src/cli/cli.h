@@ -24,5 +24,6 @@ int cmd_gen(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
 
 #endif

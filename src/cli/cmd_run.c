@@ -3,6 +3,7 @@
 #include "../engine/source_task.h"
 #include "../loader/value.h"
 #include "../sources/report_api.h"
+#include "../sources/s3.h"
 #include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
@@ -26,6 +27,9 @@ static const char run_help[] =
     "  --source-dir DIR    folder holding the source files (default: data/PIPELINE)\n"
     "  --source api        fetch the files from the pipeline's API into --source-dir first\n"
     "                      (report API: MARTLET_API_URL, _NICKNAME, _COHORT, _KEY)\n"
+    "  --source s3://BUCKET/PREFIX/\n"
+    "                      mirror the objects under the prefix into --source-dir first (unchanged\n"
+    "                      objects are not downloaded again; AWS_* variables, MARTLET_S3_ENDPOINT)\n"
     "  --warehouse URL     duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
@@ -72,8 +76,9 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
     if (options->date && (options->from || options->to))
         return cli_usage_error("run", "use either --date or --from/--to");
     if (options->date && options->history) return cli_usage_error("run", "--history loads a range, not one --date");
-    if (options->source && strcmp(options->source, "api") != 0 && strcmp(options->source, "files") != 0)
-        return cli_usage_error("run", "--source must be files or api");
+    if (options->source && strcmp(options->source, "api") != 0 && strcmp(options->source, "files") != 0 &&
+        strncmp(options->source, "s3://", 5) != 0)
+        return cli_usage_error("run", "--source must be files, api or an s3:// URL");
     if ((options->from == NULL) != (options->to == NULL))
         return cli_usage_error("run", "--from and --to go together");
     const char *dates[] = {options->date, options->from, options->to};
@@ -111,6 +116,18 @@ static int fetch_from_api(const struct pipeline *pipeline, const struct run_opti
     }
 }
 
+/* Mirrors an S3 prefix into the source folder. */
+static int fetch_from_s3(const char *url, const char *directory, bool quiet, struct error *err) {
+    struct s3_config config;
+    if (s3_config_from_environment(&config, err) != 0) return -1;
+    struct s3_sync_stats stats;
+    if (s3_sync(&config, url, directory, &stats, err) != 0) return -1;
+    if (!quiet)
+        printf("%s: %d objects, %d downloaded (%.1f MB), %d unchanged, into %s\n", url, stats.objects, stats.downloaded,
+               (double)stats.bytes / 1e6, stats.unchanged, directory);
+    return 0;
+}
+
 static int report_outcome(const struct run_outcome *outcome, bool quiet) {
     if (!quiet)
         printf("run %" PRId64 " %s: %zu succeeded, %zu failed, %zu upstream_failed\n", outcome->run_id,
@@ -140,7 +157,10 @@ int cmd_run(int argc, char **argv) {
     const char *source_directory = options.source_directory ? options.source_directory : default_source;
     struct error err;
     bool from_api = options.source && strcmp(options.source, "api") == 0;
+    bool from_s3 = options.source && strncmp(options.source, "s3://", 5) == 0;
     if (from_api && fetch_from_api(pipeline, &options, source_directory, start, end, &err) != 0)
+        code = cli_fail("%s", err.message);
+    if (from_s3 && fetch_from_s3(options.source, source_directory, options.quiet, &err) != 0)
         code = cli_fail("%s", err.message);
     if (code == EXIT_OK && options.history && options.from == NULL && files_is_directory(source_directory)) {
         if (source_history_window(source_directory, report_start, report_end, &err) != 0) {
@@ -161,7 +181,7 @@ int cmd_run(int argc, char **argv) {
         if (code == EXIT_OK) {
             struct run_request request = {.pipeline = pipeline, .start_date = start, .end_date = end,
                                           .history = options.history, .source_directory = source_directory,
-                                          .load_source = from_api ? "api" : "file", .progress = options.quiet ? NULL : stdout,
+                                          .load_source = from_api ? "api" : from_s3 ? "s3" : "file", .progress = options.quiet ? NULL : stdout,
                                           .log_directory = options.log_directory};
             struct run_outcome outcome;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);

@@ -56,7 +56,29 @@ static CURL *new_handle(const char *url, const struct http_options *options, str
     curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    if (options->aws_sigv4 && options->credentials) {
+        curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, options->aws_sigv4);
+        curl_easy_setopt(curl, CURLOPT_USERPWD, options->credentials);
+    }
     return curl;
+}
+
+/* "name: 45.2 of 120.0 MB, 85.1 MB/s, ETA 1 s" on a terminal, redrawn in place. */
+static int show_progress(void *context, curl_off_t total, curl_off_t now, curl_off_t upload_total, curl_off_t uploaded) {
+    (void)upload_total; (void)uploaded;
+    const char *label = context;
+    static double started, shown;
+    struct timespec wall;
+    clock_gettime(CLOCK_MONOTONIC, &wall);
+    double seconds = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
+    if (now == 0) started = seconds;
+    if (seconds - shown < 0.25 && now != total) return 0;
+    shown = seconds;
+    double rate = seconds > started ? (double)now / (seconds - started) : 0;
+    fprintf(stderr, "\r  %s: %.1f of %.1f MB, %.1f MB/s, ETA %.0f s   ", label, (double)now / 1e6, (double)total / 1e6,
+            rate / 1e6, rate > 0 && total > now ? (double)(total - now) / rate : 0.0);
+    if (total > 0 && now == total) fputc('\n', stderr);
+    return 0;
 }
 
 static bool worth_retrying(CURLcode code, long status) {
@@ -106,7 +128,7 @@ int http_request(const char *method, const char *url, const struct http_options 
 
 /* Streams url into path (through path.part, renamed when complete). */
 int http_download(const char *url, const struct http_options *options, const char *path, int64_t *bytes,
-                  struct error *err) {
+                  long *http_status, struct error *err) {
     size_t length = strlen(path) + 8;
     char *partial = memory_alloc(length);
     snprintf(partial, length, "%s.part", path);
@@ -122,10 +144,15 @@ int http_download(const char *url, const struct http_options *options, const cha
         CURL *curl = new_handle(url, options, &headers);
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, file);  /* libcurl's default writer: fwrite */
         curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+        if (options->progress_label && isatty(STDERR_FILENO)) {
+            curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+            curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, show_progress);
+            curl_easy_setopt(curl, CURLOPT_XFERINFODATA, (void *)options->progress_label);
+        }
         CURLcode code = curl_easy_perform(curl);
-        long http_status = 0;
         curl_off_t received = 0;
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http_status);
+        *http_status = 0;
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, http_status);
         curl_easy_getinfo(curl, CURLINFO_SIZE_DOWNLOAD_T, &received);
         curl_slist_free_all(headers);
         curl_easy_cleanup(curl);
@@ -135,9 +162,9 @@ int http_download(const char *url, const struct http_options *options, const cha
             status = rename(partial, path) == 0 ? 0 : error_set(err, "cannot write %s: %s", path, strerror(errno));
             break;
         }
-        bool retry = (code == CURLE_HTTP_RETURNED_ERROR ? http_status >= 500 : worth_retrying(code, 0));
+        bool retry = (code == CURLE_HTTP_RETURNED_ERROR ? *http_status >= 500 : worth_retrying(code, 0));
         if (!retry || attempt >= options->max_attempts) {
-            if (code == CURLE_HTTP_RETURNED_ERROR) error_set(err, "download %s: HTTP %ld", url, http_status);
+            if (code == CURLE_HTTP_RETURNED_ERROR) error_set(err, "download %s: HTTP %ld", url, *http_status);
             else error_set(err, "download %s failed after %d attempt(s): %s", url, attempt,
                            written ? curl_easy_strerror(code) : "cannot write the file");
             break;

@@ -23,6 +23,9 @@ struct http_options {
     int max_attempts;            /* >= 1 */
     long backoff_ms;             /* wait before the second attempt; doubles after */
     size_t max_body_bytes;       /* for http_request */
+    const char *aws_sigv4;       /* "aws:amz:REGION:s3": libcurl signs the request, or NULL */
+    const char *credentials;     /* "KEY:SECRET" for aws_sigv4, or NULL for anonymous */
+    const char *progress_label;  /* show progress on stderr when it is a terminal, or NULL */
 };
 
 struct http_response {
@@ -34,7 +37,7 @@ void http_options_defaults(struct http_options *options);
 int http_request(const char *method, const char *url, const struct http_options *options,
                  struct http_response *response, struct error *err);
 int http_download(const char *url, const struct http_options *options, const char *path, int64_t *bytes,
-                  struct error *err);
+                  long *http_status, struct error *err);
 void http_response_free(struct http_response *response);
 
 #endif

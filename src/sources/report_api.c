@@ -121,7 +121,8 @@ static int download_all(const struct report_api_config *config, const cJSON *pat
         strcat(name, ".csv");
         char *path = files_join(staging, name);
         int64_t bytes;
-        int status = http_download(entry->valuestring, &options, path, &bytes, err);
+        long http_status;
+        int status = http_download(entry->valuestring, &options, path, &bytes, &http_status, err);
         free(path);
         if (status != 0) return -1;
     }

@@ -1,0 +1,279 @@
+/* test_s3.c -- S3 sources against a real S3-compatible server (s3rver,
+ * started per test on loopback), with fixtures uploaded by the reference
+ * client (boto3). The signature itself is checked against botocore. */
+#include "../src/util/files.h"
+#include "../src/util/memory.h"
+#include "../src/util/strbuf.h"
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SECRET "s3cr3t-that-must-never-print"
+
+struct s3_fixture {
+    char *directory, *store;
+    int server, port;
+};
+
+static int start_s3rver(const char *store, int port) {
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command,
+                  "exec node --openssl-legacy-provider .deps/node_modules/s3rver/bin/s3rver.js -d %s -a 127.0.0.1 -p %d"
+                  " --no-vhost-buckets --configure-bucket sprint6", store, port);
+    int got;
+    int pid = test_start_server(strbuf_text(&command), &got);
+    strbuf_free(&command);
+    return pid;
+}
+
+static struct s3_fixture start(void) {
+    struct s3_fixture fixture;
+    fixture.directory = test_temp_directory();
+    fixture.store = files_join(fixture.directory, "store");
+    struct error err;
+    cr_assert_eq(files_make_directories(fixture.store, &err), 0);
+    fixture.port = 30000 + (int)(getpid() % 20000);
+    fixture.server = start_s3rver(fixture.store, fixture.port);
+    return fixture;
+}
+
+static void stop(struct s3_fixture *fixture) {
+    if (fixture->server) test_stop_server(fixture->server);
+    test_remove_directory(fixture->directory);
+    free(fixture->store);
+}
+
+static void upload(const struct s3_fixture *fixture, const char *key, const char *path) {
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command, "env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER /usr/bin/python3 tests/s3_client.py"
+                            " put http://127.0.0.1:%d sprint6 '%s' '%s'", fixture->port, key, path);
+    char *output;
+    cr_assert_eq(test_run_command(strbuf_text(&command), &output), 0, "upload failed: %s", output);
+    free(output);
+    strbuf_free(&command);
+}
+
+/* martlet with the S3 environment; checks that no secret is printed. */
+static int martlet_s3(const struct s3_fixture *fixture, const char *access_key, const char *arguments, char **output) {
+    char *binary = test_martlet();
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command,
+                  "env MARTLET_S3_ENDPOINT=http://127.0.0.1:%d AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=" SECRET
+                  " AWS_REGION=us-east-1 MARTLET_S3_MAX_KEYS=2 MARTLET_S3_RETRIES=6 MARTLET_S3_BACKOFF_MS=200 %s %s",
+                  fixture->port, access_key, binary, arguments);
+    int code = test_run_command(strbuf_text(&command), output);
+    cr_expect(strstr(*output, SECRET) == NULL, "the secret leaked: %s", *output);
+    strbuf_free(&command);
+    free(binary);
+    return code;
+}
+
+static bool same_file(const char *a, const char *b) {
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command, "cmp -s '%s' '%s'", a, b);
+    char *output;
+    int code = test_run_command(strbuf_text(&command), &output);
+    free(output);
+    strbuf_free(&command);
+    return code == 0;
+}
+
+Test(s3, social_runs_from_a_prefix_listed_over_pages_and_skips_unchanged_objects, .timeout = 180) {
+    struct s3_fixture fixture = start();
+    char *data = files_join(fixture.directory, "data"), *output;
+    cr_assert_eq(test_martlet_run(&output, "gen social --out %s --scale 0.01 --seed 2", data), 0, "%s", output);
+    free(output);
+    const char *names[] = {"users.csv", "groups.csv", "dialogs.csv", "group_log.csv"};
+    for (size_t i = 0; i < 4; i++) {
+        char key[64], *path = files_join(data, names[i]);
+        snprintf(key, sizeof key, "exports/%s", names[i]);
+        upload(&fixture, key, path);
+        free(path);
+    }
+    char *readme = test_write_file(fixture.directory, "readme.txt", "not a source\n");
+    upload(&fixture, "exports/notes/readme.txt", readme);
+    char arguments[1024];
+    snprintf(arguments, sizeof arguments, "run social --source s3://sprint6/exports/ --source-dir %s/cache --warehouse duckdb:%s/w.duckdb",
+             fixture.directory, fixture.directory);
+    cr_assert_eq(martlet_s3(&fixture, "S3RVER", arguments, &output), 0, "%s", output);
+    cr_expect(strstr(output, "5 objects, 5 downloaded") != NULL, "listed over 3 pages of 2: %s", output);
+    free(output);
+    for (size_t i = 0; i < 4; i++) {
+        char *original = files_join(data, names[i]), cached[600];
+        snprintf(cached, sizeof cached, "%s/cache/%s", fixture.directory, names[i]);
+        cr_expect(same_file(original, cached), "%s arrived byte for byte", names[i]);
+        free(original);
+    }
+    cr_assert_eq(martlet_s3(&fixture, "S3RVER", arguments, &output), 0, "%s", output);
+    cr_expect(strstr(output, "5 objects, 0 downloaded (0.0 MB), 5 unchanged") != NULL, "%s", output);
+    free(output);
+    struct strbuf url;
+    strbuf_init(&url);
+    strbuf_printf(&url, "duckdb:%s/w.duckdb", fixture.directory);
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(strbuf_text(&url), &warehouse, &err), 0);
+    cr_expect_eq(test_query_integer(warehouse, "SELECT count(*) FROM dds.h_users WHERE load_src <> 's3'"), 0);
+    warehouse_close(warehouse);
+    strbuf_free(&url);
+    free(readme);
+    free(data);
+    stop(&fixture);
+}
+
+Test(s3, missing_keys_and_refused_credentials_are_clear_errors, .timeout = 60) {
+    struct s3_fixture fixture = start();
+    char *output, arguments[600];
+    snprintf(arguments, sizeof arguments, "fetch s3://sprint6/missing/file.csv --out %s/out", fixture.directory);
+    cr_expect_eq(martlet_s3(&fixture, "S3RVER", arguments, &output), 1);
+    cr_expect(strstr(output, "s3://sprint6/missing/file.csv does not exist") != NULL, "%s", output);
+    free(output);
+    snprintf(arguments, sizeof arguments, "fetch s3://sprint6/ --out %s/out", fixture.directory);
+    cr_expect_eq(martlet_s3(&fixture, "UNKNOWNKEY", arguments, &output), 1);
+    cr_expect(strstr(output, "access denied to s3://sprint6/") != NULL, "%s", output);
+    free(output);
+    snprintf(arguments, sizeof arguments, "fetch s3://no-such-bucket/ --out %s/out", fixture.directory);
+    cr_expect_eq(martlet_s3(&fixture, "S3RVER", arguments, &output), 1);
+    cr_expect(strstr(output, "s3://no-such-bucket/ does not exist (NoSuchBucket)") != NULL, "%s", output);
+    free(output);
+    stop(&fixture);
+}
+
+Test(s3, a_corrupted_body_is_detected_and_leaves_no_file, .timeout = 60) {
+    struct s3_fixture fixture = start();
+    char *file = test_write_file(fixture.directory, "orders.csv", "id,amount\n1,10\n2,20\n");
+    upload(&fixture, "orders.csv", file);
+    char stored[600];
+    snprintf(stored, sizeof stored, "%s/sprint6/orders.csv._S3rver_object", fixture.store);
+    struct error err;
+    cr_assert_eq(files_write_all(stored, "id,amount\n1,99\n2,20\n", 20, &err), 0, "%s", err.message);
+    char *output, arguments[600];
+    snprintf(arguments, sizeof arguments, "fetch s3://sprint6/orders.csv --out %s/out", fixture.directory);
+    cr_expect_eq(martlet_s3(&fixture, "S3RVER", arguments, &output), 1);
+    cr_expect(strstr(output, "s3://sprint6/orders.csv: content does not match its ETag") != NULL, "%s", output);
+    free(output);
+    char out_file[600];
+    snprintf(out_file, sizeof out_file, "%s/out/orders.csv", fixture.directory);
+    cr_expect(!files_exists(out_file), "no corrupted file is left");
+    free(file);
+    stop(&fixture);
+}
+
+/* The shell command of one fetch under /usr/bin/time (for its peak RSS). */
+static char *fetch_command(const struct s3_fixture *fixture, const char *key, const char *out) {
+    char *binary = test_martlet();
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command,
+                  "env MARTLET_S3_ENDPOINT=http://127.0.0.1:%d AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=" SECRET
+                  " MARTLET_S3_RETRIES=8 MARTLET_S3_BACKOFF_MS=250 /usr/bin/time -f 'peak_rss_kb=%%M'"
+                  " %s fetch s3://sprint6/%s --out %s", fixture->port, binary, key, out);
+    free(binary);
+    return strbuf_detach(&command);
+}
+
+static long peak_rss(const char *output) {
+    const char *rss = strstr(output, "peak_rss_kb=");
+    return rss ? atol(rss + 12) : -1;
+}
+
+Test(s3, a_large_object_streams_in_flat_memory_and_survives_a_server_restart, .timeout = 180) {
+    struct s3_fixture fixture = start();
+    char *big = files_join(fixture.directory, "big.csv");
+    FILE *file = fopen(big, "w");
+    cr_assert_not_null(file);
+    for (int i = 0; i < 2500000; i++) fprintf(file, "%09d,some text to make the line longer,%d\n", i, i % 97); /* ~120 MB */
+    fclose(file);
+    char *small = test_write_file(fixture.directory, "small.csv", "a,b\n1,2\n");
+    upload(&fixture, "big.csv", big);
+    upload(&fixture, "small.csv", small);
+    char out[600], partial[700], fetched[700], log[700];
+    snprintf(out, sizeof out, "%s/out", fixture.directory);
+    snprintf(partial, sizeof partial, "%s/big.csv.part", out);
+    snprintf(fetched, sizeof fetched, "%s/big.csv", out);
+    snprintf(log, sizeof log, "%s/fetch.log", fixture.directory);
+    char *small_fetch = fetch_command(&fixture, "small.csv", out), *output;
+    cr_assert_eq(test_run_command(small_fetch, &output), 0, "%s", output);
+    long small_rss = peak_rss(output);
+    free(output);
+
+    /* Fetch the big object in the background; kill the server once part
+     * of it has arrived, bring it back a second later: the same fetch
+     * must retry and finish the file correctly. */
+    char *big_fetch = fetch_command(&fixture, "big.csv", out);
+    pid_t fetcher = fork();
+    if (fetcher == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        execl("/bin/sh", "sh", "-c", big_fetch, (char *)NULL);
+        _exit(127);
+    }
+    bool killed_mid_transfer = false;
+    for (int waited = 0; waited < 400 && !killed_mid_transfer; waited++) {
+        struct stat info;
+        if (stat(partial, &info) == 0 && info.st_size > 1000000) {
+            test_stop_server(fixture.server); /* SIGTERM: s3rver drops its connections */
+            killed_mid_transfer = true;
+        } else {
+            usleep(5000);
+        }
+    }
+    cr_expect(killed_mid_transfer, "the server should die while big.csv.part is growing");
+    usleep(1000000);
+    fixture.server = start_s3rver(fixture.store, fixture.port);
+    int status;
+    waitpid(fetcher, &status, 0);
+    char *text = NULL;
+    struct error err;
+    cr_assert_eq(files_read_all(log, &text, &err), 0);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the fetch must finish after the restart: %s", text);
+    cr_expect(same_file(big, fetched), "the 120 MB object arrived byte for byte");
+    long big_rss = peak_rss(text);
+    cr_expect_lt(big_rss - small_rss, 32 * 1024, "memory stays flat: %ld KB for 120 MB vs %ld KB for 8 bytes", big_rss,
+                 small_rss);
+    free(text);
+    free(small_fetch);
+    free(big_fetch);
+    free(big);
+    free(small);
+    stop(&fixture);
+}
+
+Test(s3, the_signature_equals_botocores, .timeout = 60) {
+    char *directory = test_temp_directory(), *captured = files_join(directory, "request.json");
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command, "exec /usr/bin/python3 tests/s3_client.py capture 0 %s", captured);
+    int port;
+    int server = test_start_server(strbuf_text(&command), &port);
+    char *output;
+    strbuf_reset(&command);
+    char *binary = test_martlet();
+    strbuf_printf(&command,
+                  "env MARTLET_S3_ENDPOINT=http://127.0.0.1:%d AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=" SECRET
+                  " AWS_REGION=ru-central1 %s fetch 's3://sprint6/dir with space/' --out %s/out", port, binary, directory);
+    test_run_command(strbuf_text(&command), &output);
+    free(output);
+    waitpid(server, NULL, 0);
+    strbuf_reset(&command);
+    strbuf_printf(&command, "env AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=" SECRET
+                            " /usr/bin/python3 tests/s3_client.py verify-signature %s ru-central1", captured);
+    cr_expect_eq(test_run_command(strbuf_text(&command), &output), 0, "signatures differ:\n%s", output);
+    free(output);
+    strbuf_free(&command);
+    free(binary);
+    free(captured);
+    test_remove_directory(directory);
+}
