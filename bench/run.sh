@@ -21,3 +21,4 @@ echo
 bash bench/social_run.sh 1
 echo; bash bench/sales_history.sh 1
 echo; bash bench/postgres_load.sh
+echo; bash bench/s3_download.sh

@@ -126,6 +126,18 @@ int http_request(const char *method, const char *url, const struct http_options 
     }
 }
 
+struct file_sink {
+    FILE *file;
+    const struct http_options *options;
+};
+
+static size_t write_file(char *data, size_t size, size_t count, void *context) {
+    struct file_sink *sink = context;
+    size_t bytes = size * count;
+    if (sink->options->on_data) sink->options->on_data(sink->options->on_data_context, data, bytes);
+    return fwrite(data, 1, bytes, sink->file);
+}
+
 /* Streams url into path (through path.part, renamed when complete). */
 int http_download(const char *url, const struct http_options *options, const char *path, int64_t *bytes,
                   long *http_status, struct error *err) {
@@ -142,7 +154,9 @@ int http_download(const char *url, const struct http_options *options, const cha
         }
         struct curl_slist *headers;
         CURL *curl = new_handle(url, options, &headers);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, file);  /* libcurl's default writer: fwrite */
+        struct file_sink sink = {file, options};
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_file);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
         curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
         if (options->progress_label && isatty(STDERR_FILENO)) {
             curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);

@@ -26,6 +26,10 @@ struct http_options {
     const char *aws_sigv4;       /* "aws:amz:REGION:s3": libcurl signs the request, or NULL */
     const char *credentials;     /* "KEY:SECRET" for aws_sigv4, or NULL for anonymous */
     const char *progress_label;  /* show progress on stderr when it is a terminal, or NULL */
+    /* http_download: also hand every received chunk to this (e.g. a hash),
+     * or NULL. With it, use max_attempts = 1: a retry restarts the body. */
+    void (*on_data)(void *context, const char *data, size_t length);
+    void *on_data_context;
 };
 
 struct http_response {

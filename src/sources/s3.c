@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 struct s3_object {
     char *key;
@@ -202,38 +203,29 @@ static int list_objects(const struct s3_config *config, const char *bucket, cons
     return status;
 }
 
-/* MD5 of a file as lower-case hex: a single-part upload's ETag. */
-static int file_md5(const char *path, char hex[33], struct error *err) {
-    FILE *file = fopen(path, "rb");
-    if (file == NULL) return error_set(err, "cannot read %s", path);
-    EVP_MD_CTX *context = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(context, EVP_md5(), NULL);
-    static char buffer[1 << 16];
-    size_t got;
-    while ((got = fread(buffer, 1, sizeof buffer, file)) > 0) EVP_DigestUpdate(context, buffer, got);
-    unsigned char digest[16];
-    unsigned int length = 0;
-    EVP_DigestFinal_ex(context, digest, &length);
-    EVP_MD_CTX_free(context);
-    fclose(file);
-    for (unsigned i = 0; i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-    return 0;
+static void hash_chunk(void *context, const char *data, size_t length) {
+    EVP_DigestUpdate(context, data, length);
 }
 
-/* Checks a downloaded file against the listing; a multipart ETag (with a
- * '-') is no MD5 of the content, so only the size is checked then. */
-static int verify(const char *path, const struct s3_object *object, const char *bucket, struct error *err) {
+/* Checks a download against the listing: its size, and its MD5 (hashed
+ * while it streamed in) against the ETag -- unless the ETag is a
+ * multipart one (with a '-'), which is no MD5 of the content. */
+static int verify(const char *path, const struct s3_object *object, const char *bucket, EVP_MD_CTX *md5,
+                  struct error *err) {
     struct stat info;
     if (stat(path, &info) != 0) return error_set(err, "cannot read %s", path);
     if ((int64_t)info.st_size != object->size)
         return error_set(err, "s3://%s/%s: got %lld bytes, the server announced %lld", bucket, object->key,
                          (long long)info.st_size, (long long)object->size);
     if (strchr(object->etag, '-') != NULL || object->etag[0] == '\0') return 0;
-    char md5[33];
-    if (file_md5(path, md5, err) != 0) return -1;
-    if (strcmp(md5, object->etag) != 0)
+    unsigned char digest[16];
+    unsigned int length = 0;
+    EVP_DigestFinal_ex(md5, digest, &length);
+    char hex[33];
+    for (unsigned i = 0; i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    if (strcmp(hex, object->etag) != 0)
         return error_set(err, "s3://%s/%s: content does not match its ETag (MD5 %s, ETag %s): corrupted in transit",
-                         bucket, object->key, md5, object->etag);
+                         bucket, object->key, hex, object->etag);
     return 0;
 }
 
@@ -271,22 +263,37 @@ static int fetch_object(const struct s3_config *config, const char *bucket, cons
     struct strbuf url;
     strbuf_init(&url);
     object_url(config, bucket, object->key, &url);
+    EVP_MD_CTX *md5 = EVP_MD_CTX_new();
+    long backoff = config->backoff_ms;
+    /* Each attempt restarts the body and its hash; transport failures,
+     * 5xx and corrupted transfers are retried, a 4xx is final. */
     for (int attempt = 1; status == 0; attempt++) {
         struct request_headers headers;
         struct http_options options;
         signed_options(config, &headers, &options);
+        options.max_attempts = 1;
         options.progress_label = object->key;
+        options.on_data = hash_chunk;
+        options.on_data_context = md5;
+        EVP_DigestInit_ex(md5, EVP_md5(), NULL);
         int64_t bytes;
         long http_status = 0;
         status = http_download(strbuf_text(&url), &options, path, &bytes, &http_status, err);
-        if (status != 0 && http_status >= 300) status = s3_failure(http_status, NULL, bucket, object->key, err);
-        if (status != 0) break;
-        status = verify(path, object, bucket, err);
-        if (status == 0) break;
-        remove(path);
-        if (attempt >= config->max_attempts) break;
-        status = 0; /* a corrupted transfer is worth another try */
+        bool final = http_status >= 300 && http_status < 500;
+        if (status == 0) {
+            status = verify(path, object, bucket, md5, err);
+            if (status != 0) remove(path);
+        } else if (final) {
+            status = s3_failure(http_status, NULL, bucket, object->key, err);
+            break;
+        }
+        if (status == 0 || attempt >= config->max_attempts) break;
+        struct timespec pause = {backoff / 1000, (backoff % 1000) * 1000000L};
+        nanosleep(&pause, NULL);
+        backoff *= 2;
+        status = 0;
     }
+    EVP_MD_CTX_free(md5);
     if (status == 0) status = files_write_all(etag_file, object->etag, strlen(object->etag), err);
     strbuf_free(&url);
     return status;
