@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # "Reading from S3" in one command: starts the local S3 server, uploads the
 # generated social files into bucket sprint6 with boto3 (the seed's own
-# client), runs the social pipeline straight from s3://sprint6/, stops the
+# client), runs the social pipeline from its pipeline.json location (s3://sprint6/), stops the
 # server. Run `make` (or `make demo`) once before.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,5 +14,5 @@ for file in users groups dialogs group_log; do
         "$endpoint" sprint6 "$file.csv" "$work/files/$file.csv"
 done
 export MARTLET_S3_ENDPOINT=$endpoint AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
-./build/release/martlet run social --source s3://sprint6/ --source-dir data/social-s3 --warehouse duckdb:data/s3-demo.duckdb
+./build/release/martlet run social --source s3 --source-dir data/social-s3 --warehouse duckdb:data/s3-demo.duckdb
 ./build/release/martlet report social conversion --warehouse duckdb:data/s3-demo.duckdb

@@ -102,6 +102,11 @@ Test(s3, social_runs_from_a_prefix_listed_over_pages_and_skips_unchanged_objects
         free(path);
     }
     char *readme = test_write_file(fixture.directory, "readme.txt", "not a source\n");
+    char no_location[600];
+    snprintf(no_location, sizeof no_location, "run sales --source s3 --source-dir %s/cache", fixture.directory);
+    cr_expect_eq(martlet_s3(&fixture, "S3RVER", no_location, &output), 1);
+    cr_expect(strstr(output, "pipeline sales declares no \"s3\" location") != NULL, "%s", output);
+    free(output);
     upload(&fixture, "exports/notes/readme.txt", readme);
     char arguments[1024];
     snprintf(arguments, sizeof arguments, "run social --source s3://sprint6/exports/ --source-dir %s/cache --warehouse duckdb:%s/w.duckdb",

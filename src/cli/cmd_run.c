@@ -27,9 +27,10 @@ static const char run_help[] =
     "  --source-dir DIR    folder holding the source files (default: data/PIPELINE)\n"
     "  --source api        fetch the files from the pipeline's API into --source-dir first\n"
     "                      (report API: MARTLET_API_URL, _NICKNAME, _COHORT, _KEY)\n"
-    "  --source s3://BUCKET/PREFIX/\n"
-    "                      mirror the objects under the prefix into --source-dir first (unchanged\n"
-    "                      objects are not downloaded again; AWS_* variables, MARTLET_S3_ENDPOINT)\n"
+    "  --source s3 | s3://BUCKET/PREFIX/\n"
+    "                      mirror the objects under the prefix (\"s3\": the pipeline's own, from\n"
+    "                      pipeline.json) into --source-dir first; unchanged objects are not\n"
+    "                      downloaded again (AWS_* variables, MARTLET_S3_ENDPOINT)\n"
     "  --warehouse URL     duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
@@ -77,8 +78,8 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         return cli_usage_error("run", "use either --date or --from/--to");
     if (options->date && options->history) return cli_usage_error("run", "--history loads a range, not one --date");
     if (options->source && strcmp(options->source, "api") != 0 && strcmp(options->source, "files") != 0 &&
-        strncmp(options->source, "s3://", 5) != 0)
-        return cli_usage_error("run", "--source must be files, api or an s3:// URL");
+        strcmp(options->source, "s3") != 0 && strncmp(options->source, "s3://", 5) != 0)
+        return cli_usage_error("run", "--source must be files, api, s3 or an s3:// URL");
     if ((options->from == NULL) != (options->to == NULL))
         return cli_usage_error("run", "--from and --to go together");
     const char *dates[] = {options->date, options->from, options->to};
@@ -157,10 +158,15 @@ int cmd_run(int argc, char **argv) {
     const char *source_directory = options.source_directory ? options.source_directory : default_source;
     struct error err;
     bool from_api = options.source && strcmp(options.source, "api") == 0;
-    bool from_s3 = options.source && strncmp(options.source, "s3://", 5) == 0;
+    bool from_s3 = options.source && strncmp(options.source, "s3", 2) == 0;
+    const char *s3_url = from_s3 && strcmp(options.source, "s3") == 0 ? pipeline->s3 : options.source;
+    if (from_s3 && s3_url == NULL) {
+        error_set(&err, "pipeline %s declares no \"s3\" location: give --source s3://BUCKET/PREFIX/", pipeline->name);
+        code = cli_fail("%s", err.message);
+    }
     if (from_api && fetch_from_api(pipeline, &options, source_directory, start, end, &err) != 0)
         code = cli_fail("%s", err.message);
-    if (from_s3 && fetch_from_s3(options.source, source_directory, options.quiet, &err) != 0)
+    if (code == EXIT_OK && from_s3 && fetch_from_s3(s3_url, source_directory, options.quiet, &err) != 0)
         code = cli_fail("%s", err.message);
     if (code == EXIT_OK && options.history && options.from == NULL && files_is_directory(source_directory)) {
         if (source_history_window(source_directory, report_start, report_end, &err) != 0) {

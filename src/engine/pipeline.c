@@ -167,8 +167,13 @@ static int parse_pipeline_json(const char *text, struct pipeline *pipeline, stru
     const char *history = json_string(layout, "history"), *increment = json_string(layout, "increment");
     pipeline->history_layout = memory_strdup(history ? history : "{file}");
     pipeline->increment_layout = increment ? memory_strdup(increment) : NULL;
-    const char *api = json_string(root, "api");
+    const char *api = json_string(root, "api"), *s3 = json_string(root, "s3");
     pipeline->api = api ? memory_strdup(api) : NULL;
+    if (s3 && strncmp(s3, "s3://", 5) != 0) {
+        error_set(err, "\"s3\" must be an s3://bucket/prefix/ URL");
+        goto done;
+    }
+    pipeline->s3 = s3 ? memory_strdup(s3) : NULL;
     if (strstr(pipeline->history_layout, "..") || (increment && strstr(increment, ".."))) {
         error_set(err, "\"layout\" paths must stay inside the source folder");
         goto done;
@@ -380,5 +385,6 @@ void pipeline_free(struct pipeline *pipeline) {
     free(pipeline->history_layout);
     free(pipeline->increment_layout);
     free(pipeline->api);
+    free(pipeline->s3);
     free(pipeline);
 }

@@ -87,6 +87,7 @@ struct pipeline {
     char *history_layout;     /* where a full load's files are: "{file}" */
     char *increment_layout;   /* where a date's files are, e.g. "increments/{date}/{file}"; NULL = none */
     char *api;                /* the remote source that can fill the folder ("report_api"), or NULL */
+    char *s3;                 /* where the source files live in S3 ("s3://bucket/prefix/"), or NULL */
 };
 
 int pipeline_load(const char *directory, struct pipeline **pipeline, struct error *err);
