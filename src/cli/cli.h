@@ -25,5 +25,7 @@ int cmd_status(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_backfill(int argc, char **argv);
 
 #endif

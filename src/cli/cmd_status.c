@@ -2,6 +2,7 @@
 #include "../util/identifier.h"
 #include "../util/table.h"
 #include "cli.h"
+#include "status_grid.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -12,11 +13,13 @@
 static const char status_help[] =
     "usage: martlet status [PIPELINE] [--run ID] [--limit N] [--warehouse URL]\n"
     "\n"
-    "Without --run: the most recent runs (all pipelines, or PIPELINE's) with\n"
-    "their task counts and rows. With --run: every task of that run.\n"
+    "martlet status            the most recent runs of every pipeline, with task counts and rows\n"
+    "martlet status PIPELINE   a grid: dates down, tasks across, one glyph per task state\n"
+    "                          (colour on a terminal unless NO_COLOR is set)\n"
+    "martlet status --run ID   every task of one run, with rows and seconds\n"
     "\n"
     "  --run ID          list the tasks of one run\n"
-    "  --limit N         how many runs to show (default 20)\n"
+    "  --limit N         how many runs (or grid dates) to show (default 20)\n"
     "  --warehouse URL   duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
     "  -h, --help        show this help\n";
 
@@ -95,11 +98,16 @@ int cmd_status(int argc, char **argv) {
         warehouse_close(warehouse);
         return EXIT_OK;
     }
+    struct error err;
+    if (pipeline && !run_option) {
+        if (status_grid_print(warehouse, pipeline, limit, stdout, &err) != 0) code = cli_fail("%s", err.message);
+        warehouse_close(warehouse);
+        return code;
+    }
     char sql[sizeof runs_sql + 256];
     if (run_option) snprintf(sql, sizeof sql, tasks_sql, run_id);
     else build_runs_sql(sql, sizeof sql, pipeline, limit);
     struct warehouse_result *result = NULL;
-    struct error err;
     if (warehouse_query(warehouse, sql, &result, &err) != 0) code = cli_fail("%s", err.message);
     else if (result->row_count == 0 && run_option) code = cli_fail("no run %" PRId64, run_id);
     else table_print(stdout, result);

@@ -1,0 +1,101 @@
+/* cmd_backfill.c -- `martlet plan` and `martlet backfill`: the dates of a
+ * range that are missing or failed, shown or run. */
+#include "../engine/backfill.h"
+#include "../util/files.h"
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char backfill_help[] =
+    "usage: martlet %s PIPELINE --from D1 --to D2 [OPTIONS]\n"
+    "\n"
+    "%s\n"
+    "A date is done when the latest run covering it succeeded; a run left\n"
+    "'running' by a crash counts as failed. Pipelines with daily increments\n"
+    "(sales) run each stretch of contiguous dates as one set-based run; others\n"
+    "run date by date, in date order.\n"
+    "\n"
+    "  --from D1 --to D2   the dates to look at (YYYY-MM-DD)\n"
+    "  --rerun             select every date, done or not\n"
+    "  --source-dir DIR    folder holding the source files (default: data/PIPELINE)\n"
+    "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
+    "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
+    "  -h, --help          show this help\n";
+
+struct backfill_options {
+    const char *from, *to, *source_directory, *warehouse, *pipelines;
+    bool rerun;
+};
+
+static int parse(const char *command, int argc, char **argv, struct backfill_options *options) {
+    static const struct option long_options[] = {
+        {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'}, {"rerun", no_argument, 0, 'r'},
+        {"source-dir", required_argument, 0, 's'}, {"warehouse", required_argument, 0, 'w'},
+        {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    };
+    int option;
+    optind = 1;
+    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'f': options->from = optarg; break;
+        case 't': options->to = optarg; break;
+        case 'r': options->rerun = true; break;
+        case 's': options->source_directory = optarg; break;
+        case 'w': options->warehouse = optarg; break;
+        case 'p': options->pipelines = optarg; break;
+        case 'h':
+            printf(backfill_help, command, strcmp(command, "plan") == 0
+                   ? "Shows, without running anything, each date's state and the runs a\nbackfill would make."
+                   : "Runs the dates that are missing or failed (all with --rerun).");
+            return -1;
+        default: return cli_usage_error(command, "unknown option");
+        }
+    }
+    if (optind + 1 != argc) return cli_usage_error(command, "expected exactly one PIPELINE");
+    if (options->from == NULL || options->to == NULL) return cli_usage_error(command, "--from and --to are required");
+    const char *dates[] = {options->from, options->to};
+    for (size_t i = 0; i < 2; i++)
+        if (!cli_valid_date(dates[i]))
+            return cli_usage_error(command, "invalid date '%s' (expected an existing date as YYYY-MM-DD)", dates[i]);
+    if (strcmp(options->from, options->to) > 0)
+        return cli_usage_error(command, "--from %s is after --to %s", options->from, options->to);
+    return 0;
+}
+
+/* Shared by plan (dry) and backfill. */
+static int plan_or_backfill(const char *command, bool execute, int argc, char **argv) {
+    struct backfill_options options = {0};
+    int parsed = parse(command, argc, argv, &options);
+    if (parsed != 0) return parsed < 0 ? EXIT_OK : parsed;
+    struct pipeline *pipeline = NULL;
+    int code = cli_load_pipeline(argv[optind], options.pipelines, &pipeline);
+    if (code != EXIT_OK) return code;
+    struct warehouse *warehouse = NULL;
+    code = cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
+    struct backfill_plan plan = {0};
+    struct error err;
+    if (code == EXIT_OK && backfill_plan(warehouse, pipeline, options.from, options.to, options.rerun, &plan, &err) != 0)
+        code = cli_fail("%s", err.message);
+    if (code == EXIT_OK && !execute) backfill_plan_print(&plan, pipeline, stdout);
+    if (code == EXIT_OK && execute) {
+        char *default_source = files_join("data", pipeline->name);
+        struct run_request request = {.pipeline = pipeline,
+                                      .source_directory = options.source_directory ? options.source_directory : default_source,
+                                      .load_source = "file", .progress = stdout};
+        size_t failed = 0;
+        if (backfill_run(warehouse, &plan, &request, &failed, &err) != 0) code = cli_fail("%s", err.message);
+        else if (failed > 0) code = cli_fail("backfill of %s: %zu run(s) failed (martlet status %s shows which)",
+                                             pipeline->name, failed, pipeline->name);
+        free(default_source);
+    }
+    backfill_plan_free(&plan);
+    warehouse_close(warehouse);
+    pipeline_free(pipeline);
+    return code;
+}
+
+int cmd_plan(int argc, char **argv) { return plan_or_backfill("plan", false, argc, argv); }
+int cmd_backfill(int argc, char **argv) { return plan_or_backfill("backfill", true, argc, argv); }

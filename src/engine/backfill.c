@@ -1,0 +1,134 @@
+/* backfill.c -- see backfill.h. */
+#include "backfill.h"
+#include "../loader/value.h"
+#include "../util/memory.h"
+#include "run_state.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+const char *date_state_name(enum date_state state) {
+    static const char *const names[] = {"missing", "success", "failed"};
+    return names[state];
+}
+
+static int64_t day_number(const char *date) {
+    int64_t days = 0;
+    value_parse_date(date, 10, &days);
+    return days;
+}
+
+static void date_text(int64_t days, char text[11]) {
+    int year, month, day;
+    value_civil_from_days(days, &year, &month, &day);
+    snprintf(text, 11, "%04d-%02d-%02d", year, month, day);
+}
+
+/* Fills each date's state from the runs covering it, oldest run first so
+ * that the latest one decides. */
+static int read_runs(struct warehouse *warehouse, const struct pipeline *pipeline, struct backfill_plan *plan,
+                     int64_t first, struct error *err) {
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT run_id, CAST(start_date AS TEXT), CAST(end_date AS TEXT), status FROM martlet.runs"
+             " WHERE pipeline = '%s' AND end_date >= DATE '%s' AND start_date <= DATE '%s' ORDER BY run_id",
+             pipeline->name, plan->dates[0].date, plan->dates[plan->count - 1].date);
+    struct warehouse_result *runs;
+    if (warehouse_query(warehouse, sql, &runs, err) != 0) return -1;
+    for (size_t r = 0; r < runs->row_count; r++) {
+        int64_t run_id = strtoll(warehouse_result_cell(runs, r, 0), NULL, 10);
+        int64_t start = day_number(warehouse_result_cell(runs, r, 1)), end = day_number(warehouse_result_cell(runs, r, 2));
+        bool success = strcmp(warehouse_result_cell(runs, r, 3), "success") == 0;
+        for (int64_t day = start; day <= end; day++) {
+            if (day < first || day >= first + (int64_t)plan->count) continue;
+            plan->dates[day - first].state = success ? DATE_SUCCESS : DATE_FAILED;
+            plan->dates[day - first].run_id = run_id;
+        }
+    }
+    warehouse_result_free(runs);
+    return 0;
+}
+
+/* Works out the state of every date in [from, to] and what to run. */
+int backfill_plan(struct warehouse *warehouse, const struct pipeline *pipeline, const char *from, const char *to,
+                  bool rerun, struct backfill_plan *plan, struct error *err) {
+    memset(plan, 0, sizeof *plan);
+    int64_t first = day_number(from), last = day_number(to);
+    if (last < first) return error_set(err, "--from %s is after --to %s", from, to);
+    if (last - first > 3660) return error_set(err, "a backfill covers at most ten years of dates");
+    if (run_state_prepare(warehouse, err) != 0) return -1;
+    plan->count = (size_t)(last - first + 1);
+    plan->dates = memory_calloc(plan->count, sizeof *plan->dates);
+    plan->set_based = pipeline->increment_layout != NULL;
+    for (size_t i = 0; i < plan->count; i++) date_text(first + (int64_t)i, plan->dates[i].date);
+    if (read_runs(warehouse, pipeline, plan, first, err) != 0) {
+        backfill_plan_free(plan);
+        return -1;
+    }
+    for (size_t i = 0; i < plan->count; i++) plan->dates[i].selected = rerun || plan->dates[i].state != DATE_SUCCESS;
+    return 0;
+}
+
+/* The end of the stretch of selected dates starting at index. */
+static size_t stretch_end(const struct backfill_plan *plan, size_t index) {
+    size_t end = index;
+    if (!plan->set_based || !plan->dates[index].selected) return end;
+    while (end + 1 < plan->count && plan->dates[end + 1].selected) end++;
+    return end;
+}
+
+/* Prints one line a date and the runs a backfill would make. */
+void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline *pipeline, FILE *out) {
+    size_t tasks = pipeline->source_count + pipeline->model_count, selected = 0;
+    fprintf(out, "%-10s  %-8s  %s\n", "date", "state", "last run");
+    for (size_t i = 0; i < plan->count; i++) {
+        const struct date_status *date = &plan->dates[i];
+        fprintf(out, "%s  %-8s  ", date->date, date_state_name(date->state));
+        if (date->run_id) fprintf(out, "%" PRId64, date->run_id); else fputc('-', out);
+        fputs(date->selected ? "  -> run\n" : "\n", out);
+        selected += date->selected;
+    }
+    if (selected == 0) {
+        fprintf(out, "\nnothing to run: every date is done (use --rerun to run them again)\n");
+        return;
+    }
+    fprintf(out, "\nwould run %zu date(s) in ", selected);
+    size_t runs = 0;
+    for (size_t i = 0; i < plan->count; i = stretch_end(plan, i) + 1) runs += plan->dates[i].selected;
+    fprintf(out, "%zu run(s)%s, %zu tasks each:\n", runs, plan->set_based ? " (set-based over contiguous dates)" : "", tasks);
+    for (size_t i = 0; i < plan->count; i = stretch_end(plan, i) + 1) {
+        if (!plan->dates[i].selected) continue;
+        size_t end = stretch_end(plan, i);
+        fprintf(out, "  martlet run %s --from %s --to %s\n", pipeline->name, plan->dates[i].date, plan->dates[end].date);
+    }
+    fputs("tasks:", out);
+    for (size_t i = 0; i < pipeline->source_count; i++) fprintf(out, " %s", pipeline->sources[i].name);
+    for (size_t i = 0; i < pipeline->model_count; i++) fprintf(out, " %s", pipeline->models[i].name);
+    fputc('\n', out);
+}
+
+/* Runs the selected dates in date order. Returns -1 only if a run could
+ * not be carried out at all; failed runs are counted and the backfill
+ * goes on with the next dates. */
+int backfill_run(struct warehouse *warehouse, const struct backfill_plan *plan, const struct run_request *request,
+                 size_t *runs_failed, struct error *err) {
+    *runs_failed = 0;
+    for (size_t i = 0; i < plan->count; i = stretch_end(plan, i) + 1) {
+        if (!plan->dates[i].selected) continue;
+        struct run_request one = *request;
+        one.start_date = plan->dates[i].date;
+        one.end_date = plan->dates[stretch_end(plan, i)].date;
+        struct run_outcome outcome;
+        if (runner_run(warehouse, &one, &outcome, err) != 0) return -1;
+        if (outcome.failed) {
+            (*runs_failed)++;
+            if (request->progress) fprintf(request->progress, "  run %" PRId64 " failed: %s\n", outcome.run_id, outcome.first_error);
+        }
+    }
+    return 0;
+}
+
+void backfill_plan_free(struct backfill_plan *plan) {
+    free(plan->dates);
+    memset(plan, 0, sizeof *plan);
+}

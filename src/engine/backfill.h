@@ -1,0 +1,43 @@
+/* backfill.h -- which dates of a pipeline are done, and running the rest.
+ *
+ * A date's state is that of the latest run covering it: success, failed
+ * (a run still marked running was interrupted: kill -9, power loss -- it
+ * counts as failed), or missing when no run covered it. A backfill runs the
+ * dates that are not done (or all, with rerun) in date order; a pipeline
+ * with per-date increments runs each contiguous stretch as one set-based
+ * run, other pipelines one run per date. */
+#ifndef MARTLET_BACKFILL_H
+#define MARTLET_BACKFILL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../warehouse/warehouse.h"
+#include "pipeline.h"
+#include "runner.h"
+
+enum date_state { DATE_MISSING, DATE_SUCCESS, DATE_FAILED };
+
+struct date_status {
+    char date[11];
+    enum date_state state;
+    int64_t run_id;           /* the run that decided the state, 0 if none */
+    bool selected;            /* a backfill would run it */
+};
+
+struct backfill_plan {
+    struct date_status *dates;
+    size_t count;
+    bool set_based;           /* contiguous selected dates run as one range */
+};
+
+int backfill_plan(struct warehouse *warehouse, const struct pipeline *pipeline, const char *from, const char *to,
+                  bool rerun, struct backfill_plan *plan, struct error *err);
+void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline *pipeline, FILE *out);
+int backfill_run(struct warehouse *warehouse, const struct backfill_plan *plan, const struct run_request *request,
+                 size_t *runs_failed, struct error *err);
+void backfill_plan_free(struct backfill_plan *plan);
+const char *date_state_name(enum date_state state);
+
+#endif

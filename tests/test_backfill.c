@@ -1,0 +1,77 @@
+/* test_backfill.c -- plan, backfill and the status grid on a small daily
+ * pipeline whose model fails on the dates listed in mart.failing. */
+#include "../src/util/files.h"
+#include "../src/util/strbuf.h"
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static char *daily_pipeline(void) {
+    char *directory = test_temp_directory();
+    free(test_write_file(directory, "pipeline.json", "{\"name\": \"daily\", \"schemas\": {\"mart\": \"mart\"}}"));
+    char *models = files_join(directory, "models");
+    struct error err;
+    cr_assert_eq(files_make_directories(models, &err), 0);
+    free(test_write_file(models, "daily.sql",
+                         "-- name: mart.daily\n-- materialized: incremental_by_date\n-- date_column: day\n"
+                         "SELECT DATE '{{ ds }}' AS day,\n"
+                         "       CASE WHEN EXISTS (SELECT 1 FROM mart.failing WHERE failing.day = DATE '{{ ds }}')\n"
+                         "            THEN CAST(error('injected failure') AS INTEGER) ELSE 1 END AS value\n"));
+    free(models);
+    return directory;
+}
+
+static int64_t count(const char *url, const char *sql) {
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    int64_t value = test_query_integer(warehouse, sql);
+    warehouse_close(warehouse);
+    return value;
+}
+
+static void execute(const char *url, const char *sql) {
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_execute(warehouse, sql, &err), 0, "%s", err.message);
+    warehouse_close(warehouse);
+}
+
+Test(backfill, only_missing_and_failed_dates_run_again, .timeout = 120) {
+    char *pipeline = daily_pipeline(), url[600], *output;
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", pipeline);
+    execute(url, "CREATE SCHEMA mart; CREATE TABLE mart.failing AS SELECT CAST(day AS DATE) AS day FROM"
+                 " (VALUES ('2024-01-05'), ('2024-01-17'), ('2024-01-29')) AS days(day)");
+    cr_expect_eq(test_martlet_run(&output, "backfill %s --from 2024-01-01 --to 2024-01-30 --warehouse %s", pipeline, url), 1);
+    cr_expect(strstr(output, "3 run(s) failed") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(count(url, "SELECT count(*) FROM martlet.runs WHERE status = 'failed'"), 3);
+    cr_expect_eq(count(url, "SELECT count(*) FROM mart.daily"), 27);
+
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-01-01 --to 2024-01-30 --warehouse %s", pipeline, url), 0);
+    cr_expect(strstr(output, "2024-01-17  failed") != NULL, "%s", output);
+    cr_expect(strstr(output, "would run 3 date(s) in 3 run(s)") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(test_martlet_run(&output, "status daily --limit 30 --warehouse %s", url), 0);
+    cr_expect(strstr(output, "2024-01-29     29  failed    ✗") != NULL, "the grid shows the failure: %s", output);
+    free(output);
+
+    execute(url, "DELETE FROM mart.failing");
+    int64_t runs_before = count(url, "SELECT count(*) FROM martlet.runs");
+    cr_assert_eq(test_martlet_run(&output, "backfill %s --from 2024-01-01 --to 2024-01-30 --warehouse %s", pipeline, url), 0,
+                 "%s", output);
+    free(output);
+    cr_expect_eq(count(url, "SELECT count(*) FROM martlet.runs") - runs_before, 3, "only the 3 failed dates ran");
+    cr_expect_eq(count(url, "SELECT count(*) FROM mart.daily"), 30);
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-01-01 --to 2024-01-30 --warehouse %s", pipeline, url), 0);
+    cr_expect(strstr(output, "nothing to run") != NULL, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "backfill %s --from 2024-01-01 --to 2024-01-02 --rerun --warehouse %s", pipeline,
+                                  url), 0);
+    free(output);
+    cr_expect_eq(count(url, "SELECT count(*) FROM mart.daily"), 30, "a rerun changes nothing");
+    test_remove_directory(pipeline);
+}
