@@ -22,3 +22,4 @@ bash bench/social_run.sh 1
 echo; bash bench/sales_history.sh 1
 echo; bash bench/postgres_load.sh
 echo; bash bench/s3_download.sh
+echo; bash bench/task_overhead.sh
