@@ -75,3 +75,37 @@ Test(backfill, only_missing_and_failed_dates_run_again, .timeout = 120) {
     cr_expect_eq(count(url, "SELECT count(*) FROM mart.daily"), 30, "a rerun changes nothing");
     test_remove_directory(pipeline);
 }
+
+/* A one-model pipeline whose model breaks its own declared test. */
+static char *tested_pipeline(const char *severity) {
+    char *directory = test_temp_directory();
+    free(test_write_file(directory, "pipeline.json", "{\"name\": \"tested\", \"schemas\": {\"mart\": \"mart\"}}"));
+    char *models = files_join(directory, "models");
+    struct error err;
+    cr_assert_eq(files_make_directories(models, &err), 0);
+    char model[700];
+    snprintf(model, sizeof model,
+             "-- name: mart.orders\n-- materialized: table\n-- test: unique(order_id)\n"
+             "-- test: accepted_values(status: shipped | refunded)\n-- test_severity: %s\n"
+             "SELECT * FROM (VALUES (1, 'shipped'), (2, 'lost'), (2, 'shipped')) AS orders(order_id, status)\n", severity);
+    free(test_write_file(models, "orders.sql", model));
+    free(models);
+    return directory;
+}
+
+Test(data_tests, a_failing_test_fails_the_task_and_keeps_the_previous_table, .timeout = 60) {
+    char *failing = tested_pipeline("error"), *warning = tested_pipeline("warn"), url[600], *output;
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", failing);
+    execute(url, "CREATE SCHEMA mart; CREATE TABLE mart.orders AS SELECT 7 AS order_id, 'shipped' AS status");
+    cr_expect_eq(test_martlet_run(&output, "run %s --warehouse %s", failing, url), 1);
+    cr_expect(strstr(output, "test unique(order_id) failed: 1 offending row(s), e.g. (2, 2)") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(count(url, "SELECT count(*) FROM mart.orders WHERE order_id = 7"), 1, "the previous table is kept");
+    cr_expect_eq(test_martlet_run(&output, "run %s --warehouse %s", warning, url), 0, "%s", output);
+    cr_expect(strstr(output, "warning: test accepted_values(status: shipped | refunded) on mart.orders: 1 offending row(s),"
+                             " e.g. (lost, 1)") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(count(url, "SELECT count(*) FROM mart.orders"), 3, "a warning does not stop the model");
+    test_remove_directory(failing);
+    test_remove_directory(warning);
+}

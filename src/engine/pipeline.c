@@ -1,5 +1,6 @@
 /* pipeline.c -- loading pipeline.json and the model files. See pipeline.h. */
 #include "pipeline.h"
+#include "data_tests.h"
 #include "../util/files.h"
 #include "../util/identifier.h"
 #include "../util/memory.h"
@@ -226,6 +227,17 @@ static int set_header_value(struct model *model, const char *key, const char *va
     if (strcmp(key, "date_column") == 0) { model->date_column = memory_strdup(value); return 0; }
     if (strcmp(key, "parent_key") == 0) { model->parent_key = memory_strdup(value); return 0; }
     if (strcmp(key, "hashdiff") == 0) { model->hashdiff = memory_strdup(value); return 0; }
+    if (strcmp(key, "test") == 0) {
+        if (data_test_validate(value, err) != 0) return -1;
+        model->tests = memory_realloc(model->tests, (model->test_count + 1) * sizeof *model->tests);
+        model->tests[model->test_count++] = memory_strdup(value);
+        return 0;
+    }
+    if (strcmp(key, "test_severity") == 0) {
+        if (strcmp(value, "warn") != 0 && strcmp(value, "error") != 0) return error_set(err, "test_severity is warn or error");
+        model->tests_warn = strcmp(value, "warn") == 0;
+        return 0;
+    }
     if (strcmp(key, "materialized") == 0) {
         for (size_t i = 0; i < sizeof materialization_names / sizeof *materialization_names; i++) {
             if (strcmp(value, materialization_names[i]) == 0) {
@@ -375,6 +387,7 @@ void pipeline_free(struct pipeline *pipeline) {
         free(model->sql);
         free_list(model->depends_on, model->depends_count);
         free_list(model->unique_key, model->unique_key_count);
+        free_list(model->tests, model->test_count);
     }
     free(pipeline->schemas);
     free(pipeline->sources);

@@ -71,6 +71,9 @@ struct model {
     char *date_column;        /* MATERIALIZE_INCREMENTAL_BY_DATE */
     char *parent_key;         /* MATERIALIZE_SATELLITE: the hub or link hash key */
     char *hashdiff;           /* MATERIALIZE_SATELLITE: hash of the descriptive columns */
+    char **tests;             /* "-- test:" lines (see data_tests.h) */
+    size_t test_count;
+    bool tests_warn;          /* "-- test_severity: warn": report, do not fail */
     char *sql;                /* the file's text, template markers included */
 };
 

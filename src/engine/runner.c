@@ -6,6 +6,7 @@
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 #include "dag.h"
+#include "data_tests.h"
 #include "materialize.h"
 #include "run_state.h"
 #include "source_task.h"
@@ -87,6 +88,7 @@ static int run_model(struct run *run, const struct model *model, struct task_rec
                                                 &record->rows_changed, err);
     if (status == 0 && model->materialized != MATERIALIZE_VIEW && model->materialized != MATERIALIZE_SCRIPT)
         status = warehouse_refresh_statistics(run->warehouse, relation, err);
+    if (status == 0) status = data_tests_run(run->warehouse, pipeline, model, relation, run->request->progress, err);
     strbuf_free(&sql);
     return status;
 }

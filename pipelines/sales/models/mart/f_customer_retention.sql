@@ -5,6 +5,7 @@
 --   contain its dates, from every f_sales row of those periods. Definitions: SEMANTICS.md.
 -- depends_on: mart.f_sales
 -- materialized: script
+-- test: unique(period_name, period_id, item_id)
 CREATE TABLE IF NOT EXISTS {{ this }} (
     period_name TEXT NOT NULL,
     period_id TEXT NOT NULL,

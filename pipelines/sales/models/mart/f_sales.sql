@@ -5,6 +5,9 @@
 -- depends_on: staging.user_order_log
 -- materialized: incremental_by_date
 -- date_column: date
+-- test: unique(uniq_id)
+-- test: accepted_values(status: shipped | refunded)
+-- test: not_null(date, item_id, customer_id)
 SELECT CAST(date_time AS DATE) AS date,
        CAST(EXTRACT(year FROM date_time) * 10000 + EXTRACT(month FROM date_time) * 100 + EXTRACT(day FROM date_time)
             AS INTEGER) AS date_id,

@@ -3,6 +3,8 @@
 -- depends_on: staging.groups
 -- materialized: insert_new_keys
 -- unique_key: hk_group_id
+-- test: unique(hk_group_id)
+-- test: not_null(hk_group_id, group_id)
 SELECT hash_key(key_part(group_id)) AS hk_group_id,
        group_id,
        registration_dt,

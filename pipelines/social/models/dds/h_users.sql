@@ -3,6 +3,8 @@
 -- depends_on: staging.users
 -- materialized: insert_new_keys
 -- unique_key: hk_user_id
+-- test: unique(hk_user_id)
+-- test: not_null(hk_user_id, user_id)
 SELECT hash_key(key_part(user_id)) AS hk_user_id,
        user_id,
        registration_dt,

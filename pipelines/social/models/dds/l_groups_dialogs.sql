@@ -3,6 +3,8 @@
 -- depends_on: staging.dialogs
 -- materialized: insert_new_keys
 -- unique_key: hk_l_groups_dialogs
+-- test: relationships(hk_group_id -> dds.h_groups.hk_group_id)
+-- test_severity: warn
 SELECT DISTINCT
        hash_key(key_part(message_group) || '||' || key_part(message_id)) AS hk_l_groups_dialogs,
        hash_key(key_part(message_id)) AS hk_message_id,

@@ -5,6 +5,8 @@
 -- depends_on: staging.group_log, dds.l_user_group_activity
 -- materialized: insert_new_keys
 -- unique_key: hk_l_user_group_activity, event, event_dt
+-- test: accepted_values(event: create | add | leave)
+-- test: unique(hk_l_user_group_activity, event, event_dt)
 SELECT hash_key(key_part(user_id) || '||' || key_part(group_id)) AS hk_l_user_group_activity,
        min(user_id_from) AS user_id_from,
        event,

@@ -27,6 +27,8 @@ converted_counts AS (
 author_counts AS (
     SELECT hk_group_id, count(*) AS users FROM authors GROUP BY hk_group_id
 )
+-- test: unique(group_id)
+-- test: not_null(group_conversion)
 SELECT groups.group_id,
        groups.hk_group_id,
        groups.registration_dt,
