@@ -109,3 +109,32 @@ Test(data_tests, a_failing_test_fails_the_task_and_keeps_the_previous_table, .ti
     test_remove_directory(failing);
     test_remove_directory(warning);
 }
+
+/* A pipeline with one model that would run for hours. */
+static char *slow_pipeline(const char *body, const char *timeout_header) {
+    char *directory = test_temp_directory();
+    free(test_write_file(directory, "pipeline.json", "{\"name\": \"slow\", \"schemas\": {\"mart\": \"mart\"}}"));
+    char *models = files_join(directory, "models");
+    struct error err;
+    cr_assert_eq(files_make_directories(models, &err), 0);
+    char model[600];
+    snprintf(model, sizeof model, "-- name: mart.slow\n-- materialized: table\n%s%s\n", timeout_header, body);
+    free(test_write_file(models, "slow.sql", model));
+    free(test_write_file(models, "fast.sql", "-- name: mart.fast\n-- materialized: table\nSELECT 1 AS n\n"));
+    free(models);
+    return directory;
+}
+
+Test(timeouts, a_task_past_its_timeout_is_cancelled_and_rolled_back, .timeout = 60) {
+    char *pipeline = slow_pipeline("SELECT count(*) AS n FROM range(100000000000) AS numbers(i) WHERE i % 7 = 3",
+                                   "-- timeout: 1s\n");
+    char url[600], *output;
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", pipeline);
+    cr_expect_eq(test_martlet_run(&output, "run %s --warehouse %s", pipeline, url), 1);
+    cr_expect(strstr(output, "mart.slow: timed out after 1 s: the statement was cancelled") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(count(url, "SELECT count(*) FROM martlet.task_runs WHERE task = 'mart.fast' AND status = 'success'"), 1);
+    cr_expect_eq(count(url, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'slow'"), 0,
+                 "the cancelled table was rolled back");
+    test_remove_directory(pipeline);
+}

@@ -278,3 +278,26 @@ Test(postgres, a_lost_connection_is_retried_and_then_reported, .timeout = 120) {
     test_remove_directory(always);
     free(url);
 }
+
+Test(postgres, a_run_timeout_cancels_the_query_on_the_server, .timeout = 60) {
+    char *url;
+    NEED_POSTGRES(url);
+    char *directory = test_temp_directory();
+    free(test_write_file(directory, "pipeline.json", "{\"name\": \"slow\", \"schemas\": {\"mart\": \"mart\"}}"));
+    char *models = files_join(directory, "models");
+    struct error err;
+    cr_assert_eq(files_make_directories(models, &err), 0);
+    free(test_write_file(models, "slow.sql", "-- name: mart.slow\n-- materialized: table\nSELECT count(*) AS slept FROM generate_series(1, 1000000000000) AS numbers(i)\n"));
+    char *output;
+    cr_expect_eq(test_martlet_run(&output, "run %s --timeout 1 --warehouse '%s'", directory, url), 1);
+    cr_expect(strstr(output, "mart.slow: timed out after 1 s") != NULL, "%s", output);
+    free(output);
+    struct warehouse *warehouse;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    cr_expect_eq(test_query_integer(warehouse, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%generate_series(1, 1000000000000)%'"
+                                               " AND pid <> pg_backend_pid()"), 0, "no query is left running on the server");
+    warehouse_close(warehouse);
+    free(models);
+    test_remove_directory(directory);
+    free(url);
+}

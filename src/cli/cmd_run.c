@@ -35,12 +35,14 @@ static const char run_help[] =
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
     "  --timing            print where the time went: warehouse (SQL, loads) vs the engine itself\n"
+    "  --timeout SECONDS   cancel a task that runs longer (a model's '-- timeout:' wins)\n"
     "  --quiet             print only errors\n"
     "  -h, --help          show this help\n";
 
 struct run_options {
     const char *date, *from, *to, *source_directory, *warehouse, *pipelines, *log_directory, *source;
     bool quiet, history, timing;
+    double timeout;
 };
 
 static int parse_options(int argc, char **argv, struct run_options *options, const char **pipeline) {
@@ -51,6 +53,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
         {"log-dir", required_argument, 0, 'l'},    {"history", no_argument, 0, 'H'},
         {"source", required_argument, 0, 'S'},     {"timing", no_argument, 0, 'i'},
+        {"timeout", required_argument, 0, 'T'},
         {0, 0, 0, 0},
     };
     int option;
@@ -68,6 +71,12 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         case 'H': options->history = true; break;
         case 'S': options->source = optarg; break;
         case 'i': options->timing = true; break;
+        case 'T': {
+            char *end;
+            options->timeout = strtod(optarg, &end);
+            if (*end || !(options->timeout > 0)) return cli_usage_error("run", "--timeout needs a positive number of seconds");
+            break;
+        }
         case 'h': fputs(run_help, stdout); return -1;
         default: return cli_usage_error("run", "unknown option");
         }
@@ -188,7 +197,7 @@ int cmd_run(int argc, char **argv) {
             struct run_request request = {.pipeline = pipeline, .start_date = start, .end_date = end,
                                           .history = options.history, .source_directory = source_directory,
                                           .load_source = from_api ? "api" : from_s3 ? "s3" : "file", .progress = options.quiet ? NULL : stdout,
-                                          .log_directory = options.log_directory};
+                                          .log_directory = options.log_directory, .timeout_seconds = options.timeout};
             struct run_outcome outcome;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);
             else code = report_outcome(&outcome, options.quiet);

@@ -8,6 +8,7 @@
 
 #include <cJSON.h>
 #include <ctype.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -231,6 +232,15 @@ static int set_header_value(struct model *model, const char *key, const char *va
         if (data_test_validate(value, err) != 0) return -1;
         model->tests = memory_realloc(model->tests, (model->test_count + 1) * sizeof *model->tests);
         model->tests[model->test_count++] = memory_strdup(value);
+        return 0;
+    }
+    if (strcmp(key, "timeout") == 0) {
+        char *end;
+        double amount = strtod(value, &end);
+        double unit = strcmp(end, "") == 0 || strcmp(end, "s") == 0 ? 1 : strcmp(end, "m") == 0 ? 60
+                      : strcmp(end, "h") == 0 ? 3600 : -1;
+        if (!(amount > 0) || unit < 0) return error_set(err, "timeout must look like 30s, 5m or 2h");
+        model->timeout_seconds = amount * unit;
         return 0;
     }
     if (strcmp(key, "test_severity") == 0) {

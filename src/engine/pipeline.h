@@ -74,6 +74,7 @@ struct model {
     char **tests;             /* "-- test:" lines (see data_tests.h) */
     size_t test_count;
     bool tests_warn;          /* "-- test_severity: warn": report, do not fail */
+    double timeout_seconds;   /* "-- timeout: 30s": cancel the task past it; 0 = the run's default */
     char *sql;                /* the file's text, template markers included */
 };
 

@@ -11,6 +11,7 @@
 #include "run_state.h"
 #include "source_task.h"
 #include "template.h"
+#include "watchdog.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -132,9 +133,13 @@ static int attempt_once(struct run *run, size_t task, struct task_record *record
     const struct pipeline *pipeline = run->request->pipeline;
     bool is_source = task < pipeline->source_count;
     strbuf_reset(&run->statements);
+    const struct model *model = is_source ? NULL : &pipeline->models[task - pipeline->source_count];
+    double timeout = model && model->timeout_seconds > 0 ? model->timeout_seconds : run->request->timeout_seconds;
+    struct watchdog *watchdog = watchdog_start(run->warehouse, timeout);
     int status = warehouse_begin(run->warehouse, err);
-    if (status == 0) status = is_source ? run_source(run, task, record, err)
-                                        : run_model(run, &pipeline->models[task - pipeline->source_count], record, err);
+    if (status == 0) status = is_source ? run_source(run, task, record, err) : run_model(run, model, record, err);
+    if (watchdog_stop(watchdog) && status != 0)
+        error_set(err, "timed out after %g s: the statement was cancelled and the task rolled back", timeout);
     if (status == 0) status = warehouse_commit(run->warehouse, err);
     else warehouse_rollback(run->warehouse);
     return status;

@@ -25,6 +25,7 @@ struct run_request {
     const char *load_source;     /* load_src of this run's data: "file", "s3", "api" */
     FILE *progress;              /* one line per task, or NULL for silence */
     const char *log_directory;   /* keep each task's SQL in <dir>/run-<id>/, or NULL */
+    double timeout_seconds;      /* a task running longer is cancelled; 0 = none (a model may set its own) */
 };
 
 struct run_outcome {

@@ -261,6 +261,10 @@ static int duckdb_warehouse_append_close(struct warehouse_appender *appender, st
     return status;
 }
 
+static void duckdb_warehouse_interrupt(struct warehouse *base) {
+    duckdb_interrupt(((struct duckdb_warehouse *)base)->connection);
+}
+
 const struct warehouse_driver duckdb_driver = {
     .name = "duckdb",
     .open = duckdb_warehouse_open,
@@ -271,4 +275,5 @@ const struct warehouse_driver duckdb_driver = {
     .append_open = duckdb_warehouse_append_open,
     .append_batch = duckdb_warehouse_append_batch,
     .append_close = duckdb_warehouse_append_close,
+    .interrupt = duckdb_warehouse_interrupt,
 };

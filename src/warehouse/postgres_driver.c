@@ -318,6 +318,13 @@ static int postgres_append_close(struct warehouse_appender *appender, struct err
     return status;
 }
 
+static void postgres_interrupt(struct warehouse *base) {
+    PGcancel *cancel = PQgetCancel(((struct postgres_warehouse *)base)->connection);
+    char message[256];
+    if (cancel) PQcancel(cancel, message, sizeof message);
+    PQfreeCancel(cancel);
+}
+
 static int postgres_reconnect(struct warehouse *base, struct error *err) {
     struct postgres_warehouse *warehouse = (struct postgres_warehouse *)base;
     if (PQstatus(warehouse->connection) == CONNECTION_OK) return 0;
@@ -344,5 +351,6 @@ const struct warehouse_driver postgres_driver = {
     .append_batch = postgres_append_batch,
     .append_close = postgres_append_close,
     .reconnect = postgres_reconnect,
+    .interrupt = postgres_interrupt,
     .refresh_statistics = postgres_refresh_statistics,
 };

@@ -131,6 +131,12 @@ void warehouse_rollback(struct warehouse *warehouse) {
     warehouse_execute(warehouse, "ROLLBACK", &ignored);
 }
 
+/* Cancels the statement running on the warehouse now; safe to call from
+ * another thread (the task watchdog does). */
+void warehouse_interrupt(struct warehouse *warehouse) {
+    if (warehouse->driver->interrupt) warehouse->driver->interrupt(warehouse);
+}
+
 /* After a failed statement: re-establishes a lost connection. Returns 1
  * if it had been lost and is back (the failed work may be retried), 0 if
  * the connection was fine (the failure is the work's own), -1 if the

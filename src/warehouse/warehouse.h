@@ -45,6 +45,8 @@ struct warehouse_driver {
     /* After a failure: 1 if the connection had been lost and is back, 0 if
      * it was never lost, -1 if it cannot be re-established. NULL = never lost. */
     int (*reconnect)(struct warehouse *warehouse, struct error *err);
+    /* From another thread: cancel the statement running now (it then fails). */
+    void (*interrupt)(struct warehouse *warehouse);
     /* After a table changed a lot: give the planner fresh statistics. NULL = nothing to do. */
     int (*refresh_statistics)(struct warehouse *warehouse, const char *relation, struct error *err);
 };
@@ -81,6 +83,7 @@ int warehouse_begin(struct warehouse *warehouse, struct error *err);
 int warehouse_commit(struct warehouse *warehouse, struct error *err);
 void warehouse_rollback(struct warehouse *warehouse);
 
+void warehouse_interrupt(struct warehouse *warehouse);
 int warehouse_reconnect(struct warehouse *warehouse, struct error *err);
 int warehouse_refresh_statistics(struct warehouse *warehouse, const char *relation, struct error *err);
 int warehouse_create_schema(struct warehouse *warehouse, const char *schema, struct error *err);
