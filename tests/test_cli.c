@@ -5,6 +5,7 @@
 #include "../src/util/strbuf.h"
 #include "helpers.h"
 
+#include <cJSON.h>
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -154,4 +155,27 @@ Test(cli, a_dependency_cycle_is_named) {
     strbuf_free(&arguments);
     free(models);
     test_remove_directory(directory);
+}
+
+Test(cli, json_progress_is_one_object_a_line, .timeout = 120) {
+    struct workspace workspace = make_workspace();
+    char *output;
+    cr_assert_eq(run_in(&workspace, "run social --date 2021-10-01 --log-format json", &output), 0, "%s", output);
+    size_t lines = 0, tasks = 0, warnings = 0;
+    for (char *line = strtok(output, "\n"); line; line = strtok(NULL, "\n")) {
+        cJSON *event = cJSON_Parse(line);
+        cr_assert_not_null(event, "not JSON: %s", line);
+        const char *kind = cJSON_GetObjectItemCaseSensitive(event, "event")->valuestring;
+        if (strcmp(kind, "task") == 0) {
+            tasks++;
+            cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(event, "status")->valuestring, "success");
+        }
+        warnings += strcmp(kind, "warning") == 0;
+        lines++;
+        cJSON_Delete(event);
+    }
+    cr_expect_eq(tasks, 21, "one event per task of the social pipeline");
+    cr_expect_eq(lines, tasks + warnings + 2, "run_started, tasks, warnings, run_finished");
+    free(output);
+    workspace_free(&workspace);
 }

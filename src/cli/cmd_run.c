@@ -36,12 +36,13 @@ static const char run_help[] =
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
     "  --timing            print where the time went: warehouse (SQL, loads) vs the engine itself\n"
     "  --timeout SECONDS   cancel a task that runs longer (a model's '-- timeout:' wins)\n"
+    "  --log-format F      text (default) or json: one JSON object a line per run and task event\n"
     "  --quiet             print only errors\n"
     "  -h, --help          show this help\n";
 
 struct run_options {
     const char *date, *from, *to, *source_directory, *warehouse, *pipelines, *log_directory, *source;
-    bool quiet, history, timing;
+    bool quiet, history, timing, json;
     double timeout;
 };
 
@@ -53,7 +54,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
         {"log-dir", required_argument, 0, 'l'},    {"history", no_argument, 0, 'H'},
         {"source", required_argument, 0, 'S'},     {"timing", no_argument, 0, 'i'},
-        {"timeout", required_argument, 0, 'T'},
+        {"timeout", required_argument, 0, 'T'},    {"log-format", required_argument, 0, 'L'},
         {0, 0, 0, 0},
     };
     int option;
@@ -71,6 +72,11 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         case 'H': options->history = true; break;
         case 'S': options->source = optarg; break;
         case 'i': options->timing = true; break;
+        case 'L':
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
+                return cli_usage_error("run", "--log-format must be text or json");
+            options->json = strcmp(optarg, "json") == 0;
+            break;
         case 'T': {
             char *end;
             options->timeout = strtod(optarg, &end);
@@ -138,8 +144,12 @@ static int fetch_from_s3(const char *url, const char *directory, bool quiet, str
     return 0;
 }
 
-static int report_outcome(const struct run_outcome *outcome, bool quiet) {
-    if (!quiet)
+static int report_outcome(const struct run_outcome *outcome, bool quiet, bool json) {
+    if (!quiet && json)
+        printf("{\"event\":\"run_finished\",\"run_id\":%" PRId64 ",\"status\":\"%s\",\"succeeded\":%zu,\"failed\":%zu,"
+               "\"upstream_failed\":%zu}\n", outcome->run_id, outcome->failed ? "failed" : "success", outcome->succeeded,
+               outcome->failed, outcome->upstream_failed);
+    else if (!quiet)
         printf("run %" PRId64 " %s: %zu succeeded, %zu failed, %zu upstream_failed\n", outcome->run_id,
                outcome->failed ? "failed" : "succeeded", outcome->succeeded, outcome->failed,
                outcome->upstream_failed);
@@ -197,10 +207,11 @@ int cmd_run(int argc, char **argv) {
             struct run_request request = {.pipeline = pipeline, .start_date = start, .end_date = end,
                                           .history = options.history, .source_directory = source_directory,
                                           .load_source = from_api ? "api" : from_s3 ? "s3" : "file", .progress = options.quiet ? NULL : stdout,
-                                          .log_directory = options.log_directory, .timeout_seconds = options.timeout};
+                                          .log_directory = options.log_directory, .timeout_seconds = options.timeout,
+                                          .json_progress = options.json};
             struct run_outcome outcome;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);
-            else code = report_outcome(&outcome, options.quiet);
+            else code = report_outcome(&outcome, options.quiet, options.json);
             if (options.timing) {
                 /* Everything but the driver's own time: parsing, validation,
                  * planning, templating, run state bookkeeping, process start. */

@@ -146,9 +146,10 @@ static int describe_failure(struct warehouse *warehouse, const char *offending, 
     return 0;
 }
 
-/* Runs the model's tests; fails on the first failing test of severity error. */
+/* Runs the model's tests; fails on the first failing test of severity
+ * error; failures of severity warn are appended to warnings, one a line. */
 int data_tests_run(struct warehouse *warehouse, const struct pipeline *pipeline, const struct model *model,
-                   const char *relation, FILE *progress, struct error *err) {
+                   const char *relation, struct strbuf *warnings, struct error *err) {
     for (size_t i = 0; i < model->test_count; i++) {
         struct data_test test;
         struct strbuf offending, count_sql, failure;
@@ -162,8 +163,9 @@ int data_tests_run(struct warehouse *warehouse, const struct pipeline *pipeline,
         if (status == 0) status = warehouse_query_value(warehouse, strbuf_text(&count_sql), &count, err);
         if (status == 0 && count && strcmp(count, "0") != 0) {
             status = describe_failure(warehouse, strbuf_text(&offending), count, &failure, err);
-            if (status == 0 && model->tests_warn && progress)
-                fprintf(progress, "  warning: test %s on %s: %s\n", model->tests[i], relation, strbuf_text(&failure));
+            if (status == 0 && model->tests_warn)
+                strbuf_printf(warnings, "%stest %s on %s: %s", warnings->length ? "\n" : "", model->tests[i], relation,
+                              strbuf_text(&failure));
             if (status == 0 && !model->tests_warn)
                 status = error_set(err, "test %s failed: %s", model->tests[i], strbuf_text(&failure));
         }

@@ -15,11 +15,12 @@
 
 #include <stdio.h>
 
+#include "../util/strbuf.h"
 #include "../warehouse/warehouse.h"
 #include "pipeline.h"
 
 int data_test_validate(const char *text, struct error *err);
 int data_tests_run(struct warehouse *warehouse, const struct pipeline *pipeline, const struct model *model,
-                   const char *relation, FILE *progress, struct error *err);
+                   const char *relation, struct strbuf *warnings, struct error *err);
 
 #endif

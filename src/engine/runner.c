@@ -13,6 +13,7 @@
 #include "template.h"
 #include "watchdog.h"
 
+#include <cJSON.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
@@ -53,6 +54,29 @@ static size_t template_variables(const struct run *run, const char *this_relatio
     return count;
 }
 
+/* A warning of a task, as a text line or a JSON event. */
+static void report_warning(const struct run *run, const char *task, const char *text) {
+    FILE *out = run->request->progress;
+    if (out == NULL) return;
+    if (!run->request->json_progress) {
+        for (const char *line = text; *line;) {
+            size_t length = strcspn(line, "\n");
+            fprintf(out, "  warning: %.*s\n", (int)length, line);
+            line += length + (line[length] == '\n');
+        }
+        return;
+    }
+    cJSON *line = cJSON_CreateObject();
+    cJSON_AddStringToObject(line, "event", "warning");
+    cJSON_AddNumberToObject(line, "run_id", (double)run->outcome->run_id);
+    cJSON_AddStringToObject(line, "task", task);
+    cJSON_AddStringToObject(line, "warning", text);
+    char *json = cJSON_PrintUnformatted(line);
+    fprintf(out, "%s\n", json);
+    cJSON_free(json);
+    cJSON_Delete(line);
+}
+
 /* Loads one source's files (resolved before the run started). */
 static int run_source(struct run *run, size_t index, struct task_record *record, struct error *err) {
     const struct pipeline *pipeline = run->request->pipeline;
@@ -68,7 +92,7 @@ static int run_source(struct run *run, size_t index, struct task_record *record,
     snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, pipeline->sources[index].schema_key),
              pipeline->sources[index].table);
     if (status == 0) status = warehouse_refresh_statistics(run->warehouse, relation, err);
-    if (result.warning[0] && run->request->progress) fprintf(run->request->progress, "  warning: %s\n", result.warning);
+    if (result.warning[0]) report_warning(run, pipeline->sources[index].name, result.warning);
     return status;
 }
 
@@ -89,14 +113,47 @@ static int run_model(struct run *run, const struct model *model, struct task_rec
                                                 &record->rows_changed, err);
     if (status == 0 && model->materialized != MATERIALIZE_VIEW && model->materialized != MATERIALIZE_SCRIPT)
         status = warehouse_refresh_statistics(run->warehouse, relation, err);
-    if (status == 0) status = data_tests_run(run->warehouse, pipeline, model, relation, run->request->progress, err);
+    struct strbuf warnings;
+    strbuf_init(&warnings);
+    if (status == 0) status = data_tests_run(run->warehouse, pipeline, model, relation, &warnings, err);
+    if (warnings.length) report_warning(run, model->name, strbuf_text(&warnings));
+    strbuf_free(&warnings);
     strbuf_free(&sql);
     return status;
+}
+
+static void add_count(cJSON *object, const char *name, int64_t value) {
+    if (value >= 0) cJSON_AddItemToObject(object, name, cJSON_CreateNumber((double)value));
+}
+
+/* One task as a JSON line: {"event": "task", "run_id": 3, "task": ..., ...}. */
+static void print_task_json(const struct run *run, const struct task_record *record, double seconds) {
+    cJSON *line = cJSON_CreateObject();
+    cJSON_AddStringToObject(line, "event", "task");
+    cJSON_AddNumberToObject(line, "run_id", (double)run->outcome->run_id);
+    cJSON_AddStringToObject(line, "task", record->task);
+    cJSON_AddStringToObject(line, "kind", record->kind);
+    cJSON_AddStringToObject(line, "status", record->status);
+    add_count(line, "rows_read", record->rows_read);
+    add_count(line, "rows_loaded", record->rows_loaded);
+    add_count(line, "rows_rejected", record->rows_rejected);
+    add_count(line, "rows_duplicate", record->rows_duplicate);
+    add_count(line, "rows_changed", record->rows_changed);
+    cJSON_AddNumberToObject(line, "seconds", seconds);
+    if (record->error) cJSON_AddStringToObject(line, "error", record->error);
+    char *text = cJSON_PrintUnformatted(line);
+    fprintf(run->request->progress, "%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(line);
 }
 
 static void print_task(const struct run *run, const struct task_record *record, double seconds) {
     FILE *out = run->request->progress;
     if (out == NULL) return;
+    if (run->request->json_progress) {
+        print_task_json(run, record, seconds);
+        return;
+    }
     fprintf(out, "  %-15s %-34s", record->status, record->task);
     if (record->rows_read >= 0)
         fprintf(out, " read %" PRId64 " = loaded %" PRId64 " + rejected %" PRId64, record->rows_read,
@@ -294,7 +351,11 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
         run.log_directory = files_join(request->log_directory, name);
         status = files_make_directories(run.log_directory, err);
     }
-    if (status == 0 && request->progress)
+    if (status == 0 && request->progress && request->json_progress)
+        fprintf(request->progress, "{\"event\":\"run_started\",\"run_id\":%" PRId64 ",\"pipeline\":\"%s\",\"start\":\"%s\","
+                "\"end\":\"%s\",\"tasks\":%zu}\n", outcome->run_id, pipeline->name, request->start_date, request->end_date,
+                run.count);
+    else if (status == 0 && request->progress)
         fprintf(request->progress, "run %" PRId64 ": %s %s..%s (%zu tasks)%s%s\n", outcome->run_id, pipeline->name,
                 request->start_date, request->end_date, run.count, run.log_directory ? ", SQL kept in " : "",
                 run.log_directory ? run.log_directory : "");

@@ -26,6 +26,7 @@ struct run_request {
     FILE *progress;              /* one line per task, or NULL for silence */
     const char *log_directory;   /* keep each task's SQL in <dir>/run-<id>/, or NULL */
     double timeout_seconds;      /* a task running longer is cancelled; 0 = none (a model may set its own) */
+    bool json_progress;          /* progress as one JSON object a line, for machines */
 };
 
 struct run_outcome {
