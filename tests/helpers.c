@@ -75,6 +75,26 @@ void test_copy_file(const char *from, const char *to) {
     free(text);
 }
 
+/* A throwaway pipeline folder: pipeline.json with schema "mart", and
+ * models/m<i>.sql holding each given model text. Remove it with
+ * test_remove_directory. */
+char *test_make_pipeline(const char *name, const char *const *models, size_t model_count) {
+    char *directory = test_temp_directory();
+    char json[256];
+    snprintf(json, sizeof json, "{\"name\": \"%s\", \"schemas\": {\"mart\": \"mart\"}}", name);
+    free(test_write_file(directory, "pipeline.json", json));
+    char *folder = files_join(directory, "models");
+    struct error err;
+    cr_assert_eq(files_make_directories(folder, &err), 0, "%s", err.message);
+    for (size_t i = 0; i < model_count; i++) {
+        char file[32];
+        snprintf(file, sizeof file, "m%02zu.sql", i);
+        free(test_write_file(folder, file, models[i]));
+    }
+    free(folder);
+    return directory;
+}
+
 /* A path inside the read-only shared folder. */
 char *test_shared_path(const char *relative) {
     const char *root = getenv("MARTLET_SHARED");

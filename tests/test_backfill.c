@@ -9,18 +9,11 @@
 #include <string.h>
 
 static char *daily_pipeline(void) {
-    char *directory = test_temp_directory();
-    free(test_write_file(directory, "pipeline.json", "{\"name\": \"daily\", \"schemas\": {\"mart\": \"mart\"}}"));
-    char *models = files_join(directory, "models");
-    struct error err;
-    cr_assert_eq(files_make_directories(models, &err), 0);
-    free(test_write_file(models, "daily.sql",
-                         "-- name: mart.daily\n-- materialized: incremental_by_date\n-- date_column: day\n"
-                         "SELECT DATE '{{ ds }}' AS day,\n"
-                         "       CASE WHEN EXISTS (SELECT 1 FROM mart.failing WHERE failing.day = DATE '{{ ds }}')\n"
-                         "            THEN CAST(error('injected failure') AS INTEGER) ELSE 1 END AS value\n"));
-    free(models);
-    return directory;
+    const char *model = "-- name: mart.daily\n-- materialized: incremental_by_date\n-- date_column: day\n"
+                        "SELECT DATE '{{ ds }}' AS day,\n"
+                        "       CASE WHEN EXISTS (SELECT 1 FROM mart.failing WHERE failing.day = DATE '{{ ds }}')\n"
+                        "            THEN CAST(error('injected failure') AS INTEGER) ELSE 1 END AS value\n";
+    return test_make_pipeline("daily", &model, 1);
 }
 
 static int64_t count(const char *url, const char *sql) {
@@ -78,19 +71,13 @@ Test(backfill, only_missing_and_failed_dates_run_again, .timeout = 120) {
 
 /* A one-model pipeline whose model breaks its own declared test. */
 static char *tested_pipeline(const char *severity) {
-    char *directory = test_temp_directory();
-    free(test_write_file(directory, "pipeline.json", "{\"name\": \"tested\", \"schemas\": {\"mart\": \"mart\"}}"));
-    char *models = files_join(directory, "models");
-    struct error err;
-    cr_assert_eq(files_make_directories(models, &err), 0);
     char model[700];
     snprintf(model, sizeof model,
              "-- name: mart.orders\n-- materialized: table\n-- test: unique(order_id)\n"
              "-- test: accepted_values(status: shipped | refunded)\n-- test_severity: %s\n"
              "SELECT * FROM (VALUES (1, 'shipped'), (2, 'lost'), (2, 'shipped')) AS orders(order_id, status)\n", severity);
-    free(test_write_file(models, "orders.sql", model));
-    free(models);
-    return directory;
+    const char *models[] = {model};
+    return test_make_pipeline("tested", models, 1);
 }
 
 Test(data_tests, a_failing_test_fails_the_task_and_keeps_the_previous_table, .timeout = 60) {
@@ -112,17 +99,10 @@ Test(data_tests, a_failing_test_fails_the_task_and_keeps_the_previous_table, .ti
 
 /* A pipeline with one model that would run for hours. */
 static char *slow_pipeline(const char *body, const char *timeout_header) {
-    char *directory = test_temp_directory();
-    free(test_write_file(directory, "pipeline.json", "{\"name\": \"slow\", \"schemas\": {\"mart\": \"mart\"}}"));
-    char *models = files_join(directory, "models");
-    struct error err;
-    cr_assert_eq(files_make_directories(models, &err), 0);
     char model[600];
     snprintf(model, sizeof model, "-- name: mart.slow\n-- materialized: table\n%s%s\n", timeout_header, body);
-    free(test_write_file(models, "slow.sql", model));
-    free(test_write_file(models, "fast.sql", "-- name: mart.fast\n-- materialized: table\nSELECT 1 AS n\n"));
-    free(models);
-    return directory;
+    const char *models[] = {model, "-- name: mart.fast\n-- materialized: table\nSELECT 1 AS n\n"};
+    return test_make_pipeline("slow", models, 2);
 }
 
 Test(timeouts, a_task_past_its_timeout_is_cancelled_and_rolled_back, .timeout = 60) {

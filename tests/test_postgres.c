@@ -244,22 +244,14 @@ Test(postgres, reports_and_queries_work_on_postgres, .timeout = 120) {
 
 /* A pipeline whose model kills its own connection while `kills` says so. */
 static char *flaky_pipeline(int kills) {
-    char *directory = test_temp_directory();
-    free(test_write_file(directory, "pipeline.json", "{\"name\": \"flaky\", \"schemas\": {\"mart\": \"mart\"}}"));
-    char *models = files_join(directory, "models");
-    struct error err;
-    cr_assert_eq(files_make_directories(models, &err), 0);
-    free(test_write_file(models, "a_counter.sql",
-                         "-- name: mart.counter\n-- materialized: script\n"
-                         "CREATE SEQUENCE IF NOT EXISTS mart.attempts;\n"));
     char model[512];
     snprintf(model, sizeof model,
              "-- name: mart.flaky\n-- depends_on: mart.counter\n-- materialized: script\n"
              "SELECT CASE WHEN nextval('mart.attempts') <= %d THEN pg_terminate_backend(pg_backend_pid()) END;\n"
              "CREATE TABLE IF NOT EXISTS mart.flaky AS SELECT 1 AS done;\n", kills);
-    free(test_write_file(models, "b_flaky.sql", model));
-    free(models);
-    return directory;
+    const char *models[] = {"-- name: mart.counter\n-- materialized: script\nCREATE SEQUENCE IF NOT EXISTS mart.attempts;\n",
+                            model};
+    return test_make_pipeline("flaky", models, 2);
 }
 
 Test(postgres, a_lost_connection_is_retried_and_then_reported, .timeout = 120) {
@@ -282,12 +274,10 @@ Test(postgres, a_lost_connection_is_retried_and_then_reported, .timeout = 120) {
 Test(postgres, a_run_timeout_cancels_the_query_on_the_server, .timeout = 60) {
     char *url;
     NEED_POSTGRES(url);
-    char *directory = test_temp_directory();
-    free(test_write_file(directory, "pipeline.json", "{\"name\": \"slow\", \"schemas\": {\"mart\": \"mart\"}}"));
-    char *models = files_join(directory, "models");
+    const char *model = "-- name: mart.slow\n-- materialized: table\n"
+                        "SELECT count(*) AS slept FROM generate_series(1, 1000000000000) AS numbers(i)\n";
+    char *directory = test_make_pipeline("slow", &model, 1);
     struct error err;
-    cr_assert_eq(files_make_directories(models, &err), 0);
-    free(test_write_file(models, "slow.sql", "-- name: mart.slow\n-- materialized: table\nSELECT count(*) AS slept FROM generate_series(1, 1000000000000) AS numbers(i)\n"));
     char *output;
     cr_expect_eq(test_martlet_run(&output, "run %s --timeout 1 --warehouse '%s'", directory, url), 1);
     cr_expect(strstr(output, "mart.slow: timed out after 1 s") != NULL, "%s", output);
@@ -297,7 +287,6 @@ Test(postgres, a_run_timeout_cancels_the_query_on_the_server, .timeout = 60) {
     cr_expect_eq(test_query_integer(warehouse, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%generate_series(1, 1000000000000)%'"
                                                " AND pid <> pg_backend_pid()"), 0, "no query is left running on the server");
     warehouse_close(warehouse);
-    free(models);
     test_remove_directory(directory);
     free(url);
 }
