@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum task_status { TASK_PENDING, TASK_SUCCESS, TASK_FAILED, TASK_UPSTREAM_FAILED };
 
@@ -154,6 +155,7 @@ static void print_task(const struct run *run, const struct task_record *record, 
         print_task_json(run, record, seconds);
         return;
     }
+    if (isatty(fileno(out))) fputs("\r\033[K", out); /* replaces the live "running" line */
     fprintf(out, "  %-15s %-34s", record->status, record->task);
     if (record->rows_read >= 0)
         fprintf(out, " read %" PRId64 " = loaded %" PRId64 " + rejected %" PRId64, record->rows_read,
@@ -251,6 +253,11 @@ static int run_task(struct run *run, size_t task, struct error *err) {
         record.status = "upstream_failed";
         status = 0;
     } else {
+        FILE *out = run->request->progress;
+        if (out && !run->request->json_progress && isatty(fileno(out))) {
+            fprintf(out, "  %-15s %-34s", "running", record.task); /* live, until the task ends */
+            fflush(out);
+        }
         status = attempt_task(run, task, &record, &task_error, err);
         if (status < -1) return -1; /* the connection is gone for good */
         run->status[task] = status == 0 ? TASK_SUCCESS : TASK_FAILED;
