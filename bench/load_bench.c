@@ -56,21 +56,31 @@ static void remove_fresh(void) {
     unlink(path);
 }
 
-static int martlet_load(const char *pipeline_dir, const char *table, const char *file, long long *rows) {
+/* Drops staging.<table> (and its rejects) so each attempt starts empty. */
+static void drop_tables(struct warehouse *warehouse, const char *source_table) {
+    char sql[256];
+    struct error err;
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s_rejects", source_table, source_table);
+    warehouse_execute(warehouse, sql, &err);
+}
+
+static int load_into(const char *url, char **argv, long long *rows) {
     struct pipeline *pipeline;
     struct error err;
-    if (pipeline_load(pipeline_dir, &pipeline, &err) != 0) { fprintf(stderr, "%s\n", err.message); return -1; }
+    if (pipeline_load(argv[3], &pipeline, &err) != 0) { fprintf(stderr, "%s\n", err.message); return -1; }
     const struct source *source = NULL;
     for (size_t i = 0; i < pipeline->source_count; i++)
-        if (strcmp(pipeline->sources[i].name, table) == 0) source = &pipeline->sources[i];
-    if (source == NULL) { fprintf(stderr, "no source %s\n", table); return -1; }
+        if (strcmp(pipeline->sources[i].name, argv[4]) == 0) source = &pipeline->sources[i];
     struct warehouse *warehouse;
-    if (open_fresh(&warehouse, &err) != 0) return -1;
-    struct load_target target = {.schema = "staging", .table = source->table, .columns = source->columns, .column_count = source->column_count};
-    struct load_options options = {.path = file, .source_name = source->file, .delimiter = source->delimiter, .quote = source->quote, .header = source->header, .max_rejects = -1};
+    if (source == NULL || warehouse_open(url, &warehouse, &err) != 0) { fprintf(stderr, "cannot load\n"); return -1; }
+    drop_tables(warehouse, argv[4]);
+    struct load_target target = {.schema = "staging", .table = source->table, .columns = source->columns,
+                                 .column_count = source->column_count};
+    struct load_options options = {.path = argv[5], .source_name = source->file, .delimiter = source->delimiter,
+                                   .quote = source->quote, .header = source->header, .max_rejects = -1};
     struct load_stats stats;
-    int status = loader_prepare_tables(warehouse, &target, &err);
-    if (status == 0) status = warehouse_begin(warehouse, &err);
+    int status = warehouse_begin(warehouse, &err);
+    if (status == 0) status = loader_prepare_tables(warehouse, &target, &err);
     if (status == 0) status = loader_load_file(warehouse, &target, &options, &stats, &err);
     if (status == 0) status = warehouse_commit(warehouse, &err);
     if (status != 0) fprintf(stderr, "%s\n", err.message);
@@ -78,6 +88,16 @@ static int martlet_load(const char *pipeline_dir, const char *table, const char 
     warehouse_close(warehouse);
     pipeline_free(pipeline);
     return status;
+}
+
+/* martlet's validated load of FILE into staging.<table> of a fresh DuckDB file. */
+static int martlet_load(const char *pipeline_dir, const char *table, const char *file, long long *rows) {
+    char path[64], url[80];
+    snprintf(path, sizeof path, "/tmp/martlet-bench-%d.duckdb", (int)getpid());
+    unlink(path);
+    snprintf(url, sizeof url, "duckdb:%s", path);
+    char *arguments[] = {NULL, NULL, NULL, (char *)pipeline_dir, (char *)table, (char *)file};
+    return load_into(url, arguments, rows);
 }
 
 static int duckdb_sql(const char *sql_format, const char *file, long long *rows) {
@@ -140,40 +160,6 @@ static int measure(enum contender who, char **argv, struct measurement *best) {
         }
     }
     return 0;
-}
-
-/* Drops staging.<table> (and its rejects) so each attempt starts empty. */
-static void drop_tables(struct warehouse *warehouse, const char *source_table) {
-    char sql[256];
-    struct error err;
-    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s_rejects", source_table, source_table);
-    warehouse_execute(warehouse, sql, &err);
-}
-
-static int load_into(const char *url, char **argv, long long *rows) {
-    struct pipeline *pipeline;
-    struct error err;
-    if (pipeline_load(argv[3], &pipeline, &err) != 0) { fprintf(stderr, "%s\n", err.message); return -1; }
-    const struct source *source = NULL;
-    for (size_t i = 0; i < pipeline->source_count; i++)
-        if (strcmp(pipeline->sources[i].name, argv[4]) == 0) source = &pipeline->sources[i];
-    struct warehouse *warehouse;
-    if (source == NULL || warehouse_open(url, &warehouse, &err) != 0) { fprintf(stderr, "cannot load\n"); return -1; }
-    drop_tables(warehouse, argv[4]);
-    struct load_target target = {.schema = "staging", .table = source->table, .columns = source->columns,
-                                 .column_count = source->column_count};
-    struct load_options options = {.path = argv[5], .source_name = source->file, .delimiter = source->delimiter,
-                                   .quote = source->quote, .header = source->header, .max_rejects = -1};
-    struct load_stats stats;
-    int status = warehouse_begin(warehouse, &err);
-    if (status == 0) status = loader_prepare_tables(warehouse, &target, &err);
-    if (status == 0) status = loader_load_file(warehouse, &target, &options, &stats, &err);
-    if (status == 0) status = warehouse_commit(warehouse, &err);
-    if (status != 0) fprintf(stderr, "%s\n", err.message);
-    *rows = stats.rows_loaded;
-    warehouse_close(warehouse);
-    pipeline_free(pipeline);
-    return status;
 }
 
 /* The --warehouse mode: best of three loads, each in a child process. */

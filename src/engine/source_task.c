@@ -134,21 +134,13 @@ static int replace_dates(struct warehouse *warehouse, const char *schema, const 
     strbuf_printf(&sql, "INSERT INTO %s.%s (", schema, source->table);
     column_list(source, &sql);
     strbuf_append_string(&sql, ") SELECT ");
+    /* Copies differ at most in their first column (an export's row number):
+     * the copy with the smallest one is kept, so reloads keep the same row.
+     * Ranking by every column costs ten times more. */
+    if (source->deduplicate_on) strbuf_printf(&sql, "DISTINCT ON (%s) ", source->deduplicate_on);
     column_list(source, &sql);
-    if (source->deduplicate_on) {
-        /* Copies differ at most in their first column (an export's row
-         * number): the copy with the smallest one is kept, so reloads keep
-         * the same row. Ranking by every column costs ten times more. */
-        strbuf_reset(&sql);
-        strbuf_printf(&sql, "INSERT INTO %s.%s (", schema, source->table);
-        column_list(source, &sql);
-        strbuf_printf(&sql, ") SELECT DISTINCT ON (%s) ", source->deduplicate_on);
-        column_list(source, &sql);
-        strbuf_printf(&sql, " FROM %s.%s_incoming ORDER BY %s, %s", schema, source->table, source->deduplicate_on,
-                      source->columns[0].name);
-    } else {
-        strbuf_printf(&sql, " FROM %s.%s_incoming", schema, source->table);
-    }
+    strbuf_printf(&sql, " FROM %s.%s_incoming", schema, source->table);
+    if (source->deduplicate_on) strbuf_printf(&sql, " ORDER BY %s, %s", source->deduplicate_on, source->columns[0].name);
     int64_t inserted = 0;
     if (status == 0) status = execute_logged(warehouse, log, strbuf_text(&sql), &inserted, err);
     result->rows_duplicate = result->rows_loaded - inserted;

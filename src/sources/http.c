@@ -63,20 +63,28 @@ static CURL *new_handle(const char *url, const struct http_options *options, str
     return curl;
 }
 
-/* "name: 45.2 of 120.0 MB, 85.1 MB/s, ETA 1 s" on a terminal, redrawn in place. */
+struct progress {
+    const char *label;
+    double started, shown;
+};
+
+static double monotonic_seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* "name: 45.2 of 120.0 MB, 85.1 MB/s, ETA 1 s" on a terminal, redrawn in
+ * place at most four times a second. */
 static int show_progress(void *context, curl_off_t total, curl_off_t now, curl_off_t upload_total, curl_off_t uploaded) {
     (void)upload_total; (void)uploaded;
-    const char *label = context;
-    static double started, shown;
-    struct timespec wall;
-    clock_gettime(CLOCK_MONOTONIC, &wall);
-    double seconds = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
-    if (now == 0) started = seconds;
-    if (seconds - shown < 0.25 && now != total) return 0;
-    shown = seconds;
-    double rate = seconds > started ? (double)now / (seconds - started) : 0;
-    fprintf(stderr, "\r  %s: %.1f of %.1f MB, %.1f MB/s, ETA %.0f s   ", label, (double)now / 1e6, (double)total / 1e6,
-            rate / 1e6, rate > 0 && total > now ? (double)(total - now) / rate : 0.0);
+    struct progress *progress = context;
+    double seconds = monotonic_seconds();
+    if (seconds - progress->shown < 0.25 && now != total) return 0;
+    progress->shown = seconds;
+    double rate = seconds > progress->started ? (double)now / (seconds - progress->started) : 0;
+    fprintf(stderr, "\r  %s: %.1f of %.1f MB, %.1f MB/s, ETA %.0f s   ", progress->label, (double)now / 1e6,
+            (double)total / 1e6, rate / 1e6, rate > 0 && total > now ? (double)(total - now) / rate : 0.0);
     if (total > 0 && now == total) fputc('\n', stderr);
     return 0;
 }
@@ -158,10 +166,11 @@ int http_download(const char *url, const struct http_options *options, const cha
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_file);
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
         curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+        struct progress progress = {options->progress_label, monotonic_seconds(), 0};
         if (options->progress_label && isatty(STDERR_FILENO)) {
             curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
             curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, show_progress);
-            curl_easy_setopt(curl, CURLOPT_XFERINFODATA, (void *)options->progress_label);
+            curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &progress);
         }
         CURLcode code = curl_easy_perform(curl);
         curl_off_t received = 0;
