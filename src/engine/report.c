@@ -133,19 +133,3 @@ int report_run(struct warehouse *warehouse, const struct report_request *request
     free(path);
     return status;
 }
-
-/* Lists the reports a pipeline has (for help and errors). */
-int report_list(const struct pipeline *pipeline, FILE *out, struct error *err) {
-    char *directory = files_join(pipeline->directory, "reports");
-    char **paths = NULL;
-    size_t count = 0;
-    int status = files_is_directory(directory) ? files_list_recursive(directory, ".sql", &paths, &count, err) : 0;
-    for (size_t i = 0; i < count; i++) {
-        const char *base = strrchr(paths[i], '/') + 1;
-        fprintf(out, "  %.*s\n", (int)(strlen(base) - 4), base);
-        free(paths[i]);
-    }
-    free(paths);
-    free(directory);
-    return status;
-}

@@ -30,6 +30,5 @@ struct report_request {
 
 int report_format_parse(const char *text, enum report_format *format);
 int report_run(struct warehouse *warehouse, const struct report_request *request, FILE *out, struct error *err);
-int report_list(const struct pipeline *pipeline, FILE *out, struct error *err);
 
 #endif

@@ -16,6 +16,7 @@
 #include "../util/files.h"
 #include "../util/memory.h"
 #include "../util/random.h"
+#include "generated_file.h"
 #include "generator.h"
 
 #include <errno.h>
@@ -60,33 +61,6 @@ struct sales {
     int64_t *row_order;              /* shuffled (line, copy) slots */
 };
 
-struct sales_file {
-    FILE *file;
-    char *path;
-    int64_t rows;
-};
-
-static int open_file(struct sales_file *out, const char *directory, const char *name, const char *header,
-                     struct error *err) {
-    out->path = files_join(directory, name);
-    out->file = fopen(out->path, "wb");
-    out->rows = 0;
-    if (out->file == NULL) {
-        error_set(err, "cannot write %s: %s", out->path, strerror(errno));
-        free(out->path);
-        return -1;
-    }
-    if (header) fputs(header, out->file);
-    return 0;
-}
-
-static int close_file(struct sales_file *out, struct error *err) {
-    int failed = ferror(out->file) | (fclose(out->file) != 0);
-    if (failed) error_set(err, "cannot write %s", out->path);
-    free(out->path);
-    return failed ? -1 : 0;
-}
-
 static void date_text(int64_t day, char text[11]) {
     int year, month, date;
     value_civil_from_days(day, &year, &month, &date);
@@ -119,7 +93,7 @@ static void plan_day(struct sales *sales, bool with_refunds) {
 }
 
 /* Writes the day's lines, every copy, in shuffled order. */
-static void write_order_day(struct sales *sales, struct sales_file *out, int64_t day, bool with_status) {
+static void write_order_day(struct sales *sales, struct generated_file *out, int64_t day, bool with_status) {
     char date[11];
     date_text(day, date);
     int64_t slots = 0;
@@ -144,7 +118,7 @@ static void write_order_day(struct sales *sales, struct sales_file *out, int64_t
     }
 }
 
-static void write_research_day(struct sales *sales, struct sales_file *out, int64_t day) {
+static void write_research_day(struct sales *sales, struct generated_file *out, int64_t day) {
     char date[11];
     date_text(day, date);
     for (int category = 1001; category <= 1005; category++) {
@@ -157,7 +131,7 @@ static void write_research_day(struct sales *sales, struct sales_file *out, int6
     }
 }
 
-static void write_activity_day(struct sales *sales, struct sales_file *out, int64_t day) {
+static void write_activity_day(struct sales *sales, struct generated_file *out, int64_t day) {
     char date[11];
     date_text(day, date);
     int64_t count = 1 + sales->lines_per_day / 20;
@@ -179,13 +153,13 @@ static int write_period(struct sales *sales, const char *directory, int64_t firs
     if (files_make_directories(directory, err) != 0) return -1;
     char header[256];
     snprintf(header, sizeof header, "%s%s\r\n", order_header, with_status ? ",status" : "");
-    struct sales_file orders, research, activity, prices;
-    if (open_file(&orders, directory, "user_order_log.csv", header, err) != 0) return -1;
-    if (open_file(&research, directory, "customer_research.csv", "date_id,category_id,geo_id,sales_qty,sales_amt\r\n",
+    struct generated_file orders, research, activity, prices;
+    if (generated_file_open(&orders, directory, "user_order_log.csv", header, err) != 0) return -1;
+    if (generated_file_open(&research, directory, "customer_research.csv", "date_id,category_id,geo_id,sales_qty,sales_amt\r\n",
                   err) != 0 ||
-        open_file(&activity, directory, "user_activity_log.csv",
+        generated_file_open(&activity, directory, "user_activity_log.csv",
                   "id,uniq_id,date_time,action_id,customer_id,quantity\r\n", err) != 0 ||
-        open_file(&prices, directory, "price_log.csv", NULL, err) != 0)
+        generated_file_open(&prices, directory, "price_log.csv", NULL, err) != 0)
         return -1;
     for (int d = 0; d < days; d++) {
         plan_day(sales, with_status);
@@ -194,10 +168,10 @@ static int write_period(struct sales *sales, const char *directory, int64_t firs
         write_activity_day(sales, &activity, first_day + d);
     }
     for (int i = 0; i < ITEM_COUNT; i++) fprintf(prices.file, "%s,%d\r\n", items[i].name, items[i].price);
-    int status = close_file(&orders, err);
-    if (close_file(&research, err) != 0) status = -1;
-    if (close_file(&activity, err) != 0) status = -1;
-    if (close_file(&prices, err) != 0) status = -1;
+    int status = generated_file_close(&orders, NULL, err);
+    if (generated_file_close(&research, NULL, err) != 0) status = -1;
+    if (generated_file_close(&activity, NULL, err) != 0) status = -1;
+    if (generated_file_close(&prices, NULL, err) != 0) status = -1;
     return status;
 }
 

@@ -14,6 +14,7 @@
 #include "../util/files.h"
 #include "../util/memory.h"
 #include "../util/random.h"
+#include "generated_file.h"
 #include "generator.h"
 
 #include <errno.h>
@@ -43,13 +44,6 @@ struct social {
     int64_t sample_seen;
 };
 
-struct output {
-    const char *only;
-    FILE *file;
-    char *path;
-    int64_t rows;
-};
-
 static int64_t micros_of(int year, unsigned month, unsigned day) {
     return value_days_from_civil(year, month, day) * MICROS_PER_DAY;
 }
@@ -67,31 +61,21 @@ static bool wanted(const char *only, const char *name) {
     return false;
 }
 
-/* Opens a generated file. Files the options leave out are still generated
- * (later files draw on their random state) but written to /dev/null. */
-static int output_open(struct output *out, const char *directory, const char *name, const char *header,
-                       struct error *err) {
-    out->path = wanted(out->only, name) ? files_join(directory, name) : memory_strdup("/dev/null");
-    out->file = fopen(out->path, "wb");
-    out->rows = 0;
-    if (out->file == NULL) {
-        error_set(err, "cannot write %s: %s", out->path, strerror(errno));
-        free(out->path);
-        return -1;
-    }
-    setvbuf(out->file, NULL, _IOFBF, 1 << 20);
-    fputs(header, out->file);
-    return 0;
+/* Opens a generated file; files the options leave out are still drawn
+ * (later files use their random state) but go to /dev/null. */
+static int output_open(const struct social *social, struct generated_file *out, const char *directory, const char *name,
+                       const char *header, struct error *err) {
+    return generated_file_open(out, wanted(social->only, name) ? directory : NULL, name, header, err);
 }
 
-static int output_close(struct output *out, struct generator_report *report, const char *name, struct error *err) {
-    long bytes = ftell(out->file);
-    int failed = ferror(out->file) | (fclose(out->file) != 0);
-    if (failed) error_set(err, "cannot write %s", out->path);
-    free(out->path);
-    if (!failed && wanted(out->only, name) && report->file_count < GENERATOR_MAX_FILES)
+/* Closes a generated file and lists it in the report if it was wanted. */
+static int output_close(const struct social *social, struct generated_file *out, struct generator_report *report,
+                        const char *name, struct error *err) {
+    long bytes;
+    if (generated_file_close(out, &bytes, err) != 0) return -1;
+    if (wanted(social->only, name) && report->file_count < GENERATOR_MAX_FILES)
         report->files[report->file_count++] = (struct generator_file){name, out->rows, bytes};
-    return failed ? -1 : 0;
+    return 0;
 }
 
 /* Writes a timestamp; with_fraction adds the 6-digit microseconds most
@@ -167,8 +151,8 @@ static int64_t pick_group(struct social *social) {
 
 static int write_groups(struct social *social, const char *directory, struct generator_report *report,
                         struct error *err) {
-    struct output out = {.only = social->only};
-    if (output_open(&out, directory, "groups.csv", "id,admin_id,group_name,registration_dt,is_private\n", err) != 0)
+    struct generated_file out;
+    if (output_open(social, &out, directory, "groups.csv", "id,admin_id,group_name,registration_dt,is_private\n", err) != 0)
         return -1;
     for (int64_t g = 0; g < social->group_count; g++) {
         char name[200];
@@ -182,7 +166,7 @@ static int write_groups(struct social *social, const char *directory, struct gen
         fprintf(out.file, ",%d\n", (int)random_below(&social->random, 2));
         out.rows++;
     }
-    return output_close(&out, report, "groups.csv", err);
+    return output_close(social, &out, report, "groups.csv", err);
 }
 
 /* ---- users ---------------------------------------------------------------- */
@@ -191,8 +175,8 @@ static int write_users(struct social *social, const char *directory, struct gene
                        struct error *err) {
     static const char *const countries[] = {"Russia", "Россия", "Belarus", "Kazakhstan", "Ukraine", "Armenia",
                                             "Georgia", "Uzbekistan", "Germany", "Israel"};
-    struct output out = {.only = social->only};
-    if (output_open(&out, directory, "users.csv", "id,chat_name,registration_dt,country,age\n", err) != 0) return -1;
+    struct generated_file out;
+    if (output_open(social, &out, directory, "users.csv", "id,chat_name,registration_dt,country,age\n", err) != 0) return -1;
     int64_t first = micros_of(2019, 6, 1), last = micros_of(2021, 6, 30);
     for (int64_t id = 1; id <= social->user_count; id++) {
         fprintf(out.file, "%" PRId64 ",%s_%" PRIu64 ",", id, words[random_below(&social->random, WORD_COUNT)],
@@ -203,7 +187,7 @@ static int write_users(struct social *social, const char *directory, struct gene
         fputc('\n', out.file);
         out.rows++;
     }
-    return output_close(&out, report, "users.csv", err);
+    return output_close(social, &out, report, "users.csv", err);
 }
 
 /* ---- group_log ------------------------------------------------------------ */
@@ -251,8 +235,8 @@ static void write_event(struct social *social, FILE *file, int64_t end) {
 
 static int write_group_log(struct social *social, const char *directory, struct generator_report *report,
                            struct error *err) {
-    struct output out = {.only = social->only};
-    if (output_open(&out, directory, "group_log.csv", "group_id,user_id,user_id_from,event,datetime\n", err) != 0)
+    struct generated_file out;
+    if (output_open(social, &out, directory, "group_log.csv", "group_id,user_id,user_id_from,event,datetime\n", err) != 0)
         return -1;
     int64_t end = micros_of(2021, 9, 30);
     for (int64_t g = 0; g < social->group_count; g++) { /* every group starts with its creation */
@@ -270,7 +254,7 @@ static int write_group_log(struct social *social, const char *directory, struct 
         }
         write_event(social, out.file, end);
     }
-    return output_close(&out, report, "group_log.csv", err);
+    return output_close(social, &out, report, "group_log.csv", err);
 }
 
 /* ---- dialogs -------------------------------------------------------------- */
@@ -311,8 +295,8 @@ static void pick_group_author(struct social *social, int64_t *group, int64_t *au
 
 static int write_dialogs(struct social *social, const char *directory, struct generator_report *report,
                          struct error *err) {
-    struct output out = {.only = social->only};
-    if (output_open(&out, directory, "dialogs.csv", "message_id,message_ts,message_from,message_to,message,message_group\n",
+    struct generated_file out;
+    if (output_open(social, &out, directory, "dialogs.csv", "message_id,message_ts,message_from,message_to,message,message_group\n",
                     err) != 0)
         return -1;
     static char text[8192];
@@ -335,7 +319,7 @@ static int write_dialogs(struct social *social, const char *directory, struct ge
         fputc('\n', out.file);
         out.rows++;
     }
-    return output_close(&out, report, "dialogs.csv", err);
+    return output_close(social, &out, report, "dialogs.csv", err);
 }
 
 /* Writes users.csv, groups.csv, group_log.csv and dialogs.csv into the

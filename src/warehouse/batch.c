@@ -57,11 +57,6 @@ static const char *const column_type_names[] = {
     [COLUMN_TIMESTAMP] = "timestamp", [COLUMN_DATE] = "date", [COLUMN_BOOLEAN] = "boolean",
 };
 
-/* The name a pipeline uses for a column type ("integer", "text", ...). */
-const char *column_type_name(enum column_type type) {
-    return column_type_names[type];
-}
-
 /* Looks up a type by the name a pipeline uses. Returns -1 if unknown. */
 int column_type_parse(const char *name, enum column_type *type) {
     for (size_t i = 0; i < sizeof column_type_names / sizeof *column_type_names; i++) {

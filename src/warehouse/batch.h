@@ -56,7 +56,6 @@ void batch_free(struct batch *batch);
 void batch_reset(struct batch *batch);
 const char *batch_text(const struct batch *batch, size_t column, size_t row, size_t *length);
 
-const char *column_type_name(enum column_type type);
 int column_type_parse(const char *name, enum column_type *type);
 
 #endif
