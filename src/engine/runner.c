@@ -228,8 +228,7 @@ static int attempt_task(struct run *run, size_t task, struct task_record *record
         if (run->request->progress)
             fprintf(run->request->progress, "  retrying %s: the warehouse connection was lost (attempt %d of %d)\n",
                     run->nodes[task].name, attempt + 1, TASK_ATTEMPTS);
-        struct timespec pause = {0, 200000000L * attempt};
-        nanosleep(&pause, NULL);
+        clock_sleep_ms(200L * attempt);
     }
 }
 

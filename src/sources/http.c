@@ -1,5 +1,6 @@
 /* http.c -- see http.h. */
 #include "http.h"
+#include "../util/clock.h"
 #include "../util/memory.h"
 
 #include <curl/curl.h>
@@ -96,11 +97,6 @@ static bool worth_retrying(CURLcode code, long status) {
            code == CURLE_COULDNT_RESOLVE_HOST;
 }
 
-static void pause_ms(long milliseconds) {
-    struct timespec wait = {milliseconds / 1000, (milliseconds % 1000) * 1000000L};
-    while (nanosleep(&wait, &wait) != 0 && errno == EINTR) {}
-}
-
 /* Sends one request (body-less) and reads the answer into memory,
  * retrying as http.h says. The last answer is returned even if it is an
  * HTTP error; -1 only when no answer could be had at all. */
@@ -129,7 +125,7 @@ int http_request(const char *method, const char *url, const struct http_options 
                 return error_set(err, "%s %s failed after %d attempt(s): %s", method, url, attempt, curl_easy_strerror(code));
             return 0;
         }
-        pause_ms(backoff);
+        clock_sleep_ms(backoff);
         backoff *= 2;
     }
 }
@@ -192,7 +188,7 @@ int http_download(const char *url, const struct http_options *options, const cha
                            written ? curl_easy_strerror(code) : "cannot write the file");
             break;
         }
-        pause_ms(backoff);
+        clock_sleep_ms(backoff);
         backoff *= 2;
     }
     if (status != 0) remove(partial);

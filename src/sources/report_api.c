@@ -2,6 +2,7 @@
 #include "report_api.h"
 #include "../util/files.h"
 #include "../util/identifier.h"
+#include "../util/clock.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 #include "http.h"
@@ -95,11 +96,6 @@ static const char *json_text(const cJSON *object, const char *path_a, const char
     return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
-static void pause_ms(long milliseconds) {
-    struct timespec wait = {milliseconds / 1000, (milliseconds % 1000) * 1000000L};
-    while (nanosleep(&wait, &wait) != 0 && errno == EINTR) {}
-}
-
 /* Downloads every URL of data.s3_path into staging/<name>.csv, "_inc"
  * dropped from names; names must be plain identifiers. */
 static int download_all(const struct report_api_config *config, const cJSON *paths, const char *staging,
@@ -176,7 +172,7 @@ static int wait_for_report(const struct report_api_config *config, const char *t
         *answer = NULL;
         if (waited >= config->max_wait_ms)
             return error_set(err, "report %s still not ready after %ld s", task_id, config->max_wait_ms / 1000);
-        pause_ms(config->poll_interval_ms);
+        clock_sleep_ms(config->poll_interval_ms);
     }
 }
 

@@ -1,5 +1,6 @@
 /* s3.c -- see s3.h. */
 #include "s3.h"
+#include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
@@ -288,8 +289,7 @@ static int fetch_object(const struct s3_config *config, const char *bucket, cons
             break;
         }
         if (status == 0 || attempt >= config->max_attempts) break;
-        struct timespec pause = {backoff / 1000, (backoff % 1000) * 1000000L};
-        nanosleep(&pause, NULL);
+        clock_sleep_ms(backoff);
         backoff *= 2;
         status = 0;
     }

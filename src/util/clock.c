@@ -1,6 +1,7 @@
 /* clock.c -- see clock.h. */
 #include "clock.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -29,4 +30,10 @@ double clock_seconds(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* Sleeps the whole time, even when a signal interrupts it (retry backoff, polling). */
+void clock_sleep_ms(long milliseconds) {
+    struct timespec wait = {milliseconds / 1000, (milliseconds % 1000) * 1000000L};
+    while (nanosleep(&wait, &wait) != 0 && errno == EINTR) {}
 }

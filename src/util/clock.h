@@ -7,5 +7,6 @@
 void clock_utc_text(char text[CLOCK_TEXT_SIZE]);
 void clock_utc_date(char text[11]);
 double clock_seconds(void);
+void clock_sleep_ms(long milliseconds);
 
 #endif
