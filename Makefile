@@ -11,7 +11,7 @@ CC      ?= cc
 DEPS    := .deps
 # Messages are cut to fixed buffers on purpose, so gcc's truncation warning is off.
 CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-format-truncation \
-                 -isystem $(DEPS)/include $(shell pkg-config --cflags libcjson 2>/dev/null) -I/usr/include/postgresql -I/usr/include/libxml2
+                 -isystem $(DEPS)/include $(shell pkg-config --cflags libcjson 2>/dev/null || echo -I/usr/include/cjson) -I/usr/include/postgresql -I/usr/include/libxml2
 LDLIBS  := -L$(DEPS)/lib -lduckdb -Wl,-rpath,'$$ORIGIN/../../$(DEPS)/lib' -Wl,-rpath,$(CURDIR)/$(DEPS)/lib \
            $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lcurl -lpq -lxml2 -lcrypto -lm -lpthread
 
@@ -61,7 +61,10 @@ build/%/report-api-server: tests/servers/report_api_server.c | $(DEPS)/VERSION
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(if $(findstring sanitize,$*),$(SANITIZE_FLAGS),$(RELEASE_FLAGS)) $< -o $@ -lmicrohttpd
 
-demo: build/release/martlet build/release/report-api-server
+# demo, test and bench bootstrap first, then build in a sub-make: the flags
+# above come from pkg-config, which knows cJSON only once it is installed.
+demo: bootstrap
+	$(MAKE) build/release/martlet build/release/report-api-server
 	bash scripts/demo.sh
 
 test-build: build/sanitize/martlet build/sanitize/martlet-tests build/sanitize/report-api-server
@@ -69,7 +72,8 @@ test: bootstrap
 	$(MAKE) test-build
 	bash scripts/test.sh
 
-bench: build/release/martlet
+bench: bootstrap
+	$(MAKE) build/release/martlet
 	bash bench/run.sh
 
 clean:
