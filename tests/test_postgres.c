@@ -259,12 +259,13 @@ Test(postgres, a_lost_connection_is_retried_and_then_reported, .timeout = 120) {
     NEED_POSTGRES(url);
     char *once = flaky_pipeline(1), *always = flaky_pipeline(100), *output;
     cr_expect_eq(test_martlet_run(&output, "run %s --warehouse '%s'", once, url), 0, "%s", output);
-    cr_expect(strstr(output, "retrying mart.flaky: the warehouse connection was lost (attempt 2 of 3)") != NULL, "%s", output);
+    cr_expect(strstr(output, "attempt 1 failed (connection lost), tried again after") != NULL, "%s", output);
+    cr_expect(strstr(output, "(attempt 2)") != NULL, "%s", output);
     free(output);
     cr_expect_eq(test_martlet_run(&output, "query \"DROP SCHEMA mart CASCADE\" --warehouse '%s'", url), 0);
     free(output);
     cr_expect_eq(test_martlet_run(&output, "run %s --warehouse '%s'", always, url), 1);
-    cr_expect(strstr(output, "mart.flaky: connection lost 3 times") != NULL, "%s", output);
+    cr_expect(strstr(output, "mart.flaky: gave up after 3 attempts") != NULL, "%s", output);
     free(output);
     test_remove_directory(once);
     test_remove_directory(always);
@@ -288,5 +289,39 @@ Test(postgres, a_run_timeout_cancels_the_query_on_the_server, .timeout = 60) {
                                                " AND pid <> pg_backend_pid()"), 0, "no query is left running on the server");
     warehouse_close(warehouse);
     test_remove_directory(directory);
+    free(url);
+}
+
+/* A run where one model clashes twice with "other transactions" (SQLSTATE
+ * 40001, raised while a non-transactional sequence is low), one has a SQL
+ * error, one depends on that, and one stands alone. */
+Test(postgres, transient_failures_are_retried_and_sql_errors_are_not, .timeout = 120) {
+    char *url;
+    NEED_POSTGRES(url);
+    const char *models[] = {
+        "-- name: mart.counter\n-- materialized: script\nCREATE SEQUENCE IF NOT EXISTS mart.clashes;\n",
+        "-- name: mart.contended\n-- depends_on: mart.counter\n-- materialized: script\n-- retries: 3\n"
+        "DO $$ BEGIN IF nextval('mart.clashes') <= 2 THEN\n"
+        "  RAISE EXCEPTION 'simulated clash' USING ERRCODE = 'serialization_failure'; END IF; END $$;\n"
+        "CREATE TABLE IF NOT EXISTS mart.contended AS SELECT 1 AS done;\n",
+        "-- name: mart.broken\n-- materialized: table\n-- retries: 5\nSELEC 1\n",
+        "-- name: mart.after_broken\n-- depends_on: mart.broken\n-- materialized: table\nSELECT 1 AS x\n",
+        "-- name: mart.independent\n-- materialized: table\nSELECT 1 AS x\n",
+    };
+    char *pipeline = test_make_pipeline("retrying", models, 5), *output;
+    cr_expect_eq(test_martlet_run(&output, "run %s --jobs 3 --warehouse '%s'", pipeline, url), 1, "%s", output);
+    cr_expect(strstr(output, "attempt 2 failed (transient), tried again after") != NULL, "%s", output);
+    cr_expect(strstr(output, "run 1 failed: 3 succeeded, 1 failed, 1 upstream_failed, 0 skipped") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(test_martlet_run(&output, "query \"SELECT task, status, attempts FROM martlet.task_runs ORDER BY task\""
+                                           " --format csv --warehouse '%s'", url), 0);
+    cr_expect_str_eq(output, "task,status,attempts\n"
+                             "mart.after_broken,upstream_failed,0\n"
+                             "mart.broken,failed,1\n"
+                             "mart.contended,success,3\n"
+                             "mart.counter,success,1\n"
+                             "mart.independent,success,1\n");
+    free(output);
+    test_remove_directory(pipeline);
     free(url);
 }

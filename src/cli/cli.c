@@ -34,6 +34,45 @@ int cli_usage_error(const char *command, const char *format, ...) {
     return EXIT_USAGE;
 }
 
+/* Handles one of CLI_EXECUTION_OPTIONS into the request: EXIT_OK, or the
+ * usage error's exit code. */
+int cli_execution_option(const char *command, int option, const char *argument, struct run_request *request) {
+    char *end;
+    if (option == 'T') {
+        request->timeout_seconds = strtod(argument, &end);
+        if (*end || !(request->timeout_seconds > 0)) return cli_usage_error(command, "--timeout needs a positive number of seconds");
+        return EXIT_OK;
+    }
+    long value = strtol(argument, &end, 10);
+    if (option == 'j' && (*end || end == argument || value < 1 || value > 64))
+        return cli_usage_error(command, "--jobs needs a number from 1 to 64");
+    if (option == 'R' && (*end || end == argument || value < 0 || value > 10))
+        return cli_usage_error(command, "--retries needs a number from 0 to 10");
+    if (option == 'j') request->jobs = (size_t)value;
+    else request->retries = (int)value;
+    return EXIT_OK;
+}
+
+static volatile sig_atomic_t stop_requests;
+
+static void count_stop_request(int signal_number) {
+    (void)signal_number;
+    stop_requests++;
+}
+
+/* From now on SIGTERM and SIGINT ask a run to stop instead of killing the
+ * process mid-write: the first lets running tasks finish, the second
+ * cancels them (see runner.h). Returns the count the runner watches. */
+const volatile sig_atomic_t *cli_catch_stop_signals(void) {
+    struct sigaction action = {0};
+    action.sa_handler = count_stop_request;
+    action.sa_flags = SA_RESTART; /* reads and waits in progress go on: the runner polls the count */
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGINT, &action, NULL);
+    return &stop_requests;
+}
+
 /* --warehouse, else $MARTLET_WAREHOUSE, else the local DuckDB file. */
 const char *cli_warehouse_url(const char *option) {
     if (option) return option;

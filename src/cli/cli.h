@@ -3,14 +3,28 @@
 #ifndef MARTLET_CLI_H
 #define MARTLET_CLI_H
 
+#include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #include "../engine/pipeline.h"
+#include "../engine/runner.h"
 #include "../warehouse/warehouse.h"
 
 enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
 
 #define CLI_DEFAULT_WAREHOUSE "duckdb:martlet.duckdb"
+#define CLI_DEFAULT_RETRIES 2
+
+/* The options of every command that runs tasks (run, backfill, schedule),
+ * for its getopt_long table; cli_execution_option handles them. */
+#define CLI_EXECUTION_OPTIONS \
+    {"jobs", required_argument, 0, 'j'}, {"retries", required_argument, 0, 'R'}, {"timeout", required_argument, 0, 'T'}
+#define CLI_EXECUTION_HELP \
+    "  --jobs N            tasks at once, each on its own connection (default: one per processor)\n" \
+    "  --retries N         tries again after a transient failure: lock, serialization conflict,\n" \
+    "                      lost connection (default 2; a model's '-- retries:' wins)\n" \
+    "  --timeout SECONDS   cancel a task that runs longer (a model's '-- timeout:' wins)\n"
 
 int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *command, const char *format, ...) __attribute__((format(printf, 2, 3)));
@@ -18,6 +32,8 @@ const char *cli_warehouse_url(const char *option);
 int cli_open_warehouse(const char *url, struct warehouse **warehouse);
 int cli_load_pipeline(const char *name, const char *pipelines_directory, struct pipeline **pipeline);
 bool cli_valid_date(const char *text);
+int cli_execution_option(const char *command, int option, const char *argument, struct run_request *request);
+const volatile sig_atomic_t *cli_catch_stop_signals(void);
 
 int cmd_run(int argc, char **argv);
 int cmd_gen(int argc, char **argv);

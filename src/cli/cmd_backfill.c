@@ -23,18 +23,23 @@ static const char backfill_help[] =
     "  --source-dir DIR    folder holding the source files (default: data/PIPELINE)\n"
     "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
-    "  -h, --help          show this help\n";
+    CLI_EXECUTION_HELP
+    "  -h, --help          show this help\n"
+    "\n"
+    "Dates run one after another, never side by side: each date's run rewrites\n"
+    "the same mart tables. Parallelism is within a run (--jobs).\n";
 
 struct backfill_options {
     const char *from, *to, *source_directory, *warehouse, *pipelines;
     bool rerun;
+    struct run_request execution;   /* jobs, retries, timeout */
 };
 
 static int parse(const char *command, int argc, char **argv, struct backfill_options *options) {
     static const struct option long_options[] = {
         {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'}, {"rerun", no_argument, 0, 'r'},
         {"source-dir", required_argument, 0, 's'}, {"warehouse", required_argument, 0, 'w'},
-        {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, CLI_EXECUTION_OPTIONS, {0, 0, 0, 0},
     };
     int option;
     optind = 1;
@@ -46,6 +51,11 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
         case 's': options->source_directory = optarg; break;
         case 'w': options->warehouse = optarg; break;
         case 'p': options->pipelines = optarg; break;
+        case 'j': case 'R': case 'T': {
+            int code = cli_execution_option(command, option, optarg, &options->execution);
+            if (code != EXIT_OK) return code;
+            break;
+        }
         case 'h':
             printf(backfill_help, command, strcmp(command, "plan") == 0
                    ? "Shows, without running anything, each date's state and the runs a\nbackfill would make."
@@ -67,7 +77,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
 
 /* Shared by plan (dry) and backfill. */
 static int plan_or_backfill(const char *command, bool execute, int argc, char **argv) {
-    struct backfill_options options = {0};
+    struct backfill_options options = {.execution.retries = CLI_DEFAULT_RETRIES};
     int parsed = parse(command, argc, argv, &options);
     if (parsed != 0) return parsed < 0 ? EXIT_OK : parsed;
     struct pipeline *pipeline = NULL;
@@ -84,7 +94,9 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
         char *default_source = files_join("data", pipeline->name);
         struct run_request request = {.pipeline = pipeline,
                                       .source_directory = options.source_directory ? options.source_directory : default_source,
-                                      .load_source = "file", .progress = stdout};
+                                      .load_source = "file", .progress = stdout, .jobs = options.execution.jobs,
+                                      .retries = options.execution.retries,
+                                      .timeout_seconds = options.execution.timeout_seconds, .stop = cli_catch_stop_signals()};
         size_t failed = 0;
         if (backfill_run(warehouse, &plan, &request, &failed, &err) != 0) code = cli_fail("%s", err.message);
         else if (failed > 0) code = cli_fail("backfill of %s: %zu run(s) failed (martlet status %s shows which)",

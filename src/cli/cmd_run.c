@@ -35,15 +35,18 @@ static const char run_help[] =
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
     "  --timing            print where the time went: warehouse (SQL, loads) vs the engine itself\n"
-    "  --timeout SECONDS   cancel a task that runs longer (a model's '-- timeout:' wins)\n"
+    CLI_EXECUTION_HELP
     "  --log-format F      text (default) or json: one JSON object a line per run and task event\n"
     "  --quiet             print only errors\n"
-    "  -h, --help          show this help\n";
+    "  -h, --help          show this help\n"
+    "\n"
+    "SIGTERM or Ctrl-C lets running tasks finish and skips the rest (the run ends\n"
+    "'stopped'); a second one cancels the running tasks, which roll back.\n";
 
 struct run_options {
     const char *date, *from, *to, *source_directory, *warehouse, *pipelines, *log_directory, *source;
     bool quiet, history, timing, json;
-    double timeout;
+    struct run_request execution;   /* jobs, retries, timeout */
 };
 
 static int parse_options(int argc, char **argv, struct run_options *options, const char **pipeline) {
@@ -54,7 +57,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
         {"log-dir", required_argument, 0, 'l'},    {"history", no_argument, 0, 'H'},
         {"source", required_argument, 0, 'S'},     {"timing", no_argument, 0, 'i'},
-        {"timeout", required_argument, 0, 'T'},    {"log-format", required_argument, 0, 'L'},
+        {"log-format", required_argument, 0, 'L'}, CLI_EXECUTION_OPTIONS,
         {0, 0, 0, 0},
     };
     int option;
@@ -77,10 +80,9 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
                 return cli_usage_error("run", "--log-format must be text or json");
             options->json = strcmp(optarg, "json") == 0;
             break;
-        case 'T': {
-            char *end;
-            options->timeout = strtod(optarg, &end);
-            if (*end || !(options->timeout > 0)) return cli_usage_error("run", "--timeout needs a positive number of seconds");
+        case 'j': case 'R': case 'T': {
+            int code = cli_execution_option("run", option, optarg, &options->execution);
+            if (code != EXIT_OK) return code;
             break;
         }
         case 'h': fputs(run_help, stdout); return -1;
@@ -145,22 +147,24 @@ static int fetch_from_s3(const char *url, const char *directory, bool quiet, str
 }
 
 static int report_outcome(const struct run_outcome *outcome, bool quiet, bool json) {
+    const char *status = outcome->stopped ? "stopped" : outcome->failed ? "failed" : "success";
     if (!quiet && json)
         printf("{\"event\":\"run_finished\",\"run_id\":%" PRId64 ",\"status\":\"%s\",\"succeeded\":%zu,\"failed\":%zu,"
-               "\"upstream_failed\":%zu}\n", outcome->run_id, outcome->failed ? "failed" : "success", outcome->succeeded,
-               outcome->failed, outcome->upstream_failed);
+               "\"upstream_failed\":%zu,\"skipped\":%zu}\n", outcome->run_id, status, outcome->succeeded,
+               outcome->failed, outcome->upstream_failed, outcome->skipped);
     else if (!quiet)
-        printf("run %" PRId64 " %s: %zu succeeded, %zu failed, %zu upstream_failed\n", outcome->run_id,
-               outcome->failed ? "failed" : "succeeded", outcome->succeeded, outcome->failed,
-               outcome->upstream_failed);
+        printf("run %" PRId64 " %s: %zu succeeded, %zu failed, %zu upstream_failed, %zu skipped\n", outcome->run_id,
+               outcome->stopped ? "stopped" : outcome->failed ? "failed" : "succeeded", outcome->succeeded, outcome->failed,
+               outcome->upstream_failed, outcome->skipped);
     if (outcome->failed) return cli_fail("run %" PRId64 " failed: %s", outcome->run_id, outcome->first_error);
+    if (outcome->stopped) return cli_fail("run %" PRId64 " stopped on request; 'martlet backfill' finishes it", outcome->run_id);
     return EXIT_OK;
 }
 
 /* martlet run: parse, load the pipeline, open the warehouse, run. */
 int cmd_run(int argc, char **argv) {
     double started = clock_seconds();
-    struct run_options options = {0};
+    struct run_options options = {.execution.retries = CLI_DEFAULT_RETRIES};
     const char *pipeline_name = NULL;
     int parsed = parse_options(argc, argv, &options, &pipeline_name);
     if (parsed != 0) return parsed < 0 ? EXIT_OK : parsed;
@@ -207,8 +211,10 @@ int cmd_run(int argc, char **argv) {
             struct run_request request = {.pipeline = pipeline, .start_date = start, .end_date = end,
                                           .history = options.history, .source_directory = source_directory,
                                           .load_source = from_api ? "api" : from_s3 ? "s3" : "file", .progress = options.quiet ? NULL : stdout,
-                                          .log_directory = options.log_directory, .timeout_seconds = options.timeout,
-                                          .json_progress = options.json};
+                                          .log_directory = options.log_directory,
+                                          .timeout_seconds = options.execution.timeout_seconds,
+                                          .json_progress = options.json, .jobs = options.execution.jobs,
+                                          .retries = options.execution.retries, .stop = cli_catch_stop_signals()};
             struct run_outcome outcome;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);
             else code = report_outcome(&outcome, options.quiet, options.json);

@@ -120,6 +120,7 @@ int backfill_run(struct warehouse *warehouse, const struct backfill_plan *plan, 
         one.end_date = plan->dates[stretch_end(plan, i)].date;
         struct run_outcome outcome;
         if (runner_run(warehouse, &one, &outcome, err) != 0) return -1;
+        if (outcome.stopped) return error_set(err, "stopped on request after run %" PRId64, outcome.run_id);
         if (outcome.failed) {
             (*runs_failed)++;
             if (request->progress) fprintf(request->progress, "  run %" PRId64 " failed: %s\n", outcome.run_id, outcome.first_error);

@@ -243,6 +243,13 @@ static int set_header_value(struct model *model, const char *key, const char *va
         model->timeout_seconds = amount * unit;
         return 0;
     }
+    if (strcmp(key, "retries") == 0) {
+        char *end;
+        long retries = strtol(value, &end, 10);
+        if (*end || end == value || retries < 0 || retries > 10) return error_set(err, "retries must be a number from 0 to 10");
+        model->retries = (int)retries;
+        return 0;
+    }
     if (strcmp(key, "test_severity") == 0) {
         if (strcmp(value, "warn") != 0 && strcmp(value, "error") != 0) return error_set(err, "test_severity is warn or error");
         model->tests_warn = strcmp(value, "warn") == 0;
@@ -321,6 +328,7 @@ static int load_models(struct pipeline *pipeline, struct error *err) {
     for (size_t i = 0; i < count && status == 0; i++) {
         struct model *model = &pipeline->models[pipeline->model_count++];
         model->path = paths[i];
+        model->retries = -1;
         paths[i] = NULL;
         if (files_read_all(model->path, &model->sql, err) != 0 || parse_model_header(model, err) != 0)
             status = error_prefix(err, "%s", model->path);

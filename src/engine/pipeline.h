@@ -75,6 +75,7 @@ struct model {
     size_t test_count;
     bool tests_warn;          /* "-- test_severity: warn": report, do not fail */
     double timeout_seconds;   /* "-- timeout: 30s": cancel the task past it; 0 = the run's default */
+    int retries;              /* "-- retries: 3": tries again after a transient error; -1 = the run's default */
     char *sql;                /* the file's text, template markers included */
 };
 

@@ -2,6 +2,7 @@
  * a bound parameter. */
 #include "run_state.h"
 #include "../util/memory.h"
+#include "../util/strbuf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@ static const char *const schema_statements[] = {
     " started_at TIMESTAMP, finished_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT,"
     " rows_rejected BIGINT, rows_changed BIGINT, error TEXT, PRIMARY KEY (run_id, task))",
     "ALTER TABLE martlet.task_runs ADD COLUMN IF NOT EXISTS rows_duplicate BIGINT",
+    "ALTER TABLE martlet.task_runs ADD COLUMN IF NOT EXISTS attempts INTEGER",
 };
 
 /* Creates the martlet schema and its tables if they are missing. */
@@ -66,23 +68,61 @@ static const char *count_text(int64_t count, char *buffer, size_t size) {
     return buffer;
 }
 
-/* Records one finished task of a run. */
+/* Records every task of a new run as queued, in one statement. */
+int run_state_queue_tasks(struct warehouse *warehouse, int64_t run_id, const struct task_record *tasks, size_t count,
+                          struct error *err) {
+    if (count == 0) return 0;
+    char id[32];
+    snprintf(id, sizeof id, "%" PRId64, run_id);
+    struct strbuf sql;
+    strbuf_init(&sql);
+    strbuf_append_string(&sql, "INSERT INTO martlet.task_runs (run_id, task, kind, status) VALUES ");
+    const char **params = memory_calloc(2 * count + 1, sizeof *params);
+    params[0] = id;
+    for (size_t i = 0; i < count; i++) {
+        strbuf_printf(&sql, "%s(CAST($1 AS BIGINT), $%zu, $%zu, 'queued')", i ? ", " : "", 2 * i + 2, 2 * i + 3);
+        params[2 * i + 1] = tasks[i].task;
+        params[2 * i + 2] = tasks[i].kind;
+    }
+    int status = warehouse_execute_params(warehouse, strbuf_text(&sql), params, 2 * count + 1, err);
+    free(params);
+    strbuf_free(&sql);
+    return status == 0 ? 0 : error_prefix(err, "recording the tasks of run %" PRId64, run_id);
+}
+
+/* Marks a task running (its first attempt began). */
+int run_state_start_task(struct warehouse *warehouse, int64_t run_id, const char *task, const char *started_at,
+                         struct error *err) {
+    char id[32];
+    snprintf(id, sizeof id, "%" PRId64, run_id);
+    const char *params[] = {id, task, started_at};
+    if (warehouse_execute_params(warehouse,
+                                 "UPDATE martlet.task_runs SET status = 'running', started_at = CAST($3 AS TIMESTAMP)"
+                                 " WHERE run_id = CAST($1 AS BIGINT) AND task = $2",
+                                 params, 3, err) != 0)
+        return error_prefix(err, "recording the start of task %s", task);
+    return 0;
+}
+
+/* Records how a task of the run ended. */
 int run_state_record_task(struct warehouse *warehouse, int64_t run_id, const struct task_record *task,
                           struct error *err) {
-    char id[32], read[32], loaded[32], rejected[32], changed[32], duplicate[32];
+    char id[32], read[32], loaded[32], rejected[32], changed[32], duplicate[32], attempts[32];
     snprintf(id, sizeof id, "%" PRId64, run_id);
     const char *params[] = {
-        id, task->task, task->kind, task->status, task->started_at, task->finished_at,
+        id, task->task, task->status, task->started_at, task->finished_at,
         count_text(task->rows_read, read, sizeof read), count_text(task->rows_loaded, loaded, sizeof loaded),
         count_text(task->rows_rejected, rejected, sizeof rejected), count_text(task->rows_changed, changed, sizeof changed),
         task->error, count_text(task->rows_duplicate, duplicate, sizeof duplicate),
+        count_text(task->attempts, attempts, sizeof attempts),
     };
     if (warehouse_execute_params(warehouse,
-                                 "INSERT INTO martlet.task_runs (run_id, task, kind, status, started_at, finished_at,"
-                                 " rows_read, rows_loaded, rows_rejected, rows_changed, error, rows_duplicate)"
-                                 " VALUES (CAST($1 AS BIGINT), $2, $3, $4, CAST($5 AS TIMESTAMP), CAST($6 AS TIMESTAMP),"
-                                 " CAST($7 AS BIGINT), CAST($8 AS BIGINT), CAST($9 AS BIGINT), CAST($10 AS BIGINT), $11,"
-                                 " CAST($12 AS BIGINT))",
+                                 "UPDATE martlet.task_runs SET status = $3, started_at = CAST($4 AS TIMESTAMP),"
+                                 " finished_at = CAST($5 AS TIMESTAMP), rows_read = CAST($6 AS BIGINT),"
+                                 " rows_loaded = CAST($7 AS BIGINT), rows_rejected = CAST($8 AS BIGINT),"
+                                 " rows_changed = CAST($9 AS BIGINT), error = $10, rows_duplicate = CAST($11 AS BIGINT),"
+                                 " attempts = CAST($12 AS INTEGER)"
+                                 " WHERE run_id = CAST($1 AS BIGINT) AND task = $2",
                                  params, 12, err) != 0)
         return error_prefix(err, "recording task %s", task->task);
     return 0;

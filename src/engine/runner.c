@@ -1,138 +1,195 @@
-/* runner.c -- see runner.h. */
+/* runner.c -- see runner.h.
+ *
+ * Threads: worker threads take queued tasks and carry them out on their
+ * own connections; the calling thread (the coordinator) queues the tasks
+ * whose dependencies are done, and records, prints and logs every start
+ * and end. All task states are guarded by one mutex; a task's outcome is
+ * written only by the worker running it, and read by the coordinator only
+ * once the state says the task has ended. */
 #include "runner.h"
-#include "../loader/loader.h"
 #include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 #include "dag.h"
-#include "data_tests.h"
-#include "materialize.h"
 #include "run_state.h"
-#include "source_task.h"
-#include "template.h"
-#include "watchdog.h"
+#include "task.h"
 
 #include <cJSON.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-enum task_status { TASK_PENDING, TASK_SUCCESS, TASK_FAILED, TASK_UPSTREAM_FAILED };
+enum task_state { TASK_WAITING, TASK_QUEUED, TASK_RUNNING, TASK_SUCCESS, TASK_FAILED, TASK_UPSTREAM_FAILED, TASK_SKIPPED };
 
-struct run {
-    struct warehouse *warehouse;
-    const struct run_request *request;
-    struct run_outcome *outcome;
-    char started_at[CLOCK_TEXT_SIZE];
-    char run_id_text[32];
-    struct dag_node *nodes;      /* sources first, then models */
-    enum task_status *status;
-    size_t count;
-    size_t tasks_done;
-    char *log_directory;         /* this run's folder of rendered SQL, or NULL */
-    struct strbuf statements;    /* the current task's statements, for the log */
-    struct source_files *files;  /* per source, resolved before any task runs */
+static const char *const state_names[] = {"queued", "queued", "running", "success", "failed", "upstream_failed", "skipped"};
+
+#define NO_TASK SIZE_MAX
+
+struct task {
+    enum task_state state;
+    bool start_recorded, end_recorded;
+    char started_at[CLOCK_TEXT_SIZE], finished_at[CLOCK_TEXT_SIZE];
+    double clock_start, seconds;
+    struct task_outcome outcome;
 };
 
-/* The variables every model can use: dates, run facts, schema names. */
-static size_t template_variables(const struct run *run, const char *this_relation,
-                                 struct template_variable *variables, size_t capacity) {
-    const struct pipeline *pipeline = run->request->pipeline;
-    size_t count = 0;
-    variables[count++] = (struct template_variable){"ds", run->request->start_date};
-    variables[count++] = (struct template_variable){"start", run->request->start_date};
-    variables[count++] = (struct template_variable){"end", run->request->end_date};
-    variables[count++] = (struct template_variable){"run_started_at", run->started_at};
-    variables[count++] = (struct template_variable){"run_id", run->run_id_text};
-    variables[count++] = (struct template_variable){"load_src", run->request->load_source};
-    variables[count++] = (struct template_variable){"pipeline", pipeline->name};
-    variables[count++] = (struct template_variable){"this", this_relation};
-    for (size_t i = 0; i < pipeline->schema_count && count < capacity; i++)
-        variables[count++] = (struct template_variable){pipeline->schemas[i].key, pipeline->schemas[i].name};
-    return count;
+struct worker {
+    pthread_t thread;
+    struct run *run;
+    struct warehouse *warehouse;   /* this worker's own connection */
+    size_t task;                   /* the task it is running, or NO_TASK */
+};
+
+struct run {
+    struct warehouse *warehouse;   /* the coordinator's: run state */
+    const struct run_request *request;
+    struct run_outcome *outcome;
+    struct task_context context;
+    char started_at[CLOCK_TEXT_SIZE];
+    char run_id_text[32];
+    struct dag_node *nodes;        /* sources first, then models */
+    size_t *order;                 /* dependency order: the order tasks are queued in */
+    size_t count;
+    struct task *tasks;
+    struct worker *workers;
+    size_t worker_count;
+    size_t tasks_recorded;
+    char *log_directory;           /* this run's folder of rendered SQL, or NULL */
+    struct source_files *files;    /* per source, resolved before any task runs */
+    pthread_mutex_t lock;
+    pthread_cond_t changed;        /* any task changed state, or the run ended */
+    bool stopping, cancelling, finished;
+};
+
+static bool is_final(enum task_state state) {
+    return state >= TASK_SUCCESS;
 }
 
-/* A warning of a task, as a text line or a JSON event. */
-static void report_warning(const struct run *run, const char *task, const char *text) {
+static bool live_terminal(const struct run *run) {
     FILE *out = run->request->progress;
-    if (out == NULL) return;
-    if (!run->request->json_progress) {
-        for (const char *line = text; *line;) {
-            size_t length = strcspn(line, "\n");
-            fprintf(out, "  warning: %.*s\n", (int)length, line);
-            line += length + (line[length] == '\n');
+    return out && !run->request->json_progress && isatty(fileno(out));
+}
+
+/* ---- workers ---------------------------------------------------------- */
+
+/* The first queued task in dependency order, or NO_TASK. Under the lock. */
+static size_t next_queued(const struct run *run) {
+    if (run->stopping) return NO_TASK;
+    for (size_t i = 0; i < run->count; i++)
+        if (run->tasks[run->order[i]].state == TASK_QUEUED) return run->order[i];
+    return NO_TASK;
+}
+
+/* A worker: takes queued tasks until the run is over. */
+static void *worker_main(void *argument) {
+    struct worker *worker = argument;
+    struct run *run = worker->run;
+    pthread_mutex_lock(&run->lock);
+    for (;;) {
+        size_t index = next_queued(run);
+        if (index == NO_TASK) {
+            if (run->finished) break;
+            pthread_cond_wait(&run->changed, &run->lock);
+            continue;
         }
-        return;
+        struct task *task = &run->tasks[index];
+        task->state = TASK_RUNNING;
+        clock_utc_text(task->started_at);
+        task->clock_start = clock_seconds();
+        worker->task = index;
+        pthread_cond_broadcast(&run->changed);
+        pthread_mutex_unlock(&run->lock);
+        int status = task_execute(&run->context, index, worker->warehouse, &task->outcome);
+        pthread_mutex_lock(&run->lock);
+        worker->task = NO_TASK;
+        task->seconds = clock_seconds() - task->clock_start;
+        clock_utc_text(task->finished_at);
+        task->state = status == 0 ? TASK_SUCCESS : TASK_FAILED;
+        pthread_cond_broadcast(&run->changed);
     }
-    cJSON *line = cJSON_CreateObject();
-    cJSON_AddStringToObject(line, "event", "warning");
-    cJSON_AddNumberToObject(line, "run_id", (double)run->outcome->run_id);
-    cJSON_AddStringToObject(line, "task", task);
-    cJSON_AddStringToObject(line, "warning", text);
-    char *json = cJSON_PrintUnformatted(line);
-    fprintf(out, "%s\n", json);
-    cJSON_free(json);
-    cJSON_Delete(line);
+    pthread_mutex_unlock(&run->lock);
+    return NULL;
 }
 
-/* Loads one source's files (resolved before the run started). */
-static int run_source(struct run *run, size_t index, struct task_record *record, struct error *err) {
-    const struct pipeline *pipeline = run->request->pipeline;
-    struct source_dates dates = {run->request->start_date, run->request->end_date, run->request->history};
-    struct source_result result;
-    int status = source_task_run(run->warehouse, pipeline, &pipeline->sources[index], &run->files[index], &dates,
-                                 run->log_directory ? &run->statements : NULL, &result, err);
-    record->rows_read = result.rows_read;
-    record->rows_loaded = result.rows_loaded;
-    record->rows_rejected = result.rows_rejected;
-    record->rows_duplicate = result.rows_duplicate;
-    char relation[160];
-    snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, pipeline->sources[index].schema_key),
-             pipeline->sources[index].table);
-    if (status == 0) status = warehouse_refresh_statistics(run->warehouse, relation, err);
-    if (result.warning[0]) report_warning(run, pipeline->sources[index].name, result.warning);
-    return status;
+/* Opens one connection per worker (here, in one thread: drivers may share
+ * state between connections) and starts the threads. */
+static int start_workers(struct run *run, struct error *err) {
+    size_t jobs = run->request->jobs ? run->request->jobs : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
+    if (jobs < 1) jobs = 1;
+    run->worker_count = jobs < run->count ? jobs : run->count;
+    run->workers = memory_calloc(run->worker_count, sizeof *run->workers);
+    for (size_t i = 0; i < run->worker_count; i++) {
+        struct worker *worker = &run->workers[i];
+        *worker = (struct worker){.run = run, .task = NO_TASK};
+        if (warehouse_open_another(run->warehouse, &worker->warehouse, err) != 0)
+            return error_prefix(err, "opening a connection for parallel tasks");
+    }
+    for (size_t i = 0; i < run->worker_count; i++)
+        if (pthread_create(&run->workers[i].thread, NULL, worker_main, &run->workers[i]) != 0)
+            return error_set(err, "cannot start a worker thread");
+    return 0;
 }
 
-/* Renders and materializes one model. */
-static int run_model(struct run *run, const struct model *model, struct task_record *record, struct error *err) {
-    const struct pipeline *pipeline = run->request->pipeline;
-    char relation[160];
-    snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, model->schema_key), model->table);
-    struct template_variable variables[64];
-    size_t count = template_variables(run, relation, variables, 64);
-    struct strbuf sql;
-    strbuf_init(&sql);
-    int status = template_render(model->sql, variables, count, &sql, err);
-    if (status != 0) error_prefix(err, "%s", model->path);
-    struct materialize_context context = {relation, run->request->start_date, run->request->end_date,
-                                          run->log_directory ? &run->statements : NULL};
-    if (status == 0) status = materialize_model(run->warehouse, model, strbuf_text(&sql), &context,
-                                                &record->rows_changed, err);
-    if (status == 0 && model->materialized != MATERIALIZE_VIEW && model->materialized != MATERIALIZE_SCRIPT)
-        status = warehouse_refresh_statistics(run->warehouse, relation, err);
-    struct strbuf warnings;
-    strbuf_init(&warnings);
-    if (status == 0) status = data_tests_run(run->warehouse, pipeline, model, relation, &warnings, err);
-    if (warnings.length) report_warning(run, model->name, strbuf_text(&warnings));
-    strbuf_free(&warnings);
-    strbuf_free(&sql);
-    return status;
+/* Waits for the workers and closes their connections; their warehouse
+ * time counts as the run's (--timing). */
+static void stop_workers(struct run *run) {
+    pthread_mutex_lock(&run->lock);
+    run->finished = true;
+    run->stopping = true;
+    pthread_cond_broadcast(&run->changed);
+    pthread_mutex_unlock(&run->lock);
+    for (size_t i = 0; i < run->worker_count; i++) {
+        if (run->workers[i].thread) pthread_join(run->workers[i].thread, NULL);
+        if (run->workers[i].warehouse) run->warehouse->busy_seconds += run->workers[i].warehouse->busy_seconds;
+        warehouse_close(run->workers[i].warehouse);
+    }
 }
+
+/* ---- progress ---------------------------------------------------------- */
 
 static void add_count(cJSON *object, const char *name, int64_t value) {
     if (value >= 0) cJSON_AddItemToObject(object, name, cJSON_CreateNumber((double)value));
 }
 
-/* One task as a JSON line: {"event": "task", "run_id": 3, "task": ..., ...}. */
-static void print_task_json(const struct run *run, const struct task_record *record, double seconds) {
+static void print_json(const struct run *run, cJSON *line) {
+    char *text = cJSON_PrintUnformatted(line);
+    fprintf(run->request->progress, "%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(line);
+}
+
+static cJSON *json_event(const struct run *run, const char *event, const char *task) {
     cJSON *line = cJSON_CreateObject();
-    cJSON_AddStringToObject(line, "event", "task");
+    cJSON_AddStringToObject(line, "event", event);
     cJSON_AddNumberToObject(line, "run_id", (double)run->outcome->run_id);
-    cJSON_AddStringToObject(line, "task", record->task);
+    cJSON_AddStringToObject(line, "task", task);
+    return line;
+}
+
+/* Warnings of a task (data tests warned, attempts were retried). */
+static void print_warnings(const struct run *run, const char *task, const char *text) {
+    FILE *out = run->request->progress;
+    if (out == NULL || *text == '\0') return;
+    if (run->request->json_progress) {
+        cJSON *line = json_event(run, "warning", task);
+        cJSON_AddStringToObject(line, "warning", text);
+        print_json(run, line);
+        return;
+    }
+    for (const char *line = text; *line;) {
+        size_t length = strcspn(line, "\n");
+        fprintf(out, "  warning: %.*s\n", (int)length, line);
+        line += length + (line[length] == '\n');
+    }
+}
+
+static void print_task_json(const struct run *run, const struct task_record *record, double seconds) {
+    cJSON *line = json_event(run, "task", record->task);
     cJSON_AddStringToObject(line, "kind", record->kind);
     cJSON_AddStringToObject(line, "status", record->status);
     add_count(line, "rows_read", record->rows_read);
@@ -140,14 +197,13 @@ static void print_task_json(const struct run *run, const struct task_record *rec
     add_count(line, "rows_rejected", record->rows_rejected);
     add_count(line, "rows_duplicate", record->rows_duplicate);
     add_count(line, "rows_changed", record->rows_changed);
+    add_count(line, "attempts", record->attempts);
     cJSON_AddNumberToObject(line, "seconds", seconds);
     if (record->error) cJSON_AddStringToObject(line, "error", record->error);
-    char *text = cJSON_PrintUnformatted(line);
-    fprintf(run->request->progress, "%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(line);
+    print_json(run, line);
 }
 
+/* One line per ended task, like dbt's: status, task, rows, seconds. */
 static void print_task(const struct run *run, const struct task_record *record, double seconds) {
     FILE *out = run->request->progress;
     if (out == NULL) return;
@@ -155,7 +211,6 @@ static void print_task(const struct run *run, const struct task_record *record, 
         print_task_json(run, record, seconds);
         return;
     }
-    if (isatty(fileno(out))) fputs("\r\033[K", out); /* replaces the live "running" line */
     fprintf(out, "  %-15s %-34s", record->status, record->task);
     if (record->rows_read >= 0)
         fprintf(out, " read %" PRId64 " = loaded %" PRId64 " + rejected %" PRId64, record->rows_read,
@@ -163,121 +218,174 @@ static void print_task(const struct run *run, const struct task_record *record, 
     if (record->rows_duplicate > 0) fprintf(out, ", %" PRId64 " duplicate copies dropped", record->rows_duplicate);
     else if (record->rows_changed >= 0 && strcmp(record->status, "success") == 0)
         fprintf(out, " %" PRId64 " rows", record->rows_changed);
+    if (record->attempts > 1) fprintf(out, " (attempt %" PRId64 ")", record->attempts);
     fprintf(out, "  %.2fs\n", seconds);
     if (record->error) fprintf(out, "    error: %s\n", record->error);
 }
 
+/* On a terminal, the last line names the tasks running now, and is
+ * replaced by each result line. Built under the lock. */
+static void describe_running(const struct run *run, char *line, size_t size) {
+    size_t used = (size_t)snprintf(line, size, "  %-15s", "running");
+    size_t shown = 0;
+    for (size_t i = 0; i < run->count && used < size; i++)
+        if (run->tasks[i].state == TASK_RUNNING)
+            used += (size_t)snprintf(line + used, size - used, "%s%s", shown++ ? ", " : " ", run->nodes[i].name);
+    if (shown == 0) line[0] = '\0';
+}
+
+static void print_live_line(const struct run *run, const char *running) {
+    if (!live_terminal(run)) return;
+    fputs("\r\033[K", run->request->progress);
+    fputs(running, run->request->progress);
+    fflush(run->request->progress);
+}
+
+/* ---- the coordinator ------------------------------------------------- */
+
 /* Keeps the statements a task ran in <log>/<NNN>-<task>.sql. */
-static int write_task_log(struct run *run, const char *task, struct error *err) {
+static int write_task_log(struct run *run, const char *name, const struct strbuf *statements, struct error *err) {
     if (run->log_directory == NULL) return 0;
-    char name[160];
-    snprintf(name, sizeof name, "%03zu-%s.sql", run->tasks_done, task);
-    char *path = files_join(run->log_directory, name);
-    int status = files_write_all(path, run->statements.data ? run->statements.data : "", run->statements.length, err);
+    char file[160];
+    snprintf(file, sizeof file, "%03zu-%s.sql", run->tasks_recorded, name);
+    char *path = files_join(run->log_directory, file);
+    int status = files_write_all(path, statements->data ? statements->data : "", statements->length, err);
     free(path);
-    strbuf_reset(&run->statements);
     return status;
 }
 
-static bool upstream_failed(const struct run *run, size_t task) {
-    for (size_t d = 0; d < run->nodes[task].depends_count; d++) {
-        int upstream = dag_index(run->nodes, run->count, run->nodes[task].depends_on[d]);
-        if (run->status[upstream] != TASK_SUCCESS) return true;
+/* Records, prints and logs a task that has ended. Unlocked. */
+static int record_end(struct run *run, size_t index, const char *running, struct error *err) {
+    struct task *task = &run->tasks[index];
+    struct task_record *record = &task->outcome.record;
+    record->status = state_names[task->state];
+    record->started_at = task->started_at[0] ? task->started_at : NULL;
+    if (task->state == TASK_UPSTREAM_FAILED || task->state == TASK_SKIPPED) clock_utc_text(task->finished_at);
+    record->finished_at = task->finished_at;
+    record->error = task->state == TASK_FAILED ? task->outcome.error.message : NULL;
+    if (live_terminal(run)) fputs("\r\033[K", run->request->progress);
+    print_warnings(run, record->task, strbuf_text(&task->outcome.warnings));
+    print_task(run, record, task->seconds);
+    print_live_line(run, running);
+    run->tasks_recorded++;
+    if (task->state == TASK_FAILED && run->outcome->failed++ == 0)
+        snprintf(run->outcome->first_error, sizeof run->outcome->first_error, "%s: %s", record->task, record->error);
+    run->outcome->succeeded += task->state == TASK_SUCCESS;
+    run->outcome->upstream_failed += task->state == TASK_UPSTREAM_FAILED;
+    run->outcome->skipped += task->state == TASK_SKIPPED;
+    if (write_task_log(run, record->task, &task->outcome.statements, err) != 0) return -1;
+    return run_state_record_task(run->warehouse, run->outcome->run_id, record, err);
+}
+
+/* Records that a task started. Unlocked. */
+static int record_start(struct run *run, size_t index, const char *running, struct error *err) {
+    if (run->request->progress && run->request->json_progress)
+        print_json(run, json_event(run, "task_started", run->nodes[index].name));
+    print_live_line(run, running);
+    return run_state_start_task(run->warehouse, run->outcome->run_id, run->nodes[index].name,
+                                run->tasks[index].started_at, err);
+}
+
+/* Queues the waiting tasks whose dependencies have all ended: those with
+ * a dependency that did not succeed end upstream_failed instead. */
+static void queue_ready_tasks(struct run *run) {
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t i = 0; i < run->count; i++) {
+            if (run->tasks[i].state != TASK_WAITING) continue;
+            bool ready = true, upstream_ok = true;
+            for (size_t d = 0; d < run->nodes[i].depends_count; d++) {
+                enum task_state state = run->tasks[dag_index(run->nodes, run->count, run->nodes[i].depends_on[d])].state;
+                ready = ready && is_final(state);
+                upstream_ok = upstream_ok && state == TASK_SUCCESS;
+            }
+            if (!ready) continue;
+            run->tasks[i].state = upstream_ok ? TASK_QUEUED : TASK_UPSTREAM_FAILED;
+            changed = true;
+        }
+    }
+    pthread_cond_broadcast(&run->changed);
+}
+
+/* Acts on stop requests: the first stops queueing (what has not started
+ * is skipped), the second cancels the running statements too. */
+static void handle_stop_requests(struct run *run) {
+    sig_atomic_t requests = run->request->stop ? *run->request->stop : 0;
+    if (requests >= 1 && !run->stopping) {
+        run->stopping = true;
+        run->outcome->stopped = true;
+        for (size_t i = 0; i < run->count; i++)
+            if (run->tasks[i].state == TASK_WAITING || run->tasks[i].state == TASK_QUEUED) run->tasks[i].state = TASK_SKIPPED;
+    }
+    if (requests >= 2 && !run->cancelling) {
+        run->cancelling = true;
+        for (size_t i = 0; i < run->worker_count; i++)
+            if (run->workers[i].task != NO_TASK) warehouse_interrupt(run->workers[i].warehouse);
+    }
+}
+
+/* The next start or end the coordinator has not recorded yet, in
+ * dependency order (ends first); false when there is none. */
+static bool next_unrecorded(struct run *run, size_t *index, bool *is_start) {
+    for (size_t i = 0; i < run->count; i++) {
+        struct task *task = &run->tasks[run->order[i]];
+        if (is_final(task->state) && !task->end_recorded) {
+            task->end_recorded = task->start_recorded = true;
+            *index = run->order[i];
+            *is_start = false;
+            return true;
+        }
+    }
+    for (size_t i = 0; i < run->count; i++) {
+        struct task *task = &run->tasks[run->order[i]];
+        if (task->state == TASK_RUNNING && !task->start_recorded) {
+            task->start_recorded = true;
+            *index = run->order[i];
+            *is_start = true;
+            return true;
+        }
     }
     return false;
 }
 
-/* One attempt at a task, in its own transaction. */
-static int attempt_once(struct run *run, size_t task, struct task_record *record, struct error *err) {
-    const struct pipeline *pipeline = run->request->pipeline;
-    bool is_source = task < pipeline->source_count;
-    strbuf_reset(&run->statements);
-    const struct model *model = is_source ? NULL : &pipeline->models[task - pipeline->source_count];
-    double timeout = model && model->timeout_seconds > 0 ? model->timeout_seconds : run->request->timeout_seconds;
-    struct watchdog *watchdog = watchdog_start(run->warehouse, timeout);
-    int status = warehouse_begin(run->warehouse, err);
-    if (status == 0) status = is_source ? run_source(run, task, record, err) : run_model(run, model, record, err);
-    if (watchdog_stop(watchdog) && status != 0)
-        error_set(err, "timed out after %g s: the statement was cancelled and the task rolled back", timeout);
-    if (status == 0) status = warehouse_commit(run->warehouse, err);
-    else warehouse_rollback(run->warehouse);
+static void wait_for_change(struct run *run) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_nsec += 100 * 1000000L; /* stop requests are looked at this often */
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&run->changed, &run->lock, &deadline);
+}
+
+/* Drives the run until every task has ended and been recorded. */
+static int coordinate(struct run *run, struct error *err) {
+    int status = 0;
+    pthread_mutex_lock(&run->lock);
+    while (status == 0 && run->tasks_recorded < run->count) {
+        handle_stop_requests(run);
+        queue_ready_tasks(run);
+        size_t index;
+        bool is_start;
+        if (!next_unrecorded(run, &index, &is_start)) {
+            wait_for_change(run);
+            continue;
+        }
+        char running[512];
+        describe_running(run, running, sizeof running);
+        pthread_mutex_unlock(&run->lock);
+        status = is_start ? record_start(run, index, running, err) : record_end(run, index, running, err);
+        pthread_mutex_lock(&run->lock);
+    }
+    pthread_mutex_unlock(&run->lock);
     return status;
 }
 
-/* Runs a task; when it failed because the connection was lost (and it
- * could be re-established), retries it, at most TASK_ATTEMPTS times in
- * all, with backoff. A failure of the task's own SQL is never retried.
- * Returns 0, -1 (the task failed), or -2 (the warehouse is unreachable:
- * err says why and the run cannot even record it). */
-#define TASK_ATTEMPTS 3
-static int attempt_task(struct run *run, size_t task, struct task_record *record, struct error *task_error,
-                        struct error *err) {
-    for (int attempt = 1;; attempt++) {
-        if (attempt_once(run, task, record, task_error) == 0) return 0;
-        struct error reconnect_error;
-        int lost = warehouse_reconnect(run->warehouse, &reconnect_error);
-        if (lost < 0) {
-            error_set(err, "%s: the warehouse connection was lost and could not be re-established (%s); task error: %s",
-                      run->nodes[task].name, reconnect_error.message, task_error->message);
-            return -2;
-        }
-        if (lost == 0 || attempt == TASK_ATTEMPTS) {
-            if (lost == 1) error_prefix(task_error, "connection lost %d times", attempt);
-            return -1;
-        }
-        if (run->request->progress)
-            fprintf(run->request->progress, "  retrying %s: the warehouse connection was lost (attempt %d of %d)\n",
-                    run->nodes[task].name, attempt + 1, TASK_ATTEMPTS);
-        clock_sleep_ms(200L * attempt);
-    }
-}
+/* ---- setting up ------------------------------------------------------ */
 
-/* Runs one task in its own transaction and records how it went. Returns
- * -1 only when the run state itself cannot be written. */
-static int run_task(struct run *run, size_t task, struct error *err) {
-    const struct pipeline *pipeline = run->request->pipeline;
-    bool is_source = task < pipeline->source_count;
-    const struct model *model = is_source ? NULL : &pipeline->models[task - pipeline->source_count];
-    struct task_record record = {.task = run->nodes[task].name, .rows_read = -1, .rows_loaded = -1,
-                                 .rows_rejected = -1, .rows_changed = -1, .rows_duplicate = -1};
-    record.kind = is_source ? "source" : materialization_name(model->materialized);
-    char started[CLOCK_TEXT_SIZE], finished[CLOCK_TEXT_SIZE];
-    clock_utc_text(started);
-    double clock_start = clock_seconds();
-    struct error task_error;
-    error_clear(&task_error);
-    int status;
-    if (upstream_failed(run, task)) {
-        run->status[task] = TASK_UPSTREAM_FAILED;
-        record.status = "upstream_failed";
-        status = 0;
-    } else {
-        FILE *out = run->request->progress;
-        if (out && !run->request->json_progress && isatty(fileno(out))) {
-            fprintf(out, "  %-15s %-34s", "running", record.task); /* live, until the task ends */
-            fflush(out);
-        }
-        status = attempt_task(run, task, &record, &task_error, err);
-        if (status < -1) return -1; /* the connection is gone for good */
-        run->status[task] = status == 0 ? TASK_SUCCESS : TASK_FAILED;
-        record.status = status == 0 ? "success" : "failed";
-        record.error = status == 0 ? NULL : task_error.message;
-    }
-    clock_utc_text(finished);
-    record.started_at = started;
-    record.finished_at = finished;
-    print_task(run, &record, clock_seconds() - clock_start);
-    run->tasks_done++;
-    if (write_task_log(run, record.task, err) != 0) return -1;
-    if (run->status[task] == TASK_FAILED && run->outcome->failed++ == 0)
-        snprintf(run->outcome->first_error, sizeof run->outcome->first_error, "%s: %s", record.task, task_error.message);
-    if (run->status[task] == TASK_SUCCESS) run->outcome->succeeded++;
-    if (run->status[task] == TASK_UPSTREAM_FAILED) run->outcome->upstream_failed++;
-    return run_state_record_task(run->warehouse, run->outcome->run_id, &record, err);
-}
-
-/* Builds the task graph: every source, then every model. */
-static int plan_tasks(struct run *run, size_t *order, struct error *err) {
+/* Builds the task graph (every source, then every model) and its order. */
+static int plan_tasks(struct run *run, struct error *err) {
     const struct pipeline *pipeline = run->request->pipeline;
     for (size_t i = 0; i < pipeline->source_count; i++)
         run->nodes[i] = (struct dag_node){pipeline->sources[i].name, NULL, 0};
@@ -285,7 +393,13 @@ static int plan_tasks(struct run *run, size_t *order, struct error *err) {
         const struct model *model = &pipeline->models[i];
         run->nodes[pipeline->source_count + i] = (struct dag_node){model->name, model->depends_on, model->depends_count};
     }
-    return dag_order(run->nodes, run->count, order, err);
+    for (size_t i = 0; i < run->count; i++) {
+        task_outcome_init(&run->tasks[i].outcome);
+        run->tasks[i].outcome.record.task = run->nodes[i].name;
+        run->tasks[i].outcome.record.kind =
+            i < pipeline->source_count ? "source" : materialization_name(pipeline->models[i - pipeline->source_count].materialized);
+    }
+    return dag_order(run->nodes, run->count, run->order, err);
 }
 
 /* Runs macros/<dialect>.sql, the pipeline's functions for this warehouse
@@ -331,6 +445,57 @@ static int prepare_schemas(struct run *run, struct error *err) {
     return install_macros(run, err);
 }
 
+/* Takes a run id, records the run and its tasks, makes the log folder. */
+static int begin_run(struct run *run, struct error *err) {
+    const struct run_request *request = run->request;
+    if (run_state_begin_run(run->warehouse, request->pipeline->name, request->start_date, request->end_date,
+                            run->started_at, &run->outcome->run_id, err) != 0)
+        return -1;
+    snprintf(run->run_id_text, sizeof run->run_id_text, "%" PRId64, run->outcome->run_id);
+    struct task_record *records = memory_calloc(run->count, sizeof *records);
+    for (size_t i = 0; i < run->count; i++) records[i] = run->tasks[i].outcome.record;
+    int status = run_state_queue_tasks(run->warehouse, run->outcome->run_id, records, run->count, err);
+    free(records);
+    if (status == 0 && request->log_directory) {
+        char name[48];
+        snprintf(name, sizeof name, "run-%" PRId64, run->outcome->run_id);
+        run->log_directory = files_join(request->log_directory, name);
+        status = files_make_directories(run->log_directory, err);
+    }
+    return status;
+}
+
+static void print_run_started(const struct run *run) {
+    const struct run_request *request = run->request;
+    if (request->progress == NULL) return;
+    if (request->json_progress)
+        fprintf(request->progress, "{\"event\":\"run_started\",\"run_id\":%" PRId64 ",\"pipeline\":\"%s\",\"start\":\"%s\","
+                "\"end\":\"%s\",\"tasks\":%zu,\"jobs\":%zu}\n", run->outcome->run_id, request->pipeline->name,
+                request->start_date, request->end_date, run->count, run->worker_count);
+    else
+        fprintf(request->progress, "run %" PRId64 ": %s %s..%s (%zu tasks, %zu at a time)%s%s\n", run->outcome->run_id,
+                request->pipeline->name, request->start_date, request->end_date, run->count, run->worker_count,
+                run->log_directory ? ", SQL kept in " : "", run->log_directory ? run->log_directory : "");
+}
+
+static const char *final_status(const struct run_outcome *outcome) {
+    return outcome->stopped ? "stopped" : outcome->failed ? "failed" : "success";
+}
+
+static void free_run(struct run *run) {
+    const struct pipeline *pipeline = run->request->pipeline;
+    for (size_t i = 0; run->tasks && i < run->count; i++) task_outcome_free(&run->tasks[i].outcome);
+    for (size_t i = 0; run->files && i < pipeline->source_count; i++) source_files_free(&run->files[i]);
+    free(run->files);
+    free(run->tasks);
+    free(run->order);
+    free(run->nodes);
+    free(run->workers);
+    free(run->log_directory);
+    pthread_mutex_destroy(&run->lock);
+    pthread_cond_destroy(&run->changed);
+}
+
 /* Runs the pipeline for the request's dates. Returns 0 when the run could
  * be carried out and recorded -- check outcome->failed for task failures --
  * and -1 when it could not start or its state could not be written. */
@@ -339,42 +504,31 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     memset(outcome, 0, sizeof *outcome);
     const struct pipeline *pipeline = request->pipeline;
     struct run run = {.warehouse = warehouse, .request = request, .outcome = outcome};
+    pthread_mutex_init(&run.lock, NULL);
+    pthread_cond_init(&run.changed, NULL);
     run.count = pipeline->source_count + pipeline->model_count;
     run.nodes = memory_calloc(run.count, sizeof *run.nodes);
-    run.status = memory_calloc(run.count, sizeof *run.status);
-    size_t *order = memory_calloc(run.count, sizeof *order);
+    run.order = memory_calloc(run.count, sizeof *run.order);
+    run.tasks = memory_calloc(run.count, sizeof *run.tasks);
     clock_utc_text(run.started_at);
-    int status = plan_tasks(&run, order, err);
+    run.context = (struct task_context){request, NULL, run.started_at, run.run_id_text, request->log_directory != NULL};
+    int status = plan_tasks(&run, err);
     if (status == 0) status = resolve_files(&run, err);
+    run.context.files = run.files;
     if (status == 0) status = prepare_schemas(&run, err);
-    if (status == 0)
-        status = run_state_begin_run(warehouse, pipeline->name, request->start_date, request->end_date, run.started_at,
-                                     &outcome->run_id, err);
-    snprintf(run.run_id_text, sizeof run.run_id_text, "%" PRId64, outcome->run_id);
-    if (status == 0 && request->log_directory) {
-        char name[48];
-        snprintf(name, sizeof name, "run-%" PRId64, outcome->run_id);
-        run.log_directory = files_join(request->log_directory, name);
-        status = files_make_directories(run.log_directory, err);
+    if (status == 0) status = begin_run(&run, err);
+    if (status == 0) status = start_workers(&run, err);
+    if (status == 0) print_run_started(&run);
+    if (status == 0) status = coordinate(&run, err);
+    stop_workers(&run);
+    if (status == 0) {
+        status = run_state_finish_run(warehouse, outcome->run_id, final_status(outcome),
+                                      outcome->failed ? outcome->first_error : outcome->stopped ? "stopped on request" : NULL,
+                                      err);
+    } else if (outcome->run_id) {
+        struct error ignored; /* best effort: the run is 'failed' rather than left 'running' */
+        run_state_finish_run(warehouse, outcome->run_id, "failed", err->message, &ignored);
     }
-    if (status == 0 && request->progress && request->json_progress)
-        fprintf(request->progress, "{\"event\":\"run_started\",\"run_id\":%" PRId64 ",\"pipeline\":\"%s\",\"start\":\"%s\","
-                "\"end\":\"%s\",\"tasks\":%zu}\n", outcome->run_id, pipeline->name, request->start_date, request->end_date,
-                run.count);
-    else if (status == 0 && request->progress)
-        fprintf(request->progress, "run %" PRId64 ": %s %s..%s (%zu tasks)%s%s\n", outcome->run_id, pipeline->name,
-                request->start_date, request->end_date, run.count, run.log_directory ? ", SQL kept in " : "",
-                run.log_directory ? run.log_directory : "");
-    for (size_t i = 0; i < run.count && status == 0; i++) status = run_task(&run, order[i], err);
-    if (status == 0)
-        status = run_state_finish_run(warehouse, outcome->run_id, outcome->failed ? "failed" : "success",
-                                      outcome->failed ? outcome->first_error : NULL, err);
-    free(order);
-    free(run.nodes);
-    free(run.status);
-    free(run.log_directory);
-    strbuf_free(&run.statements);
-    for (size_t i = 0; run.files && i < pipeline->source_count; i++) source_files_free(&run.files[i]);
-    free(run.files);
+    free_run(&run);
     return status;
 }

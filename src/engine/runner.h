@@ -1,14 +1,22 @@
 /* runner.h -- one run of a pipeline: every source and model, in dependency
  * order, each in its own transaction, recorded in the run state.
  *
- * A task that fails is rolled back, so its tables keep what they held
- * before; tasks downstream of it are marked upstream_failed and skipped,
- * while independent branches still run. Re-running the same dates repeats
- * the same work and leaves the same data (every materialization is
- * idempotent). */
+ * Up to `jobs` tasks whose dependencies are done run at once, each on its
+ * own connection to the warehouse; the calling thread keeps the run state
+ * on the connection it passed in. A task that fails is rolled back, so its
+ * tables keep what they held before; tasks downstream of it end
+ * upstream_failed, while independent branches still run. Re-running the
+ * same dates repeats the same work and leaves the same data (every
+ * materialization is idempotent).
+ *
+ * A stop request (the CLI counts SIGTERM/SIGINT into *stop) lets running
+ * tasks finish and starts no more: the rest end 'skipped' and the run
+ * 'stopped'. A second request also cancels the running statements, whose
+ * tasks roll back. Either way no table is left half-written. */
 #ifndef MARTLET_RUNNER_H
 #define MARTLET_RUNNER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +35,9 @@ struct run_request {
     const char *log_directory;   /* keep each task's SQL in <dir>/run-<id>/, or NULL */
     double timeout_seconds;      /* a task running longer is cancelled; 0 = none (a model may set its own) */
     bool json_progress;          /* progress as one JSON object a line, for machines */
+    size_t jobs;                 /* tasks at once; 0 = one per processor */
+    int retries;                 /* tries again after a transient failure (a model's '-- retries:' wins) */
+    const volatile sig_atomic_t *stop;  /* stop requests so far, or NULL */
 };
 
 struct run_outcome {
@@ -34,6 +45,8 @@ struct run_outcome {
     size_t succeeded;
     size_t failed;
     size_t upstream_failed;
+    size_t skipped;
+    bool stopped;                /* a stop request ended the run early */
     char first_error[ERROR_MESSAGE_SIZE];
 };
 

@@ -8,6 +8,7 @@
  * `return error_set(err, "...")`. A NULL err is allowed and ignored. */
 int error_set(struct error *err, const char *format, ...) {
     if (err == NULL) return -1;
+    err->transient = false;
     va_list args;
     va_start(args, format);
     vsnprintf(err->message, sizeof err->message, format, args);
@@ -35,5 +36,13 @@ int error_prefix(struct error *err, const char *format, ...) {
 
 /* Resets err to the empty message. */
 void error_clear(struct error *err) {
-    if (err != NULL) err->message[0] = '\0';
+    if (err == NULL) return;
+    err->message[0] = '\0';
+    err->transient = false;
+}
+
+/* Marks the failure just set as worth retrying (see error.h). Returns -1. */
+int error_mark_transient(struct error *err) {
+    if (err != NULL) err->transient = true;
+    return -1;
 }

@@ -7,11 +7,17 @@
 #define MARTLET_ERROR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 #define ERROR_MESSAGE_SIZE 1024
 
+/* transient marks a failure that may pass if the same work is tried again
+ * unchanged: a lock or serialization conflict with another transaction.
+ * Only a driver sets it (error_mark_transient, after error_set); error_set
+ * clears it, error_prefix keeps it. A SQL or data error is never transient. */
 struct error {
     char message[ERROR_MESSAGE_SIZE];
+    bool transient;
 };
 
 int error_set(struct error *err, const char *format, ...)
@@ -19,5 +25,6 @@ int error_set(struct error *err, const char *format, ...)
 int error_prefix(struct error *err, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 void error_clear(struct error *err);
+int error_mark_transient(struct error *err);
 
 #endif

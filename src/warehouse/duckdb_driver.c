@@ -9,12 +9,26 @@
 #include "../util/strbuf.h"
 
 #include <duckdb.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+/* One database instance, shared by every connection a run opens to it
+ * (parallel tasks): a second instance could not attach the same file,
+ * which DuckDB locks. Connections are opened and closed by one thread. */
+struct duckdb_instance {
+    duckdb_database database;
+    int connections;
+    char *path;              /* the attached file, or NULL in memory */
+};
 
 struct duckdb_warehouse {
     struct warehouse base;
-    duckdb_database database;
+    struct duckdb_instance *instance;
     duckdb_connection connection;
+    int lock_file;           /* held by duckdb_warehouse_try_lock, or -1 */
 };
 
 struct warehouse_appender {
@@ -55,36 +69,95 @@ static int attach_file(struct duckdb_warehouse *warehouse, const char *path, str
     return status;
 }
 
-static int duckdb_warehouse_open(const char *location, struct warehouse **out, struct error *err) {
+/* A connection to the instance; on a file, its catalog is the default. */
+static int connect_to_instance(struct duckdb_instance *instance, struct duckdb_warehouse **out, struct error *err) {
     struct duckdb_warehouse *warehouse = memory_calloc(1, sizeof *warehouse);
     warehouse->base.driver = &duckdb_driver;
-    char *open_error = NULL;
-    if (duckdb_open_ext(NULL, &warehouse->database, NULL, &open_error) != DuckDBSuccess) {
-        error_set(err, "cannot start DuckDB: %s", open_error ? open_error : "unknown error");
-        duckdb_free(open_error);
-        free(warehouse);
-        return -1;
-    }
-    if (duckdb_connect(warehouse->database, &warehouse->connection) != DuckDBSuccess) {
-        duckdb_close(&warehouse->database);
+    warehouse->instance = instance;
+    warehouse->lock_file = -1;
+    if (duckdb_connect(instance->database, &warehouse->connection) != DuckDBSuccess) {
         free(warehouse);
         return error_set(err, "cannot connect to DuckDB");
     }
-    if (strcmp(location, ":memory:") != 0 && attach_file(warehouse, location, err) != 0) {
-        duckdb_disconnect(&warehouse->connection);
-        duckdb_close(&warehouse->database);
-        free(warehouse);
-        return -1;
-    }
-    *out = &warehouse->base;
+    instance->connections++;
+    *out = warehouse;
     return 0;
 }
 
 static void duckdb_warehouse_close(struct warehouse *base) {
     struct duckdb_warehouse *warehouse = (struct duckdb_warehouse *)base;
+    struct duckdb_instance *instance = warehouse->instance;
+    if (warehouse->lock_file >= 0) close(warehouse->lock_file);
     duckdb_disconnect(&warehouse->connection);
-    duckdb_close(&warehouse->database);
     free(warehouse);
+    if (--instance->connections > 0) return;
+    duckdb_close(&instance->database);
+    free(instance->path);
+    free(instance);
+}
+
+static int duckdb_warehouse_open(const char *location, struct warehouse **out, struct error *err) {
+    struct duckdb_instance *instance = memory_calloc(1, sizeof *instance);
+    char *open_error = NULL;
+    if (duckdb_open_ext(NULL, &instance->database, NULL, &open_error) != DuckDBSuccess) {
+        error_set(err, "cannot start DuckDB: %s", open_error ? open_error : "unknown error");
+        duckdb_free(open_error);
+        free(instance);
+        return -1;
+    }
+    struct duckdb_warehouse *warehouse;
+    if (connect_to_instance(instance, &warehouse, err) != 0) {
+        duckdb_close(&instance->database);
+        free(instance);
+        return -1;
+    }
+    if (strcmp(location, ":memory:") != 0) {
+        instance->path = memory_strdup(location);
+        if (attach_file(warehouse, location, err) != 0) {
+            duckdb_warehouse_close(&warehouse->base);
+            /* Another process has the file open: it may be free later. */
+            if (strstr(err->message, "Could not set lock")) error_mark_transient(err);
+            return -1;
+        }
+    }
+    *out = &warehouse->base;
+    return 0;
+}
+
+/* Another connection to the same instance, for a task running beside
+ * others: DuckDB runs their transactions concurrently and fails a commit
+ * that conflicts with one committed meanwhile (a transient error). */
+static int duckdb_warehouse_open_another(struct warehouse *base, struct warehouse **out, struct error *err) {
+    struct duckdb_instance *instance = ((struct duckdb_warehouse *)base)->instance;
+    struct duckdb_warehouse *warehouse;
+    if (connect_to_instance(instance, &warehouse, err) != 0) return -1;
+    duckdb_result result;
+    if (instance->path && duckdb_query(warehouse->connection, "USE warehouse_catalog", &result) != DuckDBSuccess) {
+        error_set(err, "DuckDB: %s", duckdb_result_error(&result));
+        duckdb_destroy_result(&result);
+        duckdb_warehouse_close(&warehouse->base);
+        return -1;
+    }
+    if (instance->path) duckdb_destroy_result(&result);
+    *out = &warehouse->base;
+    return 0;
+}
+
+/* An exclusive lock named NAME, held until the connection closes: flock on
+ * FILE.NAME.lock beside the database (in memory, the process is alone). */
+static int duckdb_warehouse_try_lock(struct warehouse *base, const char *name, struct error *err) {
+    struct duckdb_warehouse *warehouse = (struct duckdb_warehouse *)base;
+    if (warehouse->instance->path == NULL || warehouse->lock_file >= 0) return 1;
+    char path[4096];
+    snprintf(path, sizeof path, "%s.%s.lock", warehouse->instance->path, name);
+    int file = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (file < 0) return error_set(err, "cannot open lock file %s", path);
+    if (flock(file, LOCK_EX | LOCK_NB) != 0) {
+        close(file);
+        return 0;
+    }
+    warehouse->lock_file = file;
+    return 1;
 }
 
 /* Runs SQL and keeps the result for the caller; reports DuckDB's message. */
@@ -92,6 +165,7 @@ static int run(struct duckdb_warehouse *warehouse, const char *sql, duckdb_resul
     if (duckdb_query(warehouse->connection, sql, result) == DuckDBSuccess) return 0;
     const char *message = duckdb_result_error(result);
     error_set(err, "%s", message ? message : "query failed");
+    if (duckdb_result_error_type(result) == DUCKDB_ERROR_TRANSACTION) error_mark_transient(err);
     duckdb_destroy_result(result);
     return -1;
 }
@@ -122,8 +196,10 @@ static int duckdb_warehouse_execute_params(struct warehouse *base, const char *s
     }
     duckdb_result result;
     if (status == 0) {
-        if (duckdb_execute_prepared(statement, &result) != DuckDBSuccess)
+        if (duckdb_execute_prepared(statement, &result) != DuckDBSuccess) {
             status = error_set(err, "%s", duckdb_result_error(&result));
+            if (duckdb_result_error_type(&result) == DUCKDB_ERROR_TRANSACTION) error_mark_transient(err);
+        }
         duckdb_destroy_result(&result);
     }
     duckdb_destroy_prepare(&statement);
@@ -276,4 +352,6 @@ const struct warehouse_driver duckdb_driver = {
     .append_batch = duckdb_warehouse_append_batch,
     .append_close = duckdb_warehouse_append_close,
     .interrupt = duckdb_warehouse_interrupt,
+    .open_another = duckdb_warehouse_open_another,
+    .try_lock = duckdb_warehouse_try_lock,
 };

@@ -22,6 +22,7 @@
 struct postgres_warehouse {
     struct warehouse base;
     PGconn *connection;
+    char *location;          /* to open more connections; may hold a password: never printed */
 };
 
 struct warehouse_appender {
@@ -40,6 +41,17 @@ static int postgres_error(PGconn *connection, struct error *err, const char *con
     size_t length = strlen(message);
     while (length > 0 && (message[length - 1] == '\n' || message[length - 1] == ' ')) length--;
     return error_set(err, "%s%s%.*s", context ? context : "", context ? ": " : "", (int)length, message);
+}
+
+/* The failure a result reports, classified: serialization failures,
+ * deadlocks and lock timeouts (SQLSTATE 40001, 40P01, 55P03) are a clash
+ * with another transaction, worth retrying; everything else is not. */
+static int postgres_result_error(PGconn *connection, const PGresult *result, struct error *err, const char *context) {
+    postgres_error(connection, err, context);
+    const char *state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
+    if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
+        error_mark_transient(err);
+    return -1;
 }
 
 /* Same text forms and time zone as DuckDB: timestamps carry no zone. */
@@ -61,6 +73,7 @@ static int postgres_open(const char *location, struct warehouse **out, struct er
         return -1;
     }
     configure_session(warehouse->connection);
+    warehouse->location = memory_strdup(location);
     *out = &warehouse->base;
     return 0;
 }
@@ -68,6 +81,7 @@ static int postgres_open(const char *location, struct warehouse **out, struct er
 static void postgres_close(struct warehouse *base) {
     struct postgres_warehouse *warehouse = (struct postgres_warehouse *)base;
     PQfinish(warehouse->connection);
+    free(warehouse->location);
     free(warehouse);
 }
 
@@ -76,10 +90,28 @@ static bool succeeded(const PGresult *result) {
     return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY;
 }
 
+/* One more session to the same database, for a task running beside others. */
+static int postgres_open_another(struct warehouse *base, struct warehouse **out, struct error *err) {
+    return postgres_open(((struct postgres_warehouse *)base)->location, out, err);
+}
+
+/* A session-level advisory lock on hashtext(NAME): held until released by
+ * the session's end, so a crashed holder never leaves it behind. */
+static int postgres_try_lock(struct warehouse *base, const char *name, struct error *err) {
+    struct postgres_warehouse *warehouse = (struct postgres_warehouse *)base;
+    const char *params[] = {name};
+    PGresult *result = PQexecParams(warehouse->connection, "SELECT pg_try_advisory_lock(hashtext($1))", 1, NULL,
+                                    params, NULL, NULL, 0);
+    int status = succeeded(result) ? strcmp(PQgetvalue(result, 0, 0), "t") == 0
+                                   : postgres_result_error(warehouse->connection, result, err, "taking a lock");
+    PQclear(result);
+    return status;
+}
+
 static int postgres_execute(struct warehouse *base, const char *sql, int64_t *rows_changed, struct error *err) {
     struct postgres_warehouse *warehouse = (struct postgres_warehouse *)base;
     PGresult *result = PQexec(warehouse->connection, sql);
-    int status = succeeded(result) ? 0 : postgres_error(warehouse->connection, err, NULL);
+    int status = succeeded(result) ? 0 : postgres_result_error(warehouse->connection, result, err, NULL);
     if (status == 0 && rows_changed) {
         const char *count = PQcmdTuples(result);
         *rows_changed = *count ? strtoll(count, NULL, 10) : 0;
@@ -92,7 +124,7 @@ static int postgres_execute_params(struct warehouse *base, const char *sql, cons
                                    size_t param_count, struct error *err) {
     struct postgres_warehouse *warehouse = (struct postgres_warehouse *)base;
     PGresult *result = PQexecParams(warehouse->connection, sql, (int)param_count, NULL, params, NULL, NULL, 0);
-    int status = succeeded(result) ? 0 : postgres_error(warehouse->connection, err, NULL);
+    int status = succeeded(result) ? 0 : postgres_result_error(warehouse->connection, result, err, NULL);
     PQclear(result);
     return status;
 }
@@ -101,7 +133,7 @@ static int postgres_query(struct warehouse *base, const char *sql, struct wareho
     struct postgres_warehouse *warehouse = (struct postgres_warehouse *)base;
     PGresult *result = PQexec(warehouse->connection, sql);
     if (!succeeded(result)) {
-        postgres_error(warehouse->connection, err, NULL);
+        postgres_result_error(warehouse->connection, result, err, NULL);
         PQclear(result);
         return -1;
     }
@@ -310,7 +342,7 @@ static int postgres_append_close(struct warehouse_appender *appender, struct err
     PGresult *result;
     while ((result = PQgetResult(appender->connection)) != NULL) {
         if (status == 0 && PQresultStatus(result) != PGRES_COMMAND_OK)
-            status = postgres_error(appender->connection, err, appender->table_name);
+            status = postgres_result_error(appender->connection, result, err, appender->table_name);
         PQclear(result);
     }
     strbuf_free(&appender->rows);
@@ -353,4 +385,6 @@ const struct warehouse_driver postgres_driver = {
     .reconnect = postgres_reconnect,
     .interrupt = postgres_interrupt,
     .refresh_statistics = postgres_refresh_statistics,
+    .open_another = postgres_open_another,
+    .try_lock = postgres_try_lock,
 };

@@ -147,6 +147,22 @@ int warehouse_reconnect(struct warehouse *warehouse, struct error *err) {
     return warehouse->driver->reconnect(warehouse, err);
 }
 
+/* Opens another connection to the database this one is connected to. */
+int warehouse_open_another(struct warehouse *warehouse, struct warehouse **another, struct error *err) {
+    double start = clock_seconds();
+    int status = warehouse->driver->open_another(warehouse, another, err);
+    if (status == 0) (*another)->busy_seconds = clock_seconds() - start;
+    return status;
+}
+
+/* Takes a named lock shared by every process using this database: 1 taken
+ * (held until the connection closes), 0 someone else holds it, -1 error.
+ * The name must be a plain identifier (it may name a file). */
+int warehouse_try_lock(struct warehouse *warehouse, const char *name, struct error *err) {
+    if (!identifier_is_valid(name)) return error_set(err, "invalid lock name '%s'", name);
+    return warehouse->driver->try_lock(warehouse, name, err);
+}
+
 /* Tells the warehouse a table changed, so its planner sees the new data
  * (PostgreSQL plans freshly loaded tables badly without ANALYZE). */
 int warehouse_refresh_statistics(struct warehouse *warehouse, const char *relation, struct error *err) {

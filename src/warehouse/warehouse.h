@@ -49,6 +49,12 @@ struct warehouse_driver {
     void (*interrupt)(struct warehouse *warehouse);
     /* After a table changed a lot: give the planner fresh statistics. NULL = nothing to do. */
     int (*refresh_statistics)(struct warehouse *warehouse, const char *relation, struct error *err);
+    /* Another connection to the same database, for work running beside
+     * this one's (parallel tasks). Closed with close. */
+    int (*open_another)(struct warehouse *warehouse, struct warehouse **another, struct error *err);
+    /* Takes the exclusive lock NAME, held until the connection closes:
+     * 1 taken, 0 held by someone else, -1 error. Across processes. */
+    int (*try_lock)(struct warehouse *warehouse, const char *name, struct error *err);
 };
 
 /* Every driver's appender struct starts with these two fields, in order. */
@@ -85,6 +91,8 @@ void warehouse_rollback(struct warehouse *warehouse);
 
 void warehouse_interrupt(struct warehouse *warehouse);
 int warehouse_reconnect(struct warehouse *warehouse, struct error *err);
+int warehouse_open_another(struct warehouse *warehouse, struct warehouse **another, struct error *err);
+int warehouse_try_lock(struct warehouse *warehouse, const char *name, struct error *err);
 int warehouse_refresh_statistics(struct warehouse *warehouse, const char *relation, struct error *err);
 int warehouse_create_schema(struct warehouse *warehouse, const char *schema, struct error *err);
 int warehouse_create_table_sql(const char *schema, const char *table, const struct column *columns,

@@ -1,0 +1,141 @@
+/* task.c -- see task.h. */
+#include "task.h"
+#include "data_tests.h"
+#include "materialize.h"
+#include "template.h"
+#include "watchdog.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Backoff before attempt n+1: 0.2 s doubling per attempt, at most 10 s,
+ * plus up to half again, varied per task so that two tasks that clashed
+ * do not clash again on the same beat. */
+static long backoff_ms(int attempt, size_t task) {
+    long delay = 200L << (attempt - 1 < 6 ? attempt - 1 : 6);
+    if (delay > 10000) delay = 10000;
+    return delay + delay * (long)((task * 37 + (size_t)attempt * 11) % 50) / 100;
+}
+
+/* The variables every model can use: dates, run facts, schema names. */
+static size_t template_variables(const struct task_context *context, const char *this_relation,
+                                 struct template_variable *variables, size_t capacity) {
+    const struct run_request *request = context->request;
+    const struct pipeline *pipeline = request->pipeline;
+    size_t count = 0;
+    variables[count++] = (struct template_variable){"ds", request->start_date};
+    variables[count++] = (struct template_variable){"start", request->start_date};
+    variables[count++] = (struct template_variable){"end", request->end_date};
+    variables[count++] = (struct template_variable){"run_started_at", context->run_started_at};
+    variables[count++] = (struct template_variable){"run_id", context->run_id_text};
+    variables[count++] = (struct template_variable){"load_src", request->load_source};
+    variables[count++] = (struct template_variable){"pipeline", pipeline->name};
+    variables[count++] = (struct template_variable){"this", this_relation};
+    for (size_t i = 0; i < pipeline->schema_count && count < capacity; i++)
+        variables[count++] = (struct template_variable){pipeline->schemas[i].key, pipeline->schemas[i].name};
+    return count;
+}
+
+/* Loads one source's files (resolved before the run started). */
+static int run_source(const struct task_context *context, size_t index, struct warehouse *warehouse,
+                      struct task_outcome *outcome, struct error *err) {
+    const struct run_request *request = context->request;
+    const struct pipeline *pipeline = request->pipeline;
+    const struct source *source = &pipeline->sources[index];
+    struct source_dates dates = {request->start_date, request->end_date, request->history};
+    struct source_result result;
+    int status = source_task_run(warehouse, pipeline, source, &context->files[index], &dates,
+                                 context->keep_statements ? &outcome->statements : NULL, &result, err);
+    outcome->record.rows_read = result.rows_read;
+    outcome->record.rows_loaded = result.rows_loaded;
+    outcome->record.rows_rejected = result.rows_rejected;
+    outcome->record.rows_duplicate = result.rows_duplicate;
+    char relation[160];
+    snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, source->schema_key), source->table);
+    if (status == 0) status = warehouse_refresh_statistics(warehouse, relation, err);
+    if (result.warning[0]) strbuf_printf(&outcome->warnings, "%s\n", result.warning);
+    return status;
+}
+
+/* Renders and materializes one model, then runs its data tests. */
+static int run_model(const struct task_context *context, const struct model *model, struct warehouse *warehouse,
+                     struct task_outcome *outcome, struct error *err) {
+    const struct run_request *request = context->request;
+    const struct pipeline *pipeline = request->pipeline;
+    char relation[160];
+    snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, model->schema_key), model->table);
+    struct template_variable variables[64];
+    size_t count = template_variables(context, relation, variables, 64);
+    struct strbuf sql;
+    strbuf_init(&sql);
+    int status = template_render(model->sql, variables, count, &sql, err);
+    if (status != 0) error_prefix(err, "%s", model->path);
+    struct materialize_context materialize = {relation, request->start_date, request->end_date,
+                                              context->keep_statements ? &outcome->statements : NULL};
+    if (status == 0)
+        status = materialize_model(warehouse, model, strbuf_text(&sql), &materialize, &outcome->record.rows_changed, err);
+    if (status == 0 && model->materialized != MATERIALIZE_VIEW && model->materialized != MATERIALIZE_SCRIPT)
+        status = warehouse_refresh_statistics(warehouse, relation, err);
+    if (status == 0) status = data_tests_run(warehouse, pipeline, model, relation, &outcome->warnings, err);
+    strbuf_free(&sql);
+    return status;
+}
+
+/* One attempt, in its own transaction, under the task's deadline. */
+static int attempt_once(const struct task_context *context, size_t task, struct warehouse *warehouse,
+                        struct task_outcome *outcome) {
+    const struct pipeline *pipeline = context->request->pipeline;
+    const struct model *model = task < pipeline->source_count ? NULL : &pipeline->models[task - pipeline->source_count];
+    double timeout = model && model->timeout_seconds > 0 ? model->timeout_seconds : context->request->timeout_seconds;
+    struct error *err = &outcome->error;
+    strbuf_reset(&outcome->statements);
+    struct watchdog *watchdog = watchdog_start(warehouse, timeout);
+    int status = warehouse_begin(warehouse, err);
+    if (status == 0)
+        status = model ? run_model(context, model, warehouse, outcome, err) : run_source(context, task, warehouse, outcome, err);
+    if (watchdog_stop(watchdog) && status != 0)
+        error_set(err, "timed out after %g s: the statement was cancelled and the task rolled back", timeout);
+    if (status == 0) status = warehouse_commit(warehouse, err);
+    else warehouse_rollback(warehouse);
+    return status;
+}
+
+/* Carries out a task: 0 when it succeeded, -1 when it failed for good
+ * (outcome->error says why, outcome->record.attempts how many tries). */
+int task_execute(const struct task_context *context, size_t task, struct warehouse *warehouse,
+                 struct task_outcome *outcome) {
+    const struct pipeline *pipeline = context->request->pipeline;
+    const struct model *model = task < pipeline->source_count ? NULL : &pipeline->models[task - pipeline->source_count];
+    int retries = model && model->retries >= 0 ? model->retries : context->request->retries;
+    for (int attempt = 1;; attempt++) {
+        outcome->record.attempts = attempt;
+        if (attempt_once(context, task, warehouse, outcome) == 0) return 0;
+        struct error reconnect_error;
+        int lost = warehouse_reconnect(warehouse, &reconnect_error);
+        if (lost < 0)
+            return error_prefix(&outcome->error, "the warehouse connection was lost and could not be re-established (%s)",
+                                reconnect_error.message);
+        bool transient = lost == 1 || outcome->error.transient;
+        if (!transient || attempt > retries) {
+            if (transient) error_prefix(&outcome->error, "gave up after %d attempts", attempt);
+            return -1;
+        }
+        long delay = backoff_ms(attempt, task);
+        strbuf_printf(&outcome->warnings, "attempt %d failed (%s), tried again after %.1f s: %s\n", attempt,
+                      lost == 1 ? "connection lost" : "transient", (double)delay / 1000, outcome->error.message);
+        clock_sleep_ms(delay);
+    }
+}
+
+void task_outcome_init(struct task_outcome *outcome) {
+    memset(outcome, 0, sizeof *outcome);
+    outcome->record = (struct task_record){.rows_read = -1, .rows_loaded = -1, .rows_rejected = -1,
+                                           .rows_changed = -1, .rows_duplicate = -1};
+    strbuf_init(&outcome->statements);
+    strbuf_init(&outcome->warnings);
+}
+
+void task_outcome_free(struct task_outcome *outcome) {
+    strbuf_free(&outcome->statements);
+    strbuf_free(&outcome->warnings);
+}
