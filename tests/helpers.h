@@ -23,7 +23,19 @@ int test_run_command(const char *command, char **output);
 char *test_martlet(void);
 int test_martlet_run(char **output, const char *format, ...) __attribute__((format(printf, 2, 3)));
 char *test_checksums(const char *url, const char *table_condition);
+char *test_checksums_without(const char *url, const char *table_condition, const char *left_out);
 int test_start_server(const char *command, int *port);
 void test_stop_server(int pid);
+int test_martlet_start(const char *log_path, const char *format, ...) __attribute__((format(printf, 2, 3)));
+bool test_wait_for_text(const char *path, const char *text, double seconds);
+int test_wait_exit(int pid);
+bool test_postgres_database(char **url);
+
+/* Skips the test unless the PostgreSQL test server runs; else url
+ * receives the URL of a fresh database on it. */
+#define NEED_POSTGRES(url)                                                                   \
+    do {                                                                                     \
+        if (!test_postgres_database(&(url))) cr_skip_test("no PostgreSQL test server (MARTLET_TEST_POSTGRES)"); \
+    } while (0)
 
 #endif

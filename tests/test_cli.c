@@ -161,7 +161,7 @@ Test(cli, json_progress_is_one_object_a_line, .timeout = 120) {
     struct workspace workspace = make_workspace();
     char *output;
     cr_assert_eq(run_in(&workspace, "run social --date 2021-10-01 --log-format json", &output), 0, "%s", output);
-    size_t lines = 0, tasks = 0, warnings = 0;
+    size_t lines = 0, tasks = 0, warnings = 0, started = 0;
     for (char *line = strtok(output, "\n"); line; line = strtok(NULL, "\n")) {
         cJSON *event = cJSON_Parse(line);
         cr_assert_not_null(event, "not JSON: %s", line);
@@ -171,11 +171,13 @@ Test(cli, json_progress_is_one_object_a_line, .timeout = 120) {
             cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(event, "status")->valuestring, "success");
         }
         warnings += strcmp(kind, "warning") == 0;
+        started += strcmp(kind, "task_started") == 0;
         lines++;
         cJSON_Delete(event);
     }
     cr_expect_eq(tasks, 21, "one event per task of the social pipeline");
-    cr_expect_eq(lines, tasks + warnings + 2, "run_started, tasks, warnings, run_finished");
+    cr_expect_eq(started, 21, "and one when each started");
+    cr_expect_eq(lines, started + tasks + warnings + 2, "run_started, task_started, tasks, warnings, run_finished");
     free(output);
     workspace_free(&workspace);
 }

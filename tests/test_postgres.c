@@ -11,33 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A fresh database on the test server; *url receives its connection URL. */
-static bool new_database(char **url) {
-    const char *server = getenv("MARTLET_TEST_POSTGRES");
-    if (server == NULL || *server == '\0') return false;
-    struct warehouse *admin;
-    struct error err;
-    cr_assert_eq(warehouse_open(server, &admin, &err), 0, "%s", err.message);
-    char name[64], sql[128];
-    snprintf(name, sizeof name, "test_%d_%ld", (int)getpid(), random() % 1000000);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-    cr_assert_eq(warehouse_execute(admin, sql, &err), 0, "%s", err.message);
-    warehouse_close(admin);
-    struct strbuf text;
-    strbuf_init(&text);
-    const char *database = strstr(server, ":///postgres");
-    cr_assert_not_null(database, "MARTLET_TEST_POSTGRES should name the postgres database");
-    strbuf_append(&text, server, (size_t)(database - server));
-    strbuf_printf(&text, ":///%s%s", name, database + strlen(":///postgres"));
-    *url = strbuf_detach(&text);
-    return true;
-}
-
-#define NEED_POSTGRES(url)                                                                   \
-    do {                                                                                     \
-        if (!new_database(&(url))) cr_skip_test("no PostgreSQL test server (MARTLET_TEST_POSTGRES)"); \
-    } while (0)
-
 Test(postgres, every_type_and_escape_survives_copy) {
     char *url;
     NEED_POSTGRES(url);

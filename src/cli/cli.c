@@ -5,6 +5,7 @@
 #include "../util/identifier.h"
 #include "../util/memory.h"
 
+#include <dirent.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -87,6 +88,10 @@ int cli_open_warehouse(const char *url, struct warehouse **warehouse) {
     return EXIT_OK;
 }
 
+static int compare_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Where pipelines live: the option, $MARTLET_PIPELINES, ./pipelines, or
  * the pipelines folder of the checkout this binary was built in. */
 static char *pipelines_directory(const char *option) {
@@ -125,6 +130,56 @@ int cli_load_pipeline(const char *name, const char *pipelines_option, struct pip
     int status = pipeline_load(directory, pipeline, &err);
     free(directory);
     return status == 0 ? EXIT_OK : cli_fail("%s", err.message);
+}
+
+/* The names of the pipelines in the pipelines folder (sub-folders with a
+ * pipeline.json), sorted. The caller frees each name and the list. */
+int cli_list_pipelines(const char *pipelines_option, char ***names, size_t *count) {
+    char *root = pipelines_directory(pipelines_option);
+    *names = NULL;
+    *count = 0;
+    DIR *directory = opendir(root);
+    if (directory == NULL) {
+        int code = cli_fail("cannot read the pipelines folder %s", root);
+        free(root);
+        return code;
+    }
+    for (struct dirent *entry; (entry = readdir(directory)) != NULL;) {
+        char *folder = files_join(root, entry->d_name), *json = files_join(folder, "pipeline.json");
+        if (entry->d_name[0] != '.' && files_exists(json)) {
+            *names = memory_realloc(*names, (*count + 1) * sizeof **names);
+            (*names)[(*count)++] = memory_strdup(entry->d_name);
+        }
+        free(json);
+        free(folder);
+    }
+    closedir(directory);
+    free(root);
+    qsort(*names, *count, sizeof **names, compare_names);
+    return EXIT_OK;
+}
+
+/* Takes the lock that keeps two processes (runs, backfills, schedulers)
+ * from running one pipeline at once: 1 taken -- held until the warehouse
+ * closes --, 0 held elsewhere, -1 error. */
+int cli_lock_pipeline(struct warehouse *warehouse, const char *pipeline, struct error *err) {
+    char name[128];
+    snprintf(name, sizeof name, "martlet_pipeline_%s", pipeline);
+    return warehouse_try_lock(warehouse, name, err);
+}
+
+/* Opens the warehouse and locks the pipeline, or says why not. */
+int cli_open_locked(const char *url, const char *pipeline, struct warehouse **warehouse) {
+    int code = cli_open_warehouse(url, warehouse);
+    if (code != EXIT_OK) return code;
+    struct error err;
+    int locked = cli_lock_pipeline(*warehouse, pipeline, &err);
+    if (locked == 1) return EXIT_OK;
+    warehouse_close(*warehouse);
+    *warehouse = NULL;
+    if (locked < 0) return cli_fail("%s", err.message);
+    return cli_fail("pipeline %s is being run by another process (a run, backfill or schedule); try again when it ends",
+                    pipeline);
 }
 
 /* True for an existing calendar date written YYYY-MM-DD. */

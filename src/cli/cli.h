@@ -32,6 +32,9 @@ const char *cli_warehouse_url(const char *option);
 int cli_open_warehouse(const char *url, struct warehouse **warehouse);
 int cli_load_pipeline(const char *name, const char *pipelines_directory, struct pipeline **pipeline);
 bool cli_valid_date(const char *text);
+int cli_list_pipelines(const char *pipelines_option, char ***names, size_t *count);
+int cli_lock_pipeline(struct warehouse *warehouse, const char *pipeline, struct error *err);
+int cli_open_locked(const char *url, const char *pipeline, struct warehouse **warehouse);
 int cli_execution_option(const char *command, int option, const char *argument, struct run_request *request);
 const volatile sig_atomic_t *cli_catch_stop_signals(void);
 
@@ -43,5 +46,6 @@ int cmd_report(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_backfill(int argc, char **argv);
+int cmd_schedule(int argc, char **argv);
 
 #endif

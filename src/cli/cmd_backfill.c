@@ -13,10 +13,10 @@ static const char backfill_help[] =
     "usage: martlet %s PIPELINE --from D1 --to D2 [OPTIONS]\n"
     "\n"
     "%s\n"
-    "A date is done when the latest run covering it succeeded; a run left\n"
-    "'running' by a crash counts as failed. Pipelines with daily increments\n"
-    "(sales) run each stretch of contiguous dates as one set-based run; others\n"
-    "run date by date, in date order.\n"
+    "A date is done when the latest run covering it succeeded; one whose run was\n"
+    "stopped on request or left 'running' by a crash is interrupted. Pipelines\n"
+    "with daily increments (sales) run each stretch of contiguous dates as one\n"
+    "set-based run; others run date by date, in date order.\n"
     "\n"
     "  --from D1 --to D2   the dates to look at (YYYY-MM-DD)\n"
     "  --rerun             select every date, done or not\n"
@@ -59,7 +59,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
         case 'h':
             printf(backfill_help, command, strcmp(command, "plan") == 0
                    ? "Shows, without running anything, each date's state and the runs a\nbackfill would make."
-                   : "Runs the dates that are missing or failed (all with --rerun).");
+                   : "Runs the dates that are missing, failed or interrupted (all with --rerun).");
             return -1;
         default: return cli_usage_error(command, "unknown option");
         }
@@ -84,10 +84,12 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
     int code = cli_load_pipeline(argv[optind], options.pipelines, &pipeline);
     if (code != EXIT_OK) return code;
     struct warehouse *warehouse = NULL;
-    code = cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
+    code = execute ? cli_open_locked(cli_warehouse_url(options.warehouse), pipeline->name, &warehouse)
+                   : cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
     struct backfill_plan plan = {0};
     struct error err;
-    if (code == EXIT_OK && backfill_plan(warehouse, pipeline, options.from, options.to, options.rerun, &plan, &err) != 0)
+    if (code == EXIT_OK && backfill_plan(warehouse, pipeline, options.from, options.to,
+                                           options.rerun ? SELECT_ALL : SELECT_NOT_DONE, &plan, &err) != 0)
         code = cli_fail("%s", err.message);
     if (code == EXIT_OK && !execute) backfill_plan_print(&plan, pipeline, stdout);
     if (code == EXIT_OK && execute) {

@@ -206,7 +206,7 @@ int cmd_run(int argc, char **argv) {
                         source_directory, pipeline->name, source_directory);
     } else {
         struct warehouse *warehouse = NULL;
-        code = cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
+        code = cli_open_locked(cli_warehouse_url(options.warehouse), pipeline->name, &warehouse);
         if (code == EXIT_OK) {
             struct run_request request = {.pipeline = pipeline, .start_date = start, .end_date = end,
                                           .history = options.history, .source_directory = source_directory,

@@ -36,7 +36,7 @@ static const char runs_sql[] =
     " ORDER BY r.run_id DESC LIMIT %ld";
 
 static const char tasks_sql[] =
-    "SELECT task, kind, status, rows_read, rows_loaded, rows_rejected, rows_changed,"
+    "SELECT task, kind, status, attempts, rows_read, rows_loaded, rows_rejected, rows_changed,"
     " CAST(round(CAST(EXTRACT(EPOCH FROM (finished_at - started_at)) AS NUMERIC), 3) AS TEXT) AS seconds, error"
     " FROM martlet.task_runs WHERE run_id = %" PRId64 " ORDER BY started_at, task";
 

@@ -16,7 +16,7 @@ struct glyph {
 
 static const struct glyph glyphs[] = {
     {"success", "✓", "\033[32m"},         {"failed", "✗", "\033[31m"},  {"upstream_failed", "↑", "\033[33m"},
-    {"running", "…", "\033[36m"},         {"skipped", "-", "\033[90m"},
+    {"running", "…", "\033[36m"},         {"queued", "○", "\033[90m"}, {"skipped", "-", "\033[90m"},
 };
 
 static const struct glyph *glyph_for(const char *status) {
@@ -54,7 +54,7 @@ static int date_rows(struct warehouse *warehouse, const char *pipeline, long lim
 }
 
 static void print_legend(FILE *out, bool color) {
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < sizeof glyphs / sizeof *glyphs; i++)
         fprintf(out, "  %s%s%s %s", color ? glyphs[i].color : "", glyphs[i].symbol, color ? "\033[0m" : "", glyphs[i].status);
     fputs("  · not run\n", out);
 }

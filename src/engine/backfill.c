@@ -8,7 +8,7 @@
 #include <string.h>
 
 const char *date_state_name(enum date_state state) {
-    static const char *const names[] = {"missing", "success", "failed"};
+    static const char *const names[] = {"missing", "success", "failed", "interrupted"};
     return names[state];
 }
 
@@ -38,10 +38,13 @@ static int read_runs(struct warehouse *warehouse, const struct pipeline *pipelin
     for (size_t r = 0; r < runs->row_count; r++) {
         int64_t run_id = strtoll(warehouse_result_cell(runs, r, 0), NULL, 10);
         int64_t start = day_number(warehouse_result_cell(runs, r, 1)), end = day_number(warehouse_result_cell(runs, r, 2));
-        bool success = strcmp(warehouse_result_cell(runs, r, 3), "success") == 0;
+        const char *status = warehouse_result_cell(runs, r, 3);
+        enum date_state state = strcmp(status, "success") == 0  ? DATE_SUCCESS
+                                : strcmp(status, "failed") == 0 ? DATE_FAILED
+                                                                : DATE_INTERRUPTED; /* running or stopped */
         for (int64_t day = start; day <= end; day++) {
             if (day < first || day >= first + (int64_t)plan->count) continue;
-            plan->dates[day - first].state = success ? DATE_SUCCESS : DATE_FAILED;
+            plan->dates[day - first].state = state;
             plan->dates[day - first].run_id = run_id;
         }
     }
@@ -51,7 +54,7 @@ static int read_runs(struct warehouse *warehouse, const struct pipeline *pipelin
 
 /* Works out the state of every date in [from, to] and what to run. */
 int backfill_plan(struct warehouse *warehouse, const struct pipeline *pipeline, const char *from, const char *to,
-                  bool rerun, struct backfill_plan *plan, struct error *err) {
+                  enum backfill_selection selection, struct backfill_plan *plan, struct error *err) {
     memset(plan, 0, sizeof *plan);
     int64_t first = day_number(from), last = day_number(to);
     if (last < first) return error_set(err, "--from %s is after --to %s", from, to);
@@ -65,7 +68,12 @@ int backfill_plan(struct warehouse *warehouse, const struct pipeline *pipeline, 
         backfill_plan_free(plan);
         return -1;
     }
-    for (size_t i = 0; i < plan->count; i++) plan->dates[i].selected = rerun || plan->dates[i].state != DATE_SUCCESS;
+    for (size_t i = 0; i < plan->count; i++) {
+        enum date_state state = plan->dates[i].state;
+        plan->dates[i].selected = selection == SELECT_ALL ? true
+                                  : selection == SELECT_NOT_DONE ? state != DATE_SUCCESS
+                                                                 : state == DATE_MISSING || state == DATE_INTERRUPTED;
+    }
     return 0;
 }
 
@@ -80,10 +88,10 @@ static size_t stretch_end(const struct backfill_plan *plan, size_t index) {
 /* Prints one line a date and the runs a backfill would make. */
 void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline *pipeline, FILE *out) {
     size_t tasks = pipeline->source_count + pipeline->model_count, selected = 0;
-    fprintf(out, "%-10s  %-8s  %s\n", "date", "state", "last run");
+    fprintf(out, "%-10s  %-11s  %s\n", "date", "state", "last run");
     for (size_t i = 0; i < plan->count; i++) {
         const struct date_status *date = &plan->dates[i];
-        fprintf(out, "%s  %-8s  ", date->date, date_state_name(date->state));
+        fprintf(out, "%s  %-11s  ", date->date, date_state_name(date->state));
         if (date->run_id) fprintf(out, "%" PRId64, date->run_id); else fputc('-', out);
         fputs(date->selected ? "  -> run\n" : "\n", out);
         selected += date->selected;
@@ -115,6 +123,7 @@ int backfill_run(struct warehouse *warehouse, const struct backfill_plan *plan, 
     *runs_failed = 0;
     for (size_t i = 0; i < plan->count; i = stretch_end(plan, i) + 1) {
         if (!plan->dates[i].selected) continue;
+        if (request->stop && *request->stop) return error_set(err, "stopped on request before %s", plan->dates[i].date);
         struct run_request one = *request;
         one.start_date = plan->dates[i].date;
         one.end_date = plan->dates[stretch_end(plan, i)].date;

@@ -1,9 +1,9 @@
 /* backfill.h -- which dates of a pipeline are done, and running the rest.
  *
- * A date's state is that of the latest run covering it: success, failed
- * (a run still marked running was interrupted: kill -9, power loss -- it
- * counts as failed), or missing when no run covered it. A backfill runs the
- * dates that are not done (or all, with rerun) in date order; a pipeline
+ * A date's state is that of the latest run covering it: success, failed,
+ * interrupted (the run was stopped on request, or is still marked running
+ * though nobody runs it: kill -9, power loss), or missing when no run
+ * covered it. A backfill runs the selected dates in date order; a pipeline
  * with per-date increments runs each contiguous stretch as one set-based
  * run, other pipelines one run per date. */
 #ifndef MARTLET_BACKFILL_H
@@ -17,7 +17,12 @@
 #include "pipeline.h"
 #include "runner.h"
 
-enum date_state { DATE_MISSING, DATE_SUCCESS, DATE_FAILED };
+enum date_state { DATE_MISSING, DATE_SUCCESS, DATE_FAILED, DATE_INTERRUPTED };
+
+/* Which dates a backfill runs. The scheduler leaves failed dates to a
+ * person (`martlet backfill`), like a failed Airflow run that must be
+ * cleared, but finishes what a crash or a stop interrupted. */
+enum backfill_selection { SELECT_NOT_DONE, SELECT_ALL, SELECT_MISSING_OR_INTERRUPTED };
 
 struct date_status {
     char date[11];
@@ -33,7 +38,7 @@ struct backfill_plan {
 };
 
 int backfill_plan(struct warehouse *warehouse, const struct pipeline *pipeline, const char *from, const char *to,
-                  bool rerun, struct backfill_plan *plan, struct error *err);
+                  enum backfill_selection selection, struct backfill_plan *plan, struct error *err);
 void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline *pipeline, FILE *out);
 int backfill_run(struct warehouse *warehouse, const struct backfill_plan *plan, const struct run_request *request,
                  size_t *runs_failed, struct error *err);

@@ -1,6 +1,7 @@
 /* pipeline.c -- loading pipeline.json and the model files. See pipeline.h. */
 #include "pipeline.h"
 #include "data_tests.h"
+#include "../loader/value.h"
 #include "../util/files.h"
 #include "../util/identifier.h"
 #include "../util/memory.h"
@@ -151,6 +152,25 @@ static int parse_schemas(const cJSON *root, struct pipeline *pipeline, struct er
     return 0;
 }
 
+/* "schedule": {"cron": "0 6 * * *", "start_date": "2024-04-01", "catchup": true} */
+static int parse_schedule(const cJSON *root, struct pipeline *pipeline, struct error *err) {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "schedule");
+    if (item == NULL) return 0;
+    const char *cron = json_string(item, "cron"), *start = json_string(item, "start_date");
+    if (cron == NULL || start == NULL) return error_set(err, "\"schedule\" needs \"cron\" and \"start_date\"");
+    int64_t days;
+    if (strlen(start) != 10 || value_parse_date(start, 10, &days) != 0)
+        return error_set(err, "schedule start_date '%s' is not a date (YYYY-MM-DD)", start);
+    struct schedule *schedule = memory_calloc(1, sizeof *schedule);
+    pipeline->schedule = schedule;
+    if (cron_parse(cron, &schedule->cron, err) != 0) return error_prefix(err, "schedule");
+    schedule->cron_text = memory_strdup(cron);
+    memcpy(schedule->start_date, start, 11);
+    const cJSON *catchup = cJSON_GetObjectItemCaseSensitive(item, "catchup");
+    schedule->catchup = catchup == NULL || cJSON_IsTrue(catchup);
+    return 0;
+}
+
 static int parse_pipeline_json(const char *text, struct pipeline *pipeline, struct error *err) {
     cJSON *root = cJSON_Parse(text);
     if (root == NULL) return error_set(err, "not valid JSON near '%.30s'", cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
@@ -176,6 +196,7 @@ static int parse_pipeline_json(const char *text, struct pipeline *pipeline, stru
         goto done;
     }
     pipeline->s3 = s3 ? memory_strdup(s3) : NULL;
+    if (parse_schedule(root, pipeline, err) != 0) goto done;
     if (strstr(pipeline->history_layout, "..") || (increment && strstr(increment, ".."))) {
         error_set(err, "\"layout\" paths must stay inside the source folder");
         goto done;
@@ -417,5 +438,7 @@ void pipeline_free(struct pipeline *pipeline) {
     free(pipeline->increment_layout);
     free(pipeline->api);
     free(pipeline->s3);
+    if (pipeline->schedule) free(pipeline->schedule->cron_text);
+    free(pipeline->schedule);
     free(pipeline);
 }

@@ -20,6 +20,7 @@
 
 #include "../util/error.h"
 #include "../warehouse/batch.h"
+#include "cron.h"
 
 enum materialization {
     MATERIALIZE_TABLE,               /* rebuilt from scratch each run */
@@ -79,6 +80,16 @@ struct model {
     char *sql;                /* the file's text, template markers included */
 };
 
+/* When `martlet schedule` runs the pipeline: a firing of the cron (UTC)
+ * makes every date up to the day before it due, from start_date on; with
+ * catchup false only the latest due date is run. */
+struct schedule {
+    char *cron_text;
+    struct cron cron;
+    char start_date[11];
+    bool catchup;
+};
+
 struct pipeline {
     char *name;
     char *directory;
@@ -93,6 +104,7 @@ struct pipeline {
     char *increment_layout;   /* where a date's files are, e.g. "increments/{date}/{file}"; NULL = none */
     char *api;                /* the remote source that can fill the folder ("report_api"), or NULL */
     char *s3;                 /* where the source files live in S3 ("s3://bucket/prefix/"), or NULL */
+    struct schedule *schedule;  /* NULL = run by hand (or cron) only */
 };
 
 int pipeline_load(const char *directory, struct pipeline **pipeline, struct error *err);

@@ -267,6 +267,7 @@ static int record_end(struct run *run, size_t index, const char *running, struct
     print_warnings(run, record->task, strbuf_text(&task->outcome.warnings));
     print_task(run, record, task->seconds);
     print_live_line(run, running);
+    if (run->request->progress) fflush(run->request->progress); /* a log being tailed sees each task as it ends */
     run->tasks_recorded++;
     if (task->state == TASK_FAILED && run->outcome->failed++ == 0)
         snprintf(run->outcome->first_error, sizeof run->outcome->first_error, "%s: %s", record->task, record->error);
@@ -279,8 +280,10 @@ static int record_end(struct run *run, size_t index, const char *running, struct
 
 /* Records that a task started. Unlocked. */
 static int record_start(struct run *run, size_t index, const char *running, struct error *err) {
-    if (run->request->progress && run->request->json_progress)
+    if (run->request->progress && run->request->json_progress) {
         print_json(run, json_event(run, "task_started", run->nodes[index].name));
+        fflush(run->request->progress);
+    }
     print_live_line(run, running);
     return run_state_start_task(run->warehouse, run->outcome->run_id, run->nodes[index].name,
                                 run->tasks[index].started_at, err);
@@ -313,35 +316,35 @@ static void handle_stop_requests(struct run *run) {
     sig_atomic_t requests = run->request->stop ? *run->request->stop : 0;
     if (requests >= 1 && !run->stopping) {
         run->stopping = true;
-        run->outcome->stopped = true;
         for (size_t i = 0; i < run->count; i++)
             if (run->tasks[i].state == TASK_WAITING || run->tasks[i].state == TASK_QUEUED) run->tasks[i].state = TASK_SKIPPED;
+        if (run->request->progress && !run->request->json_progress)
+            fprintf(run->request->progress, "%sstop requested: running tasks finish, the rest are skipped"
+                    " (again to cancel them)\n", live_terminal(run) ? "\r\033[K" : "  ");
     }
     if (requests >= 2 && !run->cancelling) {
         run->cancelling = true;
+        if (run->request->progress && !run->request->json_progress)
+            fprintf(run->request->progress, "  cancelling the running tasks: they roll back\n");
         for (size_t i = 0; i < run->worker_count; i++)
             if (run->workers[i].task != NO_TASK) warehouse_interrupt(run->workers[i].warehouse);
     }
 }
 
 /* The next start or end the coordinator has not recorded yet, in
- * dependency order (ends first); false when there is none. */
+ * dependency order, a task's start always before its end; false when
+ * there is none. Under the lock. */
 static bool next_unrecorded(struct run *run, size_t *index, bool *is_start) {
     for (size_t i = 0; i < run->count; i++) {
         struct task *task = &run->tasks[run->order[i]];
-        if (is_final(task->state) && !task->end_recorded) {
-            task->end_recorded = task->start_recorded = true;
-            *index = run->order[i];
-            *is_start = false;
+        *index = run->order[i];
+        if (task->started_at[0] && !task->start_recorded) {
+            task->start_recorded = *is_start = true;
             return true;
         }
-    }
-    for (size_t i = 0; i < run->count; i++) {
-        struct task *task = &run->tasks[run->order[i]];
-        if (task->state == TASK_RUNNING && !task->start_recorded) {
-            task->start_recorded = true;
-            *index = run->order[i];
-            *is_start = true;
+        if (is_final(task->state) && !task->end_recorded) {
+            task->end_recorded = true;
+            *is_start = false;
             return true;
         }
     }
@@ -476,6 +479,7 @@ static void print_run_started(const struct run *run) {
         fprintf(request->progress, "run %" PRId64 ": %s %s..%s (%zu tasks, %zu at a time)%s%s\n", run->outcome->run_id,
                 request->pipeline->name, request->start_date, request->end_date, run->count, run->worker_count,
                 run->log_directory ? ", SQL kept in " : "", run->log_directory ? run->log_directory : "");
+    fflush(request->progress);
 }
 
 static const char *final_status(const struct run_outcome *outcome) {
@@ -521,6 +525,8 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     if (status == 0) print_run_started(&run);
     if (status == 0) status = coordinate(&run, err);
     stop_workers(&run);
+    /* A stop that came after the last task started changed nothing. */
+    outcome->stopped = outcome->skipped > 0 || run.cancelling;
     if (status == 0) {
         status = run_state_finish_run(warehouse, outcome->run_id, final_status(outcome),
                                       outcome->failed ? outcome->first_error : outcome->stopped ? "stopped on request" : NULL,

@@ -1,0 +1,206 @@
+/* cmd_schedule.c -- `martlet schedule`: a foreground daemon that runs each
+ * scheduled pipeline's due dates, catching up missed ones, until SIGTERM. */
+#include "../engine/schedule.h"
+#include "../util/clock.h"
+#include "../util/files.h"
+#include "../util/memory.h"
+#include "cli.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char schedule_help[] =
+    "usage: martlet schedule [PIPELINE...] [OPTIONS]\n"
+    "\n"
+    "Runs in the foreground, like a small Airflow scheduler: at each firing of a\n"
+    "pipeline's cron (pipeline.json \"schedule\", UTC) every date before that day,\n"
+    "from its start_date, is due; the due dates never run -- or interrupted by a\n"
+    "crash or a stop -- run, oldest first (set-based where the pipeline allows).\n"
+    "Failed dates wait for 'martlet backfill'. Each pipeline is locked while it\n"
+    "runs, so two schedulers (or a scheduler and 'martlet run') never run the same\n"
+    "pipeline at once. SIGTERM or Ctrl-C: the running tasks finish, the rest are\n"
+    "skipped, and the scheduler exits; the next start finishes the interrupted dates.\n"
+    "\n"
+    "  PIPELINE...         the pipelines to schedule (default: every pipeline with a schedule)\n"
+    "  --once              look once, run what is due, and exit (for cron or systemd timers)\n"
+    "  --poll SECONDS      look at least this often (default 60; sooner when a cron fires)\n"
+    "  --data DIR          source files of pipeline P are in DIR/P (default: data)\n"
+    "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
+    "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
+    CLI_EXECUTION_HELP
+    "  -h, --help          show this help\n";
+
+struct schedule_options {
+    const char *data, *warehouse, *pipelines;
+    bool once;
+    long poll_seconds;
+    struct run_request execution;   /* jobs, retries, timeout */
+};
+
+static int parse(int argc, char **argv, struct schedule_options *options) {
+    static const struct option long_options[] = {
+        {"once", no_argument, 0, 'o'},           {"poll", required_argument, 0, 'P'},
+        {"data", required_argument, 0, 'd'},     {"warehouse", required_argument, 0, 'w'},
+        {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
+        CLI_EXECUTION_OPTIONS,                   {0, 0, 0, 0},
+    };
+    int option;
+    optind = 1;
+    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'o': options->once = true; break;
+        case 'd': options->data = optarg; break;
+        case 'w': options->warehouse = optarg; break;
+        case 'p': options->pipelines = optarg; break;
+        case 'P': {
+            char *end;
+            options->poll_seconds = strtol(optarg, &end, 10);
+            if (*end || options->poll_seconds < 1) return cli_usage_error("schedule", "--poll needs a positive number of seconds");
+            break;
+        }
+        case 'j': case 'R': case 'T': {
+            int code = cli_execution_option("schedule", option, optarg, &options->execution);
+            if (code != EXIT_OK) return code;
+            break;
+        }
+        case 'h': fputs(schedule_help, stdout); return -1;
+        default: return cli_usage_error("schedule", "unknown option");
+        }
+    }
+    return 0;
+}
+
+/* "2026-11-23T06:00:00Z schedule: " in front of every scheduler line. */
+static void say(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *format, ...) {
+    char now[CLOCK_TEXT_SIZE];
+    clock_utc_text(now);
+    printf("%.10sT%.8sZ schedule: ", now, now + 11);
+    va_list args;
+    va_start(args, format);
+    vprintf(format, args);
+    va_end(args);
+    putchar('\n');
+    fflush(stdout);
+}
+
+/* The pipelines to schedule: those named, else every one with a schedule. */
+static int load_pipelines(int argc, char **argv, const char *pipelines_option, struct pipeline ***out, size_t *count) {
+    char **names = NULL;
+    size_t name_count = 0;
+    int code = argc > optind ? EXIT_OK : cli_list_pipelines(pipelines_option, &names, &name_count);
+    for (int i = optind; i < argc; i++) {
+        names = memory_realloc(names, (name_count + 1) * sizeof *names);
+        names[name_count++] = memory_strdup(argv[i]);
+    }
+    *out = memory_calloc(name_count ? name_count : 1, sizeof **out);
+    *count = 0;
+    for (size_t i = 0; i < name_count && code == EXIT_OK; i++) {
+        struct pipeline *pipeline;
+        code = cli_load_pipeline(names[i], pipelines_option, &pipeline);
+        if (code != EXIT_OK) break;
+        if (pipeline->schedule) (*out)[(*count)++] = pipeline;
+        else if (argc > optind) code = cli_fail("pipeline %s has no \"schedule\" in its pipeline.json", pipeline->name);
+        if (pipeline->schedule == NULL) pipeline_free(pipeline);
+    }
+    for (size_t i = 0; i < name_count; i++) free(names[i]);
+    free(names);
+    if (code == EXIT_OK && *count == 0) code = cli_fail("no pipeline has a \"schedule\" in its pipeline.json");
+    return code;
+}
+
+static void report_tick(const struct pipeline *pipeline, const struct schedule_outcome *outcome) {
+    if (outcome->first_due[0] == '\0') {
+        say("%s: nothing due yet (starts %s)", pipeline->name, pipeline->schedule->start_date);
+        return;
+    }
+    say("%s: due %s..%s: %zu date(s) run, %zu run(s) failed%s", pipeline->name, outcome->first_due, outcome->last_due,
+        outcome->dates_selected, outcome->runs_failed, outcome->stopped ? ", stopped on request" : "");
+    if (outcome->dates_failed)
+        say("%s: %zu due date(s) failed earlier and wait for 'martlet backfill %s --from %s --to %s'", pipeline->name,
+            outcome->dates_failed, pipeline->name, outcome->first_due, outcome->last_due);
+}
+
+/* One look at one pipeline: lock it, run what is due, unlock. Returns
+ * EXIT_OK, or EXIT_FAILURE_RUN when something failed. */
+static int tick(struct pipeline *pipeline, const struct schedule_options *options, const struct run_request *base) {
+    struct warehouse *warehouse = NULL;
+    struct error err;
+    if (warehouse_open(cli_warehouse_url(options->warehouse), &warehouse, &err) != 0) {
+        if (err.transient) {
+            say("%s: the warehouse is in use by another process; trying again later", pipeline->name);
+            return EXIT_OK;
+        }
+        say("%s: %s", pipeline->name, err.message);
+        return EXIT_FAILURE_RUN;
+    }
+    int code = EXIT_OK;
+    int locked = cli_lock_pipeline(warehouse, pipeline->name, &err);
+    if (locked < 0) {
+        say("%s: %s", pipeline->name, err.message);
+        code = EXIT_FAILURE_RUN;
+    } else if (locked == 0) {
+        say("%s: another process is running it; trying again later", pipeline->name);
+    } else {
+        char *source = files_join(options->data ? options->data : "data", pipeline->name);
+        struct run_request request = *base;
+        request.pipeline = pipeline;
+        request.source_directory = source;
+        struct schedule_outcome outcome;
+        if (schedule_run_due(warehouse, &request, time(NULL), &outcome, &err) != 0) {
+            say("%s: %s", pipeline->name, err.message);
+            code = EXIT_FAILURE_RUN;
+        } else {
+            report_tick(pipeline, &outcome);
+            if (outcome.runs_failed) code = EXIT_FAILURE_RUN;
+        }
+        free(source);
+    }
+    warehouse_close(warehouse); /* releases the lock */
+    return code;
+}
+
+/* Sleeps until the next cron firing of any pipeline or the poll interval,
+ * whichever comes first, waking early on a stop request. */
+static void sleep_until_due(struct pipeline **pipelines, size_t count, long poll_seconds,
+                            const volatile sig_atomic_t *stop) {
+    time_t now = time(NULL), wake = now + poll_seconds, fires;
+    for (size_t i = 0; i < count; i++)
+        if (cron_next(&pipelines[i]->schedule->cron, now, &fires) && fires < wake) wake = fires;
+    while (!*stop && time(NULL) < wake) clock_sleep_ms(200);
+}
+
+int cmd_schedule(int argc, char **argv) {
+    struct schedule_options options = {.poll_seconds = 60, .execution.retries = CLI_DEFAULT_RETRIES};
+    int parsed = parse(argc, argv, &options);
+    if (parsed != 0) return parsed < 0 ? EXIT_OK : parsed;
+    struct pipeline **pipelines = NULL;
+    size_t count = 0;
+    int code = load_pipelines(argc, argv, options.pipelines, &pipelines, &count);
+    const volatile sig_atomic_t *stop = cli_catch_stop_signals();
+    struct run_request base = options.execution;
+    base.load_source = "file";
+    base.progress = stdout;
+    base.stop = stop;
+    if (code == EXIT_OK) {
+        for (size_t i = 0; i < count; i++)
+            say("%s: cron '%s' from %s%s", pipelines[i]->name, pipelines[i]->schedule->cron_text,
+                pipelines[i]->schedule->start_date, pipelines[i]->schedule->catchup ? ", catching up" : "");
+        for (;;) {
+            int tick_code = EXIT_OK;
+            for (size_t i = 0; i < count && !*stop; i++)
+                if (tick(pipelines[i], &options, &base) != EXIT_OK) tick_code = EXIT_FAILURE_RUN;
+            if (options.once) code = tick_code;
+            if (options.once || *stop) break;
+            sleep_until_due(pipelines, count, options.poll_seconds, stop);
+            if (*stop) break;
+        }
+        if (*stop) say("stopped on request");
+    }
+    for (size_t i = 0; i < count; i++) pipeline_free(pipelines[i]);
+    free(pipelines);
+    return code;
+}

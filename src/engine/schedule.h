@@ -1,0 +1,32 @@
+/* schedule.h -- what a pipeline's schedule makes due, and running it.
+ *
+ * A firing of the schedule's cron (UTC) makes due every date before the
+ * day it fires on, from the schedule's start_date: a daily "0 6 * * *"
+ * runs ds = yesterday at 06:00, and one that was not running for a week
+ * catches up on the whole week at its next tick. Of the due dates, those
+ * missing or interrupted run (set-based where the pipeline allows, like a
+ * backfill); failed dates wait for a person to run `martlet backfill`. */
+#ifndef MARTLET_SCHEDULE_H
+#define MARTLET_SCHEDULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "../warehouse/warehouse.h"
+#include "pipeline.h"
+#include "runner.h"
+
+struct schedule_outcome {
+    char first_due[11], last_due[11];   /* the window looked at; empty when nothing is due yet */
+    size_t dates_selected;              /* missing or interrupted: run now */
+    size_t runs_failed;
+    size_t dates_failed;                /* due dates whose latest run failed: left to a person */
+    bool stopped;                       /* a stop request ended it early */
+};
+
+bool schedule_due_window(const struct schedule *schedule, time_t now, char first[11], char last[11]);
+int schedule_run_due(struct warehouse *warehouse, const struct run_request *request, time_t now,
+                     struct schedule_outcome *outcome, struct error *err);
+
+#endif

@@ -1,0 +1,307 @@
+/* test_orchestration.c -- cron, parallel runs, retries, crashes, stop
+ * requests and concurrent schedulers, on real DuckDB files and the real
+ * PostgreSQL test server. */
+#include "../src/engine/cron.h"
+#include "../src/engine/schedule.h"
+#include "../src/util/files.h"
+#include "../src/util/memory.h"
+#include "../src/util/strbuf.h"
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static time_t utc(int year, int month, int day, int hour, int minute) {
+    struct tm time = {.tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day, .tm_hour = hour, .tm_min = minute};
+    return timegm(&time);
+}
+
+static struct cron parsed(const char *text) {
+    struct cron cron;
+    struct error err;
+    cr_assert_eq(cron_parse(text, &cron, &err), 0, "%s: %s", text, err.message);
+    return cron;
+}
+
+Test(cron, fields_ranges_steps_and_lists_match_as_in_cron) {
+    struct cron office = parsed("*/15 9-17 * * 1-5");
+    cr_expect(cron_matches(&office, utc(2024, 3, 11, 9, 45)), "Monday 09:45");
+    cr_expect(!cron_matches(&office, utc(2024, 3, 11, 9, 50)), "not a quarter hour");
+    cr_expect(!cron_matches(&office, utc(2024, 3, 10, 10, 0)), "Sunday");
+    struct cron friday_or_13th = parsed("0 0 13 * 5");
+    cr_expect(cron_matches(&friday_or_13th, utc(2024, 3, 13, 0, 0)), "the 13th, a Wednesday");
+    cr_expect(cron_matches(&friday_or_13th, utc(2024, 3, 15, 0, 0)), "a Friday");
+    cr_expect(!cron_matches(&friday_or_13th, utc(2024, 3, 14, 0, 0)));
+    struct cron sunday = parsed("30 2 * * 7");
+    cr_expect(cron_matches(&sunday, utc(2024, 3, 10, 2, 30)), "7 is Sunday too");
+    struct cron listed = parsed("0,30 6,18 1 1,7 *");
+    cr_expect(cron_matches(&listed, utc(2024, 7, 1, 18, 30)));
+    cr_expect(!cron_matches(&listed, utc(2024, 6, 1, 18, 30)));
+    struct cron daily = parsed("@daily");
+    cr_expect(cron_matches(&daily, utc(2024, 2, 29, 0, 0)));
+}
+
+Test(cron, previous_and_next_firings) {
+    struct cron six = parsed("0 6 * * *");
+    time_t fired, fires;
+    cr_assert(cron_previous(&six, utc(2024, 3, 10, 5, 59), &fired));
+    cr_expect_eq(fired, utc(2024, 3, 9, 6, 0));
+    cr_assert(cron_previous(&six, utc(2024, 3, 10, 6, 0), &fired));
+    cr_expect_eq(fired, utc(2024, 3, 10, 6, 0), "a firing at exactly now counts");
+    cr_assert(cron_next(&six, utc(2024, 3, 10, 6, 0), &fires));
+    cr_expect_eq(fires, utc(2024, 3, 11, 6, 0));
+    struct cron leap = parsed("0 0 29 2 *");
+    cr_assert(cron_previous(&leap, utc(2027, 1, 1, 0, 0), &fired));
+    cr_expect_eq(fired, utc(2024, 2, 29, 0, 0), "rare schedules are found");
+}
+
+Test(cron, bad_expressions_name_the_field) {
+    const char *cases[][2] = {
+        {"61 * * * *", "minute: 61 is outside 0-59"},     {"* * *", "needs 5 fields"},
+        {"5-1 * * * *", "range 5-1 runs backwards"},      {"* 24 * * *", "hour: 24 is outside 0-23"},
+        {"* * * 0 *", "month: 0 is outside 1-12"},        {"*/0 * * * *", "a step needs a positive number"},
+        {"* * * * MON", "day of week: expected a number"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct cron cron;
+        struct error err;
+        cr_expect_eq(cron_parse(cases[i][0], &cron, &err), -1, "%s", cases[i][0]);
+        cr_expect(strstr(err.message, cases[i][1]) != NULL, "%s: %s", cases[i][0], err.message);
+    }
+}
+
+Test(schedule, a_firing_makes_every_earlier_date_due) {
+    struct schedule schedule = {.cron = parsed("0 6 * * *"), .start_date = "2024-03-01", .catchup = true};
+    char first[11], last[11];
+    cr_assert(schedule_due_window(&schedule, utc(2024, 3, 10, 5, 0), first, last));
+    cr_expect_str_eq(first, "2024-03-01");
+    cr_expect_str_eq(last, "2024-03-08", "09 is due only at 06:00 on the 10th");
+    cr_assert(schedule_due_window(&schedule, utc(2024, 3, 10, 6, 0), first, last));
+    cr_expect_str_eq(last, "2024-03-09");
+    schedule.catchup = false;
+    cr_assert(schedule_due_window(&schedule, utc(2024, 3, 10, 6, 0), first, last));
+    cr_expect_str_eq(first, "2024-03-09", "without catch-up only the latest date");
+    cr_expect(!schedule_due_window(&schedule, utc(2024, 3, 1, 12, 0), first, last), "nothing before the start");
+}
+
+/* Two transactions updating one row: DuckDB refuses the second, and the
+ * driver marks that failure transient (worth a retry); a SQL error is not. */
+Test(transient, a_duckdb_write_conflict_is_transient_and_a_sql_error_is_not) {
+    char *directory = test_temp_directory(), url[600];
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", directory);
+    struct warehouse *first, *second;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &first, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_execute(first, "CREATE TABLE t (id INTEGER, v INTEGER); INSERT INTO t VALUES (1, 0)", &err), 0);
+    cr_assert_eq(warehouse_open_another(first, &second, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_begin(first, &err), 0);
+    cr_assert_eq(warehouse_begin(second, &err), 0);
+    cr_assert_eq(warehouse_execute(first, "UPDATE t SET v = 1 WHERE id = 1", &err), 0, "%s", err.message);
+    int status = warehouse_execute(second, "UPDATE t SET v = 2 WHERE id = 1", &err);
+    if (status == 0) {
+        cr_assert_eq(warehouse_commit(first, &err), 0);
+        status = warehouse_commit(second, &err);
+    }
+    cr_expect_eq(status, -1, "one of two conflicting writes must fail");
+    cr_expect(err.transient, "a conflict is transient: %s", err.message);
+    warehouse_rollback(second);
+    warehouse_rollback(first);
+    cr_expect_eq(warehouse_execute(second, "SELEC 1", &err), -1);
+    cr_expect(!err.transient, "a syntax error is not: %s", err.message);
+    warehouse_close(second);
+    warehouse_close(first);
+    test_remove_directory(directory);
+}
+
+static int64_t query_integer(const char *url, const char *sql) {
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    int64_t value = test_query_integer(warehouse, sql);
+    warehouse_close(warehouse);
+    return value;
+}
+
+static char *query_csv(const char *url, const char *sql) {
+    char *output;
+    cr_assert_eq(test_martlet_run(&output, "query \"%s\" --format csv --warehouse '%s'", sql, url), 0, "%s", output);
+    return output;
+}
+
+Test(parallel, a_failure_fails_its_downstream_and_independent_branches_finish, .timeout = 60) {
+    const char *models[] = {
+        "-- name: mart.a\n-- materialized: table\nSELECT 1 AS x\n",
+        "-- name: mart.broken\n-- depends_on: mart.a\n-- materialized: table\n-- retries: 3\n"
+        "SELECT CAST(error('deliberately broken') AS INTEGER) AS x\n",
+        "-- name: mart.after_broken\n-- depends_on: mart.broken\n-- materialized: table\nSELECT x FROM mart.broken\n",
+        "-- name: mart.further\n-- depends_on: mart.after_broken\n-- materialized: table\nSELECT x FROM mart.after_broken\n",
+        "-- name: mart.b1\n-- materialized: table\nSELECT 1 AS x\n",
+        "-- name: mart.b2\n-- depends_on: mart.b1\n-- materialized: table\nSELECT x + 1 AS x FROM mart.b1\n",
+        "-- name: mart.c1\n-- materialized: table\nSELECT 3 AS x\n",
+        "-- name: mart.c2\n-- depends_on: mart.c1, mart.a\n-- materialized: table\nSELECT x FROM mart.c1\n",
+    };
+    char *pipeline = test_make_pipeline("branches", models, 8), url[600], *output;
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", pipeline);
+    cr_expect_eq(test_martlet_run(&output, "run %s --jobs 4 --warehouse %s", pipeline, url), 1, "%s", output);
+    cr_expect(strstr(output, "(8 tasks, 4 at a time)") != NULL, "%s", output);
+    cr_expect(strstr(output, "5 succeeded, 1 failed, 2 upstream_failed, 0 skipped") != NULL, "%s", output);
+    cr_expect(strstr(output, "mart.broken: Invalid Input Error: deliberately broken") != NULL, "%s", output);
+    free(output);
+    output = query_csv(url, "SELECT task, status, attempts FROM martlet.task_runs ORDER BY task");
+    cr_expect_str_eq(output, "task,status,attempts\n"
+                             "mart.a,success,1\nmart.after_broken,upstream_failed,0\n"
+                             "mart.b1,success,1\nmart.b2,success,1\n"
+                             "mart.broken,failed,1\n"
+                             "mart.c1,success,1\nmart.c2,success,1\n"
+                             "mart.further,upstream_failed,0\n",
+                     "a SQL error is never retried, whatever '-- retries:' says");
+    free(output);
+    test_remove_directory(pipeline);
+}
+
+/* kill -9 in the middle of a social run on a DuckDB file; a backfill of
+ * the date must leave exactly what a clean run leaves. */
+Test(crash, a_killed_run_is_finished_by_a_backfill_with_clean_results, .timeout = 300) {
+    char *directory = test_temp_directory(), *data = files_join(directory, "data"), *output;
+    char clean[600], crashed[600], log[600];
+    snprintf(clean, sizeof clean, "duckdb:%s/clean.duckdb", directory);
+    snprintf(crashed, sizeof crashed, "duckdb:%s/crashed.duckdb", directory);
+    snprintf(log, sizeof log, "%s/run.log", directory);
+    cr_assert_eq(test_martlet_run(&output, "gen social --out %s --scale 0.05 --seed 5", data), 0, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "run social --date 2024-01-01 --source-dir %s --warehouse %s", data, clean), 0,
+                 "%s", output);
+    free(output);
+
+    int pid = test_martlet_start(log, "run social --date 2024-01-01 --jobs 2 --source-dir %s --warehouse %s", data, crashed);
+    cr_assert(test_wait_for_text(log, "success         staging.users", 60), "the run never got going");
+    kill(pid, SIGKILL);
+    cr_expect_eq(test_wait_exit(pid), 128 + SIGKILL);
+    cr_assert_eq(query_integer(crashed, "SELECT count(*) FROM martlet.runs WHERE status = 'running'"), 1,
+                 "the run was killed mid-way and is still marked running");
+
+    cr_assert_eq(test_martlet_run(&output, "plan social --from 2024-01-01 --to 2024-01-01 --warehouse %s", crashed), 0);
+    cr_expect(strstr(output, "2024-01-01  interrupted") != NULL, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "backfill social --from 2024-01-01 --to 2024-01-01 --source-dir %s --warehouse %s",
+                                  data, crashed), 0, "%s", output);
+    free(output);
+    /* Every column but load_dt, the start time of the run that loaded a row. */
+    char *expected = test_checksums_without(clean, "table_schema IN ('staging', 'dds', 'mart')", "load_dt");
+    char *got = test_checksums_without(crashed, "table_schema IN ('staging', 'dds', 'mart')", "load_dt");
+    cr_expect_str_eq(got, expected);
+    free(expected);
+    free(got);
+    free(data);
+    test_remove_directory(directory);
+}
+
+/* A slow model (pg_sleep) and one after it: SIGTERM while the slow one
+ * runs lets it finish, skips the other, and a backfill completes the date. */
+Test(stop, sigterm_lets_the_running_task_finish_and_skips_the_rest, .timeout = 120) {
+    char *url;
+    NEED_POSTGRES(url);
+    const char *models[] = {
+        "-- name: mart.slow\n-- materialized: table\nSELECT 1 AS x FROM pg_sleep(1.5)\n",
+        "-- name: mart.after_slow\n-- depends_on: mart.slow\n-- materialized: table\nSELECT x FROM mart.slow\n",
+    };
+    char *pipeline = test_make_pipeline("slow", models, 2), log[600], *output;
+    snprintf(log, sizeof log, "%s/run.log", pipeline);
+    int pid = test_martlet_start(log, "run %s --date 2024-05-01 --log-format json --warehouse '%s'", pipeline, url);
+    cr_assert(test_wait_for_text(log, "\"task\":\"mart.slow\"", 30), "mart.slow never started");
+    kill(pid, SIGTERM);
+    cr_expect_eq(test_wait_exit(pid), 1, "a stopped run is not a success");
+    char *text = NULL;
+    struct error err;
+    cr_assert_eq(files_read_all(log, &text, &err), 0);
+    cr_expect(strstr(text, "\"task\":\"mart.slow\",\"kind\":\"table\",\"status\":\"success\"") != NULL, "%s", text);
+    cr_expect(strstr(text, "\"task\":\"mart.after_slow\",\"kind\":\"table\",\"status\":\"skipped\"") != NULL, "%s", text);
+    cr_expect(strstr(text, "\"status\":\"stopped\"") != NULL, "%s", text);
+    free(text);
+    output = query_csv(url, "SELECT status FROM martlet.runs");
+    cr_expect_str_eq(output, "status\nstopped\n");
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "backfill %s --from 2024-05-01 --to 2024-05-01 --warehouse '%s'", pipeline, url),
+                 0, "%s", output);
+    free(output);
+    cr_expect_eq(query_integer(url, "SELECT count(*) FROM mart.after_slow"), 1);
+    test_remove_directory(pipeline);
+    free(url);
+}
+
+/* A daily pipeline scheduled from `days` days ago, every minute; its first
+ * model takes a moment (on PostgreSQL) so that concurrent schedulers
+ * overlap and a stop request finds it running. */
+static char *scheduled_pipeline(int days, bool slow) {
+    char start[11], model[400];
+    time_t then = time(NULL) - (time_t)days * 86400;
+    strftime(start, sizeof start, "%Y-%m-%d", gmtime(&then));
+    snprintf(model, sizeof model,
+             "-- name: mart.daily\n-- materialized: incremental_by_date\n-- date_column: day\n"
+             "SELECT CAST('{{ ds }}' AS DATE) AS day, 1 AS value %s\n", slow ? "FROM pg_sleep(0.3)" : "");
+    const char *models[] = {model, "-- name: mart.total\n-- depends_on: mart.daily\n-- materialized: table\n"
+                                   "SELECT count(*) AS days FROM mart.daily\n"};
+    char *directory = test_make_pipeline("daily", models, 2);
+    char json[300];
+    snprintf(json, sizeof json,
+             "{\"name\": \"daily\", \"schemas\": {\"mart\": \"mart\"},"
+             " \"schedule\": {\"cron\": \"* * * * *\", \"start_date\": \"%s\"}}\n", start);
+    free(test_write_file(directory, "pipeline.json", json));
+    return directory;
+}
+
+/* Two schedulers started together on one warehouse: every due date runs
+ * exactly once. */
+static void two_schedulers(const char *url, const char *pipeline) {
+    char logs[2][600];
+    int pids[2];
+    for (int i = 0; i < 2; i++) {
+        snprintf(logs[i], sizeof logs[i], "%s/scheduler-%d.log", pipeline, i);
+        pids[i] = test_martlet_start(logs[i], "schedule %s --once --warehouse '%s'", pipeline, url);
+    }
+    for (int i = 0; i < 2; i++) cr_expect_eq(test_wait_exit(pids[i]), 0, "scheduler %d", i);
+    cr_expect_eq(query_integer(url, "SELECT count(*) FROM martlet.runs"), 6, "one run per due date");
+    cr_expect_eq(query_integer(url, "SELECT count(DISTINCT start_date) FROM martlet.runs WHERE status = 'success'"), 6);
+    cr_expect_eq(query_integer(url, "SELECT count(*) FROM mart.daily"), 6);
+}
+
+Test(schedule, two_schedulers_on_postgres_run_each_date_once, .timeout = 120) {
+    char *url;
+    NEED_POSTGRES(url);
+    char *pipeline = scheduled_pipeline(6, true);
+    two_schedulers(url, pipeline);
+    test_remove_directory(pipeline);
+    free(url);
+}
+
+Test(schedule, two_schedulers_on_duckdb_run_each_date_once, .timeout = 120) {
+    char *pipeline = scheduled_pipeline(6, false), url[600];
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", pipeline);
+    two_schedulers(url, pipeline);
+    test_remove_directory(pipeline);
+}
+
+/* The daemon stops cleanly on SIGTERM in the middle of its catch-up, and
+ * its next start finishes the interrupted date and the rest. */
+Test(schedule, sigterm_stops_the_daemon_and_the_next_start_catches_up, .timeout = 120) {
+    char *url;
+    NEED_POSTGRES(url);
+    char *pipeline = scheduled_pipeline(4, true), log[600], *output;
+    snprintf(log, sizeof log, "%s/scheduler.log", pipeline);
+    int pid = test_martlet_start(log, "schedule %s --poll 1 --jobs 1 --warehouse '%s'", pipeline, url);
+    cr_assert(test_wait_for_text(log, "run 2:", 60), "the catch-up never started");
+    kill(pid, SIGTERM);
+    cr_expect_eq(test_wait_exit(pid), 0, "stopping on SIGTERM is the daemon's normal end");
+    cr_expect(test_wait_for_text(log, "schedule: stopped on request", 1));
+    cr_expect_eq(query_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'stopped'"), 1);
+    cr_expect_lt(query_integer(url, "SELECT count(*) FROM mart.daily"), 4, "the catch-up was cut short");
+    cr_assert_eq(test_martlet_run(&output, "schedule %s --once --warehouse '%s'", pipeline, url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(query_integer(url, "SELECT count(*) FROM mart.daily"), 4);
+    cr_expect_eq(query_integer(url, "SELECT count(DISTINCT start_date) FROM martlet.runs WHERE status = 'success'"), 4);
+    test_remove_directory(pipeline);
+    free(url);
+}
