@@ -53,6 +53,12 @@ echo "== sales history (one set-based pass over the report), then three daily in
 "$martlet" run sales --source api --history --source-dir data/sales
 "$martlet" run sales --source api --from 2024-04-01 --to 2024-04-03 --source-dir data/sales
 
+
+echo
+echo "== the scheduler catches up: the days after 2024-04-03 come from the API until one is not there yet"
+"$martlet" schedule sales --once --data data
+"$martlet" plan sales --from 2024-03-30 --to 2024-04-09
+
 echo
 "$martlet" report sales retention --top 2
 "$martlet" report sales retention --top 8 --format svg --output data/sales_retention.svg

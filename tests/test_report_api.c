@@ -154,3 +154,23 @@ Test(report_api, an_unreachable_server_fails_quickly_and_clearly, .timeout = 60)
     free(output);
     stop(&fixture);
 }
+
+/* The scheduler fetches each due date's increment from the API (the
+ * sales schedule says "source": "api"), runs the dates it got as one
+ * set-based run, and waits at the first date the API does not have. */
+Test(report_api, the_scheduler_fetches_due_dates_and_waits_for_the_missing_one, .timeout = 120) {
+    struct api_fixture fixture = start("--running-polls 0");
+    char *output;
+    cr_assert_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 0, "%s", output);
+    free(output);
+    cr_assert_eq(martlet_api(&fixture, API_KEY, "schedule sales --once", &output), 0, "%s", output);
+    cr_expect(strstr(output, "run 2: sales 2024-04-01..2024-04-07") != NULL, "%s", output);
+    cr_expect(strstr(output, "waiting for files of 2024-04-08: no increment for 2024-04-08") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(count(&fixture, "SELECT count(DISTINCT date) FROM mart.f_sales"), 91 + 7);
+    cr_assert_eq(martlet_api(&fixture, API_KEY, "schedule sales --once", &output), 0, "%s", output);
+    cr_expect(strstr(output, "0 date(s) run") != NULL, "nothing new the second time: %s", output);
+    free(output);
+    cr_expect_eq(count(&fixture, "SELECT count(*) FROM martlet.runs"), 2);
+    stop(&fixture);
+}

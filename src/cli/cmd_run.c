@@ -2,12 +2,11 @@
 #include "../engine/runner.h"
 #include "../engine/source_task.h"
 #include "../loader/value.h"
-#include "../sources/report_api.h"
-#include "../sources/s3.h"
 #include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
 #include "cli.h"
+#include "source_fetch.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -34,7 +33,8 @@ static const char run_help[] =
     "  --warehouse URL     duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
-    "  --timing            print where the time went: warehouse (SQL, loads) vs the engine itself\n"
+    "  --timing            print where the time went: warehouse (some connection busy in SQL\n"
+    "                      or a load) vs the engine itself\n"
     CLI_EXECUTION_HELP
     "  --log-format F      text (default) or json: one JSON object a line per run and task event\n"
     "  --quiet             print only errors\n"
@@ -108,42 +108,18 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
     return 0;
 }
 
-/* Fills the source folder from the pipeline's API: the full report for
- * --history, else the increment of every date of the run. */
-static int fetch_from_api(const struct pipeline *pipeline, const struct run_options *options, const char *directory,
-                          const char *start, const char *end, struct error *err) {
-    if (pipeline->api == NULL || strcmp(pipeline->api, "report_api") != 0)
-        return error_set(err, "pipeline %s has no API source (\"api\" in pipeline.json)", pipeline->name);
-    struct report_api_config config;
-    if (report_api_config_from_environment(&config, err) != 0) return -1;
-    if (options->history) {
-        if (!options->quiet) printf("fetching the full report from the report API into %s\n", directory);
-        return report_api_fetch_report(&config, directory, err);
-    }
+/* Fills the source folder for the run's dates, when its files are remote. */
+static int fetch_sources(const struct pipeline *pipeline, const struct run_options *options, const char *directory,
+                         const char *start, const char *end, struct error *err) {
+    struct source_fetch fetch;
+    if (source_fetch_prepare(&fetch, pipeline, options->source, directory, options->quiet, err) != 0) return -1;
+    if (options->history) return source_fetch_history(&fetch, err);
     char date[11];
     snprintf(date, sizeof date, "%s", start);
-    for (;;) {
-        if (!options->quiet) printf("fetching the increment of %s from the report API\n", date);
-        if (report_api_fetch_increment(&config, directory, date, err) != 0) return -1;
+    for (;; value_next_date(date)) {
+        if (source_fetch_date(&fetch, date, err) != 0) return -1;
         if (strcmp(date, end) >= 0) return 0;
-        int64_t days;
-        value_parse_date(date, 10, &days);
-        int year, month, day;
-        value_civil_from_days(days + 1, &year, &month, &day);
-        snprintf(date, sizeof date, "%04d-%02d-%02d", year, month, day);
     }
-}
-
-/* Mirrors an S3 prefix into the source folder. */
-static int fetch_from_s3(const char *url, const char *directory, bool quiet, struct error *err) {
-    struct s3_config config;
-    if (s3_config_from_environment(&config, err) != 0) return -1;
-    struct s3_sync_stats stats;
-    if (s3_sync(&config, url, directory, &stats, err) != 0) return -1;
-    if (!quiet)
-        printf("%s: %d objects, %d downloaded (%.1f MB), %d unchanged, into %s\n", url, stats.objects, stats.downloaded,
-               (double)stats.bytes / 1e6, stats.unchanged, directory);
-    return 0;
 }
 
 static int report_outcome(const struct run_outcome *outcome, bool quiet, bool json) {
@@ -182,15 +158,7 @@ int cmd_run(int argc, char **argv) {
     struct error err;
     bool from_api = options.source && strcmp(options.source, "api") == 0;
     bool from_s3 = options.source && strncmp(options.source, "s3", 2) == 0;
-    const char *s3_url = from_s3 && strcmp(options.source, "s3") == 0 ? pipeline->s3 : options.source;
-    if (from_s3 && s3_url == NULL) {
-        error_set(&err, "pipeline %s declares no \"s3\" location: give --source s3://BUCKET/PREFIX/", pipeline->name);
-        code = cli_fail("%s", err.message);
-    }
-    if (from_api && fetch_from_api(pipeline, &options, source_directory, start, end, &err) != 0)
-        code = cli_fail("%s", err.message);
-    if (code == EXIT_OK && from_s3 && fetch_from_s3(s3_url, source_directory, options.quiet, &err) != 0)
-        code = cli_fail("%s", err.message);
+    if (fetch_sources(pipeline, &options, source_directory, start, end, &err) != 0) code = cli_fail("%s", err.message);
     if (code == EXIT_OK && options.history && options.from == NULL && files_is_directory(source_directory)) {
         if (source_history_window(source_directory, report_start, report_end, &err) != 0) {
             code = cli_fail("%s", err.message);
@@ -222,8 +190,9 @@ int cmd_run(int argc, char **argv) {
                 /* Everything but the driver's own time: parsing, validation,
                  * planning, templating, run state bookkeeping, process start. */
                 double total = clock_seconds() - started;
-                printf("timing: total %.1f ms, warehouse %.1f ms, engine %.1f ms\n", total * 1000,
-                       warehouse->busy_seconds * 1000, (total - warehouse->busy_seconds) * 1000);
+                double busy = warehouse_busy_seconds();
+                printf("timing: total %.1f ms, warehouse %.1f ms, engine %.1f ms\n", total * 1000, busy * 1000,
+                       (total - busy) * 1000);
             }
             warehouse_close(warehouse);
         }

@@ -5,6 +5,7 @@
 #include "../util/files.h"
 #include "../util/memory.h"
 #include "cli.h"
+#include "source_fetch.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -15,26 +16,30 @@
 static const char schedule_help[] =
     "usage: martlet schedule [PIPELINE...] [OPTIONS]\n"
     "\n"
-    "Runs in the foreground, like a small Airflow scheduler: at each firing of a\n"
+    "Runs in the foreground, like a small Airflow scheduler. At each firing of a\n"
     "pipeline's cron (pipeline.json \"schedule\", UTC) every date before that day,\n"
-    "from its start_date, is due; the due dates never run -- or interrupted by a\n"
-    "crash or a stop -- run, oldest first (set-based where the pipeline allows).\n"
-    "Failed dates wait for 'martlet backfill'. Each pipeline is locked while it\n"
-    "runs, so two schedulers (or a scheduler and 'martlet run') never run the same\n"
-    "pipeline at once. SIGTERM or Ctrl-C: the running tasks finish, the rest are\n"
-    "skipped, and the scheduler exits; the next start finishes the interrupted dates.\n"
+    "from its start_date, is due. Due dates never run, or interrupted by a crash\n"
+    "or a stop, run oldest first (set-based where the pipeline allows); failed\n"
+    "dates wait for 'martlet backfill'. A date whose source files are not there\n"
+    "yet waits, with the dates after it, for a later look; with \"source\": \"api\"\n"
+    "or \"s3\" in the schedule its files are fetched first ('martlet run --help'\n"
+    "lists the settings). Each pipeline is locked while it runs, so two\n"
+    "schedulers (or a scheduler and 'martlet run') never run one pipeline at once.\n"
+    "SIGTERM or Ctrl-C: the running tasks finish, the rest are skipped, and the\n"
+    "scheduler exits; its next start finishes the interrupted dates.\n"
     "\n"
     "  PIPELINE...         the pipelines to schedule (default: every pipeline with a schedule)\n"
     "  --once              look once, run what is due, and exit (for cron or systemd timers)\n"
     "  --poll SECONDS      look at least this often (default 60; sooner when a cron fires)\n"
     "  --data DIR          source files of pipeline P are in DIR/P (default: data)\n"
+    "  --source-dir DIR    the source folder, when one pipeline is scheduled\n"
     "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     CLI_EXECUTION_HELP
     "  -h, --help          show this help\n";
 
 struct schedule_options {
-    const char *data, *warehouse, *pipelines;
+    const char *data, *source_directory, *warehouse, *pipelines;
     bool once;
     long poll_seconds;
     struct run_request execution;   /* jobs, retries, timeout */
@@ -45,6 +50,7 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
         {"once", no_argument, 0, 'o'},           {"poll", required_argument, 0, 'P'},
         {"data", required_argument, 0, 'd'},     {"warehouse", required_argument, 0, 'w'},
         {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
+        {"source-dir", required_argument, 0, 's'},
         CLI_EXECUTION_OPTIONS,                   {0, 0, 0, 0},
     };
     int option;
@@ -53,6 +59,7 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
         switch (option) {
         case 'o': options->once = true; break;
         case 'd': options->data = optarg; break;
+        case 's': options->source_directory = optarg; break;
         case 'w': options->warehouse = optarg; break;
         case 'p': options->pipelines = optarg; break;
         case 'P': {
@@ -70,6 +77,8 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
         default: return cli_usage_error("schedule", "unknown option");
         }
     }
+    if (options->source_directory && (options->data || argc - optind != 1))
+        return cli_usage_error("schedule", "--source-dir goes with exactly one PIPELINE (--data DIR for several)");
     return 0;
 }
 
@@ -119,9 +128,14 @@ static void report_tick(const struct pipeline *pipeline, const struct schedule_o
     }
     say("%s: due %s..%s: %zu date(s) run, %zu run(s) failed%s", pipeline->name, outcome->first_due, outcome->last_due,
         outcome->dates_selected, outcome->runs_failed, outcome->stopped ? ", stopped on request" : "");
+    if (outcome->waiting[0]) say("%s: waiting for files of %s", pipeline->name, outcome->waiting);
     if (outcome->dates_failed)
         say("%s: %zu due date(s) failed earlier and wait for 'martlet backfill %s --from %s --to %s'", pipeline->name,
             outcome->dates_failed, pipeline->name, outcome->first_due, outcome->last_due);
+}
+
+static int fetch_date(void *context, const char *date, struct error *err) {
+    return source_fetch_date(context, date, err);
 }
 
 /* One look at one pipeline: lock it, run what is due, unlock. Returns
@@ -145,12 +159,19 @@ static int tick(struct pipeline *pipeline, const struct schedule_options *option
     } else if (locked == 0) {
         say("%s: another process is running it; trying again later", pipeline->name);
     } else {
-        char *source = files_join(options->data ? options->data : "data", pipeline->name);
+        char *source = options->source_directory ? memory_strdup(options->source_directory)
+                                                 : files_join(options->data ? options->data : "data", pipeline->name);
         struct run_request request = *base;
         request.pipeline = pipeline;
         request.source_directory = source;
+        request.load_source = strcmp(pipeline->schedule->source, "files") == 0 ? "file" : pipeline->schedule->source;
+        struct source_fetch fetch;
+        struct schedule_fetcher fetcher = {fetch_date, &fetch};
         struct schedule_outcome outcome;
-        if (schedule_run_due(warehouse, &request, time(NULL), &outcome, &err) != 0) {
+        if (source_fetch_prepare(&fetch, pipeline, pipeline->schedule->source, source, false, &err) != 0) {
+            say("%s: %s", pipeline->name, err.message);
+            code = EXIT_FAILURE_RUN;
+        } else if (schedule_run_due(warehouse, &request, time(NULL), &fetcher, &outcome, &err) != 0) {
             say("%s: %s", pipeline->name, err.message);
             code = EXIT_FAILURE_RUN;
         } else {

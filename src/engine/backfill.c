@@ -18,12 +18,6 @@ static int64_t day_number(const char *date) {
     return days;
 }
 
-static void date_text(int64_t days, char text[11]) {
-    int year, month, day;
-    value_civil_from_days(days, &year, &month, &day);
-    snprintf(text, 11, "%04d-%02d-%02d", year, month, day);
-}
-
 /* Fills each date's state from the runs covering it, oldest run first so
  * that the latest one decides. */
 static int read_runs(struct warehouse *warehouse, const struct pipeline *pipeline, struct backfill_plan *plan,
@@ -63,7 +57,7 @@ int backfill_plan(struct warehouse *warehouse, const struct pipeline *pipeline, 
     plan->count = (size_t)(last - first + 1);
     plan->dates = memory_calloc(plan->count, sizeof *plan->dates);
     plan->set_based = pipeline->increment_layout != NULL;
-    for (size_t i = 0; i < plan->count; i++) date_text(first + (int64_t)i, plan->dates[i].date);
+    for (size_t i = 0; i < plan->count; i++) value_date_text(first + (int64_t)i, plan->dates[i].date);
     if (read_runs(warehouse, pipeline, plan, first, err) != 0) {
         backfill_plan_free(plan);
         return -1;

@@ -152,7 +152,7 @@ static int parse_schemas(const cJSON *root, struct pipeline *pipeline, struct er
     return 0;
 }
 
-/* "schedule": {"cron": "0 6 * * *", "start_date": "2024-04-01", "catchup": true} */
+/* "schedule": {"cron": "0 6 * * *", "start_date": "2024-04-01", "catchup": true, "source": "api"} */
 static int parse_schedule(const cJSON *root, struct pipeline *pipeline, struct error *err) {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "schedule");
     if (item == NULL) return 0;
@@ -168,6 +168,10 @@ static int parse_schedule(const cJSON *root, struct pipeline *pipeline, struct e
     memcpy(schedule->start_date, start, 11);
     const cJSON *catchup = cJSON_GetObjectItemCaseSensitive(item, "catchup");
     schedule->catchup = catchup == NULL || cJSON_IsTrue(catchup);
+    const char *source = json_string(item, "source");
+    if (source && strcmp(source, "files") != 0 && strcmp(source, "api") != 0 && strcmp(source, "s3") != 0)
+        return error_set(err, "schedule source must be files, api or s3");
+    schedule->source = memory_strdup(source ? source : "files");
     return 0;
 }
 
@@ -438,7 +442,10 @@ void pipeline_free(struct pipeline *pipeline) {
     free(pipeline->increment_layout);
     free(pipeline->api);
     free(pipeline->s3);
-    if (pipeline->schedule) free(pipeline->schedule->cron_text);
+    if (pipeline->schedule) {
+        free(pipeline->schedule->cron_text);
+        free(pipeline->schedule->source);
+    }
     free(pipeline->schedule);
     free(pipeline);
 }

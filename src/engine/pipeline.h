@@ -88,6 +88,7 @@ struct schedule {
     struct cron cron;
     char start_date[11];
     bool catchup;
+    char *source;             /* where a date's files come from: "files" (default), "api", "s3" */
 };
 
 struct pipeline {

@@ -135,8 +135,7 @@ static int start_workers(struct run *run, struct error *err) {
     return 0;
 }
 
-/* Waits for the workers and closes their connections; their warehouse
- * time counts as the run's (--timing). */
+/* Waits for the workers and closes their connections. */
 static void stop_workers(struct run *run) {
     pthread_mutex_lock(&run->lock);
     run->finished = true;
@@ -145,7 +144,6 @@ static void stop_workers(struct run *run) {
     pthread_mutex_unlock(&run->lock);
     for (size_t i = 0; i < run->worker_count; i++) {
         if (run->workers[i].thread) pthread_join(run->workers[i].thread, NULL);
-        if (run->workers[i].warehouse) run->warehouse->busy_seconds += run->workers[i].warehouse->busy_seconds;
         warehouse_close(run->workers[i].warehouse);
     }
 }

@@ -2,17 +2,12 @@
 #include "schedule.h"
 #include "../loader/value.h"
 #include "backfill.h"
+#include "source_task.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define MAX_WINDOW_DAYS 3660   /* as a backfill: ten years at most */
-
-static void date_text(int64_t days, char text[11]) {
-    int year, month, day;
-    value_civil_from_days(days, &year, &month, &day);
-    snprintf(text, 11, "%04d-%02d-%02d", year, month, day);
-}
 
 /* The due dates at `now`: [first, last], or false when none is due yet. */
 bool schedule_due_window(const struct schedule *schedule, time_t now, char first[11], char last[11]) {
@@ -23,16 +18,47 @@ bool schedule_due_window(const struct schedule *schedule, time_t now, char first
     if (last_day < start_day) return false;
     int64_t first_day = schedule->catchup ? start_day : last_day;
     if (last_day - first_day >= MAX_WINDOW_DAYS) first_day = last_day - MAX_WINDOW_DAYS + 1;
-    date_text(first_day, first);
-    date_text(last_day, last);
+    value_date_text(first_day, first);
+    value_date_text(last_day, last);
     return true;
+}
+
+/* Whether every source file of one date is there (else err says which). */
+static bool files_arrived(const struct run_request *request, const char *date, struct error *err) {
+    const struct pipeline *pipeline = request->pipeline;
+    struct source_dates dates = {date, date, false};
+    bool arrived = true;
+    for (size_t i = 0; i < pipeline->source_count && arrived; i++) {
+        struct source_files files = {0};
+        arrived = source_task_files(pipeline, &pipeline->sources[i], request->source_directory, &dates, &files, err) == 0;
+        source_files_free(&files);
+    }
+    return arrived;
+}
+
+/* A date whose files have not arrived (nor can be fetched yet) waits, and
+ * so do the dates after it (increments load in date order), like a file
+ * sensor in front of a DAG. */
+static void wait_for_files(const struct run_request *request, const struct schedule_fetcher *fetcher,
+                           struct backfill_plan *plan, struct schedule_outcome *outcome) {
+    for (size_t i = 0; i < plan->count; i++) {
+        if (!plan->dates[i].selected) continue;
+        struct error missing;
+        if (files_arrived(request, plan->dates[i].date, &missing)) continue;
+        if (fetcher && fetcher->fetch(fetcher->context, plan->dates[i].date, &missing) == 0 &&
+            files_arrived(request, plan->dates[i].date, &missing))
+            continue;
+        snprintf(outcome->waiting, sizeof outcome->waiting, "%s: %s", plan->dates[i].date, missing.message);
+        for (size_t later = i; later < plan->count; later++) plan->dates[later].selected = false;
+        return;
+    }
 }
 
 /* Runs the due dates of request->pipeline that are missing or were
  * interrupted. The caller holds the pipeline's lock. Returns -1 only when
  * the warehouse could not be used at all. */
 int schedule_run_due(struct warehouse *warehouse, const struct run_request *request, time_t now,
-                     struct schedule_outcome *outcome, struct error *err) {
+                     const struct schedule_fetcher *fetcher, struct schedule_outcome *outcome, struct error *err) {
     memset(outcome, 0, sizeof *outcome);
     const struct pipeline *pipeline = request->pipeline;
     if (pipeline->schedule == NULL) return error_set(err, "pipeline %s has no \"schedule\"", pipeline->name);
@@ -41,6 +67,7 @@ int schedule_run_due(struct warehouse *warehouse, const struct run_request *requ
     if (backfill_plan(warehouse, pipeline, outcome->first_due, outcome->last_due, SELECT_MISSING_OR_INTERRUPTED, &plan,
                       err) != 0)
         return -1;
+    wait_for_files(request, fetcher, &plan, outcome);
     for (size_t i = 0; i < plan.count; i++) {
         outcome->dates_selected += plan.dates[i].selected;
         outcome->dates_failed += plan.dates[i].state == DATE_FAILED;

@@ -5,7 +5,9 @@
  * runs ds = yesterday at 06:00, and one that was not running for a week
  * catches up on the whole week at its next tick. Of the due dates, those
  * missing or interrupted run (set-based where the pipeline allows, like a
- * backfill); failed dates wait for a person to run `martlet backfill`. */
+ * backfill); failed dates wait for a person to run `martlet backfill`. A
+ * date whose source files have not arrived yet waits, with every date
+ * after it, until a later look finds them. */
 #ifndef MARTLET_SCHEDULE_H
 #define MARTLET_SCHEDULE_H
 
@@ -23,10 +25,18 @@ struct schedule_outcome {
     size_t runs_failed;
     size_t dates_failed;                /* due dates whose latest run failed: left to a person */
     bool stopped;                       /* a stop request ended it early */
+    char waiting[ERROR_MESSAGE_SIZE];   /* "DATE: missing file": the first date waiting for files, or empty */
+};
+
+/* Fetches one date's source files from where they live (an API, S3);
+ * NULL fetch = the files simply appear in the source folder. */
+struct schedule_fetcher {
+    int (*fetch)(void *context, const char *date, struct error *err);
+    void *context;
 };
 
 bool schedule_due_window(const struct schedule *schedule, time_t now, char first[11], char last[11]);
 int schedule_run_due(struct warehouse *warehouse, const struct run_request *request, time_t now,
-                     struct schedule_outcome *outcome, struct error *err);
+                     const struct schedule_fetcher *fetcher, struct schedule_outcome *outcome, struct error *err);
 
 #endif

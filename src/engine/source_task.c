@@ -28,15 +28,6 @@ static void add_file(struct source_files *files, const char *directory, char *na
     files->names[files->count++] = name;
 }
 
-/* The next day after a YYYY-MM-DD date, in place. */
-static void next_day(char date[11]) {
-    int64_t days;
-    value_parse_date(date, 10, &days);
-    int year, month, day;
-    value_civil_from_days(days + 1, &year, &month, &day);
-    snprintf(date, 11, "%04d-%02d-%02d", year, month, day);
-}
-
 /* Resolves and checks the files a source reads in this run. */
 int source_task_files(const struct pipeline *pipeline, const struct source *source, const char *directory,
                       const struct source_dates *dates, struct source_files *files, struct error *err) {
@@ -49,7 +40,7 @@ int source_task_files(const struct pipeline *pipeline, const struct source *sour
     } else {
         char date[11];
         snprintf(date, sizeof date, "%s", dates->start);
-        for (;; next_day(date)) {
+        for (;; value_next_date(date)) {
             add_file(files, directory, render_layout(pipeline->increment_layout, source->file, date));
             if (strcmp(date, dates->end) >= 0) break;
         }

@@ -77,6 +77,20 @@ void value_civil_from_days(int64_t days, int *year, int *month, int *day) {
     *year = (int)(year_of_era + era * 400 + (*month <= 2));
 }
 
+/* Writes a day number as YYYY-MM-DD. */
+void value_date_text(int64_t days, char text[11]) {
+    int year, month, day;
+    value_civil_from_days(days, &year, &month, &day);
+    snprintf(text, 11, "%04d-%02d-%02d", year, month, day);
+}
+
+/* Moves a valid YYYY-MM-DD date to the next day, in place. */
+void value_next_date(char date[11]) {
+    int64_t days = 0;
+    value_parse_date(date, 10, &days);
+    value_date_text(days + 1, date);
+}
+
 /* Reads exactly `count` digits starting at text. */
 static bool read_digits(const char *text, int count, int *value) {
     int result = 0;

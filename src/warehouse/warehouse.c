@@ -6,8 +6,36 @@
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Time spent inside drivers, for --timing: the union over every
+ * connection of the process, so that tasks running side by side are not
+ * counted twice and "total minus warehouse" is the engine's own time. */
+static pthread_mutex_t busy_lock = PTHREAD_MUTEX_INITIALIZER;
+static int busy_calls;
+static double busy_since, busy_total;
+
+static void busy_begin(void) {
+    pthread_mutex_lock(&busy_lock);
+    if (busy_calls++ == 0) busy_since = clock_seconds();
+    pthread_mutex_unlock(&busy_lock);
+}
+
+static void busy_end(void) {
+    pthread_mutex_lock(&busy_lock);
+    if (--busy_calls == 0) busy_total += clock_seconds() - busy_since;
+    pthread_mutex_unlock(&busy_lock);
+}
+
+/* Seconds during which at least one connection was inside its driver. */
+double warehouse_busy_seconds(void) {
+    pthread_mutex_lock(&busy_lock);
+    double total = busy_total + (busy_calls ? clock_seconds() - busy_since : 0);
+    pthread_mutex_unlock(&busy_lock);
+    return total;
+}
 
 /* Opens the warehouse a URL names. "duckdb:PATH" opens (or creates) a
  * DuckDB file; "duckdb::memory:" an in-memory database; "postgres://..."
@@ -28,9 +56,9 @@ int warehouse_open(const char *url, struct warehouse **warehouse, struct error *
     } else {
         return error_set(err, "unknown warehouse URL scheme (expected duckdb:FILE, postgres://... or postgres:KEYWORDS)");
     }
-    double start = clock_seconds();
+    busy_begin();
     int status = driver->open(location, warehouse, err);
-    if (status == 0) (*warehouse)->busy_seconds = clock_seconds() - start;
+    busy_end();
     return status;
 }
 
@@ -48,9 +76,9 @@ const char *warehouse_dialect(const struct warehouse *warehouse) {
 
 /* Runs one or more statements that return no rows of interest. */
 int warehouse_execute(struct warehouse *warehouse, const char *sql, struct error *err) {
-    double start = clock_seconds();
+    busy_begin();
     int status = warehouse->driver->execute(warehouse, sql, NULL, err);
-    warehouse->busy_seconds += clock_seconds() - start;
+    busy_end();
     return status;
 }
 
@@ -59,9 +87,9 @@ int warehouse_execute(struct warehouse *warehouse, const char *sql, struct error
 int warehouse_execute_counted(struct warehouse *warehouse, const char *sql, int64_t *rows_changed,
                               struct error *err) {
     *rows_changed = 0;
-    double start = clock_seconds();
+    busy_begin();
     int status = warehouse->driver->execute(warehouse, sql, rows_changed, err);
-    warehouse->busy_seconds += clock_seconds() - start;
+    busy_end();
     return status;
 }
 
@@ -69,18 +97,18 @@ int warehouse_execute_counted(struct warehouse *warehouse, const char *sql, int6
  * values that come from outside (error messages, names, dates) into SQL. */
 int warehouse_execute_params(struct warehouse *warehouse, const char *sql, const char *const *params,
                              size_t param_count, struct error *err) {
-    double start = clock_seconds();
+    busy_begin();
     int status = warehouse->driver->execute_params(warehouse, sql, params, param_count, err);
-    warehouse->busy_seconds += clock_seconds() - start;
+    busy_end();
     return status;
 }
 
 /* Runs a query and materializes its result as text. */
 int warehouse_query(struct warehouse *warehouse, const char *sql, struct warehouse_result **result,
                     struct error *err) {
-    double start = clock_seconds();
+    busy_begin();
     int status = warehouse->driver->query(warehouse, sql, result, err);
-    warehouse->busy_seconds += clock_seconds() - start;
+    busy_end();
     return status;
 }
 
@@ -149,9 +177,9 @@ int warehouse_reconnect(struct warehouse *warehouse, struct error *err) {
 
 /* Opens another connection to the database this one is connected to. */
 int warehouse_open_another(struct warehouse *warehouse, struct warehouse **another, struct error *err) {
-    double start = clock_seconds();
+    busy_begin();
     int status = warehouse->driver->open_another(warehouse, another, err);
-    if (status == 0) (*another)->busy_seconds = clock_seconds() - start;
+    busy_end();
     return status;
 }
 
@@ -167,9 +195,9 @@ int warehouse_try_lock(struct warehouse *warehouse, const char *name, struct err
  * (PostgreSQL plans freshly loaded tables badly without ANALYZE). */
 int warehouse_refresh_statistics(struct warehouse *warehouse, const char *relation, struct error *err) {
     if (warehouse->driver->refresh_statistics == NULL) return 0;
-    double start = clock_seconds();
+    busy_begin();
     int status = warehouse->driver->refresh_statistics(warehouse, relation, err);
-    warehouse->busy_seconds += clock_seconds() - start;
+    busy_end();
     return status;
 }
 
@@ -228,15 +256,15 @@ int warehouse_append_open(struct warehouse *warehouse, const char *schema, const
                           struct warehouse_appender **appender, struct error *err) {
     if (!identifier_is_valid(schema) || !identifier_is_valid(table))
         return error_set(err, "invalid table name '%s.%s'", schema, table);
-    double start = clock_seconds();
+    busy_begin();
     int status = warehouse->driver->append_open(warehouse, schema, table, columns, column_count, appender, err);
-    warehouse->busy_seconds += clock_seconds() - start;
+    busy_end();
     return status;
 }
 
 /* Appends every row of a batch. May run on another thread than the rest
- * (see append_worker.c), so its time is not added to busy_seconds: it
- * overlaps the loader's parsing. */
+ * (see append_worker.c), so its time is not counted as the warehouse's:
+ * it overlaps the loader's parsing. */
 int warehouse_append_batch(struct warehouse_appender *appender, const struct batch *batch, struct error *err) {
     const struct warehouse_appender_header *header = (const struct warehouse_appender_header *)appender;
     return header->driver->append_batch(appender, batch, err);
@@ -245,9 +273,8 @@ int warehouse_append_batch(struct warehouse_appender *appender, const struct bat
 /* Flushes and frees the appender (also when flushing fails). */
 int warehouse_append_close(struct warehouse_appender *appender, struct error *err) {
     const struct warehouse_appender_header *header = (const struct warehouse_appender_header *)appender;
-    struct warehouse *owner = header->owner;
-    double start = clock_seconds();
+    busy_begin();
     int status = header->driver->append_close(appender, err);
-    owner->busy_seconds += clock_seconds() - start;
+    busy_end();
     return status;
 }

@@ -67,7 +67,6 @@ struct warehouse_appender_header {
 struct warehouse {
     const struct warehouse_driver *driver;
     bool in_transaction;
-    double busy_seconds;     /* time spent inside the driver, for overhead accounting */
 };
 
 int warehouse_open(const char *url, struct warehouse **warehouse, struct error *err);
@@ -90,6 +89,7 @@ int warehouse_commit(struct warehouse *warehouse, struct error *err);
 void warehouse_rollback(struct warehouse *warehouse);
 
 void warehouse_interrupt(struct warehouse *warehouse);
+double warehouse_busy_seconds(void);
 int warehouse_reconnect(struct warehouse *warehouse, struct error *err);
 int warehouse_open_another(struct warehouse *warehouse, struct warehouse **another, struct error *err);
 int warehouse_try_lock(struct warehouse *warehouse, const char *name, struct error *err);
