@@ -169,6 +169,27 @@ void test_stop_server(int pid) {
     waitpid(pid, NULL, 0);
 }
 
+/* printf into a new string. */
+static char *format_arguments(const char *format, va_list args) {
+    va_list copy;
+    va_copy(copy, args);
+    int needed = vsnprintf(NULL, 0, format, copy);
+    va_end(copy);
+    char *text = memory_alloc((size_t)needed + 1);
+    vsnprintf(text, (size_t)needed + 1, format, args);
+    return text;
+}
+
+/* An integer from a query on the warehouse at url (opened just for it). */
+int64_t test_url_integer(const char *url, const char *sql) {
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    int64_t value = test_query_integer(warehouse, sql);
+    warehouse_close(warehouse);
+    return value;
+}
+
 /* Runs the martlet binary under test with printf-formatted arguments;
  * captures stdout+stderr and returns the exit code. */
 int test_martlet_run(char **output, const char *format, ...) {
@@ -178,11 +199,7 @@ int test_martlet_run(char **output, const char *format, ...) {
     strbuf_printf(&command, "%s ", binary);
     va_list args;
     va_start(args, format);
-    int needed = vsnprintf(NULL, 0, format, args);
-    va_end(args);
-    char *arguments = memory_alloc((size_t)needed + 1);
-    va_start(args, format);
-    vsnprintf(arguments, (size_t)needed + 1, format, args);
+    char *arguments = format_arguments(format, args);
     va_end(args);
     strbuf_append_string(&command, arguments);
     int code = test_run_command(strbuf_text(&command), output);
@@ -245,11 +262,7 @@ char *test_checksums_without(const char *url, const char *table_condition, const
 int test_martlet_start(const char *log_path, const char *format, ...) {
     va_list args;
     va_start(args, format);
-    int needed = vsnprintf(NULL, 0, format, args);
-    va_end(args);
-    char *arguments = memory_alloc((size_t)needed + 1);
-    va_start(args, format);
-    vsnprintf(arguments, (size_t)needed + 1, format, args);
+    char *arguments = format_arguments(format, args);
     va_end(args);
     char *binary = test_martlet();
     struct strbuf command;

@@ -12,6 +12,7 @@
 
 struct warehouse *test_open_memory(void);
 int64_t test_query_integer(struct warehouse *warehouse, const char *sql);
+int64_t test_url_integer(const char *url, const char *sql);
 char *test_query_text(struct warehouse *warehouse, const char *sql);
 char *test_temp_directory(void);
 void test_remove_directory(char *directory);

@@ -16,15 +16,6 @@ static char *daily_pipeline(void) {
     return test_make_pipeline("daily", &model, 1);
 }
 
-static int64_t count(const char *url, const char *sql) {
-    struct warehouse *warehouse;
-    struct error err;
-    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
-    int64_t value = test_query_integer(warehouse, sql);
-    warehouse_close(warehouse);
-    return value;
-}
-
 static void execute(const char *url, const char *sql) {
     struct warehouse *warehouse;
     struct error err;
@@ -41,8 +32,8 @@ Test(backfill, only_missing_and_failed_dates_run_again, .timeout = 120) {
     cr_expect_eq(test_martlet_run(&output, "backfill %s --from 2024-01-01 --to 2024-01-30 --warehouse %s", pipeline, url), 1);
     cr_expect(strstr(output, "3 run(s) failed") != NULL, "%s", output);
     free(output);
-    cr_expect_eq(count(url, "SELECT count(*) FROM martlet.runs WHERE status = 'failed'"), 3);
-    cr_expect_eq(count(url, "SELECT count(*) FROM mart.daily"), 27);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'failed'"), 3);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.daily"), 27);
 
     cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-01-01 --to 2024-01-30 --warehouse %s", pipeline, url), 0);
     cr_expect(strstr(output, "2024-01-17  failed") != NULL, "%s", output);
@@ -53,19 +44,19 @@ Test(backfill, only_missing_and_failed_dates_run_again, .timeout = 120) {
     free(output);
 
     execute(url, "DELETE FROM mart.failing");
-    int64_t runs_before = count(url, "SELECT count(*) FROM martlet.runs");
+    int64_t runs_before = test_url_integer(url, "SELECT count(*) FROM martlet.runs");
     cr_assert_eq(test_martlet_run(&output, "backfill %s --from 2024-01-01 --to 2024-01-30 --warehouse %s", pipeline, url), 0,
                  "%s", output);
     free(output);
-    cr_expect_eq(count(url, "SELECT count(*) FROM martlet.runs") - runs_before, 3, "only the 3 failed dates ran");
-    cr_expect_eq(count(url, "SELECT count(*) FROM mart.daily"), 30);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs") - runs_before, 3, "only the 3 failed dates ran");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.daily"), 30);
     cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-01-01 --to 2024-01-30 --warehouse %s", pipeline, url), 0);
     cr_expect(strstr(output, "nothing to run") != NULL, "%s", output);
     free(output);
     cr_assert_eq(test_martlet_run(&output, "backfill %s --from 2024-01-01 --to 2024-01-02 --rerun --warehouse %s", pipeline,
                                   url), 0);
     free(output);
-    cr_expect_eq(count(url, "SELECT count(*) FROM mart.daily"), 30, "a rerun changes nothing");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.daily"), 30, "a rerun changes nothing");
     test_remove_directory(pipeline);
 }
 
@@ -87,12 +78,12 @@ Test(data_tests, a_failing_test_fails_the_task_and_keeps_the_previous_table, .ti
     cr_expect_eq(test_martlet_run(&output, "run %s --warehouse %s", failing, url), 1);
     cr_expect(strstr(output, "test unique(order_id) failed: 1 offending row(s), e.g. (2, 2)") != NULL, "%s", output);
     free(output);
-    cr_expect_eq(count(url, "SELECT count(*) FROM mart.orders WHERE order_id = 7"), 1, "the previous table is kept");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.orders WHERE order_id = 7"), 1, "the previous table is kept");
     cr_expect_eq(test_martlet_run(&output, "run %s --warehouse %s", warning, url), 0, "%s", output);
     cr_expect(strstr(output, "warning: test accepted_values(status: shipped | refunded) on mart.orders: 1 offending row(s),"
                              " e.g. (lost, 1)") != NULL, "%s", output);
     free(output);
-    cr_expect_eq(count(url, "SELECT count(*) FROM mart.orders"), 3, "a warning does not stop the model");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.orders"), 3, "a warning does not stop the model");
     test_remove_directory(failing);
     test_remove_directory(warning);
 }
@@ -113,8 +104,8 @@ Test(timeouts, a_task_past_its_timeout_is_cancelled_and_rolled_back, .timeout = 
     cr_expect_eq(test_martlet_run(&output, "run %s --warehouse %s", pipeline, url), 1);
     cr_expect(strstr(output, "mart.slow: timed out after 1 s: the statement was cancelled") != NULL, "%s", output);
     free(output);
-    cr_expect_eq(count(url, "SELECT count(*) FROM martlet.task_runs WHERE task = 'mart.fast' AND status = 'success'"), 1);
-    cr_expect_eq(count(url, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'slow'"), 0,
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.task_runs WHERE task = 'mart.fast' AND status = 'success'"), 1);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'slow'"), 0,
                  "the cancelled table was rolled back");
     test_remove_directory(pipeline);
 }

@@ -116,15 +116,6 @@ Test(transient, a_duckdb_write_conflict_is_transient_and_a_sql_error_is_not) {
     test_remove_directory(directory);
 }
 
-static int64_t query_integer(const char *url, const char *sql) {
-    struct warehouse *warehouse;
-    struct error err;
-    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
-    int64_t value = test_query_integer(warehouse, sql);
-    warehouse_close(warehouse);
-    return value;
-}
-
 static char *query_csv(const char *url, const char *sql) {
     char *output;
     cr_assert_eq(test_martlet_run(&output, "query \"%s\" --format csv --warehouse '%s'", sql, url), 0, "%s", output);
@@ -180,7 +171,7 @@ Test(crash, a_killed_run_is_finished_by_a_backfill_with_clean_results, .timeout 
     cr_assert(test_wait_for_text(log, "success         staging.users", 60), "the run never got going");
     kill(pid, SIGKILL);
     cr_expect_eq(test_wait_exit(pid), 128 + SIGKILL);
-    cr_assert_eq(query_integer(crashed, "SELECT count(*) FROM martlet.runs WHERE status = 'running'"), 1,
+    cr_assert_eq(test_url_integer(crashed, "SELECT count(*) FROM martlet.runs WHERE status = 'running'"), 1,
                  "the run was killed mid-way and is still marked running");
 
     cr_assert_eq(test_martlet_run(&output, "plan social --from 2024-01-01 --to 2024-01-01 --warehouse %s", crashed), 0);
@@ -227,7 +218,7 @@ Test(stop, sigterm_lets_the_running_task_finish_and_skips_the_rest, .timeout = 1
     cr_assert_eq(test_martlet_run(&output, "backfill %s --from 2024-05-01 --to 2024-05-01 --warehouse '%s'", pipeline, url),
                  0, "%s", output);
     free(output);
-    cr_expect_eq(query_integer(url, "SELECT count(*) FROM mart.after_slow"), 1);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.after_slow"), 1);
     test_remove_directory(pipeline);
     free(url);
 }
@@ -263,9 +254,9 @@ static void two_schedulers(const char *url, const char *pipeline) {
         pids[i] = test_martlet_start(logs[i], "schedule %s --once --warehouse '%s'", pipeline, url);
     }
     for (int i = 0; i < 2; i++) cr_expect_eq(test_wait_exit(pids[i]), 0, "scheduler %d", i);
-    cr_expect_eq(query_integer(url, "SELECT count(*) FROM martlet.runs"), 6, "one run per due date");
-    cr_expect_eq(query_integer(url, "SELECT count(DISTINCT start_date) FROM martlet.runs WHERE status = 'success'"), 6);
-    cr_expect_eq(query_integer(url, "SELECT count(*) FROM mart.daily"), 6);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs"), 6, "one run per due date");
+    cr_expect_eq(test_url_integer(url, "SELECT count(DISTINCT start_date) FROM martlet.runs WHERE status = 'success'"), 6);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.daily"), 6);
 }
 
 Test(schedule, two_schedulers_on_postgres_run_each_date_once, .timeout = 120) {
@@ -296,12 +287,12 @@ Test(schedule, sigterm_stops_the_daemon_and_the_next_start_catches_up, .timeout 
     kill(pid, SIGTERM);
     cr_expect_eq(test_wait_exit(pid), 0, "stopping on SIGTERM is the daemon's normal end");
     cr_expect(test_wait_for_text(log, "schedule: stopped on request", 1));
-    cr_expect_eq(query_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'stopped'"), 1);
-    cr_expect_lt(query_integer(url, "SELECT count(*) FROM mart.daily"), 4, "the catch-up was cut short");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'stopped'"), 1);
+    cr_expect_lt(test_url_integer(url, "SELECT count(*) FROM mart.daily"), 4, "the catch-up was cut short");
     cr_assert_eq(test_martlet_run(&output, "schedule %s --once --warehouse '%s'", pipeline, url), 0, "%s", output);
     free(output);
-    cr_expect_eq(query_integer(url, "SELECT count(*) FROM mart.daily"), 4);
-    cr_expect_eq(query_integer(url, "SELECT count(DISTINCT start_date) FROM martlet.runs WHERE status = 'success'"), 4);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.daily"), 4);
+    cr_expect_eq(test_url_integer(url, "SELECT count(DISTINCT start_date) FROM martlet.runs WHERE status = 'success'"), 4);
     test_remove_directory(pipeline);
     free(url);
 }

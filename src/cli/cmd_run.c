@@ -132,8 +132,8 @@ static int report_outcome(const struct run_outcome *outcome, bool quiet, bool js
         printf("run %" PRId64 " %s: %zu succeeded, %zu failed, %zu upstream_failed, %zu skipped\n", outcome->run_id,
                outcome->stopped ? "stopped" : outcome->failed ? "failed" : "succeeded", outcome->succeeded, outcome->failed,
                outcome->upstream_failed, outcome->skipped);
-    if (outcome->failed) return cli_fail("run %" PRId64 " failed: %s", outcome->run_id, outcome->first_error);
     if (outcome->stopped) return cli_fail("run %" PRId64 " stopped on request; 'martlet backfill' finishes it", outcome->run_id);
+    if (outcome->failed) return cli_fail("run %" PRId64 " failed: %s", outcome->run_id, outcome->first_error);
     return EXIT_OK;
 }
 

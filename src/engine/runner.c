@@ -260,6 +260,7 @@ static int record_end(struct run *run, size_t index, const char *running, struct
     record->started_at = task->started_at[0] ? task->started_at : NULL;
     if (task->state == TASK_UPSTREAM_FAILED || task->state == TASK_SKIPPED) clock_utc_text(task->finished_at);
     record->finished_at = task->finished_at;
+    if (task->state == TASK_FAILED && run->cancelling) error_prefix(&task->outcome.error, "cancelled on request");
     record->error = task->state == TASK_FAILED ? task->outcome.error.message : NULL;
     if (live_terminal(run)) fputs("\r\033[K", run->request->progress);
     print_warnings(run, record->task, strbuf_text(&task->outcome.warnings));
