@@ -296,3 +296,33 @@ Test(schedule, sigterm_stops_the_daemon_and_the_next_start_catches_up, .timeout 
     test_remove_directory(pipeline);
     free(url);
 }
+
+/* The daemon reads each pipeline again at every look: a broken edit is
+ * reported and not run, and a fixed one (here with an earlier start date)
+ * takes effect without a restart. */
+Test(schedule, the_daemon_picks_up_edits_and_refuses_broken_ones, .timeout = 120) {
+    char *pipeline = scheduled_pipeline(2, false), url[600], log[600];
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", pipeline);
+    snprintf(log, sizeof log, "%s/scheduler.log", pipeline);
+    int pid = test_martlet_start(log, "schedule %s --poll 1 --warehouse '%s'", pipeline, url);
+    cr_assert(test_wait_for_text(log, ": 2 date(s) run", 60), "the first catch-up never ran");
+    char *models = files_join(pipeline, "models");
+    free(test_write_file(models, "zz.sql", "-- materialized: table\nSELECT 1\n"));
+    cr_expect(test_wait_for_text(log, "does not load (above); not run until it is fixed", 30));
+    char *broken = files_join(models, "zz.sql");
+    cr_assert_eq(remove(broken), 0);
+    free(broken);
+    char start[11], json[300];
+    time_t then = time(NULL) - 3 * 86400;
+    strftime(start, sizeof start, "%Y-%m-%d", gmtime(&then));
+    snprintf(json, sizeof json,
+             "{\"name\": \"daily\", \"schemas\": {\"mart\": \"mart\"},"
+             " \"schedule\": {\"cron\": \"* * * * *\", \"start_date\": \"%s\"}}\n", start);
+    free(test_write_file(pipeline, "pipeline.json", json));
+    cr_expect(test_wait_for_text(log, ": 1 date(s) run", 30), "the earlier start date was not picked up");
+    kill(pid, SIGTERM);
+    cr_expect_eq(test_wait_exit(pid), 0);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.daily"), 3);
+    free(models);
+    test_remove_directory(pipeline);
+}

@@ -23,6 +23,7 @@ static const char backfill_help[] =
     "  --source-dir DIR    folder holding the source files (default: data/PIPELINE)\n"
     "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
+    "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
     CLI_EXECUTION_HELP
     "  -h, --help          show this help\n"
     "\n"
@@ -30,7 +31,7 @@ static const char backfill_help[] =
     "the same mart tables. Parallelism is within a run (--jobs).\n";
 
 struct backfill_options {
-    const char *from, *to, *source_directory, *warehouse, *pipelines;
+    const char *from, *to, *source_directory, *warehouse, *pipelines, *log_directory;
     bool rerun;
     struct run_request execution;   /* jobs, retries, timeout */
 };
@@ -39,7 +40,8 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
     static const struct option long_options[] = {
         {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'}, {"rerun", no_argument, 0, 'r'},
         {"source-dir", required_argument, 0, 's'}, {"warehouse", required_argument, 0, 'w'},
-        {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, CLI_EXECUTION_OPTIONS, {0, 0, 0, 0},
+        {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {"log-dir", required_argument, 0, 'l'},
+        CLI_EXECUTION_OPTIONS, {0, 0, 0, 0},
     };
     int option;
     optind = 1;
@@ -51,6 +53,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
         case 's': options->source_directory = optarg; break;
         case 'w': options->warehouse = optarg; break;
         case 'p': options->pipelines = optarg; break;
+        case 'l': options->log_directory = optarg; break;
         case 'j': case 'R': case 'T': {
             int code = cli_execution_option(command, option, optarg, &options->execution);
             if (code != EXIT_OK) return code;
@@ -98,7 +101,8 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
                                       .source_directory = options.source_directory ? options.source_directory : default_source,
                                       .load_source = "file", .progress = stdout, .jobs = options.execution.jobs,
                                       .retries = options.execution.retries,
-                                      .timeout_seconds = options.execution.timeout_seconds, .stop = cli_catch_stop_signals()};
+                                      .timeout_seconds = options.execution.timeout_seconds, .stop = cli_catch_stop_signals(),
+                                      .log_directory = options.log_directory};
         size_t failed = 0;
         if (backfill_run(warehouse, &plan, &request, &failed, &err) != 0) code = cli_fail("%s", err.message);
         else if (failed > 0) code = cli_fail("backfill of %s: %zu run(s) failed (martlet status %s shows which)",

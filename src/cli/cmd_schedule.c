@@ -35,11 +35,12 @@ static const char schedule_help[] =
     "  --source-dir DIR    the source folder, when one pipeline is scheduled\n"
     "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
+    "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
     CLI_EXECUTION_HELP
     "  -h, --help          show this help\n";
 
 struct schedule_options {
-    const char *data, *source_directory, *warehouse, *pipelines;
+    const char *data, *source_directory, *warehouse, *pipelines, *log_directory;
     bool once;
     long poll_seconds;
     struct run_request execution;   /* jobs, retries, timeout */
@@ -50,7 +51,7 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
         {"once", no_argument, 0, 'o'},           {"poll", required_argument, 0, 'P'},
         {"data", required_argument, 0, 'd'},     {"warehouse", required_argument, 0, 'w'},
         {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
-        {"source-dir", required_argument, 0, 's'},
+        {"source-dir", required_argument, 0, 's'}, {"log-dir", required_argument, 0, 'l'},
         CLI_EXECUTION_OPTIONS,                   {0, 0, 0, 0},
     };
     int option;
@@ -60,6 +61,7 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
         case 'o': options->once = true; break;
         case 'd': options->data = optarg; break;
         case 's': options->source_directory = optarg; break;
+        case 'l': options->log_directory = optarg; break;
         case 'w': options->warehouse = optarg; break;
         case 'p': options->pipelines = optarg; break;
         case 'P': {
@@ -96,8 +98,16 @@ static void say(const char *format, ...) {
     fflush(stdout);
 }
 
+/* A pipeline under the scheduler: reloaded at every look, so an edited
+ * model or schedule takes effect without a restart. */
+struct scheduled {
+    char *name;                  /* as given: a name or a folder */
+    struct pipeline *pipeline;   /* the last definition that loaded */
+    char last_summary[ERROR_MESSAGE_SIZE + 64];  /* what the last look found, to report only changes */
+};
+
 /* The pipelines to schedule: those named, else every one with a schedule. */
-static int load_pipelines(int argc, char **argv, const char *pipelines_option, struct pipeline ***out, size_t *count) {
+static int load_pipelines(int argc, char **argv, const char *pipelines_option, struct scheduled **out, size_t *count) {
     char **names = NULL;
     size_t name_count = 0;
     int code = argc > optind ? EXIT_OK : cli_list_pipelines(pipelines_option, &names, &name_count);
@@ -107,23 +117,55 @@ static int load_pipelines(int argc, char **argv, const char *pipelines_option, s
     }
     *out = memory_calloc(name_count ? name_count : 1, sizeof **out);
     *count = 0;
-    for (size_t i = 0; i < name_count && code == EXIT_OK; i++) {
-        struct pipeline *pipeline;
-        code = cli_load_pipeline(names[i], pipelines_option, &pipeline);
-        if (code != EXIT_OK) break;
-        if (pipeline->schedule) (*out)[(*count)++] = pipeline;
-        else if (argc > optind) code = cli_fail("pipeline %s has no \"schedule\" in its pipeline.json", pipeline->name);
-        if (pipeline->schedule == NULL) pipeline_free(pipeline);
+    for (size_t i = 0; i < name_count; i++) {
+        struct pipeline *pipeline = NULL;
+        if (code == EXIT_OK) code = cli_load_pipeline(names[i], pipelines_option, &pipeline);
+        if (code == EXIT_OK && pipeline->schedule) {
+            (*out)[(*count)++] = (struct scheduled){.name = names[i], .pipeline = pipeline};
+            continue;
+        }
+        if (code == EXIT_OK && argc > optind)
+            code = cli_fail("pipeline %s has no \"schedule\" in its pipeline.json", pipeline->name);
+        pipeline_free(pipeline);
+        free(names[i]);
     }
-    for (size_t i = 0; i < name_count; i++) free(names[i]);
     free(names);
     if (code == EXIT_OK && *count == 0) code = cli_fail("no pipeline has a \"schedule\" in its pipeline.json");
     return code;
 }
 
-static void report_tick(const struct pipeline *pipeline, const struct schedule_outcome *outcome) {
+/* Loads the pipeline's current definition; a broken one is reported and
+ * not run (the last good one still tells when to look next). */
+static bool reload(struct scheduled *scheduled, const char *pipelines_option) {
+    struct pipeline *fresh = NULL;
+    if (cli_load_pipeline(scheduled->name, pipelines_option, &fresh) != EXIT_OK) {
+        say("%s: its definition does not load (above); not run until it is fixed", scheduled->pipeline->name);
+        return false;
+    }
+    if (fresh->schedule == NULL) {
+        say("%s: its \"schedule\" is gone; not run", fresh->name);
+        pipeline_free(fresh);
+        return false;
+    }
+    pipeline_free(scheduled->pipeline);
+    scheduled->pipeline = fresh;
+    return true;
+}
+
+/* What a look did. A daemon stays quiet while nothing changes: a look
+ * that ran nothing and learnt nothing new prints nothing. */
+static void report_tick(struct scheduled *scheduled, const struct schedule_outcome *outcome, bool always) {
+    const struct pipeline *pipeline = scheduled->pipeline;
+    char summary[sizeof scheduled->last_summary];
+    if (outcome->first_due[0] == '\0')
+        snprintf(summary, sizeof summary, "nothing due yet (starts %s)", pipeline->schedule->start_date);
+    else
+        snprintf(summary, sizeof summary, "waiting: %s; failed: %zu", outcome->waiting, outcome->dates_failed);
+    bool news = always || outcome->dates_selected > 0 || strcmp(summary, scheduled->last_summary) != 0;
+    snprintf(scheduled->last_summary, sizeof scheduled->last_summary, "%s", summary);
+    if (!news) return;
     if (outcome->first_due[0] == '\0') {
-        say("%s: nothing due yet (starts %s)", pipeline->name, pipeline->schedule->start_date);
+        say("%s: %s", pipeline->name, summary);
         return;
     }
     say("%s: due %s..%s: %zu date(s) run, %zu run(s) failed%s", pipeline->name, outcome->first_due, outcome->last_due,
@@ -140,7 +182,9 @@ static int fetch_date(void *context, const char *date, struct error *err) {
 
 /* One look at one pipeline: lock it, run what is due, unlock. Returns
  * EXIT_OK, or EXIT_FAILURE_RUN when something failed. */
-static int tick(struct pipeline *pipeline, const struct schedule_options *options, const struct run_request *base) {
+static int tick(struct scheduled *scheduled, const struct schedule_options *options, const struct run_request *base,
+                bool always_report) {
+    struct pipeline *pipeline = scheduled->pipeline;
     struct warehouse *warehouse = NULL;
     struct error err;
     if (warehouse_open(cli_warehouse_url(options->warehouse), &warehouse, &err) != 0) {
@@ -175,7 +219,7 @@ static int tick(struct pipeline *pipeline, const struct schedule_options *option
             say("%s: %s", pipeline->name, err.message);
             code = EXIT_FAILURE_RUN;
         } else {
-            report_tick(pipeline, &outcome);
+            report_tick(scheduled, &outcome, always_report);
             if (outcome.runs_failed) code = EXIT_FAILURE_RUN;
         }
         free(source);
@@ -186,11 +230,11 @@ static int tick(struct pipeline *pipeline, const struct schedule_options *option
 
 /* Sleeps until the next cron firing of any pipeline or the poll interval,
  * whichever comes first, waking early on a stop request. */
-static void sleep_until_due(struct pipeline **pipelines, size_t count, long poll_seconds,
+static void sleep_until_due(const struct scheduled *pipelines, size_t count, long poll_seconds,
                             const volatile sig_atomic_t *stop) {
     time_t now = time(NULL), wake = now + poll_seconds, fires;
     for (size_t i = 0; i < count; i++)
-        if (cron_next(&pipelines[i]->schedule->cron, now, &fires) && fires < wake) wake = fires;
+        if (cron_next(&pipelines[i].pipeline->schedule->cron, now, &fires) && fires < wake) wake = fires;
     while (!*stop && time(NULL) < wake) clock_sleep_ms(200);
 }
 
@@ -198,7 +242,7 @@ int cmd_schedule(int argc, char **argv) {
     struct schedule_options options = {.poll_seconds = 60, .execution.retries = CLI_DEFAULT_RETRIES};
     int parsed = parse(argc, argv, &options);
     if (parsed != 0) return parsed < 0 ? EXIT_OK : parsed;
-    struct pipeline **pipelines = NULL;
+    struct scheduled *pipelines = NULL;
     size_t count = 0;
     int code = load_pipelines(argc, argv, options.pipelines, &pipelines, &count);
     const volatile sig_atomic_t *stop = cli_catch_stop_signals();
@@ -206,14 +250,19 @@ int cmd_schedule(int argc, char **argv) {
     base.load_source = "file";
     base.progress = stdout;
     base.stop = stop;
+    base.log_directory = options.log_directory;
     if (code == EXIT_OK) {
-        for (size_t i = 0; i < count; i++)
-            say("%s: cron '%s' from %s%s", pipelines[i]->name, pipelines[i]->schedule->cron_text,
-                pipelines[i]->schedule->start_date, pipelines[i]->schedule->catchup ? ", catching up" : "");
-        for (;;) {
+        for (size_t i = 0; i < count; i++) {
+            const struct schedule *schedule = pipelines[i].pipeline->schedule;
+            say("%s: cron '%s' from %s%s", pipelines[i].pipeline->name, schedule->cron_text, schedule->start_date,
+                schedule->catchup ? ", catching up" : "");
+        }
+        for (bool first = true;; first = false) {
             int tick_code = EXIT_OK;
-            for (size_t i = 0; i < count && !*stop; i++)
-                if (tick(pipelines[i], &options, &base) != EXIT_OK) tick_code = EXIT_FAILURE_RUN;
+            for (size_t i = 0; i < count && !*stop; i++) {
+                if (!first && !reload(&pipelines[i], options.pipelines)) tick_code = EXIT_FAILURE_RUN;
+                else if (tick(&pipelines[i], &options, &base, first) != EXIT_OK) tick_code = EXIT_FAILURE_RUN;
+            }
             if (options.once) code = tick_code;
             if (options.once || *stop) break;
             sleep_until_due(pipelines, count, options.poll_seconds, stop);
@@ -221,7 +270,10 @@ int cmd_schedule(int argc, char **argv) {
         }
         if (*stop) say("stopped on request");
     }
-    for (size_t i = 0; i < count; i++) pipeline_free(pipelines[i]);
+    for (size_t i = 0; i < count; i++) {
+        pipeline_free(pipelines[i].pipeline);
+        free(pipelines[i].name);
+    }
     free(pipelines);
     return code;
 }
