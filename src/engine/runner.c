@@ -12,10 +12,10 @@
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 #include "dag.h"
+#include "progress.h"
 #include "run_state.h"
 #include "task.h"
 
-#include <cJSON.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -50,6 +50,7 @@ struct run {
     const struct run_request *request;
     struct run_outcome *outcome;
     struct task_context context;
+    struct progress progress;
     char started_at[CLOCK_TEXT_SIZE];
     char run_id_text[32];
     struct dag_node *nodes;        /* sources first, then models */
@@ -68,11 +69,6 @@ struct run {
 
 static bool is_final(enum task_state state) {
     return state >= TASK_SUCCESS;
-}
-
-static bool live_terminal(const struct run *run) {
-    FILE *out = run->request->progress;
-    return out && !run->request->json_progress && isatty(fileno(out));
 }
 
 /* ---- workers ---------------------------------------------------------- */
@@ -148,81 +144,7 @@ static void stop_workers(struct run *run) {
     }
 }
 
-/* ---- progress ---------------------------------------------------------- */
-
-static void add_count(cJSON *object, const char *name, int64_t value) {
-    if (value >= 0) cJSON_AddItemToObject(object, name, cJSON_CreateNumber((double)value));
-}
-
-static void print_json(const struct run *run, cJSON *line) {
-    char *text = cJSON_PrintUnformatted(line);
-    fprintf(run->request->progress, "%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(line);
-}
-
-static cJSON *json_event(const struct run *run, const char *event, const char *task) {
-    cJSON *line = cJSON_CreateObject();
-    cJSON_AddStringToObject(line, "event", event);
-    cJSON_AddNumberToObject(line, "run_id", (double)run->outcome->run_id);
-    cJSON_AddStringToObject(line, "task", task);
-    return line;
-}
-
-/* Warnings of a task (data tests warned, attempts were retried). */
-static void print_warnings(const struct run *run, const char *task, const char *text) {
-    FILE *out = run->request->progress;
-    if (out == NULL || *text == '\0') return;
-    if (run->request->json_progress) {
-        cJSON *line = json_event(run, "warning", task);
-        cJSON_AddStringToObject(line, "warning", text);
-        print_json(run, line);
-        return;
-    }
-    for (const char *line = text; *line;) {
-        size_t length = strcspn(line, "\n");
-        fprintf(out, "  warning: %.*s\n", (int)length, line);
-        line += length + (line[length] == '\n');
-    }
-}
-
-static void print_task_json(const struct run *run, const struct task_record *record, double seconds) {
-    cJSON *line = json_event(run, "task", record->task);
-    cJSON_AddStringToObject(line, "kind", record->kind);
-    cJSON_AddStringToObject(line, "status", record->status);
-    add_count(line, "rows_read", record->rows_read);
-    add_count(line, "rows_loaded", record->rows_loaded);
-    add_count(line, "rows_rejected", record->rows_rejected);
-    add_count(line, "rows_duplicate", record->rows_duplicate);
-    add_count(line, "rows_changed", record->rows_changed);
-    add_count(line, "attempts", record->attempts);
-    cJSON_AddNumberToObject(line, "seconds", seconds);
-    if (record->error) cJSON_AddStringToObject(line, "error", record->error);
-    print_json(run, line);
-}
-
-/* One line per ended task, like dbt's: status, task, rows, seconds. */
-static void print_task(const struct run *run, const struct task_record *record, double seconds) {
-    FILE *out = run->request->progress;
-    if (out == NULL) return;
-    if (run->request->json_progress) {
-        print_task_json(run, record, seconds);
-        return;
-    }
-    fprintf(out, "  %-15s %-34s", record->status, record->task);
-    if (record->rows_read >= 0)
-        fprintf(out, " read %" PRId64 " = loaded %" PRId64 " + rejected %" PRId64, record->rows_read,
-                record->rows_loaded, record->rows_rejected);
-    if (record->rows_duplicate > 0) fprintf(out, ", %" PRId64 " duplicate copies dropped", record->rows_duplicate);
-    else if (record->rows_changed >= 0 && strcmp(record->status, "success") == 0)
-        fprintf(out, " %" PRId64 " rows", record->rows_changed);
-    if (record->attempts > 1) fprintf(out, " (attempt %" PRId64 ")", record->attempts);
-    fprintf(out, "  %.2fs\n", seconds);
-    if (record->error) fprintf(out, "    error: %s\n", record->error);
-}
-
-/* On a terminal, the last line names the tasks running now, and is
- * replaced by each result line. Built under the lock. */
+/* On a terminal, the live line names the tasks running now. Under the lock. */
 static void describe_running(const struct run *run, char *line, size_t size) {
     size_t used = (size_t)snprintf(line, size, "  %-15s", "running");
     size_t shown = 0;
@@ -230,13 +152,6 @@ static void describe_running(const struct run *run, char *line, size_t size) {
         if (run->tasks[i].state == TASK_RUNNING)
             used += (size_t)snprintf(line + used, size - used, "%s%s", shown++ ? ", " : " ", run->nodes[i].name);
     if (shown == 0) line[0] = '\0';
-}
-
-static void print_live_line(const struct run *run, const char *running) {
-    if (!live_terminal(run)) return;
-    fputs("\r\033[K", run->request->progress);
-    fputs(running, run->request->progress);
-    fflush(run->request->progress);
 }
 
 /* ---- the coordinator ------------------------------------------------- */
@@ -262,11 +177,7 @@ static int record_end(struct run *run, size_t index, const char *running, struct
     record->finished_at = task->finished_at;
     if (task->state == TASK_FAILED && run->cancelling) error_prefix(&task->outcome.error, "cancelled on request");
     record->error = task->state == TASK_FAILED ? task->outcome.error.message : NULL;
-    if (live_terminal(run)) fputs("\r\033[K", run->request->progress);
-    print_warnings(run, record->task, strbuf_text(&task->outcome.warnings));
-    print_task(run, record, task->seconds);
-    print_live_line(run, running);
-    if (run->request->progress) fflush(run->request->progress); /* a log being tailed sees each task as it ends */
+    progress_task_ended(&run->progress, record, task->seconds, strbuf_text(&task->outcome.warnings), running);
     run->tasks_recorded++;
     if (task->state == TASK_FAILED && run->outcome->failed++ == 0)
         snprintf(run->outcome->first_error, sizeof run->outcome->first_error, "%s: %s", record->task, record->error);
@@ -279,11 +190,7 @@ static int record_end(struct run *run, size_t index, const char *running, struct
 
 /* Records that a task started. Unlocked. */
 static int record_start(struct run *run, size_t index, const char *running, struct error *err) {
-    if (run->request->progress && run->request->json_progress) {
-        print_json(run, json_event(run, "task_started", run->nodes[index].name));
-        fflush(run->request->progress);
-    }
-    print_live_line(run, running);
+    progress_task_started(&run->progress, run->nodes[index].name, running);
     return run_state_start_task(run->warehouse, run->outcome->run_id, run->nodes[index].name,
                                 run->tasks[index].started_at, err);
 }
@@ -317,14 +224,11 @@ static void handle_stop_requests(struct run *run) {
         run->stopping = true;
         for (size_t i = 0; i < run->count; i++)
             if (run->tasks[i].state == TASK_WAITING || run->tasks[i].state == TASK_QUEUED) run->tasks[i].state = TASK_SKIPPED;
-        if (run->request->progress && !run->request->json_progress)
-            fprintf(run->request->progress, "%sstop requested: running tasks finish, the rest are skipped"
-                    " (again to cancel them)\n", live_terminal(run) ? "\r\033[K" : "  ");
+        progress_note(&run->progress, "stop requested: running tasks finish, the rest are skipped (again to cancel them)");
     }
     if (requests >= 2 && !run->cancelling) {
         run->cancelling = true;
-        if (run->request->progress && !run->request->json_progress)
-            fprintf(run->request->progress, "  cancelling the running tasks: they roll back\n");
+        progress_note(&run->progress, "cancelling the running tasks: they roll back");
         for (size_t i = 0; i < run->worker_count; i++)
             if (run->workers[i].task != NO_TASK) warehouse_interrupt(run->workers[i].warehouse);
     }
@@ -467,20 +371,6 @@ static int begin_run(struct run *run, struct error *err) {
     return status;
 }
 
-static void print_run_started(const struct run *run) {
-    const struct run_request *request = run->request;
-    if (request->progress == NULL) return;
-    if (request->json_progress)
-        fprintf(request->progress, "{\"event\":\"run_started\",\"run_id\":%" PRId64 ",\"pipeline\":\"%s\",\"start\":\"%s\","
-                "\"end\":\"%s\",\"tasks\":%zu,\"jobs\":%zu}\n", run->outcome->run_id, request->pipeline->name,
-                request->start_date, request->end_date, run->count, run->worker_count);
-    else
-        fprintf(request->progress, "run %" PRId64 ": %s %s..%s (%zu tasks, %zu at a time)%s%s\n", run->outcome->run_id,
-                request->pipeline->name, request->start_date, request->end_date, run->count, run->worker_count,
-                run->log_directory ? ", SQL kept in " : "", run->log_directory ? run->log_directory : "");
-    fflush(request->progress);
-}
-
 static const char *final_status(const struct run_outcome *outcome) {
     return outcome->stopped ? "stopped" : outcome->failed ? "failed" : "success";
 }
@@ -514,6 +404,7 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     run.order = memory_calloc(run.count, sizeof *run.order);
     run.tasks = memory_calloc(run.count, sizeof *run.tasks);
     clock_utc_text(run.started_at);
+    progress_init(&run.progress, request->progress, request->json_progress);
     run.context = (struct task_context){request, NULL, run.started_at, run.run_id_text, request->log_directory != NULL};
     int status = plan_tasks(&run, err);
     if (status == 0) status = resolve_files(&run, err);
@@ -521,7 +412,10 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     if (status == 0) status = prepare_schemas(&run, err);
     if (status == 0) status = begin_run(&run, err);
     if (status == 0) status = start_workers(&run, err);
-    if (status == 0) print_run_started(&run);
+    run.progress.run_id = outcome->run_id;
+    if (status == 0)
+        progress_run_started(&run.progress, pipeline->name, request->start_date, request->end_date, run.count,
+                             run.worker_count, run.log_directory);
     if (status == 0) status = coordinate(&run, err);
     stop_workers(&run);
     /* A stop that came after the last task started changed nothing. */
