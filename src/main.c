@@ -1,7 +1,9 @@
 /* main.c -- the martlet command: dispatch to a subcommand. */
 #include "cli/cli.h"
+#include "util/config_file.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MARTLET_VERSION "0.1.0"
@@ -48,6 +50,15 @@ int main(int argc, char **argv) {
         printf("martlet %s\n", MARTLET_VERSION);
         return EXIT_OK;
     }
+    /* Settings and secrets may come from a 0600 file as well as the environment. */
+    char *config = config_file_default_path();
+    struct error err;
+    int applied;
+    if (config && config_file_apply(config, &applied, &err) != 0) {
+        free(config);
+        return cli_fail("%s", err.message);
+    }
+    free(config);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(name, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "martlet: unknown command '%s' (see 'martlet --help')\n", name);

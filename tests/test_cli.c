@@ -7,7 +7,9 @@
 
 #include <cJSON.h>
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void expect_exit(const char *arguments, int code, const char *output_part) {
     char *output;
@@ -180,4 +182,71 @@ Test(cli, json_progress_is_one_object_a_line, .timeout = 120) {
     cr_expect_eq(lines, started + tasks + warnings + 2, "run_started, task_started, tasks, warnings, run_finished");
     free(output);
     workspace_free(&workspace);
+}
+
+/* Runs `env VARIABLES martlet ARGUMENTS` and returns the exit code. */
+static int martlet_with_environment(const char *variables, const char *arguments, char **output) {
+    char *binary = test_martlet();
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command, "env -u MARTLET_WAREHOUSE %s %s %s", variables, binary, arguments);
+    int code = test_run_command(strbuf_text(&command), output);
+    strbuf_free(&command);
+    free(binary);
+    return code;
+}
+
+Test(config_file, settings_come_from_a_0600_file_and_the_environment_wins, .timeout = 60) {
+    char *directory = test_temp_directory(), text[1400], variables[1400], *output;
+    snprintf(text, sizeof text,
+             "# martlet settings\nexport MARTLET_WAREHOUSE='duckdb:%s/from_file.duckdb'\nMARTLET_API_KEY=never-shown-9876\n",
+             directory);
+    char *config = test_write_file(directory, "martlet.env", text);
+    cr_assert_eq(chmod(config, 0600), 0);
+    snprintf(variables, sizeof variables, "MARTLET_CONFIG=%s", config);
+    cr_expect_eq(martlet_with_environment(variables, "query \"SELECT 42 AS answer\"", &output), 0, "%s", output);
+    free(output);
+    char *from_file = files_join(directory, "from_file.duckdb");
+    cr_expect(files_exists(from_file), "the warehouse named in the file was used");
+    snprintf(variables, sizeof variables, "MARTLET_CONFIG=%s MARTLET_WAREHOUSE=duckdb:%s/from_environment.duckdb", config,
+             directory);
+    cr_expect_eq(martlet_with_environment(variables, "query \"SELECT 42 AS answer\"", &output), 0, "%s", output);
+    free(output);
+    char *from_environment = files_join(directory, "from_environment.duckdb");
+    cr_expect(files_exists(from_environment), "the environment wins over the file");
+    free(from_file);
+    free(from_environment);
+    free(config);
+    test_remove_directory(directory);
+}
+
+Test(config_file, a_file_others_can_read_or_a_bad_line_is_refused_without_showing_values, .timeout = 60) {
+    char *directory = test_temp_directory(), variables[700], *output;
+    char *open_file = test_write_file(directory, "open.env", "MARTLET_API_KEY=never-shown-9876\n");
+    cr_assert_eq(chmod(open_file, 0644), 0);
+    snprintf(variables, sizeof variables, "MARTLET_CONFIG=%s", open_file);
+    cr_expect_eq(martlet_with_environment(variables, "status", &output), 1);
+    cr_expect(strstr(output, "may be read by others (mode 0644)") != NULL, "%s", output);
+    cr_expect(strstr(output, "never-shown") == NULL, "%s", output);
+    free(output);
+    const char *bad[][2] = {
+        {"FOO_KEY=1\n", "line 1: unknown setting 'FOO_KEY' (expected MARTLET_*, AWS_* or PG*)"},
+        {"# comment\nMARTLET_API_KEY never-shown-9876\n", "line 2: expected KEY=VALUE"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        char *file = test_write_file(directory, "bad.env", bad[i][0]);
+        cr_assert_eq(chmod(file, 0600), 0);
+        snprintf(variables, sizeof variables, "MARTLET_CONFIG=%s", file);
+        cr_expect_eq(martlet_with_environment(variables, "status", &output), 1);
+        cr_expect(strstr(output, bad[i][1]) != NULL, "%s", output);
+        cr_expect(strstr(output, "never-shown") == NULL, "%s", output);
+        free(output);
+        free(file);
+    }
+    snprintf(variables, sizeof variables, "MARTLET_CONFIG=%s/missing.env", directory);
+    cr_expect_eq(martlet_with_environment(variables, "status", &output), 1);
+    cr_expect(strstr(output, "missing.env: cannot read it") != NULL, "%s", output);
+    free(output);
+    free(open_file);
+    test_remove_directory(directory);
 }
