@@ -23,3 +23,4 @@ echo; bash bench/sales_history.sh 1
 echo; bash bench/postgres_load.sh
 echo; bash bench/s3_download.sh
 echo; bash bench/task_overhead.sh
+echo; bash bench/parallel_runs.sh 1
