@@ -223,16 +223,17 @@ Test(stop, sigterm_lets_the_running_task_finish_and_skips_the_rest, .timeout = 1
     free(url);
 }
 
-/* A daily pipeline scheduled from `days` days ago, every minute; its first
- * model takes a moment (on PostgreSQL) so that concurrent schedulers
- * overlap and a stop request finds it running. */
-static char *scheduled_pipeline(int days, bool slow) {
+/* A daily pipeline scheduled from `days` days ago, every minute; on
+ * PostgreSQL its first model sleeps, so that concurrent schedulers overlap
+ * and a stop request finds it running. */
+static char *scheduled_pipeline(int days, double sleep_seconds) {
     char start[11], model[400];
     time_t then = time(NULL) - (time_t)days * 86400;
     strftime(start, sizeof start, "%Y-%m-%d", gmtime(&then));
     snprintf(model, sizeof model,
              "-- name: mart.daily\n-- materialized: incremental_by_date\n-- date_column: day\n"
-             "SELECT CAST('{{ ds }}' AS DATE) AS day, 1 AS value %s\n", slow ? "FROM pg_sleep(0.3)" : "");
+             "SELECT CAST('{{ ds }}' AS DATE) AS day, 1 AS value %s%.1f%s\n", sleep_seconds > 0 ? "FROM pg_sleep(" : "/* ",
+             sleep_seconds, sleep_seconds > 0 ? ")" : " */");
     const char *models[] = {model, "-- name: mart.total\n-- depends_on: mart.daily\n-- materialized: table\n"
                                    "SELECT count(*) AS days FROM mart.daily\n"};
     char *directory = test_make_pipeline("daily", models, 2);
@@ -262,14 +263,14 @@ static void two_schedulers(const char *url, const char *pipeline) {
 Test(schedule, two_schedulers_on_postgres_run_each_date_once, .timeout = 120) {
     char *url;
     NEED_POSTGRES(url);
-    char *pipeline = scheduled_pipeline(6, true);
+    char *pipeline = scheduled_pipeline(6, 0.3);
     two_schedulers(url, pipeline);
     test_remove_directory(pipeline);
     free(url);
 }
 
 Test(schedule, two_schedulers_on_duckdb_run_each_date_once, .timeout = 120) {
-    char *pipeline = scheduled_pipeline(6, false), url[600];
+    char *pipeline = scheduled_pipeline(6, 0), url[600];
     snprintf(url, sizeof url, "duckdb:%s/w.duckdb", pipeline);
     two_schedulers(url, pipeline);
     test_remove_directory(pipeline);
@@ -280,7 +281,7 @@ Test(schedule, two_schedulers_on_duckdb_run_each_date_once, .timeout = 120) {
 Test(schedule, sigterm_stops_the_daemon_and_the_next_start_catches_up, .timeout = 120) {
     char *url;
     NEED_POSTGRES(url);
-    char *pipeline = scheduled_pipeline(4, true), log[600], *output;
+    char *pipeline = scheduled_pipeline(4, 2.0), log[600], *output;
     snprintf(log, sizeof log, "%s/scheduler.log", pipeline);
     int pid = test_martlet_start(log, "schedule %s --poll 1 --jobs 1 --warehouse '%s'", pipeline, url);
     cr_assert(test_wait_for_text(log, "run 2:", 60), "the catch-up never started");
@@ -301,7 +302,7 @@ Test(schedule, sigterm_stops_the_daemon_and_the_next_start_catches_up, .timeout 
  * reported and not run, and a fixed one (here with an earlier start date)
  * takes effect without a restart. */
 Test(schedule, the_daemon_picks_up_edits_and_refuses_broken_ones, .timeout = 120) {
-    char *pipeline = scheduled_pipeline(2, false), url[600], log[600];
+    char *pipeline = scheduled_pipeline(2, 0), url[600], log[600];
     snprintf(url, sizeof url, "duckdb:%s/w.duckdb", pipeline);
     snprintf(log, sizeof log, "%s/scheduler.log", pipeline);
     int pid = test_martlet_start(log, "schedule %s --poll 1 --warehouse '%s'", pipeline, url);
