@@ -46,6 +46,7 @@ struct schedule_options {
     struct run_request execution;   /* jobs, retries, timeout */
 };
 
+/* Options into *options; -1 after --help, EXIT_USAGE on a bad option. */
 static int parse(int argc, char **argv, struct schedule_options *options) {
     static const struct option long_options[] = {
         {"once", no_argument, 0, 'o'},           {"poll", required_argument, 0, 'P'},
@@ -176,6 +177,7 @@ static void report_tick(struct scheduled *scheduled, const struct schedule_outco
             outcome->dates_failed, pipeline->name, outcome->first_due, outcome->last_due);
 }
 
+/* The scheduler's fetcher: one date's files through source_fetch. */
 static int fetch_date(void *context, const char *date, struct error *err) {
     return source_fetch_date(context, date, err);
 }
@@ -238,6 +240,7 @@ static void sleep_until_due(const struct scheduled *pipelines, size_t count, lon
     while (!*stop && time(NULL) < wake) clock_sleep_ms(200);
 }
 
+/* martlet schedule: load the scheduled pipelines, then look, run, sleep, until stopped. */
 int cmd_schedule(int argc, char **argv) {
     struct schedule_options options = {.poll_seconds = 60, .execution.retries = CLI_DEFAULT_RETRIES};
     int parsed = parse(argc, argv, &options);

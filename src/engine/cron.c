@@ -55,6 +55,7 @@ static int parse_item(const char *text, const struct field *field, uint64_t *bit
     return 0;
 }
 
+/* One field: its comma-separated items, as a bit set. */
 static int parse_field(char *text, const struct field *field, uint64_t *bits, struct error *err) {
     *bits = 0;
     char *saved;
@@ -64,6 +65,7 @@ static int parse_field(char *text, const struct field *field, uint64_t *bits, st
     return 0;
 }
 
+/* "@daily" and friends as the five fields they stand for. */
 static const char *expand_shorthand(const char *text) {
     static const char *const shorthands[][2] = {
         {"@hourly", "0 * * * *"}, {"@daily", "0 0 * * *"}, {"@midnight", "0 0 * * *"},
@@ -100,6 +102,7 @@ int cron_parse(const char *text, struct cron *cron, struct error *err) {
     return 0;
 }
 
+/* Month and day fields; both day fields restricted means either may match. */
 static bool day_matches(const struct cron *cron, const struct tm *day) {
     if (!(cron->months >> (day->tm_mon + 1) & 1)) return false;
     bool month_day = cron->days_of_month >> day->tm_mday & 1, week_day = cron->days_of_week >> day->tm_wday & 1;
@@ -107,6 +110,7 @@ static bool day_matches(const struct cron *cron, const struct tm *day) {
     return month_day || week_day;
 }
 
+/* Hour and minute fields. */
 static bool time_matches(const struct cron *cron, int hour, int minute) {
     return (cron->hours >> hour & 1) && (cron->minutes >> minute & 1);
 }

@@ -8,14 +8,17 @@
 
 #define CLEAR_LINE "\r\033[K"
 
+/* Progress to `out` (NULL: none), as text or JSON; live lines only on a terminal. */
 void progress_init(struct progress *progress, FILE *out, bool json) {
     *progress = (struct progress){.out = out, .json = json, .live = out && !json && isatty(fileno(out))};
 }
 
+/* A count, left out when it does not apply (-1). */
 static void add_count(cJSON *object, const char *name, int64_t value) {
     if (value >= 0) cJSON_AddItemToObject(object, name, cJSON_CreateNumber((double)value));
 }
 
+/* {"event": EVENT, "run_id": N}, to be completed and printed. */
 static cJSON *json_event(const struct progress *progress, const char *event) {
     cJSON *line = cJSON_CreateObject();
     cJSON_AddStringToObject(line, "event", event);
@@ -23,6 +26,7 @@ static cJSON *json_event(const struct progress *progress, const char *event) {
     return line;
 }
 
+/* Prints one event as one line and frees it. */
 static void print_json(const struct progress *progress, cJSON *line) {
     char *text = cJSON_PrintUnformatted(line);
     fprintf(progress->out, "%s\n", text);
@@ -55,6 +59,7 @@ void progress_run_started(const struct progress *progress, const char *pipeline,
     fflush(progress->out);
 }
 
+/* A task began: a JSON event, or a new live line. */
 void progress_task_started(const struct progress *progress, const char *task, const char *running) {
     if (progress->out == NULL) return;
     if (progress->json) {
@@ -83,6 +88,7 @@ static void print_warnings(const struct progress *progress, const char *task, co
     }
 }
 
+/* {"event": "task", ...}: status, counts, attempts, seconds, error. */
 static void print_task_json(const struct progress *progress, const struct task_record *record, double seconds) {
     cJSON *line = json_event(progress, "task");
     cJSON_AddStringToObject(line, "task", record->task);
@@ -99,6 +105,7 @@ static void print_task_json(const struct progress *progress, const struct task_r
     print_json(progress, line);
 }
 
+/* "  success  mart.x  1 rows  0.01s", and the error on the next line. */
 static void print_task_text(const struct progress *progress, const struct task_record *record, double seconds) {
     FILE *out = progress->out;
     fprintf(out, "  %-15s %-34s", record->status, record->task);

@@ -67,6 +67,7 @@ struct run {
     bool stopping, cancelling, finished;
 };
 
+/* Whether a task has ended (success, failed, upstream_failed, skipped). */
 static bool is_final(enum task_state state) {
     return state >= TASK_SUCCESS;
 }
@@ -254,6 +255,7 @@ static bool next_unrecorded(struct run *run, size_t *index, bool *is_start) {
     return false;
 }
 
+/* Waits for a worker's news, at most 100 ms. Under the lock. */
 static void wait_for_change(struct run *run) {
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
@@ -343,6 +345,7 @@ static int resolve_files(struct run *run, struct error *err) {
     return 0;
 }
 
+/* The martlet schema, the pipeline's schemas and its macros. */
 static int prepare_schemas(struct run *run, struct error *err) {
     const struct pipeline *pipeline = run->request->pipeline;
     if (run_state_prepare(run->warehouse, err) != 0) return -1;
@@ -371,10 +374,12 @@ static int begin_run(struct run *run, struct error *err) {
     return status;
 }
 
+/* What martlet.runs records for the finished run. */
 static const char *final_status(const struct run_outcome *outcome) {
     return outcome->stopped ? "stopped" : outcome->failed ? "failed" : "success";
 }
 
+/* Frees what the run allocated (not the request or the warehouse). */
 static void free_run(struct run *run) {
     const struct pipeline *pipeline = run->request->pipeline;
     for (size_t i = 0; run->tasks && i < run->count; i++) task_outcome_free(&run->tasks[i].outcome);

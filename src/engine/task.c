@@ -127,6 +127,7 @@ int task_execute(const struct task_context *context, size_t task, struct warehou
     }
 }
 
+/* An outcome before the task ran: no counts (-1), no attempts, empty texts. */
 void task_outcome_init(struct task_outcome *outcome) {
     memset(outcome, 0, sizeof *outcome);
     outcome->record = (struct task_record){.rows_read = -1, .rows_loaded = -1, .rows_rejected = -1,
@@ -135,6 +136,7 @@ void task_outcome_init(struct task_outcome *outcome) {
     strbuf_init(&outcome->warnings);
 }
 
+/* Frees the texts an outcome owns. */
 void task_outcome_free(struct task_outcome *outcome) {
     strbuf_free(&outcome->statements);
     strbuf_free(&outcome->warnings);

@@ -17,6 +17,7 @@ static bool known_key(const char *key) {
     return strncmp(key, "MARTLET_", 8) == 0 || strncmp(key, "AWS_", 4) == 0 || strncmp(key, "PG", 2) == 0;
 }
 
+/* Upper-case letters, digits and underscores, not starting with a digit. */
 static bool valid_key(const char *key, size_t length) {
     if (length == 0 || isdigit((unsigned char)key[0])) return false;
     for (size_t i = 0; i < length; i++)
@@ -36,6 +37,7 @@ static int check_permissions(const char *path, struct error *err) {
     return 0;
 }
 
+/* Cuts white space at both ends, in place. */
 static char *trim(char *text) {
     while (isspace((unsigned char)*text)) text++;
     size_t length = strlen(text);

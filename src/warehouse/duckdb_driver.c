@@ -84,6 +84,7 @@ static int connect_to_instance(struct duckdb_instance *instance, struct duckdb_w
     return 0;
 }
 
+/* Closes the connection, and the instance with its last connection. */
 static void duckdb_warehouse_close(struct warehouse *base) {
     struct duckdb_warehouse *warehouse = (struct duckdb_warehouse *)base;
     struct duckdb_instance *instance = warehouse->instance;
@@ -96,6 +97,7 @@ static void duckdb_warehouse_close(struct warehouse *base) {
     free(instance);
 }
 
+/* A new in-memory instance with the file attached as its default catalog. */
 static int duckdb_warehouse_open(const char *location, struct warehouse **out, struct error *err) {
     struct duckdb_instance *instance = memory_calloc(1, sizeof *instance);
     char *open_error = NULL;
