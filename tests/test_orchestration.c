@@ -8,6 +8,7 @@
 #include "../src/util/strbuf.h"
 #include "helpers.h"
 
+#include <cJSON.h>
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -325,5 +326,30 @@ Test(schedule, the_daemon_picks_up_edits_and_refuses_broken_ones, .timeout = 120
     cr_expect_eq(test_wait_exit(pid), 0);
     cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.daily"), 3);
     free(models);
+    test_remove_directory(pipeline);
+}
+
+/* With --log-format json every line the scheduler prints is one JSON
+ * object: its own lines and the events of the runs it makes. */
+Test(schedule, json_output_is_one_object_a_line, .timeout = 60) {
+    char *pipeline = scheduled_pipeline(2, 0), url[600], *output;
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", pipeline);
+    cr_assert_eq(test_martlet_run(&output, "schedule %s --once --log-format json --warehouse '%s'", pipeline, url), 0,
+                 "%s", output);
+    size_t schedule_lines = 0, runs_finished = 0;
+    for (char *line = strtok(output, "\n"); line; line = strtok(NULL, "\n")) {
+        cJSON *event = cJSON_Parse(line);
+        cr_assert_not_null(event, "not JSON: %s", line);
+        const char *kind = cJSON_GetObjectItemCaseSensitive(event, "event")->valuestring;
+        schedule_lines += strcmp(kind, "schedule") == 0;
+        if (strcmp(kind, "run_finished") == 0) {
+            runs_finished++;
+            cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(event, "status")->valuestring, "success");
+        }
+        cJSON_Delete(event);
+    }
+    cr_expect_eq(schedule_lines, 2, "the schedule it read and what the look did");
+    cr_expect_eq(runs_finished, 2, "one run per due date");
+    free(output);
     test_remove_directory(pipeline);
 }

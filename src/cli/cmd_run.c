@@ -122,16 +122,8 @@ static int fetch_sources(const struct pipeline *pipeline, const struct run_optio
     }
 }
 
-static int report_outcome(const struct run_outcome *outcome, bool quiet, bool json) {
-    const char *status = outcome->stopped ? "stopped" : outcome->failed ? "failed" : "success";
-    if (!quiet && json)
-        printf("{\"event\":\"run_finished\",\"run_id\":%" PRId64 ",\"status\":\"%s\",\"succeeded\":%zu,\"failed\":%zu,"
-               "\"upstream_failed\":%zu,\"skipped\":%zu}\n", outcome->run_id, status, outcome->succeeded,
-               outcome->failed, outcome->upstream_failed, outcome->skipped);
-    else if (!quiet)
-        printf("run %" PRId64 " %s: %zu succeeded, %zu failed, %zu upstream_failed, %zu skipped\n", outcome->run_id,
-               outcome->stopped ? "stopped" : outcome->failed ? "failed" : "succeeded", outcome->succeeded, outcome->failed,
-               outcome->upstream_failed, outcome->skipped);
+/* The exit code of a run (the runner has printed how it went). */
+static int run_exit_code(const struct run_outcome *outcome) {
     if (outcome->stopped) return cli_fail("run %" PRId64 " stopped on request; 'martlet backfill' finishes it", outcome->run_id);
     if (outcome->failed) return cli_fail("run %" PRId64 " failed: %s", outcome->run_id, outcome->first_error);
     return EXIT_OK;
@@ -185,7 +177,7 @@ int cmd_run(int argc, char **argv) {
                                           .retries = options.execution.retries, .stop = cli_catch_stop_signals()};
             struct run_outcome outcome;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);
-            else code = report_outcome(&outcome, options.quiet, options.json);
+            else code = run_exit_code(&outcome);
             if (options.timing) {
                 /* Everything but the driver's own time: parsing, validation,
                  * planning, templating, run state bookkeeping, process start. */

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "source_fetch.h"
 
+#include <cJSON.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,13 @@ static const char schedule_help[] =
     "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
+    "  --log-format F      text (default) or json: one JSON object a line, the runs' events included\n"
     CLI_EXECUTION_HELP
     "  -h, --help          show this help\n";
+
+/* Scheduler lines as JSON ({"event": "schedule", "at": ..., "message": ...})
+ * rather than text; set once by --log-format before anything runs. */
+static bool json_lines;
 
 struct schedule_options {
     const char *data, *source_directory, *warehouse, *pipelines, *log_directory;
@@ -53,6 +59,7 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
         {"data", required_argument, 0, 'd'},     {"warehouse", required_argument, 0, 'w'},
         {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
         {"source-dir", required_argument, 0, 's'}, {"log-dir", required_argument, 0, 'l'},
+        {"log-format", required_argument, 0, 'L'},
         CLI_EXECUTION_OPTIONS,                   {0, 0, 0, 0},
     };
     int option;
@@ -63,6 +70,11 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
         case 'd': options->data = optarg; break;
         case 's': options->source_directory = optarg; break;
         case 'l': options->log_directory = optarg; break;
+        case 'L':
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
+                return cli_usage_error("schedule", "--log-format must be text or json");
+            json_lines = strcmp(optarg, "json") == 0;
+            break;
         case 'w': options->warehouse = optarg; break;
         case 'p': options->pipelines = optarg; break;
         case 'P': {
@@ -88,14 +100,25 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
 /* "2026-11-23T06:00:00Z schedule: " in front of every scheduler line. */
 static void say(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *format, ...) {
-    char now[CLOCK_TEXT_SIZE];
+    char now[CLOCK_TEXT_SIZE], at[32], message[ERROR_MESSAGE_SIZE + 256];
     clock_utc_text(now);
-    printf("%.10sT%.8sZ schedule: ", now, now + 11);
+    snprintf(at, sizeof at, "%.10sT%.8sZ", now, now + 11);
     va_list args;
     va_start(args, format);
-    vprintf(format, args);
+    vsnprintf(message, sizeof message, format, args);
     va_end(args);
-    putchar('\n');
+    if (json_lines) {
+        cJSON *line = cJSON_CreateObject();
+        cJSON_AddStringToObject(line, "event", "schedule");
+        cJSON_AddStringToObject(line, "at", at);
+        cJSON_AddStringToObject(line, "message", message);
+        char *text = cJSON_PrintUnformatted(line);
+        puts(text);
+        cJSON_free(text);
+        cJSON_Delete(line);
+    } else {
+        printf("%s schedule: %s\n", at, message);
+    }
     fflush(stdout);
 }
 
@@ -214,7 +237,7 @@ static int tick(struct scheduled *scheduled, const struct schedule_options *opti
         struct source_fetch fetch;
         struct schedule_fetcher fetcher = {fetch_date, &fetch};
         struct schedule_outcome outcome;
-        if (source_fetch_prepare(&fetch, pipeline, pipeline->schedule->source, source, false, &err) != 0) {
+        if (source_fetch_prepare(&fetch, pipeline, pipeline->schedule->source, source, json_lines, &err) != 0) {
             say("%s: %s", pipeline->name, err.message);
             code = EXIT_FAILURE_RUN;
         } else if (schedule_run_due(warehouse, &request, time(NULL), &fetcher, &outcome, &err) != 0) {
@@ -254,6 +277,7 @@ int cmd_schedule(int argc, char **argv) {
     base.progress = stdout;
     base.stop = stop;
     base.log_directory = options.log_directory;
+    base.json_progress = json_lines;
     if (code == EXIT_OK) {
         for (size_t i = 0; i < count; i++) {
             const struct schedule *schedule = pipelines[i].pipeline->schedule;

@@ -126,7 +126,8 @@ int backfill_run(struct warehouse *warehouse, const struct backfill_plan *plan, 
         if (outcome.stopped) return error_set(err, "stopped on request after run %" PRId64, outcome.run_id);
         if (outcome.failed) {
             (*runs_failed)++;
-            if (request->progress) fprintf(request->progress, "  run %" PRId64 " failed: %s\n", outcome.run_id, outcome.first_error);
+            if (request->progress && !request->json_progress)
+                fprintf(request->progress, "  run %" PRId64 " failed: %s\n", outcome.run_id, outcome.first_error);
         }
     }
     return 0;

@@ -131,6 +131,27 @@ void progress_task_ended(const struct progress *progress, const struct task_reco
     fflush(progress->out);
 }
 
+/* How the run ended: "run 3 failed: 9 succeeded, 1 failed, ..." or a
+ * run_finished event with the same counts. */
+void progress_run_finished(const struct progress *progress, const char *status, size_t succeeded, size_t failed,
+                           size_t upstream_failed, size_t skipped) {
+    if (progress->out == NULL) return;
+    if (progress->json) {
+        cJSON *line = json_event(progress, "run_finished");
+        cJSON_AddStringToObject(line, "status", status);
+        cJSON_AddNumberToObject(line, "succeeded", (double)succeeded);
+        cJSON_AddNumberToObject(line, "failed", (double)failed);
+        cJSON_AddNumberToObject(line, "upstream_failed", (double)upstream_failed);
+        cJSON_AddNumberToObject(line, "skipped", (double)skipped);
+        print_json(progress, line);
+    } else {
+        fprintf(progress->out, "run %" PRId64 " %s: %zu succeeded, %zu failed, %zu upstream_failed, %zu skipped\n",
+                progress->run_id, strcmp(status, "success") == 0 ? "succeeded" : status, succeeded, failed,
+                upstream_failed, skipped);
+    }
+    fflush(progress->out);
+}
+
 /* A line for people (stop requests); machines get the run's events. */
 void progress_note(const struct progress *progress, const char *text) {
     if (progress->out == NULL || progress->json) return;

@@ -1,7 +1,7 @@
 /* progress.h -- what a run tells as it goes: one line per ended task, like
  * dbt's (status, task, rows, seconds), with a live line on a terminal that
  * names the tasks running now; or, for machines, one JSON object a line
- * (run_started, task_started, task, warning). Every line is flushed, so a
+ * (run_started, task_started, task, warning, run_finished). Every line is flushed, so a
  * log being tailed sees each task as it ends. */
 #ifndef MARTLET_PROGRESS_H
 #define MARTLET_PROGRESS_H
@@ -25,6 +25,8 @@ void progress_run_started(const struct progress *progress, const char *pipeline,
 void progress_task_started(const struct progress *progress, const char *task, const char *running);
 void progress_task_ended(const struct progress *progress, const struct task_record *record, double seconds,
                          const char *warnings, const char *running);
+void progress_run_finished(const struct progress *progress, const char *status, size_t succeeded, size_t failed,
+                           size_t upstream_failed, size_t skipped);
 void progress_note(const struct progress *progress, const char *text);
 
 #endif

@@ -425,6 +425,9 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     stop_workers(&run);
     /* A stop that came after the last task started changed nothing. */
     outcome->stopped = outcome->skipped > 0 || run.cancelling;
+    if (status == 0)
+        progress_run_finished(&run.progress, final_status(outcome), outcome->succeeded, outcome->failed,
+                              outcome->upstream_failed, outcome->skipped);
     if (status == 0) {
         status = run_state_finish_run(warehouse, outcome->run_id, final_status(outcome),
                                       outcome->failed ? outcome->first_error : outcome->stopped ? "stopped on request" : NULL,
