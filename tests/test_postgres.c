@@ -298,3 +298,40 @@ Test(postgres, transient_failures_are_retried_and_sql_errors_are_not, .timeout =
     test_remove_directory(pipeline);
     free(url);
 }
+
+/* Reconciliation: a trigger that silently drops a row stands for any loss
+ * between the loader and the table; the load must fail, not succeed short. */
+Test(postgres, a_row_lost_on_the_way_to_the_table_fails_the_load, .timeout = 60) {
+    char *url;
+    NEED_POSTGRES(url);
+    char *directory = test_temp_directory(), *output;
+    free(test_write_file(directory, "pipeline.json",
+                         "{\"name\": \"lossy\", \"schemas\": {\"staging\": \"staging\"}, \"sources\": [{\"table\": \"staging.items\","
+                         " \"file\": \"items.csv\", \"max_rejects\": 10, \"columns\": [{\"name\": \"id\", \"type\": \"integer\"},"
+                         " {\"name\": \"name\", \"type\": \"text\"}]}]}\n"));
+    char *data = files_join(directory, "data"), *models = files_join(directory, "models");
+    struct error err;
+    cr_assert_eq(files_make_directories(data, &err), 0);
+    cr_assert_eq(files_make_directories(models, &err), 0);
+    free(models);
+    free(test_write_file(data, "items.csv", "id,name\n1,one\n2,two\nthree,3\n4,four\n"));
+    cr_assert_eq(test_martlet_run(&output, "run %s --source-dir %s --warehouse '%s'", directory, data, url), 0, "%s", output);
+    cr_expect(strstr(output, "read 4 = loaded 3 + rejected 1") != NULL, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "query \"CREATE FUNCTION staging.drop_two() RETURNS trigger LANGUAGE plpgsql AS"
+                                           " \\$\\$ BEGIN IF NEW.id = 2 THEN RETURN NULL; END IF; RETURN NEW; END \\$\\$;"
+                                           " CREATE TRIGGER lossy BEFORE INSERT ON staging.items FOR EACH ROW"
+                                           " EXECUTE FUNCTION staging.drop_two()\" --warehouse '%s'", url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(test_martlet_run(&output, "run %s --source-dir %s --warehouse '%s'", directory, data, url), 1, "%s", output);
+    cr_expect(strstr(output, "reconciliation failed: the loader counted 3 loaded rows, but staging.items received 2") != NULL,
+              "%s", output);
+    free(output);
+    cr_expect_eq(test_martlet_run(&output, "query \"SELECT count(*) AS n FROM staging.items\" --format csv --warehouse '%s'",
+                                  url), 0);
+    cr_expect_str_eq(output, "n\n3\n", "the failed load left the table as it was");
+    free(output);
+    free(data);
+    test_remove_directory(directory);
+    free(url);
+}

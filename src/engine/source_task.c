@@ -6,7 +6,9 @@
 #include "../util/memory.h"
 
 #include <cJSON.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Renders a layout: {file} and {date} replaced. */
@@ -79,6 +81,26 @@ static int execute_logged(struct warehouse *warehouse, struct strbuf *log, const
     return warehouse_execute_counted(warehouse, sql, changed ? changed : &ignored, err);
 }
 
+/* The rows a table holds now (inside the task's transaction). */
+static int count_rows(struct warehouse *warehouse, const char *schema, const char *table, int64_t *count,
+                      struct error *err) {
+    char sql[200], *value = NULL;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.%s", schema, table);
+    if (warehouse_query_value(warehouse, sql, &value, err) != 0) return -1;
+    *count = value ? strtoll(value, NULL, 10) : 0;
+    free(value);
+    return 0;
+}
+
+/* Reconciliation: what landed in the warehouse must be what the loader
+ * counted, so a row lost between the loader and the table fails the task. */
+static int reconcile(const char *what, int64_t counted, int64_t landed, const char *schema, const char *table,
+                     struct error *err) {
+    if (counted == landed) return 0;
+    return error_set(err, "reconciliation failed: the loader counted %" PRId64 " %s, but %s.%s received %" PRId64,
+                     counted, what, schema, table, landed);
+}
+
 /* Loads every file into schema.table, appending, and adds up the counts. */
 static int load_files(struct warehouse *warehouse, const struct load_target *target, const struct source *source,
                       const struct source_files *files, const struct source_dates *dates, struct strbuf *log,
@@ -96,8 +118,17 @@ static int load_files(struct warehouse *warehouse, const struct load_target *tar
             value_parse_date(dates->end, 10, &options.range_last_day);
         }
         if (log) strbuf_printf(log, "-- martlet:load %s.%s %s\n", target->schema, target->table, files->paths[i]);
-        struct load_stats stats;
-        int status = loader_load_file(warehouse, target, &options, &stats, err);
+        struct load_stats stats = {0};
+        int64_t rejects_before = 0, rejects_after = 0;
+        int status = count_rows(warehouse, target->schema, target->rejects_table, &rejects_before, err);
+        if (status == 0) status = loader_load_file(warehouse, target, &options, &stats, err);
+        if (status == 0) status = count_rows(warehouse, target->schema, target->rejects_table, &rejects_after, err);
+        if (status == 0)
+            status = reconcile("rejected rows", stats.rows_rejected, rejects_after - rejects_before, target->schema,
+                               target->rejects_table, err);
+        if (status == 0 && stats.rows_read != stats.rows_loaded + stats.rows_rejected)
+            status = error_set(err, "reconciliation failed for %s: read %" PRId64 " != loaded %" PRId64 " + rejected %" PRId64,
+                               name, stats.rows_read, stats.rows_loaded, stats.rows_rejected);
         result->rows_read += stats.rows_read;
         result->rows_loaded += stats.rows_loaded;
         result->rows_rejected += stats.rows_rejected;
@@ -169,6 +200,9 @@ int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline
     }
     /* Loads into <table>_incoming write rejects beside the real table. */
     if (status == 0) status = load_files(warehouse, &target, source, files, dates, log, result, err);
+    int64_t landed = 0;
+    if (status == 0) status = count_rows(warehouse, schema, target.table, &landed, err);
+    if (status == 0) status = reconcile("loaded rows", result->rows_loaded, landed, schema, target.table, err);
     if (status == 0 && by_dates) status = replace_dates(warehouse, schema, source, dates, log, result, err);
     /* The incoming rows were only a step: emptied in the same transaction,
      * they are never written to disk at commit. */
