@@ -39,6 +39,12 @@ int cli_usage_error(const char *command, const char *format, ...) {
  * usage error's exit code. */
 int cli_execution_option(const char *command, int option, const char *argument, struct run_request *request) {
     char *end;
+    if (option == 'L') {
+        if (strcmp(argument, "json") != 0 && strcmp(argument, "text") != 0)
+            return cli_usage_error(command, "--log-format must be text or json");
+        request->json_progress = strcmp(argument, "json") == 0;
+        return EXIT_OK;
+    }
     if (option == 'T') {
         request->timeout_seconds = strtod(argument, &end);
         if (*end || !(request->timeout_seconds > 0)) return cli_usage_error(command, "--timeout needs a positive number of seconds");

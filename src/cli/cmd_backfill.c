@@ -54,7 +54,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
         case 'w': options->warehouse = optarg; break;
         case 'p': options->pipelines = optarg; break;
         case 'l': options->log_directory = optarg; break;
-        case 'j': case 'R': case 'T': {
+        case 'j': case 'R': case 'T': case 'L': {
             int code = cli_execution_option(command, option, optarg, &options->execution);
             if (code != EXIT_OK) return code;
             break;
@@ -102,7 +102,8 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
                                       .load_source = "file", .progress = stdout, .jobs = options.execution.jobs,
                                       .retries = options.execution.retries,
                                       .timeout_seconds = options.execution.timeout_seconds, .stop = cli_catch_stop_signals(),
-                                      .log_directory = options.log_directory};
+                                      .log_directory = options.log_directory,
+                                      .json_progress = options.execution.json_progress};
         size_t failed = 0;
         if (backfill_run(warehouse, &plan, &request, &failed, &err) != 0) code = cli_fail("%s", err.message);
         else if (failed > 0) code = cli_fail("backfill of %s: %zu run(s) failed (martlet status %s shows which)",

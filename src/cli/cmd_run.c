@@ -36,7 +36,6 @@ static const char run_help[] =
     "  --timing            print where the time went: warehouse (some connection busy in SQL\n"
     "                      or a load) vs the engine itself\n"
     CLI_EXECUTION_HELP
-    "  --log-format F      text (default) or json: one JSON object a line per run and task event\n"
     "  --quiet             print only errors\n"
     "  -h, --help          show this help\n"
     "\n"
@@ -45,7 +44,7 @@ static const char run_help[] =
 
 struct run_options {
     const char *date, *from, *to, *source_directory, *warehouse, *pipelines, *log_directory, *source;
-    bool quiet, history, timing, json;
+    bool quiet, history, timing;
     struct run_request execution;   /* jobs, retries, timeout */
 };
 
@@ -57,7 +56,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
         {"log-dir", required_argument, 0, 'l'},    {"history", no_argument, 0, 'H'},
         {"source", required_argument, 0, 'S'},     {"timing", no_argument, 0, 'i'},
-        {"log-format", required_argument, 0, 'L'}, CLI_EXECUTION_OPTIONS,
+        CLI_EXECUTION_OPTIONS,
         {0, 0, 0, 0},
     };
     int option;
@@ -75,12 +74,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         case 'H': options->history = true; break;
         case 'S': options->source = optarg; break;
         case 'i': options->timing = true; break;
-        case 'L':
-            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
-                return cli_usage_error("run", "--log-format must be text or json");
-            options->json = strcmp(optarg, "json") == 0;
-            break;
-        case 'j': case 'R': case 'T': {
+        case 'j': case 'R': case 'T': case 'L': {
             int code = cli_execution_option("run", option, optarg, &options->execution);
             if (code != EXIT_OK) return code;
             break;
@@ -112,7 +106,8 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
 static int fetch_sources(const struct pipeline *pipeline, const struct run_options *options, const char *directory,
                          const char *start, const char *end, struct error *err) {
     struct source_fetch fetch;
-    if (source_fetch_prepare(&fetch, pipeline, options->source, directory, options->quiet, err) != 0) return -1;
+    bool quiet = options->quiet || options->execution.json_progress; /* JSON output stays JSON */
+    if (source_fetch_prepare(&fetch, pipeline, options->source, directory, quiet, err) != 0) return -1;
     if (options->history) return source_fetch_history(&fetch, err);
     char date[11];
     snprintf(date, sizeof date, "%s", start);
@@ -173,7 +168,7 @@ int cmd_run(int argc, char **argv) {
                                           .load_source = from_api ? "api" : from_s3 ? "s3" : "file", .progress = options.quiet ? NULL : stdout,
                                           .log_directory = options.log_directory,
                                           .timeout_seconds = options.execution.timeout_seconds,
-                                          .json_progress = options.json, .jobs = options.execution.jobs,
+                                          .json_progress = options.execution.json_progress, .jobs = options.execution.jobs,
                                           .retries = options.execution.retries, .stop = cli_catch_stop_signals()};
             struct run_outcome outcome;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);

@@ -37,12 +37,11 @@ static const char schedule_help[] =
     "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
-    "  --log-format F      text (default) or json: one JSON object a line, the runs' events included\n"
     CLI_EXECUTION_HELP
     "  -h, --help          show this help\n";
 
 /* Scheduler lines as JSON ({"event": "schedule", "at": ..., "message": ...})
- * rather than text; set once by --log-format before anything runs. */
+ * rather than text, with --log-format json; set before anything runs. */
 static bool json_lines;
 
 struct schedule_options {
@@ -59,7 +58,6 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
         {"data", required_argument, 0, 'd'},     {"warehouse", required_argument, 0, 'w'},
         {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
         {"source-dir", required_argument, 0, 's'}, {"log-dir", required_argument, 0, 'l'},
-        {"log-format", required_argument, 0, 'L'},
         CLI_EXECUTION_OPTIONS,                   {0, 0, 0, 0},
     };
     int option;
@@ -70,11 +68,6 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
         case 'd': options->data = optarg; break;
         case 's': options->source_directory = optarg; break;
         case 'l': options->log_directory = optarg; break;
-        case 'L':
-            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
-                return cli_usage_error("schedule", "--log-format must be text or json");
-            json_lines = strcmp(optarg, "json") == 0;
-            break;
         case 'w': options->warehouse = optarg; break;
         case 'p': options->pipelines = optarg; break;
         case 'P': {
@@ -83,7 +76,7 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
             if (*end || options->poll_seconds < 1) return cli_usage_error("schedule", "--poll needs a positive number of seconds");
             break;
         }
-        case 'j': case 'R': case 'T': {
+        case 'j': case 'R': case 'T': case 'L': {
             int code = cli_execution_option("schedule", option, optarg, &options->execution);
             if (code != EXIT_OK) return code;
             break;
@@ -268,6 +261,7 @@ int cmd_schedule(int argc, char **argv) {
     struct schedule_options options = {.poll_seconds = 60, .execution.retries = CLI_DEFAULT_RETRIES};
     int parsed = parse(argc, argv, &options);
     if (parsed != 0) return parsed < 0 ? EXIT_OK : parsed;
+    json_lines = options.execution.json_progress;
     struct scheduled *pipelines = NULL;
     size_t count = 0;
     int code = load_pipelines(argc, argv, options.pipelines, &pipelines, &count);
@@ -277,7 +271,6 @@ int cmd_schedule(int argc, char **argv) {
     base.progress = stdout;
     base.stop = stop;
     base.log_directory = options.log_directory;
-    base.json_progress = json_lines;
     if (code == EXIT_OK) {
         for (size_t i = 0; i < count; i++) {
             const struct schedule *schedule = pipelines[i].pipeline->schedule;
