@@ -97,13 +97,13 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
     if (code == EXIT_OK && !execute) backfill_plan_print(&plan, pipeline, stdout);
     if (code == EXIT_OK && execute) {
         char *default_source = files_join("data", pipeline->name);
-        struct run_request request = {.pipeline = pipeline,
-                                      .source_directory = options.source_directory ? options.source_directory : default_source,
-                                      .load_source = "file", .progress = stdout, .jobs = options.execution.jobs,
-                                      .retries = options.execution.retries,
-                                      .timeout_seconds = options.execution.timeout_seconds, .stop = cli_catch_stop_signals(),
-                                      .log_directory = options.log_directory,
-                                      .json_progress = options.execution.json_progress};
+        struct run_request request = options.execution; /* jobs, retries, timeout, log format */
+        request.pipeline = pipeline;
+        request.source_directory = options.source_directory ? options.source_directory : default_source;
+        request.load_source = "file";
+        request.progress = stdout;
+        request.log_directory = options.log_directory;
+        request.stop = cli_catch_stop_signals();
         size_t failed = 0;
         if (backfill_run(warehouse, &plan, &request, &failed, &err) != 0) code = cli_fail("%s", err.message);
         else if (failed > 0) code = cli_fail("backfill of %s: %zu run(s) failed (martlet status %s shows which)",

@@ -163,13 +163,16 @@ int cmd_run(int argc, char **argv) {
         struct warehouse *warehouse = NULL;
         code = cli_open_locked(cli_warehouse_url(options.warehouse), pipeline->name, &warehouse);
         if (code == EXIT_OK) {
-            struct run_request request = {.pipeline = pipeline, .start_date = start, .end_date = end,
-                                          .history = options.history, .source_directory = source_directory,
-                                          .load_source = from_api ? "api" : from_s3 ? "s3" : "file", .progress = options.quiet ? NULL : stdout,
-                                          .log_directory = options.log_directory,
-                                          .timeout_seconds = options.execution.timeout_seconds,
-                                          .json_progress = options.execution.json_progress, .jobs = options.execution.jobs,
-                                          .retries = options.execution.retries, .stop = cli_catch_stop_signals()};
+            struct run_request request = options.execution; /* jobs, retries, timeout, log format */
+            request.pipeline = pipeline;
+            request.start_date = start;
+            request.end_date = end;
+            request.history = options.history;
+            request.source_directory = source_directory;
+            request.load_source = from_api ? "api" : from_s3 ? "s3" : "file";
+            request.progress = options.quiet ? NULL : stdout;
+            request.log_directory = options.log_directory;
+            request.stop = cli_catch_stop_signals();
             struct run_outcome outcome;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);
             else code = run_exit_code(&outcome);

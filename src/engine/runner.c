@@ -32,6 +32,7 @@ static const char *const state_names[] = {"queued", "queued", "running", "succes
 
 struct task {
     enum task_state state;
+    size_t *upstream;              /* indices of the tasks it depends on */
     bool start_recorded, end_recorded;
     char started_at[CLOCK_TEXT_SIZE], finished_at[CLOCK_TEXT_SIZE];
     double clock_start, seconds;
@@ -199,22 +200,24 @@ static int record_start(struct run *run, size_t index, const char *running, stru
 /* Queues the waiting tasks whose dependencies have all ended: those with
  * a dependency that did not succeed end upstream_failed instead. */
 static void queue_ready_tasks(struct run *run) {
+    bool queued = false;
     for (bool changed = true; changed;) {
         changed = false;
         for (size_t i = 0; i < run->count; i++) {
             if (run->tasks[i].state != TASK_WAITING) continue;
             bool ready = true, upstream_ok = true;
             for (size_t d = 0; d < run->nodes[i].depends_count; d++) {
-                enum task_state state = run->tasks[dag_index(run->nodes, run->count, run->nodes[i].depends_on[d])].state;
+                enum task_state state = run->tasks[run->tasks[i].upstream[d]].state;
                 ready = ready && is_final(state);
                 upstream_ok = upstream_ok && state == TASK_SUCCESS;
             }
             if (!ready) continue;
             run->tasks[i].state = upstream_ok ? TASK_QUEUED : TASK_UPSTREAM_FAILED;
             changed = true;
+            queued = queued || upstream_ok;
         }
     }
-    pthread_cond_broadcast(&run->changed);
+    if (queued) pthread_cond_broadcast(&run->changed); /* wakes the idle workers only when there is work */
 }
 
 /* Acts on stop requests: the first stops queueing (what has not started
@@ -307,7 +310,14 @@ static int plan_tasks(struct run *run, struct error *err) {
         run->tasks[i].outcome.record.kind =
             i < pipeline->source_count ? "source" : materialization_name(pipeline->models[i - pipeline->source_count].materialized);
     }
-    return dag_order(run->nodes, run->count, run->order, err);
+    if (dag_order(run->nodes, run->count, run->order, err) != 0) return -1;
+    /* Names resolved once here (dag_order has checked them), not at every look. */
+    for (size_t i = 0; i < run->count; i++) {
+        run->tasks[i].upstream = memory_calloc(run->nodes[i].depends_count, sizeof *run->tasks[i].upstream);
+        for (size_t d = 0; d < run->nodes[i].depends_count; d++)
+            run->tasks[i].upstream[d] = (size_t)dag_index(run->nodes, run->count, run->nodes[i].depends_on[d]);
+    }
+    return 0;
 }
 
 /* Runs macros/<dialect>.sql, the pipeline's functions for this warehouse
@@ -382,7 +392,10 @@ static const char *final_status(const struct run_outcome *outcome) {
 /* Frees what the run allocated (not the request or the warehouse). */
 static void free_run(struct run *run) {
     const struct pipeline *pipeline = run->request->pipeline;
-    for (size_t i = 0; run->tasks && i < run->count; i++) task_outcome_free(&run->tasks[i].outcome);
+    for (size_t i = 0; run->tasks && i < run->count; i++) {
+        task_outcome_free(&run->tasks[i].outcome);
+        free(run->tasks[i].upstream);
+    }
     for (size_t i = 0; run->files && i < pipeline->source_count; i++) source_files_free(&run->files[i]);
     free(run->files);
     free(run->tasks);
