@@ -11,9 +11,11 @@ CC      ?= cc
 DEPS    := .deps
 # Messages are cut to fixed buffers on purpose, so gcc's truncation warning is off.
 CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-format-truncation \
-                 -isystem $(DEPS)/include $(shell pkg-config --cflags libcjson 2>/dev/null || echo -I/usr/include/cjson) -I/usr/include/postgresql -I/usr/include/libxml2
+                 -isystem $(DEPS)/include $(shell pkg-config --cflags libcjson libpq libxml-2.0 libcurl 2>/dev/null \
+                   || echo -I/usr/include/cjson -I/usr/include/postgresql -I/usr/include/libxml2)
 LDLIBS  := -L$(DEPS)/lib -lduckdb -Wl,-rpath,'$$ORIGIN/../../$(DEPS)/lib' -Wl,-rpath,$(CURDIR)/$(DEPS)/lib \
-           $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lcurl -lpq -lxml2 -lcrypto -lm -lpthread
+           $(shell pkg-config --libs libcjson libpq libxml-2.0 libcurl 2>/dev/null || echo -lcjson -lpq -lxml2 -lcurl) \
+           -lcrypto -lm -lpthread
 
 RELEASE_FLAGS  := -O2 -g
 SANITIZE_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined

@@ -9,6 +9,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 deps="$root/.deps"
 duckdb_version=1.4.4
 duckdb_bindings="@duckdb/node-bindings-linux-x64@1.4.4-r.4"
+# SHA-256 of the two files we take from those packages: a download that does
+# not match is refused, and a .deps/ copy that no longer matches is fetched again.
+libduckdb_sha256=1ef33048e12235115ac0d277a0aaccbb560e33248144f488b5ac005cd9ba81b5
+header_sha256=cbe6a827284375c5a646b8f27dbd3a00808ce8738b5bbb49c190cb1e08540281
+
+# verify FILE SHA256: true when FILE exists and has that digest.
+verify() {
+    [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]
+}
 
 packages=(build-essential pkg-config libcriterion-dev libcjson-dev libcurl4-openssl-dev
           libpq-dev postgresql libmicrohttpd-dev curl
@@ -30,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
         "${missing[@]}" >/dev/null
 fi
 
-if [ ! -f "$deps/lib/libduckdb.so" ] || [ ! -f "$deps/include/duckdb.h" ] \
+if ! verify "$deps/lib/libduckdb.so" "$libduckdb_sha256" || ! verify "$deps/include/duckdb.h" "$header_sha256" \
    || [ "$(cat "$deps/VERSION" 2>/dev/null)" != "$duckdb_version" ]; then
     echo "bootstrap: fetching DuckDB $duckdb_version (library and header) into .deps/"
     work=$(mktemp -d)
@@ -39,8 +48,14 @@ if [ ! -f "$deps/lib/libduckdb.so" ] || [ ! -f "$deps/include/duckdb.h" ] \
     (cd "$work" && npm pack --silent --cache "$work/npm-cache" \
         "$duckdb_bindings" "duckdb@$duckdb_version" >/dev/null)
     tar xzf "$work"/duckdb-node-bindings-linux-x64-*.tgz -C "$work" package/libduckdb.so
-    mv "$work/package/libduckdb.so" "$deps/lib/libduckdb.so"
     tar xzf "$work/duckdb-$duckdb_version.tgz" -C "$work" package/src/duckdb/src/include/duckdb.h
+    for pair in "package/libduckdb.so:$libduckdb_sha256" "package/src/duckdb/src/include/duckdb.h:$header_sha256"; do
+        if ! verify "$work/${pair%%:*}" "${pair##*:}"; then
+            echo "bootstrap: $(basename "${pair%%:*}") does not have the pinned SHA-256; refusing it" >&2
+            exit 1
+        fi
+    done
+    mv "$work/package/libduckdb.so" "$deps/lib/libduckdb.so"
     mv "$work/package/src/duckdb/src/include/duckdb.h" "$deps/include/duckdb.h"
     # npm tarballs carry a 1985 mtime; give the files a real one so make sees them as fresh.
     touch "$deps/lib/libduckdb.so" "$deps/include/duckdb.h"

@@ -95,10 +95,10 @@ char *test_make_pipeline(const char *name, const char *const *models, size_t mod
     return directory;
 }
 
-/* A path inside the read-only shared folder. */
-char *test_shared_path(const char *relative) {
-    const char *root = getenv("MARTLET_SHARED");
-    return files_join(root && *root ? root : "../shared", relative);
+/* A path to a fixture under tests/data/ (the checkout's own copy: tests
+ * never read outside the repository). */
+char *test_data_path(const char *relative) {
+    return files_join("tests/data", relative);
 }
 
 /* The martlet binary under test (the sanitized build unless overridden). */

@@ -19,7 +19,7 @@ void test_remove_directory(char *directory);
 char *test_write_file(const char *directory, const char *name, const char *text);
 void test_copy_file(const char *from, const char *to);
 char *test_make_pipeline(const char *name, const char *const *models, size_t model_count);
-char *test_shared_path(const char *relative);
+char *test_data_path(const char *relative);
 int test_run_command(const char *command, char **output);
 char *test_martlet(void);
 int test_martlet_run(char **output, const char *format, ...) __attribute__((format(printf, 2, 3)));

@@ -18,7 +18,7 @@ static void load_real(struct warehouse *warehouse, const char *table, const char
         if (strcmp(pipeline->sources[i].name, table) == 0) source = &pipeline->sources[i];
     cr_assert_not_null(source);
     struct load_target target = {.schema = "staging", .table = source->table, .columns = source->columns, .column_count = source->column_count};
-    char *path = test_shared_path(relative_path);
+    char *path = test_data_path(relative_path);
     cr_assert(files_exists(path), "real sample %s is missing", path);
     struct load_options options = {.path = path, .source_name = source->file, .delimiter = ',', .quote = '"', .header = true, .max_rejects = 0};
     cr_assert_eq(loader_prepare_tables(warehouse, &target, &err), 0, "%s", err.message);
@@ -30,7 +30,7 @@ static void load_real(struct warehouse *warehouse, const char *table, const char
 Test(real_data, groups_load_completely) {
     struct warehouse *warehouse = test_open_memory();
     struct load_stats stats;
-    load_real(warehouse, "staging.groups", "data/real/social_2021/groups.csv", &stats);
+    load_real(warehouse, "staging.groups", "real/social_2021/groups.csv", &stats);
     cr_expect_eq(stats.rows_read, 250);
     cr_expect_eq(stats.rows_loaded, 250);
     cr_expect_eq(stats.rows_rejected, 0);
@@ -44,7 +44,7 @@ Test(real_data, groups_load_completely) {
 Test(real_data, group_log_tail_loads_completely_with_its_dirt) {
     struct warehouse *warehouse = test_open_memory();
     struct load_stats stats;
-    load_real(warehouse, "staging.group_log", "data/real/social_2021/group_log_tail.csv", &stats);
+    load_real(warehouse, "staging.group_log", "real/social_2021/group_log_tail.csv", &stats);
     cr_expect_eq(stats.rows_read, 88967);
     cr_expect_eq(stats.rows_loaded, 88967);
     cr_expect_eq(stats.rows_rejected, 0);

@@ -200,13 +200,13 @@ Test(sales, the_real_exports_load_with_their_copies_dropped, .timeout = 120) {
     const char *names[] = {"user_order_log.csv", "customer_research.csv", "user_activity_log.csv"};
     for (size_t i = 0; i < 3; i++) {
         char from[256], *source, *target = files_join(fixture.data, names[i]);
-        snprintf(from, sizeof from, "data/real/sales_2024/%s", names[i]);
-        source = test_shared_path(from);
+        snprintf(from, sizeof from, "real/sales_2024/%s", names[i]);
+        source = test_data_path(from);
         test_copy_file(source, target);
         free(source);
         free(target);
     }
-    char *real_increment = test_shared_path("data/real/sales_2024/increment_2024-02-25_user_order_log.csv");
+    char *real_increment = test_data_path("real/sales_2024/increment_2024-02-25_user_order_log.csv");
     char *increment_orders = files_join(increment, "user_order_log.csv");
     test_copy_file(real_increment, increment_orders);
     free(test_write_file(increment, "customer_research.csv", "date_id,category_id,geo_id,sales_qty,sales_amt\n"));

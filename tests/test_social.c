@@ -179,8 +179,8 @@ Test(social, real_groups_and_group_log_give_exact_membership_counts, .timeout = 
     fixture.data = files_join(fixture.directory, "data");
     struct error err;
     cr_assert_eq(files_make_directories(fixture.data, &err), 0);
-    char *groups = test_shared_path("data/real/social_2021/groups.csv");
-    char *group_log = test_shared_path("data/real/social_2021/group_log_tail.csv");
+    char *groups = test_data_path("real/social_2021/groups.csv");
+    char *group_log = test_data_path("real/social_2021/group_log_tail.csv");
     char *groups_copy = files_join(fixture.data, "groups.csv");
     char *log_copy = files_join(fixture.data, "group_log.csv");
     test_copy_file(groups, groups_copy);

@@ -50,7 +50,7 @@ static int create_if_missing(struct warehouse *warehouse, const struct materiali
 }
 
 /* Rows whose key is already there are skipped; so are rows with a NULL in
- * a key column (a NULL key identifies nothing, SEMANTICS.md). Keys are
+ * a key column (a NULL key identifies nothing, docs/semantics.md). Keys are
  * compared with '=' so every warehouse can hash-join them. */
 static int insert_new_keys(struct warehouse *warehouse, const struct model *model, const char *body,
                            const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,

@@ -1,6 +1,6 @@
 /* value.h -- validation and conversion of one CSV field to a typed value.
  *
- * Each parser accepts exactly the forms documented in SEMANTICS.md and
+ * Each parser accepts exactly the forms documented in docs/semantics.md and
  * returns 0 with the converted number, or -1 with a short reason that ends
  * up in the rejects table. No locale, no allocation. */
 #ifndef MARTLET_VALUE_H

@@ -1,4 +1,4 @@
--- Hash keys for DuckDB (SEMANTICS.md): the first 8 bytes of MD5 over the
+-- Hash keys for DuckDB (docs/semantics.md): the first 8 bytes of MD5 over the
 -- canonical key text, read big-endian as a signed 64-bit integer.
 -- postgres.sql defines the same functions; results are bit-identical.
 

@@ -1,4 +1,4 @@
--- Hash keys for PostgreSQL, bit-identical to macros/duckdb.sql (SEMANTICS.md).
+-- Hash keys for PostgreSQL, bit-identical to macros/duckdb.sql (docs/semantics.md).
 
 -- One key part as canonical text: decimal for numbers, trimmed text, '^^' for NULL.
 CREATE OR REPLACE FUNCTION key_part(value anyelement) RETURNS text

@@ -2,7 +2,7 @@
 -- description: Per period (ISO week 'weekly' 2024-W08, month 'monthly' 2024-02) and item: customers with exactly one
 --   shipped line (new), more than one (returning), at least one refunded line (refunded), the shipped revenue of
 --   new and returning customers, and the number of refunded lines. A run rebuilds exactly the periods that
---   contain its dates, from every f_sales row of those periods. Definitions: SEMANTICS.md.
+--   contain its dates, from every f_sales row of those periods. Definitions: docs/semantics.md.
 -- depends_on: mart.f_sales
 -- materialized: script
 -- test: unique(period_name, period_id, item_id)

@@ -1,7 +1,7 @@
 -- name: mart.group_conversion
 -- description: Per registered group: members who joined (add), how many of them wrote in the group,
 --   the conversion between the two, and every author of the group's messages for comparison
---   with the old course query. Definitions: pipelines/social/README.md and SEMANTICS.md.
+--   with the old course query. Definitions: pipelines/social/README.md and docs/semantics.md.
 -- depends_on: dds.h_groups, dds.l_user_group_activity, dds.s_auth_history, dds.l_groups_dialogs, dds.l_user_message
 -- materialized: table
 WITH added AS (
