@@ -291,14 +291,16 @@ static int start_hostile(const char *mode, int *port) {
 }
 
 /* `martlet fetch url --out out` against the hostile server on port, with
- * more settings (or shell commands) before it; checks no secret is printed. */
+ * more settings (or shell commands) before it; checks no secret is printed.
+ * timeout(1) ends a fetch that would loop forever (as one did), so that a
+ * regression fails the test without leaving a process behind. */
 static int fetch_hostile(int port, const char *before, const char *url, const char *out, char **output) {
     char *binary = test_martlet();
     struct strbuf command;
     strbuf_init(&command);
     strbuf_printf(&command,
                   "%s env MARTLET_S3_ENDPOINT=http://127.0.0.1:%d AWS_ACCESS_KEY_ID=AKID AWS_SECRET_ACCESS_KEY=" SECRET
-                  " MARTLET_S3_RETRIES=1 MARTLET_S3_BACKOFF_MS=10 %s fetch %s --out %s",
+                  " MARTLET_S3_RETRIES=1 MARTLET_S3_BACKOFF_MS=10 timeout 40 %s fetch %s --out %s",
                   before, port, binary, url, out);
     int code = test_run_command(strbuf_text(&command), output);
     cr_expect(strstr(*output, SECRET) == NULL, "the secret leaked: %s", *output);
