@@ -309,6 +309,7 @@ static int fetch_hostile(int port, const char *before, const char *url, const ch
     return code;
 }
 
+/* The number of newlines in text. */
 static size_t count_lines(const char *text) {
     size_t lines = 0;
     for (; *text; text++) lines += *text == '\n';

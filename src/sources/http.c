@@ -48,6 +48,7 @@ static bool origin_of(const char *url, struct origin *origin) {
     return valid;
 }
 
+/* Frees what origin_of allocated (libcurl's strings). */
 static void origin_free(struct origin *origin) {
     curl_free(origin->scheme);
     curl_free(origin->host);
@@ -148,6 +149,7 @@ struct transfer {
     const char *failure;          /* why the redirects could not be followed, or NULL */
 };
 
+/* The statuses that send a request elsewhere (with a Location). */
 static bool is_redirect(long status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
@@ -162,6 +164,7 @@ static size_t on_header(char *data, size_t size, size_t count, void *context) {
     return bytes;
 }
 
+/* Hands the final answer's body to the transfer's sink; drops a redirect's. */
 static size_t on_body(char *data, size_t size, size_t count, void *context) {
     struct transfer *transfer = context;
     long status = 0;
@@ -229,10 +232,12 @@ static CURLcode perform(const char *method, const char *url, const struct http_o
     return code;
 }
 
+/* Why a transfer failed, in words: ours for redirects, else libcurl's. */
 static const char *failure_reason(CURLcode code, const struct transfer *transfer) {
     return transfer->failure ? transfer->failure : curl_easy_strerror(code);
 }
 
+/* Transport failures and 5xx may pass on another attempt; the rest will not. */
 static bool worth_retrying(CURLcode code, long status) {
     if (code == CURLE_OK) return status >= 500;
     return code == CURLE_COULDNT_CONNECT || code == CURLE_OPERATION_TIMEDOUT || code == CURLE_RECV_ERROR ||
@@ -246,6 +251,7 @@ struct memory_sink {
     bool too_large;
 };
 
+/* Keeps a body in memory, up to the sink's limit. */
 static size_t collect_body(const char *data, size_t bytes, void *context) {
     struct memory_sink *sink = context;
     if (sink->body->length + bytes > sink->limit) {
@@ -292,6 +298,8 @@ struct file_sink {
     const struct http_options *options;
 };
 
+/* Writes a chunk to the file whole (short writes and EINTR resumed),
+ * noting errno when it cannot: curl only knows that writing failed. */
 static size_t write_file(const char *data, size_t bytes, void *context) {
     struct file_sink *sink = context;
     for (size_t done = 0; done < bytes;) {

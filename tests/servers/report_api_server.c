@@ -70,6 +70,7 @@ static enum MHD_Result json(struct MHD_Connection *connection, unsigned status, 
     return answer(connection, status, "application/json", body);
 }
 
+/* An empty answer sending the client to location. */
 static enum MHD_Result redirect(struct MHD_Connection *connection, unsigned status, const char *location) {
     struct MHD_Response *response = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(response, "Location", location);
