@@ -361,7 +361,7 @@ Test(s3, a_listing_that_repeats_its_continuation_token_fails_in_one_line, .timeo
     test_remove_directory(directory);
 }
 
-Test(s3, a_listing_with_ever_new_tokens_stops_at_the_page_limit, .timeout = 60) {
+Test(s3, a_listing_with_ever_new_tokens_or_overfull_pages_stops_at_a_limit, .timeout = 60) {
     char *directory = test_temp_directory(), *out = files_join(directory, "out"), *output;
     int port, server = start_hostile("endless-tokens", &port);
     cr_expect_eq(fetch_hostile(port, "MARTLET_S3_MAX_PAGES=30", "s3://sprint6/exports/longprefix/", out, &output), 1);
@@ -372,6 +372,11 @@ Test(s3, a_listing_with_ever_new_tokens_stops_at_the_page_limit, .timeout = 60) 
     server = start_hostile("truncated-no-token", &port);
     cr_expect_eq(fetch_hostile(port, "", "s3://sprint6/exports/longprefix/", out, &output), 1);
     cr_expect(strstr(output, "the S3 listing says it is truncated but gives no continuation token") != NULL, "%s", output);
+    free(output);
+    test_stop_server(server);
+    server = start_hostile("too-many-keys", &port);
+    cr_expect_eq(fetch_hostile(port, "MARTLET_S3_MAX_KEYS=5", "s3://sprint6/exports/longprefix/", out, &output), 1);
+    cr_expect(strstr(output, "the S3 listing returned more than the 5 keys a page was asked for") != NULL, "%s", output);
     free(output);
     test_stop_server(server);
     free(out);

@@ -158,8 +158,10 @@ static int s3_failure(long status, const char *body, const char *bucket, const c
 
 /* Parses one ListObjectsV2 page; returns the continuation token, or NULL
  * on the last page. A page that says it is truncated but gives no token
- * is an error: the listing would otherwise end early without a word. */
-static int parse_listing_page(const char *xml, size_t length, struct s3_listing *listing, char **next,
+ * is an error: the listing would otherwise end early without a word. So
+ * is a page with more than the max_keys objects asked for: with the page
+ * limit, that bounds the memory a listing takes. */
+static int parse_listing_page(const char *xml, size_t length, int max_keys, struct s3_listing *listing, char **next,
                               struct error *err) {
     xmlDoc *document = xmlReadMemory(xml, (int)length, "listing.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
     xmlNode *root = document ? xmlDocGetRootElement(document) : NULL;
@@ -168,10 +170,22 @@ static int parse_listing_page(const char *xml, size_t length, struct s3_listing 
         return error_set(err, "the S3 listing is not a ListBucketResult");
     }
     *next = NULL;
+    int page_keys = 0;
     for (xmlNode *node = root->children; node; node = node->next) {
         if (node->type != XML_ELEMENT_NODE) continue;
-        if (strcmp((const char *)node->name, "NextContinuationToken") == 0) *next = child_text(root, "NextContinuationToken");
+        if (strcmp((const char *)node->name, "NextContinuationToken") == 0) {
+            xmlChar *content = xmlNodeGetContent(node);
+            free(*next); /* a page naming two tokens leaks neither */
+            *next = memory_strdup(content ? (const char *)content : "");
+            xmlFree(content);
+        }
         if (strcmp((const char *)node->name, "Contents") != 0) continue;
+        if (++page_keys > max_keys) {
+            free(*next);
+            *next = NULL;
+            xmlFreeDoc(document);
+            return error_set(err, "the S3 listing returned more than the %d keys a page was asked for", max_keys);
+        }
         char *key = child_text(node, "Key"), *size = child_text(node, "Size"), *etag = child_text(node, "ETag");
         listing->objects = memory_realloc(listing->objects, (listing->count + 1) * sizeof *listing->objects);
         struct s3_object *object = &listing->objects[listing->count++];
@@ -247,7 +261,8 @@ static int list_objects(const struct s3_config *config, const char *bucket, cons
         if (status == 0 && response.status != 200)
             status = s3_failure(response.status, strbuf_text(&response.body), bucket, prefix, err);
         if (status == 0)
-            status = parse_listing_page(strbuf_text(&response.body), response.body.length, listing, &token, err);
+            status = parse_listing_page(strbuf_text(&response.body), response.body.length, config->max_keys, listing,
+                                        &token, err);
         http_response_free(&response);
         strbuf_free(&url);
     } while (status == 0 && token != NULL);

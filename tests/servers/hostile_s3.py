@@ -9,6 +9,8 @@ this one exists.
                       tok-3, then tok-1 again: a listing that never ends
   endless-tokens      every page is truncated with a new token
   truncated-no-token  a truncated page without NextContinuationToken
+  too-many-keys       a page with more keys than max-keys asked for, and
+                      two NextContinuationToken elements
   bad-keys            keys shorter than the prefix, outside it, with '..',
                       '.', empty segments, beside two good ones
   error-text          every request gets 403 with ESC[31m and a newline in <Code>
@@ -54,6 +56,11 @@ def listing(query):
         number = int(token.split("-")[1]) + 1 if token else 1
         page += [contents(PREFIX + f"page{number}.csv", b"x\n"), "<IsTruncated>true</IsTruncated>",
                  f"<NextContinuationToken>tok-{number}</NextContinuationToken>"]
+    elif MODE == "too-many-keys":
+        asked = int(query.get("max-keys", ["1000"])[0])
+        page += [contents(PREFIX + f"k{i}.csv", b"x\n") for i in range(asked + 1)]
+        page += ["<IsTruncated>true</IsTruncated>", "<NextContinuationToken>a</NextContinuationToken>",
+                 "<NextContinuationToken>b</NextContinuationToken>"]
     elif MODE == "truncated-no-token":
         page += [contents(PREFIX + "good.csv", b"x\n"), "<IsTruncated>true</IsTruncated>"]
     else:
