@@ -14,14 +14,18 @@
 
 struct api_fixture {
     char *directory, *data, *cache;
+    char *record;   /* what the server's other origin received (--other-record) */
     int server, port;
 };
 
+/* Starts the server with server_flags; flags ending in --other-record get
+ * the record file's path appended. */
 static struct api_fixture start(const char *server_flags) {
     struct api_fixture fixture;
     fixture.directory = test_temp_directory();
     fixture.data = files_join(fixture.directory, "data");
     fixture.cache = files_join(fixture.directory, "cache");
+    fixture.record = files_join(fixture.directory, "other-origin.log");
     char *binary = test_martlet(), *output;
     struct strbuf command;
     strbuf_init(&command);
@@ -30,6 +34,7 @@ static struct api_fixture start(const char *server_flags) {
     free(output);
     strbuf_reset(&command);
     strbuf_printf(&command, "exec build/sanitize/report-api-server --dir %s --key %s %s", fixture.data, API_KEY, server_flags);
+    if (strstr(server_flags, "--other-record")) strbuf_printf(&command, " %s", fixture.record);
     fixture.server = test_start_server(strbuf_text(&command), &fixture.port);
     strbuf_free(&command);
     free(binary);
@@ -41,23 +46,40 @@ static void stop(struct api_fixture *fixture) {
     test_remove_directory(fixture->directory);
     free(fixture->data);
     free(fixture->cache);
+    free(fixture->record);
 }
 
-/* Runs martlet with the API's environment; key given explicitly. */
-static int martlet_api(const struct api_fixture *fixture, const char *key, const char *arguments, char **output) {
+/* Runs martlet with the API at url (user-info allowed); key given explicitly. */
+static int martlet_api_at(const struct api_fixture *fixture, const char *url, const char *key, const char *arguments,
+                          char **output) {
     char *binary = test_martlet();
     struct strbuf command;
     strbuf_init(&command);
     strbuf_printf(&command,
-                  "env MARTLET_API_URL=http://127.0.0.1:%d MARTLET_API_NICKNAME=tester MARTLET_API_COHORT=7"
+                  "env MARTLET_API_URL='%s' MARTLET_API_NICKNAME=tester MARTLET_API_COHORT=7"
                   " MARTLET_API_KEY=%s MARTLET_API_POLL_MS=50 MARTLET_API_BACKOFF_MS=20 MARTLET_API_RETRIES=3"
                   " %s %s --source-dir %s --warehouse duckdb:%s/w.duckdb",
-                  fixture->port, key, binary, arguments, fixture->cache, fixture->directory);
+                  url, key, binary, arguments, fixture->cache, fixture->directory);
     int code = test_run_command(strbuf_text(&command), output);
     cr_expect(strstr(*output, key) == NULL || strcmp(key, "") == 0, "the API key leaked into the output: %s", *output);
     strbuf_free(&command);
     free(binary);
     return code;
+}
+
+/* Runs martlet with the API's environment; key given explicitly. */
+static int martlet_api(const struct api_fixture *fixture, const char *key, const char *arguments, char **output) {
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", fixture->port);
+    return martlet_api_at(fixture, url, key, arguments, output);
+}
+
+/* Everything the server's other origin received ("" if nothing). */
+static char *other_origin_log(const struct api_fixture *fixture) {
+    char *text = NULL;
+    struct error err;
+    if (files_read_all(fixture->record, &text, &err) != 0) text = memory_strdup("");
+    return text;
 }
 
 static int64_t count(const struct api_fixture *fixture, const char *sql) {
@@ -123,7 +145,10 @@ Test(report_api, an_answer_that_is_not_json_is_a_clear_error, .timeout = 60) {
     struct api_fixture fixture = start("--not-json");
     char *output;
     cr_expect_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 1);
-    cr_expect(strstr(output, "answered something that is not JSON: '<html>") != NULL, "%s", output);
+    /* the body is shown, its escape sequence and newline escaped */
+    cr_expect(strstr(output, "answered something that is not JSON: '<html><body>\\x1b[31mmaintenance\\n</body>") != NULL,
+              "%s", output);
+    cr_expect(strchr(output, '\x1b') == NULL, "no raw escape sequence reaches the terminal: %s", output);
     free(output);
     stop(&fixture);
 }
@@ -151,6 +176,71 @@ Test(report_api, an_unreachable_server_fails_quickly_and_clearly, .timeout = 60)
     free(output);
     cr_expect_eq(martlet_api(&fixture, "", "run sales --source api --history", &output), 1);
     cr_expect(strstr(output, "needs MARTLET_API_KEY") != NULL, "%s", output);
+    free(output);
+    stop(&fixture);
+}
+
+Test(report_api, a_password_in_the_api_url_is_never_printed, .timeout = 60) {
+    struct api_fixture fixture = start("");
+    test_stop_server(fixture.server);
+    fixture.server = 0;
+    char url[128], *output;
+    snprintf(url, sizeof url, "http://user:URL-SECRET-99@127.0.0.1:%d", fixture.port);
+    cr_expect_eq(martlet_api_at(&fixture, url, API_KEY, "run sales --source api --history", &output), 1);
+    cr_expect(strstr(output, "POST http://***@127.0.0.1:") && strstr(output, "failed after 3 attempt(s)"), "%s", output);
+    cr_expect(strstr(output, "URL-SECRET-99") == NULL, "the password in MARTLET_API_URL leaked: %s", output);
+    free(output);
+    stop(&fixture);
+}
+
+/* The API names files on another host and redirects two of them there, and
+ * its get_report moves within its own origin: the identity (key included)
+ * goes along the same-origin redirect, but the other origin -- which
+ * records every header it gets -- never sees it. */
+Test(report_api, the_key_goes_to_the_api_origin_only_not_to_file_hosts_or_through_redirects, .timeout = 120) {
+    struct api_fixture fixture = start("--running-polls 0 --redirect-same-origin --files-elsewhere --other-record");
+    char *output;
+    cr_assert_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 0, "%s", output);
+    free(output);
+    char *log = other_origin_log(&fixture);
+    cr_expect(strstr(log, "GET /files/customer_research.csv") && strstr(log, "GET /files/user_order_log.csv"),
+              "files named on the other origin were fetched there: %s", log);
+    cr_expect(strstr(log, "GET /files/user_activity_log.csv") && strstr(log, "GET /files/price_log.csv"),
+              "files redirected to the other origin were fetched there: %s", log);
+    cr_expect(strstr(log, API_KEY) == NULL && strcasestr(log, "X-API-KEY") == NULL, "the key reached another origin: %s", log);
+    cr_expect(strcasestr(log, "X-Nickname") == NULL && strcasestr(log, "X-Cohort") == NULL, "%s", log);
+    free(log);
+    cr_expect_gt(count(&fixture, "SELECT count(*) FROM staging.price_log"), 0);
+    stop(&fixture);
+}
+
+/* The API itself redirects (307, method kept) to another origin: the
+ * request arrives there without the identity, and is refused there. */
+Test(report_api, an_api_redirect_to_another_origin_arrives_without_the_key, .timeout = 60) {
+    struct api_fixture fixture = start("--running-polls 0 --redirect-api --other-record");
+    char *output;
+    cr_expect_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 1);
+    cr_expect(strstr(output, "report API POST /generate_report answered HTTP 403") != NULL, "%s", output);
+    free(output);
+    char *log = other_origin_log(&fixture);
+    cr_expect(strstr(log, "POST /generate_report") != NULL, "the redirect was followed: %s", log);
+    cr_expect(strstr(log, API_KEY) == NULL && strcasestr(log, "X-API-KEY") == NULL, "the key was redirected: %s", log);
+    free(log);
+    stop(&fixture);
+}
+
+/* The API's status and debug text carry a newline and ESC[31m: the error
+ * shows them escaped, on one line. */
+Test(report_api, server_text_with_control_characters_is_shown_escaped_on_one_line, .timeout = 120) {
+    struct api_fixture fixture = start("--running-polls 0 --hostile-text");
+    char *output;
+    cr_assert_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 0, "%s", output);
+    free(output);
+    cr_expect_eq(martlet_api(&fixture, API_KEY, "run sales --source api --from 2024-04-08 --to 2024-04-08", &output), 1);
+    cr_expect(strstr(output, "(NOT FOUND\\n\\x1b[31mFORGED: run succeeded\\x1b[0m: no increment for 2024-04-08\\n") != NULL,
+              "%s", output);
+    cr_expect(strchr(output, '\x1b') == NULL, "no raw escape sequence: %s", output);
+    cr_expect(strstr(output, "\nFORGED") == NULL, "no forged line: %s", output);
     free(output);
     stop(&fixture);
 }

@@ -282,3 +282,156 @@ Test(s3, the_signature_equals_botocores, .timeout = 60) {
     free(captured);
     test_remove_directory(directory);
 }
+
+/* A hostile S3 server (tests/servers/hostile_s3.py) in one of its modes. */
+static int start_hostile(const char *mode, int *port) {
+    char command[256];
+    snprintf(command, sizeof command, "exec /usr/bin/python3 tests/servers/hostile_s3.py %s", mode);
+    return test_start_server(command, port);
+}
+
+/* `martlet fetch url --out out` against the hostile server on port, with
+ * more settings (or shell commands) before it; checks no secret is printed.
+ * timeout(1) ends a fetch that would loop forever (as one did), so that a
+ * regression fails the test without leaving a process behind. */
+static int fetch_hostile(int port, const char *before, const char *url, const char *out, char **output) {
+    char *binary = test_martlet();
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command,
+                  "%s env MARTLET_S3_ENDPOINT=http://127.0.0.1:%d AWS_ACCESS_KEY_ID=AKID AWS_SECRET_ACCESS_KEY=" SECRET
+                  " MARTLET_S3_RETRIES=1 MARTLET_S3_BACKOFF_MS=10 timeout 40 %s fetch %s --out %s",
+                  before, port, binary, url, out);
+    int code = test_run_command(strbuf_text(&command), output);
+    cr_expect(strstr(*output, SECRET) == NULL, "the secret leaked: %s", *output);
+    strbuf_free(&command);
+    free(binary);
+    return code;
+}
+
+/* The number of newlines in text. */
+static size_t count_lines(const char *text) {
+    size_t lines = 0;
+    for (; *text; text++) lines += *text == '\n';
+    return lines;
+}
+
+/* Keys shorter than the prefix (once a heap over-read), outside it, or
+ * whose path would leave --out are skipped with one warning; the two good
+ * objects arrive; nothing is written outside the folder. */
+Test(s3, listed_keys_outside_the_prefix_or_the_folder_are_skipped_with_a_warning, .timeout = 60) {
+    char *directory = test_temp_directory(), *out = files_join(directory, "deep/out"), *output;
+    int port, server = start_hostile("bad-keys", &port);
+    cr_expect_eq(fetch_hostile(port, "", "s3://sprint6/exports/longprefix/", out, &output), 0, "%s", output);
+    cr_expect(strstr(output, "warning: s3://sprint6/exports/longprefix/: skipped 6 listed object(s) that are not safely "
+                             "under the prefix, the first 'a' (outside the requested prefix)") != NULL, "%s", output);
+    cr_expect(strstr(output, "2 objects, 2 downloaded") != NULL, "%s", output);
+    free(output);
+    const char *arrived[] = {"deep/out/good.csv", "deep/out/sub/nested.csv"};
+    const char *absent[] = {"escape.csv", "deep/escape.csv", "deep/escape2.csv", "deep/out/escape2.csv",
+                            "deep/out/dot.csv", "deep/out/absolute.csv", "deep/out/a", "deep/out/x.csv"};
+    for (size_t i = 0; i < 2; i++) {
+        char *path = files_join(directory, arrived[i]);
+        cr_expect(files_exists(path), "%s arrived", arrived[i]);
+        free(path);
+    }
+    for (size_t i = 0; i < sizeof absent / sizeof *absent; i++) {
+        char *path = files_join(directory, absent[i]);
+        cr_expect(!files_exists(path), "%s must not be written", absent[i]);
+        free(path);
+    }
+    test_stop_server(server);
+    free(out);
+    test_remove_directory(directory);
+}
+
+/* tok-1, tok-2, tok-3, then tok-1 again: once endless (10,172 requests in
+ * 20 s); now one line after the fourth page. */
+Test(s3, a_listing_that_repeats_its_continuation_token_fails_in_one_line, .timeout = 60) {
+    char *directory = test_temp_directory(), *out = files_join(directory, "out"), *output;
+    int port, server = start_hostile("repeat-token", &port);
+    cr_expect_eq(fetch_hostile(port, "", "s3://sprint6/exports/longprefix/", out, &output), 1, "%s", output);
+    cr_expect(strstr(output, "the S3 listing of s3://sprint6/exports/longprefix/ repeats its continuation token 'tok-1' "
+                             "after 4 pages") != NULL, "%s", output);
+    cr_expect_eq(count_lines(output), 1, "one line: %s", output);
+    cr_expect(!files_exists(out), "nothing fetched");
+    free(output);
+    test_stop_server(server);
+    free(out);
+    test_remove_directory(directory);
+}
+
+Test(s3, a_listing_with_ever_new_tokens_or_overfull_pages_stops_at_a_limit, .timeout = 60) {
+    char *directory = test_temp_directory(), *out = files_join(directory, "out"), *output;
+    int port, server = start_hostile("endless-tokens", &port);
+    cr_expect_eq(fetch_hostile(port, "MARTLET_S3_MAX_PAGES=30", "s3://sprint6/exports/longprefix/", out, &output), 1);
+    cr_expect(strstr(output, "goes on past 30 pages (MARTLET_S3_MAX_PAGES): stopped") != NULL, "%s", output);
+    cr_expect_eq(count_lines(output), 1, "one line: %s", output);
+    free(output);
+    test_stop_server(server);
+    server = start_hostile("truncated-no-token", &port);
+    cr_expect_eq(fetch_hostile(port, "", "s3://sprint6/exports/longprefix/", out, &output), 1);
+    cr_expect(strstr(output, "the S3 listing says it is truncated but gives no continuation token") != NULL, "%s", output);
+    free(output);
+    test_stop_server(server);
+    server = start_hostile("too-many-keys", &port);
+    cr_expect_eq(fetch_hostile(port, "MARTLET_S3_MAX_KEYS=5", "s3://sprint6/exports/longprefix/", out, &output), 1);
+    cr_expect(strstr(output, "the S3 listing returned more than the 5 keys a page was asked for") != NULL, "%s", output);
+    free(output);
+    test_stop_server(server);
+    free(out);
+    test_remove_directory(directory);
+}
+
+/* The server's error code carries ESC[31m and a newline: shown escaped. */
+Test(s3, server_error_text_is_shown_escaped_on_one_line, .timeout = 60) {
+    char *directory = test_temp_directory(), *out = files_join(directory, "out"), *output;
+    int port, server = start_hostile("error-text", &port);
+    cr_expect_eq(fetch_hostile(port, "", "s3://sprint6/exports/", out, &output), 1);
+    cr_expect(strstr(output, "access denied to s3://sprint6/exports/ (AccessDenied\\x1b[31m\\nFORGED)") != NULL, "%s", output);
+    cr_expect(strchr(output, '\x1b') == NULL && count_lines(output) == 1, "%s", output);
+    free(output);
+    test_stop_server(server);
+    free(out);
+    test_remove_directory(directory);
+}
+
+Test(s3, a_password_in_the_endpoints_user_info_is_never_printed, .timeout = 60) {
+    char *directory = test_temp_directory(), *out = files_join(directory, "out"), *output;
+    int port, server = start_hostile("bad-keys", &port);
+    test_stop_server(server); /* nothing listens there now */
+    char *binary = test_martlet();
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command, "env MARTLET_S3_ENDPOINT=http://user:S3-URL-SECRET-7@127.0.0.1:%d MARTLET_S3_RETRIES=1"
+                            " %s fetch s3://sprint6/exports/ --out %s", port, binary, out);
+    cr_expect_eq(test_run_command(strbuf_text(&command), &output), 1);
+    cr_expect(strstr(output, "GET http://***@127.0.0.1:") != NULL, "%s", output);
+    cr_expect(strstr(output, "S3-URL-SECRET-7") == NULL, "the endpoint's password leaked: %s", output);
+    free(output);
+    strbuf_free(&command);
+    free(binary);
+    free(out);
+    test_remove_directory(directory);
+}
+
+/* A download that cannot be written -- here a 512 KB file size limit
+ * (ulimit -f, EFBIG; a full disk is ENOSPC and says "no space left on
+ * device") -- names the file and the cause, and leaves no partial file. */
+Test(s3, a_download_that_cannot_be_written_says_why_and_leaves_no_partial_file, .timeout = 60) {
+    char *directory = test_temp_directory(), *out = files_join(directory, "out"), *output;
+    int port, server = start_hostile("big-object 4194304", &port);
+    cr_expect_eq(fetch_hostile(port, "trap '' XFSZ; ulimit -f 1024;", "s3://sprint6/big.bin", out, &output), 1);
+    char expected[700];
+    snprintf(expected, sizeof expected, "cannot write %s/big.bin: file too large", out);
+    cr_expect(strstr(output, expected) != NULL, "%s", output);
+    cr_expect(strstr(output, "Failed writing received data") == NULL, "%s", output);
+    free(output);
+    char *file = files_join(out, "big.bin"), *partial = files_join(out, "big.bin.part");
+    cr_expect(!files_exists(file) && !files_exists(partial), "no partial file is left");
+    free(file);
+    free(partial);
+    test_stop_server(server);
+    free(out);
+    test_remove_directory(directory);
+}

@@ -37,6 +37,9 @@ static int mirror(struct source_fetch *fetch, struct error *err) {
     struct s3_sync_stats stats;
     if (s3_sync(&config, fetch->s3_url, fetch->directory, &stats, err) != 0) return -1;
     fetch->mirrored = true;
+    if (stats.skipped > 0) /* stderr: never mixed with --log-format json lines */
+        fprintf(stderr, "warning: %s: skipped %d listed object(s) that are not safely under the prefix, the first %s\n",
+                fetch->s3_url, stats.skipped, stats.first_skipped);
     if (!fetch->quiet)
         printf("%s: %d objects, %d downloaded (%.1f MB), %d unchanged, into %s\n", fetch->s3_url, stats.objects,
                stats.downloaded, (double)stats.bytes / 1e6, stats.unchanged, fetch->directory);

@@ -4,6 +4,7 @@
 #include "../util/identifier.h"
 #include "../util/clock.h"
 #include "../util/memory.h"
+#include "../util/sanitize.h"
 #include "../util/strbuf.h"
 #include "http.h"
 
@@ -42,7 +43,7 @@ int report_api_config_from_environment(struct report_api_config *config, struct 
     return 0;
 }
 
-/* The request headers every call carries. */
+/* The identity headers: credentials, sent only to MARTLET_API_URL's origin. */
 struct identity {
     char lines[4][512];
     const char *list[5];
@@ -57,10 +58,14 @@ static void make_identity(const struct report_api_config *config, struct identit
     identity->list[4] = NULL;
 }
 
+/* Options of every call and download: the identity goes to the API's own
+ * origin (scheme, host, port of MARTLET_API_URL) and to no other host --
+ * not to the file URLs it hands out, not through a redirect elsewhere. */
 static void call_options(const struct report_api_config *config, const struct identity *identity,
                          struct http_options *options) {
     http_options_defaults(options);
-    options->headers = identity->list;
+    options->credential_headers = identity->list;
+    options->credential_origin = config->base_url;
     options->max_attempts = config->max_attempts;
     options->backoff_ms = config->backoff_ms;
     options->max_body_bytes = 1u << 20;
@@ -82,9 +87,10 @@ static int call_json(const struct report_api_config *config, const char *method,
     int status = http_request(method, strbuf_text(&url), &options, &response, err);
     if (status == 0 && response.status != 200)
         status = error_set(err, "report API %s %s answered HTTP %ld", method, path, response.status);
+    char shown[80];
     if (status == 0 && (*json = cJSON_Parse(strbuf_text(&response.body))) == NULL)
-        status = error_set(err, "report API %s %s answered something that is not JSON: '%.60s'", method, path,
-                           strbuf_text(&response.body));
+        status = error_set(err, "report API %s %s answered something that is not JSON: '%s'", method, path,
+                           sanitize_text(shown, sizeof shown, strbuf_text(&response.body)));
     http_response_free(&response);
     strbuf_free(&url);
     return status;
@@ -112,13 +118,15 @@ static int download_all(const struct report_api_config *config, const cJSON *pat
         snprintf(name, sizeof name, "%s", entry->string);
         size_t length = strlen(name);
         if (length > 4 && strcmp(name + length - 4, "_inc") == 0) name[length - 4] = '\0';
-        if (!identifier_is_valid(name) || !cJSON_IsString(entry))
-            return error_set(err, "report API answer has an unusable file entry '%s'", entry->string);
+        if (!identifier_is_valid(name) || !cJSON_IsString(entry)) {
+            char shown[120];
+            return error_set(err, "report API answer has an unusable file entry '%s'",
+                             sanitize_text(shown, sizeof shown, entry->string));
+        }
         strcat(name, ".csv");
         char *path = files_join(staging, name);
-        int64_t bytes;
-        long http_status;
-        int status = http_download(entry->valuestring, &options, path, &bytes, &http_status, err);
+        struct http_download_result result;
+        int status = http_download(entry->valuestring, &options, path, &result, err);
         free(path);
         if (status != 0) return -1;
     }
@@ -163,7 +171,8 @@ static int wait_for_report(const struct report_api_config *config, const char *t
         if (status && strcmp(status, "SUCCESS") == 0) return 0;
         /* RUNNING, or an answer without status (a gateway hiccup): keep polling. */
         if (status && strcmp(status, "RUNNING") != 0) {
-            error_set(err, "report %s failed: status '%.40s'", task_id, status);
+            char shown[60];
+            error_set(err, "report %s failed: status '%s'", task_id, sanitize_text(shown, sizeof shown, status));
             cJSON_Delete(*answer);
             *answer = NULL;
             return -1;
@@ -239,8 +248,10 @@ int report_api_fetch_increment(const struct report_api_config *config, const cha
     const char *answer_status = json_text(answer, "status", NULL);
     if (status == 0 && (answer_status == NULL || strcmp(answer_status, "SUCCESS") != 0)) {
         const char *debug = json_text(answer, "debug_info", NULL);
+        char shown_status[60], shown_debug[400];
         status = error_set(err, "no increment for %s from the report API (%s%s%s) -- nothing was loaded", date,
-                           answer_status ? answer_status : "no status", debug ? ": " : "", debug ? debug : "");
+                           answer_status ? sanitize_text(shown_status, sizeof shown_status, answer_status) : "no status",
+                           debug ? ": " : "", debug ? sanitize_text(shown_debug, sizeof shown_debug, debug) : "");
     }
     char final[160], partial[176];
     snprintf(final, sizeof final, "increments/%s", date);

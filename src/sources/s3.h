@@ -12,8 +12,12 @@
  *   AWS_REGION (or AWS_DEFAULT_REGION)         default us-east-1
  *   MARTLET_S3_ENDPOINT                        e.g. https://storage.yandexcloud.net
  *   MARTLET_S3_ADDRESSING                      path (default) or virtual
+ *   MARTLET_S3_MAX_PAGES                       listing pages at most, default 10000
  *
- * No message contains a secret: errors name the bucket and the key. */
+ * No message contains a secret: errors name the bucket and the key (keys
+ * and server text escaped, URLs without user-info). A listing that repeats
+ * a continuation token fails; listed keys outside the prefix or whose path
+ * would leave the output folder are skipped and counted. */
 #ifndef MARTLET_S3_H
 #define MARTLET_S3_H
 
@@ -30,6 +34,7 @@ struct s3_config {
     int max_attempts;
     long backoff_ms;
     int max_keys;             /* per listing page (MARTLET_S3_MAX_KEYS, default 1000) */
+    int max_pages;            /* listing pages at most (MARTLET_S3_MAX_PAGES, default 10000) */
 };
 
 struct s3_sync_stats {
@@ -37,6 +42,8 @@ struct s3_sync_stats {
     int downloaded;
     int unchanged;
     int64_t bytes;
+    int skipped;              /* listed objects not mirrored: outside the prefix, or an unsafe path */
+    char first_skipped[300];  /* the first of them: 'key' (reason), escaped */
 };
 
 int s3_config_from_environment(struct s3_config *config, struct error *err);

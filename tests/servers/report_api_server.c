@@ -4,13 +4,26 @@
  *
  * usage: report-api-server --dir DIR [--port N] [--key KEY] [--running-polls N]
  *                          [--gateway-timeouts N] [--server-errors N]
- *                          [--truncate N] [--not-json]
+ *                          [--truncate N] [--not-json] [--hostile-text]
+ *                          [--other-record FILE [--files-elsewhere]
+ *                          [--redirect-api]] [--redirect-same-origin]
  *
  * Prints "listening on http://127.0.0.1:PORT" when ready; stops on SIGTERM.
  * Failure modes (each for the first N requests of its kind): 504 with a
  * JSON body without status, 500, downloads cut in half (Content-Length
- * promises the whole file), and get_report answering HTML. Requests without
- * the four identity headers, or with another key than --key, get 403. */
+ * promises the whole file), and get_report answering HTML (with an escape
+ * sequence and a newline in it). Requests without the four identity
+ * headers, or with another key than --key, get 403. --hostile-text puts
+ * ESC[31m and newlines into get_increment's status and debug_info.
+ *
+ * --other-record starts a second listener on another port: another origin,
+ * playing "another host". It answers like the first and appends every
+ * request it gets, with all its headers, to FILE (so a test can see what
+ * leaked there). --files-elsewhere makes s3_path name files on it (two
+ * directly, two through a 302 from the first listener's /redirect/files/);
+ * --redirect-api answers POST /generate_report with a 307 to it.
+ * --redirect-same-origin answers /get_report with a 302 to /moved/get_report
+ * on the same listener. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -34,6 +47,10 @@ struct settings {
     int server_errors;
     int truncate;
     bool not_json;
+    bool hostile_text;
+    const char *other_record;   /* the other listener's request log, or NULL */
+    int other_port;
+    bool files_elsewhere, redirect_api, redirect_same_origin;
 };
 
 static struct settings settings = {.port = 0, .running_polls = 1};
@@ -51,6 +68,32 @@ static enum MHD_Result answer(struct MHD_Connection *connection, unsigned status
 
 static enum MHD_Result json(struct MHD_Connection *connection, unsigned status, const char *body) {
     return answer(connection, status, "application/json", body);
+}
+
+/* An empty answer sending the client to location. */
+static enum MHD_Result redirect(struct MHD_Connection *connection, unsigned status, const char *location) {
+    struct MHD_Response *response = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(response, "Location", location);
+    enum MHD_Result result = MHD_queue_response(connection, status, response);
+    MHD_destroy_response(response);
+    return result;
+}
+
+/* Appends one header line of the request to the record file. */
+static enum MHD_Result record_header(void *context, enum MHD_ValueKind kind, const char *name, const char *value) {
+    (void)kind;
+    fprintf(context, "%s: %s\n", name, value ? value : "");
+    return MHD_YES;
+}
+
+/* The other listener writes down every request it receives. */
+static void record_request(struct MHD_Connection *connection, const char *method, const char *url) {
+    FILE *file = fopen(settings.other_record, "a");
+    if (file == NULL) return;
+    fprintf(file, "%s %s\n", method, url);
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, record_header, file);
+    fputc('\n', file);
+    fclose(file);
 }
 
 static bool identified(struct MHD_Connection *connection) {
@@ -83,7 +126,8 @@ static void report_dates(char start[32], char end[32]) {
 
 static enum MHD_Result get_report(struct MHD_Connection *connection) {
     static int polls;
-    if (settings.not_json) return answer(connection, 200, "text/html", "<html><body>maintenance</body></html>");
+    if (settings.not_json)
+        return answer(connection, 200, "text/html", "<html><body>\x1b[31mmaintenance\n</body></html>");
     const char *task = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "task_id");
     if (task == NULL || strcmp(task, "task-1") != 0) return json(connection, 404, "{\"detail\": \"unknown task\"}");
     if (polls++ < settings.running_polls)
@@ -91,14 +135,17 @@ static enum MHD_Result get_report(struct MHD_Connection *connection) {
     char start[32], end[32], body[2048];
     report_dates(start, end);
     const char *base = "http://127.0.0.1";
+    /* --files-elsewhere: two files on the other origin, two through a redirect to it */
+    int direct_port = settings.files_elsewhere ? settings.other_port : settings.port;
+    const char *through = settings.files_elsewhere ? "/redirect" : "";
     snprintf(body, sizeof body,
              "{\"task_id\": \"task-1\", \"status\": \"SUCCESS\", \"data\": {\"report_id\": \"report-1\","
              " \"start_day\": \"%s\", \"end_date\": \"%s\", \"s3_path\": {"
              "\"customer_research\": \"%s:%d/files/customer_research.csv\","
              " \"user_order_log\": \"%s:%d/files/user_order_log.csv\","
-             " \"user_activity_log\": \"%s:%d/files/user_activity_log.csv\","
-             " \"price_log\": \"%s:%d/files/price_log.csv\"}}}",
-             start, end, base, settings.port, base, settings.port, base, settings.port, base, settings.port);
+             " \"user_activity_log\": \"%s:%d%s/files/user_activity_log.csv\","
+             " \"price_log\": \"%s:%d%s/files/price_log.csv\"}}}",
+             start, end, base, direct_port, base, direct_port, base, settings.port, through, base, settings.port, through);
     return json(connection, 200, body);
 }
 
@@ -111,9 +158,11 @@ static enum MHD_Result get_increment(struct MHD_Connection *connection) {
     snprintf(path, sizeof path, "%s/increments/%.10s", settings.directory, date);
     struct stat info;
     if (stat(path, &info) != 0) {
+        const char *tail = settings.hostile_text ? "\\n\\u001b[31mFORGED: run succeeded\\u001b[0m" : "";
         snprintf(body, sizeof body,
-                 "{\"report_id\": \"report-1\", \"date\": \"%s\", \"status\": \"NOT FOUND\", \"data\": "
-                 "{\"increment_id\": null, \"s3_path\": {}}, \"debug_info\": \"no increment for %.10s\"}", date, date);
+                 "{\"report_id\": \"report-1\", \"date\": \"%s\", \"status\": \"NOT FOUND%s\", \"data\": "
+                 "{\"increment_id\": null, \"s3_path\": {}}, \"debug_info\": \"no increment for %.10s%s\"}", date,
+                 tail, date, tail);
         return json(connection, 200, body);
     }
     const char *names[] = {"customer_research", "user_order_log", "user_activity_log", "price_log"};
@@ -176,21 +225,40 @@ static enum MHD_Result serve_file(struct MHD_Connection *connection, const char 
 
 static enum MHD_Result handle(void *unused, struct MHD_Connection *connection, const char *url, const char *method,
                               const char *version, const char *upload, size_t *upload_size, void **state) {
-    (void)unused; (void)version; (void)upload; (void)upload_size;
+    (void)version; (void)upload; (void)upload_size;
+    bool other = unused != NULL; /* the other listener is started with a non-NULL context */
     static int first_call_marker;
     if (*state == NULL) { /* the headers arrived; answer on the next call */
         *state = &first_call_marker;
+        if (other) record_request(connection, method, url);
         return MHD_YES;
     }
     *upload_size = 0;
     if (strncmp(url, "/files/", 7) == 0) return serve_file(connection, url + 7);
+    if (strncmp(url, "/redirect/files/", 16) == 0) {
+        char location[512];
+        snprintf(location, sizeof location, "http://127.0.0.1:%d%s", settings.other_port, url + 9);
+        return redirect(connection, 302, location);
+    }
     if (!identified(connection)) return json(connection, 403, "{\"detail\": \"missing or wrong identity headers\"}");
     static int gateway_timeouts, server_errors;
     if (gateway_timeouts++ < settings.gateway_timeouts) return json(connection, 504, "{\"message\": \"Gateway Timeout\"}");
     if (server_errors++ < settings.server_errors) return json(connection, 500, "{\"detail\": \"internal error\"}");
-    if (strcmp(url, "/generate_report") == 0 && strcmp(method, "POST") == 0)
+    if (strcmp(url, "/generate_report") == 0 && strcmp(method, "POST") == 0) {
+        if (settings.redirect_api && !other) {
+            char location[128];
+            snprintf(location, sizeof location, "http://127.0.0.1:%d/generate_report", settings.other_port);
+            return redirect(connection, 307, location);
+        }
         return json(connection, 200, "{\"task_id\": \"task-1\"}");
-    if (strcmp(url, "/get_report") == 0) return get_report(connection);
+    }
+    if (strcmp(url, "/get_report") == 0 && settings.redirect_same_origin) {
+        char location[256];
+        const char *task = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "task_id");
+        snprintf(location, sizeof location, "/moved/get_report?task_id=%s", task ? task : "");
+        return redirect(connection, 302, location);
+    }
+    if (strcmp(url, "/get_report") == 0 || strcmp(url, "/moved/get_report") == 0) return get_report(connection);
     if (strcmp(url, "/get_increment") == 0) return get_increment(connection);
     return json(connection, 404, "{\"detail\": \"not found\"}");
 }
@@ -200,7 +268,9 @@ static void parse(int argc, char **argv) {
         {"dir", required_argument, 0, 'd'}, {"port", required_argument, 0, 'p'}, {"key", required_argument, 0, 'k'},
         {"running-polls", required_argument, 0, 'r'}, {"gateway-timeouts", required_argument, 0, 'g'},
         {"server-errors", required_argument, 0, 's'}, {"truncate", required_argument, 0, 't'},
-        {"not-json", no_argument, 0, 'n'}, {0, 0, 0, 0},
+        {"not-json", no_argument, 0, 'n'}, {"hostile-text", no_argument, 0, 'x'},
+        {"other-record", required_argument, 0, 'o'}, {"files-elsewhere", no_argument, 0, 'e'},
+        {"redirect-api", no_argument, 0, 'a'}, {"redirect-same-origin", no_argument, 0, 'm'}, {0, 0, 0, 0},
     };
     int option;
     while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -213,10 +283,15 @@ static void parse(int argc, char **argv) {
         case 's': settings.server_errors = atoi(optarg); break;
         case 't': settings.truncate = atoi(optarg); break;
         case 'n': settings.not_json = true; break;
+        case 'x': settings.hostile_text = true; break;
+        case 'o': settings.other_record = optarg; break;
+        case 'e': settings.files_elsewhere = true; break;
+        case 'a': settings.redirect_api = true; break;
+        case 'm': settings.redirect_same_origin = true; break;
         default: exit(2);
         }
     }
-    if (settings.directory == NULL) {
+    if (settings.directory == NULL || ((settings.files_elsewhere || settings.redirect_api) && !settings.other_record)) {
         fprintf(stderr, "usage: report-api-server --dir DIR [--port N] [...]\n");
         exit(2);
     }
@@ -233,11 +308,26 @@ int main(int argc, char **argv) {
         return 1;
     }
     settings.port = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT)->port;
+    struct MHD_Daemon *other = NULL;
+    if (settings.other_record) {
+        static int other_marker;
+        address.sin_port = 0;
+        other = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, &other_marker,
+                                 MHD_OPTION_SOCK_ADDR, &address, MHD_OPTION_END);
+        if (other == NULL) {
+            fprintf(stderr, "report-api-server: cannot start the other listener\n");
+            MHD_stop_daemon(daemon);
+            return 1;
+        }
+        settings.other_port = MHD_get_daemon_info(other, MHD_DAEMON_INFO_BIND_PORT)->port;
+        printf("other origin on http://127.0.0.1:%d\n", settings.other_port);
+    }
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     printf("listening on http://127.0.0.1:%d\n", settings.port);
     fflush(stdout);
     while (!stopping) pause();
+    if (other) MHD_stop_daemon(other);
     MHD_stop_daemon(daemon);
     return 0;
 }
