@@ -529,7 +529,7 @@ int loader_load_file(struct warehouse *warehouse, const struct load_target *targ
     stats->bytes_read = csv_reader_bytes_read(reader);
 
     csv_reader_close(reader);
-    if (options->keep_rejects) {
+    if (options->keep_rejects && rejects.batch_count > 0) {
         struct load_rejects *kept = options->keep_rejects;
         kept->batches = memory_realloc(kept->batches, (kept->batch_count + rejects.batch_count) * sizeof *kept->batches);
         memcpy(kept->batches + kept->batch_count, rejects.batches, rejects.batch_count * sizeof *rejects.batches);
