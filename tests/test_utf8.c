@@ -72,3 +72,23 @@ Test(utf8, error_messages_cut_by_the_buffer_stay_valid) {
         cr_expect(valid(err.message), "error_prefix, shifted by %d", shift);
     }
 }
+
+Test(utf8, escaped_copies_show_invalid_bytes_and_fit_their_buffer) {
+    char out[16];
+    cr_expect_eq(utf8_copy_escaped(out, sizeof out, "caf\xe9 д", 7), 10);
+    cr_expect_str_eq(out, "caf\\xE9 д");
+    cr_expect_eq(utf8_copy_escaped(out, 8, "ab\xff\xff", 4), 6, "an escape is never cut");
+    cr_expect_str_eq(out, "ab\\xFF");
+    cr_expect_eq(utf8_copy_escaped(out, 6, "abcдд", strlen("abcдд")), 5);
+    cr_expect_str_eq(out, "abcд");
+}
+
+/* Text from outside (a server's reply, a file name) may hold any bytes;
+ * a message is valid UTF-8 all the same. */
+Test(utf8, error_messages_with_invalid_bytes_show_them_escaped) {
+    struct error err;
+    error_set(&err, "server said: %s", "caf\xe9");
+    cr_expect_str_eq(err.message, "server said: caf\\xE9");
+    error_prefix(&err, "fetching %s", "r\xc3");
+    cr_expect_str_eq(err.message, "fetching r\\xC3: server said: caf\\xE9");
+}

@@ -209,13 +209,13 @@ static void warn_replaced(const struct source_dates *dates, const struct warehou
         long long old_count = strtoll(warehouse_result_cell(before, row, 1), NULL, 10);
         long long new_count = (long long)count_of_day(after, day);
         if (before->row_count == 1)
-            strbuf_printf(&text, "%s %s replaces %lld lines with %lld", dates->history ? "the history load of" : "increment",
-                          day, old_count, new_count);
+            strbuf_printf(&text, "%s %s replaces %lld line%s with %lld", dates->history ? "the history load of" : "increment",
+                          day, old_count, old_count == 1 ? "" : "s", new_count);
         else
-            strbuf_printf(&text, "%s%s (%lld lines with %lld)",
+            strbuf_printf(&text, "%s%s (%lld line%s with %lld)",
                           row ? ", " : dates->history ? "the history load replaces rows already loaded on: "
                                                       : "increments replace rows already loaded on: ",
-                          day, old_count, new_count);
+                          day, old_count, old_count == 1 ? "" : "s", new_count);
     }
     if (before->row_count > SOURCE_REPLACED_DATES_SHOWN)
         strbuf_printf(&text, " and %zu more dates", before->row_count - SOURCE_REPLACED_DATES_SHOWN);

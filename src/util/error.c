@@ -5,17 +5,25 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Stores text as err's message: valid UTF-8 whatever its origin (bytes
+ * that are not are shown as \xNN), cut between characters if too long.
+ * Messages reach warehouses, terminals and JSON logs, which all need
+ * valid text. */
+static void store_message(struct error *err, const char *text) {
+    utf8_copy_escaped(err->message, sizeof err->message, text, strlen(text));
+}
+
 /* Formats the message into err and returns -1, so that callers can write
- * `return error_set(err, "...")`. A NULL err is allowed and ignored. A
- * message longer than the buffer is cut at a UTF-8 character boundary, so
- * it stays valid text for the warehouse, the terminal and JSON logs. */
+ * `return error_set(err, "...")`. A NULL err is allowed and ignored. */
 int error_set(struct error *err, const char *format, ...) {
     if (err == NULL) return -1;
     err->transient = false;
+    char text[ERROR_MESSAGE_SIZE];
     va_list args;
     va_start(args, format);
-    utf8_vformat(err->message, sizeof err->message, format, args);
+    utf8_vformat(text, sizeof text, format, args);
     va_end(args);
+    store_message(err, text);
     return -1;
 }
 
@@ -30,10 +38,7 @@ int error_prefix(struct error *err, const char *format, ...) {
     va_end(args);
     char combined[2 * ERROR_MESSAGE_SIZE + 2];
     snprintf(combined, sizeof combined, "%s: %s", prefix, err->message);
-    /* Keep the outer context; cut the inner message between characters. */
-    size_t length = utf8_truncate(combined, strlen(combined), sizeof err->message - 1);
-    memcpy(err->message, combined, length);
-    err->message[length] = '\0';
+    store_message(err, combined);   /* keeps the outer context, cuts the inner message */
     return -1;
 }
 

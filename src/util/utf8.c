@@ -98,6 +98,35 @@ size_t utf8_truncate(const char *text, size_t length, size_t limit) {
     return limit;
 }
 
+/* Copies text into out (size bytes, NUL-terminated) with every byte that
+ * is not part of well-formed UTF-8 written as \xNN, so text of unknown
+ * origin (a server's reply, a file name) becomes valid text without
+ * losing what the bytes were. Cut between characters, and never inside
+ * an escape, when out is too small. Returns the length written. */
+size_t utf8_copy_escaped(char *out, size_t size, const char *text, size_t length) {
+    if (size == 0) return 0;
+    size_t used = 0, i = 0;
+    while (i < length) {
+        size_t valid = utf8_valid_prefix(text + i, length - i);
+        size_t room = size - 1 - used;
+        if (valid > room) {
+            size_t kept = utf8_truncate(text + i, valid, room);
+            memcpy(out + used, text + i, kept);
+            used += kept;
+            break;
+        }
+        memcpy(out + used, text + i, valid);
+        used += valid;
+        i += valid;
+        if (i == length) break;
+        if (size - 1 - used < 4) break;
+        snprintf(out + used, 5, "\\x%02X", (unsigned char)text[i++]);
+        used += 4;
+    }
+    out[used] = '\0';
+    return used;
+}
+
 /* vsnprintf into buffer, but a message longer than the buffer is cut at a
  * character boundary rather than mid-sequence. Returns the length kept. */
 size_t utf8_vformat(char *buffer, size_t size, const char *format, va_list args) {

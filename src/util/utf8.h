@@ -21,6 +21,7 @@ bool utf8_is_valid(const char *text, size_t length);
 size_t utf8_valid_prefix(const char *text, size_t length);
 long utf8_length(const char *text, size_t length);
 size_t utf8_truncate(const char *text, size_t length, size_t limit);
+size_t utf8_copy_escaped(char *out, size_t size, const char *text, size_t length);
 size_t utf8_format(char *buffer, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
 size_t utf8_vformat(char *buffer, size_t size, const char *format, va_list args) __attribute__((format(printf, 3, 0)));
 
