@@ -65,7 +65,8 @@ static int add_run_id_column(struct warehouse *warehouse, const char *schema, co
              "SELECT count(*) FROM information_schema.columns WHERE table_schema = '%s' AND table_name = '%s'"
              " AND column_name = 'run_id'", schema, rejects);
     if (warehouse_query(warehouse, sql, &result, err) != 0) return -1;
-    bool present = result->row_count == 1 && strcmp(warehouse_result_cell(result, 0, 0), "0") != 0;
+    const char *count = result->row_count == 1 ? warehouse_result_cell(result, 0, 0) : NULL;
+    bool present = count != NULL && strcmp(count, "0") != 0;
     warehouse_result_free(result);
     if (present) return 0;
     snprintf(sql, sizeof sql, "ALTER TABLE %s.%s ADD COLUMN run_id BIGINT", schema, rejects);
