@@ -24,6 +24,8 @@ struct scene {
     char *url;
 };
 
+/* Makes the scene's folders and its pipeline.json (one schema, the given
+ * sources and optional layout). */
 static void scene_open(struct scene *scene, char *url, const char *sources_json, const char *layout_json) {
     scene->url = url;
     scene->directory = test_temp_directory();
@@ -56,6 +58,7 @@ static void scene_open_on(struct scene *scene, bool postgres, const char *source
     }
 }
 
+/* Removes the scene's folders (and its DuckDB file with them). */
 static void scene_close(struct scene *scene) {
     free(scene->pipeline);
     free(scene->data);
@@ -95,10 +98,12 @@ static int scene_run(const struct scene *scene, char **output, const char *argum
     return code;
 }
 
+/* The single integer a query returns from the scene's warehouse. */
 static int64_t scene_integer(const struct scene *scene, const char *sql) {
     return test_url_integer(scene->url, sql);
 }
 
+/* The single value a query returns from the scene's warehouse. */
 static char *scene_query_text(const struct scene *scene, const char *sql) {
     struct warehouse *warehouse;
     struct error err;

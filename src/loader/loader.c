@@ -413,6 +413,7 @@ static size_t reason_kind_length(const char *reason, size_t length) {
     return length;
 }
 
+/* Byte equality of two texts that are not NUL-terminated. */
 static bool same_text(const char *a, size_t a_length, const char *b, size_t b_length) {
     return a_length == b_length && (a_length == 0 || memcmp(a, b, a_length) == 0);
 }

@@ -7,6 +7,7 @@
 
 #define UTF8_HIGH_BITS UINT64_C(0x8080808080808080)
 
+/* True for the bytes 10xxxxxx that continue a multi-byte sequence. */
 static bool is_continuation(unsigned char byte) { return (byte & 0xC0) == 0x80; }
 
 /* The length of the well-formed multi-byte sequence at bytes (lead byte
