@@ -4,6 +4,8 @@
 #include "../src/loader/loader.h"
 #include "../src/util/files.h"
 #include "../src/util/memory.h"
+#include "../src/util/strbuf.h"
+#include "../src/util/utf8.h"
 #include "helpers.h"
 
 #include <criterion/criterion.h>
@@ -53,6 +55,7 @@ static const struct corpus_case corpus[] = {
     {"too_long.csv", 1, 3, "name", "text of 11 characters exceeds the limit of 10"},
     {"text_after_quote.csv", 1, 2, NULL, "unexpected text after a closing quote"},
     {"missing_required.csv", 1, 2, "id", "missing value for required column"},
+    {"cyrillic_reason.csv", 2, 3, "id", "not an integer: '1ддддддддддддддддддд...'"},
 };
 
 Test(loader, every_error_class_is_rejected_with_line_column_and_reason) {
@@ -172,6 +175,86 @@ Test(loader, a_missing_required_column_fails_the_file) {
     struct error err;
     cr_expect_eq(load(warehouse, path, 10, &stats, &err), -1);
     cr_expect(strstr(err.message, "required column 'id' is missing") != NULL, "%s", err.message);
+    free(path);
+    test_remove_directory(directory);
+    warehouse_close(warehouse);
+}
+
+/* Issue 11, item 9: "first at line 11658" named the reject past the limit,
+ * not the first one. */
+Test(loader, too_many_rejects_name_the_first_rejected_line) {
+    struct warehouse *warehouse = test_open_memory();
+    char *directory = test_temp_directory();
+    char *path = test_write_file(directory, "bad.csv", "id\n1\nx\n2\ny\nz\n");
+    struct load_stats stats;
+    struct error err;
+    cr_expect_eq(load(warehouse, path, 1, &stats, &err), -1);
+    cr_expect(strstr(err.message, "more than 1 rejected rows (first at line 3: not an integer: 'x')") != NULL, "%s",
+              err.message);
+    free(path);
+    test_remove_directory(directory);
+    warehouse_close(warehouse);
+}
+
+/* Issue 11, item 9: a caller keeps the rejects of a failed load past its
+ * rollback; they carry the run id. */
+Test(loader, a_failed_load_hands_its_rejects_to_the_caller) {
+    struct warehouse *warehouse = test_open_memory();
+    char *directory = test_temp_directory();
+    char *path = test_write_file(directory, "bad.csv", "id\n1\nx\n2\ny\nz\n");
+    struct load_rejects kept = {0};
+    struct load_options options = {.path = path, .source_name = "bad.csv", .delimiter = ',', .quote = '"',
+                                   .header = true, .max_rejects = 1, .run_id = 42, .keep_rejects = &kept};
+    struct load_stats stats;
+    struct error err;
+    cr_assert_eq(warehouse_begin(warehouse, &err), 0);
+    cr_assert_eq(loader_prepare_tables(warehouse, &corpus_target, &err), 0, "%s", err.message);
+    cr_expect_eq(loader_load_file(warehouse, &corpus_target, &options, &stats, &err), -1);
+    warehouse_rollback(warehouse);
+    struct strbuf summary;
+    strbuf_init(&summary);
+    loader_rejects_summary(&kept, "bad.csv", &summary);
+    cr_expect_str_eq(strbuf_text(&summary), "2 x id: not an integer");
+    cr_assert_eq(loader_rejects_write(warehouse, &corpus_target, &kept, &err), 0, "%s", err.message);
+    cr_expect_eq(test_query_integer(warehouse, "SELECT count(*) FROM staging.corpus_rejects WHERE run_id = 42"), 2,
+                 "the reject past the limit is kept too");
+    cr_expect_eq(test_query_integer(warehouse, "SELECT count(*) FROM information_schema.tables"
+                                               " WHERE table_name = 'corpus'"), 0, "the target table is not made");
+    loader_rejects_free(&kept);
+    strbuf_free(&summary);
+    free(path);
+    test_remove_directory(directory);
+    warehouse_close(warehouse);
+}
+
+/* Issue 11, item 3: texts cut by the loader end between characters: the
+ * raw line (at 64 KiB) and the warning (at its buffer's size). */
+Test(loader, long_raw_lines_and_warnings_are_cut_between_characters) {
+    struct warehouse *warehouse = test_open_memory();
+    char *directory = test_temp_directory();
+    struct strbuf file;
+    strbuf_init(&file);
+    strbuf_append_string(&file, "id,");
+    for (int i = 0; i < 300; i++) strbuf_append_string(&file, "д");
+    strbuf_append_string(&file, "\n1,x\n1");
+    for (int i = 0; i < 40000; i++) strbuf_append_string(&file, "д");
+    strbuf_append_string(&file, ",x\n");
+    /* "long1.csv: ignored extra column(s) '" is 36 bytes: the warning's
+     * 512-byte buffer ends on the first byte of a two-byte character. */
+    char *path = test_write_file(directory, "long1.csv", strbuf_text(&file));
+    struct load_stats stats;
+    struct error err;
+    cr_assert_eq(load(warehouse, path, 10, &stats, &err), 0, "%s", err.message);
+    cr_expect(utf8_is_valid(stats.warning, strlen(stats.warning)), "warning: %s", stats.warning);
+    const char *start = "long1.csv: ignored extra column(s) 'дд";
+    cr_expect(strncmp(stats.warning, start, strlen(start)) == 0, "%s", stats.warning);
+    char *raw = test_query_text(warehouse, "SELECT raw_line FROM staging.corpus_rejects");
+    size_t length = strlen(raw);
+    cr_expect(utf8_is_valid(raw, length));
+    cr_expect(length > 8 && strcmp(raw + length - 10, "д...[cut]") == 0, "ends with a whole character: %s",
+              raw + (length > 20 ? length - 20 : 0));
+    free(raw);
+    strbuf_free(&file);
     free(path);
     test_remove_directory(directory);
     warehouse_close(warehouse);

@@ -1,5 +1,7 @@
 /* test_value.c -- field validation and conversion. */
 #include "../src/loader/value.h"
+#include "../src/util/strbuf.h"
+#include "../src/util/utf8.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
@@ -57,14 +59,49 @@ Test(value, dates_round_trip_through_days) {
     cr_expect_eq(value_parse_date("2024-2-25", 9, &days), -1);
 }
 
-Test(value, booleans_and_utf8) {
+Test(value, booleans) {
     int64_t flag;
     cr_expect(value_parse_boolean("TRUE", 4, &flag) == 0 && flag == 1);
     cr_expect(value_parse_boolean("0", 1, &flag) == 0 && flag == 0);
     cr_expect_eq(value_parse_boolean("2", 1, &flag), -1);
-    cr_expect_eq(value_utf8_length("привет", strlen("привет")), 6);
-    cr_expect_eq(value_utf8_length("caf\xe9", 4), -1, "latin-1 byte");
-    cr_expect_eq(value_utf8_length("\xc0\xaf", 2), -1, "overlong");
-    cr_expect_eq(value_utf8_length("\xed\xa0\x80", 3), -1, "surrogate");
-    cr_expect_eq(value_utf8_length("\xe2\x82", 2), -1, "truncated");
+}
+
+Test(value, text_must_be_utf8_and_the_limit_counts_characters) {
+    const struct column text = {.name = "t", .type = COLUMN_TEXT, .max_length = 6};
+    char reason[VALUE_REASON_SIZE];
+    int64_t unused;
+    cr_expect_eq(value_parse(&text, "привет", strlen("привет"), &unused, reason), 0, "6 characters in 12 bytes");
+    cr_expect_eq(value_parse(&text, "caf\xe9", 4, &unused, reason), -1);
+    cr_expect_str_eq(reason, "invalid UTF-8");
+}
+
+/* Issue 11, item 3: the value shown in a reason was cut at 40 bytes,
+ * splitting a Cyrillic character, and the warehouse refused the reason. */
+Test(value, a_reason_cuts_the_value_between_characters) {
+    const struct column integer_column = {.name = "id", .type = COLUMN_INTEGER};
+    struct strbuf value;
+    strbuf_init(&value);
+    strbuf_append_string(&value, "1");
+    for (int i = 0; i < 30; i++) strbuf_append_string(&value, "д");
+    char reason[VALUE_REASON_SIZE];
+    int64_t unused;
+    cr_assert_eq(value_parse(&integer_column, value.data, value.length, &unused, reason), -1);
+    cr_expect(utf8_is_valid(reason, strlen(reason)), "reason is valid UTF-8: %s", reason);
+    cr_expect_str_eq(reason, "not an integer: '1ддддддддддддддддддд...'", "at most 40 bytes: 1 + 19 whole characters");
+    strbuf_free(&value);
+}
+
+/* Issue 11, item 4: DuckDB kept "a<NUL>b" and showed "a"; PostgreSQL
+ * failed the whole load. A NUL is a reject in any column type. */
+Test(value, a_nul_byte_is_rejected_in_every_type) {
+    const struct column columns[] = {
+        {.name = "t", .type = COLUMN_TEXT}, {.name = "i", .type = COLUMN_INTEGER},
+        {.name = "e", .type = COLUMN_TEXT, .accepted_values = (char *[]){"a"}, .accepted_count = 1},
+    };
+    char reason[VALUE_REASON_SIZE];
+    int64_t unused;
+    for (size_t i = 0; i < sizeof columns / sizeof *columns; i++) {
+        cr_expect_eq(value_parse(&columns[i], "a\0b", 3, &unused, reason), -1, "column %s", columns[i].name);
+        cr_expect(strstr(reason, "NUL byte") != NULL, "column %s: %s", columns[i].name, reason);
+    }
 }

@@ -120,6 +120,7 @@ static int parse_source(const cJSON *item, struct source *source, struct error *
     source->date_column = date_column ? memory_strdup(date_column) : NULL;
     source->deduplicate_on = deduplicate_on ? memory_strdup(deduplicate_on) : NULL;
     source->optional = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "optional"));
+    source->allow_all_rejected = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "allow_all_rejected"));
     const cJSON *max_rejects = cJSON_GetObjectItemCaseSensitive(item, "max_rejects");
     source->max_rejects = cJSON_IsNumber(max_rejects) ? (long)max_rejects->valuedouble : 0;
     const cJSON *columns = cJSON_GetObjectItemCaseSensitive(item, "columns");

@@ -56,6 +56,7 @@ struct source {
     char *date_column;        /* LOAD_REPLACE_DATES: the column that dates a row */
     char *deduplicate_on;     /* keep one row per value of this column, or NULL */
     bool optional;            /* a missing file loads nothing instead of failing */
+    bool allow_all_rejected;  /* a file whose every data row is rejected does not fail the load */
 };
 
 struct model {

@@ -4,6 +4,7 @@
 #include "../loader/value.h"
 #include "../util/files.h"
 #include "../util/memory.h"
+#include "../util/utf8.h"
 
 #include <cJSON.h>
 #include <inttypes.h>
@@ -101,17 +102,45 @@ static int reconcile(const char *what, int64_t counted, int64_t landed, const ch
                      counted, what, schema, table, landed);
 }
 
-/* Loads every file into schema.table, appending, and adds up the counts. */
+/* Adds a line to the result's warnings (cut between characters when the
+ * buffer is full). */
+static void add_warning(struct source_result *result, const char *text) {
+    size_t used = strlen(result->warning);
+    utf8_format(result->warning + used, sizeof result->warning - used, "%s%s", used ? "\n" : "", text);
+}
+
+/* A file whose every data row was rejected is the wrong file (another
+ * table's, a changed export format) far more often than a day of bad
+ * data: it fails the load unless the source allows it. The message shows
+ * the most frequent reasons. A file with no data rows is not one. */
+static int check_not_all_rejected(const struct source *source, const char *name, const struct load_stats *stats,
+                                  const struct load_rejects *rejects, struct error *err) {
+    if (source->allow_all_rejected || stats->rows_read == 0 || stats->rows_loaded > 0) return 0;
+    struct strbuf reasons;
+    strbuf_init(&reasons);
+    loader_rejects_summary(rejects, name, &reasons);
+    error_set(err, "%s: every data row was rejected (%" PRId64 " of %" PRId64 "): %s -- nothing was loaded"
+                   " (\"allow_all_rejected\": true accepts such a file)",
+              name, stats->rows_rejected, stats->rows_read, strbuf_text(&reasons));
+    strbuf_free(&reasons);
+    return -1;
+}
+
+/* Loads every file into schema.table, appending, and adds up the counts.
+ * Every file's rejects are also kept in memory (rejects), for a failed
+ * load to keep them after its rollback. */
 static int load_files(struct warehouse *warehouse, const struct load_target *target, const struct source *source,
-                      const struct source_files *files, const struct source_dates *dates, struct strbuf *log,
-                      struct source_result *result, struct error *err) {
-    char rejects[160];
-    snprintf(rejects, sizeof rejects, "DELETE FROM %s.%s_rejects WHERE file = $1", target->schema, source->table);
+                      const struct source_files *files, const struct source_dates *dates, int64_t run_id,
+                      struct strbuf *log, struct load_rejects *rejects, struct source_result *result,
+                      struct error *err) {
+    char delete_rejects[160];
+    snprintf(delete_rejects, sizeof delete_rejects, "DELETE FROM %s.%s_rejects WHERE file = $1", target->schema,
+             source->table);
     for (size_t i = 0; i < files->count; i++) {
         const char *name = files->names[i];
-        if (warehouse_execute_params(warehouse, rejects, &name, 1, err) != 0) return -1;
+        if (warehouse_execute_params(warehouse, delete_rejects, &name, 1, err) != 0) return -1;
         struct load_options options = {files->paths[i], name, source->delimiter, source->quote, source->header,
-                                       source->max_rejects - result->rows_rejected, NULL, 0, 0};
+                                       source->max_rejects - result->rows_rejected, NULL, 0, 0, run_id, rejects};
         if (source->load == LOAD_REPLACE_DATES) {
             options.range_column = source->date_column;
             value_parse_date(dates->start, 10, &options.range_first_day);
@@ -129,10 +158,11 @@ static int load_files(struct warehouse *warehouse, const struct load_target *tar
         if (status == 0 && stats.rows_read != stats.rows_loaded + stats.rows_rejected)
             status = error_set(err, "reconciliation failed for %s: read %" PRId64 " != loaded %" PRId64 " + rejected %" PRId64,
                                name, stats.rows_read, stats.rows_loaded, stats.rows_rejected);
+        if (status == 0) status = check_not_all_rejected(source, name, &stats, rejects, err);
         result->rows_read += stats.rows_read;
         result->rows_loaded += stats.rows_loaded;
         result->rows_rejected += stats.rows_rejected;
-        if (stats.warning[0]) snprintf(result->warning, sizeof result->warning, "%s", stats.warning);
+        if (stats.warning[0]) add_warning(result, stats.warning);
         if (status != 0) return -1;
     }
     return 0;
@@ -143,15 +173,67 @@ static void column_list(const struct source *source, struct strbuf *sql) {
     for (size_t i = 0; i < source->column_count; i++) strbuf_printf(sql, "%s%s", i ? ", " : "", source->columns[i].name);
 }
 
+/* The rows per date the table holds in the run's dates, as a query
+ * result: (day YYYY-MM-DD, count), in date order. */
+static int rows_per_date(struct warehouse *warehouse, const char *schema, const struct source *source,
+                         const struct source_dates *dates, struct warehouse_result **counts, struct error *err) {
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "SELECT CAST(CAST(%s AS DATE) AS VARCHAR(10)), count(*) FROM %s.%s"
+             " WHERE CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s' GROUP BY 1 ORDER BY 1",
+             source->date_column, schema, source->table, source->date_column, dates->start, dates->end);
+    return warehouse_query(warehouse, sql, counts, err);
+}
+
+/* The count of day in a rows_per_date result, 0 if it has none. */
+static int64_t count_of_day(const struct warehouse_result *counts, const char *day) {
+    for (size_t row = 0; row < counts->row_count; row++)
+        if (strcmp(warehouse_result_cell(counts, row, 0), day) == 0)
+            return strtoll(warehouse_result_cell(counts, row, 1), NULL, 10);
+    return 0;
+}
+
+#define SOURCE_REPLACED_DATES_SHOWN 5
+
+/* Warns when the run replaced rows that dates already had: an increment
+ * for a date the history covers replaces the history's rows for that day,
+ * which is right when the export corrected them but silent data loss when
+ * it delivered something else; the counts let a reader tell. */
+static void warn_replaced(const struct source_dates *dates, const struct warehouse_result *before,
+                          const struct warehouse_result *after, struct source_result *result) {
+    if (before->row_count == 0) return;
+    struct strbuf text;
+    strbuf_init(&text);
+    for (size_t row = 0; row < before->row_count && row < SOURCE_REPLACED_DATES_SHOWN; row++) {
+        const char *day = warehouse_result_cell(before, row, 0);
+        long long old_count = strtoll(warehouse_result_cell(before, row, 1), NULL, 10);
+        long long new_count = (long long)count_of_day(after, day);
+        if (before->row_count == 1)
+            strbuf_printf(&text, "%s %s replaces %lld line%s with %lld", dates->history ? "the history load of" : "increment",
+                          day, old_count, old_count == 1 ? "" : "s", new_count);
+        else
+            strbuf_printf(&text, "%s%s (%lld line%s with %lld)",
+                          row ? ", " : dates->history ? "the history load replaces rows already loaded on: "
+                                                      : "increments replace rows already loaded on: ",
+                          day, old_count, old_count == 1 ? "" : "s", new_count);
+    }
+    if (before->row_count > SOURCE_REPLACED_DATES_SHOWN)
+        strbuf_printf(&text, " and %zu more dates", before->row_count - SOURCE_REPLACED_DATES_SHOWN);
+    add_warning(result, strbuf_text(&text));
+    strbuf_free(&text);
+}
+
 /* Replaces the run's dates in the table by the incoming rows. */
 static int replace_dates(struct warehouse *warehouse, const char *schema, const struct source *source,
                          const struct source_dates *dates, struct strbuf *log, struct source_result *result,
                          struct error *err) {
+    struct warehouse_result *before = NULL, *after = NULL;
     struct strbuf sql;
     strbuf_init(&sql);
     strbuf_printf(&sql, "DELETE FROM %s.%s WHERE CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s'", schema,
                   source->table, source->date_column, dates->start, dates->end);
-    int status = execute_logged(warehouse, log, strbuf_text(&sql), NULL, err);
+    int status = rows_per_date(warehouse, schema, source, dates, &before, err);
+    if (status == 0) status = execute_logged(warehouse, log, strbuf_text(&sql), NULL, err);
     strbuf_reset(&sql);
     strbuf_printf(&sql, "INSERT INTO %s.%s (", schema, source->table);
     column_list(source, &sql);
@@ -166,23 +248,57 @@ static int replace_dates(struct warehouse *warehouse, const char *schema, const 
     int64_t inserted = 0;
     if (status == 0) status = execute_logged(warehouse, log, strbuf_text(&sql), &inserted, err);
     result->rows_duplicate = result->rows_loaded - inserted;
+    if (status == 0) status = rows_per_date(warehouse, schema, source, dates, &after, err);
+    if (status == 0) warn_replaced(dates, before, after, result);
+    if (before) warehouse_result_free(before);
+    if (after) warehouse_result_free(after);
     strbuf_free(&sql);
     return status;
 }
 
-/* Runs the source's load inside the caller's transaction. */
+/* Keeps the rejects of a load that failed (too many rejects, every row
+ * rejected, ...): nobody could see why otherwise. The task's transaction
+ * is rolled back here, so the staging table stays as it was; the rejects
+ * are committed in a transaction of their own, tagged with the run id;
+ * and a fresh transaction is left open for the caller to roll back as it
+ * would have. The message then says where the rejects are. A transient
+ * failure keeps nothing: the attempt is tried again. */
+static void keep_failed_rejects(struct warehouse *warehouse, const struct load_target *rejects_target,
+                                const struct load_rejects *rejects, int64_t rows_rejected, int64_t run_id,
+                                struct error *err) {
+    if (rejects->batch_count == 0 || err->transient) return;
+    warehouse_rollback(warehouse);
+    struct error keep_error;
+    int status = warehouse_begin(warehouse, &keep_error);
+    if (status == 0) status = loader_rejects_write(warehouse, rejects_target, rejects, &keep_error);
+    if (status == 0) status = warehouse_commit(warehouse, &keep_error);
+    else warehouse_rollback(warehouse);
+    char note[ERROR_MESSAGE_SIZE];
+    if (status == 0)
+        utf8_format(note, sizeof note, "; its %" PRId64 " rejected rows are kept in %s.%s_rejects (run_id %" PRId64 ")",
+                    rows_rejected, rejects_target->schema, rejects_target->table, run_id);
+    else
+        utf8_format(note, sizeof note, "; its rejected rows could not be kept: %s", keep_error.message);
+    size_t used = strlen(err->message);
+    utf8_format(err->message + used, sizeof err->message - used, "%s", note);
+    struct error ignored;
+    warehouse_begin(warehouse, &ignored);
+}
+
+/* Runs the source's load inside the caller's transaction (but see
+ * keep_failed_rejects). */
 int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline, const struct source *source,
-                    const struct source_files *files, const struct source_dates *dates, struct strbuf *log,
-                    struct source_result *result, struct error *err) {
+                    const struct source_files *files, const struct source_dates *dates, int64_t run_id,
+                    struct strbuf *log, struct source_result *result, struct error *err) {
     memset(result, 0, sizeof *result);
     const char *schema = pipeline_schema(pipeline, source->schema_key);
     char incoming[128];
     snprintf(incoming, sizeof incoming, "%s_incoming", source->table);
     bool by_dates = source->load == LOAD_REPLACE_DATES;
-    char rejects[128];
-    snprintf(rejects, sizeof rejects, "%s_rejects", source->table);
+    char rejects_table[128];
+    snprintf(rejects_table, sizeof rejects_table, "%s_rejects", source->table);
     struct load_target target = {schema, by_dates ? incoming : source->table, source->columns, source->column_count,
-                                 rejects};
+                                 rejects_table};
     struct load_target table = {schema, source->table, source->columns, source->column_count, NULL};
     char sql[320];
     int status = loader_prepare_tables(warehouse, &table, err);
@@ -199,7 +315,10 @@ int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline
         status = execute_logged(warehouse, log, sql, NULL, err);
     }
     /* Loads into <table>_incoming write rejects beside the real table. */
-    if (status == 0) status = load_files(warehouse, &target, source, files, dates, log, result, err);
+    struct load_rejects rejects = {0};
+    if (status == 0) status = load_files(warehouse, &target, source, files, dates, run_id, log, &rejects, result, err);
+    if (status != 0) keep_failed_rejects(warehouse, &table, &rejects, result->rows_rejected, run_id, err);
+    loader_rejects_free(&rejects);
     int64_t landed = 0;
     if (status == 0) status = count_rows(warehouse, schema, target.table, &landed, err);
     if (status == 0) status = reconcile("loaded rows", result->rows_loaded, landed, schema, target.table, err);

@@ -11,7 +11,13 @@
  *   replace_dates  the rows of the run's dates are replaced by the files'
  *                  rows (loaded through <table>_incoming, optionally one
  *                  row per deduplicate_on value); rows dated outside the
- *                  run's dates are rejected, never written */
+ *                  run's dates are rejected, never written; a date that
+ *                  already had rows is named in a warning, with the counts
+ *
+ * A file whose every data row is rejected fails the load (unless the
+ * source says "allow_all_rejected"). A load that fails on its data keeps
+ * its rejects, with the run id, in <table>_rejects: they are committed
+ * apart from the task's transaction, which is rolled back. */
 #ifndef MARTLET_SOURCE_TASK_H
 #define MARTLET_SOURCE_TASK_H
 
@@ -43,7 +49,7 @@ int source_task_files(const struct pipeline *pipeline, const struct source *sour
 void source_files_free(struct source_files *files);
 int source_history_window(const char *directory, char start[11], char end[11], struct error *err);
 int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline, const struct source *source,
-                    const struct source_files *files, const struct source_dates *dates, struct strbuf *log,
-                    struct source_result *result, struct error *err);
+                    const struct source_files *files, const struct source_dates *dates, int64_t run_id,
+                    struct strbuf *log, struct source_result *result, struct error *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include "watchdog.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Backoff before attempt n+1: 0.2 s doubling per attempt, at most 10 s,
@@ -45,6 +46,7 @@ static int run_source(const struct task_context *context, size_t index, struct w
     struct source_dates dates = {request->start_date, request->end_date, request->history};
     struct source_result result;
     int status = source_task_run(warehouse, pipeline, source, &context->files[index], &dates,
+                                 strtoll(context->run_id_text, NULL, 10),
                                  context->keep_statements ? &outcome->statements : NULL, &result, err);
     outcome->record.rows_read = result.rows_read;
     outcome->record.rows_loaded = result.rows_loaded;

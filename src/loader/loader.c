@@ -1,6 +1,7 @@
 /* loader.c -- see loader.h. */
 #include "loader.h"
 #include "../util/memory.h"
+#include "../util/utf8.h"
 #include "append_worker.h"
 #include "csv.h"
 #include "value.h"
@@ -14,14 +15,18 @@
 #define LOADER_REJECT_BATCH_ROWS 256
 #define LOADER_MAX_REJECTS 100000   /* kept in memory until the rows are in */
 
-/* The rejects table every loaded table has beside it. */
+/* The rejects table every loaded table has beside it. run_id comes last:
+ * tables made before it existed get it by ALTER TABLE, which adds at the
+ * end, and appends go by position. */
 static const struct column reject_columns[] = {
     {.name = "file", .type = COLUMN_TEXT},
     {.name = "line", .type = COLUMN_INTEGER},
     {.name = "column_name", .type = COLUMN_TEXT},
     {.name = "reason", .type = COLUMN_TEXT},
     {.name = "raw_line", .type = COLUMN_TEXT},
+    {.name = "run_id", .type = COLUMN_INTEGER},
 };
+enum { REJECT_FILE, REJECT_LINE, REJECT_COLUMN, REJECT_REASON, REJECT_RAW_LINE, REJECT_RUN_ID };
 enum { REJECT_COLUMN_COUNT = sizeof reject_columns / sizeof *reject_columns };
 
 /* Everything one load works with. */
@@ -40,6 +45,8 @@ struct load {
     struct warehouse_appender *row_appender;
     struct strbuf escaped;     /* raw line made printable for the rejects table */
     int range_column;          /* index of options->range_column, or -1 */
+    long first_reject_line;    /* what a too-many-rejects failure names */
+    char first_reject_reason[VALUE_REASON_SIZE];
 };
 
 static void rejects_table_name(const struct load_target *target, char *name, size_t size) {
@@ -47,14 +54,43 @@ static void rejects_table_name(const struct load_target *target, char *name, siz
     else snprintf(name, size, "%s_rejects", target->table);
 }
 
-/* Creates the schema, the target table and its rejects table if missing. */
-int loader_prepare_tables(struct warehouse *warehouse, const struct load_target *target, struct error *err) {
+/* Gives a rejects table made before rejects carried their run id that
+ * column. The catalog is asked first: an ALTER TABLE on every load would
+ * lock the table (PostgreSQL) or conflict with other writers (DuckDB). */
+static int add_run_id_column(struct warehouse *warehouse, const char *schema, const char *rejects,
+                             struct error *err) {
+    struct warehouse_result *result;
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM information_schema.columns WHERE table_schema = '%s' AND table_name = '%s'"
+             " AND column_name = 'run_id'", schema, rejects);
+    if (warehouse_query(warehouse, sql, &result, err) != 0) return -1;
+    const char *count = result->row_count == 1 ? warehouse_result_cell(result, 0, 0) : NULL;
+    bool present = count != NULL && strcmp(count, "0") != 0;
+    warehouse_result_free(result);
+    if (present) return 0;
+    snprintf(sql, sizeof sql, "ALTER TABLE %s.%s ADD COLUMN run_id BIGINT", schema, rejects);
+    return warehouse_execute(warehouse, sql, err);
+}
+
+/* Creates the schema and the rejects table if missing, and brings an
+ * older rejects table up to date. */
+static int prepare_rejects_table(struct warehouse *warehouse, const struct load_target *target, struct error *err) {
     char rejects[128];
     rejects_table_name(target, rejects, sizeof rejects);
     if (warehouse_create_schema(warehouse, target->schema, err) != 0 ||
+        warehouse_create_table(warehouse, target->schema, rejects, reject_columns, REJECT_COLUMN_COUNT, err) != 0 ||
+        add_run_id_column(warehouse, target->schema, rejects, err) != 0)
+        return -1;
+    return 0;
+}
+
+/* Creates the schema, the target table and its rejects table if missing,
+ * and brings an older rejects table up to date. */
+int loader_prepare_tables(struct warehouse *warehouse, const struct load_target *target, struct error *err) {
+    if (prepare_rejects_table(warehouse, target, err) != 0 ||
         warehouse_create_table(warehouse, target->schema, target->table, target->columns, target->column_count,
-                               err) != 0 ||
-        warehouse_create_table(warehouse, target->schema, rejects, reject_columns, REJECT_COLUMN_COUNT, err) != 0)
+                               err) != 0)
         return -1;
     return 0;
 }
@@ -77,34 +113,33 @@ static void put_number(struct batch *batch, size_t column, int64_t number) {
     batch->data[column].is_null[batch->row_count] = 0;
 }
 
+/* Appends well-formed text, with each NUL written as \x00 (no warehouse
+ * stores NUL in text). */
+static void append_without_nul(struct strbuf *out, const char *text, size_t length) {
+    const char *end = text + length, *nul;
+    while ((nul = memchr(text, '\0', (size_t)(end - text))) != NULL) {
+        strbuf_append(out, text, (size_t)(nul - text));
+        strbuf_append_string(out, "\\x00");
+        text = nul + 1;
+    }
+    strbuf_append(out, text, (size_t)(end - text));
+}
+
 /* Copies raw bytes for the rejects table: valid UTF-8 passes unchanged,
  * any other byte (and NUL) is written as \xNN so nothing is lost and the
- * value is still valid text; very long lines are cut at 64 KiB. */
+ * value is still valid text; very long lines are cut at 64 KiB, between
+ * characters. */
 static void escape_raw(struct strbuf *out, const char *raw, size_t length) {
     strbuf_reset(out);
-    bool cut = length > LOADER_MAX_RAW_BYTES;
-    if (cut) length = LOADER_MAX_RAW_BYTES;
+    size_t kept = utf8_truncate(raw, length, LOADER_MAX_RAW_BYTES);
     size_t i = 0;
-    while (i < length) {
-        size_t run = i;
-        while (run < length && (unsigned char)raw[run] >= 0x01 && (unsigned char)raw[run] < 0x80) run++;
-        strbuf_append(out, raw + i, run - i);
-        if (run == length) break;
-        i = run;
-        size_t sequence = 1;
-        unsigned char lead = (unsigned char)raw[i];
-        if (lead >= 0xC2 && lead <= 0xDF) sequence = 2;
-        else if (lead >= 0xE0 && lead <= 0xEF) sequence = 3;
-        else if (lead >= 0xF0 && lead <= 0xF4) sequence = 4;
-        if (lead != 0 && lead >= 0x80 && i + sequence <= length && value_utf8_length(raw + i, sequence) == 1) {
-            strbuf_append(out, raw + i, sequence);
-            i += sequence;
-        } else {
-            strbuf_printf(out, "\\x%02X", lead);
-            i++;
-        }
+    while (i < kept) {
+        size_t valid = utf8_valid_prefix(raw + i, kept - i);
+        append_without_nul(out, raw + i, valid);
+        i += valid;
+        if (i < kept) strbuf_printf(out, "\\x%02X", (unsigned char)raw[i++]);
     }
-    if (cut) strbuf_append_string(out, "...[cut]");
+    if (kept < length) strbuf_append_string(out, "...[cut]");
 }
 
 /* The reject batch to write into, adding one when the last is full. */
@@ -116,26 +151,33 @@ static struct batch *reject_batch(struct load *load) {
     return load->rejects[load->reject_batches - 1];
 }
 
-/* Records one rejected row; fails the load once the limit is passed.
- * Rejects wait in memory until the rows are appended (a warehouse may
- * take one bulk append at a time), so their number is capped even when
- * the source allows any. */
+/* Records one rejected row; fails the load once the limit is passed,
+ * naming the first rejected row (the one to look at first). The row past
+ * the limit is kept too, so a caller keeping the rejects of the failed
+ * load shows what tipped it. Rejects wait in memory until the rows are
+ * appended (a warehouse may take one bulk append at a time), so their
+ * number is capped even when the source allows any. */
 static int reject_row(struct load *load, const struct csv_record *record, const char *column, const char *reason,
                       struct error *err) {
-    load->stats->rows_rejected++;
+    if (load->stats->rows_rejected++ == 0) {
+        load->first_reject_line = record->line;
+        snprintf(load->first_reject_reason, sizeof load->first_reject_reason, "%s", reason);
+    }
+    struct batch *rejects = reject_batch(load);
+    put_text(rejects, REJECT_FILE, load->options->source_name, strlen(load->options->source_name));
+    put_number(rejects, REJECT_LINE, record->line);
+    if (column) put_text(rejects, REJECT_COLUMN, column, strlen(column)); else put_null(rejects, REJECT_COLUMN);
+    put_text(rejects, REJECT_REASON, reason, strlen(reason));
+    escape_raw(&load->escaped, record->raw, record->raw_length);
+    put_text(rejects, REJECT_RAW_LINE, load->escaped.data, load->escaped.length);
+    if (load->options->run_id > 0) put_number(rejects, REJECT_RUN_ID, load->options->run_id);
+    else put_null(rejects, REJECT_RUN_ID);
+    rejects->row_count++;
     long limit = load->options->max_rejects;
     if (limit < 0 || limit > LOADER_MAX_REJECTS) limit = LOADER_MAX_REJECTS;
     if (load->stats->rows_rejected > limit)
         return error_set(err, "%s: more than %ld rejected rows (first at line %ld: %s) -- nothing was loaded",
-                         load->options->source_name, limit, record->line, reason);
-    struct batch *rejects = reject_batch(load);
-    put_text(rejects, 0, load->options->source_name, strlen(load->options->source_name));
-    put_number(rejects, 1, record->line);
-    if (column) put_text(rejects, 2, column, strlen(column)); else put_null(rejects, 2);
-    put_text(rejects, 3, reason, strlen(reason));
-    escape_raw(&load->escaped, record->raw, record->raw_length);
-    put_text(rejects, 4, load->escaped.data, load->escaped.length);
-    rejects->row_count++;
+                         load->options->source_name, limit, load->first_reject_line, load->first_reject_reason);
     return 0;
 }
 
@@ -228,8 +270,7 @@ static int load_record(struct load *load, const struct csv_record *record, struc
 }
 
 static bool looks_binary(const struct csv_record *record) {
-    return memchr(record->raw, '\0', record->raw_length) != NULL ||
-           value_utf8_length(record->raw, record->raw_length) < 0;
+    return memchr(record->raw, '\0', record->raw_length) != NULL || !utf8_is_valid(record->raw, record->raw_length);
 }
 
 /* Maps header fields to declared columns by name (case-insensitive, spaces
@@ -273,8 +314,8 @@ static int map_header(struct load *load, const struct csv_record *header, struct
                          file, target->schema, target->table);
     }
     if (ignored.length)
-        snprintf(load->stats->warning, sizeof load->stats->warning, "%s: ignored extra column(s) %s", file,
-                 strbuf_text(&ignored));
+        utf8_format(load->stats->warning, sizeof load->stats->warning, "%s: ignored extra column(s) %s", file,
+                    strbuf_text(&ignored));
     strbuf_free(&ignored);
     return 0;
 }
@@ -318,21 +359,115 @@ static int open_row_appender(struct warehouse *warehouse, struct load *load, str
     return 0;
 }
 
-/* Appends the kept rejects, once the rows' append is closed. */
-static int append_rejects(struct warehouse *warehouse, struct load *load, struct error *err) {
-    if (load->reject_batches == 0) return 0;
-    char rejects[128];
-    rejects_table_name(load->target, rejects, sizeof rejects);
+/* Appends rejected rows to the target's rejects table, which exists
+ * (loader_prepare_tables); done once the rows' append is closed. */
+static int append_rejects(struct warehouse *warehouse, const struct load_target *target,
+                          const struct load_rejects *rejects, struct error *err) {
+    if (rejects->batch_count == 0) return 0;
+    char name[128];
+    rejects_table_name(target, name, sizeof name);
     struct warehouse_appender *appender;
-    if (warehouse_append_open(warehouse, load->target->schema, rejects, reject_columns, REJECT_COLUMN_COUNT, &appender,
-                              err) != 0)
+    if (warehouse_append_open(warehouse, target->schema, name, reject_columns, REJECT_COLUMN_COUNT, &appender, err) != 0)
         return -1;
     int status = 0;
-    for (size_t i = 0; i < load->reject_batches && status == 0; i++)
-        status = warehouse_append_batch(appender, load->rejects[i], err);
+    for (size_t i = 0; i < rejects->batch_count && status == 0; i++)
+        status = warehouse_append_batch(appender, rejects->batches[i], err);
     struct error ignored;
     if (warehouse_append_close(appender, status == 0 ? err : &ignored) != 0) status = -1;
     return status;
+}
+
+/* Writes rejects kept past a load (load_options.keep_rejects) to the
+ * target's rejects table, creating it if needed but never the target
+ * table itself: a caller keeps the rejects of a load it rolled back, and
+ * that load's table stays as it was. */
+int loader_rejects_write(struct warehouse *warehouse, const struct load_target *target,
+                         const struct load_rejects *rejects, struct error *err) {
+    if (prepare_rejects_table(warehouse, target, err) != 0) return -1;
+    return append_rejects(warehouse, target, rejects, err);
+}
+
+/* Frees the rows held and leaves the set empty. */
+void loader_rejects_free(struct load_rejects *rejects) {
+    for (size_t i = 0; i < rejects->batch_count; i++) batch_free(rejects->batches[i]);
+    free(rejects->batches);
+    rejects->batches = NULL;
+    rejects->batch_count = 0;
+}
+
+/* One kind of reject and how often it occurred. Texts point into the
+ * rejects' batches (not NUL-terminated). */
+struct reason_count {
+    const char *column;     /* NULL: a whole-row problem */
+    size_t column_length;
+    const char *reason;     /* the reason without the offending value */
+    size_t reason_length;
+    long count;
+};
+
+/* The part of a reason that names the problem, not the value: reasons
+ * that show a value end with ": '<value>'" (value.c). */
+static size_t reason_kind_length(const char *reason, size_t length) {
+    for (size_t i = 0; i + 2 < length; i++)
+        if (reason[i] == ':' && reason[i + 1] == ' ' && reason[i + 2] == '\'') return i;
+    return length;
+}
+
+/* Byte equality of two texts that are not NUL-terminated. */
+static bool same_text(const char *a, size_t a_length, const char *b, size_t b_length) {
+    return a_length == b_length && (a_length == 0 || memcmp(a, b, a_length) == 0);
+}
+
+/* Adds one reject to the tally of kinds. */
+static void tally_reason(struct reason_count **counts, size_t *count, struct reason_count reject) {
+    for (size_t i = 0; i < *count; i++) {
+        struct reason_count *known = &(*counts)[i];
+        if ((known->column == NULL) != (reject.column == NULL) ||
+            !same_text(known->column, known->column_length, reject.column, reject.column_length) ||
+            !same_text(known->reason, known->reason_length, reject.reason, reject.reason_length))
+            continue;
+        known->count++;
+        return;
+    }
+    *counts = memory_realloc(*counts, (*count + 1) * sizeof **counts);
+    reject.count = 1;
+    (*counts)[(*count)++] = reject;
+}
+
+/* Writes the most frequent kinds of reject of one file (NULL: all) with
+ * their counts, most frequent first: "3 x id: not an integer; 1 x
+ * expected 2 fields, found 3". The offending values are left out, so
+ * rows that fail the same way count together. */
+void loader_rejects_summary(const struct load_rejects *rejects, const char *file, struct strbuf *out) {
+    struct reason_count *counts = NULL;
+    size_t count = 0;
+    for (size_t b = 0; b < rejects->batch_count; b++) {
+        const struct batch *batch = rejects->batches[b];
+        for (size_t row = 0; row < batch->row_count; row++) {
+            struct reason_count reject = {0};
+            size_t length;
+            const char *name = batch_text(batch, REJECT_FILE, row, &length);
+            if (file && !same_text(name, length, file, strlen(file))) continue;
+            if (!batch->data[REJECT_COLUMN].is_null[row])
+                reject.column = batch_text(batch, REJECT_COLUMN, row, &reject.column_length);
+            reject.reason = batch_text(batch, REJECT_REASON, row, &length);
+            reject.reason_length = reason_kind_length(reject.reason, length);
+            tally_reason(&counts, &count, reject);
+        }
+    }
+    for (size_t shown = 0; shown < LOADER_SUMMARY_REASONS && shown < count; shown++) {
+        size_t best = shown;   /* selection: only the first few are needed */
+        for (size_t i = shown + 1; i < count; i++)
+            if (counts[i].count > counts[best].count) best = i;
+        struct reason_count top = counts[best];
+        counts[best] = counts[shown];
+        counts[shown] = top;
+        strbuf_printf(out, "%s%ld x ", shown ? "; " : "", top.count);
+        if (top.column) strbuf_printf(out, "%.*s: ", (int)top.column_length, top.column);
+        strbuf_append(out, top.reason, top.reason_length);
+    }
+    if (count > LOADER_SUMMARY_REASONS) strbuf_printf(out, "; %zu other kind(s)", count - LOADER_SUMMARY_REASONS);
+    free(counts);
 }
 
 /* Reads the whole file through the tokenizer into the two batches. */
@@ -391,12 +526,20 @@ int loader_load_file(struct warehouse *warehouse, const struct load_target *targ
 
     int status = stream_records(warehouse, reader, &load, err);
     status = close_appenders(&load, status, err);
-    if (status == 0) status = append_rejects(warehouse, &load, err);
+    struct load_rejects rejects = {load.rejects, load.reject_batches};
+    if (status == 0) status = append_rejects(warehouse, target, &rejects, err);
     stats->bytes_read = csv_reader_bytes_read(reader);
 
     csv_reader_close(reader);
-    for (size_t i = 0; i < load.reject_batches; i++) batch_free(load.rejects[i]);
-    free(load.rejects);
+    if (options->keep_rejects && rejects.batch_count > 0) {
+        struct load_rejects *kept = options->keep_rejects;
+        kept->batches = memory_realloc(kept->batches, (kept->batch_count + rejects.batch_count) * sizeof *kept->batches);
+        memcpy(kept->batches + kept->batch_count, rejects.batches, rejects.batch_count * sizeof *rejects.batches);
+        kept->batch_count += rejects.batch_count;
+        free(rejects.batches);
+    } else {
+        loader_rejects_free(&rejects);
+    }
     strbuf_free(&load.escaped);
     free(load.file_to_column);
     free(load.column_in_file);

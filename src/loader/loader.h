@@ -3,10 +3,13 @@
  * The loader streams records from the CSV tokenizer, maps header names to
  * the declared columns, converts every field to its declared type, and
  * appends good rows in batches. Each bad row goes, whole and unchanged, to
- * <schema>.<table>_rejects with file, line, column and reason, and the load
- * goes on. It never opens or commits a transaction: the caller wraps the
- * load, so a failed load (missing file, not CSV, too many rejects) leaves
- * the tables as they were. */
+ * <schema>.<table>_rejects with file, line, column, reason and run id, and
+ * the load goes on. It never opens or commits a transaction: the caller
+ * wraps the load, so a failed load (missing file, not CSV, too many
+ * rejects) leaves the tables as they were. A caller that wants to keep the
+ * rejects of a failed load asks for them (load_options.keep_rejects) and
+ * writes them, after its rollback, with loader_rejects_write. Every text
+ * the loader writes (reasons, raw lines, warnings) is valid UTF-8. */
 #ifndef MARTLET_LOADER_H
 #define MARTLET_LOADER_H
 
@@ -33,6 +36,14 @@ struct load_options {
     const char *range_column;  /* rows whose date here is outside [first, last] are rejected, or NULL */
     int64_t range_first_day;   /* days since 1970-01-01 */
     int64_t range_last_day;
+    int64_t run_id;            /* recorded with each reject; 0 = none (NULL) */
+    struct load_rejects *keep_rejects; /* NULL, or receives this load's rejects, failed or not */
+};
+
+/* Rejected rows held in memory: batches of the rejects table's columns. */
+struct load_rejects {
+    struct batch **batches;
+    size_t batch_count;
 };
 
 struct load_stats {
@@ -43,8 +54,14 @@ struct load_stats {
     char warning[512];         /* e.g. ignored extra columns; "" if none */
 };
 
+#define LOADER_SUMMARY_REASONS 3   /* reasons loader_rejects_summary names */
+
 int loader_prepare_tables(struct warehouse *warehouse, const struct load_target *target, struct error *err);
 int loader_load_file(struct warehouse *warehouse, const struct load_target *target,
                      const struct load_options *options, struct load_stats *stats, struct error *err);
+int loader_rejects_write(struct warehouse *warehouse, const struct load_target *target,
+                         const struct load_rejects *rejects, struct error *err);
+void loader_rejects_summary(const struct load_rejects *rejects, const char *file, struct strbuf *out);
+void loader_rejects_free(struct load_rejects *rejects);
 
 #endif

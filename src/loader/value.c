@@ -1,5 +1,6 @@
 /* value.c -- see value.h. */
 #include "value.h"
+#include "../util/utf8.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -160,38 +161,12 @@ int value_parse_boolean(const char *text, size_t length, int64_t *number) {
     return -1;
 }
 
-/* Counts the characters of well-formed UTF-8, or returns -1 for any invalid
- * sequence (overlong forms, surrogates, code points past U+10FFFF). */
-long value_utf8_length(const char *text, size_t length) {
-    const unsigned char *bytes = (const unsigned char *)text;
-    long characters = 0;
-    size_t i = 0;
-    while (i < length) {
-        unsigned char lead = bytes[i];
-        if (lead < 0x80) { i++; characters++; continue; }
-        size_t extra;
-        uint32_t code;
-        if (lead >= 0xC2 && lead <= 0xDF) { extra = 1; code = lead & 0x1F; }
-        else if (lead >= 0xE0 && lead <= 0xEF) { extra = 2; code = lead & 0x0F; }
-        else if (lead >= 0xF0 && lead <= 0xF4) { extra = 3; code = lead & 0x07; }
-        else return -1;
-        if (i + extra >= length) return -1; /* truncated sequence */
-        for (size_t k = 1; k <= extra; k++) {
-            if ((bytes[i + k] & 0xC0) != 0x80) return -1;
-            code = (code << 6) | (bytes[i + k] & 0x3F);
-        }
-        if ((extra == 2 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF))) ||
-            (extra == 3 && (code < 0x10000 || code > 0x10FFFF)))
-            return -1;
-        i += extra + 1;
-        characters++;
-    }
-    return characters;
-}
-
+/* Fills reason with what is wrong and the start of the value: at most 40
+ * bytes of it, cut between characters (a split character would make the
+ * reason invalid UTF-8, which no warehouse stores). */
 static int reject(char reason[VALUE_REASON_SIZE], const char *what, const char *text, size_t length) {
-    int shown = length > 40 ? 40 : (int)length;
-    snprintf(reason, VALUE_REASON_SIZE, "%s: '%.*s%s'", what, shown, text, length > 40 ? "..." : "");
+    size_t shown = utf8_truncate(text, length, 40);
+    utf8_format(reason, VALUE_REASON_SIZE, "%s: '%.*s%s'", what, (int)shown, text, shown < length ? "..." : "");
     return -1;
 }
 
@@ -204,12 +179,18 @@ static bool is_accepted(const struct column *column, const char *text, size_t le
 
 /* Validates and converts one non-empty field for its column. On failure the
  * reason names the problem and shows the start of the offending value
- * (only for values already known to be valid UTF-8, so the reason is too). */
+ * (only for values already known to be valid UTF-8 without NUL, so the
+ * reason is valid text too). A NUL byte is refused in every type: DuckDB
+ * would store it and show the text cut short, PostgreSQL refuses it. */
 int value_parse(const struct column *column, const char *text, size_t length,
                 int64_t *number, char reason[VALUE_REASON_SIZE]) {
-    long characters = value_utf8_length(text, length);
+    long characters = utf8_length(text, length);
     if (characters < 0) {
         snprintf(reason, VALUE_REASON_SIZE, "invalid UTF-8");
+        return -1;
+    }
+    if (memchr(text, '\0', length) != NULL) {
+        snprintf(reason, VALUE_REASON_SIZE, "contains a NUL byte, which text cannot hold");
         return -1;
     }
     switch (column->type) {

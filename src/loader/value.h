@@ -20,7 +20,6 @@ int value_parse_decimal(const char *text, size_t length, int precision, int scal
 int value_parse_date(const char *text, size_t length, int64_t *days);
 int value_parse_timestamp(const char *text, size_t length, int64_t *microseconds);
 int value_parse_boolean(const char *text, size_t length, int64_t *number);
-long value_utf8_length(const char *text, size_t length);
 int64_t value_days_from_civil(int64_t year, unsigned month, unsigned day);
 void value_civil_from_days(int64_t days, int *year, int *month, int *day);
 void value_date_text(int64_t days, char text[11]);

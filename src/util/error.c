@@ -1,18 +1,29 @@
 /* error.c -- see error.h. */
 #include "error.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* Stores text as err's message: valid UTF-8 whatever its origin (bytes
+ * that are not are shown as \xNN), cut between characters if too long.
+ * Messages reach warehouses, terminals and JSON logs, which all need
+ * valid text. */
+static void store_message(struct error *err, const char *text) {
+    utf8_copy_escaped(err->message, sizeof err->message, text, strlen(text));
+}
 
 /* Formats the message into err and returns -1, so that callers can write
  * `return error_set(err, "...")`. A NULL err is allowed and ignored. */
 int error_set(struct error *err, const char *format, ...) {
     if (err == NULL) return -1;
     err->transient = false;
+    char text[ERROR_MESSAGE_SIZE];
     va_list args;
     va_start(args, format);
-    vsnprintf(err->message, sizeof err->message, format, args);
+    utf8_vformat(text, sizeof text, format, args);
     va_end(args);
+    store_message(err, text);
     return -1;
 }
 
@@ -23,14 +34,11 @@ int error_prefix(struct error *err, const char *format, ...) {
     char prefix[ERROR_MESSAGE_SIZE];
     va_list args;
     va_start(args, format);
-    vsnprintf(prefix, sizeof prefix, format, args);
+    utf8_vformat(prefix, sizeof prefix, format, args);
     va_end(args);
     char combined[2 * ERROR_MESSAGE_SIZE + 2];
     snprintf(combined, sizeof combined, "%s: %s", prefix, err->message);
-    size_t length = strlen(combined);
-    if (length >= sizeof err->message) length = sizeof err->message - 1; /* keep the outer context */
-    memcpy(err->message, combined, length);
-    err->message[length] = '\0';
+    store_message(err, combined);   /* keeps the outer context, cuts the inner message */
     return -1;
 }
 
