@@ -140,7 +140,8 @@ Test(parallel, a_failure_fails_its_downstream_and_independent_branches_finish, .
     cr_expect_eq(test_martlet_run(&output, "run %s --jobs 4 --warehouse %s", pipeline, url), 1, "%s", output);
     cr_expect(strstr(output, "(8 tasks, 4 at a time)") != NULL, "%s", output);
     cr_expect(strstr(output, "5 succeeded, 1 failed, 2 upstream_failed, 0 skipped") != NULL, "%s", output);
-    cr_expect(strstr(output, "mart.broken: Invalid Input Error: deliberately broken") != NULL, "%s", output);
+    cr_expect(strstr(output, "mart.broken: ") && strstr(output, "/models/m01.sql: Invalid Input Error: deliberately broken"),
+              "the error names the model file: %s", output);
     free(output);
     output = query_csv(url, "SELECT task, status, attempts FROM martlet.task_runs ORDER BY task");
     cr_expect_str_eq(output, "task,status,attempts\n"

@@ -4,6 +4,7 @@
 #include "../util/files.h"
 #include "../util/identifier.h"
 #include "../util/memory.h"
+#include "../util/message.h"
 
 #include <dirent.h>
 #include <libgen.h>
@@ -13,26 +14,42 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Prints "martlet: <message>" on stderr and returns the failure exit code. */
+/* Prints "martlet: <message>" on stderr -- always one line: a warehouse's
+ * multi-line answer is condensed (message.h) -- and returns the failure
+ * exit code. */
 int cli_fail(const char *format, ...) {
+    char message[2 * ERROR_MESSAGE_SIZE], line[2 * ERROR_MESSAGE_SIZE];
     va_list args;
     va_start(args, format);
-    fputs("martlet: ", stderr);
-    vfprintf(stderr, format, args);
-    fputc('\n', stderr);
+    vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    message_one_line(message, line, sizeof line);
+    fprintf(stderr, "martlet: %s\n", line);
     return EXIT_FAILURE_RUN;
 }
 
-/* Prints a usage problem with a pointer to --help; returns exit code 2. */
+/* Prints a usage problem with a pointer to --help, on one line; returns
+ * exit code 2. */
 int cli_usage_error(const char *command, const char *format, ...) {
+    char message[2 * ERROR_MESSAGE_SIZE], line[2 * ERROR_MESSAGE_SIZE];
     va_list args;
     va_start(args, format);
-    fprintf(stderr, "martlet %s: ", command);
-    vfprintf(stderr, format, args);
-    fprintf(stderr, " (see 'martlet %s --help')\n", command);
+    vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    message_one_line(message, line, sizeof line);
+    fprintf(stderr, "martlet %s: %s (see 'martlet %s --help')\n", command, line, command);
     return EXIT_USAGE;
+}
+
+/* The usage error for what getopt_long refused (its own messages are off,
+ * see main.c): ':' is an option missing its value (option strings start
+ * with ':' for that), anything else an option the command does not have. */
+int cli_option_error(const char *command, int option, char **argv) {
+    const char *given = optind > 0 ? argv[optind - 1] : "";
+    if (option == ':') return cli_usage_error(command, "option '%s' needs a value", given);
+    if (strncmp(given, "--", 2) == 0)
+        return cli_usage_error(command, "unknown option '%.*s'", (int)strcspn(given, "="), given);
+    return cli_usage_error(command, "unknown option '-%c'", optopt ? optopt : '?');
 }
 
 /* Handles one of CLI_EXECUTION_OPTIONS into the request: EXIT_OK, or the

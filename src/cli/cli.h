@@ -30,6 +30,7 @@ enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
 
 int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *command, const char *format, ...) __attribute__((format(printf, 2, 3)));
+int cli_option_error(const char *command, int option, char **argv);
 const char *cli_warehouse_url(const char *option);
 int cli_open_warehouse(const char *url, struct warehouse **warehouse);
 int cli_load_pipeline(const char *name, const char *pipelines_directory, struct pipeline **pipeline);

@@ -45,7 +45,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
     };
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (option) {
         case 'f': options->from = optarg; break;
         case 't': options->to = optarg; break;
@@ -64,7 +64,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
                    ? "Shows, without running anything, each date's state and the runs a\nbackfill would make."
                    : "Runs the dates that are missing, failed or interrupted (all with --rerun).");
             return -1;
-        default: return cli_usage_error(command, "unknown option");
+        default: return cli_option_error(command, option, argv);
         }
     }
     if (optind + 1 != argc) return cli_usage_error(command, "expected exactly one PIPELINE");

@@ -61,7 +61,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
     };
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (option) {
         case 'd': options->date = optarg; break;
         case 'f': options->from = optarg; break;
@@ -80,7 +80,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
             break;
         }
         case 'h': fputs(run_help, stdout); return -1;
-        default: return cli_usage_error("run", "unknown option");
+        default: return cli_option_error("run", option, argv);
         }
     }
     if (optind + 1 != argc) return cli_usage_error("run", "expected exactly one PIPELINE");

@@ -62,7 +62,7 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
     };
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (option) {
         case 'o': options->once = true; break;
         case 'd': options->data = optarg; break;
@@ -82,7 +82,7 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
             break;
         }
         case 'h': fputs(schedule_help, stdout); return -1;
-        default: return cli_usage_error("schedule", "unknown option");
+        default: return cli_option_error("schedule", option, argv);
         }
     }
     if (options->source_directory && (options->data || argc - optind != 1))

@@ -69,7 +69,7 @@ int cmd_status(int argc, char **argv) {
     long limit = 20;
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         char *end;
         switch (option) {
         case 'r': run_option = optarg; break;
@@ -79,7 +79,7 @@ int cmd_status(int argc, char **argv) {
             break;
         case 'w': warehouse_option = optarg; break;
         case 'h': fputs(status_help, stdout); return EXIT_OK;
-        default: return cli_usage_error("status", "unknown option");
+        default: return cli_option_error("status", option, argv);
         }
     }
     if (argc - optind > 1) return cli_usage_error("status", "expected at most one PIPELINE");

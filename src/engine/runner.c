@@ -10,6 +10,7 @@
 #include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
+#include "../util/message.h"
 #include "../util/strbuf.h"
 #include "dag.h"
 #include "progress.h"
@@ -158,13 +159,27 @@ static void describe_running(const struct run *run, char *line, size_t size) {
 
 /* ---- the coordinator ------------------------------------------------- */
 
-/* Keeps the statements a task ran in <log>/<NNN>-<task>.sql. */
-static int write_task_log(struct run *run, const char *name, const struct strbuf *statements, struct error *err) {
+/* Keeps the statements a task ran in <log>/<NNN>-<task>.sql, followed by
+ * the full text of its error (comment lines), if it failed. */
+static int write_task_log(struct run *run, const struct task_record *record, const struct strbuf *statements,
+                          struct error *err) {
     if (run->log_directory == NULL) return 0;
     char file[160];
-    snprintf(file, sizeof file, "%03zu-%s.sql", run->tasks_recorded, name);
+    snprintf(file, sizeof file, "%03zu-%s.sql", run->tasks_recorded, record->task);
     char *path = files_join(run->log_directory, file);
-    int status = files_write_all(path, statements->data ? statements->data : "", statements->length, err);
+    struct strbuf text;
+    strbuf_init(&text);
+    strbuf_append_string(&text, strbuf_text(statements));
+    if (record->error) {
+        strbuf_append_string(&text, "-- failed:\n");
+        for (const char *line = record->error; *line;) {
+            size_t length = strcspn(line, "\n");
+            strbuf_printf(&text, "-- %.*s\n", (int)length, line);
+            line += length + (line[length] == '\n');
+        }
+    }
+    int status = files_write_all(path, strbuf_text(&text), text.length, err);
+    strbuf_free(&text);
     free(path);
     return status;
 }
@@ -181,12 +196,15 @@ static int record_end(struct run *run, size_t index, const char *running, struct
     record->error = task->state == TASK_FAILED ? task->outcome.error.message : NULL;
     progress_task_ended(&run->progress, record, task->seconds, strbuf_text(&task->outcome.warnings), running);
     run->tasks_recorded++;
-    if (task->state == TASK_FAILED && run->outcome->failed++ == 0)
-        snprintf(run->outcome->first_error, sizeof run->outcome->first_error, "%s: %s", record->task, record->error);
+    if (task->state == TASK_FAILED && run->outcome->failed++ == 0) {
+        char line[ERROR_MESSAGE_SIZE]; /* the summary is one line; task_runs keeps the full text */
+        message_one_line(record->error, line, sizeof line);
+        snprintf(run->outcome->first_error, sizeof run->outcome->first_error, "%s: %s", record->task, line);
+    }
     run->outcome->succeeded += task->state == TASK_SUCCESS;
     run->outcome->upstream_failed += task->state == TASK_UPSTREAM_FAILED;
     run->outcome->skipped += task->state == TASK_SKIPPED;
-    if (write_task_log(run, record->task, &task->outcome.statements, err) != 0) return -1;
+    if (write_task_log(run, record, &task->outcome.statements, err) != 0) return -1;
     return run_state_record_task(run->warehouse, run->outcome->run_id, record, err);
 }
 
