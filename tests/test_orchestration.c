@@ -175,6 +175,20 @@ Test(crash, a_killed_run_is_finished_by_a_backfill_with_clean_results, .timeout 
     cr_expect_eq(test_wait_exit(pid), 128 + SIGKILL);
     cr_assert_eq(test_url_integer(crashed, "SELECT count(*) FROM martlet.runs WHERE status = 'running'"), 1,
                  "the run was killed mid-way and is still marked running");
+    char pid_check[200];
+    snprintf(pid_check, sizeof pid_check, "SELECT count(*) FROM martlet.runs WHERE pid = %d AND host IS NOT NULL", pid);
+    cr_expect_eq(test_url_integer(crashed, pid_check), 1, "the run records its process and host");
+
+    /* The next command finds the pipeline's lock free: the run is interrupted, for status as for plan. */
+    cr_assert_eq(test_martlet_run(&output, "status --warehouse %s", crashed), 0, "%s", output);
+    cr_expect(strstr(output, "interrupted") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(crashed, "SELECT count(*) FROM martlet.runs WHERE status = 'interrupted'"
+                                           " AND error LIKE 'interrupted: process % ended without finishing it%'"), 1);
+    cr_expect_eq(test_url_integer(crashed, "SELECT count(*) FROM martlet.task_runs WHERE status IN ('queued', 'running')"), 0,
+                 "no task of the killed run is left queued or running");
+    cr_expect_gt(test_url_integer(crashed, "SELECT count(*) FROM martlet.task_runs WHERE status = 'interrupted'"), 0,
+                 "the tasks that were running when it was killed are interrupted");
 
     cr_assert_eq(test_martlet_run(&output, "plan social --from 2024-01-01 --to 2024-01-01 --warehouse %s", crashed), 0);
     cr_expect(strstr(output, "2024-01-01  interrupted") != NULL, "%s", output);
@@ -353,4 +367,87 @@ Test(schedule, json_output_is_one_object_a_line, .timeout = 60) {
     cr_expect_eq(runs_finished, 2, "one run per due date");
     free(output);
     test_remove_directory(pipeline);
+}
+
+/* A warehouse made before runs recorded their process: the columns are
+ * added in place, and its run left 'running' by a crash (its lock is free)
+ * becomes 'interrupted' for status, plan and run alike. */
+static void an_old_crashed_run_is_interrupted(const char *url) {
+    const char *model = "-- name: mart.one\n-- materialized: table\nSELECT 1 AS x\n";
+    char *pipeline = test_make_pipeline("old", &model, 1), *output;
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_execute(warehouse,
+        "CREATE SCHEMA martlet; CREATE SEQUENCE martlet.run_id_sequence;"
+        "CREATE TABLE martlet.runs (run_id BIGINT PRIMARY KEY, pipeline TEXT NOT NULL, start_date DATE NOT NULL,"
+        " end_date DATE NOT NULL, status TEXT NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, error TEXT);"
+        "CREATE TABLE martlet.task_runs (run_id BIGINT NOT NULL, task TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,"
+        " started_at TIMESTAMP, finished_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT,"
+        " rows_changed BIGINT, error TEXT, PRIMARY KEY (run_id, task));"
+        "INSERT INTO martlet.runs VALUES (nextval('martlet.run_id_sequence'), 'old', DATE '2024-03-01', DATE '2024-03-01',"
+        " 'running', TIMESTAMP '2024-03-02 06:00:00', NULL, NULL);"
+        "INSERT INTO martlet.task_runs (run_id, task, kind, status) VALUES (1, 'mart.one', 'table', 'running')", &err), 0,
+        "%s", err.message);
+    warehouse_close(warehouse);
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-03-01 --to 2024-03-01 --warehouse '%s'", pipeline, url), 0,
+                 "%s", output);
+    cr_expect(strstr(output, "2024-03-01  interrupted  1") != NULL, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "status --warehouse '%s'", url), 0, "%s", output);
+    cr_expect(strstr(output, "interrupted") != NULL && strstr(output, "running") == NULL, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'interrupted'"
+                                       " AND error = 'interrupted: its process ended without finishing it (killed or crashed)'"), 1);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.task_runs WHERE status = 'interrupted'"), 1);
+    cr_assert_eq(test_martlet_run(&output, "run %s --date 2024-03-01 --warehouse '%s'", pipeline, url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'success' AND pid IS NOT NULL"), 1,
+                 "the migrated table records the new run's process");
+    test_remove_directory(pipeline);
+}
+
+Test(interrupted, an_old_duckdb_warehouse_is_migrated_and_its_crashed_run_interrupted, .timeout = 60) {
+    char *directory = test_temp_directory(), url[600];
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", directory);
+    an_old_crashed_run_is_interrupted(url);
+    test_remove_directory(directory);
+}
+
+Test(interrupted, an_old_postgres_warehouse_is_migrated_and_its_crashed_run_interrupted, .timeout = 60) {
+    char *url;
+    NEED_POSTGRES(url);
+    an_old_crashed_run_is_interrupted(url);
+    free(url);
+}
+
+/* While another process holds the pipeline's lock its 'running' run is
+ * really running: status leaves it alone; once the lock is free, it is
+ * interrupted (PostgreSQL: the lock is an advisory lock of a session). */
+Test(interrupted, a_run_whose_lock_is_held_stays_running, .timeout = 60) {
+    char *url, *output;
+    NEED_POSTGRES(url);
+    struct warehouse *holder;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &holder, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_try_lock(holder, "martlet_pipeline_busy", &err), 1, "%s", err.message);
+    const char *model = "-- name: mart.one\n-- materialized: table\nSELECT 1 AS x\n";
+    char *setup = test_make_pipeline("setup", &model, 1); /* a run of another pipeline makes martlet.runs */
+    cr_assert_eq(test_martlet_run(&output, "run %s --warehouse '%s'", setup, url), 0, "%s", output);
+    free(output);
+    test_remove_directory(setup);
+    cr_assert_eq(warehouse_execute(holder,
+        "INSERT INTO martlet.runs (run_id, pipeline, start_date, end_date, status, started_at, pid, host)"
+        " VALUES (nextval('martlet.run_id_sequence'), 'busy', DATE '2024-03-01', DATE '2024-03-01', 'running',"
+        " TIMESTAMP '2024-03-02 06:00:00', 4242, 'elsewhere')", &err), 0, "%s", err.message);
+    cr_assert_eq(test_martlet_run(&output, "status --warehouse '%s'", url), 0, "%s", output);
+    cr_expect(strstr(output, "running") != NULL, "its lock is held: still running: %s", output);
+    free(output);
+    warehouse_close(holder);
+    cr_assert_eq(test_martlet_run(&output, "status --warehouse '%s'", url), 0, "%s", output);
+    cr_expect(strstr(output, "interrupted") != NULL, "the lock is free: interrupted: %s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE"
+                                       " error = 'interrupted: process 4242 on elsewhere ended without finishing it (killed or crashed)'"), 1);
+    free(url);
 }

@@ -99,6 +99,10 @@ int cmd_status(int argc, char **argv) {
         return EXIT_OK;
     }
     struct error err;
+    if (cli_mark_interrupted_runs(warehouse, pipeline, &err) != 0) {
+        warehouse_close(warehouse);
+        return cli_fail("%s", err.message);
+    }
     if (pipeline && !run_option) {
         if (status_grid_print(warehouse, pipeline, limit, stdout, &err) != 0) code = cli_fail("%s", err.message);
         warehouse_close(warehouse);
