@@ -31,7 +31,8 @@ Test(cli, help_usage_errors_and_exit_codes) {
     expect_exit("run social --from 2024-02-02 --to 2024-02-01", 2, "is after --to");
     expect_exit("run social --from 2024-02-02", 2, "--from and --to go together");
     expect_exit("run nosuch", 1, "no pipeline 'nosuch'");
-    expect_exit("run social --source-dir /nonexistent/folder", 1, "source folder /nonexistent/folder does not exist");
+    expect_exit("run social --source-dir /nonexistent/folder --warehouse duckdb::memory:", 1,
+                "source folder /nonexistent/folder does not exist");
     expect_exit("run social --source-dir tests/data --warehouse mysql://x", 1, "unknown warehouse URL scheme");
     expect_exit("gen social", 2, "--out DIR is required");
     expect_exit("gen social --out /tmp/x --scale -1", 2, "--scale needs a positive number");
@@ -340,4 +341,45 @@ Test(one_line, a_postgres_sql_error_names_the_model_file_and_line, .timeout = 60
     NEED_POSTGRES(url);
     a_sql_error_names_the_model_file_and_line(url);
     free(url);
+}
+
+/* Failures before the first task -- a missing increment, a missing source
+ * folder, a fetch whose setting is missing -- are recorded as failed runs
+ * with their reason: plan shows the dates failed, not missing. */
+Test(pre_run, failures_before_the_first_task_are_recorded_as_failed_runs, .timeout = 120) {
+    char *directory = test_temp_directory(), *output, *errors, variables[700], arguments[1400];
+    cr_assert_eq(test_martlet_run(&output, "gen sales --out %s/data --scale 0.02 --seed 9", directory), 0, "%s", output);
+    free(output);
+    cr_expect_eq(martlet_stderr(&errors, "run sales --date 2030-01-01 --source-dir %s/data --warehouse duckdb:%s/w.duckdb",
+                                directory, directory), 1);
+    cr_expect(is_one_line(errors), "%s", errors);
+    cr_expect(strstr(errors, "run 1 failed before its first task: source staging.user_order_log: missing file") != NULL,
+              "%s", errors);
+    free(errors);
+    cr_expect_eq(martlet_stderr(&errors, "run sales --date 2030-01-02 --source-dir %s/nowhere --warehouse duckdb:%s/w.duckdb",
+                                directory, directory), 1);
+    cr_expect(strstr(errors, "run 2 failed before its first task: source folder") != NULL, "%s", errors);
+    free(errors);
+    char *empty = test_write_file(directory, "empty.env", ""); /* no setting from a config file either */
+    cr_assert_eq(chmod(empty, 0600), 0);
+    snprintf(variables, sizeof variables, "-u MARTLET_API_URL MARTLET_CONFIG=%s", empty);
+    free(empty);
+    snprintf(arguments, sizeof arguments, "run sales --source api --date 2030-01-03 --source-dir %s/data --warehouse duckdb:%s/w.duckdb",
+             directory, directory);
+    cr_expect_eq(martlet_with_environment(variables, arguments, &output), 1, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "plan sales --from 2030-01-01 --to 2030-01-04 --warehouse duckdb:%s/w.duckdb",
+                                  directory), 0, "%s", output);
+    cr_expect(strstr(output, "2030-01-01  failed       1") != NULL, "%s", output);
+    cr_expect(strstr(output, "2030-01-02  failed       2") != NULL, "%s", output);
+    cr_expect(strstr(output, "2030-01-03  failed       3") != NULL, "%s", output);
+    cr_expect(strstr(output, "2030-01-04  missing") != NULL, "%s", output);
+    free(output);
+    char url[600];
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", directory);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'failed'"
+                                       " AND error LIKE '%increments/2030-01-01/user_order_log.csv%'"), 1);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'failed'"
+                                       " AND error LIKE '%needs MARTLET_API_URL%'"), 1, "the reason is kept");
+    test_remove_directory(directory);
 }

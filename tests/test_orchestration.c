@@ -11,6 +11,7 @@
 #include <cJSON.h>
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -450,4 +451,62 @@ Test(interrupted, a_run_whose_lock_is_held_stays_running, .timeout = 60) {
     cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE"
                                        " error = 'interrupted: process 4242 on elsewhere ended without finishing it (killed or crashed)'"), 1);
     free(url);
+}
+
+/* Runs `env -u MARTLET_API_URL ... martlet ARGUMENTS` with an empty config
+ * file: the report API's address is missing. */
+static int martlet_without_api_url(const char *directory, char **output, const char *arguments) {
+    char *config = files_join(directory, "empty.env"), *binary = test_martlet();
+    struct error err;
+    cr_assert_eq(files_write_all(config, "", 0, &err), 0, "%s", err.message);
+    cr_assert_eq(chmod(config, 0600), 0);
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command, "env -u MARTLET_API_URL MARTLET_CONFIG=%s %s %s", config, binary, arguments);
+    int code = test_run_command(strbuf_text(&command), output);
+    strbuf_free(&command);
+    free(binary);
+    free(config);
+    return code;
+}
+
+/* A missing setting is a configuration error, not a file that has not
+ * arrived: schedule --once says so on one line and exits 1, and still runs
+ * the other pipelines' due dates; nothing is recorded for the dates that
+ * could not be fetched, so the next look after the fix runs them. */
+Test(schedule, a_missing_setting_is_an_error_and_the_other_pipelines_still_run, .timeout = 120) {
+    char *daily = scheduled_pipeline(2, 0), url[600], arguments[2000], *output;
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", daily);
+    snprintf(arguments, sizeof arguments, "schedule sales %s --once --data %s/data --warehouse %s", daily, daily, url);
+    cr_expect_eq(martlet_without_api_url(daily, &output, arguments), 1, "%s", output);
+    cr_expect(strstr(output, "martlet: schedule: sales: cannot fetch the files of 2024-04-01: the report API needs"
+                             " MARTLET_API_URL") != NULL, "%s", output);
+    cr_expect(strstr(output, "waiting for files") == NULL, "not a file that has not arrived: %s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE pipeline = 'daily' AND status = 'success'"), 2,
+                 "the other pipeline's due dates ran");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE pipeline = 'sales'"), 0);
+    test_remove_directory(daily);
+}
+
+/* A due increment that is simply not there yet waits, and the look
+ * succeeds (sales with its files in a local folder). */
+Test(schedule, an_increment_not_there_yet_waits, .timeout = 180) {
+    char *directory = test_temp_directory(), url[600], arguments[2000], *output;
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", directory);
+    snprintf(arguments, sizeof arguments,
+             "cp -r pipelines/sales %s/ && sed -i 's/\"source\": \"api\"/\"source\": \"files\"/' %s/sales/pipeline.json",
+             directory, directory);
+    cr_assert_eq(test_run_command(arguments, &output), 0, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "gen sales --out %s/data --scale 0.02 --seed 9", directory), 0, "%s", output);
+    free(output);
+    snprintf(arguments, sizeof arguments, "schedule %s/sales --once --source-dir %s/data --warehouse %s", directory, directory, url);
+    cr_expect_eq(martlet_without_api_url(directory, &output, arguments), 0, "%s", output);
+    cr_expect(strstr(output, "waiting for files of 2024-04-08: source staging.user_order_log: missing file") != NULL, "%s",
+              output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'success'"), 1,
+                 "2024-04-01..07 ran as one run; 2024-04-08 is not recorded");
+    test_remove_directory(directory);
 }

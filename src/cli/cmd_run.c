@@ -124,6 +124,40 @@ static int run_exit_code(const struct run_outcome *outcome) {
     return EXIT_OK;
 }
 
+/* The run's request from the options (jobs, retries, timeout, log format
+ * included), for the pipeline and dates given. */
+static struct run_request make_request(const struct run_options *options, const struct pipeline *pipeline,
+                                       const char *start, const char *end, const char *source_directory) {
+    bool from_api = options->source && strcmp(options->source, "api") == 0;
+    bool from_s3 = options->source && strncmp(options->source, "s3", 2) == 0;
+    struct run_request request = options->execution;
+    request.pipeline = pipeline;
+    request.start_date = start;
+    request.end_date = end;
+    request.history = options->history;
+    request.source_directory = source_directory;
+    request.load_source = from_api ? "api" : from_s3 ? "s3" : "file";
+    request.progress = options->quiet ? NULL : stdout;
+    request.log_directory = options->log_directory;
+    return request;
+}
+
+/* A failure before the run could start (its files could not be fetched,
+ * its source folder is missing) is recorded as a failed run of its dates
+ * when the warehouse can be reached and the pipeline is not being run by
+ * another process; then prints the one line and returns the exit code. */
+static int fail_before_run(const struct run_options *options, const struct run_request *request, struct error *err) {
+    struct warehouse *warehouse = NULL;
+    struct error ignored;
+    if (warehouse_open(cli_warehouse_url(options->warehouse), &warehouse, &ignored) == 0 &&
+        cli_lock_pipeline(warehouse, request->pipeline->name, &ignored) == 1) {
+        struct run_outcome outcome = {0};
+        runner_record_failure(warehouse, request, &outcome, err);
+    }
+    warehouse_close(warehouse);
+    return cli_fail("%s", err->message);
+}
+
 /* martlet run: parse, load the pipeline, open the warehouse, run. */
 int cmd_run(int argc, char **argv) {
     double started = clock_seconds();
@@ -136,6 +170,8 @@ int cmd_run(int argc, char **argv) {
     clock_utc_date(today);
     const char *start = options.from ? options.from : options.date ? options.date : today;
     const char *end = options.to ? options.to : start;
+    /* A --history run learns its dates from the report; until then they are unknown. */
+    bool dates_known = !options.history || options.from != NULL;
 
     struct pipeline *pipeline = NULL;
     int code = cli_load_pipeline(pipeline_name, options.pipelines, &pipeline);
@@ -143,35 +179,25 @@ int cmd_run(int argc, char **argv) {
     char *default_source = files_join("data", pipeline->name);
     const char *source_directory = options.source_directory ? options.source_directory : default_source;
     struct error err;
-    bool from_api = options.source && strcmp(options.source, "api") == 0;
-    bool from_s3 = options.source && strncmp(options.source, "s3", 2) == 0;
-    if (fetch_sources(pipeline, &options, source_directory, start, end, &err) != 0) code = cli_fail("%s", err.message);
-    if (code == EXIT_OK && options.history && options.from == NULL && files_is_directory(source_directory)) {
-        if (source_history_window(source_directory, report_start, report_end, &err) != 0) {
-            code = cli_fail("%s", err.message);
-        } else {
+    int status = fetch_sources(pipeline, &options, source_directory, start, end, &err);
+    if (status == 0 && !dates_known && files_is_directory(source_directory)) {
+        status = source_history_window(source_directory, report_start, report_end, &err);
+        if (status == 0) {
             start = report_start;
             end = report_end;
+            dates_known = true;
         }
     }
-    if (code != EXIT_OK) {
-        /* already reported */
-    } else if (pipeline->source_count > 0 && !files_is_directory(source_directory)) {
-        code = cli_fail("source folder %s does not exist (generate one with 'martlet gen %s --out %s')",
-                        source_directory, pipeline->name, source_directory);
+    if (status == 0 && pipeline->source_count > 0 && !files_is_directory(source_directory))
+        status = error_set(&err, "source folder %s does not exist (generate one with 'martlet gen %s --out %s')",
+                           source_directory, pipeline->name, source_directory);
+    struct run_request request = make_request(&options, pipeline, start, end, source_directory);
+    if (status != 0) {
+        code = dates_known ? fail_before_run(&options, &request, &err) : cli_fail("%s", err.message);
     } else {
         struct warehouse *warehouse = NULL;
         code = cli_open_locked(cli_warehouse_url(options.warehouse), pipeline->name, &warehouse);
         if (code == EXIT_OK) {
-            struct run_request request = options.execution; /* jobs, retries, timeout, log format */
-            request.pipeline = pipeline;
-            request.start_date = start;
-            request.end_date = end;
-            request.history = options.history;
-            request.source_directory = source_directory;
-            request.load_source = from_api ? "api" : from_s3 ? "s3" : "file";
-            request.progress = options.quiet ? NULL : stdout;
-            request.log_directory = options.log_directory;
             request.stop = cli_catch_stop_signals();
             struct run_outcome outcome;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);

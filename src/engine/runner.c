@@ -466,7 +466,30 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     } else if (outcome->run_id) {
         struct error ignored; /* best effort: the run is 'failed' rather than left 'running' */
         run_state_finish_run(warehouse, outcome->run_id, "failed", err->message, &ignored);
+    } else {
+        runner_record_failure(warehouse, request, outcome, err); /* a missing file, a broken macro: on record too */
     }
     free_run(&run);
     return status;
+}
+
+/* Records a run that failed before its first task (a missing increment, a
+ * fetch that failed, a macro that does not compile) as a failed run of its
+ * dates, with err's message as its reason, so that plan and status show the
+ * dates failed rather than missing. Best effort: when the warehouse cannot
+ * take it, err still says what went wrong. err gains "run N failed before
+ * its first task" in front when it was recorded. */
+void runner_record_failure(struct warehouse *warehouse, const struct run_request *request, struct run_outcome *outcome,
+                           struct error *err) {
+    char started_at[CLOCK_TEXT_SIZE];
+    clock_utc_text(started_at);
+    struct error ignored;
+    int64_t run_id = 0;
+    if (run_state_prepare(warehouse, &ignored) != 0 ||
+        run_state_begin_run(warehouse, request->pipeline->name, request->start_date, request->end_date, started_at, &run_id,
+                            &ignored) != 0 ||
+        run_state_finish_run(warehouse, run_id, "failed", err->message, &ignored) != 0)
+        return;
+    outcome->run_id = run_id;
+    error_prefix(err, "run %" PRId64 " failed before its first task", run_id);
 }
