@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static time_t utc(int year, int month, int day, int hour, int minute) {
     struct tm time = {.tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day, .tm_hour = hour, .tm_min = minute};
@@ -509,4 +510,93 @@ Test(schedule, an_increment_not_there_yet_waits, .timeout = 180) {
     cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'success'"), 1,
                  "2024-04-01..07 ran as one run; 2024-04-08 is not recorded");
     test_remove_directory(directory);
+}
+
+/* A DuckDB file on a tiny filesystem (tmpfs, needs root): a model fills
+ * the disk. Its task fails naming the full disk and rolls back, the run
+ * ends failed (the room its rollback freed takes the record), and every
+ * task's recorded state is what happened: nothing left queued or running. */
+Test(full_disk, a_full_disk_fails_the_task_and_the_run_with_a_true_record, .timeout = 180) {
+    char *directory = test_temp_directory(), *output, url[700], mount_command[700];
+    char *disk = files_join(directory, "disk");
+    struct error err;
+    cr_assert_eq(files_make_directories(disk, &err), 0, "%s", err.message);
+    snprintf(mount_command, sizeof mount_command, "mount -t tmpfs -o size=8m tmpfs %s", disk);
+    if (getuid() != 0 || test_run_command(mount_command, &output) != 0) {
+        free(output);
+        free(disk);
+        test_remove_directory(directory);
+        cr_skip_test("mounting a tiny tmpfs needs root (the full_disk logic is also tested on PostgreSQL)");
+    }
+    free(output);
+    const char *models[] = {
+        "-- name: mart.small\n-- materialized: table\nSELECT 1 AS x\n",
+        "-- name: mart.big\n-- depends_on: mart.small\n-- materialized: table\n"
+        "SELECT i, md5(CAST(i AS TEXT)) AS h, md5(CAST(i + 1 AS TEXT)) AS h2 FROM range(2000000) AS t(i)\n",
+        "-- name: mart.after_big\n-- depends_on: mart.big\n-- materialized: table\nSELECT count(*) AS n FROM mart.big\n",
+    };
+    char *pipeline = test_make_pipeline("disk", models, 3);
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", disk);
+    cr_expect_eq(test_martlet_run(&output, "run %s --jobs 1 --warehouse %s", pipeline, url), 1, "%s", output);
+    cr_expect(strstr(output, "martlet: run 1 failed: mart.big: the disk is full: ") != NULL, "%s", output);
+    free(output);
+    char *states = query_csv(url, "SELECT task, status FROM martlet.task_runs ORDER BY task");
+    cr_expect_str_eq(states, "task,status\nmart.after_big,upstream_failed\nmart.big,failed\nmart.small,success\n");
+    free(states);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'failed'"
+                                       " AND error LIKE '%No space left on device%'"), 1);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'big'"), 0,
+                 "the task that filled the disk was rolled back");
+    snprintf(mount_command, sizeof mount_command, "umount %s", disk);
+    cr_expect_eq(test_run_command(mount_command, &output), 0, "%s", output);
+    free(output);
+    free(disk);
+    test_remove_directory(pipeline);
+    test_remove_directory(directory);
+}
+
+/* The same logic on PostgreSQL, the failure injected by a trigger: the
+ * first write of mart.a's end to martlet.task_runs fails as a full disk
+ * would, after mart.a committed its table. No task starts any more, the
+ * running one is recorded when it ends, mart.a's end is written once the
+ * warehouse takes writes again, and the run ends failed naming the disk. */
+Test(full_disk, a_failed_state_write_stops_the_run_and_the_record_stays_true, .timeout = 120) {
+    char *url, *output;
+    NEED_POSTGRES(url);
+    const char *models[] = {
+        "-- name: mart.a\n-- materialized: table\nSELECT 1 AS x\n",
+        "-- name: mart.side\n-- materialized: table\nSELECT 1 AS x FROM pg_sleep(1.5)\n",
+        "-- name: mart.after_a\n-- depends_on: mart.a\n-- materialized: table\nSELECT x FROM mart.a\n",
+    };
+    char *pipeline = test_make_pipeline("state", models, 3);
+    cr_assert_eq(test_martlet_run(&output, "run %s --jobs 2 --warehouse '%s'", pipeline, url), 0, "%s", output);
+    free(output);
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_execute(warehouse,
+        "CREATE SEQUENCE fail_once;"
+        "CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " IF NEW.task = 'mart.a' AND NEW.status = 'success' AND nextval('fail_once') = 1 THEN"
+        "  RAISE EXCEPTION 'could not extend file \"base/1/2\": No space left on device'; END IF;"
+        " RETURN NEW; END $$;"
+        "CREATE TRIGGER fail_once BEFORE UPDATE ON martlet.task_runs FOR EACH ROW EXECUTE FUNCTION fail_once();"
+        "DROP TABLE mart.a", &err), 0, "%s", err.message);
+    warehouse_close(warehouse);
+    char *binary = test_martlet(), command[2000];
+    snprintf(command, sizeof command, "{ %s run %s --jobs 2 --warehouse '%s' 2>&1 >/dev/null; }", binary, pipeline, url);
+    cr_expect_eq(test_run_command(command, &output), 1, "%s", output);
+    cr_expect_eq(strchr(output, '\n'), output + strlen(output) - 1, "one line on stderr: %s", output);
+    cr_expect(strstr(output, "martlet: run 2 failed: the disk is full: recording task mart.a: ") != NULL, "%s", output);
+    free(output);
+    free(binary);
+    char *states = query_csv(url, "SELECT task, status FROM martlet.task_runs WHERE run_id = 2 ORDER BY task");
+    cr_expect_str_eq(states, "task,status\nmart.a,success\nmart.after_a,skipped\nmart.side,success\n",
+                     "every task recorded as it went: mart.a changed its table and says so: %s", states);
+    free(states);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.a"), 1);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE run_id = 2 AND status = 'failed'"
+                                       " AND error LIKE 'the disk is full: recording task mart.a: %No space left on device%'"), 1);
+    test_remove_directory(pipeline);
+    free(url);
 }

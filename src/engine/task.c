@@ -159,6 +159,7 @@ int task_execute(const struct task_context *context, size_t task, struct warehou
         bool transient = lost == 1 || outcome->error.transient;
         if (!transient || attempt > retries) {
             if (transient) error_prefix(&outcome->error, "gave up after %d attempts", attempt);
+            if (message_says_disk_full(outcome->error.message)) error_prefix(&outcome->error, "the disk is full");
             return -1;
         }
         long delay = backoff_ms(attempt, task);

@@ -83,3 +83,9 @@ bool message_statement_context(const char *text, long *line, const char **fragme
     }
     return false;
 }
+
+/* Whether a message reports a full disk (ENOSPC, as the C library words
+ * it, which DuckDB and PostgreSQL both pass on). */
+bool message_says_disk_full(const char *text) {
+    return text && strcasestr(text, "no space left on device") != NULL;
+}

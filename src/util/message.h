@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 void message_one_line(const char *text, char *out, size_t size);
+bool message_says_disk_full(const char *text);
 bool message_statement_context(const char *text, long *line, const char **fragment, size_t *fragment_length);
 
 #endif
