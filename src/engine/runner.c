@@ -167,10 +167,12 @@ static void describe_running(const struct run *run, char *line, size_t size) {
 /* One write of run state; `what` is the task record or index it needs. */
 typedef int (*state_writer)(struct run *run, const void *what, struct error *err);
 
+/* A state_writer: how a task ended (record is its struct task_record). */
 static int record_task_state(struct run *run, const void *record, struct error *err) {
     return run_state_record_task(run->warehouse, run->outcome->run_id, record, err);
 }
 
+/* A state_writer: a task started (index points at its index). */
 static int record_start_state(struct run *run, const void *index, struct error *err) {
     size_t task = *(const size_t *)index;
     return run_state_start_task(run->warehouse, run->outcome->run_id, run->nodes[task].name, run->tasks[task].started_at,
@@ -276,8 +278,6 @@ static void queue_ready_tasks(struct run *run) {
     if (queued) pthread_cond_broadcast(&run->changed); /* wakes the idle workers only when there is work */
 }
 
-/* Acts on stop requests: the first stops queueing (what has not started
- * is skipped), the second cancels the running statements too. */
 /* No task starts any more: those not started yet are skipped. Under the lock. */
 static void stop_starting(struct run *run) {
     run->stopping = true;
@@ -285,6 +285,8 @@ static void stop_starting(struct run *run) {
         if (run->tasks[i].state == TASK_WAITING || run->tasks[i].state == TASK_QUEUED) run->tasks[i].state = TASK_SKIPPED;
 }
 
+/* Acts on stop requests: the first stops queueing (what has not started
+ * is skipped), the second cancels the running statements too. */
 static void handle_stop_requests(struct run *run) {
     sig_atomic_t requests = run->request->stop ? *run->request->stop : 0;
     if (requests >= 1 && !run->stop_requested) {
@@ -478,6 +480,7 @@ static const char *final_status(const struct run_outcome *outcome) {
     return outcome->stopped ? "stopped" : outcome->failed ? "failed" : "success";
 }
 
+/* A state_writer: how the run ended (outcome_pointer is its run_outcome). */
 static int write_run_end(struct run *run, const void *outcome_pointer, struct error *err) {
     const struct run_outcome *outcome = outcome_pointer;
     const char *error = outcome->failed ? outcome->first_error : outcome->stopped ? "stopped on request" : NULL;
