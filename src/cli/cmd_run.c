@@ -120,7 +120,7 @@ static int fetch_sources(const struct pipeline *pipeline, const struct run_optio
 /* The exit code of a run (the runner has printed how it went). */
 static int run_exit_code(const struct run_outcome *outcome) {
     if (outcome->stopped) return cli_fail("run %" PRId64 " stopped on request; 'martlet backfill' finishes it", outcome->run_id);
-    if (outcome->failed) return cli_fail("run %" PRId64 " failed: %s", outcome->run_id, outcome->first_error);
+    if (outcome->failed || outcome->record_failed) return cli_fail("run %" PRId64 " failed: %s", outcome->run_id, outcome->first_error);
     return EXIT_OK;
 }
 

@@ -477,13 +477,15 @@ static int begin_run(struct run *run, struct error *err) {
 
 /* What martlet.runs records for the finished run. */
 static const char *final_status(const struct run_outcome *outcome) {
-    return outcome->stopped ? "stopped" : outcome->failed ? "failed" : "success";
+    return outcome->stopped ? "stopped" : outcome->failed || outcome->record_failed ? "failed" : "success";
 }
 
 /* A state_writer: how the run ended (outcome_pointer is its run_outcome). */
 static int write_run_end(struct run *run, const void *outcome_pointer, struct error *err) {
     const struct run_outcome *outcome = outcome_pointer;
-    const char *error = outcome->failed ? outcome->first_error : outcome->stopped ? "stopped on request" : NULL;
+    const char *error = outcome->failed || outcome->record_failed ? outcome->first_error
+                        : outcome->stopped                        ? "stopped on request"
+                                                                  : NULL;
     return run_state_finish_run(run->warehouse, outcome->run_id, final_status(outcome), error, err);
 }
 
@@ -511,8 +513,10 @@ static void free_run(struct run *run) {
 }
 
 /* Runs the pipeline for the request's dates. Returns 0 when the run could
- * be carried out and recorded -- check outcome->failed for task failures --
- * and -1 when it could not start or its state could not be written. */
+ * be carried out and recorded -- check outcome->failed for task failures,
+ * and outcome->record_failed for a run cut short by a state write that
+ * failed and was written after all -- and -1 when it could not start or
+ * its state could not be written. */
 int runner_run(struct warehouse *warehouse, const struct run_request *request, struct run_outcome *outcome,
                struct error *err) {
     memset(outcome, 0, sizeof *outcome);
@@ -543,7 +547,8 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     /* A stop that came after the last task started changed nothing. */
     outcome->stopped = run.stop_requested && (outcome->skipped > 0 || run.cancelling);
     if (run.state_lost) { /* a failed run, whatever its tasks did: its record may be incomplete */
-        if (outcome->failed++ == 0)
+        outcome->record_failed = true;
+        if (outcome->failed == 0)
             snprintf(outcome->first_error, sizeof outcome->first_error, "%s", run.state_error.message);
         outcome->stopped = false;
     }

@@ -52,6 +52,7 @@ struct run_outcome {
     size_t upstream_failed;
     size_t skipped;
     bool stopped;                /* a stop request ended the run early */
+    bool record_failed;          /* its state could not be written (a full disk): the run failed */
     char first_error[ERROR_MESSAGE_SIZE];
 };
 
