@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "util/config_file.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ int main(int argc, char **argv) {
         printf("martlet %s\n", MARTLET_VERSION);
         return EXIT_OK;
     }
+    opterr = 0; /* the commands report a refused option themselves, on one line (cli_option_error) */
     /* Settings and secrets may come from a 0600 file as well as the environment. */
     char *config = config_file_default_path();
     struct error err;
@@ -61,6 +63,6 @@ int main(int argc, char **argv) {
     free(config);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(name, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "martlet: unknown command '%s' (see 'martlet --help')\n", name);
+    cli_fail("unknown command '%s' (see 'martlet --help')", name);
     return EXIT_USAGE;
 }

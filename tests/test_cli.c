@@ -7,6 +7,7 @@
 
 #include <cJSON.h>
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,7 +31,8 @@ Test(cli, help_usage_errors_and_exit_codes) {
     expect_exit("run social --from 2024-02-02 --to 2024-02-01", 2, "is after --to");
     expect_exit("run social --from 2024-02-02", 2, "--from and --to go together");
     expect_exit("run nosuch", 1, "no pipeline 'nosuch'");
-    expect_exit("run social --source-dir /nonexistent/folder", 1, "source folder /nonexistent/folder does not exist");
+    expect_exit("run social --source-dir /nonexistent/folder --warehouse duckdb::memory:", 1,
+                "source folder /nonexistent/folder does not exist");
     expect_exit("run social --source-dir tests/data --warehouse mysql://x", 1, "unknown warehouse URL scheme");
     expect_exit("gen social", 2, "--out DIR is required");
     expect_exit("gen social --out /tmp/x --scale -1", 2, "--scale needs a positive number");
@@ -248,5 +250,136 @@ Test(config_file, a_file_others_can_read_or_a_bad_line_is_refused_without_showin
     cr_expect(strstr(output, "missing.env: cannot read it") != NULL, "%s", output);
     free(output);
     free(open_file);
+    test_remove_directory(directory);
+}
+
+/* Runs martlet and captures its stderr alone; returns the exit code. */
+static int martlet_stderr(char **errors, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static int martlet_stderr(char **errors, const char *format, ...) {
+    char arguments[2048];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(arguments, sizeof arguments, format, args);
+    va_end(args);
+    char *binary = test_martlet();
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command, "{ %s %s 2>&1 >/dev/null; }", binary, arguments);
+    int code = test_run_command(strbuf_text(&command), errors);
+    strbuf_free(&command);
+    free(binary);
+    return code;
+}
+
+/* Exactly one line, ending in a newline. */
+static bool is_one_line(const char *text) {
+    size_t length = strlen(text);
+    return length > 0 && strchr(text, '\n') == text + length - 1;
+}
+
+static void expect_one_line(int code, const char *part, const char *arguments) {
+    char *errors;
+    cr_expect_eq(martlet_stderr(&errors, "%s", arguments), code, "martlet %s: %s", arguments, errors);
+    cr_expect(is_one_line(errors), "martlet %s: one line on stderr, got: %s", arguments, errors);
+    cr_expect(strstr(errors, part) != NULL, "martlet %s: '%s' lacks '%s'", arguments, errors, part);
+    free(errors);
+}
+
+Test(one_line, option_errors_say_what_is_wrong_on_one_line) {
+    expect_one_line(2, "martlet run: option '--date' needs a value", "run social --date");
+    expect_one_line(2, "martlet backfill: option '--to' needs a value", "backfill social --from 2024-01-01 --to");
+    expect_one_line(2, "martlet status: option '--limit' needs a value", "status --limit");
+    expect_one_line(2, "martlet run: unknown option '--frob'", "run social --frob=2");
+    expect_one_line(2, "martlet status: unknown option '-x'", "status -x");
+    expect_one_line(2, "martlet schedule: option '--poll' needs a value", "schedule --poll");
+    char *errors;
+    martlet_stderr(&errors, "run social --date");
+    cr_expect(strstr(errors, "unknown option") == NULL, "a missing value is not an unknown option: %s", errors);
+    free(errors);
+}
+
+Test(one_line, an_empty_query_is_refused_and_a_bad_one_is_one_line) {
+    expect_one_line(2, "no SQL statement given", "query '' --warehouse duckdb::memory:");
+    expect_one_line(2, "no SQL statement given", "query '  -- just a comment' --warehouse duckdb::memory:");
+    expect_one_line(1, "martlet: Parser Error: syntax error at or near \"SELEC\"", "query 'SELEC 1' --warehouse duckdb::memory:");
+}
+
+/* A model whose fourth line names a column that does not exist: one line
+ * on stderr naming the file and line; the full text (the warehouse's
+ * context lines) stays in martlet.task_runs and in --log-dir. */
+static void a_sql_error_names_the_model_file_and_line(const char *url) {
+    const char *models[] = {"-- name: mart.bad\n-- materialized: table\nSELECT 1 AS x,\n  missing_column + 2 AS z\n"
+                            "FROM (SELECT 1 AS i) AS t\n"};
+    char *pipeline = test_make_pipeline("bad", models, 1), *errors, location[700], *output;
+    snprintf(location, sizeof location, "mart.bad: %s/models/m00.sql:4: ", pipeline);
+    cr_expect_eq(martlet_stderr(&errors, "run %s --log-dir %s/logs --warehouse '%s'", pipeline, pipeline, url), 1);
+    cr_expect(is_one_line(errors), "one line on stderr: %s", errors);
+    cr_expect(strstr(errors, location) != NULL, "'%s' lacks '%s'", errors, location);
+    cr_expect(strstr(errors, "missing_column") != NULL, "%s", errors);
+    free(errors);
+    cr_assert_eq(test_martlet_run(&output, "query \"SELECT error FROM martlet.task_runs\" --format csv --warehouse '%s'", url), 0);
+    cr_expect(strstr(output, "LINE 5:") != NULL, "the full text is kept in martlet.task_runs: %s", output);
+    free(output);
+    char *log = files_join(pipeline, "logs/run-1/001-mart.bad.sql"), *text = NULL;
+    struct error err;
+    cr_assert_eq(files_read_all(log, &text, &err), 0, "%s", err.message);
+    cr_expect(strstr(text, "-- failed:") != NULL && strstr(text, "-- LINE 5:") != NULL, "the log keeps it too: %s", text);
+    free(text);
+    free(log);
+    test_remove_directory(pipeline);
+}
+
+Test(one_line, a_duckdb_sql_error_names_the_model_file_and_line, .timeout = 60) {
+    char *directory = test_temp_directory(), url[600];
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", directory);
+    a_sql_error_names_the_model_file_and_line(url);
+    test_remove_directory(directory);
+}
+
+Test(one_line, a_postgres_sql_error_names_the_model_file_and_line, .timeout = 60) {
+    char *url;
+    NEED_POSTGRES(url);
+    a_sql_error_names_the_model_file_and_line(url);
+    free(url);
+}
+
+/* Failures before the first task -- a missing increment, a missing source
+ * folder, a fetch whose setting is missing -- are recorded as failed runs
+ * with their reason: plan shows the dates failed, not missing. */
+Test(pre_run, failures_before_the_first_task_are_recorded_as_failed_runs, .timeout = 120) {
+    char *directory = test_temp_directory(), *output, *errors, variables[700], arguments[1400];
+    cr_assert_eq(test_martlet_run(&output, "gen sales --out %s/data --scale 0.02 --seed 9", directory), 0, "%s", output);
+    free(output);
+    cr_expect_eq(martlet_stderr(&errors, "run sales --date 2030-01-01 --source-dir %s/data --warehouse duckdb:%s/w.duckdb",
+                                directory, directory), 1);
+    cr_expect(is_one_line(errors), "%s", errors);
+    cr_expect(strstr(errors, "run 1 failed before its first task: source staging.user_order_log: missing file") != NULL,
+              "%s", errors);
+    free(errors);
+    cr_expect_eq(martlet_stderr(&errors, "run sales --date 2030-01-02 --source-dir %s/nowhere --warehouse duckdb:%s/w.duckdb",
+                                directory, directory), 1);
+    cr_expect(strstr(errors, "run 2 failed before its first task: source folder") != NULL, "%s", errors);
+    free(errors);
+    char *empty = test_write_file(directory, "empty.env", ""); /* no setting from a config file either */
+    cr_assert_eq(chmod(empty, 0600), 0);
+    snprintf(variables, sizeof variables, "-u MARTLET_API_URL MARTLET_CONFIG=%s", empty);
+    free(empty);
+    snprintf(arguments, sizeof arguments, "run sales --source api --date 2030-01-03 --source-dir %s/data --warehouse duckdb:%s/w.duckdb",
+             directory, directory);
+    cr_expect_eq(martlet_with_environment(variables, arguments, &output), 1, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "plan sales --from 2030-01-01 --to 2030-01-04 --warehouse duckdb:%s/w.duckdb",
+                                  directory), 0, "%s", output);
+    cr_expect(strstr(output, "2030-01-01  failed       1") != NULL, "%s", output);
+    cr_expect(strstr(output, "2030-01-02  failed       2") != NULL, "%s", output);
+    cr_expect(strstr(output, "2030-01-03  failed       3") != NULL, "%s", output);
+    cr_expect(strstr(output, "2030-01-04  missing") != NULL, "%s", output);
+    free(output);
+    char url[600];
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", directory);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'failed'"
+                                       " AND error LIKE '%increments/2030-01-01/user_order_log.csv%'"), 1);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'failed'"
+                                       " AND error LIKE '%needs MARTLET_API_URL%'"), 1, "the reason is kept");
     test_remove_directory(directory);
 }

@@ -11,9 +11,11 @@
 #include <cJSON.h>
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static time_t utc(int year, int month, int day, int hour, int minute) {
     struct tm time = {.tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day, .tm_hour = hour, .tm_min = minute};
@@ -140,7 +142,8 @@ Test(parallel, a_failure_fails_its_downstream_and_independent_branches_finish, .
     cr_expect_eq(test_martlet_run(&output, "run %s --jobs 4 --warehouse %s", pipeline, url), 1, "%s", output);
     cr_expect(strstr(output, "(8 tasks, 4 at a time)") != NULL, "%s", output);
     cr_expect(strstr(output, "5 succeeded, 1 failed, 2 upstream_failed, 0 skipped") != NULL, "%s", output);
-    cr_expect(strstr(output, "mart.broken: Invalid Input Error: deliberately broken") != NULL, "%s", output);
+    cr_expect(strstr(output, "mart.broken: ") && strstr(output, "/models/m01.sql: Invalid Input Error: deliberately broken"),
+              "the error names the model file: %s", output);
     free(output);
     output = query_csv(url, "SELECT task, status, attempts FROM martlet.task_runs ORDER BY task");
     cr_expect_str_eq(output, "task,status,attempts\n"
@@ -174,6 +177,20 @@ Test(crash, a_killed_run_is_finished_by_a_backfill_with_clean_results, .timeout 
     cr_expect_eq(test_wait_exit(pid), 128 + SIGKILL);
     cr_assert_eq(test_url_integer(crashed, "SELECT count(*) FROM martlet.runs WHERE status = 'running'"), 1,
                  "the run was killed mid-way and is still marked running");
+    char pid_check[200];
+    snprintf(pid_check, sizeof pid_check, "SELECT count(*) FROM martlet.runs WHERE pid = %d AND host IS NOT NULL", pid);
+    cr_expect_eq(test_url_integer(crashed, pid_check), 1, "the run records its process and host");
+
+    /* The next command finds the pipeline's lock free: the run is interrupted, for status as for plan. */
+    cr_assert_eq(test_martlet_run(&output, "status --warehouse %s", crashed), 0, "%s", output);
+    cr_expect(strstr(output, "interrupted") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(crashed, "SELECT count(*) FROM martlet.runs WHERE status = 'interrupted'"
+                                           " AND error LIKE 'interrupted: process % ended without finishing it%'"), 1);
+    cr_expect_eq(test_url_integer(crashed, "SELECT count(*) FROM martlet.task_runs WHERE status IN ('queued', 'running')"), 0,
+                 "no task of the killed run is left queued or running");
+    cr_expect_gt(test_url_integer(crashed, "SELECT count(*) FROM martlet.task_runs WHERE status = 'interrupted'"), 0,
+                 "the tasks that were running when it was killed are interrupted");
 
     cr_assert_eq(test_martlet_run(&output, "plan social --from 2024-01-01 --to 2024-01-01 --warehouse %s", crashed), 0);
     cr_expect(strstr(output, "2024-01-01  interrupted") != NULL, "%s", output);
@@ -352,4 +369,234 @@ Test(schedule, json_output_is_one_object_a_line, .timeout = 60) {
     cr_expect_eq(runs_finished, 2, "one run per due date");
     free(output);
     test_remove_directory(pipeline);
+}
+
+/* A warehouse made before runs recorded their process: the columns are
+ * added in place, and its run left 'running' by a crash (its lock is free)
+ * becomes 'interrupted' for status, plan and run alike. */
+static void an_old_crashed_run_is_interrupted(const char *url) {
+    const char *model = "-- name: mart.one\n-- materialized: table\nSELECT 1 AS x\n";
+    char *pipeline = test_make_pipeline("old", &model, 1), *output;
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_execute(warehouse,
+        "CREATE SCHEMA martlet; CREATE SEQUENCE martlet.run_id_sequence;"
+        "CREATE TABLE martlet.runs (run_id BIGINT PRIMARY KEY, pipeline TEXT NOT NULL, start_date DATE NOT NULL,"
+        " end_date DATE NOT NULL, status TEXT NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, error TEXT);"
+        "CREATE TABLE martlet.task_runs (run_id BIGINT NOT NULL, task TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,"
+        " started_at TIMESTAMP, finished_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT,"
+        " rows_changed BIGINT, error TEXT, PRIMARY KEY (run_id, task));"
+        "INSERT INTO martlet.runs VALUES (nextval('martlet.run_id_sequence'), 'old', DATE '2024-03-01', DATE '2024-03-01',"
+        " 'running', TIMESTAMP '2024-03-02 06:00:00', NULL, NULL);"
+        "INSERT INTO martlet.task_runs (run_id, task, kind, status) VALUES (1, 'mart.one', 'table', 'running')", &err), 0,
+        "%s", err.message);
+    warehouse_close(warehouse);
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-03-01 --to 2024-03-01 --warehouse '%s'", pipeline, url), 0,
+                 "%s", output);
+    cr_expect(strstr(output, "2024-03-01  interrupted  1") != NULL, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "status --warehouse '%s'", url), 0, "%s", output);
+    cr_expect(strstr(output, "interrupted") != NULL && strstr(output, "running") == NULL, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'interrupted'"
+                                       " AND error = 'interrupted: its process ended without finishing it (killed or crashed)'"), 1);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.task_runs WHERE status = 'interrupted'"), 1);
+    cr_assert_eq(test_martlet_run(&output, "run %s --date 2024-03-01 --warehouse '%s'", pipeline, url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'success' AND pid IS NOT NULL"), 1,
+                 "the migrated table records the new run's process");
+    test_remove_directory(pipeline);
+}
+
+Test(interrupted, an_old_duckdb_warehouse_is_migrated_and_its_crashed_run_interrupted, .timeout = 60) {
+    char *directory = test_temp_directory(), url[600];
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", directory);
+    an_old_crashed_run_is_interrupted(url);
+    test_remove_directory(directory);
+}
+
+Test(interrupted, an_old_postgres_warehouse_is_migrated_and_its_crashed_run_interrupted, .timeout = 60) {
+    char *url;
+    NEED_POSTGRES(url);
+    an_old_crashed_run_is_interrupted(url);
+    free(url);
+}
+
+/* While another process holds the pipeline's lock its 'running' run is
+ * really running: status leaves it alone; once the lock is free, it is
+ * interrupted (PostgreSQL: the lock is an advisory lock of a session). */
+Test(interrupted, a_run_whose_lock_is_held_stays_running, .timeout = 60) {
+    char *url, *output;
+    NEED_POSTGRES(url);
+    struct warehouse *holder;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &holder, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_try_lock(holder, "martlet_pipeline_busy", &err), 1, "%s", err.message);
+    const char *model = "-- name: mart.one\n-- materialized: table\nSELECT 1 AS x\n";
+    char *setup = test_make_pipeline("setup", &model, 1); /* a run of another pipeline makes martlet.runs */
+    cr_assert_eq(test_martlet_run(&output, "run %s --warehouse '%s'", setup, url), 0, "%s", output);
+    free(output);
+    test_remove_directory(setup);
+    cr_assert_eq(warehouse_execute(holder,
+        "INSERT INTO martlet.runs (run_id, pipeline, start_date, end_date, status, started_at, pid, host)"
+        " VALUES (nextval('martlet.run_id_sequence'), 'busy', DATE '2024-03-01', DATE '2024-03-01', 'running',"
+        " TIMESTAMP '2024-03-02 06:00:00', 4242, 'elsewhere')", &err), 0, "%s", err.message);
+    cr_assert_eq(test_martlet_run(&output, "status --warehouse '%s'", url), 0, "%s", output);
+    cr_expect(strstr(output, "running") != NULL, "its lock is held: still running: %s", output);
+    free(output);
+    warehouse_close(holder);
+    cr_assert_eq(test_martlet_run(&output, "status --warehouse '%s'", url), 0, "%s", output);
+    cr_expect(strstr(output, "interrupted") != NULL, "the lock is free: interrupted: %s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE"
+                                       " error = 'interrupted: process 4242 on elsewhere ended without finishing it (killed or crashed)'"), 1);
+    free(url);
+}
+
+/* Runs `env -u MARTLET_API_URL ... martlet ARGUMENTS` with an empty config
+ * file: the report API's address is missing. */
+static int martlet_without_api_url(const char *directory, char **output, const char *arguments) {
+    char *config = files_join(directory, "empty.env"), *binary = test_martlet();
+    struct error err;
+    cr_assert_eq(files_write_all(config, "", 0, &err), 0, "%s", err.message);
+    cr_assert_eq(chmod(config, 0600), 0);
+    struct strbuf command;
+    strbuf_init(&command);
+    strbuf_printf(&command, "env -u MARTLET_API_URL MARTLET_CONFIG=%s %s %s", config, binary, arguments);
+    int code = test_run_command(strbuf_text(&command), output);
+    strbuf_free(&command);
+    free(binary);
+    free(config);
+    return code;
+}
+
+/* A missing setting is a configuration error, not a file that has not
+ * arrived: schedule --once says so on one line and exits 1, and still runs
+ * the other pipelines' due dates; nothing is recorded for the dates that
+ * could not be fetched, so the next look after the fix runs them. */
+Test(schedule, a_missing_setting_is_an_error_and_the_other_pipelines_still_run, .timeout = 120) {
+    char *daily = scheduled_pipeline(2, 0), url[600], arguments[2000], *output;
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", daily);
+    snprintf(arguments, sizeof arguments, "schedule sales %s --once --data %s/data --warehouse %s", daily, daily, url);
+    cr_expect_eq(martlet_without_api_url(daily, &output, arguments), 1, "%s", output);
+    cr_expect(strstr(output, "martlet: schedule: sales: cannot fetch the files of 2024-04-01: the report API needs"
+                             " MARTLET_API_URL") != NULL, "%s", output);
+    cr_expect(strstr(output, "waiting for files") == NULL, "not a file that has not arrived: %s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE pipeline = 'daily' AND status = 'success'"), 2,
+                 "the other pipeline's due dates ran");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE pipeline = 'sales'"), 0);
+    test_remove_directory(daily);
+}
+
+/* A due increment that is simply not there yet waits, and the look
+ * succeeds (sales with its files in a local folder). */
+Test(schedule, an_increment_not_there_yet_waits, .timeout = 180) {
+    char *directory = test_temp_directory(), url[600], arguments[2000], *output;
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", directory);
+    snprintf(arguments, sizeof arguments,
+             "cp -r pipelines/sales %s/ && sed -i 's/\"source\": \"api\"/\"source\": \"files\"/' %s/sales/pipeline.json",
+             directory, directory);
+    cr_assert_eq(test_run_command(arguments, &output), 0, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "gen sales --out %s/data --scale 0.02 --seed 9", directory), 0, "%s", output);
+    free(output);
+    snprintf(arguments, sizeof arguments, "schedule %s/sales --once --source-dir %s/data --warehouse %s", directory, directory, url);
+    cr_expect_eq(martlet_without_api_url(directory, &output, arguments), 0, "%s", output);
+    cr_expect(strstr(output, "waiting for files of 2024-04-08: source staging.user_order_log: missing file") != NULL, "%s",
+              output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'success'"), 1,
+                 "2024-04-01..07 ran as one run; 2024-04-08 is not recorded");
+    test_remove_directory(directory);
+}
+
+/* A DuckDB file on a tiny filesystem (tmpfs, needs root): a model fills
+ * the disk. Its task fails naming the full disk and rolls back, the run
+ * ends failed (the room its rollback freed takes the record), and every
+ * task's recorded state is what happened: nothing left queued or running. */
+Test(full_disk, a_full_disk_fails_the_task_and_the_run_with_a_true_record, .timeout = 180) {
+    char *directory = test_temp_directory(), *output, url[700], mount_command[700];
+    char *disk = files_join(directory, "disk");
+    struct error err;
+    cr_assert_eq(files_make_directories(disk, &err), 0, "%s", err.message);
+    snprintf(mount_command, sizeof mount_command, "mount -t tmpfs -o size=8m tmpfs %s", disk);
+    if (getuid() != 0 || test_run_command(mount_command, &output) != 0) {
+        free(output);
+        free(disk);
+        test_remove_directory(directory);
+        cr_skip_test("mounting a tiny tmpfs needs root (the full_disk logic is also tested on PostgreSQL)");
+    }
+    free(output);
+    const char *models[] = {
+        "-- name: mart.small\n-- materialized: table\nSELECT 1 AS x\n",
+        "-- name: mart.big\n-- depends_on: mart.small\n-- materialized: table\n"
+        "SELECT i, md5(CAST(i AS TEXT)) AS h, md5(CAST(i + 1 AS TEXT)) AS h2 FROM range(2000000) AS t(i)\n",
+        "-- name: mart.after_big\n-- depends_on: mart.big\n-- materialized: table\nSELECT count(*) AS n FROM mart.big\n",
+    };
+    char *pipeline = test_make_pipeline("disk", models, 3);
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", disk);
+    cr_expect_eq(test_martlet_run(&output, "run %s --jobs 1 --warehouse %s", pipeline, url), 1, "%s", output);
+    cr_expect(strstr(output, "martlet: run 1 failed: mart.big: the disk is full: ") != NULL, "%s", output);
+    free(output);
+    char *states = query_csv(url, "SELECT task, status FROM martlet.task_runs ORDER BY task");
+    cr_expect_str_eq(states, "task,status\nmart.after_big,upstream_failed\nmart.big,failed\nmart.small,success\n");
+    free(states);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE status = 'failed'"
+                                       " AND error LIKE '%No space left on device%'"), 1);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'big'"), 0,
+                 "the task that filled the disk was rolled back");
+    snprintf(mount_command, sizeof mount_command, "umount %s", disk);
+    cr_expect_eq(test_run_command(mount_command, &output), 0, "%s", output);
+    free(output);
+    free(disk);
+    test_remove_directory(pipeline);
+    test_remove_directory(directory);
+}
+
+/* The same logic on PostgreSQL, the failure injected by a trigger: the
+ * first write of mart.a's end to martlet.task_runs fails as a full disk
+ * would, after mart.a committed its table. No task starts any more, the
+ * running one is recorded when it ends, mart.a's end is written once the
+ * warehouse takes writes again, and the run ends failed naming the disk. */
+Test(full_disk, a_failed_state_write_stops_the_run_and_the_record_stays_true, .timeout = 120) {
+    char *url, *output;
+    NEED_POSTGRES(url);
+    const char *models[] = {
+        "-- name: mart.a\n-- materialized: table\nSELECT 1 AS x\n",
+        "-- name: mart.side\n-- materialized: table\nSELECT 1 AS x FROM pg_sleep(1.5)\n",
+        "-- name: mart.after_a\n-- depends_on: mart.a\n-- materialized: table\nSELECT x FROM mart.a\n",
+    };
+    char *pipeline = test_make_pipeline("state", models, 3);
+    cr_assert_eq(test_martlet_run(&output, "run %s --jobs 2 --warehouse '%s'", pipeline, url), 0, "%s", output);
+    free(output);
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_execute(warehouse,
+        "CREATE SEQUENCE fail_once;"
+        "CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " IF NEW.task = 'mart.a' AND NEW.status = 'success' AND nextval('fail_once') = 1 THEN"
+        "  RAISE EXCEPTION 'could not extend file \"base/1/2\": No space left on device'; END IF;"
+        " RETURN NEW; END $$;"
+        "CREATE TRIGGER fail_once BEFORE UPDATE ON martlet.task_runs FOR EACH ROW EXECUTE FUNCTION fail_once();"
+        "DROP TABLE mart.a", &err), 0, "%s", err.message);
+    warehouse_close(warehouse);
+    char *binary = test_martlet(), command[2000];
+    snprintf(command, sizeof command, "{ %s run %s --jobs 2 --warehouse '%s' 2>&1 >/dev/null; }", binary, pipeline, url);
+    cr_expect_eq(test_run_command(command, &output), 1, "%s", output);
+    cr_expect_eq(strchr(output, '\n'), output + strlen(output) - 1, "one line on stderr: %s", output);
+    cr_expect(strstr(output, "martlet: run 2 failed: the disk is full: recording task mart.a: ") != NULL, "%s", output);
+    free(output);
+    free(binary);
+    char *states = query_csv(url, "SELECT task, status FROM martlet.task_runs WHERE run_id = 2 ORDER BY task");
+    cr_expect_str_eq(states, "task,status\nmart.a,success\nmart.after_a,skipped\nmart.side,success\n",
+                     "every task recorded as it went: mart.a changed its table and says so: %s", states);
+    free(states);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.a"), 1);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE run_id = 2 AND status = 'failed'"
+                                       " AND error LIKE 'the disk is full: recording task mart.a: %No space left on device%'"), 1);
+    test_remove_directory(pipeline);
+    free(url);
 }

@@ -1,9 +1,11 @@
 /* cli.c -- helpers shared by the subcommands. See cli.h. */
 #include "cli.h"
+#include "../engine/run_state.h"
 #include "../loader/value.h"
 #include "../util/files.h"
 #include "../util/identifier.h"
 #include "../util/memory.h"
+#include "../util/message.h"
 
 #include <dirent.h>
 #include <libgen.h>
@@ -13,26 +15,42 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Prints "martlet: <message>" on stderr and returns the failure exit code. */
+/* Prints "martlet: <message>" on stderr -- always one line: a warehouse's
+ * multi-line answer is condensed (message.h) -- and returns the failure
+ * exit code. */
 int cli_fail(const char *format, ...) {
+    char message[2 * ERROR_MESSAGE_SIZE], line[2 * ERROR_MESSAGE_SIZE];
     va_list args;
     va_start(args, format);
-    fputs("martlet: ", stderr);
-    vfprintf(stderr, format, args);
-    fputc('\n', stderr);
+    vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    message_one_line(message, line, sizeof line);
+    fprintf(stderr, "martlet: %s\n", line);
     return EXIT_FAILURE_RUN;
 }
 
-/* Prints a usage problem with a pointer to --help; returns exit code 2. */
+/* Prints a usage problem with a pointer to --help, on one line; returns
+ * exit code 2. */
 int cli_usage_error(const char *command, const char *format, ...) {
+    char message[2 * ERROR_MESSAGE_SIZE], line[2 * ERROR_MESSAGE_SIZE];
     va_list args;
     va_start(args, format);
-    fprintf(stderr, "martlet %s: ", command);
-    vfprintf(stderr, format, args);
-    fprintf(stderr, " (see 'martlet %s --help')\n", command);
+    vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    message_one_line(message, line, sizeof line);
+    fprintf(stderr, "martlet %s: %s (see 'martlet %s --help')\n", command, line, command);
     return EXIT_USAGE;
+}
+
+/* The usage error for what getopt_long refused (its own messages are off,
+ * see main.c): ':' is an option missing its value (option strings start
+ * with ':' for that), anything else an option the command does not have. */
+int cli_option_error(const char *command, int option, char **argv) {
+    const char *given = optind > 0 ? argv[optind - 1] : "";
+    if (option == ':') return cli_usage_error(command, "option '%s' needs a value", given);
+    if (strncmp(given, "--", 2) == 0)
+        return cli_usage_error(command, "unknown option '%.*s'", (int)strcspn(given, "="), given);
+    return cli_usage_error(command, "unknown option '-%c'", optopt ? optopt : '?');
 }
 
 /* Handles one of CLI_EXECUTION_OPTIONS into the request: EXIT_OK, or the
@@ -167,11 +185,39 @@ int cli_list_pipelines(const char *pipelines_option, char ***names, size_t *coun
 
 /* Takes the lock that keeps two processes (runs, backfills, schedulers)
  * from running one pipeline at once: 1 taken -- held until the warehouse
- * closes --, 0 held elsewhere, -1 error. */
+ * closes --, 0 held elsewhere, -1 error. Whoever holds the lock knows that
+ * no process runs the pipeline, so runs still recorded 'running' were
+ * killed: they are marked 'interrupted' here. */
 int cli_lock_pipeline(struct warehouse *warehouse, const char *pipeline, struct error *err) {
     char name[128];
     snprintf(name, sizeof name, "martlet_pipeline_%s", pipeline);
-    return warehouse_try_lock(warehouse, name, err);
+    int locked = warehouse_try_lock(warehouse, name, err);
+    if (locked != 1) return locked;
+    if (run_state_prepare(warehouse, err) != 0 || run_state_mark_interrupted(warehouse, pipeline, err) != 0) return -1;
+    return 1;
+}
+
+/* For commands that do not run a pipeline (status, plan): every pipeline
+ * with a run recorded 'running' whose lock is free had its process killed;
+ * its runs are marked 'interrupted'. A pipeline whose lock is held is
+ * being run now and is left alone. pipeline = NULL looks at all. */
+int cli_mark_interrupted_runs(struct warehouse *warehouse, const char *pipeline, struct error *err) {
+    if (run_state_prepare(warehouse, err) != 0) return -1;
+    struct warehouse_result *running = NULL;
+    if (warehouse_query(warehouse, "SELECT DISTINCT pipeline FROM martlet.runs WHERE status = 'running' ORDER BY 1",
+                        &running, err) != 0)
+        return -1;
+    int status = 0;
+    for (size_t i = 0; i < running->row_count && status == 0; i++) {
+        const char *name = warehouse_result_cell(running, i, 0);
+        if (name == NULL || !identifier_is_valid(name) || (pipeline && strcmp(name, pipeline) != 0)) continue;
+        struct warehouse *probe = NULL; /* a connection of its own: the lock is released when it closes */
+        status = warehouse_open_another(warehouse, &probe, err);
+        if (status == 0 && cli_lock_pipeline(probe, name, err) < 0) status = -1;
+        warehouse_close(probe);
+    }
+    warehouse_result_free(running);
+    return status;
 }
 
 /* Opens the warehouse and locks the pipeline, or says why not. */

@@ -30,12 +30,14 @@ enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
 
 int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *command, const char *format, ...) __attribute__((format(printf, 2, 3)));
+int cli_option_error(const char *command, int option, char **argv);
 const char *cli_warehouse_url(const char *option);
 int cli_open_warehouse(const char *url, struct warehouse **warehouse);
 int cli_load_pipeline(const char *name, const char *pipelines_directory, struct pipeline **pipeline);
 bool cli_valid_date(const char *text);
 int cli_list_pipelines(const char *pipelines_option, char ***names, size_t *count);
 int cli_lock_pipeline(struct warehouse *warehouse, const char *pipeline, struct error *err);
+int cli_mark_interrupted_runs(struct warehouse *warehouse, const char *pipeline, struct error *err);
 int cli_open_locked(const char *url, const char *pipeline, struct warehouse **warehouse);
 int cli_execution_option(const char *command, int option, const char *argument, struct run_request *request);
 const volatile sig_atomic_t *cli_catch_stop_signals(void);

@@ -45,7 +45,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
     };
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (option) {
         case 'f': options->from = optarg; break;
         case 't': options->to = optarg; break;
@@ -64,7 +64,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
                    ? "Shows, without running anything, each date's state and the runs a\nbackfill would make."
                    : "Runs the dates that are missing, failed or interrupted (all with --rerun).");
             return -1;
-        default: return cli_usage_error(command, "unknown option");
+        default: return cli_option_error(command, option, argv);
         }
     }
     if (optind + 1 != argc) return cli_usage_error(command, "expected exactly one PIPELINE");
@@ -91,6 +91,8 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
                    : cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
     struct backfill_plan plan = {0};
     struct error err;
+    /* Best effort (plan infers interrupted dates anyway); backfill did it when it took the lock. */
+    if (code == EXIT_OK && !execute) cli_mark_interrupted_runs(warehouse, pipeline->name, &err);
     if (code == EXIT_OK && backfill_plan(warehouse, pipeline, options.from, options.to,
                                            options.rerun ? SELECT_ALL : SELECT_NOT_DONE, &plan, &err) != 0)
         code = cli_fail("%s", err.message);

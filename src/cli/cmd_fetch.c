@@ -28,11 +28,11 @@ int cmd_fetch(int argc, char **argv) {
     const char *directory = NULL;
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (option) {
         case 'o': directory = optarg; break;
         case 'h': fputs(fetch_help, stdout); return EXIT_OK;
-        default: return cli_usage_error("fetch", "unknown option");
+        default: return cli_option_error("fetch", option, argv);
         }
     }
     if (optind + 1 != argc || strncmp(argv[optind], "s3://", 5) != 0)

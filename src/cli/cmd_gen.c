@@ -33,7 +33,7 @@ int cmd_gen(int argc, char **argv) {
     struct generator_options options = {NULL, 1.0, 42, NULL};
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         char *end;
         switch (option) {
         case 'o': options.directory = optarg; break;
@@ -47,7 +47,7 @@ int cmd_gen(int argc, char **argv) {
             break;
         case 'n': options.only = optarg; break;
         case 'h': fputs(gen_help, stdout); return EXIT_OK;
-        default: return cli_usage_error("gen", "unknown option");
+        default: return cli_option_error("gen", option, argv);
         }
     }
     if (optind + 1 != argc) return cli_usage_error("gen", "expected exactly one PIPELINE");

@@ -2,7 +2,9 @@
 #include "../util/table.h"
 #include "cli.h"
 
+#include <ctype.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +18,26 @@ static const char query_help[] =
     "  --warehouse URL   duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
     "  -h, --help        show this help\n";
 
+/* Whether the text holds more than blanks, semicolons and comments: an
+ * empty statement would otherwise "succeed" silently. */
+static bool has_statement(const char *sql) {
+    for (const char *p = sql; *p;) {
+        if (isspace((unsigned char)*p) || *p == ';') {
+            p++;
+        } else if (strncmp(p, "--", 2) == 0) {
+            p += strcspn(p, "\n");
+        } else if (strncmp(p, "/*", 2) == 0) {
+            const char *end = strstr(p + 2, "*/");
+            if (end == NULL) return true; /* let the warehouse name the unterminated comment */
+            p = end + 2;
+        } else {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* martlet query: one statement, its result as a table or CSV. */
 int cmd_query(int argc, char **argv) {
     static const struct option long_options[] = {
         {"format", required_argument, 0, 'f'}, {"warehouse", required_argument, 0, 'w'},
@@ -24,15 +46,16 @@ int cmd_query(int argc, char **argv) {
     const char *warehouse_option = NULL, *format = "table";
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (option) {
         case 'f': format = optarg; break;
         case 'w': warehouse_option = optarg; break;
         case 'h': fputs(query_help, stdout); return EXIT_OK;
-        default: return cli_usage_error("query", "unknown option");
+        default: return cli_option_error("query", option, argv);
         }
     }
     if (optind + 1 != argc) return cli_usage_error("query", "expected exactly one SQL statement");
+    if (!has_statement(argv[optind])) return cli_usage_error("query", "no SQL statement given (only blanks or comments)");
     if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0)
         return cli_usage_error("query", "--format must be table or csv");
     struct warehouse *warehouse = NULL;

@@ -56,7 +56,7 @@ static int parse_options(int argc, char **argv, struct report_options *options) 
     };
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         char *end;
         switch (option) {
         case 't':
@@ -71,7 +71,7 @@ static int parse_options(int argc, char **argv, struct report_options *options) 
         case 'F': options->from = optarg; break;
         case 'T': options->to = optarg; break;
         case 'h': fputs(report_help, stdout); return -1;
-        default: return cli_usage_error("report", "unknown option");
+        default: return cli_option_error("report", option, argv);
         }
     }
     if (optind + 2 != argc) return cli_usage_error("report", "expected PIPELINE and REPORT");

@@ -61,7 +61,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
     };
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (option) {
         case 'd': options->date = optarg; break;
         case 'f': options->from = optarg; break;
@@ -80,7 +80,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
             break;
         }
         case 'h': fputs(run_help, stdout); return -1;
-        default: return cli_usage_error("run", "unknown option");
+        default: return cli_option_error("run", option, argv);
         }
     }
     if (optind + 1 != argc) return cli_usage_error("run", "expected exactly one PIPELINE");
@@ -120,8 +120,42 @@ static int fetch_sources(const struct pipeline *pipeline, const struct run_optio
 /* The exit code of a run (the runner has printed how it went). */
 static int run_exit_code(const struct run_outcome *outcome) {
     if (outcome->stopped) return cli_fail("run %" PRId64 " stopped on request; 'martlet backfill' finishes it", outcome->run_id);
-    if (outcome->failed) return cli_fail("run %" PRId64 " failed: %s", outcome->run_id, outcome->first_error);
+    if (outcome->failed || outcome->record_failed) return cli_fail("run %" PRId64 " failed: %s", outcome->run_id, outcome->first_error);
     return EXIT_OK;
+}
+
+/* The run's request from the options (jobs, retries, timeout, log format
+ * included), for the pipeline and dates given. */
+static struct run_request make_request(const struct run_options *options, const struct pipeline *pipeline,
+                                       const char *start, const char *end, const char *source_directory) {
+    bool from_api = options->source && strcmp(options->source, "api") == 0;
+    bool from_s3 = options->source && strncmp(options->source, "s3", 2) == 0;
+    struct run_request request = options->execution;
+    request.pipeline = pipeline;
+    request.start_date = start;
+    request.end_date = end;
+    request.history = options->history;
+    request.source_directory = source_directory;
+    request.load_source = from_api ? "api" : from_s3 ? "s3" : "file";
+    request.progress = options->quiet ? NULL : stdout;
+    request.log_directory = options->log_directory;
+    return request;
+}
+
+/* A failure before the run could start (its files could not be fetched,
+ * its source folder is missing) is recorded as a failed run of its dates
+ * when the warehouse can be reached and the pipeline is not being run by
+ * another process; then prints the one line and returns the exit code. */
+static int fail_before_run(const struct run_options *options, const struct run_request *request, struct error *err) {
+    struct warehouse *warehouse = NULL;
+    struct error ignored;
+    if (warehouse_open(cli_warehouse_url(options->warehouse), &warehouse, &ignored) == 0 &&
+        cli_lock_pipeline(warehouse, request->pipeline->name, &ignored) == 1) {
+        struct run_outcome outcome = {0};
+        runner_record_failure(warehouse, request, &outcome, err);
+    }
+    warehouse_close(warehouse);
+    return cli_fail("%s", err->message);
 }
 
 /* martlet run: parse, load the pipeline, open the warehouse, run. */
@@ -136,6 +170,8 @@ int cmd_run(int argc, char **argv) {
     clock_utc_date(today);
     const char *start = options.from ? options.from : options.date ? options.date : today;
     const char *end = options.to ? options.to : start;
+    /* A --history run learns its dates from the report; until then they are unknown. */
+    bool dates_known = !options.history || options.from != NULL;
 
     struct pipeline *pipeline = NULL;
     int code = cli_load_pipeline(pipeline_name, options.pipelines, &pipeline);
@@ -143,35 +179,25 @@ int cmd_run(int argc, char **argv) {
     char *default_source = files_join("data", pipeline->name);
     const char *source_directory = options.source_directory ? options.source_directory : default_source;
     struct error err;
-    bool from_api = options.source && strcmp(options.source, "api") == 0;
-    bool from_s3 = options.source && strncmp(options.source, "s3", 2) == 0;
-    if (fetch_sources(pipeline, &options, source_directory, start, end, &err) != 0) code = cli_fail("%s", err.message);
-    if (code == EXIT_OK && options.history && options.from == NULL && files_is_directory(source_directory)) {
-        if (source_history_window(source_directory, report_start, report_end, &err) != 0) {
-            code = cli_fail("%s", err.message);
-        } else {
+    int status = fetch_sources(pipeline, &options, source_directory, start, end, &err);
+    if (status == 0 && !dates_known && files_is_directory(source_directory)) {
+        status = source_history_window(source_directory, report_start, report_end, &err);
+        if (status == 0) {
             start = report_start;
             end = report_end;
+            dates_known = true;
         }
     }
-    if (code != EXIT_OK) {
-        /* already reported */
-    } else if (pipeline->source_count > 0 && !files_is_directory(source_directory)) {
-        code = cli_fail("source folder %s does not exist (generate one with 'martlet gen %s --out %s')",
-                        source_directory, pipeline->name, source_directory);
+    if (status == 0 && pipeline->source_count > 0 && !files_is_directory(source_directory))
+        status = error_set(&err, "source folder %s does not exist (generate one with 'martlet gen %s --out %s')",
+                           source_directory, pipeline->name, source_directory);
+    struct run_request request = make_request(&options, pipeline, start, end, source_directory);
+    if (status != 0) {
+        code = dates_known ? fail_before_run(&options, &request, &err) : cli_fail("%s", err.message);
     } else {
         struct warehouse *warehouse = NULL;
         code = cli_open_locked(cli_warehouse_url(options.warehouse), pipeline->name, &warehouse);
         if (code == EXIT_OK) {
-            struct run_request request = options.execution; /* jobs, retries, timeout, log format */
-            request.pipeline = pipeline;
-            request.start_date = start;
-            request.end_date = end;
-            request.history = options.history;
-            request.source_directory = source_directory;
-            request.load_source = from_api ? "api" : from_s3 ? "s3" : "file";
-            request.progress = options.quiet ? NULL : stdout;
-            request.log_directory = options.log_directory;
             request.stop = cli_catch_stop_signals();
             struct run_outcome outcome;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);

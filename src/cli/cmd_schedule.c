@@ -1,6 +1,8 @@
 /* cmd_schedule.c -- `martlet schedule`: a foreground daemon that runs each
  * scheduled pipeline's due dates, catching up missed ones, until SIGTERM. */
 #include "../engine/schedule.h"
+#include "../sources/report_api.h"
+#include "../sources/s3.h"
 #include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
@@ -62,7 +64,7 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
     };
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (option) {
         case 'o': options->once = true; break;
         case 'd': options->data = optarg; break;
@@ -82,7 +84,7 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
             break;
         }
         case 'h': fputs(schedule_help, stdout); return -1;
-        default: return cli_usage_error("schedule", "unknown option");
+        default: return cli_option_error("schedule", option, argv);
         }
     }
     if (options->source_directory && (options->data || argc - optind != 1))
@@ -193,9 +195,45 @@ static void report_tick(struct scheduled *scheduled, const struct schedule_outco
             outcome->dates_failed, pipeline->name, outcome->first_due, outcome->last_due);
 }
 
-/* The scheduler's fetcher: one date's files through source_fetch. */
-static int fetch_date(void *context, const char *date, struct error *err) {
-    return source_fetch_date(context, date, err);
+/* The settings a fetch needs, checked before asking anyone: a missing or
+ * malformed one is a configuration error that no later look will mend,
+ * not a file that has not arrived yet. */
+static int check_fetch_settings(const struct source_fetch *fetch, struct error *err) {
+    if (fetch->kind == SOURCE_S3) {
+        struct s3_config config;
+        return s3_config_from_environment(&config, err);
+    }
+    if (fetch->kind != SOURCE_API) return 0;
+    struct report_api_config config;
+    if (report_api_config_from_environment(&config, err) != 0) return -1;
+    char *report = files_join(fetch->directory, "report.json"); /* increments need the report's id */
+    bool fetched = files_exists(report);
+    free(report);
+    if (!fetched)
+        return error_set(err, "no report fetched yet into %s: run 'martlet run %s --source api --history' first",
+                         fetch->directory, fetch->pipeline->name);
+    return 0;
+}
+
+/* The scheduler's fetcher: one date's files through source_fetch. A
+ * configuration error fails the look; anything the remote side did (no
+ * increment yet, no answer) makes the date wait. */
+static enum schedule_fetch_result fetch_date(void *context, const char *date, struct error *err) {
+    struct source_fetch *fetch = context;
+    if (check_fetch_settings(fetch, err) != 0) return SCHEDULE_CANNOT_FETCH;
+    return source_fetch_date(fetch, date, err) == 0 ? SCHEDULE_FETCHED : SCHEDULE_NOT_YET;
+}
+
+/* A failed look: one line on stderr (the scheduler's other lines are its
+ * log, on stdout), repeated by the daemon only when it changes; the daemon
+ * goes on with the other pipelines. Returns the failure exit code. */
+static int complain(struct scheduled *scheduled, bool always, const char *message) {
+    char summary[sizeof scheduled->last_summary];
+    snprintf(summary, sizeof summary, "error: %s", message);
+    if (always || strcmp(summary, scheduled->last_summary) != 0)
+        cli_fail("schedule: %s: %s", scheduled->pipeline->name, message);
+    snprintf(scheduled->last_summary, sizeof scheduled->last_summary, "%s", summary);
+    return EXIT_FAILURE_RUN;
 }
 
 /* One look at one pipeline: lock it, run what is due, unlock. Returns
@@ -210,14 +248,12 @@ static int tick(struct scheduled *scheduled, const struct schedule_options *opti
             say("%s: the warehouse is in use by another process; trying again later", pipeline->name);
             return EXIT_OK;
         }
-        say("%s: %s", pipeline->name, err.message);
-        return EXIT_FAILURE_RUN;
+        return complain(scheduled, always_report, err.message);
     }
     int code = EXIT_OK;
     int locked = cli_lock_pipeline(warehouse, pipeline->name, &err);
     if (locked < 0) {
-        say("%s: %s", pipeline->name, err.message);
-        code = EXIT_FAILURE_RUN;
+        code = complain(scheduled, always_report, err.message);
     } else if (locked == 0) {
         say("%s: another process is running it; trying again later", pipeline->name);
     } else {
@@ -231,11 +267,9 @@ static int tick(struct scheduled *scheduled, const struct schedule_options *opti
         struct schedule_fetcher fetcher = {fetch_date, &fetch};
         struct schedule_outcome outcome;
         if (source_fetch_prepare(&fetch, pipeline, pipeline->schedule->source, source, json_lines, &err) != 0) {
-            say("%s: %s", pipeline->name, err.message);
-            code = EXIT_FAILURE_RUN;
+            code = complain(scheduled, always_report, err.message);
         } else if (schedule_run_due(warehouse, &request, time(NULL), &fetcher, &outcome, &err) != 0) {
-            say("%s: %s", pipeline->name, err.message);
-            code = EXIT_FAILURE_RUN;
+            code = complain(scheduled, always_report, err.message);
         } else {
             report_tick(scheduled, &outcome, always_report);
             if (outcome.runs_failed) code = EXIT_FAILURE_RUN;

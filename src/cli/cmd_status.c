@@ -69,7 +69,7 @@ int cmd_status(int argc, char **argv) {
     long limit = 20;
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         char *end;
         switch (option) {
         case 'r': run_option = optarg; break;
@@ -79,7 +79,7 @@ int cmd_status(int argc, char **argv) {
             break;
         case 'w': warehouse_option = optarg; break;
         case 'h': fputs(status_help, stdout); return EXIT_OK;
-        default: return cli_usage_error("status", "unknown option");
+        default: return cli_option_error("status", option, argv);
         }
     }
     if (argc - optind > 1) return cli_usage_error("status", "expected at most one PIPELINE");
@@ -99,6 +99,9 @@ int cmd_status(int argc, char **argv) {
         return EXIT_OK;
     }
     struct error err;
+    /* Best effort: a reader without write rights still sees the runs (a
+     * killed one then shows 'running', as plan shows it interrupted anyway). */
+    cli_mark_interrupted_runs(warehouse, pipeline, &err);
     if (pipeline && !run_option) {
         if (status_grid_print(warehouse, pipeline, limit, stdout, &err) != 0) code = cli_fail("%s", err.message);
         warehouse_close(warehouse);

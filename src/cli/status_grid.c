@@ -17,6 +17,7 @@ struct glyph {
 static const struct glyph glyphs[] = {
     {"success", "✓", "\033[32m"},         {"failed", "✗", "\033[31m"},  {"upstream_failed", "↑", "\033[33m"},
     {"running", "…", "\033[36m"},         {"queued", "○", "\033[90m"}, {"skipped", "-", "\033[90m"},
+    {"interrupted", "!", "\033[35m"},
 };
 
 static const struct glyph *glyph_for(const char *status) {
@@ -72,12 +73,17 @@ int status_grid_print(struct warehouse *warehouse, const char *pipeline, long li
     } else {
         fprintf(out, "%s: the latest run of each of the last %ld dates\n", pipeline, limit);
         print_legend(out, color);
-        fprintf(out, "\n%-10s  %5s  %-7s ", "date", "run", "status");
+        int width = 7; /* "success"; wider when a run was interrupted */
+        for (size_t r = 0; r < rows->row_count; r++) {
+            const char *status = warehouse_result_cell(rows, r, 4);
+            if (status && (int)strlen(status) > width) width = (int)strlen(status);
+        }
+        fprintf(out, "\n%-10s  %5s  %-*s ", "date", "run", width, "status");
         for (size_t t = 0; t < tasks->row_count; t++) fprintf(out, " %2zu", t + 1);
         fputc('\n', out);
         for (size_t r = 0; r < rows->row_count;) {
             const char *date = warehouse_result_cell(rows, r, 0);
-            fprintf(out, "%s  %5s  %-7s ", date, warehouse_result_cell(rows, r, 1), warehouse_result_cell(rows, r, 4));
+            fprintf(out, "%s  %5s  %-*s ", date, warehouse_result_cell(rows, r, 1), width, warehouse_result_cell(rows, r, 4));
             size_t first = r;
             while (r < rows->row_count && strcmp(warehouse_result_cell(rows, r, 0), date) == 0) r++;
             for (size_t t = 0; t < tasks->row_count; t++) {

@@ -124,7 +124,7 @@ int backfill_run(struct warehouse *warehouse, const struct backfill_plan *plan, 
         struct run_outcome outcome;
         if (runner_run(warehouse, &one, &outcome, err) != 0) return -1;
         if (outcome.stopped) return error_set(err, "stopped on request after run %" PRId64, outcome.run_id);
-        if (outcome.failed) {
+        if (outcome.failed || outcome.record_failed) {
             (*runs_failed)++;
             if (request->progress && !request->json_progress)
                 fprintf(request->progress, "  run %" PRId64 " failed: %s\n", outcome.run_id, outcome.first_error);

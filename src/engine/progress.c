@@ -1,5 +1,6 @@
 /* progress.c -- see progress.h. */
 #include "progress.h"
+#include "../util/message.h"
 
 #include <cJSON.h>
 #include <inttypes.h>
@@ -117,7 +118,11 @@ static void print_task_text(const struct progress *progress, const struct task_r
         fprintf(out, " %" PRId64 " rows", record->rows_changed);
     if (record->attempts > 1) fprintf(out, " (attempt %" PRId64 ")", record->attempts);
     fprintf(out, "  %.2fs\n", seconds);
-    if (record->error) fprintf(out, "    error: %s\n", record->error);
+    if (record->error) { /* one line; martlet.task_runs keeps the full text */
+        char line[ERROR_MESSAGE_SIZE];
+        message_one_line(record->error, line, sizeof line);
+        fprintf(out, "    error: %s\n", line);
+    }
 }
 
 void progress_task_ended(const struct progress *progress, const struct task_record *record, double seconds,

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static const char *const schema_statements[] = {
     "CREATE SCHEMA IF NOT EXISTS martlet",
@@ -20,6 +21,9 @@ static const char *const schema_statements[] = {
     " rows_rejected BIGINT, rows_changed BIGINT, error TEXT, PRIMARY KEY (run_id, task))",
     "ALTER TABLE martlet.task_runs ADD COLUMN IF NOT EXISTS rows_duplicate BIGINT",
     "ALTER TABLE martlet.task_runs ADD COLUMN IF NOT EXISTS attempts INTEGER",
+    /* Which process ran a run, so a crashed one can be told apart (warehouses made before lack them). */
+    "ALTER TABLE martlet.runs ADD COLUMN IF NOT EXISTS pid BIGINT",
+    "ALTER TABLE martlet.runs ADD COLUMN IF NOT EXISTS host TEXT",
 };
 
 /* Creates the martlet schema and its tables if they are missing. */
@@ -30,21 +34,56 @@ int run_state_prepare(struct warehouse *warehouse, struct error *err) {
     return 0;
 }
 
-/* Takes a new run id and records the run as running. */
+/* Takes a new run id and records the run as running, with the process
+ * and host running it. */
 int run_state_begin_run(struct warehouse *warehouse, const char *pipeline, const char *start_date,
                         const char *end_date, const char *started_at, int64_t *run_id, struct error *err) {
     char *value = NULL;
     if (warehouse_query_value(warehouse, "SELECT nextval('martlet.run_id_sequence')", &value, err) != 0)
         return error_prefix(err, "taking a run id");
     *run_id = value ? strtoll(value, NULL, 10) : 0;
-    const char *params[] = {value, pipeline, start_date, end_date, started_at};
+    char pid[32], host[256] = "";
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    if (gethostname(host, sizeof host) != 0) host[0] = '\0';
+    host[sizeof host - 1] = '\0';
+    const char *params[] = {value, pipeline, start_date, end_date, started_at, pid, host[0] ? host : NULL};
     int status = warehouse_execute_params(
         warehouse,
-        "INSERT INTO martlet.runs (run_id, pipeline, start_date, end_date, status, started_at)"
-        " VALUES (CAST($1 AS BIGINT), $2, CAST($3 AS DATE), CAST($4 AS DATE), 'running', CAST($5 AS TIMESTAMP))",
-        params, 5, err);
+        "INSERT INTO martlet.runs (run_id, pipeline, start_date, end_date, status, started_at, pid, host)"
+        " VALUES (CAST($1 AS BIGINT), $2, CAST($3 AS DATE), CAST($4 AS DATE), 'running', CAST($5 AS TIMESTAMP),"
+        " CAST($6 AS BIGINT), $7)",
+        params, 7, err);
     free(value);
     return status == 0 ? 0 : error_prefix(err, "recording the run");
+}
+
+/* Marks the pipeline's runs still recorded 'running' as 'interrupted': the
+ * caller holds the pipeline's lock, so their processes are gone (killed,
+ * crashed, the machine lost power). Their running tasks become
+ * 'interrupted' (rolled back with their transaction), their queued ones
+ * 'skipped'. One transaction: both tables agree. */
+int run_state_mark_interrupted(struct warehouse *warehouse, const char *pipeline, struct error *err) {
+    const char *params[] = {pipeline};
+    int status = warehouse_begin(warehouse, err);
+    if (status == 0)
+        status = warehouse_execute_params(
+            warehouse,
+            "UPDATE martlet.task_runs SET status = CASE WHEN status = 'running' THEN 'interrupted' ELSE 'skipped' END,"
+            " finished_at = CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"
+            " WHERE status IN ('queued', 'running')"
+            " AND run_id IN (SELECT run_id FROM martlet.runs WHERE pipeline = $1 AND status = 'running')",
+            params, 1, err);
+    if (status == 0)
+        status = warehouse_execute_params(
+            warehouse,
+            "UPDATE martlet.runs SET status = 'interrupted', finished_at = CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP),"
+            " error = 'interrupted: ' || coalesce('process ' || CAST(pid AS TEXT) || ' on ' || host, 'its process')"
+            " || ' ended without finishing it (killed or crashed)'"
+            " WHERE pipeline = $1 AND status = 'running'",
+            params, 1, err);
+    if (status == 0) status = warehouse_commit(warehouse, err);
+    else warehouse_rollback(warehouse);
+    return status == 0 ? 0 : error_prefix(err, "marking the interrupted runs of %s", pipeline);
 }
 
 /* Marks a run finished with its final status. */

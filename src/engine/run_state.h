@@ -5,7 +5,10 @@
  * A run is running, success, failed or stopped (a signal ended it early); a
  * task goes queued -> running -> success | failed, or ends upstream_failed
  * (a dependency did not succeed) or skipped (the run stopped first). A crash
- * leaves its run 'running' and some tasks queued or running.
+ * leaves its run 'running' and some tasks queued or running, until a later
+ * command finds the pipeline's lock free and marks the run 'interrupted'
+ * (run_state_mark_interrupted). Each run records the process id and host
+ * that ran it.
  * State is written outside the task's own transaction, so a failed task
  * still leaves its failure on record. */
 #ifndef MARTLET_RUN_STATE_H
@@ -35,6 +38,7 @@ int run_state_begin_run(struct warehouse *warehouse, const char *pipeline, const
                         const char *end_date, const char *started_at, int64_t *run_id, struct error *err);
 int run_state_finish_run(struct warehouse *warehouse, int64_t run_id, const char *status, const char *error,
                          struct error *err);
+int run_state_mark_interrupted(struct warehouse *warehouse, const char *pipeline, struct error *err);
 int run_state_queue_tasks(struct warehouse *warehouse, int64_t run_id, const struct task_record *tasks, size_t count,
                           struct error *err);
 int run_state_start_task(struct warehouse *warehouse, int64_t run_id, const char *task, const char *started_at,

@@ -10,6 +10,7 @@
 #include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
+#include "../util/message.h"
 #include "../util/strbuf.h"
 #include "dag.h"
 #include "progress.h"
@@ -34,6 +35,8 @@ struct task {
     enum task_state state;
     size_t *upstream;              /* indices of the tasks it depends on */
     bool start_recorded, end_recorded;
+    bool end_handled;              /* the coordinator has tried to record its end */
+    bool end_written;              /* its end reached martlet.task_runs */
     char started_at[CLOCK_TEXT_SIZE], finished_at[CLOCK_TEXT_SIZE];
     double clock_start, seconds;
     struct task_outcome outcome;
@@ -66,6 +69,9 @@ struct run {
     pthread_mutex_t lock;
     pthread_cond_t changed;        /* any task changed state, or the run ended */
     bool stopping, cancelling, finished;
+    bool stop_requested;           /* stopping because of SIGTERM/SIGINT, not a failure */
+    bool state_lost;               /* a run state write failed: no task starts any more */
+    struct error state_error;      /* the first such failure */
 };
 
 /* Whether a task has ended (success, failed, upstream_failed, skipped). */
@@ -158,13 +164,56 @@ static void describe_running(const struct run *run, char *line, size_t size) {
 
 /* ---- the coordinator ------------------------------------------------- */
 
-/* Keeps the statements a task ran in <log>/<NNN>-<task>.sql. */
-static int write_task_log(struct run *run, const char *name, const struct strbuf *statements, struct error *err) {
+/* One write of run state; `what` is the task record or index it needs. */
+typedef int (*state_writer)(struct run *run, const void *what, struct error *err);
+
+/* A state_writer: how a task ended (record is its struct task_record). */
+static int record_task_state(struct run *run, const void *record, struct error *err) {
+    return run_state_record_task(run->warehouse, run->outcome->run_id, record, err);
+}
+
+/* A state_writer: a task started (index points at its index). */
+static int record_start_state(struct run *run, const void *index, struct error *err) {
+    size_t task = *(const size_t *)index;
+    return run_state_start_task(run->warehouse, run->outcome->run_id, run->nodes[task].name, run->tasks[task].started_at,
+                                err);
+}
+
+/* Writes run state, and once more after a failure, when the warehouse may
+ * have made room: a task that filled the disk has been rolled back, and a
+ * DuckDB checkpoint folds the write-ahead log into the blocks it freed. A
+ * failure that names a full disk says so. */
+static int write_state(struct run *run, state_writer writer, const void *what, struct error *err) {
+    if (writer(run, what, err) == 0) return 0;
+    struct error ignored;
+    if (strcmp(warehouse_dialect(run->warehouse), "duckdb") == 0 &&
+        warehouse_execute(run->warehouse, "CHECKPOINT", &ignored) == 0 && writer(run, what, err) == 0)
+        return 0;
+    if (message_says_disk_full(err->message)) error_prefix(err, "the disk is full");
+    return -1;
+}
+
+/* Keeps the statements a task ran in <log>/<NNN>-<task>.sql, followed by
+ * the full text of its error (comment lines), if it failed. */
+static int write_task_log(struct run *run, const struct task_record *record, const struct strbuf *statements,
+                          struct error *err) {
     if (run->log_directory == NULL) return 0;
     char file[160];
-    snprintf(file, sizeof file, "%03zu-%s.sql", run->tasks_recorded, name);
+    snprintf(file, sizeof file, "%03zu-%s.sql", run->tasks_recorded, record->task);
     char *path = files_join(run->log_directory, file);
-    int status = files_write_all(path, statements->data ? statements->data : "", statements->length, err);
+    struct strbuf text;
+    strbuf_init(&text);
+    strbuf_append_string(&text, strbuf_text(statements));
+    if (record->error) {
+        strbuf_append_string(&text, "-- failed:\n");
+        for (const char *line = record->error; *line;) {
+            size_t length = strcspn(line, "\n");
+            strbuf_printf(&text, "-- %.*s\n", (int)length, line);
+            line += length + (line[length] == '\n');
+        }
+    }
+    int status = files_write_all(path, strbuf_text(&text), text.length, err);
+    strbuf_free(&text);
     free(path);
     return status;
 }
@@ -181,24 +230,32 @@ static int record_end(struct run *run, size_t index, const char *running, struct
     record->error = task->state == TASK_FAILED ? task->outcome.error.message : NULL;
     progress_task_ended(&run->progress, record, task->seconds, strbuf_text(&task->outcome.warnings), running);
     run->tasks_recorded++;
-    if (task->state == TASK_FAILED && run->outcome->failed++ == 0)
-        snprintf(run->outcome->first_error, sizeof run->outcome->first_error, "%s: %s", record->task, record->error);
+    if (task->state == TASK_FAILED && run->outcome->failed++ == 0) {
+        char line[ERROR_MESSAGE_SIZE]; /* the summary is one line; task_runs keeps the full text */
+        message_one_line(record->error, line, sizeof line);
+        snprintf(run->outcome->first_error, sizeof run->outcome->first_error, "%s: %s", record->task, line);
+    }
     run->outcome->succeeded += task->state == TASK_SUCCESS;
     run->outcome->upstream_failed += task->state == TASK_UPSTREAM_FAILED;
     run->outcome->skipped += task->state == TASK_SKIPPED;
-    if (write_task_log(run, record->task, &task->outcome.statements, err) != 0) return -1;
-    return run_state_record_task(run->warehouse, run->outcome->run_id, record, err);
+    int logged = write_task_log(run, record, &task->outcome.statements, err);
+    struct error state_err;
+    int written = write_state(run, record_task_state, record, &state_err);
+    task->end_written = written == 0;
+    if (written != 0) *err = state_err; /* the warehouse's failure matters more than the log's */
+    return logged == 0 && written == 0 ? 0 : -1;
 }
 
 /* Records that a task started. Unlocked. */
 static int record_start(struct run *run, size_t index, const char *running, struct error *err) {
     progress_task_started(&run->progress, run->nodes[index].name, running);
-    return run_state_start_task(run->warehouse, run->outcome->run_id, run->nodes[index].name,
-                                run->tasks[index].started_at, err);
+    return write_state(run, record_start_state, &index, err);
 }
 
-/* Queues the waiting tasks whose dependencies have all ended: those with
- * a dependency that did not succeed end upstream_failed instead. */
+/* Queues the waiting tasks whose dependencies have all ended and had
+ * their ends recorded (a task never starts before its upstream's success
+ * is on record): those with a dependency that did not succeed end
+ * upstream_failed instead. */
 static void queue_ready_tasks(struct run *run) {
     bool queued = false;
     for (bool changed = true; changed;) {
@@ -207,8 +264,9 @@ static void queue_ready_tasks(struct run *run) {
             if (run->tasks[i].state != TASK_WAITING) continue;
             bool ready = true, upstream_ok = true;
             for (size_t d = 0; d < run->nodes[i].depends_count; d++) {
-                enum task_state state = run->tasks[run->tasks[i].upstream[d]].state;
-                ready = ready && is_final(state);
+                const struct task *upstream = &run->tasks[run->tasks[i].upstream[d]];
+                enum task_state state = upstream->state;
+                ready = ready && is_final(state) && (upstream->end_handled || state == TASK_UPSTREAM_FAILED);
                 upstream_ok = upstream_ok && state == TASK_SUCCESS;
             }
             if (!ready) continue;
@@ -220,14 +278,20 @@ static void queue_ready_tasks(struct run *run) {
     if (queued) pthread_cond_broadcast(&run->changed); /* wakes the idle workers only when there is work */
 }
 
+/* No task starts any more: those not started yet are skipped. Under the lock. */
+static void stop_starting(struct run *run) {
+    run->stopping = true;
+    for (size_t i = 0; i < run->count; i++)
+        if (run->tasks[i].state == TASK_WAITING || run->tasks[i].state == TASK_QUEUED) run->tasks[i].state = TASK_SKIPPED;
+}
+
 /* Acts on stop requests: the first stops queueing (what has not started
  * is skipped), the second cancels the running statements too. */
 static void handle_stop_requests(struct run *run) {
     sig_atomic_t requests = run->request->stop ? *run->request->stop : 0;
-    if (requests >= 1 && !run->stopping) {
-        run->stopping = true;
-        for (size_t i = 0; i < run->count; i++)
-            if (run->tasks[i].state == TASK_WAITING || run->tasks[i].state == TASK_QUEUED) run->tasks[i].state = TASK_SKIPPED;
+    if (requests >= 1 && !run->stop_requested) {
+        run->stop_requested = true;
+        stop_starting(run);
         progress_note(&run->progress, "stop requested: running tasks finish, the rest are skipped (again to cancel them)");
     }
     if (requests >= 2 && !run->cancelling) {
@@ -270,11 +334,13 @@ static void wait_for_change(struct run *run) {
     pthread_cond_timedwait(&run->changed, &run->lock, &deadline);
 }
 
-/* Drives the run until every task has ended and been recorded. */
-static int coordinate(struct run *run, struct error *err) {
-    int status = 0;
+/* Drives the run until every task has ended and its end was handled. A
+ * failed write of run state (a full disk) does not abandon the tasks that
+ * are running: no task starts any more, the running ones end and are
+ * recorded as far as the warehouse still takes it (see finish_state). */
+static void coordinate(struct run *run) {
     pthread_mutex_lock(&run->lock);
-    while (status == 0 && run->tasks_recorded < run->count) {
+    while (run->tasks_recorded < run->count) {
         handle_stop_requests(run);
         queue_ready_tasks(run);
         size_t index;
@@ -286,10 +352,35 @@ static int coordinate(struct run *run, struct error *err) {
         char running[512];
         describe_running(run, running, sizeof running);
         pthread_mutex_unlock(&run->lock);
-        status = is_start ? record_start(run, index, running, err) : record_end(run, index, running, err);
+        struct error err;
+        int status = is_start ? record_start(run, index, running, &err) : record_end(run, index, running, &err);
         pthread_mutex_lock(&run->lock);
+        if (!is_start) run->tasks[index].end_handled = true;
+        if (status != 0 && !run->state_lost) {
+            run->state_lost = true;
+            run->state_error = err;
+            stop_starting(run);
+            pthread_mutex_unlock(&run->lock);
+            progress_note(&run->progress, "the run's state could not be written: no task starts any more");
+            pthread_mutex_lock(&run->lock);
+        }
     }
     pthread_mutex_unlock(&run->lock);
+}
+
+/* After a failed state write, once every task has ended: the task ends
+ * not written yet are tried again (the failed tasks' rollbacks may have
+ * freed room), so the record matches what happened wherever the warehouse
+ * still takes writes. 0, or -1 when some end could not be written. */
+static int finish_state(struct run *run, struct error *err) {
+    int status = 0;
+    for (size_t i = 0; i < run->count; i++) {
+        struct task *task = &run->tasks[i];
+        if (task->end_written) continue;
+        struct task_record *record = &task->outcome.record;
+        if (write_state(run, record_task_state, record, err) == 0) task->end_written = true;
+        else status = -1;
+    }
     return status;
 }
 
@@ -386,7 +477,21 @@ static int begin_run(struct run *run, struct error *err) {
 
 /* What martlet.runs records for the finished run. */
 static const char *final_status(const struct run_outcome *outcome) {
-    return outcome->stopped ? "stopped" : outcome->failed ? "failed" : "success";
+    return outcome->stopped ? "stopped" : outcome->failed || outcome->record_failed ? "failed" : "success";
+}
+
+/* A state_writer: how the run ended (outcome_pointer is its run_outcome). */
+static int write_run_end(struct run *run, const void *outcome_pointer, struct error *err) {
+    const struct run_outcome *outcome = outcome_pointer;
+    const char *error = outcome->failed || outcome->record_failed ? outcome->first_error
+                        : outcome->stopped                        ? "stopped on request"
+                                                                  : NULL;
+    return run_state_finish_run(run->warehouse, outcome->run_id, final_status(outcome), error, err);
+}
+
+/* Records how the run ended (tried again if the warehouse had no room). */
+static int finish_run_state(struct run *run, const struct run_outcome *outcome, struct error *err) {
+    return write_state(run, write_run_end, outcome, err);
 }
 
 /* Frees what the run allocated (not the request or the warehouse). */
@@ -408,8 +513,10 @@ static void free_run(struct run *run) {
 }
 
 /* Runs the pipeline for the request's dates. Returns 0 when the run could
- * be carried out and recorded -- check outcome->failed for task failures --
- * and -1 when it could not start or its state could not be written. */
+ * be carried out and recorded -- check outcome->failed for task failures,
+ * and outcome->record_failed for a run cut short by a state write that
+ * failed and was written after all -- and -1 when it could not start or
+ * its state could not be written. */
 int runner_run(struct warehouse *warehouse, const struct run_request *request, struct run_outcome *outcome,
                struct error *err) {
     memset(outcome, 0, sizeof *outcome);
@@ -434,21 +541,56 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     if (status == 0)
         progress_run_started(&run.progress, pipeline->name, request->start_date, request->end_date, run.count,
                              run.worker_count, run.log_directory);
-    if (status == 0) status = coordinate(&run, err);
+    bool coordinated = status == 0;
+    if (coordinated) coordinate(&run);
     stop_workers(&run);
     /* A stop that came after the last task started changed nothing. */
-    outcome->stopped = outcome->skipped > 0 || run.cancelling;
-    if (status == 0)
+    outcome->stopped = run.stop_requested && (outcome->skipped > 0 || run.cancelling);
+    if (run.state_lost) { /* a failed run, whatever its tasks did: its record may be incomplete */
+        outcome->record_failed = true;
+        if (outcome->failed == 0)
+            snprintf(outcome->first_error, sizeof outcome->first_error, "%s", run.state_error.message);
+        outcome->stopped = false;
+    }
+    if (coordinated)
         progress_run_finished(&run.progress, final_status(outcome), outcome->succeeded, outcome->failed,
                               outcome->upstream_failed, outcome->skipped);
-    if (status == 0) {
-        status = run_state_finish_run(warehouse, outcome->run_id, final_status(outcome),
-                                      outcome->failed ? outcome->first_error : outcome->stopped ? "stopped on request" : NULL,
-                                      err);
+    if (coordinated && run.state_lost) {
+        struct error lost = run.state_error;
+        if (finish_state(&run, err) != 0) status = -1;
+        if (finish_run_state(&run, outcome, err) != 0 || status != 0) {
+            *err = lost; /* the first failure, which names the cause */
+            status = -1;
+        }
+    } else if (coordinated) {
+        status = finish_run_state(&run, outcome, err);
     } else if (outcome->run_id) {
         struct error ignored; /* best effort: the run is 'failed' rather than left 'running' */
         run_state_finish_run(warehouse, outcome->run_id, "failed", err->message, &ignored);
+    } else {
+        runner_record_failure(warehouse, request, outcome, err); /* a missing file, a broken macro: on record too */
     }
     free_run(&run);
     return status;
+}
+
+/* Records a run that failed before its first task (a missing increment, a
+ * fetch that failed, a macro that does not compile) as a failed run of its
+ * dates, with err's message as its reason, so that plan and status show the
+ * dates failed rather than missing. Best effort: when the warehouse cannot
+ * take it, err still says what went wrong. err gains "run N failed before
+ * its first task" in front when it was recorded. */
+void runner_record_failure(struct warehouse *warehouse, const struct run_request *request, struct run_outcome *outcome,
+                           struct error *err) {
+    char started_at[CLOCK_TEXT_SIZE];
+    clock_utc_text(started_at);
+    struct error ignored;
+    int64_t run_id = 0;
+    if (run_state_prepare(warehouse, &ignored) != 0 ||
+        run_state_begin_run(warehouse, request->pipeline->name, request->start_date, request->end_date, started_at, &run_id,
+                            &ignored) != 0 ||
+        run_state_finish_run(warehouse, run_id, "failed", err->message, &ignored) != 0)
+        return;
+    outcome->run_id = run_id;
+    error_prefix(err, "run %" PRId64 " failed before its first task", run_id);
 }

@@ -12,7 +12,12 @@
  * A stop request (the CLI counts SIGTERM/SIGINT into *stop) lets running
  * tasks finish and starts no more: the rest end 'skipped' and the run
  * 'stopped'. A second request also cancels the running statements, whose
- * tasks roll back. Either way no table is left half-written. */
+ * tasks roll back. Either way no table is left half-written.
+ *
+ * A run that fails before its first task (a missing file, a macro that
+ * does not compile) is recorded as a failed run of its dates too, with the
+ * reason; runner_record_failure does the same for failures the caller
+ * meets before it can call runner_run (a fetch from an API or S3). */
 #ifndef MARTLET_RUNNER_H
 #define MARTLET_RUNNER_H
 
@@ -47,10 +52,13 @@ struct run_outcome {
     size_t upstream_failed;
     size_t skipped;
     bool stopped;                /* a stop request ended the run early */
+    bool record_failed;          /* its state could not be written (a full disk): the run failed */
     char first_error[ERROR_MESSAGE_SIZE];
 };
 
 int runner_run(struct warehouse *warehouse, const struct run_request *request, struct run_outcome *outcome,
                struct error *err);
+void runner_record_failure(struct warehouse *warehouse, const struct run_request *request, struct run_outcome *outcome,
+                           struct error *err);
 
 #endif

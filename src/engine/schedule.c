@@ -38,25 +38,33 @@ static bool files_arrived(const struct run_request *request, const char *date, s
 
 /* A date whose files have not arrived (nor can be fetched yet) waits, and
  * so do the dates after it (increments load in date order), like a file
- * sensor in front of a DAG. */
-static void wait_for_files(const struct run_request *request, const struct schedule_fetcher *fetcher,
-                           struct backfill_plan *plan, struct schedule_outcome *outcome) {
+ * sensor in front of a DAG. Returns -1 (err says why) when the files cannot
+ * be fetched at all. */
+static int wait_for_files(const struct run_request *request, const struct schedule_fetcher *fetcher,
+                          struct backfill_plan *plan, struct schedule_outcome *outcome, struct error *err) {
     for (size_t i = 0; i < plan->count; i++) {
         if (!plan->dates[i].selected) continue;
         struct error missing;
         if (files_arrived(request, plan->dates[i].date, &missing)) continue;
-        if (fetcher && fetcher->fetch(fetcher->context, plan->dates[i].date, &missing) == 0 &&
-            files_arrived(request, plan->dates[i].date, &missing))
-            continue;
+        if (fetcher) {
+            enum schedule_fetch_result fetched = fetcher->fetch(fetcher->context, plan->dates[i].date, &missing);
+            if (fetched == SCHEDULE_CANNOT_FETCH) {
+                *err = missing;
+                return error_prefix(err, "cannot fetch the files of %s", plan->dates[i].date);
+            }
+            if (fetched == SCHEDULE_FETCHED && files_arrived(request, plan->dates[i].date, &missing)) continue;
+        }
         snprintf(outcome->waiting, sizeof outcome->waiting, "%s: %s", plan->dates[i].date, missing.message);
         for (size_t later = i; later < plan->count; later++) plan->dates[later].selected = false;
-        return;
+        return 0;
     }
+    return 0;
 }
 
 /* Runs the due dates of request->pipeline that are missing or were
- * interrupted. The caller holds the pipeline's lock. Returns -1 only when
- * the warehouse could not be used at all. */
+ * interrupted. The caller holds the pipeline's lock. Returns -1 when the
+ * warehouse could not be used at all or a date's files cannot be fetched
+ * (a configuration error). */
 int schedule_run_due(struct warehouse *warehouse, const struct run_request *request, time_t now,
                      const struct schedule_fetcher *fetcher, struct schedule_outcome *outcome, struct error *err) {
     memset(outcome, 0, sizeof *outcome);
@@ -67,7 +75,10 @@ int schedule_run_due(struct warehouse *warehouse, const struct run_request *requ
     if (backfill_plan(warehouse, pipeline, outcome->first_due, outcome->last_due, SELECT_MISSING_OR_INTERRUPTED, &plan,
                       err) != 0)
         return -1;
-    wait_for_files(request, fetcher, &plan, outcome);
+    if (wait_for_files(request, fetcher, &plan, outcome, err) != 0) {
+        backfill_plan_free(&plan);
+        return -1;
+    }
     for (size_t i = 0; i < plan.count; i++) {
         outcome->dates_selected += plan.dates[i].selected;
         outcome->dates_failed += plan.dates[i].state == DATE_FAILED;

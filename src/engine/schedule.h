@@ -7,7 +7,8 @@
  * missing or interrupted run (set-based where the pipeline allows, like a
  * backfill); failed dates wait for a person to run `martlet backfill`. A
  * date whose source files have not arrived yet waits, with every date
- * after it, until a later look finds them. */
+ * after it, until a later look finds them; a fetch that cannot work at all
+ * (a missing setting) fails the look instead. */
 #ifndef MARTLET_SCHEDULE_H
 #define MARTLET_SCHEDULE_H
 
@@ -28,10 +29,16 @@ struct schedule_outcome {
     char waiting[ERROR_MESSAGE_SIZE];   /* "DATE: missing file": the first date waiting for files, or empty */
 };
 
+/* What a fetch of one date's files came to. Not there yet (the API has no
+ * increment for the date, the server did not answer) makes the date wait
+ * for a later look; cannot fetch (a setting is missing or malformed) is a
+ * configuration error no later look will mend: the look fails. */
+enum schedule_fetch_result { SCHEDULE_FETCHED, SCHEDULE_NOT_YET, SCHEDULE_CANNOT_FETCH };
+
 /* Fetches one date's source files from where they live (an API, S3);
  * NULL fetch = the files simply appear in the source folder. */
 struct schedule_fetcher {
-    int (*fetch)(void *context, const char *date, struct error *err);
+    enum schedule_fetch_result (*fetch)(void *context, const char *date, struct error *err);
     void *context;
 };
 

@@ -4,7 +4,10 @@
 #include "materialize.h"
 #include "template.h"
 #include "watchdog.h"
+#include "../util/message.h"
 
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +62,41 @@ static int run_source(const struct task_context *context, size_t index, struct w
     return status;
 }
 
+/* Whether line `number` (from 1) of text shows the fragment a warehouse
+ * quoted for it (compared without surrounding blanks, at most 40 bytes). */
+static bool line_shows(const char *text, long number, const char *fragment, size_t length) {
+    while (length > 0 && isspace((unsigned char)*fragment)) fragment++, length--;
+    while (length > 0 && isspace((unsigned char)fragment[length - 1])) length--;
+    if (length > 40) length = 40;
+    for (long at = 1; at < number && text; at++) {
+        text = strchr(text, '\n');
+        if (text) text++;
+    }
+    if (text == NULL || length == 0) return false;
+    size_t line_length = strcspn(text, "\n");
+    return memmem(text, line_length, fragment, length) != NULL;
+}
+
+/* Names the model file in front of a failure of its SQL, and the line when
+ * the warehouse pointed at one ("LINE 5:" in DuckDB's and PostgreSQL's
+ * messages). The statement wraps the rendered file after one line of its
+ * own ("CREATE TABLE x AS\n<file>"), except a script, which is the file;
+ * templates never add lines, so statement line N is file line N - 1. The
+ * line is named only when the text the warehouse quoted is on it. */
+static void name_model_location(const struct model *model, const char *rendered, struct error *err) {
+    long line;
+    const char *fragment;
+    size_t length;
+    if (message_statement_context(err->message, &line, &fragment, &length)) {
+        long file_line = model->materialized == MATERIALIZE_SCRIPT ? line : line - 1;
+        if (file_line >= 1 && line_shows(rendered, file_line, fragment, length)) {
+            error_prefix(err, "%s:%ld", model->path, file_line);
+            return;
+        }
+    }
+    error_prefix(err, "%s", model->path);
+}
+
 /* Renders and materializes one model, then runs its data tests. */
 static int run_model(const struct task_context *context, const struct model *model, struct warehouse *warehouse,
                      struct task_outcome *outcome, struct error *err) {
@@ -74,11 +112,14 @@ static int run_model(const struct task_context *context, const struct model *mod
     if (status != 0) error_prefix(err, "%s", model->path);
     struct materialize_context materialize = {relation, request->start_date, request->end_date,
                                               context->keep_statements ? &outcome->statements : NULL};
-    if (status == 0)
+    if (status == 0) {
         status = materialize_model(warehouse, model, strbuf_text(&sql), &materialize, &outcome->record.rows_changed, err);
+        if (status != 0) name_model_location(model, strbuf_text(&sql), err);
+    }
     if (status == 0 && model->materialized != MATERIALIZE_VIEW && model->materialized != MATERIALIZE_SCRIPT)
         status = warehouse_refresh_statistics(warehouse, relation, err);
-    if (status == 0) status = data_tests_run(warehouse, pipeline, model, relation, &outcome->warnings, err);
+    if (status == 0 && data_tests_run(warehouse, pipeline, model, relation, &outcome->warnings, err) != 0)
+        status = error_prefix(err, "%s", model->path);
     strbuf_free(&sql);
     return status;
 }
@@ -120,6 +161,7 @@ int task_execute(const struct task_context *context, size_t task, struct warehou
         bool transient = lost == 1 || outcome->error.transient;
         if (!transient || attempt > retries) {
             if (transient) error_prefix(&outcome->error, "gave up after %d attempts", attempt);
+            if (message_says_disk_full(outcome->error.message)) error_prefix(&outcome->error, "the disk is full");
             return -1;
         }
         long delay = backoff_ms(attempt, task);
