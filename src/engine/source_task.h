@@ -11,7 +11,14 @@
  *   replace_dates  the rows of the run's dates are replaced by the files'
  *                  rows (loaded through <table>_incoming, optionally one
  *                  row per deduplicate_on value); rows dated outside the
- *                  run's dates are rejected, never written */
+ *                  run's dates are rejected, never written
+ *   batch          the table becomes the rows of the run's files: every
+ *                  date's increment (each holds that date's new rows), or
+ *                  a snapshot; models add what is new to what they keep
+ *
+ * With "snapshot_fallback" in the layout, a source whose increments for
+ * the run are not all there reads its history file instead (a snapshot of
+ * everything so far), if that exists. */
 #ifndef MARTLET_SOURCE_TASK_H
 #define MARTLET_SOURCE_TASK_H
 
