@@ -39,12 +39,18 @@ WITH joined AS (
     WHERE history.event = 'add'
     GROUP BY link.hk_group_id, link.hk_user_id
 ),
-messages AS (
-    SELECT in_group.hk_group_id, author.hk_user_id, message.message_ts
+authored AS (
+    -- the affected users' messages first: an inner join with few keys, so the
+    -- message links are probed once and never joined in full
+    SELECT author.hk_user_id, author.hk_message_id
     FROM {{ dds }}.l_user_message AS author
-    JOIN {{ dds }}.l_groups_dialogs AS in_group ON in_group.hk_message_id = author.hk_message_id
-    LEFT JOIN {{ dds }}.h_dialogs AS message ON message.hk_message_id = author.hk_message_id
-    WHERE author.hk_user_id IN (SELECT hk_user_id FROM affected_pairs)
+    JOIN (SELECT DISTINCT hk_user_id FROM affected_pairs) AS users ON users.hk_user_id = author.hk_user_id
+),
+messages AS (
+    SELECT in_group.hk_group_id, authored.hk_user_id, message.message_ts
+    FROM authored
+    JOIN {{ dds }}.l_groups_dialogs AS in_group ON in_group.hk_message_id = authored.hk_message_id
+    LEFT JOIN {{ dds }}.h_dialogs AS message ON message.hk_message_id = authored.hk_message_id
 )
 SELECT pair.hk_group_id,
        pair.hk_user_id,
