@@ -30,6 +30,7 @@ static int execute(duckdb_connection connection, const char *sql) {
     return status;
 }
 
+/* Loads the four files and prints the seconds. */
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: social_floor DATABASE SOURCE_DIR\n");

@@ -22,7 +22,8 @@ static const char gen_help[] =
     "  --scale X     size factor (default 1)\n"
     "  --seed N      random seed (default 42)\n"
     "  --only LIST   write only these files (e.g. group_log,groups); same bytes as a full run\n"
-    "  --increments N  social: also N days of new rows after the history, in\n"
+    "  --increments N\n"
+    "                social: also N days of new rows after the history, in\n"
     "                increments/{date}/group_log.csv and dialogs.csv (from 2021-10-01)\n"
     "  -h, --help    show this help\n";
 
