@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char gen_help[] =
-    "usage: martlet gen PIPELINE --out DIR [--scale X] [--seed N]\n"
+    "usage: martlet gen PIPELINE --out DIR [--scale X] [--seed N] [--increments N]\n"
     "\n"
     "Writes realistic source files for PIPELINE (social or sales) into DIR:\n"
     "the same seed and scale always give the same bytes. Scale 1 is the size\n"
@@ -22,15 +22,18 @@ static const char gen_help[] =
     "  --scale X     size factor (default 1)\n"
     "  --seed N      random seed (default 42)\n"
     "  --only LIST   write only these files (e.g. group_log,groups); same bytes as a full run\n"
+    "  --increments N\n"
+    "                social: also N days of new rows after the history, in\n"
+    "                increments/{date}/group_log.csv and dialogs.csv (from 2021-10-01)\n"
     "  -h, --help    show this help\n";
 
 int cmd_gen(int argc, char **argv) {
     static const struct option long_options[] = {
         {"out", required_argument, 0, 'o'}, {"scale", required_argument, 0, 's'},
         {"seed", required_argument, 0, 'r'}, {"only", required_argument, 0, 'n'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"increments", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
-    struct generator_options options = {NULL, 1.0, 42, NULL};
+    struct generator_options options = {NULL, 1.0, 42, NULL, 0};
     int option;
     optind = 1;
     while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
@@ -46,6 +49,12 @@ int cmd_gen(int argc, char **argv) {
             if (*end || *optarg == '-') return cli_usage_error("gen", "--seed needs a non-negative integer");
             break;
         case 'n': options.only = optarg; break;
+        case 'i': {
+            long days = strtol(optarg, &end, 10);
+            if (*end || days < 0 || days > 366) return cli_usage_error("gen", "--increments needs a number of days (0-366)");
+            options.increments = (int)days;
+            break;
+        }
         case 'h': fputs(gen_help, stdout); return EXIT_OK;
         default: return cli_option_error("gen", option, argv);
         }

@@ -82,17 +82,30 @@ static int incremental_by_date(struct warehouse *warehouse, const struct model *
 
 /* A satellite row is written when its parent key has no row yet or its
  * latest row (by load_dt) carries another hashdiff: history is kept, and
- * loading the same content again writes nothing. The latest rows are
- * found with a window, not a correlated subquery, so the join hashes. */
+ * loading the same content again writes nothing. Only the parent keys the
+ * new rows carry are looked up and ranked, so a run's cost follows its own
+ * rows, not the satellite's history; the new rows are computed once
+ * (a MATERIALIZED CTE) since they are read twice. An empty satellite (the
+ * first load) takes every row without that step. The latest rows are found
+ * with a window, not a correlated subquery, so the join hashes. */
 static int satellite(struct warehouse *warehouse, const struct model *model, const char *body,
                      const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                      struct error *err) {
     if (create_if_missing(warehouse, context, body, sql, err) != 0) return -1;
+    int64_t existing = 0;
+    strbuf_printf(sql, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) AS any_row", context->relation);
+    if (count_rows(context, warehouse, sql, &existing, err) != 0) return -1;
+    if (existing == 0) {
+        strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE model.%s IS NOT NULL", context->relation,
+                      body, model->parent_key);
+        return run(context, warehouse, sql, rows_changed, err);
+    }
     strbuf_printf(sql,
-                  "INSERT INTO %1$s SELECT model.* FROM (\n%2$s\n) AS model"
+                  "INSERT INTO %1$s WITH model AS MATERIALIZED (\n%2$s\n)"
+                  " SELECT model.* FROM model"
                   " LEFT JOIN (SELECT %3$s, %4$s FROM (SELECT %3$s, %4$s, row_number() OVER (PARTITION BY %3$s"
-                  " ORDER BY load_dt DESC) AS recency FROM %1$s) AS ranked WHERE recency = 1) AS latest"
-                  " ON latest.%3$s = model.%3$s"
+                  " ORDER BY load_dt DESC) AS recency FROM %1$s WHERE %3$s IN (SELECT %3$s FROM model)) AS ranked"
+                  " WHERE recency = 1) AS latest ON latest.%3$s = model.%3$s"
                   " WHERE model.%3$s IS NOT NULL AND (latest.%3$s IS NULL OR latest.%4$s <> model.%4$s)",
                   context->relation, body, model->parent_key, model->hashdiff);
     return run(context, warehouse, sql, rows_changed, err);

@@ -110,7 +110,8 @@ static int parse_source(const cJSON *item, struct source *source, struct error *
     const char *load = json_string(item, "load");
     if (load == NULL || strcmp(load, "replace") == 0) source->load = LOAD_REPLACE;
     else if (strcmp(load, "replace_dates") == 0) source->load = LOAD_REPLACE_DATES;
-    else return error_set(err, "source %s: unknown \"load\" '%s' (replace, replace_dates)", table, load);
+    else if (strcmp(load, "batch") == 0) source->load = LOAD_BATCH;
+    else return error_set(err, "source %s: unknown \"load\" '%s' (replace, replace_dates, batch)", table, load);
     const char *date_column = json_string(item, "date_column");
     const char *deduplicate_on = json_string(item, "deduplicate_on");
     if (source->load == LOAD_REPLACE_DATES && date_column == NULL)
@@ -194,6 +195,7 @@ static int parse_pipeline_json(const char *text, struct pipeline *pipeline, stru
     const char *history = json_string(layout, "history"), *increment = json_string(layout, "increment");
     pipeline->history_layout = memory_strdup(history ? history : "{file}");
     pipeline->increment_layout = increment ? memory_strdup(increment) : NULL;
+    pipeline->snapshot_fallback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(layout, "snapshot_fallback"));
     const char *api = json_string(root, "api"), *s3 = json_string(root, "s3");
     pipeline->api = api ? memory_strdup(api) : NULL;
     if (s3 && strncmp(s3, "s3://", 5) != 0) {

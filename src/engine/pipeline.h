@@ -39,6 +39,7 @@ struct schema_mapping {
 enum source_load {
     LOAD_REPLACE,             /* the file is a full snapshot: replace the table */
     LOAD_REPLACE_DATES,       /* replace exactly the dates the loaded files contain */
+    LOAD_BATCH,               /* the table holds this run's rows: every date's increment, or a snapshot */
 };
 
 struct source {
@@ -104,6 +105,7 @@ struct pipeline {
     size_t model_count;
     char *history_layout;     /* where a full load's files are: "{file}" */
     char *increment_layout;   /* where a date's files are, e.g. "increments/{date}/{file}"; NULL = none */
+    bool snapshot_fallback;   /* a source without its increments reads the history file (a snapshot) */
     char *api;                /* the remote source that can fill the folder ("report_api"), or NULL */
     char *s3;                 /* where the source files live in S3 ("s3://bucket/prefix/"), or NULL */
     struct schedule *schedule;  /* NULL = run by hand (or cron) only */

@@ -31,6 +31,13 @@ static void add_file(struct source_files *files, const char *directory, char *na
     files->names[files->count++] = name;
 }
 
+/* True when every listed file is there. */
+static bool all_exist(const struct source_files *files) {
+    for (size_t i = 0; i < files->count; i++)
+        if (!files_exists(files->paths[i])) return false;
+    return true;
+}
+
 /* Resolves and checks the files a source reads in this run. */
 int source_task_files(const struct pipeline *pipeline, const struct source *source, const char *directory,
                       const struct source_dates *dates, struct source_files *files, struct error *err) {
@@ -46,6 +53,18 @@ int source_task_files(const struct pipeline *pipeline, const struct source *sour
         for (;; value_next_date(date)) {
             add_file(files, directory, render_layout(pipeline->increment_layout, source->file, date));
             if (strcmp(date, dates->end) >= 0) break;
+        }
+    }
+    if (!dates->history && pipeline->snapshot_fallback && !all_exist(files)) {
+        char *snapshot = render_layout(pipeline->history_layout, source->file, NULL);
+        char *path = files_join(directory, snapshot);
+        bool found = files_exists(path);
+        free(path);
+        if (found) {
+            source_files_free(files);
+            add_file(files, directory, snapshot);
+        } else {
+            free(snapshot);
         }
     }
     for (size_t i = 0; i < files->count; i++) {

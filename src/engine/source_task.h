@@ -13,6 +13,13 @@
  *                  row per deduplicate_on value); rows dated outside the
  *                  run's dates are rejected, never written; a date that
  *                  already had rows is named in a warning, with the counts
+ *   batch          the table becomes the rows of the run's files: every
+ *                  date's increment (each holds that date's new rows), or
+ *                  a snapshot; models add what is new to what they keep
+ *
+ * With "snapshot_fallback" in the layout, a source whose increments for
+ * the run are not all there reads its history file instead (a snapshot of
+ * everything so far), if that exists.
  *
  * A file whose every data row is rejected fails the load (unless the
  * source says "allow_all_rejected"). A load that fails on its data keeps

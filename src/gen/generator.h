@@ -16,6 +16,7 @@ struct generator_options {
     double scale;          /* 1 = the size of the real sources */
     uint64_t seed;
     const char *only;      /* comma-separated file stems to keep, or NULL for all */
+    int increments;        /* social: days of increments after the history (0 = none) */
 };
 
 struct generator_file {

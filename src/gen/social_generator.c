@@ -7,7 +7,9 @@
  * repeated, events dated before their group's registration, group_log users
  * missing from users.csv, messages to unknown groups, quoted text with
  * commas, quotes, tabs and newlines, over-long messages, empty ages and
- * empty message_group. Memory is flat: the only state kept between files
+ * empty message_group. With increments, each day after the history
+ * (2021-10-01 on) gets increments/{date}/group_log.csv and dialogs.csv
+ * holding that day's new rows (0.2% of the history each). Memory is flat: the only state kept between files
  * is a fixed-size sample of memberships, used so that group messages are
  * mostly written by members (as in real groups). */
 #include "../loader/value.h"
@@ -293,13 +295,25 @@ static void pick_group_author(struct social *social, int64_t *group, int64_t *au
     *at = social->group_registered[*group % social->group_count] + random_between(random, 0, 120 * MICROS_PER_DAY);
 }
 
+/* One dialogs row; group < 0 leaves message_group empty. */
+static void write_message(struct social *social, FILE *file, int64_t id, int64_t at, int64_t author, int64_t group) {
+    static char text[8192];
+    int64_t to = 1 + (int64_t)random_below(&social->random, (uint64_t)social->user_count);
+    fprintf(file, "%" PRId64 ",", id);
+    write_timestamp(file, at, true);
+    fprintf(file, ",%" PRId64 ",%" PRId64 ",", author, to);
+    write_quoted(file, text, make_message(&social->random, text, sizeof text));
+    fputc(',', file);
+    if (group >= 0) fprintf(file, "%" PRId64, group);
+    fputc('\n', file);
+}
+
 static int write_dialogs(struct social *social, const char *directory, struct generator_report *report,
                          struct error *err) {
     struct generated_file out;
     if (output_open(social, &out, directory, "dialogs.csv", "message_id,message_ts,message_from,message_to,message,message_group\n",
                     err) != 0)
         return -1;
-    static char text[8192];
     int64_t first = micros_of(2020, 6, 1), last = micros_of(2021, 9, 30);
     for (int64_t id = 1; id <= social->message_count; id++) {
         int64_t group = -1, author, at;
@@ -309,17 +323,61 @@ static int write_dialogs(struct social *social, const char *directory, struct ge
             author = 1 + (int64_t)random_below(&social->random, (uint64_t)social->user_count);
             at = random_between(&social->random, first, last);
         }
-        int64_t to = 1 + (int64_t)random_below(&social->random, (uint64_t)social->user_count);
-        fprintf(out.file, "%" PRId64 ",", id);
-        write_timestamp(out.file, at, true);
-        fprintf(out.file, ",%" PRId64 ",%" PRId64 ",", author, to);
-        write_quoted(out.file, text, make_message(&social->random, text, sizeof text));
-        fputc(',', out.file);
-        if (group >= 0) fprintf(out.file, "%" PRId64, group);
-        fputc('\n', out.file);
+        write_message(social, out.file, id, at, author, group);
         out.rows++;
     }
     return output_close(social, &out, report, "dialogs.csv", err);
+}
+
+/* ---- increments ----------------------------------------------------------- */
+
+/* One day's new rows after the history: group_log events and messages all
+ * dated that day, messages numbered on from the history's last id. Each
+ * day holds 0.2% of the history's rows, like a real daily export. */
+static int write_increment(struct social *social, const char *directory, int day, int64_t *next_message_id,
+                           int64_t totals[2], struct error *err) {
+    struct random *random = &social->random;
+    int64_t start = micros_of(2021, 10, 1) + day * MICROS_PER_DAY, end = start + MICROS_PER_DAY - 1;
+    char name[64];
+    int year, month, month_day;
+    value_civil_from_days(start / MICROS_PER_DAY, &year, &month, &month_day);
+    snprintf(name, sizeof name, "increments/%04d-%02d-%02d", year, month, month_day);
+    char *folder = files_join(directory, name);
+    int status = files_make_directories(folder, err);
+    struct generated_file out;
+    const char *log_folder = wanted(social->only, "group_log.csv") ? folder : NULL;
+    if (status == 0)
+        status = generated_file_open(&out, log_folder, "group_log.csv", "group_id,user_id,user_id_from,event,datetime\n", err);
+    if (status == 0) {
+        for (int64_t row = 0; row < llround(fmax(5, (double)social->log_rows * 0.002)); row++, out.rows++) {
+            int64_t group = pick_group(social);
+            int64_t user = random_below(random, 100) < 21 ? social->bot_user : pick_user(social);
+            bool add = random_below(random, 100) < 80;
+            int64_t from = add && random_below(random, 1000) < 350 ? 1 + (int64_t)random_below(random, (uint64_t)social->user_count) : 0;
+            int64_t at = random_between(random, start, end);
+            write_log_row(social, out.file, group, user, from, add ? "add" : "leave", at - at % MICROS_PER_SECOND);
+        }
+        if (log_folder) totals[0] += out.rows;
+        long bytes;
+        status = generated_file_close(&out, &bytes, err);
+    }
+    const char *dialogs_folder = wanted(social->only, "dialogs.csv") ? folder : NULL;
+    if (status == 0)
+        status = generated_file_open(&out, dialogs_folder, "dialogs.csv",
+                                     "message_id,message_ts,message_from,message_to,message,message_group\n", err);
+    if (status == 0) {
+        for (int64_t row = 0; row < llround(fmax(10, (double)social->message_count * 0.002)); row++, out.rows++) {
+            int64_t group = -1, author, ignored;
+            if (random_below(random, 100) < 25) pick_group_author(social, &group, &author, &ignored);
+            else author = 1 + (int64_t)random_below(random, (uint64_t)social->user_count);
+            write_message(social, out.file, (*next_message_id)++, random_between(random, start, end), author, group);
+        }
+        if (dialogs_folder) totals[1] += out.rows;
+        long bytes;
+        status = generated_file_close(&out, &bytes, err);
+    }
+    free(folder);
+    return status;
 }
 
 /* Writes users.csv, groups.csv, group_log.csv and dialogs.csv into the
@@ -341,8 +399,15 @@ int generator_social(const struct generator_options *options, struct generator_r
     int status = write_groups(&social, options->directory, report, err);
     if (status == 0) status = write_users(&social, options->directory, report, err);
     if (status == 0) status = write_group_log(&social, options->directory, report, err);
-    if (status == 0 && wanted(options->only, "dialogs.csv"))
+    if (status == 0 && (wanted(options->only, "dialogs.csv") || options->increments > 0))
         status = write_dialogs(&social, options->directory, report, err);
+    int64_t next_message_id = social.message_count + 1, totals[2] = {0, 0};
+    for (int day = 0; status == 0 && day < options->increments; day++)
+        status = write_increment(&social, options->directory, day, &next_message_id, totals, err);
+    if (status == 0 && options->increments > 0) {
+        report->files[report->file_count++] = (struct generator_file){"increments/*/group_log.csv", totals[0], 0};
+        report->files[report->file_count++] = (struct generator_file){"increments/*/dialogs.csv", totals[1], 0};
+    }
     free(social.sample);
     free(social.group_registered);
     free(social.group_weight_cumulative);

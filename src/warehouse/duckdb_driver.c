@@ -5,6 +5,7 @@
  * appender writes into the connection's open transaction, so a load that is
  * rolled back leaves no rows behind. */
 #include "warehouse.h"
+#include "duckdb_functions.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 
@@ -111,6 +112,10 @@ static int duckdb_warehouse_open(const char *location, struct warehouse **out, s
     if (connect_to_instance(instance, &warehouse, err) != 0) {
         duckdb_close(&instance->database);
         free(instance);
+        return -1;
+    }
+    if (duckdb_functions_register(warehouse->connection, err) != 0) {
+        duckdb_warehouse_close(&warehouse->base);
         return -1;
     }
     if (strcmp(location, ":memory:") != 0) {

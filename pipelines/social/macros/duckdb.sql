@@ -5,12 +5,9 @@
 -- One key part as canonical text: decimal for numbers, trimmed text, '^^' for NULL.
 CREATE OR REPLACE MACRO key_part(value) AS coalesce(trim(CAST(value AS VARCHAR)), '^^');
 
--- The hash key of canonical text (join composite parts with '||' first).
-CREATE OR REPLACE MACRO hash_key(canonical) AS
-    CAST(CAST(CAST('0x' || substr(md5(canonical), 1, 16) AS UBIGINT) AS HUGEINT)
-         - CASE WHEN CAST('0x' || substr(md5(canonical), 1, 16) AS UBIGINT) >= CAST(9223372036854775808 AS UBIGINT)
-                THEN CAST(18446744073709551616 AS HUGEINT) ELSE CAST(0 AS HUGEINT) END
-         AS BIGINT);
+-- The hash key of canonical text (join composite parts with '||' first):
+-- md5_int64 is martlet's C function for exactly this (src/warehouse/duckdb_functions.c).
+CREATE OR REPLACE MACRO hash_key(canonical) AS md5_int64(canonical);
 
 -- numerator / denominator as DECIMAL(9,6), rounded half up, computed in
 -- integers so every warehouse gets the same digits; 0 when nothing to divide.

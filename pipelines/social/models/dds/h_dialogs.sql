@@ -1,12 +1,12 @@
 -- name: dds.h_dialogs
 -- description: Every message of dialogs.csv.
--- depends_on: staging.dialogs
+-- depends_on: staging.dialogs_keys
 -- materialized: insert_new_keys
 -- unique_key: hk_message_id
-SELECT hash_key(key_part(message_id)) AS hk_message_id,
+SELECT hk_message_id,
        message_id,
-       message_ts,
+       min(message_ts) AS message_ts,
        CAST('{{ run_started_at }}' AS TIMESTAMP) AS load_dt,
        CAST('{{ load_src }}' AS TEXT) AS load_src
-FROM (SELECT message_id, min(message_ts) AS message_ts
-      FROM {{ staging }}.dialogs GROUP BY message_id) AS dialogs
+FROM {{ staging }}.dialogs_keys
+GROUP BY hk_message_id, message_id

@@ -1,15 +1,15 @@
 -- name: dds.l_groups_dialogs
 -- description: Message -> group, only for messages written in a group. Key parts: message_group, message_id.
--- depends_on: staging.dialogs
+-- depends_on: staging.dialogs_keys
 -- materialized: insert_new_keys
 -- unique_key: hk_l_groups_dialogs
 -- test: relationships(hk_group_id -> dds.h_groups.hk_group_id)
 -- test_severity: warn
 SELECT DISTINCT
-       hash_key(key_part(message_group) || '||' || key_part(message_id)) AS hk_l_groups_dialogs,
-       hash_key(key_part(message_id)) AS hk_message_id,
-       hash_key(key_part(message_group)) AS hk_group_id,
+       hk_l_groups_dialogs,
+       hk_message_id,
+       hk_group_id,
        CAST('{{ run_started_at }}' AS TIMESTAMP) AS load_dt,
        CAST('{{ load_src }}' AS TEXT) AS load_src
-FROM {{ staging }}.dialogs
+FROM {{ staging }}.dialogs_keys
 WHERE message_group IS NOT NULL

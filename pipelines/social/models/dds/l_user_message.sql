@@ -1,12 +1,12 @@
 -- name: dds.l_user_message
 -- description: Author -> message. Key parts in order: message_from, message_id.
--- depends_on: staging.dialogs
+-- depends_on: staging.dialogs_keys
 -- materialized: insert_new_keys
 -- unique_key: hk_l_user_message
 SELECT DISTINCT
-       hash_key(key_part(message_from) || '||' || key_part(message_id)) AS hk_l_user_message,
-       hash_key(key_part(message_from)) AS hk_user_id,
-       hash_key(key_part(message_id)) AS hk_message_id,
+       hk_l_user_message,
+       hk_user_id,
+       hk_message_id,
        CAST('{{ run_started_at }}' AS TIMESTAMP) AS load_dt,
        CAST('{{ load_src }}' AS TEXT) AS load_src
-FROM {{ staging }}.dialogs
+FROM {{ staging }}.dialogs_keys

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# A day's social run after a full history against a fresh run on that day's
+# rows alone (issue 12, goal 1: <= 1.5x). The history is loaded once; then
+# for each increment day, in interleaved pairs: the daily run on the
+# warehouse holding the history (and the days before), and a run of the same
+# day's files into a new, empty warehouse. Prints min and median of each and
+# of the per-pair ratio; never asserts.
+# usage: bench/social_incremental.sh [SCALE] [DAYS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make -s build/release/martlet
+scale="${1:-1}"
+days="${2:-5}"
+data="bench/out/social-increments-$scale"
+[ -d "$data/increments/$(date -u -d "2021-10-01 + $((days - 1)) days" +%F)" ] ||
+    ./build/release/martlet gen social --out "$data" --scale "$scale" --increments "$days" >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+martlet=./build/release/martlet
+
+seconds() { # runs "$@", prints its wall seconds
+    local start end
+    start=$(date +%s.%N)
+    "$@" >/dev/null
+    end=$(date +%s.%N)
+    echo "$end - $start" | bc
+}
+daily_run() { $martlet run social --quiet --date "$1" --source-dir "$data" --warehouse "duckdb:$work/daily.duckdb"; }
+fresh_run() { # the day's rows alone, with the same users and groups snapshots
+    local folder="$work/fresh-$1"
+    mkdir -p "$folder"
+    ln -sf "$PWD/$data/users.csv" "$PWD/$data/groups.csv" "$folder/"
+    ln -sf "$PWD/$data/increments/$1/group_log.csv" "$PWD/$data/increments/$1/dialogs.csv" "$folder/"
+    $martlet run social --quiet --date "$1" --source-dir "$folder" --warehouse "duckdb:$work/fresh-$1.duckdb"
+}
+
+history=$(seconds $martlet run social --quiet --date 2021-09-30 --source-dir "$data" --warehouse "duckdb:$work/daily.duckdb")
+: >"$work/times"
+for ((k = 0; k < days; k++)); do
+    day=$(date -u -d "2021-10-01 + $k days" +%F)
+    if ((k % 2)); then d=$(seconds daily_run "$day"); f=$(seconds fresh_run "$day")
+    else f=$(seconds fresh_run "$day"); d=$(seconds daily_run "$day"); fi
+    echo "$d $f" >>"$work/times"
+done
+rows=$(tail -q -n +2 "$data"/increments/2021-10-01/*.csv | wc -l)
+awk -v s="$scale" -v n="$days" -v h="$history" -v rows="$rows" '
+function sort(a, k,   i, j, t) { for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t } }
+function median(a, k) { return k % 2 ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2 }
+{ d[NR] = $1; f[NR] = $2; r[NR] = $1 / $2 }
+END {
+    sort(d, NR); sort(f, NR); sort(r, NR)
+    printf "== social increments, scale %s: history %.2f s, then %d days of ~%d new rows (0.2%%), wall seconds (min / median)\n", s, h, n, rows
+    printf "  %-46s %7.2f / %7.2f\n", "daily run after the history", d[1], median(d, NR)
+    printf "  %-46s %7.2f / %7.2f\n", "fresh run on that day'"'"'s rows alone", f[1], median(f, NR)
+    printf "  ratio daily / fresh, per pair: min %.2fx, median %.2fx   (target <= 1.5x)\n", r[1], median(r, NR)
+}' "$work/times"
