@@ -4,6 +4,8 @@
 --   with the old course query. Definitions: pipelines/social/README.md and docs/semantics.md.
 -- depends_on: dds.h_groups, dds.l_user_group_activity, dds.s_auth_history, dds.l_groups_dialogs, dds.l_user_message
 -- materialized: table
+-- test: unique(group_id)
+-- test: not_null(group_conversion)
 WITH added AS (
     SELECT DISTINCT link.hk_group_id, link.hk_user_id
     FROM {{ dds }}.l_user_group_activity AS link
@@ -27,8 +29,6 @@ converted_counts AS (
 author_counts AS (
     SELECT hk_group_id, count(*) AS users FROM authors GROUP BY hk_group_id
 )
--- test: unique(group_id)
--- test: not_null(group_conversion)
 SELECT groups.group_id,
        groups.hk_group_id,
        groups.registration_dt,
