@@ -282,16 +282,16 @@ Test(pipeline_json, a_bad_delimiter_is_refused) {
 
 Test(reserved_words, are_refused_when_the_pipeline_loads) {
     expect_json_error("", "", "{\"name\": \"user\", \"type\": \"text\"}",
-                      "column name 'user' is a reserved word in PostgreSQL SQL; rename it (e.g. 'user_id')");
+                      "column name 'user' is a reserved word in PostgreSQL; rename it (e.g. 'user_id')");
     expect_json_error("", "", "{\"name\": \"select\", \"type\": \"text\"}",
-                      "column name 'select' is a reserved word in DuckDB and PostgreSQL SQL");
+                      "column name 'select' is a reserved word in DuckDB and PostgreSQL;");
     expect_json_error("", "", "{\"name\": \"left\", \"type\": \"text\"}", "column name 'left' is a reserved word");
     EXPECT_LOAD_ERROR(write_pipeline("{\"name\": \"demo\", \"schemas\": {\"staging\": \"staging\"}, \"sources\": [{\"table\": "
                                      "\"staging.order\", \"file\": \"o.csv\", \"columns\": [{\"name\": \"id\", \"type\": "
                                      "\"integer\"}]}]}", NULL),
                       "pipeline.json: source staging.order: table name 'order' is a reserved word", "rename it (e.g. 'orders')");
     expect_json_error("", "\"load\": \"replace_dates\", \"date_column\": \"by\"", NULL,
-                      "column name 'by' is a reserved word in DuckDB SQL");
+                      "column name 'by' is a reserved word in DuckDB;");
     EXPECT_LOAD_ERROR(write_pipeline("{\"name\": \"demo\", \"schemas\": {\"staging\": \"table\"}}", NULL),
                       "pipeline.json: schema 'staging': schema name 'table' is a reserved word");
     expect_model_error("-- name: mart.group\n-- materialized: table\nSELECT 1\n", "table name 'group' is a reserved word");

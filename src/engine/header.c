@@ -22,6 +22,7 @@ struct header_state {
     int body_line;            /* 0 while still in the header */
 };
 
+/* Blank characters that may pad a header line. */
 static bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }

@@ -38,12 +38,14 @@ static int split_list(const char *text, char ***items, size_t *count, struct err
     }
 }
 
+/* name: the model's <schema>.<table>. */
 static int apply_name(void *target, const char *value, struct error *err) {
     struct model *model = target;
     model->name = memory_strdup(value);
     return pipeline_split_name(value, &model->schema_key, &model->table, err);
 }
 
+/* description: prose, continued on indented lines. */
 static int apply_description(void *target, const char *value, struct error *err) {
     (void)err;
     ((struct model *)target)->description = memory_strdup(value);
@@ -65,6 +67,7 @@ static int apply_depends_on(void *target, const char *value, struct error *err) 
     return 0;
 }
 
+/* materialized: one of the materializations of pipeline.h. */
 static int apply_materialized(void *target, const char *value, struct error *err) {
     struct model *model = target;
     for (int i = 0; i <= MATERIALIZE_SCRIPT; i++) {
@@ -77,6 +80,7 @@ static int apply_materialized(void *target, const char *value, struct error *err
                      value);
 }
 
+/* unique_key: the columns that identify a row (insert_new_keys). */
 static int apply_unique_key(void *target, const char *value, struct error *err) {
     struct model *model = target;
     if (split_list(value, &model->unique_key, &model->unique_key_count, err) != 0) return -1;
@@ -92,18 +96,22 @@ static int column_value(const char *key, const char *value, char **field, struct
     return 0;
 }
 
+/* date_column: the column that dates a row (incremental_by_date). */
 static int apply_date_column(void *target, const char *value, struct error *err) {
     return column_value("date_column", value, &((struct model *)target)->date_column, err);
 }
 
+/* parent_key: the hub or link key a satellite describes. */
 static int apply_parent_key(void *target, const char *value, struct error *err) {
     return column_value("parent_key", value, &((struct model *)target)->parent_key, err);
 }
 
+/* hashdiff: the satellite's hash of its descriptive columns. */
 static int apply_hashdiff(void *target, const char *value, struct error *err) {
     return column_value("hashdiff", value, &((struct model *)target)->hashdiff, err);
 }
 
+/* test: one data test (data_tests.h); the key repeats. */
 static int apply_test(void *target, const char *value, struct error *err) {
     struct model *model = target;
     if (data_test_validate(value, err) != 0) return -1;
@@ -112,12 +120,14 @@ static int apply_test(void *target, const char *value, struct error *err) {
     return 0;
 }
 
+/* test_severity: warn (report and go on) or error (fail the task). */
 static int apply_test_severity(void *target, const char *value, struct error *err) {
     if (strcmp(value, "warn") != 0 && strcmp(value, "error") != 0) return error_set(err, "test_severity is warn or error");
     ((struct model *)target)->tests_warn = strcmp(value, "warn") == 0;
     return 0;
 }
 
+/* timeout: 30s, 5m, 2h -- the task's statement deadline. */
 static int apply_timeout(void *target, const char *value, struct error *err) {
     char *end;
     double amount = strtod(value, &end);
@@ -128,6 +138,7 @@ static int apply_timeout(void *target, const char *value, struct error *err) {
     return 0;
 }
 
+/* retries: tries after a transient failure, 0 to 10. */
 static int apply_retries(void *target, const char *value, struct error *err) {
     char *end;
     long retries = strtol(value, &end, 10);

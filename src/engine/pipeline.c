@@ -101,6 +101,7 @@ static const struct json_key schedule_keys[] = {
 
 #define KEYS(table) table, sizeof table / sizeof *table
 
+/* True when the value is of the kind its key table asks for. */
 static bool json_kind_matches(const cJSON *item, enum json_kind kind) {
     switch (kind) {
     case JSON_TEXT: return cJSON_IsString(item);
@@ -144,6 +145,7 @@ static int json_check_object(const cJSON *object, const struct json_key *keys, s
     return 0;
 }
 
+/* The text of a string member, or NULL when absent or not a string. */
 static const char *json_string(const cJSON *object, const char *key) {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
     return cJSON_IsString(item) ? item->valuestring : NULL;
@@ -161,6 +163,7 @@ static bool json_boolean(const cJSON *object, const char *key, bool fallback) {
     return item ? cJSON_IsTrue(item) : fallback;
 }
 
+/* One entry of a source's "columns"; `where` names it in messages. */
 static int parse_column(const cJSON *item, struct column *column, const char *where, struct error *err) {
     if (json_check_object(item, KEYS(column_keys), where, err) != 0) return -1;
     const char *name = json_string(item, "name");
@@ -170,12 +173,14 @@ static int parse_column(const cJSON *item, struct column *column, const char *wh
     if (column_type_parse(type, &column->type) != 0)
         return error_set(err, "column '%s': unknown type '%s' (integer, decimal, text, timestamp, date, boolean)",
                          name, type);
-    column->precision = (int)json_count(item, "precision", 18);
-    column->scale = (int)json_count(item, "scale", 2);
-    if (column->type == COLUMN_DECIMAL &&
-        (column->precision < 1 || column->precision > 18 || column->scale < 0 || column->scale > column->precision))
+    long precision = json_count(item, "precision", 18), scale = json_count(item, "scale", 2);
+    if (column->type == COLUMN_DECIMAL && (precision < 1 || precision > 18 || scale > precision))
         return error_set(err, "column '%s': decimal needs 1 <= precision <= 18 and 0 <= scale <= precision", name);
-    column->max_length = (int)json_count(item, "max_length", 0);
+    column->precision = (int)(precision > 18 ? 18 : precision);
+    column->scale = (int)(scale > 18 ? 18 : scale);
+    long max_length = json_count(item, "max_length", 0);
+    if (max_length > 1000000000) return error_set(err, "column '%s': max_length is at most 1000000000", name);
+    column->max_length = (int)max_length;
     column->required = json_boolean(item, "required", false);
     const char *fallback = json_string(item, "default");
     column->default_value = fallback ? memory_strdup(fallback) : NULL;
@@ -211,6 +216,7 @@ static int csv_character(const cJSON *csv, const char *key, char fallback, char 
     return 0;
 }
 
+/* A source's "csv" object: delimiter, quote, header line (defaults , " true). */
 static int parse_csv(const cJSON *csv, struct source *source, const char *where, struct error *err) {
     source->header = true;
     source->delimiter = ',';
@@ -228,6 +234,7 @@ static int parse_csv(const cJSON *csv, struct source *source, const char *where,
     return 0;
 }
 
+/* One entry of "sources" (`position` numbers it in messages when it has no table). */
 static int parse_source(const cJSON *item, size_t position, struct source *source, struct error *err) {
     char where[160];
     const char *named = json_string(item, "table");
@@ -273,6 +280,7 @@ static int parse_source(const cJSON *item, size_t position, struct source *sourc
     return 0;
 }
 
+/* "schemas": schema keys (what models write) to physical schema names. */
 static int parse_schemas(const cJSON *root, struct pipeline *pipeline, struct error *err) {
     const cJSON *schemas = cJSON_GetObjectItemCaseSensitive(root, "schemas");
     pipeline->schema_count = (size_t)cJSON_GetArraySize(schemas);
@@ -314,6 +322,7 @@ static int parse_schedule(const cJSON *root, struct pipeline *pipeline, struct e
     return 0;
 }
 
+/* "layout": where a full load's and a date's files are in the source folder. */
 static int parse_layout(const cJSON *root, struct pipeline *pipeline, struct error *err) {
     const cJSON *layout = cJSON_GetObjectItemCaseSensitive(root, "layout");
     if (layout != NULL && json_check_object(layout, KEYS(layout_keys), "\"layout\"", err) != 0) return -1;
@@ -325,6 +334,7 @@ static int parse_layout(const cJSON *root, struct pipeline *pipeline, struct err
     return 0;
 }
 
+/* The whole of pipeline.json, level by level. */
 static int parse_pipeline_root(const cJSON *root, struct pipeline *pipeline, struct error *err) {
     if (json_check_object(root, KEYS(pipeline_keys), "the top level", err) != 0) return -1;
     const char *name = json_string(root, "name");
@@ -350,6 +360,7 @@ static int parse_pipeline_root(const cJSON *root, struct pipeline *pipeline, str
     return 0;
 }
 
+/* Parses pipeline.json's text into the pipeline. */
 static int parse_pipeline_json(const char *text, struct pipeline *pipeline, struct error *err) {
     cJSON *root = cJSON_Parse(text);
     if (root == NULL) return error_set(err, "not valid JSON near '%.30s'", cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
@@ -360,6 +371,7 @@ static int parse_pipeline_json(const char *text, struct pipeline *pipeline, stru
 
 /* ---- model and report files ------------------------------------------- */
 
+/* Reads every .sql file under models/ (recursively), header included. */
 static int load_models(struct pipeline *pipeline, struct error *err) {
     char *models_directory = files_join(pipeline->directory, "models");
     char **paths = NULL;
@@ -431,6 +443,7 @@ int pipeline_load(const char *directory, struct pipeline **out, struct error *er
     return 0;
 }
 
+/* Frees a list of strings and the list. */
 static void free_list(char **items, size_t count) {
     for (size_t i = 0; i < count; i++) free(items[i]);
     free(items);

@@ -8,7 +8,6 @@
 #include "report_header.h"
 #include "template.h"
 
-#include <ctype.h>
 #include <string.h>
 
 /* Parses table|csv|json|svg. */

@@ -7,30 +7,35 @@
 
 #include <stdlib.h>
 
+/* title: the table's title (rendered like the SQL). */
 static int apply_title(void *target, const char *value, struct error *err) {
     (void)err;
     ((struct report_header *)target)->title = memory_strdup(value);
     return 0;
 }
 
+/* description: prose, continued on indented lines. */
 static int apply_description(void *target, const char *value, struct error *err) {
     (void)err;
     ((struct report_header *)target)->description = memory_strdup(value);
     return 0;
 }
 
+/* chart_label: the column that names each bar. */
 static int apply_chart_label(void *target, const char *value, struct error *err) {
     (void)err;
     ((struct report_header *)target)->chart_label = memory_strdup(value);
     return 0;
 }
 
+/* chart_value: the column(s) that give the bars' lengths. */
 static int apply_chart_value(void *target, const char *value, struct error *err) {
     (void)err;
     ((struct report_header *)target)->chart_value = memory_strdup(value);
     return 0;
 }
 
+/* chart_unit: printed after each value. */
 static int apply_chart_unit(void *target, const char *value, struct error *err) {
     (void)err;
     ((struct report_header *)target)->chart_unit = memory_strdup(value);

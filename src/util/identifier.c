@@ -85,6 +85,7 @@ bool identifier_is_valid_token(const char *text) {
     return true;
 }
 
+/* bsearch's comparison: a name against a table entry. */
 static int compare_word(const void *key, const void *entry) {
     return strcmp(key, ((const struct reserved_word *)entry)->word);
 }
@@ -124,6 +125,6 @@ int identifier_check(const char *name, const char *what, struct error *err) {
     snprintf(suggestion, sizeof suggestion, plural ? "%ss" : "%s_id", name);
     if (identifier_reserved_by(suggestion) != 0 || !identifier_is_valid(suggestion))
         snprintf(suggestion, sizeof suggestion, "%s_%s", name, what);
-    return error_set(err, "%s name '%s' is a reserved word in %s SQL; rename it (e.g. '%s')", what, name, warehouses,
+    return error_set(err, "%s name '%s' is a reserved word in %s; rename it (e.g. '%s')", what, name, warehouses,
                      suggestion);
 }
