@@ -261,6 +261,9 @@ Test(pipeline_json, values_of_the_wrong_kind_and_repeated_keys_are_refused) {
     expect_json_error("", "\"csv\": {\"header\": \"false\"}", NULL, "\"header\" in \"csv\" of source staging.t must be true or false");
     expect_json_error("", "\"max_rejects\": 1, \"max_rejects\": 2", NULL, "key \"max_rejects\" is given twice in source staging.t");
     expect_json_error("", "", "{\"name\": \"id\"}", "column #1 needs \"type\"");
+    EXPECT_LOAD_ERROR(write_pipeline("{\"name\": \"demo\", \"schemas\": {}, \"sources\": [[1, 2]]}", NULL),
+                      "pipeline.json: source #1 must be an object");
+    EXPECT_LOAD_ERROR(write_pipeline("[1]", NULL), "pipeline.json: the top level must be an object");
 }
 
 Test(pipeline_json, a_bad_delimiter_is_refused) {

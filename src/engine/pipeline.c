@@ -237,7 +237,7 @@ static int parse_csv(const cJSON *csv, struct source *source, const char *where,
 /* One entry of "sources" (`position` numbers it in messages when it has no table). */
 static int parse_source(const cJSON *item, size_t position, struct source *source, struct error *err) {
     char where[160];
-    const char *named = json_string(item, "table");
+    const char *named = cJSON_IsObject(item) ? json_string(item, "table") : NULL;
     if (named) snprintf(where, sizeof where, "source %s", named);
     else snprintf(where, sizeof where, "source #%zu", position + 1);
     if (json_check_object(item, KEYS(source_keys), where, err) != 0) return -1;
