@@ -240,7 +240,7 @@ static void expect_json_loads(const char *extra, const char *source, const char 
 }
 
 Test(pipeline_json, unknown_keys_are_refused_at_every_level) {
-    expect_json_loads("", "\"max_rejects\": 5", NULL);
+    expect_json_loads("", "\"max_rejects\": 5, \"allow_all_rejected\": true", NULL);
     expect_json_error("", "\"max_reject\": 5", NULL,
                       "unknown key \"max_reject\" in source staging.t (known: table, file, columns, csv,");
     expect_json_error("\"descripton\": \"x\"", "", NULL, "unknown key \"descripton\" in the top level");
@@ -258,6 +258,7 @@ Test(pipeline_json, values_of_the_wrong_kind_and_repeated_keys_are_refused) {
     expect_json_error("", "\"max_rejects\": \"100\"", NULL, "\"max_rejects\" in source staging.t must be a whole number >= 0");
     expect_json_error("", "\"max_rejects\": -1", NULL, "must be a whole number >= 0");
     expect_json_error("", "\"optional\": \"yes\"", NULL, "\"optional\" in source staging.t must be true or false");
+    expect_json_error("", "\"allow_all_rejected\": 1", NULL, "\"allow_all_rejected\" in source staging.t must be true or false");
     expect_json_error("", "\"csv\": {\"header\": \"false\"}", NULL, "\"header\" in \"csv\" of source staging.t must be true or false");
     expect_json_error("", "\"max_rejects\": 1, \"max_rejects\": 2", NULL, "key \"max_rejects\" is given twice in source staging.t");
     expect_json_error("", "", "{\"name\": \"id\"}", "column #1 needs \"type\"");
