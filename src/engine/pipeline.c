@@ -1,6 +1,7 @@
 /* pipeline.c -- loading pipeline.json and the model files. See pipeline.h. */
 #include "pipeline.h"
-#include "data_tests.h"
+#include "model_header.h"
+#include "report_header.h"
 #include "../loader/value.h"
 #include "../util/files.h"
 #include "../util/identifier.h"
@@ -8,7 +9,6 @@
 #include "../util/strbuf.h"
 
 #include <cJSON.h>
-#include <ctype.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,49 +34,161 @@ const char *pipeline_schema(const struct pipeline *pipeline, const char *key) {
     return NULL;
 }
 
-/* Splits "schema.table" into checked identifiers. */
-static int split_name(const char *name, char **schema_key, char **table, struct error *err) {
+/* Splits "<schema key>.<table>" into its parts (both set, or both NULL when
+ * there is no single dot). The table becomes a SQL identifier, so a
+ * reserved word is refused; the schema key only names a schema of
+ * pipeline.json, whose physical name is checked there. */
+int pipeline_split_name(const char *name, char **schema_key, char **table, struct error *err) {
     const char *dot = strchr(name, '.');
+    *schema_key = *table = NULL;
     if (dot == NULL || strchr(dot + 1, '.') != NULL)
         return error_set(err, "name '%s' must be <schema>.<table>", name);
     *schema_key = memory_strndup(name, (size_t)(dot - name));
     *table = memory_strdup(dot + 1);
-    if (!identifier_is_valid(*schema_key) || !identifier_is_valid(*table))
+    if (!identifier_is_valid(*schema_key))
         return error_set(err, "name '%s' must be lower-case letters, digits and _", name);
-    return 0;
+    return identifier_check(*table, "table", err);
 }
 
 /* ---- pipeline.json ---------------------------------------------------- */
 
+/* What a key's value must be. */
+enum json_kind { JSON_TEXT, JSON_COUNT, JSON_BOOLEAN, JSON_OBJECT, JSON_LIST };
+
+static const char *const json_kind_names[] = {
+    [JSON_TEXT] = "a string", [JSON_COUNT] = "a whole number >= 0", [JSON_BOOLEAN] = "true or false",
+    [JSON_OBJECT] = "an object", [JSON_LIST] = "a list",
+};
+
+/* One key an object of pipeline.json may hold. Every level has a table
+ * below; a key in no table is an error, so adding a key means adding a
+ * row here and reading it in the parse_* function of its level. */
+struct json_key {
+    const char *name;
+    enum json_kind kind;
+    bool required;
+};
+
+static const struct json_key pipeline_keys[] = {
+    {"name", JSON_TEXT, true},      {"description", JSON_TEXT, false}, {"schemas", JSON_OBJECT, true},
+    {"sources", JSON_LIST, false},  {"layout", JSON_OBJECT, false},    {"api", JSON_TEXT, false},
+    {"s3", JSON_TEXT, false},       {"schedule", JSON_OBJECT, false},
+};
+
+static const struct json_key source_keys[] = {
+    {"table", JSON_TEXT, true},          {"file", JSON_TEXT, true},           {"columns", JSON_LIST, true},
+    {"csv", JSON_OBJECT, false},         {"load", JSON_TEXT, false},          {"date_column", JSON_TEXT, false},
+    {"deduplicate_on", JSON_TEXT, false}, {"optional", JSON_BOOLEAN, false},  {"max_rejects", JSON_COUNT, false},
+    {"allow_all_rejected", JSON_BOOLEAN, false},
+};
+
+static const struct json_key csv_keys[] = {
+    {"delimiter", JSON_TEXT, false}, {"quote", JSON_TEXT, false}, {"header", JSON_BOOLEAN, false},
+};
+
+static const struct json_key column_keys[] = {
+    {"name", JSON_TEXT, true},          {"type", JSON_TEXT, true},        {"precision", JSON_COUNT, false},
+    {"scale", JSON_COUNT, false},       {"max_length", JSON_COUNT, false}, {"required", JSON_BOOLEAN, false},
+    {"default", JSON_TEXT, false},      {"accepted_values", JSON_LIST, false},
+};
+
+static const struct json_key layout_keys[] = {
+    {"history", JSON_TEXT, false}, {"increment", JSON_TEXT, false}, {"snapshot_fallback", JSON_BOOLEAN, false},
+};
+
+static const struct json_key schedule_keys[] = {
+    {"cron", JSON_TEXT, true}, {"start_date", JSON_TEXT, true}, {"catchup", JSON_BOOLEAN, false},
+    {"source", JSON_TEXT, false},
+};
+
+#define KEYS(table) table, sizeof table / sizeof *table
+
+/* True when the value is of the kind its key table asks for. */
+static bool json_kind_matches(const cJSON *item, enum json_kind kind) {
+    switch (kind) {
+    case JSON_TEXT: return cJSON_IsString(item);
+    case JSON_COUNT:
+        return cJSON_IsNumber(item) && item->valuedouble >= 0 && item->valuedouble <= 1e15 &&
+               item->valuedouble == (double)(long long)item->valuedouble;
+    case JSON_BOOLEAN: return cJSON_IsBool(item);
+    case JSON_OBJECT: return cJSON_IsObject(item);
+    case JSON_LIST: return cJSON_IsArray(item);
+    }
+    return false;
+}
+
+/* Checks an object of pipeline.json against its table: it is an object,
+ * every key is known, given once and of its kind, every required key is
+ * there. `where` names the object in messages ("source staging.users"). */
+static int json_check_object(const cJSON *object, const struct json_key *keys, size_t count, const char *where,
+                             struct error *err) {
+    if (!cJSON_IsObject(object)) return error_set(err, "%s must be an object", where);
+    for (const cJSON *item = object->child; item != NULL; item = item->next) {
+        const struct json_key *key = NULL;
+        for (size_t i = 0; i < count && key == NULL; i++)
+            if (strcmp(keys[i].name, item->string) == 0) key = &keys[i];
+        if (key == NULL) {
+            struct strbuf known;
+            strbuf_init(&known);
+            for (size_t i = 0; i < count; i++) strbuf_printf(&known, "%s%s", i ? ", " : "", keys[i].name);
+            error_set(err, "unknown key \"%s\" in %s (known: %s)", item->string, where, strbuf_text(&known));
+            strbuf_free(&known);
+            return -1;
+        }
+        for (const cJSON *earlier = object->child; earlier != item; earlier = earlier->next)
+            if (strcmp(earlier->string, item->string) == 0)
+                return error_set(err, "key \"%s\" is given twice in %s", item->string, where);
+        if (!json_kind_matches(item, key->kind))
+            return error_set(err, "\"%s\" in %s must be %s", key->name, where, json_kind_names[key->kind]);
+    }
+    for (size_t i = 0; i < count; i++)
+        if (keys[i].required && cJSON_GetObjectItemCaseSensitive(object, keys[i].name) == NULL)
+            return error_set(err, "%s needs \"%s\"", where, keys[i].name);
+    return 0;
+}
+
+/* The text of a string member, or NULL when absent or not a string. */
 static const char *json_string(const cJSON *object, const char *key) {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
     return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
-static int parse_column(const cJSON *item, struct column *column, struct error *err) {
+/* A count the key table has checked already, or `fallback` if absent. */
+static long json_count(const cJSON *object, const char *key, long fallback) {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
+    return item ? (long)item->valuedouble : fallback;
+}
+
+/* A boolean the key table has checked already, or `fallback` if absent. */
+static bool json_boolean(const cJSON *object, const char *key, bool fallback) {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
+    return item ? cJSON_IsTrue(item) : fallback;
+}
+
+/* One entry of a source's "columns"; `where` names it in messages. */
+static int parse_column(const cJSON *item, struct column *column, const char *where, struct error *err) {
+    if (json_check_object(item, KEYS(column_keys), where, err) != 0) return -1;
     const char *name = json_string(item, "name");
     const char *type = json_string(item, "type");
-    if (name == NULL || type == NULL) return error_set(err, "every column needs a \"name\" and a \"type\"");
-    if (!identifier_is_valid(name)) return error_set(err, "column name '%s' is not a plain identifier", name);
+    if (identifier_check(name, "column", err) != 0) return -1;
     column->name = memory_strdup(name);
     if (column_type_parse(type, &column->type) != 0)
         return error_set(err, "column '%s': unknown type '%s' (integer, decimal, text, timestamp, date, boolean)",
                          name, type);
-    const cJSON *precision = cJSON_GetObjectItemCaseSensitive(item, "precision");
-    const cJSON *scale = cJSON_GetObjectItemCaseSensitive(item, "scale");
-    const cJSON *max_length = cJSON_GetObjectItemCaseSensitive(item, "max_length");
-    column->precision = cJSON_IsNumber(precision) ? precision->valueint : 18;
-    column->scale = cJSON_IsNumber(scale) ? scale->valueint : 2;
-    if (column->type == COLUMN_DECIMAL &&
-        (column->precision < 1 || column->precision > 18 || column->scale < 0 || column->scale > column->precision))
+    long precision = json_count(item, "precision", 18), scale = json_count(item, "scale", 2);
+    if (column->type == COLUMN_DECIMAL && (precision < 1 || precision > 18 || scale > precision))
         return error_set(err, "column '%s': decimal needs 1 <= precision <= 18 and 0 <= scale <= precision", name);
-    column->max_length = cJSON_IsNumber(max_length) ? max_length->valueint : 0;
-    column->required = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "required"));
+    column->precision = (int)(precision > 18 ? 18 : precision);
+    column->scale = (int)(scale > 18 ? 18 : scale);
+    long max_length = json_count(item, "max_length", 0);
+    if (max_length > 1000000000) return error_set(err, "column '%s': max_length is at most 1000000000", name);
+    column->max_length = (int)max_length;
+    column->required = json_boolean(item, "required", false);
     const char *fallback = json_string(item, "default");
     column->default_value = fallback ? memory_strdup(fallback) : NULL;
     const cJSON *accepted = cJSON_GetObjectItemCaseSensitive(item, "accepted_values");
     if (accepted != NULL) {
-        if (!cJSON_IsArray(accepted) || column->type != COLUMN_TEXT)
+        if (column->type != COLUMN_TEXT)
             return error_set(err, "column '%s': accepted_values must be a list of texts on a text column", name);
         column->accepted_values = memory_calloc((size_t)cJSON_GetArraySize(accepted) + 1, sizeof(char *));
         const cJSON *value;
@@ -88,66 +200,103 @@ static int parse_column(const cJSON *item, struct column *column, struct error *
     return 0;
 }
 
-static char single_char(const cJSON *object, const char *key, char fallback) {
-    const char *text = json_string(object, key);
-    return text && strlen(text) == 1 ? text[0] : fallback;
+/* The delimiter or quote of "csv": one single-byte character that is not
+ * a line break (the tokenizer splits records on them). */
+static int csv_character(const cJSON *csv, const char *key, char fallback, char *out, const char *where,
+                         struct error *err) {
+    const char *text = json_string(csv, key);
+    if (text == NULL) {
+        *out = fallback;
+        return 0;
+    }
+    if (strlen(text) != 1 || (unsigned char)text[0] >= 0x80)
+        return error_set(err, "%s: csv \"%s\" must be one single-byte character (it has %zu bytes)", where, key,
+                         strlen(text));
+    if (text[0] == '\n' || text[0] == '\r')
+        return error_set(err, "%s: csv \"%s\" cannot be a line break", where, key);
+    *out = text[0];
+    return 0;
 }
 
-static int parse_source(const cJSON *item, struct source *source, struct error *err) {
+/* A source's "csv" object: delimiter, quote, header line (defaults , " true). */
+static int parse_csv(const cJSON *csv, struct source *source, const char *where, struct error *err) {
+    source->header = true;
+    source->delimiter = ',';
+    source->quote = '"';
+    if (csv == NULL) return 0;
+    char csv_where[160];
+    snprintf(csv_where, sizeof csv_where, "\"csv\" of %s", where);
+    if (json_check_object(csv, KEYS(csv_keys), csv_where, err) != 0) return -1;
+    if (csv_character(csv, "delimiter", ',', &source->delimiter, where, err) != 0 ||
+        csv_character(csv, "quote", '"', &source->quote, where, err) != 0)
+        return -1;
+    if (source->delimiter == source->quote)
+        return error_set(err, "%s: csv \"delimiter\" and \"quote\" must differ (both '%c')", where, source->quote);
+    source->header = json_boolean(csv, "header", true);
+    return 0;
+}
+
+/* One entry of "sources" (`position` numbers it in messages when it has no table). */
+static int parse_source(const cJSON *item, size_t position, struct source *source, struct error *err) {
+    char where[160];
+    const char *named = cJSON_IsObject(item) ? json_string(item, "table") : NULL;
+    if (named) snprintf(where, sizeof where, "source %s", named);
+    else snprintf(where, sizeof where, "source #%zu", position + 1);
+    if (json_check_object(item, KEYS(source_keys), where, err) != 0) return -1;
     const char *table = json_string(item, "table");
     const char *file = json_string(item, "file");
-    if (table == NULL || file == NULL) return error_set(err, "every source needs \"table\" and \"file\"");
     source->name = memory_strdup(table);
-    if (split_name(table, &source->schema_key, &source->table, err) != 0) return -1;
-    if (strchr(file, '/') != NULL || strcmp(file, "..") == 0)
-        return error_set(err, "source %s: \"file\" must be a plain file name", table);
+    if (pipeline_split_name(table, &source->schema_key, &source->table, err) != 0) return error_prefix(err, "%s", where);
+    if (strchr(file, '/') != NULL || strcmp(file, "..") == 0 || strcmp(file, ".") == 0 || file[0] == '\0')
+        return error_set(err, "%s: \"file\" must be a plain file name", where);
     source->file = memory_strdup(file);
-    const cJSON *csv = cJSON_GetObjectItemCaseSensitive(item, "csv");
-    source->delimiter = single_char(csv, "delimiter", ',');
-    source->quote = single_char(csv, "quote", '"');
-    const cJSON *header = cJSON_GetObjectItemCaseSensitive(csv, "header");
-    source->header = header == NULL || cJSON_IsTrue(header);
+    if (parse_csv(cJSON_GetObjectItemCaseSensitive(item, "csv"), source, where, err) != 0) return -1;
     const char *load = json_string(item, "load");
     if (load == NULL || strcmp(load, "replace") == 0) source->load = LOAD_REPLACE;
     else if (strcmp(load, "replace_dates") == 0) source->load = LOAD_REPLACE_DATES;
     else if (strcmp(load, "batch") == 0) source->load = LOAD_BATCH;
-    else return error_set(err, "source %s: unknown \"load\" '%s' (replace, replace_dates, batch)", table, load);
+    else return error_set(err, "%s: unknown \"load\" '%s' (replace, replace_dates, batch)", where, load);
     const char *date_column = json_string(item, "date_column");
     const char *deduplicate_on = json_string(item, "deduplicate_on");
     if (source->load == LOAD_REPLACE_DATES && date_column == NULL)
-        return error_set(err, "source %s: replace_dates needs \"date_column\"", table);
-    if ((date_column && !identifier_is_valid(date_column)) || (deduplicate_on && !identifier_is_valid(deduplicate_on)))
-        return error_set(err, "source %s: date_column and deduplicate_on must be column names", table);
+        return error_set(err, "%s: replace_dates needs \"date_column\"", where);
+    if ((date_column && identifier_check(date_column, "column", err) != 0) ||
+        (deduplicate_on && identifier_check(deduplicate_on, "column", err) != 0))
+        return error_prefix(err, "%s", where);
     source->date_column = date_column ? memory_strdup(date_column) : NULL;
     source->deduplicate_on = deduplicate_on ? memory_strdup(deduplicate_on) : NULL;
-    source->optional = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "optional"));
-    source->allow_all_rejected = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "allow_all_rejected"));
-    const cJSON *max_rejects = cJSON_GetObjectItemCaseSensitive(item, "max_rejects");
-    source->max_rejects = cJSON_IsNumber(max_rejects) ? (long)max_rejects->valuedouble : 0;
+    source->optional = json_boolean(item, "optional", false);
+    source->allow_all_rejected = json_boolean(item, "allow_all_rejected", false);
+    source->max_rejects = json_count(item, "max_rejects", 0);
     const cJSON *columns = cJSON_GetObjectItemCaseSensitive(item, "columns");
-    if (!cJSON_IsArray(columns) || cJSON_GetArraySize(columns) == 0)
-        return error_set(err, "source %s: \"columns\" must be a non-empty list", table);
+    if (cJSON_GetArraySize(columns) == 0) return error_set(err, "%s: \"columns\" must be a non-empty list", where);
     source->column_count = (size_t)cJSON_GetArraySize(columns);
     source->columns = memory_calloc(source->column_count, sizeof *source->columns);
     size_t index = 0;
     const cJSON *column;
     cJSON_ArrayForEach(column, columns) {
-        if (parse_column(column, &source->columns[index++], err) != 0)
-            return error_prefix(err, "source %s", table);
+        char column_where[200];
+        snprintf(column_where, sizeof column_where, "column #%zu", index + 1);
+        if (parse_column(column, &source->columns[index++], column_where, err) != 0)
+            return error_prefix(err, "%s", where);
     }
     return 0;
 }
 
+/* "schemas": schema keys (what models write) to physical schema names. */
 static int parse_schemas(const cJSON *root, struct pipeline *pipeline, struct error *err) {
     const cJSON *schemas = cJSON_GetObjectItemCaseSensitive(root, "schemas");
-    if (!cJSON_IsObject(schemas)) return error_set(err, "\"schemas\" must map schema keys to schema names");
     pipeline->schema_count = (size_t)cJSON_GetArraySize(schemas);
     pipeline->schemas = memory_calloc(pipeline->schema_count, sizeof *pipeline->schemas);
     size_t index = 0;
     const cJSON *entry;
     cJSON_ArrayForEach(entry, schemas) {
-        if (!cJSON_IsString(entry) || !identifier_is_valid(entry->string) || !identifier_is_valid(entry->valuestring))
-            return error_set(err, "schema '%s' must map a plain identifier to a plain identifier", entry->string);
+        if (!cJSON_IsString(entry) || !identifier_is_valid(entry->string))
+            return error_set(err, "schema '%s' must map a plain identifier to a schema name", entry->string);
+        for (size_t i = 0; i < index; i++)
+            if (strcmp(pipeline->schemas[i].key, entry->string) == 0)
+                return error_set(err, "schema '%s' is given twice in \"schemas\"", entry->string);
+        if (identifier_check(entry->valuestring, "schema", err) != 0) return error_prefix(err, "schema '%s'", entry->string);
         pipeline->schemas[index].key = memory_strdup(entry->string);
         pipeline->schemas[index++].name = memory_strdup(entry->valuestring);
     }
@@ -158,8 +307,8 @@ static int parse_schemas(const cJSON *root, struct pipeline *pipeline, struct er
 static int parse_schedule(const cJSON *root, struct pipeline *pipeline, struct error *err) {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "schedule");
     if (item == NULL) return 0;
+    if (json_check_object(item, KEYS(schedule_keys), "\"schedule\"", err) != 0) return -1;
     const char *cron = json_string(item, "cron"), *start = json_string(item, "start_date");
-    if (cron == NULL || start == NULL) return error_set(err, "\"schedule\" needs \"cron\" and \"start_date\"");
     int64_t days;
     if (strlen(start) != 10 || value_parse_date(start, 10, &days) != 0)
         return error_set(err, "schedule start_date '%s' is not a date (YYYY-MM-DD)", start);
@@ -168,8 +317,7 @@ static int parse_schedule(const cJSON *root, struct pipeline *pipeline, struct e
     if (cron_parse(cron, &schedule->cron, err) != 0) return error_prefix(err, "schedule");
     schedule->cron_text = memory_strdup(cron);
     memcpy(schedule->start_date, start, 11);
-    const cJSON *catchup = cJSON_GetObjectItemCaseSensitive(item, "catchup");
-    schedule->catchup = catchup == NULL || cJSON_IsTrue(catchup);
+    schedule->catchup = json_boolean(item, "catchup", true);
     const char *source = json_string(item, "source");
     if (source && strcmp(source, "files") != 0 && strcmp(source, "api") != 0 && strcmp(source, "s3") != 0)
         return error_set(err, "schedule source must be files, api or s3");
@@ -177,174 +325,57 @@ static int parse_schedule(const cJSON *root, struct pipeline *pipeline, struct e
     return 0;
 }
 
-static int parse_pipeline_json(const char *text, struct pipeline *pipeline, struct error *err) {
-    cJSON *root = cJSON_Parse(text);
-    if (root == NULL) return error_set(err, "not valid JSON near '%.30s'", cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
-    int status = -1;
-    const char *name = json_string(root, "name");
-    const char *description = json_string(root, "description");
-    const cJSON *sources = cJSON_GetObjectItemCaseSensitive(root, "sources");
-    if (name == NULL || !identifier_is_valid(name)) {
-        error_set(err, "\"name\" must be a plain identifier");
-        goto done;
-    }
-    pipeline->name = memory_strdup(name);
-    pipeline->description = memory_strdup(description ? description : "");
-    if (parse_schemas(root, pipeline, err) != 0) goto done;
+/* "layout": where a full load's and a date's files are in the source folder. */
+static int parse_layout(const cJSON *root, struct pipeline *pipeline, struct error *err) {
     const cJSON *layout = cJSON_GetObjectItemCaseSensitive(root, "layout");
+    if (layout != NULL && json_check_object(layout, KEYS(layout_keys), "\"layout\"", err) != 0) return -1;
     const char *history = json_string(layout, "history"), *increment = json_string(layout, "increment");
     pipeline->history_layout = memory_strdup(history ? history : "{file}");
     pipeline->increment_layout = increment ? memory_strdup(increment) : NULL;
-    pipeline->snapshot_fallback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(layout, "snapshot_fallback"));
+    pipeline->snapshot_fallback = json_boolean(layout, "snapshot_fallback", false);
+    if (strstr(pipeline->history_layout, "..") || (increment && strstr(increment, "..")))
+        return error_set(err, "\"layout\" paths must stay inside the source folder");
+    return 0;
+}
+
+/* The whole of pipeline.json, level by level. */
+static int parse_pipeline_root(const cJSON *root, struct pipeline *pipeline, struct error *err) {
+    if (json_check_object(root, KEYS(pipeline_keys), "the top level", err) != 0) return -1;
+    const char *name = json_string(root, "name");
+    const char *description = json_string(root, "description");
+    if (!identifier_is_valid(name)) return error_set(err, "\"name\" must be lower-case letters, digits and _");
+    pipeline->name = memory_strdup(name);
+    pipeline->description = memory_strdup(description ? description : "");
+    if (parse_schemas(root, pipeline, err) != 0 || parse_layout(root, pipeline, err) != 0) return -1;
     const char *api = json_string(root, "api"), *s3 = json_string(root, "s3");
     pipeline->api = api ? memory_strdup(api) : NULL;
-    if (s3 && strncmp(s3, "s3://", 5) != 0) {
-        error_set(err, "\"s3\" must be an s3://bucket/prefix/ URL");
-        goto done;
-    }
+    if (s3 && strncmp(s3, "s3://", 5) != 0) return error_set(err, "\"s3\" must be an s3://bucket/prefix/ URL");
     pipeline->s3 = s3 ? memory_strdup(s3) : NULL;
-    if (parse_schedule(root, pipeline, err) != 0) goto done;
-    if (strstr(pipeline->history_layout, "..") || (increment && strstr(increment, ".."))) {
-        error_set(err, "\"layout\" paths must stay inside the source folder");
-        goto done;
-    }
-    if (sources != NULL && !cJSON_IsArray(sources)) {
-        error_set(err, "\"sources\" must be a list");
-        goto done;
-    }
+    if (parse_schedule(root, pipeline, err) != 0) return -1;
+    const cJSON *sources = cJSON_GetObjectItemCaseSensitive(root, "sources");
     pipeline->source_count = (size_t)cJSON_GetArraySize(sources);
     pipeline->sources = memory_calloc(pipeline->source_count, sizeof *pipeline->sources);
     size_t index = 0;
     const cJSON *source;
     cJSON_ArrayForEach(source, sources) {
-        if (parse_source(source, &pipeline->sources[index++], err) != 0) goto done;
+        if (parse_source(source, index, &pipeline->sources[index], err) != 0) return -1;
+        index++;
     }
-    status = 0;
-done:
+    return 0;
+}
+
+/* Parses pipeline.json's text into the pipeline. */
+static int parse_pipeline_json(const char *text, struct pipeline *pipeline, struct error *err) {
+    cJSON *root = cJSON_Parse(text);
+    if (root == NULL) return error_set(err, "not valid JSON near '%.30s'", cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
+    int status = parse_pipeline_root(root, pipeline, err);
     cJSON_Delete(root);
     return status;
 }
 
-/* ---- model files -------------------------------------------------------- */
+/* ---- model and report files ------------------------------------------- */
 
-/* Splits a comma-separated list into trimmed items. */
-static void split_list(const char *text, char ***items, size_t *count) {
-    *items = NULL;
-    *count = 0;
-    while (*text) {
-        while (*text == ' ' || *text == ',') text++;
-        const char *end = text;
-        while (*end && *end != ',') end++;
-        const char *last = end;
-        while (last > text && isspace((unsigned char)last[-1])) last--;
-        if (last > text) {
-            *items = memory_realloc(*items, (*count + 1) * sizeof **items);
-            (*items)[(*count)++] = memory_strndup(text, (size_t)(last - text));
-        }
-        text = end;
-    }
-}
-
-static int set_header_value(struct model *model, const char *key, const char *value, struct error *err) {
-    if (strcmp(key, "name") == 0) {
-        model->name = memory_strdup(value);
-        return split_name(value, &model->schema_key, &model->table, err);
-    }
-    if (strcmp(key, "depends_on") == 0) { split_list(value, &model->depends_on, &model->depends_count); return 0; }
-    if (strcmp(key, "unique_key") == 0) { split_list(value, &model->unique_key, &model->unique_key_count); return 0; }
-    if (strcmp(key, "description") == 0) { model->description = memory_strdup(value); return 0; }
-    if (strcmp(key, "date_column") == 0) { model->date_column = memory_strdup(value); return 0; }
-    if (strcmp(key, "parent_key") == 0) { model->parent_key = memory_strdup(value); return 0; }
-    if (strcmp(key, "hashdiff") == 0) { model->hashdiff = memory_strdup(value); return 0; }
-    if (strcmp(key, "test") == 0) {
-        if (data_test_validate(value, err) != 0) return -1;
-        model->tests = memory_realloc(model->tests, (model->test_count + 1) * sizeof *model->tests);
-        model->tests[model->test_count++] = memory_strdup(value);
-        return 0;
-    }
-    if (strcmp(key, "timeout") == 0) {
-        char *end;
-        double amount = strtod(value, &end);
-        double unit = strcmp(end, "") == 0 || strcmp(end, "s") == 0 ? 1 : strcmp(end, "m") == 0 ? 60
-                      : strcmp(end, "h") == 0 ? 3600 : -1;
-        if (!(amount > 0) || unit < 0) return error_set(err, "timeout must look like 30s, 5m or 2h");
-        model->timeout_seconds = amount * unit;
-        return 0;
-    }
-    if (strcmp(key, "retries") == 0) {
-        char *end;
-        long retries = strtol(value, &end, 10);
-        if (*end || end == value || retries < 0 || retries > 10) return error_set(err, "retries must be a number from 0 to 10");
-        model->retries = (int)retries;
-        return 0;
-    }
-    if (strcmp(key, "test_severity") == 0) {
-        if (strcmp(value, "warn") != 0 && strcmp(value, "error") != 0) return error_set(err, "test_severity is warn or error");
-        model->tests_warn = strcmp(value, "warn") == 0;
-        return 0;
-    }
-    if (strcmp(key, "materialized") == 0) {
-        for (size_t i = 0; i < sizeof materialization_names / sizeof *materialization_names; i++) {
-            if (strcmp(value, materialization_names[i]) == 0) {
-                model->materialized = (enum materialization)i;
-                return 0;
-            }
-        }
-        return error_set(err, "unknown materialized '%s' (table, view, insert_new_keys, incremental_by_date, satellite, script)",
-                         value);
-    }
-    return error_set(err, "unknown header key '%s'", key);
-}
-
-/* Reads the leading "-- key: value" lines. Other comment lines are prose. */
-static int parse_model_header(struct model *model, struct error *err) {
-    const char *line = model->sql;
-    int line_number = 1;
-    bool materialized_seen = false;
-    while (strncmp(line, "--", 2) == 0) {
-        const char *end = strchr(line, '\n');
-        size_t length = end ? (size_t)(end - line) : strlen(line);
-        char *text = memory_strndup(line + 2, length - 2);
-        char *colon = strchr(text, ':');
-        char *key = text;
-        while (*key == ' ') key++;
-        bool is_pair = colon != NULL && colon > key && strspn(key, "abcdefghijklmnopqrstuvwxyz_") == (size_t)(colon - key);
-        if (is_pair) {
-            *colon = '\0';
-            char *value = colon + 1;
-            while (isspace((unsigned char)*value)) value++;
-            char *value_end = value + strlen(value);
-            while (value_end > value && isspace((unsigned char)value_end[-1])) *--value_end = '\0';
-            materialized_seen |= strcmp(key, "materialized") == 0;
-            int status = set_header_value(model, key, value, err);
-            if (status != 0) {
-                free(text);
-                return error_prefix(err, "line %d", line_number);
-            }
-        }
-        free(text);
-        if (end == NULL) break;
-        line = end + 1;
-        line_number++;
-    }
-    if (model->name == NULL) return error_set(err, "the header has no '-- name: <schema>.<table>' line");
-    if (!materialized_seen) return error_set(err, "the header has no '-- materialized:' line");
-    if (model->materialized == MATERIALIZE_INSERT_NEW_KEYS && model->unique_key_count == 0)
-        return error_set(err, "insert_new_keys needs a '-- unique_key:' line");
-    if (model->materialized == MATERIALIZE_INCREMENTAL_BY_DATE && model->date_column == NULL)
-        return error_set(err, "incremental_by_date needs a '-- date_column:' line");
-    for (size_t i = 0; i < model->unique_key_count; i++)
-        if (!identifier_is_valid(model->unique_key[i]))
-            return error_set(err, "unique_key column '%s' is not a plain identifier", model->unique_key[i]);
-    if (model->materialized == MATERIALIZE_SATELLITE && (model->parent_key == NULL || model->hashdiff == NULL))
-        return error_set(err, "satellite needs '-- parent_key:' and '-- hashdiff:' lines");
-    const char *columns[] = {model->date_column, model->parent_key, model->hashdiff};
-    for (size_t i = 0; i < 3; i++)
-        if (columns[i] && !identifier_is_valid(columns[i]))
-            return error_set(err, "column '%s' is not a plain identifier", columns[i]);
-    return 0;
-}
-
+/* Reads every .sql file under models/ (recursively), header included. */
 static int load_models(struct pipeline *pipeline, struct error *err) {
     char *models_directory = files_join(pipeline->directory, "models");
     char **paths = NULL;
@@ -358,7 +389,7 @@ static int load_models(struct pipeline *pipeline, struct error *err) {
         model->path = paths[i];
         model->retries = -1;
         paths[i] = NULL;
-        if (files_read_all(model->path, &model->sql, err) != 0 || parse_model_header(model, err) != 0)
+        if (files_read_all(model->path, &model->sql, err) != 0 || model_header_parse(model, err) != 0)
             status = error_prefix(err, "%s", model->path);
         else if (pipeline_schema(pipeline, model->schema_key) == NULL)
             status = error_set(err, "%s: schema '%s' is not declared in pipeline.json", model->path, model->schema_key);
@@ -368,8 +399,31 @@ static int load_models(struct pipeline *pipeline, struct error *err) {
     return status;
 }
 
-/* Loads the pipeline in `directory`: pipeline.json and models/ (recursive,
- * in path order). Every problem is reported with the file it is in. */
+/* Checks the header of every .sql file in reports/, so a malformed one fails when
+ * the pipeline loads, like a model, not when someone asks for the report. */
+static int check_reports(const struct pipeline *pipeline, struct error *err) {
+    char *reports_directory = files_join(pipeline->directory, "reports");
+    char **paths = NULL;
+    size_t count = 0;
+    int status = files_is_directory(reports_directory)
+                     ? files_list_recursive(reports_directory, ".sql", &paths, &count, err) : 0;
+    free(reports_directory);
+    for (size_t i = 0; i < count && status == 0; i++) {
+        char *text = NULL;
+        struct report_header header = {0};
+        if (files_read_all(paths[i], &text, err) != 0 || report_header_parse(text, &header, err) != 0)
+            status = error_prefix(err, "%s", paths[i]);
+        report_header_free(&header);
+        free(text);
+    }
+    for (size_t i = 0; i < count; i++) free(paths[i]);
+    free(paths);
+    return status;
+}
+
+/* Loads the pipeline in `directory`: pipeline.json, models/ (recursive, in
+ * path order) and the headers of reports/. Every problem is reported with
+ * the file it is in (and the line, in a model or report). */
 int pipeline_load(const char *directory, struct pipeline **out, struct error *err) {
     struct pipeline *pipeline = memory_calloc(1, sizeof *pipeline);
     pipeline->directory = memory_strdup(directory);
@@ -384,6 +438,7 @@ int pipeline_load(const char *directory, struct pipeline **out, struct error *er
     free(text);
     free(json_path);
     if (status == 0) status = load_models(pipeline, err);
+    if (status == 0) status = check_reports(pipeline, err);
     if (status != 0) {
         pipeline_free(pipeline);
         return -1;
@@ -392,6 +447,7 @@ int pipeline_load(const char *directory, struct pipeline **out, struct error *er
     return 0;
 }
 
+/* Frees a list of strings and the list. */
 static void free_list(char **items, size_t count) {
     for (size_t i = 0; i < count; i++) free(items[i]);
     free(items);

@@ -9,7 +9,9 @@
  *     -- unique_key: hk_user_id
  *
  * and continues with one SELECT (or, for `materialized: script`, plain
- * statements). Functions whose SQL differs between warehouses live in
+ * statements). header.h gives the header's grammar, model_header.c the
+ * keys a model knows; pipeline.c holds the table of keys of every level of
+ * pipeline.json, and an unknown key anywhere is an error. Functions whose SQL differs between warehouses live in
  * macros/<dialect>.sql (duckdb.sql, postgres.sql), run before every run. Names are `<schema key>.<table>`; the schema key maps to a
  * physical schema in pipeline.json, so `{{ dds }}` in SQL renders it. */
 #ifndef MARTLET_PIPELINE_H
@@ -112,6 +114,7 @@ struct pipeline {
 };
 
 int pipeline_load(const char *directory, struct pipeline **pipeline, struct error *err);
+int pipeline_split_name(const char *name, char **schema_key, char **table, struct error *err);
 void pipeline_free(struct pipeline *pipeline);
 const char *pipeline_schema(const struct pipeline *pipeline, const char *key);
 const char *materialization_name(enum materialization materialization);

@@ -5,47 +5,10 @@
 #include "../util/identifier.h"
 #include "../util/memory.h"
 #include "../util/table.h"
+#include "report_header.h"
 #include "template.h"
 
-#include <ctype.h>
 #include <string.h>
-
-struct report_header {
-    char *title, *chart_label, *chart_value, *chart_unit, *chart_report;
-};
-
-/* Reads "-- key: value" lines from the top of a report file. */
-static void parse_header(const char *sql, struct report_header *header) {
-    struct { const char *key; char **value; } keys[] = {
-        {"title", &header->title}, {"chart_label", &header->chart_label},
-        {"chart_value", &header->chart_value}, {"chart_unit", &header->chart_unit},
-        {"chart_report", &header->chart_report},
-    };
-    for (const char *line = sql; strncmp(line, "--", 2) == 0;) {
-        const char *end = strchr(line, '\n');
-        size_t length = end ? (size_t)(end - line) : strlen(line);
-        const char *text = line + 2;
-        while (*text == ' ') text++;
-        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-            size_t key_length = strlen(keys[i].key);
-            if (strncmp(text, keys[i].key, key_length) == 0 && text[key_length] == ':' && *keys[i].value == NULL) {
-                const char *value = text + key_length + 1;
-                while (*value == ' ') value++;
-                *keys[i].value = memory_strndup(value, (size_t)(line + length - value));
-            }
-        }
-        if (end == NULL) break;
-        line = end + 1;
-    }
-}
-
-static void free_header(struct report_header *header) {
-    free(header->title);
-    free(header->chart_label);
-    free(header->chart_value);
-    free(header->chart_unit);
-    free(header->chart_report);
-}
 
 /* Parses table|csv|json|svg. */
 int report_format_parse(const char *text, enum report_format *format) {
@@ -107,13 +70,13 @@ int report_run(struct warehouse *warehouse, const struct report_request *request
     strbuf_init(&title);
     struct warehouse_result *result = NULL;
     int status = files_read_all(path, &text, err);
-    if (status == 0) parse_header(text, &header);
+    if (status == 0 && report_header_parse(text, &header, err) != 0) status = error_prefix(err, "%s", path);
     if (status == 0 && request->format == REPORT_SVG && header.chart_report) {
         /* This report's chart is another report's question. */
         struct report_request chart = *request;
         chart.name = header.chart_report;
         status = report_run(warehouse, &chart, out, err);
-        free_header(&header);
+        report_header_free(&header);
         free(text);
         free(path);
         return status;
@@ -126,7 +89,7 @@ int report_run(struct warehouse *warehouse, const struct report_request *request
     if (status == 0) status = warehouse_query(warehouse, strbuf_text(&sql), &result, err);
     if (status == 0) status = print_result(result, request, &header, strbuf_text(&title), out, err);
     warehouse_result_free(result);
-    free_header(&header);
+    report_header_free(&header);
     strbuf_free(&sql);
     strbuf_free(&title);
     free(text);

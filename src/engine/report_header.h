@@ -1,0 +1,20 @@
+/* report_header.h -- the header of a report file (reports/<name>.sql),
+ * read by the table of keys in report_header.c (grammar: header.h). */
+#ifndef MARTLET_REPORT_HEADER_H
+#define MARTLET_REPORT_HEADER_H
+
+#include "../util/error.h"
+
+struct report_header {
+    char *title;              /* the table's title; default: the report's name */
+    char *description;
+    char *chart_label;        /* SVG: the column naming each bar */
+    char *chart_value;        /* SVG: the column(s) giving its length, "a, b" */
+    char *chart_unit;
+    char *chart_report;       /* SVG: draw this other report's result instead */
+};
+
+int report_header_parse(const char *text, struct report_header *header, struct error *err);
+void report_header_free(struct report_header *header);
+
+#endif
