@@ -32,8 +32,9 @@ struct duckdb_warehouse {
 };
 
 struct warehouse_appender {
-    const struct warehouse_driver *driver;   /* these two first: warehouse_appender_header */
+    const struct warehouse_driver *driver;   /* these three first: warehouse_appender_header */
     struct warehouse *owner;
+    char relation[160];
     duckdb_appender appender;
     duckdb_data_chunk chunk;
     duckdb_logical_type *types;
@@ -331,8 +332,11 @@ static int duckdb_warehouse_append_batch(struct warehouse_appender *appender, co
     return 0;
 }
 
-static int duckdb_warehouse_append_close(struct warehouse_appender *appender, struct error *err) {
+/* DuckDB's appender reports no count of its own: *rows_received is -1. */
+static int duckdb_warehouse_append_close(struct warehouse_appender *appender, int64_t *rows_received,
+                                         struct error *err) {
     int status = 0;
+    *rows_received = -1;
     if (duckdb_appender_flush(appender->appender) != DuckDBSuccess)
         status = error_set(err, "appending to %s: %s", appender->table_name, duckdb_appender_error(appender->appender));
     appender_free(appender);

@@ -62,10 +62,18 @@ int warehouse_open(const char *url, struct warehouse **warehouse, struct error *
     return status;
 }
 
+/* Forgets what was appended: a new transaction starts counting afresh. */
+static void forget_tallies(struct warehouse *warehouse) {
+    free(warehouse->tallies);
+    warehouse->tallies = NULL;
+    warehouse->tally_count = 0;
+}
+
 /* Closes the warehouse, rolling back an open transaction. NULL is allowed. */
 void warehouse_close(struct warehouse *warehouse) {
     if (warehouse == NULL) return;
     if (warehouse->in_transaction) warehouse_rollback(warehouse);
+    forget_tallies(warehouse);
     warehouse->driver->close(warehouse);
 }
 
@@ -140,6 +148,7 @@ const char *warehouse_result_cell(const struct warehouse_result *result, size_t 
 
 /* Starts a transaction; every task of a run is one transaction. */
 int warehouse_begin(struct warehouse *warehouse, struct error *err) {
+    forget_tallies(warehouse);
     if (warehouse_execute(warehouse, "BEGIN TRANSACTION", err) != 0) return -1;
     warehouse->in_transaction = true;
     return 0;
@@ -148,6 +157,7 @@ int warehouse_begin(struct warehouse *warehouse, struct error *err) {
 /* Commits the open transaction. */
 int warehouse_commit(struct warehouse *warehouse, struct error *err) {
     warehouse->in_transaction = false;
+    forget_tallies(warehouse);
     return warehouse_execute(warehouse, "COMMIT", err);
 }
 
@@ -156,6 +166,7 @@ int warehouse_commit(struct warehouse *warehouse, struct error *err) {
 void warehouse_rollback(struct warehouse *warehouse) {
     struct error ignored;
     warehouse->in_transaction = false;
+    forget_tallies(warehouse);
     warehouse_execute(warehouse, "ROLLBACK", &ignored);
 }
 
@@ -172,6 +183,7 @@ void warehouse_interrupt(struct warehouse *warehouse) {
 int warehouse_reconnect(struct warehouse *warehouse, struct error *err) {
     if (warehouse->driver->reconnect == NULL) return 0;
     warehouse->in_transaction = false;
+    forget_tallies(warehouse);
     return warehouse->driver->reconnect(warehouse, err);
 }
 
@@ -259,6 +271,10 @@ int warehouse_append_open(struct warehouse *warehouse, const char *schema, const
     busy_begin();
     int status = warehouse->driver->append_open(warehouse, schema, table, columns, column_count, appender, err);
     busy_end();
+    if (status == 0) {
+        struct warehouse_appender_header *header = (struct warehouse_appender_header *)*appender;
+        snprintf(header->relation, sizeof header->relation, "%s.%s", schema, table);
+    }
     return status;
 }
 
@@ -270,11 +286,57 @@ int warehouse_append_batch(struct warehouse_appender *appender, const struct bat
     return header->driver->append_batch(appender, batch, err);
 }
 
-/* Flushes and frees the appender (also when flushing fails). */
+/* The tally of one relation in the open transaction, added if new. */
+static struct warehouse_append_tally *tally_of(struct warehouse *warehouse, const char *relation) {
+    for (size_t i = 0; i < warehouse->tally_count; i++)
+        if (strcmp(warehouse->tallies[i].relation, relation) == 0) return &warehouse->tallies[i];
+    warehouse->tallies = memory_realloc(warehouse->tallies, (warehouse->tally_count + 1) * sizeof *warehouse->tallies);
+    struct warehouse_append_tally *tally = &warehouse->tallies[warehouse->tally_count++];
+    snprintf(tally->relation, sizeof tally->relation, "%s", relation);
+    tally->rows = 0;
+    return tally;
+}
+
+/* Flushes and frees the appender (also when flushing fails), and adds the
+ * rows the warehouse says it stored to the relation's tally. */
 int warehouse_append_close(struct warehouse_appender *appender, struct error *err) {
     const struct warehouse_appender_header *header = (const struct warehouse_appender_header *)appender;
+    struct warehouse *owner = header->owner;
+    char relation[sizeof header->relation];
+    memcpy(relation, header->relation, sizeof relation);
+    int64_t received = -1;
     busy_begin();
-    int status = header->driver->append_close(appender, err);
+    int status = header->driver->append_close(appender, &received, err);
     busy_end();
+    if (status == 0) {
+        struct warehouse_append_tally *tally = tally_of(owner, relation);
+        tally->rows = received < 0 || tally->rows < 0 ? -1 : tally->rows + received;
+    }
     return status;
+}
+
+/* The rows the warehouse itself reported storing into schema.table through
+ * appends closed during the open transaction (0 if none), or -1 when its
+ * driver has no such count (then the caller counts the table's rows).
+ * Reconciliation uses it to spare a count(*) over a freshly loaded table. */
+int64_t warehouse_rows_appended(const struct warehouse *warehouse, const char *schema, const char *table) {
+    if (!warehouse->driver->append_counts_rows) return -1;
+    char relation[sizeof warehouse->tallies[0].relation];
+    snprintf(relation, sizeof relation, "%s.%s", schema, table);
+    for (size_t i = 0; i < warehouse->tally_count; i++)
+        if (strcmp(warehouse->tallies[i].relation, relation) == 0) return warehouse->tallies[i].rows;
+    return 0;
+}
+
+/* Writes into sql the statement that removes every row of schema.table
+ * inside the open transaction: PostgreSQL's driver says TRUNCATE (DELETE
+ * would mark every row dead one by one and leave the table bloated until a
+ * vacuum), the others DELETE FROM. */
+int warehouse_empty_table_sql(const struct warehouse *warehouse, const char *schema, const char *table, char *sql,
+                              size_t size, struct error *err) {
+    if (!identifier_is_valid(schema) || !identifier_is_valid(table))
+        return error_set(err, "invalid table name '%s.%s'", schema, table);
+    const char *statement = warehouse->driver->empty_table_statement;
+    snprintf(sql, size, "%s %s.%s", statement ? statement : "DELETE FROM", schema, table);
+    return 0;
 }
