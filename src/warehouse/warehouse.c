@@ -6,9 +6,13 @@
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 /* Time spent inside drivers, for --timing: the union over every
  * connection of the process, so that tasks running side by side are not
@@ -35,6 +39,58 @@ double warehouse_busy_seconds(void) {
     double total = busy_total + (busy_calls ? clock_seconds() - busy_since : 0);
     pthread_mutex_unlock(&busy_lock);
     return total;
+}
+
+/* The machine's memory in bytes (0 if unknown). */
+static int64_t physical_memory(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page_size > 0 ? (int64_t)pages * page_size : 0;
+}
+
+/* Reads a memory limit: "25%" of the machine's memory, or a size with an
+ * optional unit, "1.5GB", "512MiB", "2g" (KB/MB/GB/TB count 1000s, KiB/MiB/
+ * GiB/TiB and the one-letter K/M/G/T 1024s, a bare number bytes). */
+int warehouse_parse_memory_limit(const char *text, int64_t *bytes, struct error *err) {
+    static const struct { const char *unit; double factor; } units[] = {
+        {"", 1},      {"b", 1},          {"kb", 1e3},  {"mb", 1e6},         {"gb", 1e9},     {"tb", 1e12},
+        {"k", 1024.}, {"kib", 1024.},    {"m", 1048576.}, {"mib", 1048576.}, {"g", 1073741824.},
+        {"gib", 1073741824.}, {"t", 1099511627776.}, {"tib", 1099511627776.},
+    };
+    char *end;
+    double amount = strtod(text, &end);
+    if (end == text || !(amount > 0) || isspace((unsigned char)*text)) goto invalid;
+    while (*end == ' ') end++;
+    if (strcmp(end, "%") == 0) {
+        int64_t machine = physical_memory();
+        if (amount > 100 || machine == 0) goto invalid;
+        *bytes = (int64_t)((double)machine * amount / 100);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        if (strcasecmp(end, units[i].unit) != 0) continue;
+        double total = amount * units[i].factor;
+        if (total < 1048576 || total > 9e18) goto invalid;   /* under 1 MiB no database can work */
+        *bytes = (int64_t)total;
+        return 0;
+    }
+invalid:
+    return error_set(err, "invalid memory limit '%s' (expected a size such as 4GB or 512MiB, at least 1 MiB, or a"
+                          " share of memory such as 25%%)", text);
+}
+
+/* The memory an embedded warehouse may use for its data before it spills
+ * to disk: $MARTLET_MEMORY_LIMIT (set by --memory-limit or the config
+ * file), else a quarter of the machine's memory, so that several runs and
+ * the rest of the machine fit beside one run. */
+int warehouse_memory_limit(int64_t *bytes, struct error *err) {
+    const char *setting = getenv(WAREHOUSE_MEMORY_LIMIT_VARIABLE);
+    if (setting && *setting) {
+        if (warehouse_parse_memory_limit(setting, bytes, err) != 0)
+            return error_prefix(err, "%s", WAREHOUSE_MEMORY_LIMIT_VARIABLE);
+        return 0;
+    }
+    *bytes = physical_memory() * WAREHOUSE_DEFAULT_MEMORY_SHARE / 100;
+    return 0;
 }
 
 /* Opens the warehouse a URL names. "duckdb:PATH" opens (or creates) a

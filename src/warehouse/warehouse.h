@@ -87,6 +87,12 @@ struct warehouse {
     size_t tally_count;
 };
 
+#define WAREHOUSE_MEMORY_LIMIT_VARIABLE "MARTLET_MEMORY_LIMIT"
+#define WAREHOUSE_DEFAULT_MEMORY_SHARE 25   /* percent of the machine's memory */
+
+int warehouse_parse_memory_limit(const char *text, int64_t *bytes, struct error *err);
+int warehouse_memory_limit(int64_t *bytes, struct error *err);
+
 int warehouse_open(const char *url, struct warehouse **warehouse, struct error *err);
 void warehouse_close(struct warehouse *warehouse);
 const char *warehouse_dialect(const struct warehouse *warehouse);
