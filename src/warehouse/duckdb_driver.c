@@ -5,6 +5,7 @@
  * appender writes into the connection's open transaction, so a load that is
  * rolled back leaves no rows behind. */
 #include "warehouse.h"
+#include "duckdb_producer.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 
@@ -23,6 +24,7 @@ struct duckdb_instance {
     duckdb_database database;
     int connections;
     char *path;              /* the attached file, or NULL in memory */
+    struct duckdb_producer_registry *producers;   /* parallel loads in flight */
 };
 
 struct duckdb_warehouse {
@@ -30,6 +32,7 @@ struct duckdb_warehouse {
     struct duckdb_instance *instance;
     duckdb_connection connection;
     int lock_file;           /* held by duckdb_warehouse_try_lock, or -1 */
+    bool order_left_unset;   /* a failed parallel load left insertion order off */
 };
 
 struct warehouse_appender {
@@ -95,6 +98,7 @@ static void duckdb_warehouse_close(struct warehouse *base) {
     free(warehouse);
     if (--instance->connections > 0) return;
     duckdb_close(&instance->database);
+    duckdb_producer_registry_free(instance->producers);
     free(instance->path);
     free(instance);
 }
@@ -128,10 +132,16 @@ static int duckdb_warehouse_open(const char *location, struct warehouse **out, s
         free(instance);
         return -1;
     }
+    instance->producers = duckdb_producer_registry_create();
     struct duckdb_warehouse *warehouse;
     if (connect_to_instance(instance, &warehouse, err) != 0) {
         duckdb_close(&instance->database);
+        duckdb_producer_registry_free(instance->producers);
         free(instance);
+        return -1;
+    }
+    if (duckdb_producer_register_function(warehouse->connection, instance->producers, err) != 0) {
+        duckdb_warehouse_close(&warehouse->base);
         return -1;
     }
     if (strcmp(location, ":memory:") != 0) {
@@ -185,6 +195,8 @@ static int duckdb_warehouse_try_lock(struct warehouse *base, const char *name, s
 
 /* Runs SQL and keeps the result for the caller; reports DuckDB's message. */
 static int run(struct duckdb_warehouse *warehouse, const char *sql, duckdb_result *result, struct error *err) {
+    if (warehouse->order_left_unset && duckdb_producer_reset_order(warehouse->connection) == 0)
+        warehouse->order_left_unset = false;
     if (duckdb_query(warehouse->connection, sql, result) == DuckDBSuccess) return 0;
     const char *message = duckdb_result_error(result);
     error_set(err, "%s", message ? message : "query failed");
@@ -255,19 +267,6 @@ static int duckdb_warehouse_query(struct warehouse *base, const char *sql, struc
     return 0;
 }
 
-/* The DuckDB logical type for a declared column. */
-static duckdb_logical_type logical_type(const struct column *column) {
-    switch (column->type) {
-    case COLUMN_INTEGER: return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
-    case COLUMN_DECIMAL: return duckdb_create_decimal_type((uint8_t)column->precision, (uint8_t)column->scale);
-    case COLUMN_TEXT: return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
-    case COLUMN_TIMESTAMP: return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP);
-    case COLUMN_DATE: return duckdb_create_logical_type(DUCKDB_TYPE_DATE);
-    case COLUMN_BOOLEAN: return duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
-    }
-    return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
-}
-
 static void appender_free(struct warehouse_appender *appender) {
     if (appender->chunk) duckdb_destroy_data_chunk(&appender->chunk);
     for (size_t i = 0; i < appender->column_count; i++) duckdb_destroy_logical_type(&appender->types[i]);
@@ -297,44 +296,12 @@ static int duckdb_warehouse_append_open(struct warehouse *base, const char *sche
     appender->types = memory_calloc(column_count, sizeof *appender->types);
     appender->storage = memory_calloc(column_count, sizeof *appender->storage);
     for (size_t i = 0; i < column_count; i++) {
-        appender->types[i] = logical_type(&columns[i]);
-        appender->storage[i] = columns[i].type == COLUMN_DECIMAL ? duckdb_decimal_internal_type(appender->types[i])
-                                                                 : duckdb_get_type_id(appender->types[i]);
+        appender->types[i] = duckdb_producer_logical_type(&columns[i]);
+        appender->storage[i] = duckdb_producer_storage_type(&columns[i], appender->types[i]);
     }
     appender->chunk = duckdb_create_data_chunk(appender->types, column_count);
     *out = appender;
     return 0;
-}
-
-/* Copies one column of the batch into a chunk vector. */
-static void fill_vector(struct warehouse_appender *appender, const struct batch *batch, size_t column,
-                        duckdb_vector vector, size_t offset, size_t count) {
-    const struct batch_column *source = &batch->data[column];
-    duckdb_vector_ensure_validity_writable(vector);
-    uint64_t *validity = duckdb_vector_get_validity(vector);
-    void *data = duckdb_vector_get_data(vector);
-    for (size_t i = 0; i < count; i++) {
-        size_t row = offset + i;
-        if (source->is_null[row]) {
-            duckdb_validity_set_row_invalid(validity, i);
-            continue;
-        }
-        duckdb_validity_set_row_valid(validity, i);
-        int64_t number = source->numbers ? source->numbers[row] : 0;
-        switch (appender->storage[column]) {
-        case DUCKDB_TYPE_VARCHAR: {
-            size_t length;
-            const char *text = batch_text(batch, column, row, &length);
-            duckdb_vector_assign_string_element_len(vector, i, text, length);
-            break;
-        }
-        case DUCKDB_TYPE_BOOLEAN: ((bool *)data)[i] = number != 0; break;
-        case DUCKDB_TYPE_DATE: ((int32_t *)data)[i] = (int32_t)number; break;
-        case DUCKDB_TYPE_SMALLINT: ((int16_t *)data)[i] = (int16_t)number; break;
-        case DUCKDB_TYPE_INTEGER: ((int32_t *)data)[i] = (int32_t)number; break;
-        default: ((int64_t *)data)[i] = number; break; /* BIGINT, TIMESTAMP, DECIMAL(<=18) */
-        }
-    }
 }
 
 static int duckdb_warehouse_append_batch(struct warehouse_appender *appender, const struct batch *batch,
@@ -344,7 +311,8 @@ static int duckdb_warehouse_append_batch(struct warehouse_appender *appender, co
         size_t count = batch->row_count - offset < chunk_rows ? batch->row_count - offset : chunk_rows;
         duckdb_data_chunk_reset(appender->chunk);
         for (size_t column = 0; column < appender->column_count; column++)
-            fill_vector(appender, batch, column, duckdb_data_chunk_get_vector(appender->chunk, column), offset, count);
+            duckdb_producer_fill_vector(batch, column, appender->storage[column], duckdb_data_chunk_get_vector(appender->chunk, column),
+                               offset, count);
         duckdb_data_chunk_set_size(appender->chunk, count);
         if (duckdb_append_data_chunk(appender->appender, appender->chunk) != DuckDBSuccess)
             return error_set(err, "appending to %s: %s", appender->table_name, duckdb_appender_error(appender->appender));
@@ -361,6 +329,16 @@ static int duckdb_warehouse_append_close(struct warehouse_appender *appender, in
         status = error_set(err, "appending to %s: %s", appender->table_name, duckdb_appender_error(appender->appender));
     appender_free(appender);
     return status;
+}
+
+/* One INSERT from the producer's table function, pulled on every core. */
+static int duckdb_warehouse_append_parallel(struct warehouse *base, const char *schema, const char *table,
+                                            const struct column *columns, size_t column_count,
+                                            const struct warehouse_producer *producer, int64_t *rows_stored,
+                                            struct error *err) {
+    struct duckdb_warehouse *warehouse = (struct duckdb_warehouse *)base;
+    return duckdb_producer_insert(warehouse->connection, warehouse->instance->producers, schema, table, columns,
+                                  column_count, producer, rows_stored, &warehouse->order_left_unset, err);
 }
 
 static void duckdb_warehouse_interrupt(struct warehouse *base) {
@@ -380,4 +358,5 @@ const struct warehouse_driver duckdb_driver = {
     .interrupt = duckdb_warehouse_interrupt,
     .open_another = duckdb_warehouse_open_another,
     .try_lock = duckdb_warehouse_try_lock,
+    .append_parallel = duckdb_warehouse_append_parallel,
 };

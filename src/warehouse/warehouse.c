@@ -371,6 +371,50 @@ int warehouse_append_close(struct warehouse_appender *appender, struct error *er
     return status;
 }
 
+/* The producer's batches through an appender, on the calling thread: for
+ * drivers whose bulk path takes one stream (PostgreSQL's COPY). */
+static int append_produced(struct warehouse *warehouse, const char *schema, const char *table,
+                           const struct column *columns, size_t column_count,
+                           const struct warehouse_producer *producer, struct error *err) {
+    struct warehouse_appender *appender;
+    if (warehouse_append_open(warehouse, schema, table, columns, column_count, &appender, err) != 0) return -1;
+    void *thread = producer->start(producer->context);
+    const struct batch *batch;
+    int status;
+    while ((status = producer->next(producer->context, thread, &batch, err)) == 1)
+        if (warehouse_append_batch(appender, batch, err) != 0) { status = -1; break; }
+    producer->finish(producer->context, thread);
+    struct error ignored;
+    if (warehouse_append_close(appender, status == 0 ? err : &ignored) != 0) status = -1;
+    return status;
+}
+
+/* Appends every batch the producer makes to schema.table, inside the open
+ * transaction, as one statement where the driver can (DuckDB: an INSERT
+ * from a table function that DuckDB pulls on every core, compressing row
+ * groups in parallel), else through the driver's appender on this thread.
+ * The rows the warehouse reports storing join the relation's tally. */
+int warehouse_append_parallel(struct warehouse *warehouse, const char *schema, const char *table,
+                              const struct column *columns, size_t column_count,
+                              const struct warehouse_producer *producer, struct error *err) {
+    if (!identifier_is_valid(schema) || !identifier_is_valid(table))
+        return error_set(err, "invalid table name '%s.%s'", schema, table);
+    if (warehouse->driver->append_parallel == NULL)
+        return append_produced(warehouse, schema, table, columns, column_count, producer, err);
+    int64_t stored = -1;
+    busy_begin();
+    int status = warehouse->driver->append_parallel(warehouse, schema, table, columns, column_count, producer, &stored,
+                                                    err);
+    busy_end();
+    if (status == 0) {
+        char relation[160];
+        snprintf(relation, sizeof relation, "%s.%s", schema, table);
+        struct warehouse_append_tally *tally = tally_of(warehouse, relation);
+        tally->rows = stored < 0 || tally->rows < 0 ? -1 : tally->rows + stored;
+    }
+    return status;
+}
+
 /* The rows the warehouse itself reported storing into schema.table through
  * appends closed during the open transaction (0 if none), or -1 when its
  * driver has no such count (then the caller counts the table's rows).

@@ -17,6 +17,7 @@
 
 struct warehouse;
 struct warehouse_appender;
+struct warehouse_producer;
 
 /* A fully materialized query result; every cell is text or NULL. */
 struct warehouse_result {
@@ -63,6 +64,24 @@ struct warehouse_driver {
     const char *empty_table_statement;
     /* append_close reports the rows the warehouse stored (else always -1). */
     bool append_counts_rows;
+    /* Appends what the producer makes, pulling from several threads inside
+     * one statement of the open transaction; *rows_stored is the count the
+     * warehouse reports. NULL = one thread through append_batch. */
+    int (*append_parallel)(struct warehouse *warehouse, const char *schema, const char *table,
+                           const struct column *columns, size_t column_count,
+                           const struct warehouse_producer *producer, int64_t *rows_stored, struct error *err);
+};
+
+/* Fills batches for warehouse_append_parallel from several threads at once.
+ * Each thread calls start once, next until it returns 0 (or -1 with err
+ * set), and finish once. next hands out a batch the producer owns; it
+ * stays valid until that thread's next call to next or finish. */
+struct warehouse_producer {
+    void *context;
+    size_t threads;                          /* at most this many threads at once */
+    void *(*start)(void *context);
+    int (*next)(void *context, void *thread, const struct batch **batch, struct error *err);
+    void (*finish)(void *context, void *thread);
 };
 
 /* Every driver's appender struct starts with this header. */
@@ -129,6 +148,9 @@ int warehouse_append_open(struct warehouse *warehouse, const char *schema, const
                           struct warehouse_appender **appender, struct error *err);
 int warehouse_append_batch(struct warehouse_appender *appender, const struct batch *batch, struct error *err);
 int warehouse_append_close(struct warehouse_appender *appender, struct error *err);
+int warehouse_append_parallel(struct warehouse *warehouse, const char *schema, const char *table,
+                              const struct column *columns, size_t column_count,
+                              const struct warehouse_producer *producer, struct error *err);
 int64_t warehouse_rows_appended(const struct warehouse *warehouse, const char *schema, const char *table);
 int warehouse_empty_table_sql(const struct warehouse *warehouse, const char *schema, const char *table, char *sql,
                               size_t size, struct error *err);
