@@ -371,19 +371,114 @@ int warehouse_append_close(struct warehouse_appender *appender, struct error *er
     return status;
 }
 
-/* The producer's batches through an appender, on the calling thread: for
- * drivers whose bulk path takes one stream (PostgreSQL's COPY). */
+#define HANDOFF_MAX_THREADS 16
+
+/* Producer threads handing batches to the thread that owns the appender:
+ * a producer's batch stays valid until its next call, so each thread
+ * waits until its batch has been appended before making the next. */
+struct handoff {
+    const struct warehouse_producer *producer;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    const struct batch *waiting[HANDOFF_MAX_THREADS];   /* a batch to append, per thread */
+    size_t running;
+    bool stop;                                          /* the appender failed: produce no more */
+    bool failed;
+    struct error error;                                 /* a producer's first error */
+};
+
+struct handoff_thread {
+    struct handoff *handoff;
+    size_t index;
+};
+
+/* One producer thread: makes batches and waits for each to be appended. */
+static void *handoff_produce(void *argument) {
+    struct handoff_thread *self = argument;
+    struct handoff *handoff = self->handoff;
+    const struct warehouse_producer *producer = handoff->producer;
+    void *thread = producer->start(producer->context);
+    const struct batch *batch;
+    struct error err;
+    int status;
+    while ((status = producer->next(producer->context, thread, &batch, &err)) == 1) {
+        pthread_mutex_lock(&handoff->lock);
+        handoff->waiting[self->index] = handoff->stop ? NULL : batch;
+        pthread_cond_broadcast(&handoff->changed);
+        while (handoff->waiting[self->index] != NULL) pthread_cond_wait(&handoff->changed, &handoff->lock);
+        bool stop = handoff->stop;
+        pthread_mutex_unlock(&handoff->lock);
+        if (stop) break;
+    }
+    producer->finish(producer->context, thread);
+    pthread_mutex_lock(&handoff->lock);
+    if (status < 0 && !handoff->failed) {
+        handoff->failed = true;
+        handoff->error = err;
+    }
+    handoff->running--;
+    pthread_cond_broadcast(&handoff->changed);
+    pthread_mutex_unlock(&handoff->lock);
+    return NULL;
+}
+
+/* The producer's batches through an appender, for drivers whose bulk path
+ * takes one stream (PostgreSQL's COPY): the producer runs on its threads,
+ * the appends on the calling thread, so parsing overlaps sending. */
 static int append_produced(struct warehouse *warehouse, const char *schema, const char *table,
                            const struct column *columns, size_t column_count,
                            const struct warehouse_producer *producer, struct error *err) {
     struct warehouse_appender *appender;
     if (warehouse_append_open(warehouse, schema, table, columns, column_count, &appender, err) != 0) return -1;
-    void *thread = producer->start(producer->context);
-    const struct batch *batch;
-    int status;
-    while ((status = producer->next(producer->context, thread, &batch, err)) == 1)
-        if (warehouse_append_batch(appender, batch, err) != 0) { status = -1; break; }
-    producer->finish(producer->context, thread);
+    struct handoff handoff = {.producer = producer};
+    pthread_mutex_init(&handoff.lock, NULL);
+    pthread_cond_init(&handoff.changed, NULL);
+    size_t count = producer->threads < 1 ? 1 : producer->threads > HANDOFF_MAX_THREADS ? HANDOFF_MAX_THREADS : producer->threads;
+    pthread_t threads[HANDOFF_MAX_THREADS];
+    struct handoff_thread selves[HANDOFF_MAX_THREADS];
+    size_t started = 0;
+    for (; started < count; started++) {
+        selves[started] = (struct handoff_thread){&handoff, started};
+        pthread_mutex_lock(&handoff.lock);
+        handoff.running++;
+        pthread_mutex_unlock(&handoff.lock);
+        if (pthread_create(&threads[started], NULL, handoff_produce, &selves[started]) != 0) {
+            pthread_mutex_lock(&handoff.lock);
+            handoff.running--;
+            pthread_mutex_unlock(&handoff.lock);
+            break;
+        }
+    }
+    int status = 0;
+    if (started == 0) status = error_set(err, "cannot start a thread to load %s.%s", schema, table);
+    pthread_mutex_lock(&handoff.lock);
+    for (;;) {
+        size_t ready = HANDOFF_MAX_THREADS;
+        for (size_t i = 0; i < started && ready == HANDOFF_MAX_THREADS; i++)
+            if (handoff.waiting[i]) ready = i;
+        if (ready == HANDOFF_MAX_THREADS) {
+            if (handoff.running == 0) break;
+            pthread_cond_wait(&handoff.changed, &handoff.lock);
+            continue;
+        }
+        pthread_mutex_unlock(&handoff.lock);
+        int appended = status == 0 ? warehouse_append_batch(appender, handoff.waiting[ready], err) : 0;
+        pthread_mutex_lock(&handoff.lock);
+        if (appended != 0) {
+            status = -1;
+            handoff.stop = true;
+        }
+        handoff.waiting[ready] = NULL;
+        pthread_cond_broadcast(&handoff.changed);
+    }
+    pthread_mutex_unlock(&handoff.lock);
+    for (size_t i = 0; i < started; i++) pthread_join(threads[i], NULL);
+    if (status == 0 && handoff.failed) {
+        *err = handoff.error;
+        status = -1;
+    }
+    pthread_mutex_destroy(&handoff.lock);
+    pthread_cond_destroy(&handoff.changed);
     struct error ignored;
     if (warehouse_append_close(appender, status == 0 ? err : &ignored) != 0) status = -1;
     return status;
