@@ -9,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 bench_require_time
-make -s build/release/martlet
-martlet=$PWD/build/release/martlet
+[ -n "${MARTLET:-}" ] || make -s build/release/martlet
+martlet=${MARTLET:-$PWD/build/release/martlet}   # MARTLET=path measures another build
 scale=${1:-5}
 limit=${2:-1GiB}
 runs=${BENCH_RUNS:-3}

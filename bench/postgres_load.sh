@@ -12,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 bench_require_time
-make -s build/release/martlet
-martlet=$PWD/build/release/martlet
+[ -n "${MARTLET:-}" ] || make -s build/release/martlet
+martlet=${MARTLET:-$PWD/build/release/martlet}   # MARTLET=path measures another build
 out=bench/out
 runs=${BENCH_RUNS:-3}
 [ -f "$out/sales-10/user_order_log.csv" ] || "$martlet" gen sales --out "$out/sales-10" --scale 10 >/dev/null
