@@ -29,6 +29,7 @@ struct csv_reader {
     bool eof;
     bool at_file_start;
     long line;            /* line number of buffer[start] */
+    bool record_quoted;   /* the record being parsed has a quoted field */
     long long bytes_read;
     struct strbuf unquoted;          /* quoted fields, unescaped */
     struct csv_field *fields;
@@ -210,7 +211,10 @@ static void finish_record(struct csv_reader *reader, struct csv_record *record, 
     record->raw = reader->buffer + reader->start;
     record->raw_length = raw_length;
     record->line = reader->line;
-    reader->line += count_newlines(reader->buffer + reader->start, next_start - reader->start);
+    /* Only a quoted field can hold a line break: other records end at
+     * their first one, and need no second pass over their bytes. */
+    if (reader->record_quoted) reader->line += count_newlines(reader->buffer + reader->start, next_start - reader->start);
+    else reader->line += next_start > raw_end;
     reader->start = next_start;
 }
 
@@ -228,9 +232,11 @@ static enum parse_outcome reject_unterminated(struct csv_reader *reader, struct 
 static enum parse_outcome parse_record(struct csv_reader *reader, struct csv_record *record) {
     size_t position = reader->start, count = 0;
     strbuf_reset(&reader->unquoted);
+    reader->record_quoted = false;
     record->error = NULL;
     for (;;) {
         if (position < reader->end && reader->buffer[position] == reader->quote) {
+            reader->record_quoted = true;
             enum parse_outcome outcome = parse_quoted(reader, &position, &count);
             if (outcome == UNTERMINATED) return reject_unterminated(reader, record);
             if (outcome != PARSED) return outcome;
