@@ -9,11 +9,8 @@
  *   duckdb count     SELECT count(*) FROM read_csv(FILE)   (the issue's baseline)
  *   duckdb load      CREATE TABLE AS SELECT * FROM read_csv(FILE)
  * Prints MB/s, rows/s, peak RSS and the ratios. Not a test: never asserts.
- *
- * usage: load_bench --warehouse URL PIPELINE_DIR SOURCE_TABLE FILE
- * measures only martlet's load into that warehouse (the table is dropped
- * before each of three attempts) and prints "seconds rows peak_rss_kb"
- * for bench/postgres_load.sh to set beside psql \copy and pandas. */
+ * In-process figures, for profiling the loader; bench/load.sh compares
+ * whole processes. */
 #include "../src/engine/pipeline.h"
 #include "../src/loader/loader.h"
 #include "../src/util/clock.h"
@@ -162,32 +159,7 @@ static int measure(enum contender who, char **argv, struct measurement *best) {
     return 0;
 }
 
-/* The --warehouse mode: best of three loads, each in a child process. */
-static int measure_into(char **argv) {
-    double best = 1e30;
-    long best_rss = 0;
-    long long rows = 0;
-    for (int attempt = 0; attempt < 3; attempt++) {
-        double start = clock_seconds();
-        pid_t child = fork();
-        if (child == 0) {
-            long long loaded = 0;
-            _exit(load_into(argv[2], argv, &loaded) == 0 ? 0 : 1);
-        }
-        int status;
-        struct rusage usage;
-        wait4(child, &status, 0, &usage);
-        double seconds = clock_seconds() - start;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
-        if (seconds < best) { best = seconds; best_rss = usage.ru_maxrss; }
-    }
-    load_into(argv[2], argv, &rows); /* leaves the table loaded for the caller's checks */
-    printf("%.3f %lld %ld\n", best, rows, best_rss);
-    return 0;
-}
-
 int main(int argc, char **argv) {
-    if (argc == 6 && strcmp(argv[1], "--warehouse") == 0) return measure_into(argv);
     if (argc != 4) {
         fprintf(stderr, "usage: load_bench PIPELINE_DIR SOURCE_TABLE FILE\n");
         return 2;

@@ -1,24 +1,17 @@
 #!/usr/bin/env bash
-# Benchmarks (not tests: they print numbers and ratios, never assert).
-#   bash bench/run.sh            scale 1 and 10
-#   BENCH_SCALES="1" bash bench/run.sh
+# Benchmarks (not tests: they print numbers and ratios against baselines
+# measured in the same run, never assert). Each compares whole processes,
+# interleaved, with min and median (bench/lib.sh); on a busy machine trust
+# the ratios, not the seconds.
+#   bash bench/run.sh                      everything
+#   BENCH_LOAD_SCALES="1" BENCH_RUNS=5 bash bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s build/release/martlet build/release/load_bench build/release/social_floor
-out=bench/out
-mkdir -p "$out"
 
-for scale in ${BENCH_SCALES:-1 10}; do
-    dir="$out/social-$scale"
-    if [ ! -f "$dir/group_log.csv" ]; then
-        ./build/release/martlet gen social --out "$dir" --scale "$scale" --only group_log >/dev/null
-    fi
-    echo "== group_log load, scale $scale"
-    ./build/release/load_bench pipelines/social staging.group_log "$dir/group_log.csv"
-done
-
-echo
-bash bench/social_run.sh 1
+bash bench/load.sh
+echo; bash bench/social_run.sh 1
+echo; bash bench/memory_limit.sh 5
 echo; bash bench/sales_history.sh 1
 echo; bash bench/postgres_load.sh
 echo; bash bench/s3_download.sh

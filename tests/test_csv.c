@@ -118,3 +118,37 @@ Test(csv, missing_file_is_a_clear_error) {
     cr_expect_eq(csv_reader_open("/nonexistent/users.csv", ',', '"', &reader, &err), -1);
     cr_expect(strstr(err.message, "/nonexistent/users.csv") != NULL, "%s", err.message);
 }
+
+/* Readers over one file in memory, each from a record start to a stop:
+ * together they hand out exactly the records one reader would, with the
+ * same lines; a quoted field is handed out in place unless it had doubled
+ * quotes to collapse. */
+Test(csv, readers_over_memory_split_a_file_at_record_starts) {
+    const char *text = "a,b\n1,\"two\nlines\"\n2,\"say \"\"hi\"\"\"\n\n3,x\n";
+    size_t length = strlen(text), middle = (size_t)(strstr(text, "2,") - text);
+    struct csv_reader *first, *second;
+    struct csv_record record;
+    struct error err;
+    cr_assert_eq(csv_reader_open_memory(text, length, 0, middle, 1, ',', '"', &first), 0);
+    next(first, &record);
+    expect_field(&record, 0, "a");
+    next(first, &record);
+    cr_expect_eq(record.line, 2);
+    expect_field(&record, 1, "two\nlines");
+    cr_expect(!record.fields[1].unescaped);
+    cr_expect(record.fields[1].data > text && record.fields[1].data < text + length, "in place, not copied");
+    cr_expect_eq(csv_reader_next(first, &record, &err), 0, "the record at the stop is the next reader's");
+    cr_expect_eq(csv_reader_offset(first), middle);
+    cr_expect_eq(csv_reader_line(first), 4);
+    cr_assert_eq(csv_reader_open_memory(text, length, middle, length, csv_reader_line(first), ',', '"', &second), 0);
+    next(second, &record);
+    cr_expect_eq(record.line, 4);
+    expect_field(&record, 1, "say \"hi\"");
+    cr_expect(record.fields[1].unescaped);
+    next(second, &record);
+    cr_expect_eq(record.line, 6, "after the blank line");
+    expect_field(&record, 1, "x");
+    cr_expect_eq(csv_reader_next(second, &record, &err), 0);
+    csv_reader_close(first);
+    csv_reader_close(second);
+}

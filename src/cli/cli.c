@@ -63,6 +63,13 @@ int cli_execution_option(const char *command, int option, const char *argument, 
         request->json_progress = strcmp(argument, "json") == 0;
         return EXIT_OK;
     }
+    if (option == 'M') { /* the warehouse reads it when it opens, like the config file's setting */
+        int64_t bytes;
+        struct error err;
+        if (warehouse_parse_memory_limit(argument, &bytes, &err) != 0) return cli_usage_error(command, "%s", err.message);
+        setenv(WAREHOUSE_MEMORY_LIMIT_VARIABLE, argument, 1);
+        return EXIT_OK;
+    }
     if (option == 'T') {
         request->timeout_seconds = strtod(argument, &end);
         if (*end || !(request->timeout_seconds > 0)) return cli_usage_error(command, "--timeout needs a positive number of seconds");

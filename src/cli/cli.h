@@ -20,13 +20,16 @@ enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
  * for its getopt_long table; cli_execution_option handles them. */
 #define CLI_EXECUTION_OPTIONS \
     {"jobs", required_argument, 0, 'j'}, {"retries", required_argument, 0, 'R'}, {"timeout", required_argument, 0, 'T'}, \
-    {"log-format", required_argument, 0, 'L'}
+    {"log-format", required_argument, 0, 'L'}, {"memory-limit", required_argument, 0, 'M'}
 #define CLI_EXECUTION_HELP \
     "  --jobs N            tasks at once, each on its own connection (default: one per processor)\n" \
     "  --retries N         tries again after a transient failure: lock, serialization conflict,\n" \
     "                      lost connection (default 2; a model's '-- retries:' wins)\n" \
     "  --timeout SECONDS   cancel a task that runs longer (a model's '-- timeout:' wins)\n" \
-    "  --log-format F      text (default) or json: one JSON object a line per event, for machines\n"
+    "  --log-format F      text (default) or json: one JSON object a line per event, for machines\n" \
+    "  --memory-limit M    memory DuckDB may hold before it spills to disk beside the database:\n" \
+    "                      a size (4GB, 512MiB) or a share of RAM (see README); default\n" \
+    "                      $MARTLET_MEMORY_LIMIT, else a quarter of RAM\n"
 
 int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *command, const char *format, ...) __attribute__((format(printf, 2, 3)));

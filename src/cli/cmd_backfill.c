@@ -54,7 +54,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
         case 'w': options->warehouse = optarg; break;
         case 'p': options->pipelines = optarg; break;
         case 'l': options->log_directory = optarg; break;
-        case 'j': case 'R': case 'T': case 'L': {
+        case 'j': case 'R': case 'T': case 'L': case 'M': {
             int code = cli_execution_option(command, option, optarg, &options->execution);
             if (code != EXIT_OK) return code;
             break;

@@ -74,7 +74,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         case 'H': options->history = true; break;
         case 'S': options->source = optarg; break;
         case 'i': options->timing = true; break;
-        case 'j': case 'R': case 'T': case 'L': {
+        case 'j': case 'R': case 'T': case 'L': case 'M': {
             int code = cli_execution_option("run", option, optarg, &options->execution);
             if (code != EXIT_OK) return code;
             break;

@@ -78,7 +78,7 @@ static int parse(int argc, char **argv, struct schedule_options *options) {
             if (*end || options->poll_seconds < 1) return cli_usage_error("schedule", "--poll needs a positive number of seconds");
             break;
         }
-        case 'j': case 'R': case 'T': case 'L': {
+        case 'j': case 'R': case 'T': case 'L': case 'M': {
             int code = cli_execution_option("schedule", option, optarg, &options->execution);
             if (code != EXIT_OK) return code;
             break;

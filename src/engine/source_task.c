@@ -101,9 +101,12 @@ static int execute_logged(struct warehouse *warehouse, struct strbuf *log, const
     return warehouse_execute_counted(warehouse, sql, changed ? changed : &ignored, err);
 }
 
-/* The rows a table holds now (inside the task's transaction). */
+/* The rows a table received in this transaction by the warehouse's own
+ * count of its appends (COPY's row count), else the rows it holds now. */
 static int count_rows(struct warehouse *warehouse, const char *schema, const char *table, int64_t *count,
                       struct error *err) {
+    *count = warehouse_rows_appended(warehouse, schema, table);
+    if (*count >= 0) return 0;
     char sql[200], *value = NULL;
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.%s", schema, table);
     if (warehouse_query_value(warehouse, sql, &value, err) != 0) return -1;
@@ -327,11 +330,11 @@ int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline
         status = warehouse_create_table_sql(schema, source->table, source->columns, source->column_count, log, err);
         strbuf_append_string(log, ";\n");
     }
-    snprintf(sql, sizeof sql, "DELETE FROM %s.%s", schema, target.table);
+    if (status == 0) status = warehouse_empty_table_sql(warehouse, schema, target.table, sql, sizeof sql, err);
     if (status == 0) status = execute_logged(warehouse, log, sql, NULL, err);
     if (status == 0 && !by_dates) {
-        snprintf(sql, sizeof sql, "DELETE FROM %s.%s_rejects", schema, source->table);
-        status = execute_logged(warehouse, log, sql, NULL, err);
+        status = warehouse_empty_table_sql(warehouse, schema, rejects_table, sql, sizeof sql, err);
+        if (status == 0) status = execute_logged(warehouse, log, sql, NULL, err);
     }
     /* Loads into <table>_incoming write rejects beside the real table. */
     struct load_rejects rejects = {0};
@@ -344,7 +347,7 @@ int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline
     if (status == 0 && by_dates) status = replace_dates(warehouse, schema, source, dates, log, result, err);
     /* The incoming rows were only a step: emptied in the same transaction,
      * they are never written to disk at commit. */
-    snprintf(sql, sizeof sql, "DELETE FROM %s.%s", schema, incoming);
+    if (status == 0 && by_dates) status = warehouse_empty_table_sql(warehouse, schema, incoming, sql, sizeof sql, err);
     if (status == 0 && by_dates) status = execute_logged(warehouse, log, sql, NULL, err);
     return status;
 }

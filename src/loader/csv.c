@@ -19,7 +19,8 @@
 #define CSV_READ_SIZE (1u << 20)
 
 struct csv_reader {
-    int fd;
+    int fd;               /* -1: the bytes are in memory, not ours */
+    size_t stop;          /* records starting at or past it are not read */
     char delimiter, quote;
     char *buffer;
     size_t capacity;
@@ -28,6 +29,7 @@ struct csv_reader {
     bool eof;
     bool at_file_start;
     long line;            /* line number of buffer[start] */
+    bool record_quoted;   /* the record being parsed has a quoted field */
     long long bytes_read;
     struct strbuf unquoted;          /* quoted fields, unescaped */
     struct csv_field *fields;
@@ -50,16 +52,51 @@ int csv_reader_open(const char *path, char delimiter, char quote,
     reader->buffer = memory_alloc(reader->capacity);
     reader->at_file_start = true;
     reader->line = 1;
+    reader->stop = SIZE_MAX;
     strbuf_init(&reader->unquoted);
     *out = reader;
     return 0;
 }
 
+/* A reader over bytes already in memory (a mapped file), which must stay
+ * put until the reader is closed: it reads the records starting in
+ * [start, stop), where start is a record's start (or 0) on line first_line. */
+int csv_reader_open_memory(const char *data, size_t length, size_t start, size_t stop, long first_line,
+                           char delimiter, char quote, struct csv_reader **out) {
+    struct csv_reader *reader = memory_calloc(1, sizeof *reader);
+    reader->fd = -1;
+    reader->delimiter = delimiter;
+    reader->quote = quote;
+    reader->buffer = (char *)data;   /* only read: the struct shares its field with the owned buffer */
+    reader->capacity = reader->end = length;
+    reader->eof = true;
+    reader->start = start;
+    reader->stop = stop;
+    reader->line = first_line;
+    if (start == 0 && length >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) reader->start = 3;
+    reader->bytes_read = (long long)length;
+    strbuf_init(&reader->unquoted);
+    *out = reader;
+    return 0;
+}
+
+/* Where the next record starts: after the last one handed out. */
+size_t csv_reader_offset(const struct csv_reader *reader) {
+    return reader->start;
+}
+
+/* The physical line csv_reader_offset is on. */
+long csv_reader_line(const struct csv_reader *reader) {
+    return reader->line;
+}
+
 /* Closes the file and frees the reader. NULL is allowed. */
 void csv_reader_close(struct csv_reader *reader) {
     if (reader == NULL) return;
-    close(reader->fd);
-    free(reader->buffer);
+    if (reader->fd >= 0) {
+        close(reader->fd);
+        free(reader->buffer);
+    }
     strbuf_free(&reader->unquoted);
     free(reader->fields);
     free(reader->field_offsets);
@@ -109,7 +146,7 @@ static void add_field(struct csv_reader *reader, size_t *count, const char *data
         reader->field_offsets =
             memory_realloc(reader->field_offsets, reader->field_capacity * sizeof *reader->field_offsets);
     }
-    reader->fields[*count] = (struct csv_field){data, length};
+    reader->fields[*count] = (struct csv_field){data, length, offset != SIZE_MAX};
     reader->field_offsets[*count] = offset;
     (*count)++;
 }
@@ -122,24 +159,36 @@ static long count_newlines(const char *data, size_t length) {
 }
 
 /* Parses a quoted field starting at *position (on the opening quote). */
+/* A field without doubled quotes is handed out where it stands in the
+ * buffer; only one with them is copied, collapsed, into `unquoted`. */
 static enum parse_outcome parse_quoted(struct csv_reader *reader, size_t *position, size_t *count) {
-    size_t at = *position + 1;
+    size_t at = *position + 1, first = at;
     size_t offset = reader->unquoted.length;
+    bool copying = false;
+    /* In memory the whole file is at hand: the bound on a quoted field is
+     * applied to the search itself. */
+    size_t limit = reader->end;
+    if (reader->fd < 0 && reader->end - reader->start > CSV_MAX_QUOTED_BYTES) limit = reader->start + CSV_MAX_QUOTED_BYTES;
     for (;;) {
-        const char *quote = memchr(reader->buffer + at, reader->quote, reader->end - at);
+        const char *quote = at < limit ? memchr(reader->buffer + at, reader->quote, limit - at) : NULL;
         if (quote == NULL) {
             if (reader->end - reader->start > CSV_MAX_QUOTED_BYTES || reader->eof) return UNTERMINATED;
             return NEED_MORE;
         }
         size_t quote_at = (size_t)(quote - reader->buffer);
-        strbuf_append(&reader->unquoted, reader->buffer + at, quote_at - at);
         if (quote_at + 1 == reader->end && !reader->eof) return NEED_MORE;
-        if (quote_at + 1 < reader->end && reader->buffer[quote_at + 1] == reader->quote) {
+        bool doubled = quote_at + 1 < reader->end && reader->buffer[quote_at + 1] == reader->quote;
+        if (doubled || copying) {   /* from the first doubled quote on, the field is a copy */
+            copying = true;
+            strbuf_append(&reader->unquoted, reader->buffer + at, quote_at - at);
+        }
+        if (doubled) {
             strbuf_append_char(&reader->unquoted, reader->quote);
             at = quote_at + 2;
             continue;
         }
-        add_field(reader, count, NULL, reader->unquoted.length - offset, offset);
+        if (copying) add_field(reader, count, NULL, reader->unquoted.length - offset, offset);
+        else add_field(reader, count, reader->buffer + first, quote_at - first, SIZE_MAX);
         *position = quote_at + 1;
         return PARSED;
     }
@@ -162,7 +211,10 @@ static void finish_record(struct csv_reader *reader, struct csv_record *record, 
     record->raw = reader->buffer + reader->start;
     record->raw_length = raw_length;
     record->line = reader->line;
-    reader->line += count_newlines(reader->buffer + reader->start, next_start - reader->start);
+    /* Only a quoted field can hold a line break: other records end at
+     * their first one, and need no second pass over their bytes. */
+    if (reader->record_quoted) reader->line += count_newlines(reader->buffer + reader->start, next_start - reader->start);
+    else reader->line += next_start > raw_end;
     reader->start = next_start;
 }
 
@@ -180,9 +232,11 @@ static enum parse_outcome reject_unterminated(struct csv_reader *reader, struct 
 static enum parse_outcome parse_record(struct csv_reader *reader, struct csv_record *record) {
     size_t position = reader->start, count = 0;
     strbuf_reset(&reader->unquoted);
+    reader->record_quoted = false;
     record->error = NULL;
     for (;;) {
         if (position < reader->end && reader->buffer[position] == reader->quote) {
+            reader->record_quoted = true;
             enum parse_outcome outcome = parse_quoted(reader, &position, &count);
             if (outcome == UNTERMINATED) return reject_unterminated(reader, record);
             if (outcome != PARSED) return outcome;
@@ -240,6 +294,7 @@ static bool is_blank_line(const struct csv_record *record) {
  * an I/O error. Blank lines are skipped. */
 int csv_reader_next(struct csv_reader *reader, struct csv_record *record, struct error *err) {
     for (;;) {
+        if (reader->start >= reader->stop) return 0;
         if (reader->start == reader->end) {
             if (reader->eof) return 0;
             if (refill(reader, err) != 0) return -1;

@@ -11,7 +11,13 @@
  * (before end of file or within CSV_MAX_QUOTED_BYTES) rejects only the line
  * it starts on; reading resumes on the next line, so one stray quote does
  * not swallow the rest of the file. Memory stays bounded by the longest
- * record, never the file. */
+ * record, never the file.
+ *
+ * A reader can also walk a file already in memory (mapped), from a record
+ * start to a stop offset: it hands out the records that start before the
+ * stop, the last one whole even past it. Several such readers parse one
+ * file side by side (see loader.c). There a quoted field must close within
+ * CSV_MAX_QUOTED_BYTES of its record's start. */
 #ifndef MARTLET_CSV_H
 #define MARTLET_CSV_H
 
@@ -25,7 +31,8 @@
 struct csv_field {
     const char *data;
     size_t length;
-};
+    bool unescaped;             /* doubled quotes collapsed: data is the reader's copy, */
+};                              /* else it points into the file's bytes */
 
 struct csv_record {
     struct csv_field *fields;   /* valid until the next csv_reader_next */
@@ -40,7 +47,11 @@ struct csv_reader;
 
 int csv_reader_open(const char *path, char delimiter, char quote,
                     struct csv_reader **reader, struct error *err);
+int csv_reader_open_memory(const char *data, size_t length, size_t start, size_t stop, long first_line,
+                           char delimiter, char quote, struct csv_reader **reader);
 int csv_reader_next(struct csv_reader *reader, struct csv_record *record, struct error *err);
+size_t csv_reader_offset(const struct csv_reader *reader);
+long csv_reader_line(const struct csv_reader *reader);
 long long csv_reader_bytes_read(const struct csv_reader *reader);
 void csv_reader_close(struct csv_reader *reader);
 

@@ -1,19 +1,40 @@
-/* loader.c -- see loader.h. */
+/* loader.c -- see loader.h.
+ *
+ * The file is mapped and cut into chunks of LOADER_CHUNK_BYTES; the
+ * warehouse pulls batches from as many threads as there are processors
+ * (warehouse_append_parallel), each thread parsing and validating whole
+ * chunks. A chunk's first record is guessed as the first line start at or
+ * after its nominal offset; the thread that parsed the chunk before knows
+ * where that chunk's last record really ended, and chunks are committed in
+ * file order: a chunk whose guess was wrong (a quoted field with a line
+ * break across the cut) is parsed again from the true start before any of
+ * its rows leaves. Committing in order also gives every reject its exact
+ * line (the chunk's first line is the sum of the lines before it) and
+ * keeps the rejects, the reject limit and the first reject named in a
+ * failure exactly as a reader going through the file from the top would
+ * have them. Text values go to the warehouse straight from the mapped file:
+ * only a quoted field with doubled quotes and a default are copied. */
 #include "loader.h"
 #include "../util/memory.h"
 #include "../util/utf8.h"
-#include "append_worker.h"
 #include "csv.h"
 #include "value.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define LOADER_BATCH_ROWS 2048
 #define LOADER_MAX_RAW_BYTES (64 * 1024)
 #define LOADER_REJECT_BATCH_ROWS 256
 #define LOADER_MAX_REJECTS 100000   /* kept in memory until the rows are in */
+#define LOADER_CHUNK_BYTES (4u << 20)
 
 /* The rejects table every loaded table has beside it. run_id comes last:
  * tables made before it existed get it by ALTER TABLE, which adds at the
@@ -38,15 +59,42 @@ struct load {
     size_t file_field_count;
     int64_t *default_numbers;  /* per declared column, for columns absent from the file */
     bool *column_in_file;
-    struct batch *rows;        /* being filled; owned by the worker's ring */
-    struct append_worker *worker;
-    struct batch **rejects;    /* kept until the rows are in: one bulk append at a time */
-    size_t reject_batches;
-    struct warehouse_appender *row_appender;
-    struct strbuf escaped;     /* raw line made printable for the rejects table */
     int range_column;          /* index of options->range_column, or -1 */
+    const char *data;          /* the mapped file */
+    size_t length;
+    size_t data_start;         /* the first data record (after the header) */
+    long data_line;            /* and its line */
+    size_t chunk_count;
+    /* Below: shared by the threads, under lock. */
+    pthread_mutex_t lock;
+    pthread_cond_t committed_changed;
+    size_t next_chunk;         /* the next chunk a thread takes */
+    size_t committed;          /* chunks before it are committed */
+    size_t committed_end;      /* where the next chunk's first record truly starts */
+    long committed_line;       /* and its line */
+    bool failed;               /* set once: the threads stop */
+    struct error error;
+    struct batch **rejects;    /* in file order; kept until the rows are in */
+    size_t reject_batches;
     long first_reject_line;    /* what a too-many-rejects failure names */
     char first_reject_reason[VALUE_REASON_SIZE];
+};
+
+/* What one thread parses: one chunk at a time, its rows in batches handed
+ * out in turn, its rejects (with lines counted from the chunk's start)
+ * until the chunk is committed. */
+struct load_worker {
+    struct load *load;
+    struct batch **batches;
+    size_t batch_count, batches_used, batches_given;
+    struct batch **rejects;
+    size_t reject_batches;
+    int64_t *reject_ordinals;  /* each reject's record number in the chunk */
+    size_t reject_count, reject_capacity;
+    int64_t read, loaded;      /* the chunk's records and good rows */
+    size_t start, end;         /* the chunk's records: from where to where */
+    long lines;                /* lines the chunk spans */
+    struct strbuf escaped;     /* raw line made printable for the rejects table */
 };
 
 static void rejects_table_name(const struct load_target *target, char *name, size_t size) {
@@ -95,13 +143,22 @@ int loader_prepare_tables(struct warehouse *warehouse, const struct load_target 
     return 0;
 }
 
-/* Adds one text value to a batch row. */
+/* Adds one text value to a batch row, copied into the batch. */
 static void put_text(struct batch *batch, size_t column, const char *text, size_t length) {
     size_t row = batch->row_count;
     batch->data[column].text_offset[row] = (uint32_t)batch->text.length;
     batch->data[column].text_length[row] = (uint32_t)length;
+    batch->data[column].text_pointer[row] = NULL;
     batch->data[column].is_null[row] = 0;
     strbuf_append(&batch->text, text, length);
+}
+
+/* Adds one text value that stays where it is (in the mapped file). */
+static void put_text_in_place(struct batch *batch, size_t column, const char *text, size_t length) {
+    size_t row = batch->row_count;
+    batch->data[column].text_length[row] = (uint32_t)length;
+    batch->data[column].text_pointer[row] = text;
+    batch->data[column].is_null[row] = 0;
 }
 
 static void put_null(struct batch *batch, size_t column) {
@@ -143,50 +200,44 @@ static void escape_raw(struct strbuf *out, const char *raw, size_t length) {
 }
 
 /* The reject batch to write into, adding one when the last is full. */
-static struct batch *reject_batch(struct load *load) {
-    if (load->reject_batches == 0 || load->rejects[load->reject_batches - 1]->row_count == LOADER_REJECT_BATCH_ROWS) {
-        load->rejects = memory_realloc(load->rejects, (load->reject_batches + 1) * sizeof *load->rejects);
-        load->rejects[load->reject_batches++] = batch_create(reject_columns, REJECT_COLUMN_COUNT, LOADER_REJECT_BATCH_ROWS);
+static struct batch *reject_batch(struct load_worker *worker) {
+    if (worker->reject_batches == 0 ||
+        worker->rejects[worker->reject_batches - 1]->row_count == LOADER_REJECT_BATCH_ROWS) {
+        worker->rejects = memory_realloc(worker->rejects, (worker->reject_batches + 1) * sizeof *worker->rejects);
+        worker->rejects[worker->reject_batches++] = batch_create(reject_columns, REJECT_COLUMN_COUNT, LOADER_REJECT_BATCH_ROWS);
     }
-    return load->rejects[load->reject_batches - 1];
+    return worker->rejects[worker->reject_batches - 1];
 }
 
-/* Records one rejected row; fails the load once the limit is passed,
- * naming the first rejected row (the one to look at first). The row past
- * the limit is kept too, so a caller keeping the rejects of the failed
- * load shows what tipped it. Rejects wait in memory until the rows are
- * appended (a warehouse may take one bulk append at a time), so their
- * number is capped even when the source allows any. */
-static int reject_row(struct load *load, const struct csv_record *record, const char *column, const char *reason,
-                      struct error *err) {
-    if (load->stats->rows_rejected++ == 0) {
-        load->first_reject_line = record->line;
-        snprintf(load->first_reject_reason, sizeof load->first_reject_reason, "%s", reason);
-    }
-    struct batch *rejects = reject_batch(load);
-    put_text(rejects, REJECT_FILE, load->options->source_name, strlen(load->options->source_name));
+/* Records one rejected row of the chunk; its line is fixed, and the limit
+ * applied, when the chunk is committed (commit_chunk). */
+static void reject_row(struct load_worker *worker, const struct csv_record *record, const char *column,
+                       const char *reason) {
+    const struct load_options *options = worker->load->options;
+    struct batch *rejects = reject_batch(worker);
+    put_text(rejects, REJECT_FILE, options->source_name, strlen(options->source_name));
     put_number(rejects, REJECT_LINE, record->line);
     if (column) put_text(rejects, REJECT_COLUMN, column, strlen(column)); else put_null(rejects, REJECT_COLUMN);
     put_text(rejects, REJECT_REASON, reason, strlen(reason));
-    escape_raw(&load->escaped, record->raw, record->raw_length);
-    put_text(rejects, REJECT_RAW_LINE, load->escaped.data, load->escaped.length);
-    if (load->options->run_id > 0) put_number(rejects, REJECT_RUN_ID, load->options->run_id);
+    escape_raw(&worker->escaped, record->raw, record->raw_length);
+    put_text(rejects, REJECT_RAW_LINE, worker->escaped.data, worker->escaped.length);
+    if (options->run_id > 0) put_number(rejects, REJECT_RUN_ID, options->run_id);
     else put_null(rejects, REJECT_RUN_ID);
     rejects->row_count++;
-    long limit = load->options->max_rejects;
-    if (limit < 0 || limit > LOADER_MAX_REJECTS) limit = LOADER_MAX_REJECTS;
-    if (load->stats->rows_rejected > limit)
-        return error_set(err, "%s: more than %ld rejected rows (first at line %ld: %s) -- nothing was loaded",
-                         load->options->source_name, limit, load->first_reject_line, load->first_reject_reason);
-    return 0;
+    if (worker->reject_count == worker->reject_capacity) {
+        worker->reject_capacity = worker->reject_capacity ? 2 * worker->reject_capacity : 64;
+        worker->reject_ordinals =
+            memory_realloc(worker->reject_ordinals, worker->reject_capacity * sizeof *worker->reject_ordinals);
+    }
+    worker->reject_ordinals[worker->reject_count++] = worker->read;
 }
 
 /* True (with a reason) when the row's date column lies outside the dates
  * this load may write: replacing a date must never touch its neighbours. */
-static bool out_of_range(const struct load *load, char reason[VALUE_REASON_SIZE]) {
+static bool out_of_range(const struct load *load, const struct batch *rows, char reason[VALUE_REASON_SIZE]) {
     const struct column *column = &load->target->columns[load->range_column];
-    const struct batch_column *data = &load->rows->data[load->range_column];
-    size_t row = load->rows->row_count;
+    const struct batch_column *data = &rows->data[load->range_column];
+    size_t row = rows->row_count;
     if (data->is_null[row]) {
         snprintf(reason, VALUE_REASON_SIZE, "no date: the row cannot be placed in this run's dates");
         return true;
@@ -203,10 +254,9 @@ static bool out_of_range(const struct load *load, char reason[VALUE_REASON_SIZE]
 /* Converts one record into a batch row, or explains why it cannot.
  * Returns 0 if the row was added, 1 if it was rejected (column + reason
  * filled), so the caller can roll the partial row back. */
-static int convert_record(struct load *load, const struct csv_record *record, const char **column_name,
-                          char reason[VALUE_REASON_SIZE]) {
+static int convert_record(const struct load *load, struct batch *rows, const struct csv_record *record,
+                          const char **column_name, char reason[VALUE_REASON_SIZE]) {
     const struct load_target *target = load->target;
-    struct batch *rows = load->rows;
     *column_name = NULL;
     if (record->error) {
         snprintf(reason, VALUE_REASON_SIZE, "%s", record->error);
@@ -233,8 +283,9 @@ static int convert_record(struct load *load, const struct csv_record *record, co
         }
         int64_t number = 0;
         if (value_parse(column, value->data, value->length, &number, reason) != 0) return 1;
-        if (column->type == COLUMN_TEXT) put_text(rows, (size_t)column_index, value->data, value->length);
-        else put_number(rows, (size_t)column_index, number);
+        if (column->type != COLUMN_TEXT) put_number(rows, (size_t)column_index, number);
+        else if (value->unescaped) put_text(rows, (size_t)column_index, value->data, value->length);
+        else put_text_in_place(rows, (size_t)column_index, value->data, value->length);
     }
     for (size_t column = 0; column < target->column_count; column++) {
         if (load->column_in_file[column]) continue;
@@ -243,30 +294,41 @@ static int convert_record(struct load *load, const struct csv_record *record, co
         else if (target->columns[column].type == COLUMN_TEXT) put_text(rows, column, fallback, strlen(fallback));
         else put_number(rows, column, load->default_numbers[column]);
     }
-    if (load->range_column >= 0 && out_of_range(load, reason)) {
+    if (load->range_column >= 0 && out_of_range(load, rows, reason)) {
         *column_name = target->columns[load->range_column].name;
         return 1;
     }
     return 0;
 }
 
-/* Handles one data record: a batch row or a reject. */
-static int load_record(struct load *load, const struct csv_record *record, struct error *err) {
-    load->stats->rows_read++;
-    size_t text_mark = load->rows->text.length;
+/* The batch the next row goes into: the chunk's last, or a new one. */
+static struct batch *row_batch(struct load_worker *worker) {
+    if (worker->batches_used > 0 && worker->batches[worker->batches_used - 1]->row_count < LOADER_BATCH_ROWS)
+        return worker->batches[worker->batches_used - 1];
+    if (worker->batches_used == worker->batch_count) {
+        worker->batches = memory_realloc(worker->batches, (worker->batch_count + 1) * sizeof *worker->batches);
+        const struct load_target *target = worker->load->target;
+        worker->batches[worker->batch_count++] = batch_create(target->columns, target->column_count, LOADER_BATCH_ROWS);
+    }
+    struct batch *batch = worker->batches[worker->batches_used++];
+    batch_reset(batch);
+    return batch;
+}
+
+/* Handles one data record of the chunk: a batch row or a reject. */
+static void load_record(struct load_worker *worker, const struct csv_record *record) {
+    struct batch *rows = row_batch(worker);
+    size_t text_mark = rows->text.length;
     const char *column = NULL;
     char reason[VALUE_REASON_SIZE];
-    if (convert_record(load, record, &column, reason) != 0) {
-        load->rows->text.length = text_mark;  /* drop the partial row's text */
-        return reject_row(load, record, column, reason, err);
+    if (convert_record(worker->load, rows, record, &column, reason) != 0) {
+        rows->text.length = text_mark;  /* drop the partial row's text */
+        reject_row(worker, record, column, reason);
+    } else {
+        rows->row_count++;
+        worker->loaded++;
     }
-    load->rows->row_count++;
-    load->stats->rows_loaded++;
-    if (load->rows->row_count == load->rows->capacity) {
-        append_worker_submit(load->worker, load->rows);
-        load->rows = append_worker_acquire(load->worker);
-    }
-    return 0;
+    worker->read++;
 }
 
 static bool looks_binary(const struct csv_record *record) {
@@ -347,16 +409,6 @@ static void map_positional(struct load *load) {
         load->file_to_column[column] = (int)column;
         load->column_in_file[column] = true;
     }
-}
-
-static int open_row_appender(struct warehouse *warehouse, struct load *load, struct error *err) {
-    if (warehouse_append_open(warehouse, load->target->schema, load->target->table, load->target->columns,
-                              load->target->column_count, &load->row_appender, err) != 0)
-        return -1;
-    load->worker = append_worker_start(load->row_appender, load->target->columns, load->target->column_count,
-                                       LOADER_BATCH_ROWS);
-    load->rows = append_worker_acquire(load->worker);
-    return 0;
 }
 
 /* Appends rejected rows to the target's rejects table, which exists
@@ -470,40 +522,242 @@ void loader_rejects_summary(const struct load_rejects *rejects, const char *file
     free(counts);
 }
 
-/* Reads the whole file through the tokenizer into the two batches. */
-static int stream_records(struct warehouse *warehouse, struct csv_reader *reader, struct load *load,
-                          struct error *err) {
+/* Where chunk k nominally begins; chunk_count ends at the file's end. */
+static size_t chunk_offset(const struct load *load, size_t chunk) {
+    size_t offset = load->data_start + chunk * (size_t)LOADER_CHUNK_BYTES;
+    return chunk == load->chunk_count || offset > load->length ? load->length : offset;
+}
+
+/* The first line start at or after the chunk's nominal offset: its first
+ * record, unless a quoted field runs across (then the commit corrects it). */
+static size_t guess_chunk_start(const struct load *load, size_t chunk) {
+    if (chunk == 0) return load->data_start;
+    size_t from = chunk_offset(load, chunk) - 1;
+    const char *newline = memchr(load->data + from, '\n', load->length - from);
+    return newline ? (size_t)(newline - load->data) + 1 : load->length;
+}
+
+/* Empties the worker's chunk: its batches are free again, its rejects dropped. */
+static void clear_chunk(struct load_worker *worker) {
+    for (size_t i = 0; i < worker->reject_batches; i++) batch_free(worker->rejects[i]);
+    free(worker->rejects);
+    worker->rejects = NULL;
+    worker->reject_batches = worker->reject_count = 0;
+    worker->batches_used = worker->batches_given = 0;
+    worker->read = worker->loaded = 0;
+}
+
+/* Parses the records that start in [start, stop) into the worker's chunk. */
+static void parse_chunk(struct load_worker *worker, size_t start, size_t stop) {
+    const struct load *load = worker->load;
+    clear_chunk(worker);
+    worker->start = start;
+    struct csv_reader *reader;
+    csv_reader_open_memory(load->data, load->length, start, stop, 1, load->options->delimiter, load->options->quote,
+                           &reader);
+    struct csv_record record;
+    struct error ignored;   /* a reader in memory does no I/O: it cannot fail */
+    while (csv_reader_next(reader, &record, &ignored) == 1) load_record(worker, &record);
+    worker->end = csv_reader_offset(reader);
+    worker->lines = csv_reader_line(reader) - 1;
+    csv_reader_close(reader);
+}
+
+/* Stops every thread with err (the first failure wins). Under lock. */
+static void fail_load(struct load *load, const struct error *err) {
+    if (!load->failed) {
+        load->failed = true;
+        load->error = *err;
+    }
+    pthread_cond_broadcast(&load->committed_changed);
+}
+
+/* Adds the worker's chunk, the next in file order, to the load (under
+ * lock): its rejects get their lines and join the load's, the reject limit
+ * is applied row by row as a reader from the top would, and the counts are
+ * added. Past the limit the load fails, with the counts as they stood at
+ * the row that passed it. */
+static void commit_chunk(struct load *load, struct load_worker *worker) {
+    struct load_stats *stats = load->stats;
+    long limit = load->options->max_rejects;
+    if (limit < 0 || limit > LOADER_MAX_REJECTS) limit = LOADER_MAX_REJECTS;
+    size_t seen = 0;
+    for (size_t b = 0; b < worker->reject_batches; b++) {
+        struct batch *rejects = worker->rejects[b];
+        for (size_t row = 0; row < rejects->row_count; row++, seen++) {
+            rejects->data[REJECT_LINE].numbers[row] += load->committed_line - 1;
+            if (stats->rows_rejected++ == 0) {
+                size_t length;
+                const char *reason = batch_text(rejects, REJECT_REASON, row, &length);
+                load->first_reject_line = (long)rejects->data[REJECT_LINE].numbers[row];
+                snprintf(load->first_reject_reason, sizeof load->first_reject_reason, "%.*s", (int)length, reason);
+            }
+            if (stats->rows_rejected <= limit) continue;
+            /* The row past the limit is kept too: a caller keeping the
+             * rejects of the failed load shows what tipped it. */
+            rejects->row_count = row + 1;
+            for (size_t later = b + 1; later < worker->reject_batches; later++) batch_free(worker->rejects[later]);
+            worker->reject_batches = b + 1;
+            stats->rows_read += worker->reject_ordinals[seen] + 1;
+            stats->rows_loaded = stats->rows_read - stats->rows_rejected;
+            struct error err;
+            error_set(&err, "%s: more than %ld rejected rows (first at line %ld: %s) -- nothing was loaded",
+                      load->options->source_name, limit, load->first_reject_line, load->first_reject_reason);
+            fail_load(load, &err);
+            break;
+        }
+        if (load->failed) break;
+    }
+    if (worker->reject_batches > 0) {
+        load->rejects =
+            memory_realloc(load->rejects, (load->reject_batches + worker->reject_batches) * sizeof *load->rejects);
+        memcpy(load->rejects + load->reject_batches, worker->rejects, worker->reject_batches * sizeof *worker->rejects);
+        load->reject_batches += worker->reject_batches;
+    }
+    free(worker->rejects);
+    worker->rejects = NULL;
+    worker->reject_batches = worker->reject_count = 0;
+    if (load->failed) return;
+    stats->rows_read += worker->read;
+    stats->rows_loaded += worker->loaded;
+    load->committed_end = worker->end;
+    load->committed_line += worker->lines;
+    load->committed++;
+    pthread_cond_broadcast(&load->committed_changed);
+}
+
+/* Lets the kernel drop the pages of the chunk this thread has handed out
+ * (its values are in the warehouse by now), so that the mapped file does
+ * not sit in the process's memory whole; a page read again is read again
+ * from the file. */
+static void release_chunk_pages(struct load_worker *worker) {
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0 || worker->end <= worker->start) return;
+    size_t first = (worker->start + (size_t)page - 1) / (size_t)page * (size_t)page;
+    size_t last = worker->end / (size_t)page * (size_t)page;
+    if (last > first) madvise((char *)worker->load->data + first, last - first, MADV_DONTNEED);
+    worker->start = worker->end = 0;
+}
+
+/* Takes the next chunk, parses it, and commits it once the chunk before
+ * is committed, parsing it again first if its start was guessed wrong.
+ * Returns 1 with a chunk to hand out, 0 when none is left, -1 on failure. */
+static int take_chunk(struct load_worker *worker, struct error *err) {
+    struct load *load = worker->load;
+    pthread_mutex_lock(&load->lock);
+    if (load->failed || load->next_chunk == load->chunk_count) {
+        pthread_mutex_unlock(&load->lock);
+        return 0;
+    }
+    size_t chunk = load->next_chunk++;
+    pthread_mutex_unlock(&load->lock);
+    release_chunk_pages(worker);
+    size_t start = guess_chunk_start(load, chunk), stop = chunk_offset(load, chunk + 1);
+    parse_chunk(worker, start, stop);
+    pthread_mutex_lock(&load->lock);
+    while (load->committed != chunk && !load->failed) pthread_cond_wait(&load->committed_changed, &load->lock);
+    if (!load->failed && load->committed_end != start) {
+        /* Nobody else moves committed_end while this chunk is the next. */
+        size_t true_start = load->committed_end;
+        pthread_mutex_unlock(&load->lock);
+        parse_chunk(worker, true_start, stop);
+        pthread_mutex_lock(&load->lock);
+    }
+    if (!load->failed) commit_chunk(load, worker);
+    int status = 1;
+    if (load->failed) {
+        *err = load->error;
+        status = -1;
+    }
+    pthread_mutex_unlock(&load->lock);
+    return status;
+}
+
+/* warehouse_producer.start: a thread's own parsing state. */
+static void *worker_start(void *context) {
+    struct load_worker *worker = memory_calloc(1, sizeof *worker);
+    worker->load = context;
+    strbuf_init(&worker->escaped);
+    return worker;
+}
+
+/* warehouse_producer.next: the next batch of the thread's chunk, taking a
+ * new chunk when it is used up. */
+static int worker_next(void *context, void *thread, const struct batch **batch, struct error *err) {
+    (void)context;
+    struct load_worker *worker = thread;
+    while (worker->batches_given == worker->batches_used) {
+        int status = take_chunk(worker, err);
+        if (status <= 0) return status;
+    }
+    *batch = worker->batches[worker->batches_given++];
+    return 1;
+}
+
+/* warehouse_producer.finish: frees the thread's state. */
+static void worker_finish(void *context, void *thread) {
+    (void)context;
+    struct load_worker *worker = thread;
+    clear_chunk(worker);
+    for (size_t i = 0; i < worker->batch_count; i++) batch_free(worker->batches[i]);
+    free(worker->batches);
+    free(worker->reject_ordinals);
+    strbuf_free(&worker->escaped);
+    free(worker);
+}
+
+/* Reads the header (or checks the first line of a headerless file) and
+ * sets where the data records begin. */
+static int read_header(struct load *load, struct error *err) {
+    struct csv_reader *reader;
+    csv_reader_open_memory(load->data, load->length, 0, load->length, 1, load->options->delimiter,
+                           load->options->quote, &reader);
     struct csv_record record;
     int status = csv_reader_next(reader, &record, err);
-    if (status < 0) return -1;
     if (load->options->header) {
-        if (status == 0) return error_set(err, "%s is empty: expected a header line", load->options->source_name);
-        if (map_header(load, &record, err) != 0) return -1;
-        status = csv_reader_next(reader, &record, err);
+        if (status == 0) status = error_set(err, "%s is empty: expected a header line", load->options->source_name);
+        else if (status == 1) status = map_header(load, &record, err);
+        load->data_start = csv_reader_offset(reader);
+        load->data_line = csv_reader_line(reader);
     } else {
         map_positional(load);
         if (status == 1 && looks_binary(&record))
-            return error_set(err, "%s is not a CSV file (binary data on line 1)", load->options->source_name);
+            status = error_set(err, "%s is not a CSV file (binary data on line 1)", load->options->source_name);
+        else status = 0;
+        load->data_start = 0;
+        load->data_line = 1;
     }
-    if (resolve_defaults(load, err) != 0 || open_row_appender(warehouse, load, err) != 0) return -1;
-    for (; status == 1; status = csv_reader_next(reader, &record, err))
-        if (load_record(load, &record, err) != 0) return -1;
-    if (status < 0) return -1;
-    append_worker_submit(load->worker, load->rows);
-    load->rows = NULL;
-    return append_worker_drain(load->worker, err);
+    csv_reader_close(reader);
+    return status;
 }
 
-/* Stops the worker and closes the rows' appender, keeping the first error. */
-static int close_appenders(struct load *load, int status, struct error *err) {
-    struct error ignored;
-    if (load->worker) {
-        if (load->rows) append_worker_submit(load->worker, load->rows); /* returns it to the ring */
-        if (append_worker_stop(load->worker, status == 0 ? err : &ignored) != 0) status = -1;
+/* Maps the whole file read-only (an empty file maps to nothing). */
+static int map_file(const char *path, const char **data, size_t *length, struct error *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return error_set(err, "cannot open %s: %s", path, strerror(errno));
+    struct stat info;
+    int status = 0;
+    *data = NULL;
+    *length = 0;
+    if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        status = error_set(err, "cannot read %s: not a regular file", path);
+    } else if (info.st_size > 0) {
+        void *mapped = mmap(NULL, (size_t)info.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (mapped == MAP_FAILED) status = error_set(err, "cannot read %s: %s", path, strerror(errno));
+        else {
+            *data = mapped;
+            *length = (size_t)info.st_size;
+        }
     }
-    if (load->row_appender && warehouse_append_close(load->row_appender, status == 0 ? err : &ignored) != 0)
-        status = -1;
+    close(fd);
     return status;
+}
+
+/* Threads to parse with: one per processor, no more than chunks. */
+static size_t parse_threads(const struct load *load) {
+    long processors = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t threads = processors > 0 ? (size_t)processors : 1;
+    return threads < load->chunk_count ? threads : load->chunk_count;
 }
 
 /* Loads one file into target (and its rejects table), appending to what is
@@ -511,26 +765,36 @@ static int close_appenders(struct load *load, int status, struct error *err) {
 int loader_load_file(struct warehouse *warehouse, const struct load_target *target,
                      const struct load_options *options, struct load_stats *stats, struct error *err) {
     memset(stats, 0, sizeof *stats);
-    struct csv_reader *reader;
-    if (csv_reader_open(options->path, options->delimiter, options->quote, &reader, err) != 0) return -1;
     struct load load = {.target = target, .options = options, .stats = stats, .range_column = -1};
     for (size_t i = 0; options->range_column && i < target->column_count; i++)
         if (strcmp(target->columns[i].name, options->range_column) == 0) load.range_column = (int)i;
-    if (options->range_column && load.range_column < 0) {
-        csv_reader_close(reader);
+    if (options->range_column && load.range_column < 0)
         return error_set(err, "no column '%s' to check dates on", options->range_column);
-    }
+    if (map_file(options->path, &load.data, &load.length, err) != 0) return -1;
     load.column_in_file = memory_calloc(target->column_count, sizeof *load.column_in_file);
     load.default_numbers = memory_calloc(target->column_count, sizeof *load.default_numbers);
-    strbuf_init(&load.escaped);
+    pthread_mutex_init(&load.lock, NULL);
+    pthread_cond_init(&load.committed_changed, NULL);
 
-    int status = stream_records(warehouse, reader, &load, err);
-    status = close_appenders(&load, status, err);
+    int status = read_header(&load, err);
+    if (status == 0) status = resolve_defaults(&load, err);
+    if (status == 0) {
+        load.chunk_count = (load.length - load.data_start + LOADER_CHUNK_BYTES - 1) / LOADER_CHUNK_BYTES;
+        if (load.chunk_count == 0) load.chunk_count = 1;
+        load.committed_end = load.data_start;
+        load.committed_line = load.data_line;
+        struct warehouse_producer producer = {&load, parse_threads(&load), worker_start, worker_next, worker_finish};
+        status = warehouse_append_parallel(warehouse, target->schema, target->table, target->columns,
+                                           target->column_count, &producer, err);
+        if (load.failed) {   /* the loader's own reason, whatever the warehouse made of it */
+            *err = load.error;
+            status = -1;
+        }
+    }
     struct load_rejects rejects = {load.rejects, load.reject_batches};
     if (status == 0) status = append_rejects(warehouse, target, &rejects, err);
-    stats->bytes_read = csv_reader_bytes_read(reader);
+    stats->bytes_read = (int64_t)load.length;
 
-    csv_reader_close(reader);
     if (options->keep_rejects && rejects.batch_count > 0) {
         struct load_rejects *kept = options->keep_rejects;
         kept->batches = memory_realloc(kept->batches, (kept->batch_count + rejects.batch_count) * sizeof *kept->batches);
@@ -540,7 +804,9 @@ int loader_load_file(struct warehouse *warehouse, const struct load_target *targ
     } else {
         loader_rejects_free(&rejects);
     }
-    strbuf_free(&load.escaped);
+    if (load.data) munmap((void *)load.data, load.length);
+    pthread_mutex_destroy(&load.lock);
+    pthread_cond_destroy(&load.committed_changed);
     free(load.file_to_column);
     free(load.column_in_file);
     free(load.default_numbers);

@@ -18,6 +18,7 @@ struct batch *batch_create(const struct column *columns, size_t column_count, si
         if (columns[i].type == COLUMN_TEXT) {
             data->text_offset = memory_calloc(capacity, sizeof *data->text_offset);
             data->text_length = memory_calloc(capacity, sizeof *data->text_length);
+            data->text_pointer = memory_calloc(capacity, sizeof *data->text_pointer);
         } else {
             data->numbers = memory_calloc(capacity, sizeof *data->numbers);
         }
@@ -33,6 +34,7 @@ void batch_free(struct batch *batch) {
         free(batch->data[i].numbers);
         free(batch->data[i].text_offset);
         free(batch->data[i].text_length);
+        free(batch->data[i].text_pointer);
         free(batch->data[i].is_null);
     }
     free(batch->data);
@@ -46,10 +48,13 @@ void batch_reset(struct batch *batch) {
     strbuf_reset(&batch->text);
 }
 
-/* The bytes of a text value (not NUL-terminated) and their count. */
+/* The bytes of a text value (not NUL-terminated) and their count: where
+ * text_pointer says (the loader's values, in the mapped file they came
+ * from: not copied on their way to the warehouse), else in the arena. */
 const char *batch_text(const struct batch *batch, size_t column, size_t row, size_t *length) {
     *length = batch->data[column].text_length[row];
-    return batch->text.data + batch->data[column].text_offset[row];
+    const char *pointer = batch->data[column].text_pointer[row];
+    return pointer ? pointer : batch->text.data + batch->data[column].text_offset[row];
 }
 
 static const char *const column_type_names[] = {

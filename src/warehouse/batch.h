@@ -37,8 +37,9 @@ struct column {
 
 struct batch_column {
     int64_t *numbers;
-    uint32_t *text_offset;
+    uint32_t *text_offset;    /* into the batch's text arena, */
     uint32_t *text_length;
+    const char **text_pointer; /* unless this is set: the value lies elsewhere (a mapped file) */
     uint8_t *is_null;
 };
 

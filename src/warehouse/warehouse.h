@@ -17,6 +17,7 @@
 
 struct warehouse;
 struct warehouse_appender;
+struct warehouse_producer;
 
 /* A fully materialized query result; every cell is text or NULL. */
 struct warehouse_result {
@@ -41,7 +42,10 @@ struct warehouse_driver {
                        const struct column *columns, size_t column_count,
                        struct warehouse_appender **appender, struct error *err);
     int (*append_batch)(struct warehouse_appender *appender, const struct batch *batch, struct error *err);
-    int (*append_close)(struct warehouse_appender *appender, struct error *err);
+    /* Flushes and frees the appender; *rows_received is the number of rows
+     * the warehouse itself reports it stored (COPY's count), or -1 when the
+     * driver has no such count of its own. */
+    int (*append_close)(struct warehouse_appender *appender, int64_t *rows_received, struct error *err);
     /* After a failure: 1 if the connection had been lost and is back, 0 if
      * it was never lost, -1 if it cannot be re-established. NULL = never lost. */
     int (*reconnect)(struct warehouse *warehouse, struct error *err);
@@ -55,19 +59,58 @@ struct warehouse_driver {
     /* Takes the exclusive lock NAME, held until the connection closes:
      * 1 taken, 0 held by someone else, -1 error. Across processes. */
     int (*try_lock)(struct warehouse *warehouse, const char *name, struct error *err);
+    /* The statement that removes every row of a table inside the open
+     * transaction, a rollback bringing them back: "TRUNCATE". NULL = "DELETE FROM". */
+    const char *empty_table_statement;
+    /* append_close reports the rows the warehouse stored (else always -1). */
+    bool append_counts_rows;
+    /* Appends what the producer makes, pulling from several threads inside
+     * one statement of the open transaction; *rows_stored is the count the
+     * warehouse reports. NULL = one thread through append_batch. */
+    int (*append_parallel)(struct warehouse *warehouse, const char *schema, const char *table,
+                           const struct column *columns, size_t column_count,
+                           const struct warehouse_producer *producer, int64_t *rows_stored, struct error *err);
 };
 
-/* Every driver's appender struct starts with these two fields, in order. */
+/* Fills batches for warehouse_append_parallel from several threads at once.
+ * Each thread calls start once, next until it returns 0 (or -1 with err
+ * set), and finish once. next hands out a batch the producer owns; it
+ * stays valid until that thread's next call to next or finish. */
+struct warehouse_producer {
+    void *context;
+    size_t threads;                          /* at most this many threads at once */
+    void *(*start)(void *context);
+    int (*next)(void *context, void *thread, const struct batch **batch, struct error *err);
+    void (*finish)(void *context, void *thread);
+};
+
+/* Every driver's appender struct starts with this header. */
 struct warehouse_appender_header {
     const struct warehouse_driver *driver;
     struct warehouse *owner;
+    char relation[160];      /* schema.table, filled by warehouse_append_open */
+};
+
+/* Rows the warehouse reported storing into one relation during the open
+ * transaction (see warehouse_rows_appended). */
+struct warehouse_append_tally {
+    char relation[160];
+    int64_t rows;            /* -1: some append had no count of the warehouse's own */
 };
 
 /* Every driver's warehouse struct starts with this. */
 struct warehouse {
     const struct warehouse_driver *driver;
     bool in_transaction;
+    struct warehouse_append_tally *tallies;
+    size_t tally_count;
 };
+
+#define WAREHOUSE_MEMORY_LIMIT_VARIABLE "MARTLET_MEMORY_LIMIT"
+#define WAREHOUSE_DEFAULT_MEMORY_SHARE 25   /* percent of the machine's memory */
+
+int warehouse_parse_memory_limit(const char *text, int64_t *bytes, struct error *err);
+int warehouse_memory_limit(int64_t *bytes, struct error *err);
 
 int warehouse_open(const char *url, struct warehouse **warehouse, struct error *err);
 void warehouse_close(struct warehouse *warehouse);
@@ -105,6 +148,12 @@ int warehouse_append_open(struct warehouse *warehouse, const char *schema, const
                           struct warehouse_appender **appender, struct error *err);
 int warehouse_append_batch(struct warehouse_appender *appender, const struct batch *batch, struct error *err);
 int warehouse_append_close(struct warehouse_appender *appender, struct error *err);
+int warehouse_append_parallel(struct warehouse *warehouse, const char *schema, const char *table,
+                              const struct column *columns, size_t column_count,
+                              const struct warehouse_producer *producer, struct error *err);
+int64_t warehouse_rows_appended(const struct warehouse *warehouse, const char *schema, const char *table);
+int warehouse_empty_table_sql(const struct warehouse *warehouse, const char *schema, const char *table, char *sql,
+                              size_t size, struct error *err);
 
 extern const struct warehouse_driver duckdb_driver;
 extern const struct warehouse_driver postgres_driver;
