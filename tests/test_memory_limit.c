@@ -23,7 +23,8 @@ Test(memory_limit, sizes_and_shares_are_read_and_nonsense_is_refused) {
     int64_t machine = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGE_SIZE);
     cr_assert_eq(warehouse_parse_memory_limit("25%", &bytes, &err), 0, "%s", err.message);
     cr_expect_eq(bytes, machine / 4);
-    const char *invalid[] = {"", "abc", "0", "-1GB", "10%x", "200%", "100KB", "4 parsecs", " 1GB"};
+    const char *invalid[] = {"", "abc", "0", "-1GB", "10%x", "200%", "100KB", "4 parsecs", " 1GB",
+                             "0.00001%"};   /* a share under 1 MiB: refused like a size under 1 MiB */
     for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++) {
         cr_expect_eq(warehouse_parse_memory_limit(invalid[i], &bytes, &err), -1, "'%s' was accepted", invalid[i]);
         cr_expect(strstr(err.message, "invalid memory limit") != NULL, "%s", err.message);

@@ -134,6 +134,9 @@ Test(model_header, unknown_empty_and_malformed_values_are_errors_with_their_line
     expect_model_error("-- name: mart.m\n-- materialized: table\n-- depends_on: a\nSELECT 1\n",
                        "line 3: depends_on: name 'a' must be <schema>.<table>");
     expect_model_error("-- name: mart.m\nSELECT 1\n", "the header has no '-- materialized:' line; add '-- materialized: table | view");
+    /* inf or 1e300 seconds would overflow the watchdog's whole seconds */
+    expect_model_error("-- name: mart.m\n-- materialized: table\n-- timeout: infs\nSELECT 1\n", "at most a week");
+    expect_model_error("-- name: mart.m\n-- materialized: table\n-- timeout: 1e300s\nSELECT 1\n", "at most a week");
 }
 
 /* The two data tests of group_conversion sat in the middle of its SQL and
@@ -280,6 +283,30 @@ Test(pipeline_json, a_bad_delimiter_is_refused) {
     expect_json_error("", "\"csv\": {\"delimiter\": \"\\\"\"}", NULL, "csv \"delimiter\" and \"quote\" must differ");
     expect_json_error("", "\"csv\": {\"quote\": \",\"}", NULL, "csv \"delimiter\" and \"quote\" must differ");
     expect_json_error("", "\"csv\": {\"quote\": \"\\n\"}", NULL, "csv \"quote\" cannot be a line break");
+}
+
+/* pipeline.json whose one source's table is `length` characters long. */
+static char *pipeline_with_table_of_length(size_t length) {
+    char table[80];
+    memset(table, 't', length);
+    table[length] = '\0';
+    char json[512];
+    snprintf(json, sizeof json, "{\"name\": \"demo\", \"schemas\": {\"staging\": \"staging\"}, \"sources\": "
+             "[{\"table\": \"staging.%s\", \"file\": \"t.csv\", \"columns\": [{\"name\": \"id\", \"type\": \"integer\"}]}]}",
+             table);
+    return write_pipeline(json, NULL);
+}
+
+/* A 55-character table name is a valid identifier, but its _incoming table
+ * (64) is not: refused when the pipeline loads, not when a run creates it. */
+Test(pipeline_json, a_source_table_name_leaves_room_for_its_companion_tables) {
+    EXPECT_LOAD_ERROR(pipeline_with_table_of_length(55), "is too long: at most 54 characters");
+    char *directory = pipeline_with_table_of_length(54);
+    struct pipeline *pipeline = NULL;
+    struct error err;
+    cr_expect_eq(pipeline_load(directory, &pipeline, &err), 0, "%s", err.message);
+    pipeline_free(pipeline);
+    test_remove_directory(directory);
 }
 
 /* ---- reserved words ----------------------------------------------------- */

@@ -133,7 +133,10 @@ static int apply_timeout(void *target, const char *value, struct error *err) {
     double amount = strtod(value, &end);
     double unit = strcmp(end, "") == 0 || strcmp(end, "s") == 0 ? 1 : strcmp(end, "m") == 0 ? 60
                   : strcmp(end, "h") == 0 ? 3600 : -1;
-    if (!(amount > 0) || unit < 0) return error_set(err, "timeout must look like 30s, 5m or 2h");
+    /* A week at most: anything longer (or inf) is a typo, and the watchdog
+     * turns the deadline into a whole number of seconds. */
+    if (!(amount > 0) || unit < 0 || amount * unit > 604800)
+        return error_set(err, "timeout must look like 30s, 5m or 2h (at most a week)");
     ((struct model *)target)->timeout_seconds = amount * unit;
     return 0;
 }

@@ -247,6 +247,10 @@ static int parse_source(const cJSON *item, size_t position, struct source *sourc
     const char *file = json_string(item, "file");
     source->name = memory_strdup(table);
     if (pipeline_split_name(table, &source->schema_key, &source->table, err) != 0) return error_prefix(err, "%s", where);
+    /* The loader adds "_incoming" and "_rejects" tables beside it; those names must fit in 63 too. */
+    if (strlen(source->table) > 63 - strlen("_incoming"))
+        return error_set(err, "%s: table name '%s' is too long: at most %zu characters, so that its _incoming and "
+                         "_rejects tables fit in 63", where, source->table, 63 - strlen("_incoming"));
     if (strchr(file, '/') != NULL || strcmp(file, "..") == 0 || strcmp(file, ".") == 0 || file[0] == '\0')
         return error_set(err, "%s: \"file\" must be a plain file name", where);
     source->file = memory_strdup(file);

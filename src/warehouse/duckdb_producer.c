@@ -7,6 +7,9 @@
  * DuckDB calls it from up to `threads` threads, each with its own producer
  * state, and runs its parallel insert behind it. The id names a load in the
  * registry, so SQL can never reach a pointer: an unknown id is a bind error.
+ * Any SQL of the process could name the function, so an id is a random
+ * 63-bit number nobody can guess, and a load binds once: a second query
+ * naming a load in flight is refused rather than sharing its batches.
  * Insertion order is not kept for the statement (SET SESSION
  * preserve_insertion_order = false): DuckDB's insert is parallel only then,
  * and a staging table has no order of its own. */
@@ -18,12 +21,15 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #define FUNCTION_NAME "martlet_batches"
 
 /* One load in flight. */
 struct load_entry {
     uint64_t id;
+    bool bound;                   /* under the registry's lock: one bind per load */
     const struct warehouse_producer *producer;
     const struct column *columns;
     size_t column_count;
@@ -37,7 +43,6 @@ struct load_entry {
 
 struct duckdb_producer_registry {
     pthread_mutex_t lock;
-    uint64_t next_id;
     struct load_entry *loads;
 };
 
@@ -54,7 +59,6 @@ struct thread_state {
 struct duckdb_producer_registry *duckdb_producer_registry_create(void) {
     struct duckdb_producer_registry *registry = memory_calloc(1, sizeof *registry);
     pthread_mutex_init(&registry->lock, NULL);
-    registry->next_id = 1;
     return registry;
 }
 
@@ -116,6 +120,21 @@ void duckdb_producer_fill_vector(const struct batch *batch, size_t column, duckd
     }
 }
 
+/* A random id in [1, 2^63) that no load in flight has; the caller holds
+ * the registry's lock. getrandom falls back to a clock-and-address mix
+ * only if the kernel refuses, which keeps ids distinct if not secret. */
+static uint64_t unused_random_id(const struct duckdb_producer_registry *registry) {
+    for (;;) {
+        uint64_t id = 0;
+        if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id)
+            id = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15u ^ (uint64_t)(uintptr_t)&id;
+        id &= INT64_MAX;
+        const struct load_entry *entry = registry->loads;
+        while (entry && entry->id != id) entry = entry->next;
+        if (id != 0 && entry == NULL) return id;
+    }
+}
+
 /* Bind: finds the load the id names and declares its columns. */
 static void bind_batches(duckdb_bind_info info) {
     struct duckdb_producer_registry *registry = duckdb_bind_get_extra_info(info);
@@ -125,8 +144,10 @@ static void bind_batches(duckdb_bind_info info) {
     pthread_mutex_lock(&registry->lock);
     struct load_entry *entry = registry->loads;
     while (entry && entry->id != id) entry = entry->next;
+    bool taken = entry != NULL && entry->bound;
+    if (entry != NULL) entry->bound = true;
     pthread_mutex_unlock(&registry->lock);
-    if (entry == NULL) {
+    if (entry == NULL || taken) {
         duckdb_bind_set_error(info, FUNCTION_NAME " serves martlet's own loads only");
         return;
     }
@@ -246,7 +267,7 @@ int duckdb_producer_insert(duckdb_connection connection, struct duckdb_producer_
     }
     pthread_mutex_init(&entry->lock, NULL);
     pthread_mutex_lock(&registry->lock);
-    entry->id = registry->next_id++;
+    entry->id = unused_random_id(registry);
     entry->next = registry->loads;
     registry->loads = entry;
     pthread_mutex_unlock(&registry->lock);

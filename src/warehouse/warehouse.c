@@ -62,8 +62,9 @@ int warehouse_parse_memory_limit(const char *text, int64_t *bytes, struct error 
     while (*end == ' ') end++;
     if (strcmp(end, "%") == 0) {
         int64_t machine = physical_memory();
-        if (amount > 100 || machine == 0) goto invalid;
-        *bytes = (int64_t)((double)machine * amount / 100);
+        double total = (double)machine * amount / 100;
+        if (amount > 100 || machine == 0 || total < 1048576) goto invalid;   /* the same 1 MiB floor as sizes */
+        *bytes = (int64_t)total;
         return 0;
     }
     for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
