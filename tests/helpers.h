@@ -31,6 +31,8 @@ int test_martlet_start(const char *log_path, const char *format, ...) __attribut
 bool test_wait_for_text(const char *path, const char *text, double seconds);
 int test_wait_exit(int pid);
 bool test_postgres_database(char **url);
+void test_on_duckdb(void (*scenario)(const char *url));
+void test_on_postgres(void (*scenario)(const char *url));
 
 /* Skips the test unless the PostgreSQL test server runs; else url
  * receives the URL of a fresh database on it. */

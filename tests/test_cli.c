@@ -330,17 +330,11 @@ static void a_sql_error_names_the_model_file_and_line(const char *url) {
 }
 
 Test(one_line, a_duckdb_sql_error_names_the_model_file_and_line, .timeout = 60) {
-    char *directory = test_temp_directory(), url[600];
-    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", directory);
-    a_sql_error_names_the_model_file_and_line(url);
-    test_remove_directory(directory);
+    test_on_duckdb(a_sql_error_names_the_model_file_and_line);
 }
 
 Test(one_line, a_postgres_sql_error_names_the_model_file_and_line, .timeout = 60) {
-    char *url;
-    NEED_POSTGRES(url);
-    a_sql_error_names_the_model_file_and_line(url);
-    free(url);
+    test_on_postgres(a_sql_error_names_the_model_file_and_line);
 }
 
 /* Failures before the first task -- a missing increment, a missing source
