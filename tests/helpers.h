@@ -41,4 +41,10 @@ void test_on_postgres(void (*scenario)(const char *url));
         if (!test_postgres_database(&(url))) cr_skip_test("no PostgreSQL test server (MARTLET_TEST_POSTGRES)"); \
     } while (0)
 
+/* Declares two tests running one scenario (a function of a warehouse URL):
+ * one on a DuckDB file, one on a fresh PostgreSQL database. */
+#define TEST_ON_BOTH_WAREHOUSES(suite, duckdb_test, postgres_test, scenario, ...)   \
+    Test(suite, duckdb_test, __VA_ARGS__) { test_on_duckdb(scenario); }            \
+    Test(suite, postgres_test, __VA_ARGS__) { test_on_postgres(scenario); }
+
 #endif

@@ -409,13 +409,9 @@ static void an_old_crashed_run_is_interrupted(const char *url) {
     test_remove_directory(pipeline);
 }
 
-Test(interrupted, an_old_duckdb_warehouse_is_migrated_and_its_crashed_run_interrupted, .timeout = 60) {
-    test_on_duckdb(an_old_crashed_run_is_interrupted);
-}
-
-Test(interrupted, an_old_postgres_warehouse_is_migrated_and_its_crashed_run_interrupted, .timeout = 60) {
-    test_on_postgres(an_old_crashed_run_is_interrupted);
-}
+TEST_ON_BOTH_WAREHOUSES(interrupted, an_old_duckdb_warehouse_is_migrated_and_its_crashed_run_interrupted,
+                        an_old_postgres_warehouse_is_migrated_and_its_crashed_run_interrupted,
+                        an_old_crashed_run_is_interrupted, .timeout = 60)
 
 /* While another process holds the pipeline's lock its 'running' run is
  * really running: status leaves it alone; once the lock is free, it is
