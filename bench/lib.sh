@@ -1,4 +1,4 @@
-# lib.sh -- whole-process comparisons for the bench scripts (sourced).
+# lib.sh -- whole-process comparisons and the setup shared by the bench scripts (sourced).
 #
 # bench_pair RUNS NAME_A NAME_B -- runs the shell commands in $bench_a and
 # $bench_b in turn (A B A B ...) RUNS times each, timing every whole process
@@ -56,4 +56,44 @@ bench_pair() {
         printf "  %-44s min %7.2f s  median %7.2f s  peak RSS %6.0f MiB\n", nb, minb, medb, rb / 1024
         printf "  ratio (B/A, %d interleaved pairs): min %.2fx  median %.2fx\n", runs, rmin, rmed
     }'
+}
+
+bench_martlet() { # sets $martlet: the release build (built first), or $MARTLET to measure another build
+    bench_require_time
+    [ -n "${MARTLET:-}" ] || make -s build/release/martlet
+    martlet=${MARTLET:-$PWD/build/release/martlet}
+}
+
+bench_work_dir() { # sets $work: a temporary folder removed when the script exits
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+}
+
+bench_social_data() { # scale -> sets $data: the full social files at that scale, generated once by $martlet
+    data="bench/out/social-full-$1"
+    [ -f "$data/dialogs.csv" ] || "$martlet" gen social --out "$data" --scale "$1" >/dev/null
+}
+
+bench_seconds() { # command... -> its wall seconds (its output is dropped)
+    local start end
+    start=$(date +%s.%N)
+    "$@" >/dev/null
+    end=$(date +%s.%N)
+    echo "$end - $start" | bc
+}
+
+# A pipeline of one source in $work/pipelines/NAME, as the shipped pipeline
+# declares it (its schemas and layout, that source alone, no models).
+bench_one_source_pipeline() { # shipped_pipeline source_table name
+    mkdir -p "$work/pipelines/$3/models"
+    /usr/bin/python3 - "pipelines/$1/pipeline.json" "$2" "$3" "$work/pipelines/$3/pipeline.json" <<'PY'
+import json, sys
+shipped, table, name, target = sys.argv[1:]
+pipeline = json.load(open(shipped))
+pipeline = {"name": name, "schemas": pipeline["schemas"], "layout": pipeline.get("layout", {}),
+            "sources": [s for s in pipeline["sources"] if s["table"] == table]}
+if not pipeline["layout"]:
+    del pipeline["layout"]
+json.dump(pipeline, open(target, "w"))
+PY
 }

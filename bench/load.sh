@@ -10,29 +10,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-bench_require_time
-[ -n "${MARTLET:-}" ] || make -s build/release/martlet
-martlet=${MARTLET:-$PWD/build/release/martlet}   # MARTLET=path measures another build
+bench_martlet   # MARTLET=path measures another build
 runs=${BENCH_RUNS:-3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-one_source_pipeline() { # source_table name
-    mkdir -p "$work/pipelines/$2/models"
-    /usr/bin/python3 - pipelines/social/pipeline.json "$1" "$2" "$work/pipelines/$2/pipeline.json" <<'PY'
-import json, sys
-shipped, table, name, target = sys.argv[1:]
-pipeline = json.load(open(shipped))
-json.dump({"name": name, "schemas": pipeline["schemas"],
-           "sources": [s for s in pipeline["sources"] if s["table"] == table]}, open(target, "w"))
-PY
-}
+bench_work_dir
 
 for scale in ${BENCH_LOAD_SCALES:-1 5}; do
-    data="bench/out/social-full-$scale"
-    [ -f "$data/dialogs.csv" ] || "$martlet" gen social --out "$data" --scale "$scale" >/dev/null
+    bench_social_data "$scale"
     for table in group_log dialogs; do
-        one_source_pipeline "staging.$table" "load_$table"
+        bench_one_source_pipeline social "staging.$table" "load_$table"
         size=$(stat -c %s "$data/$table.csv")
         bench_a="rm -f $work/a.duckdb*; $martlet run load_$table --pipelines $work/pipelines --source-dir $data --quiet --warehouse duckdb:$work/a.duckdb"
         bench_b="rm -f $work/b.duckdb*; $martlet query \"CREATE TABLE t AS SELECT * FROM read_csv('$data/$table.csv')\" --warehouse duckdb:$work/b.duckdb"

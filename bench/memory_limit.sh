@@ -8,16 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-bench_require_time
-[ -n "${MARTLET:-}" ] || make -s build/release/martlet
-martlet=${MARTLET:-$PWD/build/release/martlet}   # MARTLET=path measures another build
+bench_martlet   # MARTLET=path measures another build
 scale=${1:-5}
 limit=${2:-1GiB}
 runs=${BENCH_RUNS:-3}
-data="bench/out/social-full-$scale"
-[ -f "$data/dialogs.csv" ] || "$martlet" gen social --out "$data" --scale "$scale" >/dev/null
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bench_social_data "$scale"
+bench_work_dir
 
 run() { # limit -> the command of one run on a fresh database
     echo "rm -rf $work/$1.duckdb*; $martlet run social --quiet --source-dir $data --date 2021-10-01 --memory-limit $1 --warehouse duckdb:$work/$1.duckdb"

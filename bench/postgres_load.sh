@@ -11,9 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-bench_require_time
-[ -n "${MARTLET:-}" ] || make -s build/release/martlet
-martlet=${MARTLET:-$PWD/build/release/martlet}   # MARTLET=path measures another build
+bench_martlet   # MARTLET=path measures another build
 out=bench/out
 runs=${BENCH_RUNS:-3}
 [ -f "$out/sales-10/user_order_log.csv" ] || "$martlet" gen sales --out "$out/sales-10" --scale 10 >/dev/null
@@ -29,25 +27,10 @@ port=$((20000 + RANDOM % 20000))
 url=$(bash scripts/postgres.sh start "$cluster" "$port")
 psql_args=(-h "$cluster" -p "$port" -U postgres -d postgres -q -v ON_ERROR_STOP=1)
 
-# A pipeline of one source, as the shipped pipeline declares it.
-one_source_pipeline() { # shipped_pipeline source_table name
-    mkdir -p "$work/pipelines/$3/models"
-    /usr/bin/python3 - "pipelines/$1/pipeline.json" "$2" "$3" "$work/pipelines/$3/pipeline.json" <<'PY'
-import json, sys
-shipped, table, name, target = sys.argv[1:]
-pipeline = json.load(open(shipped))
-pipeline = {"name": name, "schemas": pipeline["schemas"], "layout": pipeline.get("layout", {}),
-            "sources": [s for s in pipeline["sources"] if s["table"] == table]}
-if not pipeline["layout"]:
-    del pipeline["layout"]
-json.dump(pipeline, open(target, "w"))
-PY
-}
-
 bench() { # shipped_pipeline source_table data_dir file_name run_arguments
     local shipped=$1 table=$2 data=$3 file=$4 arguments=$5 name size rows columns
     name=$(echo "$table" | tr . _)
-    one_source_pipeline "$shipped" "$table" "$name"
+    bench_one_source_pipeline "$shipped" "$table" "$name"
     size=$(stat -c %s "$data/$file")
     run="$martlet run $name --pipelines $work/pipelines --source-dir $data --warehouse '$url' --quiet $arguments"
     eval "$run"   # creates the tables: every measured run replaces their content

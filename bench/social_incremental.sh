@@ -8,23 +8,16 @@
 # usage: bench/social_incremental.sh [SCALE] [DAYS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 make -s build/release/martlet
 scale="${1:-1}"
 days="${2:-5}"
 data="bench/out/social-increments-$scale"
 [ -d "$data/increments/$(date -u -d "2021-10-01 + $((days - 1)) days" +%F)" ] ||
     ./build/release/martlet gen social --out "$data" --scale "$scale" --increments "$days" >/dev/null
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bench_work_dir
 martlet=./build/release/martlet
 
-seconds() { # runs "$@", prints its wall seconds
-    local start end
-    start=$(date +%s.%N)
-    "$@" >/dev/null
-    end=$(date +%s.%N)
-    echo "$end - $start" | bc
-}
 daily_run() { $martlet run social --quiet --date "$1" --source-dir "$data" --warehouse "duckdb:$work/daily.duckdb"; }
 fresh_run() { # the day's rows alone, with the same users and groups snapshots
     local folder="$work/fresh-$1"
@@ -34,12 +27,12 @@ fresh_run() { # the day's rows alone, with the same users and groups snapshots
     $martlet run social --quiet --date "$1" --source-dir "$folder" --warehouse "duckdb:$work/fresh-$1.duckdb"
 }
 
-history=$(seconds $martlet run social --quiet --date 2021-09-30 --source-dir "$data" --warehouse "duckdb:$work/daily.duckdb")
+history=$(bench_seconds $martlet run social --quiet --date 2021-09-30 --source-dir "$data" --warehouse "duckdb:$work/daily.duckdb")
 : >"$work/times"
 for ((k = 0; k < days; k++)); do
     day=$(date -u -d "2021-10-01 + $k days" +%F)
-    if ((k % 2)); then d=$(seconds daily_run "$day"); f=$(seconds fresh_run "$day")
-    else f=$(seconds fresh_run "$day"); d=$(seconds daily_run "$day"); fi
+    if ((k % 2)); then d=$(bench_seconds daily_run "$day"); f=$(bench_seconds fresh_run "$day")
+    else f=$(bench_seconds fresh_run "$day"); d=$(bench_seconds daily_run "$day"); fi
     echo "$d $f" >>"$work/times"
 done
 rows=$(tail -q -n +2 "$data"/increments/2021-10-01/*.csv | wc -l)

@@ -7,21 +7,14 @@
 # usage: bench/social_run.sh [SCALE] [PAIRS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 make -s build/release/martlet build/release/social_floor
+martlet=./build/release/martlet
 scale="${1:-1}"
 pairs="${2:-3}"
-data="bench/out/social-full-$scale"
-[ -f "$data/dialogs.csv" ] || ./build/release/martlet gen social --out "$data" --scale "$scale" >/dev/null
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bench_social_data "$scale"
+bench_work_dir
 
-seconds() { # runs "$@", prints its wall seconds
-    local start end
-    start=$(date +%s.%N)
-    "$@" >/dev/null
-    end=$(date +%s.%N)
-    echo "$end - $start" | bc
-}
 martlet_run() {
     rm -f "$work/m.duckdb" "$work/m.duckdb.wal"
     ./build/release/martlet run social --quiet --source-dir "$data" --warehouse "duckdb:$work/m.duckdb" --date 2021-10-01
@@ -33,8 +26,8 @@ floor_run() {
 
 : >"$work/times"
 for ((i = 1; i <= pairs; i++)); do
-    if ((i % 2)); then m=$(seconds martlet_run); f=$(seconds floor_run)
-    else f=$(seconds floor_run); m=$(seconds martlet_run); fi
+    if ((i % 2)); then m=$(bench_seconds martlet_run); f=$(bench_seconds floor_run)
+    else f=$(bench_seconds floor_run); m=$(bench_seconds martlet_run); fi
     echo "$m $f" >>"$work/times"
 done
 awk -v s="$scale" -v n="$pairs" '

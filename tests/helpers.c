@@ -321,3 +321,21 @@ bool test_postgres_database(char **url) {
     *url = strbuf_detach(&text);
     return true;
 }
+
+/* Runs a scenario on a DuckDB warehouse file in a fresh temporary folder,
+ * removed afterwards: the DuckDB half of a test run on both warehouses. */
+void test_on_duckdb(void (*scenario)(const char *url)) {
+    char *directory = test_temp_directory(), url[600];
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", directory);
+    scenario(url);
+    test_remove_directory(directory);
+}
+
+/* Runs a scenario on a fresh PostgreSQL database; skips the test when the
+ * test server does not run: the PostgreSQL half of a test on both. */
+void test_on_postgres(void (*scenario)(const char *url)) {
+    char *url;
+    NEED_POSTGRES(url);
+    scenario(url);
+    free(url);
+}

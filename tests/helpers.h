@@ -31,6 +31,8 @@ int test_martlet_start(const char *log_path, const char *format, ...) __attribut
 bool test_wait_for_text(const char *path, const char *text, double seconds);
 int test_wait_exit(int pid);
 bool test_postgres_database(char **url);
+void test_on_duckdb(void (*scenario)(const char *url));
+void test_on_postgres(void (*scenario)(const char *url));
 
 /* Skips the test unless the PostgreSQL test server runs; else url
  * receives the URL of a fresh database on it. */
@@ -38,5 +40,11 @@ bool test_postgres_database(char **url);
     do {                                                                                     \
         if (!test_postgres_database(&(url))) cr_skip_test("no PostgreSQL test server (MARTLET_TEST_POSTGRES)"); \
     } while (0)
+
+/* Declares two tests running one scenario (a function of a warehouse URL):
+ * one on a DuckDB file, one on a fresh PostgreSQL database. */
+#define TEST_ON_BOTH_WAREHOUSES(suite, duckdb_test, postgres_test, scenario, ...)   \
+    Test(suite, duckdb_test, __VA_ARGS__) { test_on_duckdb(scenario); }            \
+    Test(suite, postgres_test, __VA_ARGS__) { test_on_postgres(scenario); }
 
 #endif

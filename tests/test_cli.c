@@ -329,19 +329,9 @@ static void a_sql_error_names_the_model_file_and_line(const char *url) {
     test_remove_directory(pipeline);
 }
 
-Test(one_line, a_duckdb_sql_error_names_the_model_file_and_line, .timeout = 60) {
-    char *directory = test_temp_directory(), url[600];
-    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", directory);
-    a_sql_error_names_the_model_file_and_line(url);
-    test_remove_directory(directory);
-}
-
-Test(one_line, a_postgres_sql_error_names_the_model_file_and_line, .timeout = 60) {
-    char *url;
-    NEED_POSTGRES(url);
-    a_sql_error_names_the_model_file_and_line(url);
-    free(url);
-}
+TEST_ON_BOTH_WAREHOUSES(one_line, a_duckdb_sql_error_names_the_model_file_and_line,
+                        a_postgres_sql_error_names_the_model_file_and_line,
+                        a_sql_error_names_the_model_file_and_line, .timeout = 60)
 
 /* Failures before the first task -- a missing increment, a missing source
  * folder, a fetch whose setting is missing -- are recorded as failed runs

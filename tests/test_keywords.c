@@ -25,9 +25,14 @@ Test(keywords, the_table_is_sorted_for_binary_search) {
     cr_expect_eq(identifier_reserved_by("zzz"), 0);
 }
 
-/* `live` is the warehouse's list, one word a line (each ending in \n).
- * Compares it with the table's words flagged `reserver`, both ways. */
-static void expect_table_matches(const char *live, unsigned reserver, const char *warehouse) {
+/* Reads the live list with sql (one word a line, each ending in \n) from
+ * the warehouse named `warehouse`, and compares it with the table's words
+ * flagged `reserver`, both ways; the list must hold `sample`. */
+static void expect_table_matches(struct warehouse *database, const char *sql, unsigned reserver, const char *warehouse,
+                                 const char *sample) {
+    char *live = test_query_text(database, sql), sample_line[80];
+    snprintf(sample_line, sizeof sample_line, "\n%s\n", sample);
+    cr_expect(strstr(live, sample_line) != NULL, "the live list has no '%s': %s", sample, live);
     size_t live_count = 0;
     char *copy = memory_strdup(live);
     for (char *word = strtok(copy, "\n"); word != NULL; word = strtok(NULL, "\n")) {
@@ -49,17 +54,17 @@ static void expect_table_matches(const char *live, unsigned reserver, const char
     }
     cr_expect_eq(flagged, live_count, "%s reserves %zu words, the table flags %zu", warehouse, live_count, flagged);
     cr_expect_gt(live_count, 50, "%s listed only %zu reserved words", warehouse, live_count);
+    free(live);
 }
 
 /* DuckDB's 'reserved' words, and its 'type_function' ones (function or
  * type names, never column names: `left`, `by`). */
 Test(keywords, every_word_duckdb_reserves_is_in_the_table) {
     struct warehouse *warehouse = test_open_memory();
-    char *live = test_query_text(warehouse, "SELECT string_agg(keyword_name, chr(10) ORDER BY keyword_name) || chr(10) "
-                                            "FROM duckdb_keywords() WHERE keyword_category IN ('reserved', 'type_function')");
-    expect_table_matches(live, IDENTIFIER_RESERVED_BY_DUCKDB, "DuckDB");
-    cr_expect(strstr(live, "\nselect\n") != NULL, "the live list has no 'select': %s", live);
-    free(live);
+    expect_table_matches(warehouse,
+                         "SELECT string_agg(keyword_name, chr(10) ORDER BY keyword_name) || chr(10) FROM duckdb_keywords()"
+                         " WHERE keyword_category IN ('reserved', 'type_function')",
+                         IDENTIFIER_RESERVED_BY_DUCKDB, "DuckDB", "select");
     warehouse_close(warehouse);
 }
 
@@ -71,11 +76,10 @@ Test(keywords, every_word_postgres_reserves_is_in_the_table) {
     struct warehouse *warehouse;
     struct error err;
     cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
-    char *live = test_query_text(warehouse, "SELECT string_agg(word, chr(10) ORDER BY word) || chr(10) "
-                                            "FROM pg_get_keywords() WHERE catcode IN ('R', 'T')");
-    expect_table_matches(live, IDENTIFIER_RESERVED_BY_POSTGRES, "PostgreSQL");
-    cr_expect(strstr(live, "\nuser\n") != NULL, "the live list has no 'user': %s", live);
-    free(live);
+    expect_table_matches(warehouse,
+                         "SELECT string_agg(word, chr(10) ORDER BY word) || chr(10) FROM pg_get_keywords()"
+                         " WHERE catcode IN ('R', 'T')",
+                         IDENTIFIER_RESERVED_BY_POSTGRES, "PostgreSQL", "user");
     warehouse_close(warehouse);
     free(url);
 }

@@ -409,19 +409,9 @@ static void an_old_crashed_run_is_interrupted(const char *url) {
     test_remove_directory(pipeline);
 }
 
-Test(interrupted, an_old_duckdb_warehouse_is_migrated_and_its_crashed_run_interrupted, .timeout = 60) {
-    char *directory = test_temp_directory(), url[600];
-    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", directory);
-    an_old_crashed_run_is_interrupted(url);
-    test_remove_directory(directory);
-}
-
-Test(interrupted, an_old_postgres_warehouse_is_migrated_and_its_crashed_run_interrupted, .timeout = 60) {
-    char *url;
-    NEED_POSTGRES(url);
-    an_old_crashed_run_is_interrupted(url);
-    free(url);
-}
+TEST_ON_BOTH_WAREHOUSES(interrupted, an_old_duckdb_warehouse_is_migrated_and_its_crashed_run_interrupted,
+                        an_old_postgres_warehouse_is_migrated_and_its_crashed_run_interrupted,
+                        an_old_crashed_run_is_interrupted, .timeout = 60)
 
 /* While another process holds the pipeline's lock its 'running' run is
  * really running: status leaves it alone; once the lock is free, it is

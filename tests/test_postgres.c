@@ -299,21 +299,32 @@ Test(postgres, transient_failures_are_retried_and_sql_errors_are_not, .timeout =
     free(url);
 }
 
+/* A pipeline in a fresh temporary folder (returned) that loads
+ * staging.items (id integer, name text, up to 10 rejects) from items.csv
+ * in *data, its data folder, with no models. */
+static char *items_pipeline(const char *name, char **data) {
+    char *directory = test_temp_directory(), pipeline[400];
+    snprintf(pipeline, sizeof pipeline,
+             "{\"name\": \"%s\", \"schemas\": {\"staging\": \"staging\"}, \"sources\": [{\"table\": \"staging.items\","
+             " \"file\": \"items.csv\", \"max_rejects\": 10, \"columns\": [{\"name\": \"id\", \"type\": \"integer\"},"
+             " {\"name\": \"name\", \"type\": \"text\"}]}]}\n", name);
+    free(test_write_file(directory, "pipeline.json", pipeline));
+    *data = files_join(directory, "data");
+    char *models = files_join(directory, "models");
+    struct error err;
+    cr_assert_eq(files_make_directories(*data, &err), 0);
+    cr_assert_eq(files_make_directories(models, &err), 0);
+    free(models);
+    return directory;
+}
+
 /* Reconciliation: a trigger that silently drops a row stands for any loss
  * between the loader and the table; the load must fail, not succeed short. */
 Test(postgres, a_row_lost_on_the_way_to_the_table_fails_the_load, .timeout = 60) {
     char *url;
     NEED_POSTGRES(url);
-    char *directory = test_temp_directory(), *output;
-    free(test_write_file(directory, "pipeline.json",
-                         "{\"name\": \"lossy\", \"schemas\": {\"staging\": \"staging\"}, \"sources\": [{\"table\": \"staging.items\","
-                         " \"file\": \"items.csv\", \"max_rejects\": 10, \"columns\": [{\"name\": \"id\", \"type\": \"integer\"},"
-                         " {\"name\": \"name\", \"type\": \"text\"}]}]}\n"));
-    char *data = files_join(directory, "data"), *models = files_join(directory, "models");
-    struct error err;
-    cr_assert_eq(files_make_directories(data, &err), 0);
-    cr_assert_eq(files_make_directories(models, &err), 0);
-    free(models);
+    char *output, *data;
+    char *directory = items_pipeline("lossy", &data);
     free(test_write_file(data, "items.csv", "id,name\n1,one\n2,two\nthree,3\n4,four\n"));
     cr_assert_eq(test_martlet_run(&output, "run %s --source-dir %s --warehouse '%s'", directory, data, url), 0, "%s", output);
     cr_expect(strstr(output, "read 4 = loaded 3 + rejected 1") != NULL, "%s", output);
@@ -343,16 +354,8 @@ Test(postgres, a_row_lost_on_the_way_to_the_table_fails_the_load, .timeout = 60)
 Test(postgres, reloading_a_snapshot_neither_scans_nor_bloats_the_table, .timeout = 60) {
     char *url;
     NEED_POSTGRES(url);
-    char *directory = test_temp_directory(), *output;
-    free(test_write_file(directory, "pipeline.json",
-                         "{\"name\": \"snapshot\", \"schemas\": {\"staging\": \"staging\"}, \"sources\": [{\"table\": \"staging.items\","
-                         " \"file\": \"items.csv\", \"max_rejects\": 10, \"columns\": [{\"name\": \"id\", \"type\": \"integer\"},"
-                         " {\"name\": \"name\", \"type\": \"text\"}]}]}\n"));
-    char *data = files_join(directory, "data"), *models = files_join(directory, "models");
-    struct error err;
-    cr_assert_eq(files_make_directories(data, &err), 0);
-    cr_assert_eq(files_make_directories(models, &err), 0);
-    free(models);
+    char *output, *data;
+    char *directory = items_pipeline("snapshot", &data);
     struct strbuf csv;
     strbuf_init(&csv);
     strbuf_append_string(&csv, "id,name\n");

@@ -95,11 +95,25 @@ static int64_t count(const struct api_fixture *fixture, const char *sql) {
     return value;
 }
 
+/* A fixture whose API server has stopped: its port answers nothing. */
+static struct api_fixture start_without_server(void) {
+    struct api_fixture fixture = start("");
+    test_stop_server(fixture.server);
+    fixture.server = 0;
+    return fixture;
+}
+
+/* Loads the sales history from the API; the run must succeed. */
+static void load_history(const struct api_fixture *fixture) {
+    char *output;
+    cr_assert_eq(martlet_api(fixture, API_KEY, "run sales --source api --history", &output), 0, "%s", output);
+    free(output);
+}
+
 Test(report_api, history_and_increments_survive_stalls_504s_500s_and_cut_downloads, .timeout = 120) {
     struct api_fixture fixture = start("--running-polls 3 --gateway-timeouts 1 --server-errors 1 --truncate 1");
+    load_history(&fixture);
     char *output;
-    cr_assert_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 0, "%s", output);
-    free(output);
     cr_assert_eq(martlet_api(&fixture, API_KEY, "run sales --source api --from 2024-04-01 --to 2024-04-02", &output), 0,
                  "%s", output);
     free(output);
@@ -117,9 +131,8 @@ Test(report_api, history_and_increments_survive_stalls_504s_500s_and_cut_downloa
 
 Test(report_api, a_missing_increment_says_which_date_and_changes_nothing, .timeout = 120) {
     struct api_fixture fixture = start("--running-polls 0");
+    load_history(&fixture);
     char *output;
-    cr_assert_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 0, "%s", output);
-    free(output);
     int64_t before = count(&fixture, "SELECT count(*) FROM mart.f_sales");
     cr_expect_eq(martlet_api(&fixture, API_KEY, "run sales --source api --from 2024-04-06 --to 2024-04-09", &output), 1);
     cr_expect(strstr(output, "no increment for 2024-04-08 from the report API (NOT FOUND") != NULL, "%s", output);
@@ -167,9 +180,7 @@ Test(report_api, downloads_cut_every_time_fail_and_leave_no_partial_files, .time
 }
 
 Test(report_api, an_unreachable_server_fails_quickly_and_clearly, .timeout = 60) {
-    struct api_fixture fixture = start("");
-    test_stop_server(fixture.server);
-    fixture.server = 0;
+    struct api_fixture fixture = start_without_server();
     char *output;
     cr_expect_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 1);
     cr_expect(strstr(output, "POST http://127.0.0.1:") && strstr(output, "failed after 3 attempt(s)"), "%s", output);
@@ -181,9 +192,7 @@ Test(report_api, an_unreachable_server_fails_quickly_and_clearly, .timeout = 60)
 }
 
 Test(report_api, a_password_in_the_api_url_is_never_printed, .timeout = 60) {
-    struct api_fixture fixture = start("");
-    test_stop_server(fixture.server);
-    fixture.server = 0;
+    struct api_fixture fixture = start_without_server();
     char url[128], *output;
     snprintf(url, sizeof url, "http://user:URL-SECRET-99@127.0.0.1:%d", fixture.port);
     cr_expect_eq(martlet_api_at(&fixture, url, API_KEY, "run sales --source api --history", &output), 1);
@@ -199,9 +208,7 @@ Test(report_api, a_password_in_the_api_url_is_never_printed, .timeout = 60) {
  * records every header it gets -- never sees it. */
 Test(report_api, the_key_goes_to_the_api_origin_only_not_to_file_hosts_or_through_redirects, .timeout = 120) {
     struct api_fixture fixture = start("--running-polls 0 --redirect-same-origin --files-elsewhere --other-record");
-    char *output;
-    cr_assert_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 0, "%s", output);
-    free(output);
+    load_history(&fixture);
     char *log = other_origin_log(&fixture);
     cr_expect(strstr(log, "GET /files/customer_research.csv") && strstr(log, "GET /files/user_order_log.csv"),
               "files named on the other origin were fetched there: %s", log);
@@ -233,9 +240,8 @@ Test(report_api, an_api_redirect_to_another_origin_arrives_without_the_key, .tim
  * shows them escaped, on one line. */
 Test(report_api, server_text_with_control_characters_is_shown_escaped_on_one_line, .timeout = 120) {
     struct api_fixture fixture = start("--running-polls 0 --hostile-text");
+    load_history(&fixture);
     char *output;
-    cr_assert_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 0, "%s", output);
-    free(output);
     cr_expect_eq(martlet_api(&fixture, API_KEY, "run sales --source api --from 2024-04-08 --to 2024-04-08", &output), 1);
     cr_expect(strstr(output, "(NOT FOUND\\n\\x1b[31mFORGED: run succeeded\\x1b[0m: no increment for 2024-04-08\\n") != NULL,
               "%s", output);
@@ -250,9 +256,8 @@ Test(report_api, server_text_with_control_characters_is_shown_escaped_on_one_lin
  * set-based run, and waits at the first date the API does not have. */
 Test(report_api, the_scheduler_fetches_due_dates_and_waits_for_the_missing_one, .timeout = 120) {
     struct api_fixture fixture = start("--running-polls 0");
+    load_history(&fixture);
     char *output;
-    cr_assert_eq(martlet_api(&fixture, API_KEY, "run sales --source api --history", &output), 0, "%s", output);
-    free(output);
     cr_assert_eq(martlet_api(&fixture, API_KEY, "schedule sales --once", &output), 0, "%s", output);
     cr_expect(strstr(output, "run 2: sales 2024-04-01..2024-04-07") != NULL, "%s", output);
     cr_expect(strstr(output, "waiting for files of 2024-04-08: no increment for 2024-04-08") != NULL, "%s", output);
