@@ -4,6 +4,9 @@
 #include <ctype.h>
 #include <string.h>
 
+#define SHOWN_BYTES 64   /* of an unknown name in an error message */
+
+/* The value of the variable named by the `length` bytes at name, or NULL. */
 static const char *lookup(const struct template_variable *variables, size_t count, const char *name, size_t length) {
     for (size_t i = 0; i < count; i++)
         if (strlen(variables[i].name) == length && strncmp(variables[i].name, name, length) == 0)
@@ -11,6 +14,17 @@ static const char *lookup(const struct template_variable *variables, size_t coun
     return NULL;
 }
 
+/* How many bytes of a name of `length` bytes an error shows: at most
+ * SHOWN_BYTES, never part of a UTF-8 character, so the message stays valid
+ * text however long the stray marker is. */
+static int shown(const char *name, size_t length) {
+    if (length <= SHOWN_BYTES) return (int)length;
+    length = SHOWN_BYTES;
+    while (length > 0 && ((unsigned char)name[length] & 0xC0) == 0x80) length--;
+    return (int)length;
+}
+
+/* The 1-based line of text on which `at` lies. */
 static int line_of(const char *text, const char *at) {
     int line = 1;
     for (const char *p = text; p < at; p++) line += *p == '\n';
@@ -31,9 +45,11 @@ int template_render(const char *text, const struct template_variable *variables,
         const char *name_end = close;
         while (name_end > name && isspace((unsigned char)name_end[-1])) name_end--;
         const char *value = lookup(variables, count, name, (size_t)(name_end - name));
-        if (value == NULL)
-            return error_set(err, "line %d: unknown template variable '%.*s'", line_of(text, open),
-                             (int)(name_end - name), name);
+        if (value == NULL) {
+            size_t length = (size_t)(name_end - name);
+            return error_set(err, "line %d: unknown template variable '%.*s%s'", line_of(text, open),
+                             shown(name, length), name, (size_t)shown(name, length) < length ? "..." : "");
+        }
         strbuf_append_string(out, value);
         cursor = close + 2;
     }
