@@ -49,21 +49,23 @@ query() {
     "$martlet" query "$2" --format csv --warehouse "$1" | tail -n +2
 }
 
-# checksums URL DIALECT: "schema.table=rows:sum" per line, every staging,
-# dds and mart table, over every column but load_dt and run_id.
+# checksums URL DIALECT: "schema.table,rows:sum" per line, every staging,
+# dds and mart table, over every column but load_dt and run_id; two
+# queries in all (the column lists, then one UNION ALL over every table).
 checksums() {
-    local url=$1 dialect=$2 table columns row_hash
+    local url=$1 dialect=$2 row_hash sql="" table columns
     [ "$dialect" = duckdb ] && row_hash='hash(t)' || row_hash='hashtextextended(t::text, 0)'
-    query "$url" "SELECT table_schema || '.' || table_name FROM information_schema.tables
-                  WHERE table_schema IN ('staging', 'dds', 'mart') ORDER BY 1" |
-    while read -r table; do
-        columns=$(query "$url" "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position)
-                                FROM information_schema.columns
-                                WHERE table_schema || '.' || table_name = '$table'
-                                  AND column_name NOT IN ('load_dt', 'run_id')" | tr -d '"')
-        echo "$table=$(query "$url" "SELECT count(*) || ':' || coalesce(CAST(sum($row_hash) AS TEXT), '-')
-                                     FROM (SELECT $columns FROM $table) AS t")"
-    done
+    while read -r table columns; do
+        [ -n "$sql" ] && sql+=" UNION ALL "
+        sql+="SELECT '$table' AS name, count(*) || ':' || coalesce(CAST(sum($row_hash) AS TEXT), '-') AS checksum
+              FROM (SELECT ${columns// /, } FROM $table) AS t"
+    done < <(query "$url" "SELECT table_schema || '.' || table_name || ' ' ||
+                                  string_agg(column_name, ' ' ORDER BY ordinal_position)
+                           FROM information_schema.columns
+                           WHERE table_schema IN ('staging', 'dds', 'mart') AND column_name NOT IN ('load_dt', 'run_id')
+                           GROUP BY table_schema, table_name ORDER BY 1")
+    [ -n "$sql" ] || { echo "soak: no tables in $url" >&2; return 1; }
+    query "$url" "SELECT name, checksum FROM ($sql) AS all_tables ORDER BY name"
 }
 
 # fresh URL DIALECT: an empty warehouse at URL.
