@@ -42,6 +42,10 @@ void fake_http_check_request_headers(const char *url, const struct http_options 
     for (size_t i = 0; options->headers && options->headers[i]; i++)
         fuzz_require(strpbrk(options->headers[i], "\r\n") == NULL && strchr(options->headers[i], ':') != NULL,
                      "a request header is one 'Name: value' line", NULL);
+    for (size_t i = 0; options->credential_headers && options->credential_headers[i]; i++)
+        fuzz_require(strpbrk(options->credential_headers[i], "\r\n") == NULL &&
+                     strchr(options->credential_headers[i], ':') != NULL,
+                     "a credential header is one 'Name: value' line", NULL);
 }
 
 /* The defaults of the real http.c: they do not matter to the fake. */
@@ -73,14 +77,14 @@ int http_request(const char *method, const char *url, const struct http_options 
 
 /* Checks the download with the harness (the URL may be the server's own
  * text), then writes an empty file. */
-int http_download(const char *url, const struct http_options *options, const char *path, int64_t *bytes,
-                  long *http_status, struct error *err) {
+int http_download(const char *url, const struct http_options *options, const char *path,
+                  struct http_download_result *result, struct error *err) {
     (void)err;
     fuzz_require(++server.downloads <= FAKE_HTTP_MAX_REQUESTS, "a client stops downloading (endless loop)", url);
     if (server.check) server.check(url, options, path);
     fuzz_write_file(path, (const uint8_t *)"", 0);
-    *bytes = 0;
-    if (http_status) *http_status = 200;
+    memset(result, 0, sizeof *result);
+    result->status = 200;
     return 0;
 }
 

@@ -96,8 +96,11 @@ static int null_append_batch(struct warehouse_appender *appender, const struct b
     return 0;
 }
 
-static int null_append_close(struct warehouse_appender *appender, struct error *err) {
+/* Frees the appender; the null warehouse keeps no count of its own
+ * (append_counts_rows is false), so it reports -1 as the interface asks. */
+static int null_append_close(struct warehouse_appender *appender, int64_t *rows_received, struct error *err) {
     (void)err;
+    if (rows_received) *rows_received = -1;
     free(appender);
     return 0;
 }
