@@ -2,6 +2,7 @@
  * so they stay cheap even for rare schedules (one day a year). */
 #include "cron.h"
 #include "../util/memory.h"
+#include "../util/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,14 +21,10 @@ static const struct field fields[5] = {
     {"minute", 0, 59}, {"hour", 0, 23}, {"day of month", 1, 31}, {"month", 1, 12}, {"day of week", 0, 7},
 };
 
-/* How many bytes of text an error message shows: at most SHOWN_BYTES, and
- * never part of a UTF-8 character, so that the message stays valid text. */
+/* How many bytes of text an error message shows: at most SHOWN_BYTES, cut
+ * at a character boundary so that the message stays valid UTF-8. */
 static int shown(const char *text) {
-    size_t length = strnlen(text, SHOWN_BYTES + 1);
-    if (length <= SHOWN_BYTES) return (int)length;
-    length = SHOWN_BYTES;
-    while (length > 0 && ((unsigned char)text[length] & 0xC0) == 0x80) length--;
-    return (int)length;
+    return (int)utf8_truncate(text, strnlen(text, SHOWN_BYTES + 1), SHOWN_BYTES);
 }
 
 /* Reads a number at *text within the field's bounds. */

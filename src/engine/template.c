@@ -1,5 +1,6 @@
 /* template.c -- see template.h. */
 #include "template.h"
+#include "../util/utf8.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -15,13 +16,10 @@ static const char *lookup(const struct template_variable *variables, size_t coun
 }
 
 /* How many bytes of a name of `length` bytes an error shows: at most
- * SHOWN_BYTES, never part of a UTF-8 character, so the message stays valid
- * text however long the stray marker is. */
+ * SHOWN_BYTES, cut at a character boundary so the message stays valid
+ * UTF-8 however long the stray marker is. */
 static int shown(const char *name, size_t length) {
-    if (length <= SHOWN_BYTES) return (int)length;
-    length = SHOWN_BYTES;
-    while (length > 0 && ((unsigned char)name[length] & 0xC0) == 0x80) length--;
-    return (int)length;
+    return (int)utf8_truncate(name, length, SHOWN_BYTES);
 }
 
 /* The 1-based line of text on which `at` lies. */
