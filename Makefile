@@ -78,6 +78,42 @@ bench: bootstrap
 	$(MAKE) build/release/martlet
 	bash bench/run.sh
 
+# ---- fuzzing: libFuzzer harnesses in tests/fuzz (clang, ASan+UBSan) ----
+#   make fuzz                 every harness for FUZZ_SECONDS (default 120) each;
+#                             FUZZ_HARNESSES=cron make fuzz for a subset
+# make test runs each harness briefly over its corpus and regressions
+# (tests/fuzz/run.sh smoke, from scripts/test.sh).
+FUZZ_CC        ?= clang
+FUZZ_SECONDS   ?= 120
+FUZZ_HARNESSES ?= loader pipeline template cron s3 report_api
+FUZZ_FLAGS     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS    := $(CFLAGS_COMMON) -Wno-unknown-warning-option $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link
+fuzz_objects    = $(patsubst %.c,build/fuzz/%.o,$(LIB_SOURCES))
+fuzz_support   := build/fuzz/tests/fuzz/fuzz_support.o
+# The S3 and report API harnesses answer HTTP from the input: fake_http.o replaces http.o.
+fuzz_no_http    = $(filter-out build/fuzz/src/sources/http.o,$(fuzz_objects)) build/fuzz/tests/fuzz/fake_http.o
+FUZZ_BINARIES  := $(patsubst %,build/fuzz/fuzz_%,loader pipeline template cron s3 report_api)
+
+.PHONY: fuzz fuzz-build
+build/fuzz/%.o: %.c | $(DEPS)/VERSION
+	@mkdir -p $(dir $@)
+	@echo "  CC (fuzz) $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+build/fuzz/fuzz_loader: build/fuzz/tests/fuzz/null_warehouse.o
+build/fuzz/fuzz_s3 build/fuzz/fuzz_report_api: build/fuzz/fuzz_%: build/fuzz/tests/fuzz/fuzz_%.o $(fuzz_support) $(fuzz_no_http)
+	@echo "  LINK (fuzz) $@"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
+build/fuzz/fuzz_loader build/fuzz/fuzz_pipeline build/fuzz/fuzz_template build/fuzz/fuzz_cron: build/fuzz/fuzz_%: build/fuzz/tests/fuzz/fuzz_%.o $(fuzz_support) $(fuzz_objects)
+	@echo "  LINK (fuzz) $@"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINARIES)
+test-build: fuzz-build
+fuzz: bootstrap
+	$(MAKE) fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh campaign $(FUZZ_HARNESSES)
+
 clean:
 	rm -rf build
 

@@ -21,7 +21,8 @@ verify() {
 
 packages=(build-essential pkg-config libcriterion-dev libcjson-dev libcurl4-openssl-dev
           libpq-dev postgresql libmicrohttpd-dev curl
-          libxml2-dev libssl-dev python3-boto3)
+          libxml2-dev libssl-dev python3-boto3
+          clang libclang-rt-14-dev)   # clang's libFuzzer for make fuzz and the fuzz smoke in make test
 # npm comes with Debian's nodejs on a bare machine; images that ship their own node keep it.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 

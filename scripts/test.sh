@@ -23,4 +23,11 @@ else
     echo "test.sh: PostgreSQL could not be started, its tests will be skipped: $(tail -n 1 "$postgres_dir/start.err")"
 fi
 
-./build/sanitize/martlet-tests --jobs 2 "$@"
+status=0
+./build/sanitize/martlet-tests --jobs 2 "$@" || status=$?
+# The fuzz harnesses' smoke: regressions, corpus and a few thousand
+# mutations each (tests/fuzz/run.sh); whole-suite runs only, not --filter ones.
+if [ $# -eq 0 ]; then
+    bash tests/fuzz/run.sh smoke || status=1
+fi
+exit $status

@@ -1,12 +1,16 @@
 /* cron.c -- see cron.h. Searches go minute by minute within matching days,
  * so they stay cheap even for rare schedules (one day a year). */
 #include "cron.h"
+#include "../util/memory.h"
+#include "../util/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SEARCH_DAYS (366 * 5)   /* a schedule that never fires in five years is treated as never */
+
+#define SHOWN_BYTES 64        /* of the user's text in an error message */
 
 struct field {
     const char *name;
@@ -17,11 +21,17 @@ static const struct field fields[5] = {
     {"minute", 0, 59}, {"hour", 0, 23}, {"day of month", 1, 31}, {"month", 1, 12}, {"day of week", 0, 7},
 };
 
+/* How many bytes of text an error message shows: at most SHOWN_BYTES, cut
+ * at a character boundary so that the message stays valid UTF-8. */
+static int shown(const char *text) {
+    return (int)utf8_truncate(text, strnlen(text, SHOWN_BYTES + 1), SHOWN_BYTES);
+}
+
 /* Reads a number at *text within the field's bounds. */
 static int read_number(const char **text, const struct field *field, int *value, struct error *err) {
     char *end;
     long number = strtol(*text, &end, 10);
-    if (end == *text) return error_set(err, "cron %s: expected a number at '%s'", field->name, *text);
+    if (end == *text) return error_set(err, "cron %s: expected a number at '%.*s'", field->name, shown(*text), *text);
     if (number < field->low || number > field->high)
         return error_set(err, "cron %s: %ld is outside %d-%d", field->name, number, field->low, field->high);
     *text = end;
@@ -45,12 +55,15 @@ static int parse_item(const char *text, const struct field *field, uint64_t *bit
     }
     if (*text == '/') {
         char *end;
-        step = (int)strtol(text + 1, &end, 10);
-        if (end == text + 1 || step < 1) return error_set(err, "cron %s: a step needs a positive number", field->name);
+        long number = strtol(text + 1, &end, 10);
+        if (end == text + 1 || number < 1) return error_set(err, "cron %s: a step needs a positive number", field->name);
+        /* A step past the field's range fires once, at its start: the same as
+         * range + 1, which keeps `value + step` below any overflow. */
+        step = number > field->high ? field->high + 1 : (int)number;
         text = end;
         if (low == high) high = field->high; /* "5/15": from 5 on, every 15 */
     }
-    if (*text != '\0') return error_set(err, "cron %s: unexpected '%s'", field->name, text);
+    if (*text != '\0') return error_set(err, "cron %s: unexpected '%.*s'", field->name, shown(text), text);
     for (int value = low; value <= high; value += step) *bits |= UINT64_C(1) << value;
     return 0;
 }
@@ -76,29 +89,37 @@ static const char *expand_shorthand(const char *text) {
     return text;
 }
 
-/* Parses a cron expression; errors name the field at fault. */
+/* Parses a cron expression; errors name the field at fault. The text is
+ * copied whole (a list of every minute is longer than any fixed buffer one
+ * would pick, and a cut list would silently drop minutes). */
 int cron_parse(const char *text, struct cron *cron, struct error *err) {
-    char copy[256];
-    snprintf(copy, sizeof copy, "%s", expand_shorthand(text));
+    char *copy = memory_strdup(expand_shorthand(text));
     char *parts[6];
     size_t count = 0;
     char *saved;
     for (char *part = strtok_r(copy, " \t", &saved); part && count < 6; part = strtok_r(NULL, " \t", &saved)) parts[count++] = part;
-    if (count != 5) return error_set(err, "cron expression '%s' needs 5 fields: minute hour day-of-month month day-of-week", text);
-    /* Each field is split on commas in turn: copy the parts out first. */
-    char field_text[5][64];
-    for (size_t i = 0; i < 5; i++) snprintf(field_text[i], sizeof field_text[i], "%s", parts[i]);
+    if (count != 5) {
+        free(copy);
+        return error_set(err, "cron expression '%.*s' needs 5 fields: minute hour day-of-month month day-of-week",
+                         shown(text), text);
+    }
+    /* The five parts are already cut apart, so each can be split on its commas in place. */
+    bool any_day_of_month = parts[2][0] == '*', any_day_of_week = parts[4][0] == '*';
     uint64_t bits[5];
     for (size_t i = 0; i < 5; i++)
-        if (parse_field(field_text[i], &fields[i], &bits[i], err) != 0) return error_prefix(err, "'%s'", text);
+        if (parse_field(parts[i], &fields[i], &bits[i], err) != 0) {
+            free(copy);
+            return error_prefix(err, "'%.*s'", shown(text), text);
+        }
+    free(copy);
     memset(cron, 0, sizeof *cron);
     cron->minutes = bits[0];
     cron->hours = (uint32_t)bits[1];
     cron->days_of_month = (uint32_t)bits[2];
     cron->months = (uint16_t)bits[3];
     cron->days_of_week = (uint8_t)((bits[4] | bits[4] >> 7) & 0x7F); /* 7 is Sunday too */
-    cron->any_day_of_month = parts[2][0] == '*';
-    cron->any_day_of_week = parts[4][0] == '*';
+    cron->any_day_of_month = any_day_of_month;
+    cron->any_day_of_week = any_day_of_week;
     return 0;
 }
 

@@ -1,9 +1,13 @@
 /* template.c -- see template.h. */
 #include "template.h"
+#include "../util/utf8.h"
 
 #include <ctype.h>
 #include <string.h>
 
+#define SHOWN_BYTES 64   /* of an unknown name in an error message */
+
+/* The value of the variable named by the `length` bytes at name, or NULL. */
 static const char *lookup(const struct template_variable *variables, size_t count, const char *name, size_t length) {
     for (size_t i = 0; i < count; i++)
         if (strlen(variables[i].name) == length && strncmp(variables[i].name, name, length) == 0)
@@ -11,6 +15,14 @@ static const char *lookup(const struct template_variable *variables, size_t coun
     return NULL;
 }
 
+/* How many bytes of a name of `length` bytes an error shows: at most
+ * SHOWN_BYTES, cut at a character boundary so the message stays valid
+ * UTF-8 however long the stray marker is. */
+static int shown(const char *name, size_t length) {
+    return (int)utf8_truncate(name, length, SHOWN_BYTES);
+}
+
+/* The 1-based line of text on which `at` lies. */
 static int line_of(const char *text, const char *at) {
     int line = 1;
     for (const char *p = text; p < at; p++) line += *p == '\n';
@@ -31,9 +43,11 @@ int template_render(const char *text, const struct template_variable *variables,
         const char *name_end = close;
         while (name_end > name && isspace((unsigned char)name_end[-1])) name_end--;
         const char *value = lookup(variables, count, name, (size_t)(name_end - name));
-        if (value == NULL)
-            return error_set(err, "line %d: unknown template variable '%.*s'", line_of(text, open),
-                             (int)(name_end - name), name);
+        if (value == NULL) {
+            size_t length = (size_t)(name_end - name);
+            return error_set(err, "line %d: unknown template variable '%.*s%s'", line_of(text, open),
+                             shown(name, length), name, (size_t)shown(name, length) < length ? "..." : "");
+        }
         strbuf_append_string(out, value);
         cursor = close + 2;
     }

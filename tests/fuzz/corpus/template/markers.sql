@@ -1,0 +1,2 @@
+select {{ dds }}.x, {{staging}}.y, {{  date  }} -- {{ пусто }}
+from {{ mart }}.z where run = {{run_id}}
