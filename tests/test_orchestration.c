@@ -272,7 +272,14 @@ static void two_schedulers(const char *url, const char *pipeline) {
         snprintf(logs[i], sizeof logs[i], "%s/scheduler-%d.log", pipeline, i);
         pids[i] = test_martlet_start(logs[i], "schedule %s --once --warehouse '%s'", pipeline, url);
     }
-    for (int i = 0; i < 2; i++) cr_expect_eq(test_wait_exit(pids[i]), 0, "scheduler %d", i);
+    for (int i = 0; i < 2; i++) {
+        int code = test_wait_exit(pids[i]);
+        char *log = NULL;
+        struct error err;
+        if (code != 0 && files_read_all(logs[i], &log, &err) != 0) log = NULL;
+        cr_expect_eq(code, 0, "scheduler %d exited %d: %s", i, code, log ? log : "(no log)");
+        free(log);
+    }
     cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs"), 6, "one run per due date");
     cr_expect_eq(test_url_integer(url, "SELECT count(DISTINCT start_date) FROM martlet.runs WHERE status = 'success'"), 6);
     cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.daily"), 6);
