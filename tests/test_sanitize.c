@@ -85,3 +85,20 @@ Test(sanitize, a_long_url_is_cut_between_characters) {
     cr_expect(strncmp(shown, "http://***@host/д", strlen("http://***@host/д")) == 0, "%s", shown);
     cr_expect(strcmp(shown + strlen(shown) - 3, "...") == 0, "%s", shown);
 }
+
+/* A server that echoes the API key it was sent: the message never shows it. */
+Test(sanitize, a_known_secret_is_hidden_wherever_it_appears) {
+    char text[] = "report API answered: 'bad key s3cr3t-key, s3cr3t-key!'";
+    sanitize_hide_secret(text, "s3cr3t-key");
+    cr_expect_str_eq(text, "report API answered: 'bad key ***, ***!'");
+    char short_secret[] = "k=ab;ab";
+    sanitize_hide_secret(short_secret, "ab");
+    cr_expect_str_eq(short_secret, "k=**;**");
+    char cut_short[] = "answer: 'key s3cr3t";   /* a message cut inside the key */
+    sanitize_hide_secret(cut_short, "s3cr3t-key");
+    cr_expect_str_eq(cut_short, "answer: 'key ***");
+    char untouched[] = "nothing here";
+    sanitize_hide_secret(untouched, "");
+    sanitize_hide_secret(untouched, NULL);
+    cr_expect_str_eq(untouched, "nothing here");
+}

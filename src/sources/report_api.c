@@ -202,8 +202,15 @@ static int write_manifest(const char *directory, const cJSON *data, struct error
     return status;
 }
 
-/* Generates a report, waits for it, downloads its files into directory. */
-int report_api_fetch_report(const struct report_api_config *config, const char *directory, struct error *err) {
+/* A failed call's message may quote the API's answer, and the API knows the
+ * key it was sent: whatever it echoes, the key never reaches a message. */
+static int hide_key(const struct report_api_config *config, int status, struct error *err) {
+    if (status != 0) sanitize_hide_secret(err->message, config->api_key);
+    return status;
+}
+
+/* report_api_fetch_report without the key check of its message. */
+static int fetch_report(const struct report_api_config *config, const char *directory, struct error *err) {
     cJSON *answer = NULL, *report = NULL;
     if (files_make_directories(directory, err) != 0 || call_json(config, "POST", "/generate_report", &answer, err) != 0)
         return -1;
@@ -225,10 +232,9 @@ int report_api_fetch_report(const struct report_api_config *config, const char *
     return status;
 }
 
-/* Downloads the increment of date (YYYY-MM-DD, validated by the caller)
- * into directory/increments/date, replacing what was there. */
-int report_api_fetch_increment(const struct report_api_config *config, const char *directory, const char *date,
-                               struct error *err) {
+/* report_api_fetch_increment without the key check of its message. */
+static int fetch_increment(const struct report_api_config *config, const char *directory, const char *date,
+                           struct error *err) {
     char *manifest_path = files_join(directory, "report.json"), *text = NULL;
     if (files_read_all(manifest_path, &text, err) != 0) {
         error_set(err, "no report fetched yet into %s: run with --history first (increments need its report_id)", directory);
@@ -271,4 +277,16 @@ int report_api_fetch_increment(const struct report_api_config *config, const cha
     cJSON_Delete(manifest);
     cJSON_Delete(answer);
     return status;
+}
+
+/* Generates a report, waits for it, downloads its files into directory. */
+int report_api_fetch_report(const struct report_api_config *config, const char *directory, struct error *err) {
+    return hide_key(config, fetch_report(config, directory, err), err);
+}
+
+/* Downloads the increment of date (YYYY-MM-DD, validated by the caller)
+ * into directory/increments/date, replacing what was there. */
+int report_api_fetch_increment(const struct report_api_config *config, const char *directory, const char *date,
+                               struct error *err) {
+    return hide_key(config, fetch_increment(config, directory, date, err), err);
 }

@@ -168,3 +168,28 @@ const char *sanitize_url(char *buffer, size_t size, const char *url) {
     strbuf_free(&shown);
     return copy_out(buffer, size, &cut);
 }
+
+/* Replaces, in place, every occurrence of `secret` in the NUL-terminated
+ * `text` with "***" (with as many stars as the secret has bytes when it is
+ * shorter), so a message quoting a server that echoed a credential it was
+ * sent never shows it. The text only shrinks; an empty or NULL secret
+ * changes nothing. */
+void sanitize_hide_secret(char *text, const char *secret) {
+    if (text == NULL || secret == NULL || secret[0] == '\0') return;
+    size_t secret_length = strlen(secret);
+    size_t stars = secret_length < 3 ? secret_length : 3;
+    char *found;
+    char *from = text;
+    while ((found = strstr(from, secret)) != NULL) {
+        memset(found, '*', stars);
+        memmove(found + stars, found + secret_length, strlen(found + secret_length) + 1);
+        from = found + stars;
+    }
+    /* A message cut to its buffer may end in the first bytes of the secret. */
+    size_t text_length = strlen(text);
+    for (size_t kept = secret_length - 1; kept >= 4; kept--) {
+        if (kept > text_length || memcmp(text + text_length - kept, secret, kept) != 0) continue;
+        memcpy(text + text_length - kept, "***", 4);
+        break;
+    }
+}

@@ -13,7 +13,9 @@
  *   bytes that are not UTF-8  \xHH
  *   C1 controls, U+2028/2029, bidi overrides and isolates   \uHHHH
  *
- * Text cut to a size is cut between characters and ends with "...". */
+ * Text cut to a size is cut between characters and ends with "...".
+ * A server may also echo a secret it was sent (an API key in an error
+ * body): sanitize_hide_secret removes a known secret from a finished message. */
 #ifndef MARTLET_SANITIZE_H
 #define MARTLET_SANITIZE_H
 
@@ -25,5 +27,6 @@ void sanitize_append_text(struct strbuf *out, const char *text, size_t length, s
 const char *sanitize_text(char *buffer, size_t size, const char *text);
 void sanitize_append_url(struct strbuf *out, const char *url);
 const char *sanitize_url(char *buffer, size_t size, const char *url);
+void sanitize_hide_secret(char *text, const char *secret);
 
 #endif
