@@ -102,12 +102,19 @@ static const char *json_text(const cJSON *object, const char *path_a, const char
     return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
+#define REPORT_API_MAX_FILES 32
+
 /* Downloads every URL of data.s3_path into staging/<name>.csv, "_inc"
  * dropped from names; names must be plain identifiers. */
 static int download_all(const struct report_api_config *config, const cJSON *paths, const char *staging,
                         struct error *err) {
     if (!cJSON_IsObject(paths) || cJSON_GetArraySize(paths) == 0)
         return error_set(err, "report API answer lacks data.s3_path");
+    /* A report has a handful of files; a hostile or broken API listing
+     * thousands must not make martlet download them all. */
+    if (cJSON_GetArraySize(paths) > REPORT_API_MAX_FILES)
+        return error_set(err, "report API answer lists %d files; a report has at most %d",
+                         cJSON_GetArraySize(paths), REPORT_API_MAX_FILES);
     struct identity identity;
     make_identity(config, &identity);
     struct http_options options;
