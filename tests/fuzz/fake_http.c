@@ -66,7 +66,8 @@ int http_request(const char *method, const char *url, const struct http_options 
     size_t length = server.lengths[index];
     response->status = 200;
     if (length >= 9 && memcmp(answer, "HTTP ", 5) == 0 && answer[8] == '\n') {
-        response->status = strtol(answer + 5, NULL, 10);
+        char status[4] = {answer[5], answer[6], answer[7], '\0'};   /* answers are not NUL-terminated */
+        response->status = strtol(status, NULL, 10);
         answer += 9;
         length -= 9;
     }
