@@ -154,6 +154,20 @@ Test(report_api, a_wrong_key_is_refused_without_printing_any_key, .timeout = 60)
     stop(&fixture);
 }
 
+/* A wrong key while scheduling is a setting to fix, not a date whose files
+ * have not arrived: one error line and exit 1, not "waiting" and exit 0. */
+Test(report_api, the_scheduler_reports_a_refused_key_as_an_error_not_a_wait, .timeout = 120) {
+    struct api_fixture fixture = start("--running-polls 0");
+    load_history(&fixture);
+    char *output;
+    cr_expect_eq(martlet_api(&fixture, "wrong-key-777", "schedule sales --once", &output), 1, "%s", output);
+    cr_expect(strstr(output, "answered HTTP 403") != NULL, "%s", output);
+    cr_expect(strstr(output, "waiting for files") == NULL, "%s", output);
+    cr_expect(strstr(output, "wrong-key-777") == NULL, "%s", output);
+    free(output);
+    stop(&fixture);
+}
+
 Test(report_api, an_answer_that_is_not_json_is_a_clear_error, .timeout = 60) {
     struct api_fixture fixture = start("--not-json");
     char *output;

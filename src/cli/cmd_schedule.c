@@ -221,7 +221,9 @@ static int check_fetch_settings(const struct source_fetch *fetch, struct error *
 static enum schedule_fetch_result fetch_date(void *context, const char *date, struct error *err) {
     struct source_fetch *fetch = context;
     if (check_fetch_settings(fetch, err) != 0) return SCHEDULE_CANNOT_FETCH;
-    return source_fetch_date(fetch, date, err) == 0 ? SCHEDULE_FETCHED : SCHEDULE_NOT_YET;
+    if (source_fetch_date(fetch, date, err) == 0) return SCHEDULE_FETCHED;
+    /* Refused credentials will not arrive by waiting: an error, like a missing setting. */
+    return err->refused ? SCHEDULE_CANNOT_FETCH : SCHEDULE_NOT_YET;
 }
 
 /* A failed look: one line on stderr (the scheduler's other lines are its

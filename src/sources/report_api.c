@@ -85,8 +85,10 @@ static int call_json(const struct report_api_config *config, const char *method,
     strbuf_printf(&url, "%s%s", config->base_url, path);
     struct http_response response;
     int status = http_request(method, strbuf_text(&url), &options, &response, err);
-    if (status == 0 && response.status != 200)
+    if (status == 0 && response.status != 200) {
         status = error_set(err, "report API %s %s answered HTTP %ld", method, path, response.status);
+        if (response.status == 401 || response.status == 403) error_mark_refused(err);
+    }
     char shown[80];
     if (status == 0 && (*json = cJSON_Parse(strbuf_text(&response.body))) == NULL)
         status = error_set(err, "report API %s %s answered something that is not JSON: '%s'", method, path,

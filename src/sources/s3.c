@@ -145,9 +145,11 @@ static int s3_failure(long status, const char *body, const char *bucket, const c
         snprintf(code, sizeof code, "%s", strbuf_text(&shown));
         strbuf_free(&shown);
     }
-    if (status == 403)
-        return error_set(err, "access denied to s3://%s/%s (%s): check the credentials and the bucket policy", bucket, key,
-                         code[0] ? code : "403");
+    if (status == 403) {
+        error_set(err, "access denied to s3://%s/%s (%s): check the credentials and the bucket policy", bucket, key,
+                  code[0] ? code : "403");
+        return error_mark_refused(err);
+    }
     if (status == 404)
         return error_set(err, "s3://%s/%s does not exist (%s)", bucket, key, code[0] ? code : "404");
     if (status == 301 || strcmp(code, "AuthorizationHeaderMalformed") == 0 || strcmp(code, "PermanentRedirect") == 0)

@@ -18,6 +18,7 @@ static void store_message(struct error *err, const char *text) {
 int error_set(struct error *err, const char *format, ...) {
     if (err == NULL) return -1;
     err->transient = false;
+    err->refused = false;
     char text[ERROR_MESSAGE_SIZE];
     va_list args;
     va_start(args, format);
@@ -47,10 +48,18 @@ void error_clear(struct error *err) {
     if (err == NULL) return;
     err->message[0] = '\0';
     err->transient = false;
+    err->refused = false;
 }
 
 /* Marks the failure just set as worth retrying (see error.h). Returns -1. */
 int error_mark_transient(struct error *err) {
     if (err != NULL) err->transient = true;
+    return -1;
+}
+
+/* Marks the failure just set as a refusal of our credentials by a server
+ * (see error.h): retrying later will not help, a setting must change. */
+int error_mark_refused(struct error *err) {
+    if (err != NULL) err->refused = true;
     return -1;
 }
