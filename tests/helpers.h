@@ -1,7 +1,7 @@
 /* helpers.h -- shared fixtures for the Criterion tests.
  *
  * Tests run from the repository root (scripts/test.sh sees to it); the
- * real sample data is read from ../shared/data/real, or $MARTLET_SHARED. */
+ * real sample data is read from tests/data/real (the checkout's own copy). */
 #ifndef MARTLET_TEST_HELPERS_H
 #define MARTLET_TEST_HELPERS_H
 
