@@ -22,7 +22,9 @@ verify() {
 packages=(build-essential pkg-config libcriterion-dev libcjson-dev libcurl4-openssl-dev
           libpq-dev postgresql libmicrohttpd-dev curl
           libxml2-dev libssl-dev python3-boto3
-          clang libclang-rt-14-dev)   # clang's libFuzzer for make fuzz and the fuzz smoke in make test
+          clang libclang-rt-14-dev    # clang's libFuzzer for make fuzz and the fuzz smoke in make test
+          chromium                    # headless browser for tests/ui (charts, martlet serve)
+          clickhouse-server clickhouse-client)   # the distributed warehouse's test cluster
 # npm comes with Debian's nodejs on a bare machine; images that ship their own node keep it.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
@@ -36,8 +38,21 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
     echo "bootstrap: installing Debian packages: ${missing[*]}"
     "${sudo_cmd[@]}" apt-get update -qq
+    # Packages such as clickhouse-server start a system service when installed;
+    # tests start their own servers, so services are kept from starting
+    # (policy-rc.d answering 101 = "action forbidden") for the install only.
+    policy=/usr/sbin/policy-rc.d
+    added_policy=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
+        "${sudo_cmd[@]}" chmod +x "$policy"
+        added_policy=1
+    fi
+    install_status=0
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null
+        "${missing[@]}" >/dev/null || install_status=$?
+    [ "$added_policy" -eq 0 ] || "${sudo_cmd[@]}" rm -f "$policy"
+    [ "$install_status" -eq 0 ] || exit "$install_status"
 fi
 
 if ! verify "$deps/lib/libduckdb.so" "$libduckdb_sha256" || ! verify "$deps/include/duckdb.h" "$header_sha256" \
@@ -67,4 +82,12 @@ fi
 if [ ! -f "$deps/node_modules/s3rver/bin/s3rver.js" ]; then
     echo "bootstrap: installing the s3rver test server into .deps/"
     npm install --silent --no-audit --no-fund --prefix "$deps" --cache "$deps/npm-cache" s3rver@3.7.1 >/dev/null
+fi
+
+# The browser tests' driver (tests only): puppeteer-core, pinned with its
+# lockfile in tests/ui/; it drives Debian's chromium and downloads no browser.
+if [ ! -f "$root/tests/ui/node_modules/puppeteer-core/package.json" ]; then
+    echo "bootstrap: installing the browser tests' driver into tests/ui/node_modules"
+    (cd "$root/tests/ui" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --silent --no-audit --no-fund \
+        --cache "$deps/npm-cache" >/dev/null)
 fi
