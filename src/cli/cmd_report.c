@@ -1,5 +1,6 @@
 /* cmd_report.c -- `martlet report PIPELINE REPORT`: answers, presented. */
 #include "../engine/report.h"
+#include "../engine/report_period.h"
 #include "cli.h"
 
 #include <getopt.h>
@@ -9,7 +10,8 @@
 #include <string.h>
 
 static const char report_help[] =
-    "usage: martlet report PIPELINE REPORT [--top N | --all] [--format F] [--output FILE]\n"
+    "usage: martlet report PIPELINE REPORT [--top N | --all] [--period P] [--from B] [--to B]\n"
+    "                                      [--format F] [--output FILE]\n"
     "\n"
     "Prints one of the pipeline's reports (pipelines/PIPELINE/reports/REPORT.sql)\n"
     "from the warehouse, e.g.\n"
@@ -18,9 +20,15 @@ static const char report_help[] =
     "  martlet report social conversion --format svg --output conversion.svg\n"
     "  martlet report social cohorts                  conversion by week of joining\n"
     "  martlet report sales retention --top 4         retention per item, last 4 weeks\n"
+    "  martlet report sales retention --period monthly --from 2022-11 --to 2022-12\n"
+    "  martlet report sales retention --from 2024-02-05 --to 2024-W08\n"
     "\n"
-    "  --top N           how many rows (default 10; for weekly reports: weeks)\n"
-    "  --from P --to P   bound the periods of period reports (2024-W01, 2024-02)\n"
+    "  --top N           how many rows (default 10); for period reports: periods (default 10,\n"
+    "                    or every period between --from and --to)\n"
+    "  --period P        weekly or monthly, for period reports (sales retention: weekly by default)\n"
+    "  --from B --to B   bound a period report: a date (2024-02-14), a month (2024-02) or an ISO\n"
+    "                    week (2024-W07, weekly only); a bound means the period it falls in, a month\n"
+    "                    bounding weeks means the weeks that overlap it\n"
     "  --all             every row\n"
     "  --format F        table (default), csv, json or svg (a bar chart)\n"
     "  --output FILE     write to FILE instead of standard output\n"
@@ -29,22 +37,9 @@ static const char report_help[] =
     "  -h, --help        show this help\n";
 
 struct report_options {
-    const char *warehouse, *pipelines, *output, *format, *from, *to;
+    const char *warehouse, *pipelines, *output, *format, *period, *from, *to;
     long top;
 };
-
-/* YYYY-Www, YYYY-MM or YYYY-MM-DD: the only shapes that reach report SQL. */
-static bool is_period(const char *text) {
-    size_t length = strlen(text);
-    for (size_t i = 0; i < length; i++) {
-        char c = text[i];
-        bool digit = c >= '0' && c <= '9';
-        if (i == 4 && c != '-') return false;
-        if (i != 4 && !digit && !(i == 5 && c == 'W') && !(i == 7 && c == '-')) return false;
-    }
-    if (length == 8) return text[5] == 'W';
-    return length == 7 || (length == 10 && cli_valid_date(text));
-}
 
 static int parse_options(int argc, char **argv, struct report_options *options) {
     static const struct option long_options[] = {
@@ -52,6 +47,7 @@ static int parse_options(int argc, char **argv, struct report_options *options) 
         {"format", required_argument, 0, 'f'}, {"output", required_argument, 0, 'o'},
         {"warehouse", required_argument, 0, 'w'}, {"pipelines", required_argument, 0, 'p'},
         {"from", required_argument, 0, 'F'}, {"to", required_argument, 0, 'T'},
+        {"period", required_argument, 0, 'P'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     int option;
@@ -63,27 +59,31 @@ static int parse_options(int argc, char **argv, struct report_options *options) 
             options->top = strtol(optarg, &end, 10);
             if (*end || options->top <= 0) return cli_usage_error("report", "--top needs a positive number");
             break;
-        case 'a': options->top = 2147483647; break;
+        case 'a': options->top = REPORT_ALL_ROWS; break;
         case 'f': options->format = optarg; break;
         case 'o': options->output = optarg; break;
         case 'w': options->warehouse = optarg; break;
         case 'p': options->pipelines = optarg; break;
         case 'F': options->from = optarg; break;
         case 'T': options->to = optarg; break;
+        case 'P': options->period = optarg; break;
         case 'h': fputs(report_help, stdout); return -1;
         default: return cli_option_error("report", option, argv);
         }
     }
     if (optind + 2 != argc) return cli_usage_error("report", "expected PIPELINE and REPORT");
+    /* Only these shapes reach report SQL (as labels computed from them). */
     const char *bounds[] = {options->from, options->to};
     for (size_t i = 0; i < 2; i++)
-        if (bounds[i] && !is_period(bounds[i]))
-            return cli_usage_error("report", "'%s' is not a period (YYYY-Www, YYYY-MM or YYYY-MM-DD)", bounds[i]);
+        if (bounds[i] && !report_bound_is_valid(bounds[i]))
+            return cli_usage_error("report", "'%s' is not a date, month or week (YYYY-MM-DD, YYYY-MM, YYYY-Www)", bounds[i]);
+    if (options->period && strcmp(options->period, "weekly") != 0 && strcmp(options->period, "monthly") != 0)
+        return cli_usage_error("report", "--period must be weekly or monthly");
     return 0;
 }
 
 int cmd_report(int argc, char **argv) {
-    struct report_options options = {.format = "table", .top = 10};
+    struct report_options options = {.format = "table"};
     int parsed = parse_options(argc, argv, &options);
     if (parsed != 0) return parsed < 0 ? EXIT_OK : parsed;
     enum report_format format;
@@ -98,7 +98,8 @@ int cmd_report(int argc, char **argv) {
     if (code == EXIT_OK && options.output && (out = fopen(options.output, "w")) == NULL)
         code = cli_fail("cannot write %s", options.output);
     if (code == EXIT_OK) {
-        struct report_request request = {pipeline, argv[optind + 1], options.top, format, options.from, options.to};
+        struct report_request request = {pipeline, argv[optind + 1], options.top, format, options.period, options.from,
+                                         options.to};
         struct error err;
         if (report_run(warehouse, &request, out, &err) != 0) code = cli_fail("%s", err.message);
         if (out != stdout && fclose(out) != 0) code = cli_fail("cannot write %s", options.output);

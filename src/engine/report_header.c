@@ -5,7 +5,9 @@
 #include "../util/identifier.h"
 #include "../util/memory.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* title: the table's title (rendered like the SQL). */
 static int apply_title(void *target, const char *value, struct error *err) {
@@ -49,15 +51,63 @@ static int apply_chart_report(void *target, const char *value, struct error *err
     return 0;
 }
 
+/* chart_legend: the series' names in the legend, one per chart_value
+ * column and in the same order (checked when the chart is drawn). */
+static int apply_chart_legend(void *target, const char *value, struct error *err) {
+    (void)err;
+    ((struct report_header *)target)->chart_legend = memory_strdup(value);
+    return 0;
+}
+
+/* chart_axis: what the value axis measures. */
+static int apply_chart_axis(void *target, const char *value, struct error *err) {
+    (void)err;
+    ((struct report_header *)target)->chart_axis = memory_strdup(value);
+    return 0;
+}
+
+/* chart_currency: amounts are money in this currency (two decimals, the
+ * sign after the number). */
+static int apply_chart_currency(void *target, const char *value, struct error *err) {
+    (void)err;
+    ((struct report_header *)target)->chart_currency = memory_strdup(value);
+    return 0;
+}
+
+/* periods: "weekly, monthly" -- the kinds of period the report offers,
+ * the first being the default. */
+static int apply_periods(void *target, const char *value, struct error *err) {
+    struct report_header *header = target;
+    for (const char *p = value; *p;) {
+        p += strspn(p, " ,");
+        size_t length = strcspn(p, " ,");
+        if (length == 0) break;
+        char name[16];
+        snprintf(name, sizeof name, "%.*s", (int)(length < 15 ? length : 15), p);
+        enum report_period period;
+        if (length > 15 || report_period_parse(name, &period) != 0)
+            return error_set(err, "periods: '%.*s' is not weekly or monthly", (int)(length < 40 ? length : 40), p);
+        if (!header->has_periods) header->default_period = period;
+        header->has_periods = true;
+        header->periods[period] = true;
+        p += length;
+    }
+    return header->has_periods ? 0 : error_set(err, "periods: expected weekly and/or monthly");
+}
+
 /* Every key a report header may hold: name, the value's form, required,
  * repeatable, continues on indented lines, and what it does. */
 static const struct header_key report_keys[] = {
-    {"title", "<text; {{ top }}, {{ from }}, {{ to }} are rendered>", false, false, false, apply_title},
+    {"title", "<text; {{ top }}, {{ span }}, {{ period_unit }} ... are rendered>", false, false, false, apply_title},
     {"description", "<text>", false, false, true, apply_description},
     {"chart_label", "<column>", false, false, false, apply_chart_label},
     {"chart_value", "<column>, ...", false, false, false, apply_chart_value},
     {"chart_unit", "<text>", false, false, false, apply_chart_unit},
     {"chart_report", "<report name>", false, false, false, apply_chart_report},
+    {"chart_legend", "<label>, ... (one per chart_value column)", false, false, false, apply_chart_legend},
+    {"chart_axis", "<text>", false, false, false, apply_chart_axis},
+    {"chart_currency", "<sign or code>", false, false, false, apply_chart_currency},
+    {"periods", "weekly | monthly | weekly, monthly", false, false, false, apply_periods},
 };
 
 static const struct header_spec report_spec = {"report", report_keys, sizeof report_keys / sizeof *report_keys};
@@ -76,4 +126,7 @@ void report_header_free(struct report_header *header) {
     free(header->chart_value);
     free(header->chart_unit);
     free(header->chart_report);
+    free(header->chart_legend);
+    free(header->chart_axis);
+    free(header->chart_currency);
 }
