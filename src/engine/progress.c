@@ -113,7 +113,10 @@ static void print_task_text(const struct progress *progress, const struct task_r
     if (record->rows_read >= 0)
         fprintf(out, " read %" PRId64 " = loaded %" PRId64 " + rejected %" PRId64, record->rows_read,
                 record->rows_loaded, record->rows_rejected);
-    if (record->rows_duplicate > 0) fprintf(out, ", %" PRId64 " duplicate copies dropped", record->rows_duplicate);
+    /* Copies are dropped after the load, so they stand apart from read = loaded + rejected. */
+    if (record->rows_duplicate > 0)
+        fprintf(out, "; deduplicated %" PRId64 " identical copies, %" PRId64 " rows kept", record->rows_duplicate,
+                record->rows_loaded - record->rows_duplicate);
     else if (record->rows_changed >= 0 && strcmp(record->status, "success") == 0)
         fprintf(out, " %" PRId64 " rows", record->rows_changed);
     if (record->attempts > 1) fprintf(out, " (attempt %" PRId64 ")", record->attempts);
