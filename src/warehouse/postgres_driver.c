@@ -130,6 +130,15 @@ static int postgres_execute_params(struct warehouse *base, const char *sql, cons
     return status;
 }
 
+/* A cell as text, booleans spelled true/false as DuckDB spells them
+ * (PostgreSQL's text form is t/f): one answer whatever the warehouse. */
+static const char *cell_text(const PGresult *result, int row, int column) {
+    enum { BOOLEAN_TYPE_OID = 16 }; /* BOOLOID, fixed in PostgreSQL's catalog */
+    const char *value = PQgetvalue(result, row, column);
+    if (PQftype(result, column) != BOOLEAN_TYPE_OID) return value;
+    return strcmp(value, "t") == 0 ? "true" : strcmp(value, "f") == 0 ? "false" : value;
+}
+
 static int postgres_query(struct warehouse *base, const char *sql, struct warehouse_result **out, struct error *err) {
     struct postgres_warehouse *warehouse = (struct postgres_warehouse *)base;
     PGresult *result = PQexec(warehouse->connection, sql);
@@ -148,7 +157,7 @@ static int postgres_query(struct warehouse *base, const char *sql, struct wareho
     for (size_t row = 0; row < table->row_count; row++)
         for (size_t column = 0; column < table->column_count; column++)
             if (!PQgetisnull(result, (int)row, (int)column))
-                table->cells[row * table->column_count + column] = memory_strdup(PQgetvalue(result, (int)row, (int)column));
+                table->cells[row * table->column_count + column] = memory_strdup(cell_text(result, (int)row, (int)column));
     PQclear(result);
     *out = table;
     return 0;
