@@ -104,6 +104,11 @@ static void expect_report_matches(const char *json, const struct retention_row *
     cJSON_Delete(rows);
 }
 
+/* Whether text begins with prefix. */
+static bool starts_with(const char *text, const char *prefix) {
+    return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
 /* The number of lines of a text. */
 static int line_count(const char *text) {
     int lines = 0;
@@ -135,10 +140,10 @@ static void retention_scenario(const char *url) {
     free(output);
 
     output = report_ok(url, "sales retention --period monthly --from 2024-02 --to 2024-03");
-    cr_expect(strncmp(output, "Customer retention per month and item (2024-02 to 2024-03)\n", 60) == 0, "%s", output);
+    cr_expect(starts_with(output, "Customer retention per month and item (2024-02 to 2024-03)\n"), "%s", output);
     free(output);
     output = report_ok(url, "sales retention --period monthly --from 2024-02 --to 2024-03 --format csv");
-    cr_expect(strncmp(output, "month,item_id,item,new_customers,", 33) == 0, "%s", output);
+    cr_expect(starts_with(output, "month,item_id,item,new_customers,"), "%s", output);
     cr_expect_eq(line_count(output), 1 + 2 * 12, "a header and 12 items in each of 2 months:\n%s", output);
     free(output);
     output = report_ok(url, "sales retention --period monthly --format svg");
@@ -147,13 +152,13 @@ static void retention_scenario(const char *url) {
     cr_expect(strstr(output, ">New customers</text>") != NULL, "the legend names the series: %.900s", output);
     free(output);
     output = report_ok(url, "sales retention --top 3");
-    cr_expect(strncmp(output, "Customer retention per week and item (last 3 weeks)\n", 52) == 0, "%s", output);
+    cr_expect(starts_with(output, "Customer retention per week and item (last 3 weeks)\n"), "%s", output);
     cr_expect_eq(line_count(output), 4 + 3 * 12, "title, blank, header, rule, 12 items in each of 3 weeks:\n%s", output);
     free(output);
 
     /* Bounds outside the data: the title says what was asked, the table says it is empty. */
     output = report_ok(url, "sales retention --from 2022-11 --to 2022-12");
-    cr_expect(strncmp(output, "Customer retention per week and item (2022-W44 to 2022-W52)\n", 60) == 0, "%s", output);
+    cr_expect(starts_with(output, "Customer retention per week and item (2022-W44 to 2022-W52)\n"), "%s", output);
     cr_expect(strstr(output, "last 10 weeks") == NULL && strstr(output, "(no rows)\n") != NULL, "%s", output);
     free(output);
 
