@@ -67,6 +67,12 @@ Test(charts, an_svg_has_an_axis_a_legend_and_money) {
     cr_expect(strstr(svg, ">Revenue per week</text>") != NULL, "the axis has its title");
     free(svg);
 
+    const char *long_title = "Revenue from new vs returning customers per week (last 12 weeks, 2024-W01 to 2024-W14)";
+    struct chart titled = {.title = long_title, .label_column = "g", .value_columns = "p"};
+    svg = draw("SELECT 'a' AS g, 1 AS p", &titled);
+    cr_expect(strstr(svg, long_title) != NULL, "a long title is set smaller, not cut: %s", svg);
+    free(svg);
+
     struct chart single = {.title = "Conversion", .label_column = "g", .value_columns = "p", .unit = "%"};
     svg = draw("SELECT * FROM (VALUES ('a & <b>', 11.7), ('c', 0.4)) AS t(g, p)", &single);
     cr_expect(strstr(svg, ">p</text>") != NULL, "one series still gets a legend entry (its column, without a label)");

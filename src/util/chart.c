@@ -59,8 +59,8 @@ static void write_escaped(FILE *out, const char *text, size_t max_characters) {
     }
 }
 
-/* Splits "a, b" into at most max trimmed items of item_size bytes; returns
- * how many. */
+/* Splits "a, b" into at most max trimmed items (cut to NAME_SIZE bytes);
+ * returns how many. */
 static int split_list(const char *list, char items[][NAME_SIZE], int max) {
     int count = 0;
     for (const char *p = list; *p && count < max;) {
@@ -282,8 +282,11 @@ int chart_print_svg(FILE *out, const struct warehouse_result *result, const stru
     fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                  "font-family=\"Helvetica, Arial, sans-serif\">\n", CHART_WIDTH, height, CHART_WIDTH, height);
     fputs("  <rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n", out);
-    fprintf(out, "  <text class=\"title\" x=\"%d\" y=\"32\" font-size=\"19\" font-weight=\"bold\" fill=\"#222\">", MARGIN);
-    write_escaped(out, chart->title, 74);
+    /* A long title (a span of periods) is set smaller rather than cut. */
+    double title_size = fmax(12, fmin(19, 19 * (CHART_WIDTH - 2 * MARGIN) / fmax(1, text_width(chart->title, 19))));
+    fprintf(out, "  <text class=\"title\" x=\"%d\" y=\"32\" font-size=\"%.1f\" font-weight=\"bold\" fill=\"#222\">",
+            MARGIN, title_size);
+    write_escaped(out, chart->title, 115);
     fputs("</text>\n", out);
     fputs(legend_text, out);
     free(legend_text);
