@@ -144,6 +144,7 @@ static int run_command_line(const struct backfill_options *options, const char *
     struct error err;
     if (warehouse_url_without_password(url, &shown, &had_password, &err) != 0) {
         free(*command);
+        *command = NULL;
         strbuf_free(&text);
         return cli_fail("%s", err.message);
     }
