@@ -25,7 +25,8 @@ static const char backfill_help[] =
     "  --rerun             select every date, done or not\n"
     "  --source-dir DIR    folder holding the source files (default: data/PIPELINE)\n"
     "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
-    "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
+    "  --pipelines DIR     folder holding the pipelines (default: $MARTLET_PIPELINES, ./pipelines,\n"
+    "                      else the shipped ones, PREFIX/share/martlet/pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
     CLI_EXECUTION_HELP
     "  -h, --help          show this help\n"
@@ -85,7 +86,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
         }
         case 'h':
             printf(backfill_help, command, strcmp(command, "plan") == 0
-                   ? "Shows, without running anything, each date's state and the runs a\nbackfill would make."
+                   ? "Shows, without running anything, each date's state and the runs a\nbackfill would make, each as a complete command to copy: this program,\nthe options given here and the warehouse in effect (a password is left\nout, and the line says where it must come from). The warehouse must exist."
                    : "Runs the dates that are missing, failed or interrupted (all with --rerun).");
             return -1;
         default: return cli_option_error(command, option, argv);
