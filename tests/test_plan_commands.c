@@ -220,16 +220,9 @@ Test(read_only_commands, a_missing_postgres_database_is_one_line, .timeout = 60)
     free(database);
 }
 
-/* Every line of --log-format json is one JSON object with "ts", a UTC time
- * in ISO 8601 with milliseconds. */
-Test(json_log, every_line_is_one_object_with_a_utc_millisecond_timestamp, .timeout = 180) {
-    char *directory = sales_workspace("duckdb:w.duckdb"), resolved[PATH_MAX], arguments[PATH_MAX + 256], *output;
-    cr_assert_not_null(realpath("pipelines", resolved));
-    snprintf(arguments, sizeof arguments,
-             "backfill sales --from 2024-04-01 --to 2024-04-02 --source-dir data --pipelines '%s'"
-             " --warehouse duckdb:w.duckdb --log-format json",
-             resolved);
-    cr_assert_eq(martlet_in(directory, "", arguments, &output), 0, "%s", output);
+/* Checks that every line of output is one JSON object with "event" and
+ * "ts", a UTC time in ISO 8601 with milliseconds; returns the line count. */
+static size_t check_json_lines(char *output) {
     regex_t iso;
     cr_assert_eq(regcomp(&iso, "^[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\.[0-9]{3}Z$",
                          REG_EXTENDED | REG_NOSUB), 0);
@@ -243,8 +236,30 @@ Test(json_log, every_line_is_one_object_with_a_utc_millisecond_timestamp, .timeo
         cr_expect(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(event, "event")), "%s", line);
         cJSON_Delete(event);
     }
-    cr_expect_gt(lines, 10, "a run's events: %zu lines", lines);
     regfree(&iso);
+    return lines;
+}
+
+/* Every line of --log-format json, a backfill's runs and the scheduler's
+ * own lines alike, is JSON Lines with a timestamp. */
+Test(json_log, every_line_is_one_object_with_a_utc_millisecond_timestamp, .timeout = 180) {
+    char *directory = sales_workspace("duckdb:w.duckdb"), resolved[PATH_MAX], arguments[PATH_MAX + 256], *output;
+    cr_assert_not_null(realpath("pipelines", resolved));
+    snprintf(arguments, sizeof arguments,
+             "backfill sales --from 2024-04-01 --to 2024-04-02 --source-dir data --pipelines '%s'"
+             " --warehouse duckdb:w.duckdb --log-format json",
+             resolved);
+    cr_assert_eq(martlet_in(directory, "", arguments, &output), 0, "%s", output);
+    size_t lines = check_json_lines(output);
+    cr_expect_gt(lines, 10, "a run's events: %zu lines", lines);
+    free(output);
+    /* The scheduler's lines (stdout; without the report API's settings it stops at a configuration error). */
+    snprintf(arguments, sizeof arguments,
+             "schedule sales --once --source-dir data --pipelines '%s' --warehouse duckdb:w.duckdb --log-format json"
+             " 2>/dev/null | cat", resolved);   /* stdout only: the error line goes to stderr */
+    martlet_in(directory, "-u MARTLET_API_URL", arguments, &output);
+    lines = check_json_lines(output);
+    cr_expect_gt(lines, 0, "the scheduler said something");
     free(output);
     test_remove_directory(directory);
 }
