@@ -1,8 +1,10 @@
-# martlet -- build, test, demo and bench.
+# martlet -- build, test, demo, bench and install.
 #
 #   make demo    install what is missing, build, generate data, run the pipelines
 #   make test    install what is missing, build with ASan+UBSan, run every test
 #   make bench   build optimized and run the benchmarks in bench/
+#   make install [PREFIX=/usr/local] [DESTDIR=]   the program, libduckdb, man page,
+#                completions and shipped pipelines; make uninstall removes them
 #
 # Builds go to build/release and build/sanitize; DuckDB lives in .deps/
 # (fetched by scripts/bootstrap.sh, never committed).
@@ -13,9 +15,9 @@ DEPS    := .deps
 CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-format-truncation \
                  -isystem $(DEPS)/include $(shell pkg-config --cflags libcjson libpq libxml-2.0 libcurl 2>/dev/null \
                    || echo -I/usr/include/cjson -I/usr/include/postgresql -I/usr/include/libxml2)
-LDLIBS  := -L$(DEPS)/lib -lduckdb -Wl,-rpath,'$$ORIGIN/../../$(DEPS)/lib' -Wl,-rpath,$(CURDIR)/$(DEPS)/lib \
-           $(shell pkg-config --libs libcjson libpq libxml-2.0 libcurl 2>/dev/null || echo -lcjson -lpq -lxml2 -lcurl) \
-           -lcrypto -lm -lpthread
+SYSTEM_LIBS := $(shell pkg-config --libs libcjson libpq libxml-2.0 libcurl 2>/dev/null || echo -lcjson -lpq -lxml2 -lcurl) \
+               -lcrypto -lm -lpthread
+LDLIBS  := -L$(DEPS)/lib -lduckdb -Wl,-rpath,'$$ORIGIN/../../$(DEPS)/lib' -Wl,-rpath,$(CURDIR)/$(DEPS)/lib $(SYSTEM_LIBS)
 
 RELEASE_FLAGS  := -O2 -g
 SANITIZE_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -26,7 +28,7 @@ TEST_SOURCES := $(wildcard tests/*.c)
 release_objects  = $(patsubst %.c,build/release/%.o,$(LIB_SOURCES))
 sanitize_objects = $(patsubst %.c,build/sanitize/%.o,$(LIB_SOURCES))
 
-.PHONY: all demo test test-build bench clean bootstrap
+.PHONY: all demo test test-build bench clean bootstrap install uninstall man install-build
 all: build/release/martlet
 
 bootstrap: $(DEPS)/VERSION
@@ -113,6 +115,34 @@ test-build: fuzz-build
 fuzz: bootstrap
 	$(MAKE) fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh campaign $(FUZZ_HARNESSES)
+
+# ---- install: make install [PREFIX=/usr/local] [DESTDIR=]; make uninstall ----
+# The installed program is the release build linked again with an rpath
+# relative to itself, $ORIGIN/../lib/martlet, where libduckdb goes: a
+# program found through PREFIX/bin works anywhere, without the checkout.
+# It finds the shipped pipelines in PREFIX/share/martlet/pipelines.
+# The man page is made from the program's own --help texts (scripts/man.sh).
+# scripts/install.sh records what it wrote, and uninstall removes exactly that.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+build/install/martlet: build/release/src/main.o $(release_objects)
+	@mkdir -p $(dir $@)
+	$(CC) $(RELEASE_FLAGS) $^ -o $@ -L$(DEPS)/lib -lduckdb -Wl,-rpath,'$$ORIGIN/../lib/martlet' $(SYSTEM_LIBS)
+
+build/man/martlet.1: build/release/martlet scripts/man.sh
+	@mkdir -p $(dir $@)
+	bash scripts/man.sh build/release/martlet > $@.tmp && mv $@.tmp $@
+
+man: build/man/martlet.1
+install-build: build/install/martlet build/man/martlet.1
+test-build: install-build   # tests/test_install.c installs these
+
+install: install-build
+	bash scripts/install.sh install "$(DESTDIR)$(PREFIX)"
+
+uninstall:
+	bash scripts/install.sh uninstall "$(DESTDIR)$(PREFIX)"
 
 clean:
 	rm -rf build

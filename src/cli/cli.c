@@ -113,19 +113,35 @@ const char *cli_warehouse_url(const char *option) {
     return environment && *environment ? environment : CLI_DEFAULT_WAREHOUSE;
 }
 
-/* Opens the warehouse or prints why not. Returns an exit code. */
-int cli_open_warehouse(const char *url, struct warehouse **warehouse) {
+/* Opens the warehouse, creating a DuckDB file that does not exist yet,
+ * or prints why not. Returns an exit code. */
+static int open_warehouse(const char *url, struct warehouse **warehouse) {
     struct error err;
     if (warehouse_open(url, warehouse, &err) != 0) return cli_fail("%s", err.message);
     return EXIT_OK;
+}
+
+/* Opens the warehouse a reading command (status, query, report, plan)
+ * looks at, or prints why not; returns an exit code. A DuckDB file that
+ * does not exist is refused rather than created: an empty new database
+ * would answer "no runs" for a mistyped path. Only run, backfill and
+ * schedule create a warehouse (cli_open_locked, warehouse_open). */
+int cli_open_warehouse(const char *url, struct warehouse **warehouse) {
+    const char *file = strncmp(url, "duckdb:", 7) == 0 ? url + 7 : NULL;
+    if (file && *file && strcmp(file, ":memory:") != 0 && !files_exists(file))
+        return cli_fail("no warehouse %s: the file does not exist (martlet run, backfill or schedule create it)", url);
+    return open_warehouse(url, warehouse);
 }
 
 static int compare_names(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Where pipelines live: the option, $MARTLET_PIPELINES, ./pipelines, or
- * the pipelines folder of the checkout this binary was built in. */
+/* Where pipelines live: the option, $MARTLET_PIPELINES, ./pipelines, the
+ * shipped ones of an installed binary (PREFIX/bin/martlet finds
+ * PREFIX/share/martlet/pipelines, see scripts/install.sh), or the
+ * pipelines folder of the checkout this binary was built in
+ * (build/release/martlet). */
 static char *pipelines_directory(const char *option) {
     if (option) return memory_strdup(option);
     const char *environment = getenv("MARTLET_PIPELINES");
@@ -135,9 +151,13 @@ static char *pipelines_directory(const char *option) {
     ssize_t length = readlink("/proc/self/exe", executable, sizeof executable - 1);
     if (length > 0) {
         executable[length] = '\0';
-        char *beside = files_join(dirname(executable), "../../pipelines");
-        if (files_is_directory(beside)) return beside;
-        free(beside);
+        static const char *const beside_binary[] = {"../share/martlet/pipelines", "../../pipelines"};
+        const char *folder = dirname(executable);   /* once: dirname may cut its argument */
+        for (size_t i = 0; i < sizeof beside_binary / sizeof *beside_binary; i++) {
+            char *beside = files_join(folder, beside_binary[i]);
+            if (files_is_directory(beside)) return beside;
+            free(beside);
+        }
     }
     return memory_strdup("pipelines");
 }
@@ -230,7 +250,7 @@ int cli_mark_interrupted_runs(struct warehouse *warehouse, const char *pipeline,
 
 /* Opens the warehouse and locks the pipeline, or says why not. */
 int cli_open_locked(const char *url, const char *pipeline, struct warehouse **warehouse) {
-    int code = cli_open_warehouse(url, warehouse);
+    int code = open_warehouse(url, warehouse);
     if (code != EXIT_OK) return code;
     struct error err;
     int locked = cli_lock_pipeline(*warehouse, pipeline, &err);

@@ -26,7 +26,8 @@ enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
     "  --retries N         tries again after a transient failure: lock, serialization conflict,\n" \
     "                      lost connection (default 2; a model's '-- retries:' wins)\n" \
     "  --timeout SECONDS   cancel a task that runs longer (a model's '-- timeout:' wins)\n" \
-    "  --log-format F      text (default) or json: one JSON object a line per event, for machines\n" \
+    "  --log-format F      text (default) or json: JSON Lines, one object per line and event,\n" \
+    "                      each with \"ts\" (UTC, ISO 8601 with milliseconds) and \"event\"\n" \
     "  --memory-limit M    memory DuckDB may hold before it spills to disk beside the database:\n" \
     "                      a size (4GB, 512MiB) or a share of RAM (see README); default\n" \
     "                      $MARTLET_MEMORY_LIMIT, else a quarter of RAM\n"

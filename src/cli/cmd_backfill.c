@@ -2,8 +2,11 @@
  * range that are missing or failed, shown or run. */
 #include "../engine/backfill.h"
 #include "../util/files.h"
+#include "../util/strbuf.h"
+#include "../warehouse/warehouse_url.h"
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +25,8 @@ static const char backfill_help[] =
     "  --rerun             select every date, done or not\n"
     "  --source-dir DIR    folder holding the source files (default: data/PIPELINE)\n"
     "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
-    "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
+    "  --pipelines DIR     folder holding the pipelines (default: $MARTLET_PIPELINES, ./pipelines,\n"
+    "                      else the shipped ones, PREFIX/share/martlet/pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
     CLI_EXECUTION_HELP
     "  -h, --help          show this help\n"
@@ -30,11 +34,29 @@ static const char backfill_help[] =
     "Dates run one after another, never side by side: each date's run rewrites\n"
     "the same mart tables. Parallelism is within a run (--jobs).\n";
 
+/* An option given to plan that `martlet run` takes too: passed on to the
+ * commands plan prints, so that they do what the backfill would. */
+struct passed_option {
+    const char *name, *value;
+};
+
 struct backfill_options {
     const char *from, *to, *source_directory, *warehouse, *pipelines, *log_directory;
     bool rerun;
     struct run_request execution;   /* jobs, retries, timeout */
+    struct passed_option passed[16];
+    size_t passed_count;
 };
+
+/* Remembers an option for the printed run commands; a repeated option
+ * replaces its earlier value, as getopt's last one wins. */
+static void pass_on(struct backfill_options *options, const char *name, const char *value) {
+    size_t i = 0;
+    while (i < options->passed_count && strcmp(options->passed[i].name, name) != 0) i++;
+    if (i == sizeof options->passed / sizeof *options->passed) return;
+    options->passed[i] = (struct passed_option){name, value};
+    if (i == options->passed_count) options->passed_count++;
+}
 
 static int parse(const char *command, int argc, char **argv, struct backfill_options *options) {
     static const struct option long_options[] = {
@@ -43,9 +65,12 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
         {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {"log-dir", required_argument, 0, 'l'},
         CLI_EXECUTION_OPTIONS, {0, 0, 0, 0},
     };
-    int option;
+    int option, index = -1;
     optind = 1;
-    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":h", long_options, &index)) != -1) {
+        /* Every option run takes too, as the user wrote it (the warehouse is added apart). */
+        if (index >= 0 && strchr("spljRTLM", option)) pass_on(options, long_options[index].name, optarg);
+        index = -1;
         switch (option) {
         case 'f': options->from = optarg; break;
         case 't': options->to = optarg; break;
@@ -61,7 +86,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
         }
         case 'h':
             printf(backfill_help, command, strcmp(command, "plan") == 0
-                   ? "Shows, without running anything, each date's state and the runs a\nbackfill would make."
+                   ? "Shows, without running anything, each date's state and the runs a\nbackfill would make, each as a complete command to copy: this program,\nthe options given here and the warehouse in effect (a password is left\nout, and the line says where it must come from). The warehouse must exist."
                    : "Runs the dates that are missing, failed or interrupted (all with --rerun).");
             return -1;
         default: return cli_option_error(command, option, argv);
@@ -76,6 +101,68 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
     if (strcmp(options->from, options->to) > 0)
         return cli_usage_error(command, "--from %s is after --to %s", options->from, options->to);
     return 0;
+}
+
+/* Appends text as one shell word: as is when it holds only characters no
+ * shell treats specially, else in single quotes (a quote inside becomes '\''). */
+static void append_shell_word(struct strbuf *line, const char *text) {
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=@%+,-";
+    if (*text && strspn(text, plain) == strlen(text)) {
+        strbuf_append_string(line, text);
+        return;
+    }
+    strbuf_append_char(line, '\'');
+    for (const char *p = text; *p; p++) {
+        if (*p == '\'') strbuf_append_string(line, "'\\''");
+        else strbuf_append_char(line, *p);
+    }
+    strbuf_append_char(line, '\'');
+}
+
+/* The run commands plan prints must do what the backfill would: the same
+ * program, pipeline, options and warehouse -- the one in effect, named
+ * with --warehouse even when it came from $MARTLET_WAREHOUSE or the
+ * config file, so that a line copied into cron or another shell reaches
+ * it. A password never shows: a URL holding one is printed without it and
+ * the line ends with a shell comment saying where the password must come
+ * from. *command ("martlet run sales") and *run_options (" --warehouse ...")
+ * are the caller's to free. */
+static int run_command_line(const struct backfill_options *options, const char *pipeline, char **command,
+                            char **run_options) {
+    struct strbuf text;
+    strbuf_init(&text);
+    append_shell_word(&text, program_invocation_name);
+    strbuf_append_string(&text, " run ");
+    append_shell_word(&text, pipeline);
+    *command = strbuf_detach(&text);
+    for (size_t i = 0; i < options->passed_count; i++) {
+        strbuf_printf(&text, " --%s ", options->passed[i].name);
+        append_shell_word(&text, options->passed[i].value);
+    }
+    const char *url = cli_warehouse_url(options->warehouse);
+    char *shown = NULL;
+    bool had_password = false;
+    struct error err;
+    if (warehouse_url_without_password(url, &shown, &had_password, &err) != 0) {
+        free(*command);
+        *command = NULL;
+        strbuf_free(&text);
+        return cli_fail("%s", err.message);
+    }
+    if (!had_password) {
+        strbuf_append_string(&text, " --warehouse ");
+        append_shell_word(&text, shown);
+    } else if (options->warehouse) {
+        strbuf_append_string(&text, " --warehouse ");
+        append_shell_word(&text, shown);
+        strbuf_append_string(&text, "   # password not shown: give it in PGPASSWORD or ~/.pgpass");
+    } else {
+        strbuf_append_string(&text, "   # warehouse: $MARTLET_WAREHOUSE (environment or config file), not shown:"
+                                    " it holds a password");
+    }
+    free(shown);
+    *run_options = strbuf_detach(&text);
+    return EXIT_OK;
 }
 
 /* Shared by plan (dry) and backfill. */
@@ -96,7 +183,13 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
     if (code == EXIT_OK && backfill_plan(warehouse, pipeline, options.from, options.to,
                                            options.rerun ? SELECT_ALL : SELECT_NOT_DONE, &plan, &err) != 0)
         code = cli_fail("%s", err.message);
-    if (code == EXIT_OK && !execute) backfill_plan_print(&plan, pipeline, stdout);
+    if (code == EXIT_OK && !execute) {
+        char *run_command = NULL, *run_options = NULL;
+        code = run_command_line(&options, argv[optind], &run_command, &run_options);
+        if (code == EXIT_OK) backfill_plan_print(&plan, pipeline, run_command, run_options, stdout);
+        free(run_command);
+        free(run_options);
+    }
     if (code == EXIT_OK && execute) {
         char *default_source = files_join("data", pipeline->name);
         struct run_request request = options.execution; /* jobs, retries, timeout, log format */

@@ -104,6 +104,9 @@ static void say(const char *format, ...) {
     va_end(args);
     if (json_lines) {
         cJSON *line = cJSON_CreateObject();
+        char ts[CLOCK_TEXT_SIZE];   /* every JSON line carries one, like the runs' events (progress.c) */
+        clock_utc_iso8601(ts);
+        cJSON_AddStringToObject(line, "ts", ts);
         cJSON_AddStringToObject(line, "event", "schedule");
         cJSON_AddStringToObject(line, "at", at);
         cJSON_AddStringToObject(line, "message", message);

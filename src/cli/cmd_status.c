@@ -20,7 +20,8 @@ static const char status_help[] =
     "\n"
     "  --run ID          list the tasks of one run\n"
     "  --limit N         how many runs (or grid dates) to show (default 20)\n"
-    "  --warehouse URL   duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
+    "  --warehouse URL   duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb);\n"
+    "                    a file that does not exist is an error, never created\n"
     "  -h, --help        show this help\n";
 
 static const char runs_sql[] =

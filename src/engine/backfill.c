@@ -79,8 +79,11 @@ static size_t stretch_end(const struct backfill_plan *plan, size_t index) {
     return end;
 }
 
-/* Prints one line a date and the runs a backfill would make. */
-void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline *pipeline, FILE *out) {
+/* Prints one line a date and the runs a backfill would make, each as the
+ * command that makes it: run_command ("martlet run sales"), the dates,
+ * then run_options (" --warehouse ...", already quoted for a shell). */
+void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline *pipeline, const char *run_command,
+                         const char *run_options, FILE *out) {
     size_t tasks = pipeline->source_count + pipeline->model_count, selected = 0;
     fprintf(out, "%-10s  %-11s  %s\n", "date", "state", "last run");
     for (size_t i = 0; i < plan->count; i++) {
@@ -101,7 +104,7 @@ void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline
     for (size_t i = 0; i < plan->count; i = stretch_end(plan, i) + 1) {
         if (!plan->dates[i].selected) continue;
         size_t end = stretch_end(plan, i);
-        fprintf(out, "  martlet run %s --from %s --to %s\n", pipeline->name, plan->dates[i].date, plan->dates[end].date);
+        fprintf(out, "  %s --from %s --to %s%s\n", run_command, plan->dates[i].date, plan->dates[end].date, run_options);
     }
     fputs("tasks:", out);
     for (size_t i = 0; i < pipeline->source_count; i++) fprintf(out, " %s", pipeline->sources[i].name);

@@ -39,7 +39,8 @@ struct backfill_plan {
 
 int backfill_plan(struct warehouse *warehouse, const struct pipeline *pipeline, const char *from, const char *to,
                   enum backfill_selection selection, struct backfill_plan *plan, struct error *err);
-void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline *pipeline, FILE *out);
+void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline *pipeline, const char *run_command,
+                         const char *run_options, FILE *out);
 int backfill_run(struct warehouse *warehouse, const struct backfill_plan *plan, const struct run_request *request,
                  size_t *runs_failed, struct error *err);
 void backfill_plan_free(struct backfill_plan *plan);

@@ -1,5 +1,6 @@
 /* progress.c -- see progress.h. */
 #include "progress.h"
+#include "../util/clock.h"
 #include "../util/message.h"
 
 #include <cJSON.h>
@@ -19,9 +20,13 @@ static void add_count(cJSON *object, const char *name, int64_t value) {
     if (value >= 0) cJSON_AddItemToObject(object, name, cJSON_CreateNumber((double)value));
 }
 
-/* {"event": EVENT, "run_id": N}, to be completed and printed. */
+/* {"ts": "2026-12-01T17:20:00.123Z", "event": EVENT, "run_id": N}, to be
+ * completed and printed as one line (JSON Lines). */
 static cJSON *json_event(const struct progress *progress, const char *event) {
     cJSON *line = cJSON_CreateObject();
+    char now[CLOCK_TEXT_SIZE];
+    clock_utc_iso8601(now);
+    cJSON_AddStringToObject(line, "ts", now);
     cJSON_AddStringToObject(line, "event", event);
     cJSON_AddNumberToObject(line, "run_id", (double)progress->run_id);
     return line;

@@ -17,6 +17,18 @@ void clock_utc_text(char text[CLOCK_TEXT_SIZE]) {
     snprintf(text, CLOCK_TEXT_SIZE, "%s.%06ld", seconds, now.tv_nsec / 1000);
 }
 
+/* Now in UTC as ISO 8601 with milliseconds, "2026-12-01T17:20:00.123Z":
+ * the `ts` of every JSON log line, which log shippers parse as is. */
+void clock_utc_iso8601(char text[CLOCK_TEXT_SIZE]) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct tm parts;
+    gmtime_r(&now.tv_sec, &parts);
+    char seconds[24];
+    strftime(seconds, sizeof seconds, "%Y-%m-%dT%H:%M:%S", &parts);
+    snprintf(text, CLOCK_TEXT_SIZE, "%s.%03ldZ", seconds, now.tv_nsec / 1000000);
+}
+
 /* Today's date in UTC as YYYY-MM-DD. */
 void clock_utc_date(char text[11]) {
     time_t now = time(NULL);

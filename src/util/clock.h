@@ -5,6 +5,7 @@
 #define CLOCK_TEXT_SIZE 32
 
 void clock_utc_text(char text[CLOCK_TEXT_SIZE]);
+void clock_utc_iso8601(char text[CLOCK_TEXT_SIZE]);
 void clock_utc_date(char text[11]);
 double clock_seconds(void);
 void clock_sleep_ms(long milliseconds);

@@ -1,0 +1,1 @@
+from recorder import BashOperator  # noqa: F401
