@@ -1,6 +1,6 @@
 -- name: dds.l_groups_dialogs
 -- description: Message -> group, only for messages written in a group. Key parts: message_group, message_id.
--- depends_on: staging.dialogs_keys
+-- depends_on: staging.dialogs
 -- materialized: insert_new_keys
 -- unique_key: hk_l_groups_dialogs
 -- test: relationships(hk_group_id -> dds.h_groups.hk_group_id)
@@ -11,5 +11,5 @@ SELECT DISTINCT
        hk_group_id,
        CAST('{{ run_started_at }}' AS TIMESTAMP) AS load_dt,
        CAST('{{ load_src }}' AS TEXT) AS load_src
-FROM {{ staging }}.dialogs_keys
+FROM {{ staging }}.dialogs
 WHERE message_group IS NOT NULL
