@@ -215,6 +215,31 @@ Test(social_increments, dates_rerun_in_any_order_converge_to_one_run_per_date, .
     test_remove_directory(directory);
 }
 
+/* A warehouse whose staging tables were made before the sources declared
+ * computed hash keys gets those columns on the next run. */
+Test(social_increments, staging_tables_made_before_hash_keys_get_them, .timeout = 180) {
+    char *directory = test_temp_directory(), *output;
+    char *data = files_join(directory, "data");
+    cr_assert_eq(test_martlet_run(&output, "gen social --out %s --scale 0.01 --seed 13", data), 0, "%s", output);
+    free(output);
+    char url[600];
+    snprintf(url, sizeof url, "duckdb:%s/w.duckdb", directory);
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_execute(warehouse,
+                                   "CREATE SCHEMA staging; CREATE TABLE staging.group_log (group_id BIGINT, user_id BIGINT,"
+                                   " user_id_from BIGINT, event VARCHAR, datetime TIMESTAMP)", &err), 0, "%s", err.message);
+    warehouse_close(warehouse);
+    run("--date 2021-10-01", data, url);
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    cr_expect_eq(test_query_integer(warehouse, "SELECT count(*) FROM staging.group_log WHERE hk_l_user_group_activity IS NULL"), 0);
+    cr_expect_gt(test_query_integer(warehouse, "SELECT count(*) FROM dds.l_user_group_activity"), 0);
+    warehouse_close(warehouse);
+    free(data);
+    test_remove_directory(directory);
+}
+
 /* A missing increment with no snapshot beside it fails the run and loads nothing. */
 Test(social_increments, a_day_without_files_fails_without_a_snapshot, .timeout = 120) {
     char *directory = test_temp_directory(), *output;
