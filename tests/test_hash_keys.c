@@ -3,6 +3,7 @@
  * (the social pipeline's key_part and hash_key macros) on DuckDB and on
  * PostgreSQL, over awkward values: non-ASCII text, spaces, tabs and
  * no-break spaces at the edges, NULLs, negative numbers, booleans, dates. */
+#include "../src/engine/pipeline.h"
 #include "../src/loader/loader.h"
 #include "../src/util/files.h"
 #include "../src/util/memory.h"
@@ -91,3 +92,31 @@ static void loader_keys_equal_sql_keys(const char *url) {
 
 TEST_ON_BOTH_WAREHOUSES(hash_keys, loader_keys_equal_sql_keys_on_duckdb, loader_keys_equal_sql_keys_on_postgres,
                         loader_keys_equal_sql_keys, .timeout = 60)
+
+/* pipeline.json's "hash_key" is checked when the pipeline loads: parts
+ * must be columns read from the file, of a type every warehouse writes
+ * alike, and the key an integer with nothing else to fill it. */
+Test(hash_keys, pipeline_json_refuses_malformed_hash_keys) {
+    static const char *const cases[][2] = {
+        {"{\"name\": \"k\", \"type\": \"integer\", \"hash_key\": [\"missing\"]}", "hash_key part missing is not a column read from the file"},
+        {"{\"name\": \"k\", \"type\": \"integer\", \"hash_key\": [\"k2\"]}, {\"name\": \"k2\", \"type\": \"integer\", \"hash_key\": [\"id\"]}",
+         "hash_key part k2 is not a column read from the file"},
+        {"{\"name\": \"k\", \"type\": \"integer\", \"hash_key\": [\"seen\"]}", "hash_key part seen must be an integer, text, boolean or date column"},
+        {"{\"name\": \"k\", \"type\": \"text\", \"hash_key\": [\"id\"]}", "a hash_key column is an integer the loader computes"},
+        {"{\"name\": \"k\", \"type\": \"integer\", \"hash_key\": []}", "\"hash_key\" must list the key's columns"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *directory = test_make_pipeline("keys", NULL, 0), json[1000];
+        snprintf(json, sizeof json,
+                 "{\"name\": \"keys\", \"schemas\": {\"staging\": \"staging\"}, \"sources\": [{\"table\": \"staging.t\","
+                 " \"file\": \"t.csv\", \"columns\": [{\"name\": \"id\", \"type\": \"integer\"},"
+                 " {\"name\": \"seen\", \"type\": \"timestamp\"}, %s]}]}", cases[i][0]);
+        free(test_write_file(directory, "pipeline.json", json));
+        struct pipeline *pipeline = NULL;
+        struct error err;
+        cr_expect_neq(pipeline_load(directory, &pipeline, &err), 0, "case %zu loaded", i);
+        cr_expect(strstr(err.message, cases[i][1]) != NULL, "case %zu: %s", i, err.message);
+        pipeline_free(pipeline);
+        test_remove_directory(directory);
+    }
+}
