@@ -80,35 +80,89 @@ static int incremental_by_date(struct warehouse *warehouse, const struct model *
     return run(context, warehouse, sql, rows_changed, err);
 }
 
-/* A satellite row is written when its parent key has no row yet or its
- * latest row (by load_dt) carries another hashdiff: history is kept, and
- * loading the same content again writes nothing. Only the parent keys the
- * new rows carry are looked up and ranked, so a run's cost follows its own
- * rows, not the satellite's history; the new rows are computed once
- * (a MATERIALIZED CTE) since they are read twice. An empty satellite (the
- * first load) takes every row without that step. The latest rows are found
- * with a window, not a correlated subquery, so the join hashes. */
+/* Gives a satellite made before rows carried their effective date that
+ * column, each old row valid from the day it was loaded. The catalog is
+ * asked first: an ALTER TABLE on every run would lock the table. */
+static int add_effective_column(struct warehouse *warehouse, const struct materialize_context *context,
+                                struct strbuf *sql, struct error *err) {
+    const char *dot = strchr(context->relation, '.');
+    if (dot == NULL) return 0;
+    int64_t present = 0;
+    strbuf_printf(sql, "SELECT count(*) FROM information_schema.columns WHERE table_schema = '%.*s'"
+                       " AND table_name = '%s' AND column_name = 'effective_from'",
+                  (int)(dot - context->relation), context->relation, dot + 1);
+    if (count_rows(context, warehouse, sql, &present, err) != 0) return -1;
+    if (present > 0) return 0;
+    int64_t ignored;
+    strbuf_printf(sql, "ALTER TABLE %s ADD COLUMN effective_from DATE", context->relation);
+    if (run(context, warehouse, sql, &ignored, err) != 0) return -1;
+    strbuf_printf(sql, "UPDATE %s SET effective_from = CAST(load_dt AS DATE)", context->relation);
+    return run(context, warehouse, sql, &ignored, err);
+}
+
+/* A satellite keeps, per parent key, the versions of its content, each
+ * valid from a date (effective_from, which the engine adds: the run's last
+ * date, never the clock). A run's row for date d is written when the
+ * version valid on d carries another hashdiff; a row it replaces on d
+ * itself (the same date run again with other content) goes, and so does
+ * the next version when it now repeats the new one. So runs of any dates,
+ * in any order, repeated or not, leave the versions one run per date in
+ * date order leaves; loading the same content again writes nothing. Only
+ * the parent keys of the run's rows are looked up. An empty satellite (the
+ * first load) takes every row without those steps. */
 static int satellite(struct warehouse *warehouse, const struct model *model, const char *body,
                      const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                      struct error *err) {
-    if (create_if_missing(warehouse, context, body, sql, err) != 0) return -1;
-    int64_t existing = 0;
+    int64_t ignored, existing = 0;
+    const char *key = model->parent_key, *hashdiff = model->hashdiff, *day = context->end_date;
+    struct strbuf dated;
+    strbuf_init(&dated);
+    strbuf_printf(&dated, "SELECT model.*, CAST('%s' AS DATE) AS effective_from FROM (\n%s\n) AS model", day, body);
+    int status = create_if_missing(warehouse, context, strbuf_text(&dated), sql, err);
+    if (status == 0) status = add_effective_column(warehouse, context, sql, err);
     strbuf_printf(sql, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) AS any_row", context->relation);
-    if (count_rows(context, warehouse, sql, &existing, err) != 0) return -1;
-    if (existing == 0) {
-        strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE model.%s IS NOT NULL", context->relation,
-                      body, model->parent_key);
-        return run(context, warehouse, sql, rows_changed, err);
+    if (status == 0) status = count_rows(context, warehouse, sql, &existing, err);
+    if (status == 0 && existing == 0) {
+        strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (%s) AS dated WHERE %s IS NOT NULL", context->relation,
+                      strbuf_text(&dated), key);
+        status = run(context, warehouse, sql, rows_changed, err);
+        strbuf_free(&dated);
+        return status;
     }
+    strbuf_printf(sql, "DROP TABLE IF EXISTS satellite_rows");
+    if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+    strbuf_printf(sql, "CREATE TEMPORARY TABLE satellite_rows AS SELECT * FROM (%s) AS dated WHERE %s IS NOT NULL",
+                  strbuf_text(&dated), key);
+    if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+    /* The same date run again with other content: its version goes. */
     strbuf_printf(sql,
-                  "INSERT INTO %1$s WITH model AS MATERIALIZED (\n%2$s\n)"
-                  " SELECT model.* FROM model"
+                  "DELETE FROM %1$s AS version WHERE effective_from = DATE '%2$s' AND EXISTS (SELECT 1 FROM satellite_rows"
+                  " AS new WHERE new.%3$s = version.%3$s AND new.%4$s <> version.%4$s)",
+                  context->relation, day, key, hashdiff);
+    if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+    /* New content against the version valid on the day (a window, not a
+     * correlated subquery, so the join hashes). */
+    strbuf_printf(sql,
+                  "INSERT INTO %1$s SELECT new.* FROM satellite_rows AS new"
                   " LEFT JOIN (SELECT %3$s, %4$s FROM (SELECT %3$s, %4$s, row_number() OVER (PARTITION BY %3$s"
-                  " ORDER BY load_dt DESC) AS recency FROM %1$s WHERE %3$s IN (SELECT %3$s FROM model)) AS ranked"
-                  " WHERE recency = 1) AS latest ON latest.%3$s = model.%3$s"
-                  " WHERE model.%3$s IS NOT NULL AND (latest.%3$s IS NULL OR latest.%4$s <> model.%4$s)",
-                  context->relation, body, model->parent_key, model->hashdiff);
-    return run(context, warehouse, sql, rows_changed, err);
+                  " ORDER BY effective_from DESC, load_dt DESC) AS recency FROM %1$s WHERE effective_from <= DATE '%2$s'"
+                  " AND %3$s IN (SELECT %3$s FROM satellite_rows)) AS ranked WHERE recency = 1) AS valid"
+                  " ON valid.%3$s = new.%3$s WHERE valid.%3$s IS NULL OR valid.%4$s <> new.%4$s",
+                  context->relation, day, key, hashdiff);
+    if (status == 0) status = run(context, warehouse, sql, rows_changed, err);
+    /* The next version, if it now repeats this one, was no change. */
+    strbuf_printf(sql,
+                  "DELETE FROM %1$s AS version WHERE effective_from > DATE '%2$s' AND EXISTS (SELECT 1 FROM"
+                  " satellite_rows AS new WHERE new.%3$s = version.%3$s AND new.%4$s = version.%4$s)"
+                  " AND NOT EXISTS (SELECT 1 FROM %1$s AS earlier WHERE earlier.%3$s = version.%3$s"
+                  " AND earlier.effective_from > DATE '%2$s' AND earlier.effective_from < version.effective_from)",
+                  context->relation, day, key, hashdiff);
+    if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+    strbuf_printf(sql, "DROP TABLE IF EXISTS satellite_rows");
+    if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+    strbuf_reset(sql);
+    strbuf_free(&dated);
+    return status;
 }
 
 /* Applies the model to the warehouse inside the caller's transaction. */

@@ -7,8 +7,9 @@
  *   view                 DROP + CREATE VIEW
  *   insert_new_keys      INSERT rows whose unique_key is not there yet
  *   incremental_by_date  DELETE the run's dates, INSERT the run's dates
- *   satellite            INSERT rows whose hashdiff differs from the latest
- *                        row of the same parent key (new or changed content)
+ *   satellite            INSERT rows whose hashdiff differs from the version
+ *                        of the same parent key valid on the run's date
+ *                        (effective_from), keeping versions in date order
  *   script               the model's own statements, as written
  *
  * The SQL produced is portable between DuckDB and PostgreSQL. */

@@ -89,7 +89,7 @@ static const struct json_key csv_keys[] = {
 static const struct json_key column_keys[] = {
     {"name", JSON_TEXT, true},          {"type", JSON_TEXT, true},        {"precision", JSON_COUNT, false},
     {"scale", JSON_COUNT, false},       {"max_length", JSON_COUNT, false}, {"required", JSON_BOOLEAN, false},
-    {"default", JSON_TEXT, false},      {"accepted_values", JSON_LIST, false},
+    {"default", JSON_TEXT, false},      {"accepted_values", JSON_LIST, false}, {"hash_key", JSON_LIST, false},
 };
 
 static const struct json_key layout_keys[] = {
@@ -236,6 +236,37 @@ static int parse_csv(const cJSON *csv, struct source *source, const char *where,
     return 0;
 }
 
+/* A column's "hash_key": the columns, in order, whose canonical texts make
+ * the key the loader computes (docs/semantics.md). Parts are columns read
+ * from the file, of a type whose text is the same on every warehouse. */
+static int parse_hash_key(const cJSON *columns, const cJSON *parts, struct source *source, size_t index,
+                          struct error *err) {
+    if (parts == NULL) return 0;
+    struct column *column = &source->columns[index];
+    if (column->type != COLUMN_INTEGER || column->required || column->default_value || column->accepted_values)
+        return error_set(err, "column '%s': a hash_key column is an integer the loader computes (no required, default"
+                              " or accepted_values)", column->name);
+    if (cJSON_GetArraySize(parts) == 0)
+        return error_set(err, "column '%s': \"hash_key\" must list the key's columns", column->name);
+    column->hash_parts = memory_calloc((size_t)cJSON_GetArraySize(parts), sizeof *column->hash_parts);
+    const cJSON *part;
+    cJSON_ArrayForEach(part, parts) {
+        size_t found = source->column_count;
+        for (size_t i = 0; cJSON_IsString(part) && i < source->column_count; i++)
+            if (strcmp(source->columns[i].name, part->valuestring) == 0) found = i;
+        if (found == source->column_count ||
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(columns, (int)found), "hash_key") != NULL)
+            return error_set(err, "column '%s': hash_key part %s is not a column read from the file", column->name,
+                             cJSON_IsString(part) ? part->valuestring : "(not a text)");
+        enum column_type type = source->columns[found].type;
+        if (type != COLUMN_INTEGER && type != COLUMN_TEXT && type != COLUMN_BOOLEAN && type != COLUMN_DATE)
+            return error_set(err, "column '%s': hash_key part %s must be an integer, text, boolean or date column",
+                             column->name, part->valuestring);
+        column->hash_parts[column->hash_part_count++] = found;
+    }
+    return 0;
+}
+
 /* One entry of "sources" (`position` numbers it in messages when it has no table). */
 static int parse_source(const cJSON *item, size_t position, struct source *source, struct error *err) {
     char where[160];
@@ -282,6 +313,11 @@ static int parse_source(const cJSON *item, size_t position, struct source *sourc
         char column_where[200];
         snprintf(column_where, sizeof column_where, "column #%zu", index + 1);
         if (parse_column(column, &source->columns[index++], column_where, err) != 0)
+            return error_prefix(err, "%s", where);
+    }
+    index = 0;
+    cJSON_ArrayForEach(column, columns) {
+        if (parse_hash_key(columns, cJSON_GetObjectItemCaseSensitive(column, "hash_key"), source, index++, err) != 0)
             return error_prefix(err, "%s", where);
     }
     return 0;
@@ -471,6 +507,7 @@ void pipeline_free(struct pipeline *pipeline) {
             free(source->columns[c].default_value);
             for (size_t v = 0; v < source->columns[c].accepted_count; v++) free(source->columns[c].accepted_values[v]);
             free(source->columns[c].accepted_values);
+            free(source->columns[c].hash_parts);
         }
         free(source->columns);
         free(source->name);

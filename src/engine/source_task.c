@@ -307,6 +307,34 @@ static void keep_failed_rejects(struct warehouse *warehouse, const struct load_t
     warehouse_begin(warehouse, &ignored);
 }
 
+/* Gives a table made before the source declared its computed hash keys
+ * those columns (hash keys are BIGINT; the loader appends by name). The
+ * catalog is asked first: an ALTER TABLE on every load would lock the
+ * table. Old rows keep NULL keys; a batch table is emptied before loads. */
+static int add_hash_key_columns(struct warehouse *warehouse, const char *schema, const char *table,
+                                const struct source *source, struct error *err) {
+    bool any = false;
+    for (size_t i = 0; i < source->column_count; i++) any = any || source->columns[i].hash_parts != NULL;
+    if (!any) return 0;
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT column_name FROM information_schema.columns WHERE table_schema = '%s'"
+                              " AND table_name = '%s'", schema, table);
+    struct warehouse_result *present;
+    if (warehouse_query(warehouse, sql, &present, err) != 0) return -1;
+    int status = 0;
+    for (size_t i = 0; i < source->column_count && status == 0; i++) {
+        if (source->columns[i].hash_parts == NULL) continue;
+        bool found = false;
+        for (size_t row = 0; row < present->row_count && !found; row++)
+            found = strcmp(warehouse_result_cell(present, row, 0), source->columns[i].name) == 0;
+        if (found) continue;
+        snprintf(sql, sizeof sql, "ALTER TABLE %s.%s ADD COLUMN %s BIGINT", schema, table, source->columns[i].name);
+        status = warehouse_execute(warehouse, sql, err);
+    }
+    warehouse_result_free(present);
+    return status;
+}
+
 /* Runs the source's load inside the caller's transaction (but see
  * keep_failed_rejects). */
 int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline, const struct source *source,
@@ -326,6 +354,8 @@ int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline
     int status = loader_prepare_tables(warehouse, &table, err);
     if (status == 0 && by_dates) status = warehouse_create_table(warehouse, schema, incoming, source->columns,
                                                                  source->column_count, err);
+    if (status == 0) status = add_hash_key_columns(warehouse, schema, source->table, source, err);
+    if (status == 0 && by_dates) status = add_hash_key_columns(warehouse, schema, incoming, source, err);
     if (status == 0 && log) {
         status = warehouse_create_table_sql(schema, source->table, source->columns, source->column_count, log, err);
         strbuf_append_string(log, ";\n");

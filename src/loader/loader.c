@@ -18,6 +18,7 @@
 #include "../util/memory.h"
 #include "../util/utf8.h"
 #include "csv.h"
+#include "hash_key.h"
 #include "value.h"
 
 #include <errno.h>
@@ -95,6 +96,7 @@ struct load_worker {
     size_t start, end;         /* the chunk's records: from where to where */
     long lines;                /* lines the chunk spans */
     struct strbuf escaped;     /* raw line made printable for the rejects table */
+    struct hash_key_hasher *hasher; /* for the columns the loader computes, or NULL */
 };
 
 static void rejects_table_name(const struct load_target *target, char *name, size_t size) {
@@ -251,11 +253,31 @@ static bool out_of_range(const struct load *load, const struct batch *rows, char
     return true;
 }
 
+/* Fills the row's hash keys (columns with hash_parts) from its parts,
+ * already converted: the key is computed once, here, on the parsing
+ * threads. Returns 1 (column + reason filled) if MD5 fails. */
+static int compute_hash_keys(struct hash_key_hasher *hasher, const struct load_target *target, struct batch *rows,
+                             const char **column_name, char reason[VALUE_REASON_SIZE]) {
+    for (size_t column = 0; column < target->column_count; column++) {
+        if (target->columns[column].hash_parts == NULL) continue;
+        int64_t key = 0;
+        bool is_null = false;
+        if (hash_key_of_row(hasher, rows, rows->row_count, &target->columns[column], &key, &is_null) != 0) {
+            *column_name = target->columns[column].name;
+            snprintf(reason, VALUE_REASON_SIZE, "the hash key could not be computed (MD5 failed)");
+            return 1;
+        }
+        if (is_null) put_null(rows, column);
+        else put_number(rows, column, key);
+    }
+    return 0;
+}
+
 /* Converts one record into a batch row, or explains why it cannot.
  * Returns 0 if the row was added, 1 if it was rejected (column + reason
  * filled), so the caller can roll the partial row back. */
-static int convert_record(const struct load *load, struct batch *rows, const struct csv_record *record,
-                          const char **column_name, char reason[VALUE_REASON_SIZE]) {
+static int convert_record(const struct load *load, struct hash_key_hasher *hasher, struct batch *rows,
+                          const struct csv_record *record, const char **column_name, char reason[VALUE_REASON_SIZE]) {
     const struct load_target *target = load->target;
     *column_name = NULL;
     if (record->error) {
@@ -288,12 +310,13 @@ static int convert_record(const struct load *load, struct batch *rows, const str
         else put_text_in_place(rows, (size_t)column_index, value->data, value->length);
     }
     for (size_t column = 0; column < target->column_count; column++) {
-        if (load->column_in_file[column]) continue;
+        if (load->column_in_file[column] || target->columns[column].hash_parts) continue;
         const char *fallback = target->columns[column].default_value;
         if (fallback == NULL) put_null(rows, column);
         else if (target->columns[column].type == COLUMN_TEXT) put_text(rows, column, fallback, strlen(fallback));
         else put_number(rows, column, load->default_numbers[column]);
     }
+    if (hasher && compute_hash_keys(hasher, target, rows, column_name, reason) != 0) return 1;
     if (load->range_column >= 0 && out_of_range(load, rows, reason)) {
         *column_name = target->columns[load->range_column].name;
         return 1;
@@ -321,7 +344,7 @@ static void load_record(struct load_worker *worker, const struct csv_record *rec
     size_t text_mark = rows->text.length;
     const char *column = NULL;
     char reason[VALUE_REASON_SIZE];
-    if (convert_record(worker->load, rows, record, &column, reason) != 0) {
+    if (convert_record(worker->load, worker->hasher, rows, record, &column, reason) != 0) {
         rows->text.length = text_mark;  /* drop the partial row's text */
         reject_row(worker, record, column, reason);
     } else {
@@ -355,6 +378,7 @@ static int map_header(struct load *load, const struct csv_record *header, struct
         while (length > 0 && (name[length - 1] == ' ' || name[length - 1] == '\t')) length--;
         load->file_to_column[field] = -1;
         for (size_t column = 0; column < target->column_count; column++) {
+            if (target->columns[column].hash_parts) continue;   /* computed, never read: a file's copy is ignored */
             if (strlen(target->columns[column].name) != length ||
                 strncasecmp(target->columns[column].name, name, length) != 0)
                 continue;
@@ -387,7 +411,7 @@ static int map_header(struct load *load, const struct csv_record *header, struct
 static int resolve_defaults(struct load *load, struct error *err) {
     const struct load_target *target = load->target;
     for (size_t column = 0; column < target->column_count; column++) {
-        if (load->column_in_file[column]) continue;
+        if (load->column_in_file[column] || target->columns[column].hash_parts) continue;
         const struct column *declared = &target->columns[column];
         if (declared->required && declared->default_value == NULL)
             return error_set(err, "%s: required column '%s' is missing from the header", load->options->source_name,
@@ -401,12 +425,14 @@ static int resolve_defaults(struct load *load, struct error *err) {
     return 0;
 }
 
-/* Headerless files: fields are the declared columns in order. */
+/* Headerless files: fields are the declared columns in order, except
+ * those the loader computes. */
 static void map_positional(struct load *load) {
-    load->file_field_count = load->target->column_count;
-    load->file_to_column = memory_alloc(load->file_field_count * sizeof *load->file_to_column);
+    load->file_to_column = memory_alloc(load->target->column_count * sizeof *load->file_to_column);
+    load->file_field_count = 0;
     for (size_t column = 0; column < load->target->column_count; column++) {
-        load->file_to_column[column] = (int)column;
+        if (load->target->columns[column].hash_parts) continue;
+        load->file_to_column[load->file_field_count++] = (int)column;
         load->column_in_file[column] = true;
     }
 }
@@ -673,11 +699,25 @@ static int take_chunk(struct load_worker *worker, struct error *err) {
     return status;
 }
 
-/* warehouse_producer.start: a thread's own parsing state. */
+/* True when the target has columns the loader computes. */
+static bool has_hash_keys(const struct load_target *target) {
+    for (size_t column = 0; column < target->column_count; column++)
+        if (target->columns[column].hash_parts) return true;
+    return false;
+}
+
+/* warehouse_producer.start: a thread's own parsing state. A hasher that
+ * cannot be made fails the load. */
 static void *worker_start(void *context) {
     struct load_worker *worker = memory_calloc(1, sizeof *worker);
     worker->load = context;
     strbuf_init(&worker->escaped);
+    struct error err;
+    if (has_hash_keys(worker->load->target) && hash_key_hasher_create(&worker->hasher, &err) != 0) {
+        pthread_mutex_lock(&worker->load->lock);
+        fail_load(worker->load, &err);
+        pthread_mutex_unlock(&worker->load->lock);
+    }
     return worker;
 }
 
@@ -703,6 +743,7 @@ static void worker_finish(void *context, void *thread) {
     free(worker->batches);
     free(worker->reject_ordinals);
     strbuf_free(&worker->escaped);
+    hash_key_hasher_free(worker->hasher);
     free(worker);
 }
 

@@ -33,6 +33,8 @@ struct column {
     char *default_value; /* used when the file lacks the column; NULL = NULL */
     char **accepted_values;   /* COLUMN_TEXT: the only values allowed, or NULL */
     size_t accepted_count;
+    size_t *hash_parts;       /* a hash key the loader computes (COLUMN_INTEGER, never read from */
+    size_t hash_part_count;   /* the file): the indices of its key parts among the columns, or NULL */
 };
 
 struct batch_column {

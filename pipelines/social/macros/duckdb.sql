@@ -2,8 +2,9 @@
 -- canonical key text, read big-endian as a signed 64-bit integer.
 -- postgres.sql defines the same functions; results are bit-identical.
 
--- One key part as canonical text: decimal for numbers, trimmed text, '^^' for NULL.
-CREATE OR REPLACE MACRO key_part(value) AS coalesce(trim(CAST(value AS VARCHAR)), '^^');
+-- One key part as canonical text: decimal for numbers, text without leading and trailing
+-- ASCII spaces (U+0020 only, as PostgreSQL's trim), '^^' for NULL.
+CREATE OR REPLACE MACRO key_part(value) AS coalesce(trim(CAST(value AS VARCHAR), ' '), '^^');
 
 -- The hash key of canonical text (join composite parts with '||' first):
 -- md5_int64 is martlet's C function for exactly this (src/warehouse/duckdb_functions.c).

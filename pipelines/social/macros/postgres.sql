@@ -1,6 +1,7 @@
 -- Hash keys for PostgreSQL, bit-identical to macros/duckdb.sql (docs/semantics.md).
 
--- One key part as canonical text: decimal for numbers, trimmed text, '^^' for NULL.
+-- One key part as canonical text: decimal for numbers, text without leading and trailing
+-- ASCII spaces (U+0020 only, as PostgreSQL's trim), '^^' for NULL.
 CREATE OR REPLACE FUNCTION key_part(value anyelement) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(trim(CAST(value AS text)), '^^') $$;
 

@@ -1,15 +1,24 @@
 -- name: dds.l_groups_dialogs
 -- description: Message -> group, only for messages written in a group. Key parts: message_group, message_id.
--- depends_on: staging.dialogs_keys
+--   Only messages the run's files list twice can repeat a link row (staging.dialogs_repeated).
+-- depends_on: staging.dialogs, staging.dialogs_repeated
 -- materialized: insert_new_keys
 -- unique_key: hk_l_groups_dialogs
 -- test: relationships(hk_group_id -> dds.h_groups.hk_group_id)
 -- test_severity: warn
-SELECT DISTINCT
-       hk_l_groups_dialogs,
+SELECT hk_l_groups_dialogs,
        hk_message_id,
        hk_group_id,
        CAST('{{ run_started_at }}' AS TIMESTAMP) AS load_dt,
        CAST('{{ load_src }}' AS TEXT) AS load_src
-FROM {{ staging }}.dialogs_keys
-WHERE message_group IS NOT NULL
+FROM {{ staging }}.dialogs
+WHERE message_group IS NOT NULL AND message_id NOT IN (SELECT message_id FROM {{ staging }}.dialogs_repeated)
+UNION ALL
+SELECT DISTINCT
+       hk_l_groups_dialogs,
+       hk_message_id,
+       hk_group_id,
+       CAST('{{ run_started_at }}' AS TIMESTAMP),
+       CAST('{{ load_src }}' AS TEXT)
+FROM {{ staging }}.dialogs
+WHERE message_group IS NOT NULL AND message_id IN (SELECT message_id FROM {{ staging }}.dialogs_repeated)

@@ -2,7 +2,7 @@
 -- description: The group_log events of a user in a group: one row per distinct (user, group, event, event time).
 --   user_id_from is the inviting user, NULL when the user joined alone; if one event carries two
 --   inviters (never seen, but possible), the smaller id is kept so reloads stay deterministic.
--- depends_on: staging.group_log_keys, dds.l_user_group_activity
+-- depends_on: staging.group_log, dds.l_user_group_activity
 -- materialized: insert_new_keys
 -- unique_key: hk_l_user_group_activity, event, event_dt
 -- test: accepted_values(event: create | add | leave)
@@ -13,5 +13,5 @@ SELECT hk_l_user_group_activity,
        datetime AS event_dt,
        CAST('{{ run_started_at }}' AS TIMESTAMP) AS load_dt,
        CAST('{{ load_src }}' AS TEXT) AS load_src
-FROM {{ staging }}.group_log_keys
+FROM {{ staging }}.group_log
 GROUP BY user_id, group_id, hk_l_user_group_activity, event, datetime

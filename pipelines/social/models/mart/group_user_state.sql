@@ -4,7 +4,7 @@
 --   Both marts are small aggregates of it. Each run recomputes only the pairs its rows can change -- the
 --   pairs of its add events and the (group, author) pairs of its messages -- from the Data Vault, so a
 --   day's run costs what the day's data costs, and the result equals a rebuild from all the data.
--- depends_on: staging.group_log_keys, staging.dialogs_keys, dds.l_user_group_activity, dds.s_auth_history, dds.l_groups_dialogs, dds.l_user_message, dds.h_dialogs
+-- depends_on: staging.group_log, staging.dialogs, dds.l_user_group_activity, dds.s_auth_history, dds.l_groups_dialogs, dds.l_user_message, dds.h_dialogs
 -- materialized: script
 CREATE TABLE IF NOT EXISTS {{ mart }}.group_user_state (
     hk_group_id BIGINT,
@@ -17,12 +17,12 @@ CREATE TABLE IF NOT EXISTS {{ mart }}.group_user_state (
 CREATE TEMPORARY TABLE affected_pairs AS
 SELECT DISTINCT hk_group_id, hk_user_id
 FROM (
-    SELECT hk_group_id, hk_user_id FROM {{ staging }}.group_log_keys WHERE event = 'add'
+    SELECT hk_group_id, hk_user_id FROM {{ staging }}.group_log WHERE event = 'add'
     UNION ALL
     SELECT in_group.hk_group_id, author.hk_user_id
     FROM {{ dds }}.l_groups_dialogs AS in_group
     JOIN {{ dds }}.l_user_message AS author ON author.hk_message_id = in_group.hk_message_id
-    WHERE in_group.hk_message_id IN (SELECT hk_message_id FROM {{ staging }}.dialogs_keys WHERE message_group IS NOT NULL)
+    WHERE in_group.hk_message_id IN (SELECT hk_message_id FROM {{ staging }}.dialogs WHERE message_group IS NOT NULL)
 ) AS pairs;
 
 DELETE FROM {{ mart }}.group_user_state AS state

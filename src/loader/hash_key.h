@@ -1,0 +1,28 @@
+/* hash_key.h -- Data Vault hash keys computed in C while the row is in hand
+ * ("hash in the stage"), bit-identical to the SQL definition of
+ * docs/semantics.md: the first 8 bytes of MD5 over the canonical key text,
+ * read big-endian as a signed 64-bit integer.
+ *
+ * The canonical text of one part: an integer in decimal, a boolean as
+ * true/false, a date as YYYY-MM-DD, a text with its leading and trailing
+ * ASCII spaces (U+0020 only) removed, NULL as ^^; the parts of a composite
+ * key joined by ||. A key whose parts are all NULL is NULL. One hasher per
+ * thread: it owns an MD5 context and a text buffer. */
+#ifndef MARTLET_HASH_KEY_H
+#define MARTLET_HASH_KEY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../util/error.h"
+#include "../warehouse/batch.h"
+
+struct hash_key_hasher;
+
+int hash_key_hasher_create(struct hash_key_hasher **hasher, struct error *err);
+void hash_key_hasher_free(struct hash_key_hasher *hasher);
+int hash_key_of_text(struct hash_key_hasher *hasher, const char *text, size_t length, int64_t *key);
+int hash_key_of_row(struct hash_key_hasher *hasher, const struct batch *batch, size_t row, const struct column *key_column,
+                    int64_t *key, bool *is_null);
+
+#endif

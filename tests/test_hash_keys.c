@@ -1,0 +1,122 @@
+/* test_hash_keys.c -- hash keys the loader computes ("hash_key" columns,
+ * src/loader/hash_key.c) equal the SQL definition of docs/semantics.md
+ * (the social pipeline's key_part and hash_key macros) on DuckDB and on
+ * PostgreSQL, over awkward values: non-ASCII text, spaces, tabs and
+ * no-break spaces at the edges, NULLs, negative numbers, booleans, dates. */
+#include "../src/engine/pipeline.h"
+#include "../src/loader/loader.h"
+#include "../src/util/files.h"
+#include "../src/util/memory.h"
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static size_t id_part[] = {0};
+static size_t name_part[] = {1};
+static size_t note_part[] = {2};
+static size_t pair_parts[] = {0, 1};
+static size_t all_parts[] = {1, 2, 3, 4, 0};
+
+static const struct column key_columns[] = {
+    {.name = "id", .type = COLUMN_INTEGER, .required = true},
+    {.name = "name", .type = COLUMN_TEXT},
+    {.name = "note", .type = COLUMN_TEXT},
+    {.name = "flag", .type = COLUMN_BOOLEAN},
+    {.name = "day", .type = COLUMN_DATE},
+    {.name = "k_id", .type = COLUMN_INTEGER, .hash_parts = id_part, .hash_part_count = 1},
+    {.name = "k_name", .type = COLUMN_INTEGER, .hash_parts = name_part, .hash_part_count = 1},
+    {.name = "k_note", .type = COLUMN_INTEGER, .hash_parts = note_part, .hash_part_count = 1},
+    {.name = "k_pair", .type = COLUMN_INTEGER, .hash_parts = pair_parts, .hash_part_count = 2},
+    {.name = "k_all", .type = COLUMN_INTEGER, .hash_parts = all_parts, .hash_part_count = 5},
+};
+static const struct load_target key_target = {.schema = "staging", .table = "keyed", .columns = key_columns, .column_count = 10};
+
+/* Every kind of edge a key part can have; "\xc2\xa0" is a no-break space,
+ * which PostgreSQL's trim keeps and so must every warehouse. A k_id column
+ * in the file is ignored: computed columns are never read. */
+static const char keyed_csv[] =
+    "id,name,note,flag,day,k_id\n"
+    "1,plain,x,true,2021-10-01,999\n"
+    "-42,  spaced  ,,false,,999\n"
+    "7,\" \xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xd0\xbc\xd0\xb8\xd1\x80 \",\"\ttab\t\",,1999-12-31,999\n"
+    "8,\xc2\xa0nbsp\xc2\xa0,\"  \",1,2000-02-29,999\n"
+    "9,,,,,999\n"
+    "9223372036854775807,\"a, \"\"quoted\"\" \",\xe2\x80\x83" "em\xe2\x80\x83,0,1970-01-01,999\n"
+    "-9223372036854775808,||,^^,yes,2038-01-19,999\n"
+    "1,again,y,f,2021-10-02,999\n";   /* an id seen before: its key comes from the hasher's cache */
+
+/* Loads keyed_csv and compares every computed key with the SQL one. */
+static void loader_keys_equal_sql_keys(const char *url) {
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    char macros[200], *text;
+    snprintf(macros, sizeof macros, "pipelines/social/macros/%s.sql", warehouse_dialect(warehouse));
+    cr_assert_eq(files_read_all(macros, &text, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_execute(warehouse, text, &err), 0, "%s", err.message);
+    free(text);
+    char *directory = test_temp_directory();
+    char *path = test_write_file(directory, "keyed.csv", keyed_csv);
+    struct load_options options = {.path = path, .source_name = "keyed.csv", .delimiter = ',', .quote = '"',
+                                   .header = true, .max_rejects = 0};
+    struct load_stats stats;
+    cr_assert_eq(warehouse_begin(warehouse, &err), 0, "%s", err.message);
+    cr_assert_eq(loader_prepare_tables(warehouse, &key_target, &err), 0, "%s", err.message);
+    cr_assert_eq(loader_load_file(warehouse, &key_target, &options, &stats, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_commit(warehouse, &err), 0, "%s", err.message);
+    cr_expect_eq(stats.rows_loaded, 8);
+    cr_expect_str_eq(stats.warning, "keyed.csv: ignored extra column(s) 'k_id'");
+    cr_expect_eq(test_query_integer(warehouse,
+                                    "SELECT count(*) FROM staging.keyed"
+                                    " WHERE k_id = hash_key(key_part(id))"
+                                    " AND (k_name = hash_key(key_part(name)) OR (name IS NULL AND k_name IS NULL))"
+                                    " AND (k_note = hash_key(key_part(note)) OR (note IS NULL AND k_note IS NULL))"
+                                    " AND k_pair = hash_key(key_part(id) || '||' || key_part(name))"
+                                    " AND k_all = hash_key(key_part(name) || '||' || key_part(note) || '||' ||"
+                                    " key_part(flag) || '||' || key_part(day) || '||' || key_part(id))"),
+                 8, "every loader key equals the SQL key");
+    cr_expect_eq(test_query_integer(warehouse, "SELECT k_id FROM staging.keyed WHERE name = 'plain'"),
+                 INT64_C(-4266524885998034046), "the canonical key of '1' (docs/semantics.md)");
+    cr_expect_eq(test_query_integer(warehouse, "SELECT count(*) FROM staging.keyed WHERE k_note IS NULL"), 2,
+                 "a key whose every part is NULL is NULL");
+    cr_expect_eq(test_query_integer(warehouse,
+                                    "SELECT count(*) FROM staging.keyed WHERE id = 8 AND k_name <> hash_key('nbsp')"
+                                    " AND k_note = hash_key('')"),
+                 1, "only ASCII spaces are trimmed");
+    free(path);
+    test_remove_directory(directory);
+    warehouse_close(warehouse);
+}
+
+TEST_ON_BOTH_WAREHOUSES(hash_keys, loader_keys_equal_sql_keys_on_duckdb, loader_keys_equal_sql_keys_on_postgres,
+                        loader_keys_equal_sql_keys, .timeout = 60)
+
+/* pipeline.json's "hash_key" is checked when the pipeline loads: parts
+ * must be columns read from the file, of a type every warehouse writes
+ * alike, and the key an integer with nothing else to fill it. */
+Test(hash_keys, pipeline_json_refuses_malformed_hash_keys) {
+    static const char *const cases[][2] = {
+        {"{\"name\": \"k\", \"type\": \"integer\", \"hash_key\": [\"missing\"]}", "hash_key part missing is not a column read from the file"},
+        {"{\"name\": \"k\", \"type\": \"integer\", \"hash_key\": [\"k2\"]}, {\"name\": \"k2\", \"type\": \"integer\", \"hash_key\": [\"id\"]}",
+         "hash_key part k2 is not a column read from the file"},
+        {"{\"name\": \"k\", \"type\": \"integer\", \"hash_key\": [\"seen\"]}", "hash_key part seen must be an integer, text, boolean or date column"},
+        {"{\"name\": \"k\", \"type\": \"text\", \"hash_key\": [\"id\"]}", "a hash_key column is an integer the loader computes"},
+        {"{\"name\": \"k\", \"type\": \"integer\", \"hash_key\": []}", "\"hash_key\" must list the key's columns"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *directory = test_make_pipeline("keys", NULL, 0), json[1000];
+        snprintf(json, sizeof json,
+                 "{\"name\": \"keys\", \"schemas\": {\"staging\": \"staging\"}, \"sources\": [{\"table\": \"staging.t\","
+                 " \"file\": \"t.csv\", \"columns\": [{\"name\": \"id\", \"type\": \"integer\"},"
+                 " {\"name\": \"seen\", \"type\": \"timestamp\"}, %s]}]}", cases[i][0]);
+        free(test_write_file(directory, "pipeline.json", json));
+        struct pipeline *pipeline = NULL;
+        struct error err;
+        cr_expect_neq(pipeline_load(directory, &pipeline, &err), 0, "case %zu loaded", i);
+        cr_expect(strstr(err.message, cases[i][1]) != NULL, "case %zu: %s", i, err.message);
+        pipeline_free(pipeline);
+        test_remove_directory(directory);
+    }
+}
