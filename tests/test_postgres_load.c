@@ -71,6 +71,7 @@ static void expect_distinct_on(const char *url, const char *table, const char *a
 
 static const char rows_expected[] = "id,k,day,payload\n"
                                     "3,a,2024-01-01,a3\n"
+                                    "2,a-key-longer-than-thirty-two-bytes-0123456789,2024-01-01,long2\n"
                                     "7,b,2024-01-01,b7\n"
                                     "2,c,2024-01-01,c2\n"
                                     "0,d,2024-01-02,d0\n"
@@ -82,8 +83,8 @@ static const char numbered_expected[] = "seq,n,day,payload\n"
 
 /* Later copies with smaller first columns (in one file and across the
  * run's files), NULL first columns (sorting last), NULL keys (equal to each
- * other), ties, a quoted key equal to a bare one, integer keys equal by
- * value ("007" = "7"), a reject; then a run of one date (a DELETE of that
+ * other), ties, a quoted key equal to a bare one, a key too long to be
+ * kept in its entry, integer keys equal by value ("007" = "7"), a reject; then a run of one date (a DELETE of that
  * date, not of the table) and a run that fails and changes nothing. */
 static void keeps_what_distinct_on_keeps(const char *url) {
     char *directory = test_temp_directory(), *data = files_join(directory, "data");
@@ -94,7 +95,9 @@ static void keeps_what_distinct_on_keeps(const char *url) {
     write_increment(data, "2024-01-01", "rows.csv",
                     "id,k,day,payload\n5,a,2024-01-01,a5\n3,a,2024-01-01,a3\n3,\"a\",2024-01-01,a3\n"
                     ",a,2024-01-01,a-null-id\n,b,2024-01-01,b-null-id\n7,b,2024-01-01,b7\n2,c,2024-01-01,c2\n"
-                    "9,c,2024-01-01,c9\n4,d,2024-01-01,d4\n6,,2024-01-01,null-key-6\nx,e,2024-01-01,rejected\n");
+                    "9,c,2024-01-01,c9\n4,d,2024-01-01,d4\n6,,2024-01-01,null-key-6\nx,e,2024-01-01,rejected\n"
+                    "5,a-key-longer-than-thirty-two-bytes-0123456789,2024-01-01,long5\n"
+                    "2,a-key-longer-than-thirty-two-bytes-0123456789,2024-01-01,long2\n");
     write_increment(data, "2024-01-02", "rows.csv",
                     "id,k,day,payload\n1,d,2024-01-02,d1\n0,d,2024-01-02,d0\n2,,2024-01-02,null-key-2\n"
                     "8,e,2024-01-02,e8\n");
@@ -105,7 +108,7 @@ static void keeps_what_distinct_on_keeps(const char *url) {
     char *output;
     cr_assert_eq(test_martlet_run(&output, "run %s --from 2024-01-01 --to 2024-01-02 --source-dir %s --warehouse '%s'",
                                   directory, data, url), 0, "%s", output);
-    cr_expect(strstr(output, "read 15 = loaded 14 + rejected 1, 8 duplicate copies dropped") != NULL, "%s", output);
+    cr_expect(strstr(output, "read 17 = loaded 16 + rejected 1, 9 duplicate copies dropped") != NULL, "%s", output);
     free(output);
     expect_distinct_on(url, "rows", "all_rows", "k", "id", rows_expected);
     expect_distinct_on(url, "numbered", "all_numbered", "n", "seq", numbered_expected);

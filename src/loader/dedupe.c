@@ -1,28 +1,55 @@
 /* dedupe.c -- see dedupe.h.
  *
- * The keys seen live in an open-addressing hash table (linear probing,
- * never more than half full), each with the smallest first-column value
- * seen for it and, when the row holding that value is held aside, where.
- * Text keys are copied into an arena of the set's own: the batches point
- * into a mapped file that is gone after each file, and one set spans every
- * file of a run. */
+ * One entry per key seen, in the order first seen: the key (up to
+ * DEDUPE_INLINE_KEY bytes in the entry itself, a longer one in an arena:
+ * the batches point into a mapped file that is gone after each file, and
+ * one set spans every file of a run), the smallest first column seen for
+ * it and, when the row holding that value is held aside, where. An
+ * open-addressing table of small slots (linear probing, at most half
+ * full) finds them: 32 bits of the key's hash and the entry's number, so
+ * that the slots stay in the caches and growing reads no entry. With
+ * hundreds of thousands of keys a lookup still misses the caches; a
+ * batch's keys are therefore hashed and their slots, then their entries,
+ * fetched ahead before any row is decided (a miss waited for per row, and
+ * a table of whole entries placed again at each doubling, were a fifth of
+ * a load's time). */
 #include "dedupe.h"
 #include "../util/memory.h"
 
 #include <string.h>
 
-#define DEDUPE_INITIAL_CAPACITY 1024u
+#define DEDUPE_INITIAL_SLOTS 1024u
 #define DEDUPE_HELD_BATCH_ROWS 1024u
+#define DEDUPE_INLINE_KEY 32u
+
+enum { ENTRY_KEY_NULL = 1, ENTRY_ORDER_NULL = 2 };
 
 struct dedupe_entry {
     uint64_t hash;
-    int64_t key;           /* the key's value, or its text's offset in the arena */
-    uint32_t key_length;   /* a text key's bytes */
-    bool used;
-    bool key_null;
-    bool order_null;       /* the smallest first column seen is NULL (sorts last) */
-    int64_t order;         /* else that value */
+    int64_t order;         /* the smallest first column seen, unless ENTRY_ORDER_NULL (NULL sorts last) */
     int64_t held;          /* the held row that has it, or -1: the row sent to the table has it */
+    uint32_t key_length;   /* a text key's bytes */
+    uint8_t flags;
+    union {
+        int64_t number;
+        uint64_t offset;   /* a text key longer than DEDUPE_INLINE_KEY, in the arena */
+        char text[DEDUPE_INLINE_KEY];
+    } key;
+};
+_Static_assert(sizeof(struct dedupe_entry) == 64, "an entry fills one cache line");
+
+struct dedupe_slot {
+    uint32_t hash;         /* the hash's high half: its low bits place the slot, the rest tell keys apart */
+    uint32_t entry;        /* the entry's number + 1; 0 = empty */
+};
+
+/* The key of one batch row, hashed. */
+struct key {
+    uint64_t hash;
+    bool null;
+    int64_t number;
+    const char *text;      /* a text key, else NULL */
+    size_t length;
 };
 
 struct dedupe {
@@ -30,9 +57,12 @@ struct dedupe {
     size_t column_count;
     size_t key_column;
     struct dedupe_entry *entries;
-    size_t capacity;       /* a power of two */
-    size_t used;
-    struct strbuf keys;    /* text keys' bytes */
+    size_t entry_count, entry_capacity;
+    struct dedupe_slot *slots;
+    size_t slot_count;     /* a power of two */
+    struct strbuf keys;    /* text keys longer than DEDUPE_INLINE_KEY */
+    struct key *batch_keys;   /* the keys of the batch being filtered */
+    size_t batch_key_capacity;
     struct batch **held;   /* rows that replace a row already sent, DEDUPE_HELD_BATCH_ROWS a batch */
     size_t held_batches;
     int64_t held_rows;
@@ -59,8 +89,8 @@ int dedupe_create(const struct column *columns, size_t column_count, const char 
     dedupe->columns = columns;
     dedupe->column_count = column_count;
     while (strcmp(columns[dedupe->key_column].name, key_column) != 0) dedupe->key_column++;
-    dedupe->capacity = DEDUPE_INITIAL_CAPACITY;
-    dedupe->entries = memory_calloc(dedupe->capacity, sizeof *dedupe->entries);
+    dedupe->slot_count = DEDUPE_INITIAL_SLOTS;
+    dedupe->slots = memory_calloc(dedupe->slot_count, sizeof *dedupe->slots);
     strbuf_init(&dedupe->keys);
     *out = dedupe;
     return 0;
@@ -72,6 +102,8 @@ void dedupe_free(struct dedupe *dedupe) {
     for (size_t i = 0; i < dedupe->held_batches; i++) batch_free(dedupe->held[i]);
     free(dedupe->held);
     strbuf_free(&dedupe->keys);
+    free(dedupe->batch_keys);
+    free(dedupe->slots);
     free(dedupe->entries);
     free(dedupe);
 }
@@ -101,15 +133,7 @@ static uint64_t hash_text(const char *text, size_t length) {
     return mix(hash ^ tail);
 }
 
-/* The key of one batch row, as an entry to look for (hash and value). */
-struct key {
-    uint64_t hash;
-    bool null;
-    int64_t number;
-    const char *text;      /* a text key, else NULL */
-    size_t length;
-};
-
+/* The key of one batch row, hashed. */
 static struct key row_key(const struct dedupe *dedupe, const struct batch *batch, size_t row) {
     struct key key = {0};
     size_t column = dedupe->key_column;
@@ -126,53 +150,88 @@ static struct key row_key(const struct dedupe *dedupe, const struct batch *batch
     return key;
 }
 
-static bool same_key(const struct dedupe *dedupe, const struct dedupe_entry *entry, const struct key *key) {
-    if (entry->hash != key->hash || entry->key_null != key->null) return false;
-    if (key->null) return true;
-    if (key->text == NULL) return entry->key == key->number;
-    return entry->key_length == key->length &&
-           (key->length == 0 || memcmp(dedupe->keys.data + entry->key, key->text, key->length) == 0);
+/* A text key's bytes: in its entry, or in the arena when longer. */
+static const char *entry_text(const struct dedupe *dedupe, const struct dedupe_entry *entry) {
+    return entry->key_length <= DEDUPE_INLINE_KEY ? entry->key.text : dedupe->keys.data + entry->key.offset;
 }
 
-/* Doubles the table, placing every entry again. */
-static void grow(struct dedupe *dedupe) {
-    struct dedupe_entry *old = dedupe->entries;
-    size_t old_capacity = dedupe->capacity;
-    dedupe->capacity *= 2;
-    dedupe->entries = memory_calloc(dedupe->capacity, sizeof *dedupe->entries);
-    for (size_t i = 0; i < old_capacity; i++) {
-        if (!old[i].used) continue;
-        size_t slot = old[i].hash & (dedupe->capacity - 1);
-        while (dedupe->entries[slot].used) slot = (slot + 1) & (dedupe->capacity - 1);
-        dedupe->entries[slot] = old[i];
+static bool same_key(const struct dedupe *dedupe, const struct dedupe_entry *entry, const struct key *key) {
+    if (entry->hash != key->hash || ((entry->flags & ENTRY_KEY_NULL) != 0) != key->null) return false;
+    if (key->null) return true;
+    if (key->text == NULL) return entry->key.number == key->number;
+    return entry->key_length == key->length &&
+           (key->length == 0 || memcmp(entry_text(dedupe, entry), key->text, key->length) == 0);
+}
+
+/* Makes room for `more` new keys: the slots double (each placed again
+ * from the hash it holds, the entries staying where they are) until they
+ * would stay at most half full. */
+static void reserve(struct dedupe *dedupe, size_t more) {
+    size_t needed = dedupe->entry_count + more;
+    if (needed > dedupe->entry_capacity) {
+        dedupe->entry_capacity = dedupe->entry_capacity ? dedupe->entry_capacity : DEDUPE_INITIAL_SLOTS / 2;
+        while (needed > dedupe->entry_capacity) dedupe->entry_capacity *= 2;
+        dedupe->entries = memory_realloc(dedupe->entries, dedupe->entry_capacity * sizeof *dedupe->entries);
+    }
+    size_t slot_count = dedupe->slot_count;
+    while (2 * needed > slot_count) slot_count *= 2;
+    if (slot_count == dedupe->slot_count) return;
+    struct dedupe_slot *old = dedupe->slots;
+    size_t old_count = dedupe->slot_count;
+    dedupe->slot_count = slot_count;
+    dedupe->slots = memory_calloc(slot_count, sizeof *dedupe->slots);
+    for (size_t i = 0; i < old_count; i++) {
+        if (old[i].entry == 0) continue;
+        size_t slot = old[i].hash & (slot_count - 1);
+        while (dedupe->slots[slot].entry != 0) slot = (slot + 1) & (slot_count - 1);
+        dedupe->slots[slot] = old[i];
     }
     free(old);
 }
 
-/* The key's entry; a new one (used, the key copied, nothing else set)
- * when the key is new, which *added says. */
+/* The key's entry; a new one (the key copied, no order yet) when the key
+ * is new, which *added says. Room was reserved. */
 static struct dedupe_entry *find_or_add(struct dedupe *dedupe, const struct key *key, bool *added) {
-    if (2 * (dedupe->used + 1) > dedupe->capacity) grow(dedupe);
-    size_t slot = key->hash & (dedupe->capacity - 1);
-    while (dedupe->entries[slot].used) {
-        if (same_key(dedupe, &dedupe->entries[slot], key)) {
+    uint32_t hash = (uint32_t)(key->hash >> 32);
+    size_t mask = dedupe->slot_count - 1, slot = hash & mask;
+    for (; dedupe->slots[slot].entry != 0; slot = (slot + 1) & mask) {
+        if (dedupe->slots[slot].hash != hash) continue;
+        struct dedupe_entry *entry = &dedupe->entries[dedupe->slots[slot].entry - 1];
+        if (same_key(dedupe, entry, key)) {
             *added = false;
-            return &dedupe->entries[slot];
+            return entry;
         }
-        slot = (slot + 1) & (dedupe->capacity - 1);
     }
-    struct dedupe_entry *entry = &dedupe->entries[slot];
-    *entry = (struct dedupe_entry){.hash = key->hash, .used = true, .key_null = key->null, .held = -1};
+    struct dedupe_entry *entry = &dedupe->entries[dedupe->entry_count++];
+    dedupe->slots[slot] = (struct dedupe_slot){hash, (uint32_t)dedupe->entry_count};
+    *entry = (struct dedupe_entry){.hash = key->hash, .flags = key->null ? ENTRY_KEY_NULL : 0, .held = -1};
     if (key->text) {
-        entry->key = (int64_t)dedupe->keys.length;
         entry->key_length = (uint32_t)key->length;
-        strbuf_append(&dedupe->keys, key->text, key->length);
+        if (key->length <= DEDUPE_INLINE_KEY) {
+            if (key->length > 0) memcpy(entry->key.text, key->text, key->length);
+        } else {
+            entry->key.offset = dedupe->keys.length;
+            strbuf_append(&dedupe->keys, key->text, key->length);
+        }
     } else {
-        entry->key = key->number;
+        entry->key.number = key->number;
     }
-    dedupe->used++;
     *added = true;
     return entry;
+}
+
+/* Fetches ahead what deciding the batch's rows will read: first every
+ * key's slot, then the entry of each slot that looks like the key's (a
+ * hint only: deciding the rows before it may add the key). */
+static void fetch_ahead(const struct dedupe *dedupe, size_t rows) {
+    size_t mask = dedupe->slot_count - 1;
+    for (size_t row = 0; row < rows; row++)
+        __builtin_prefetch(&dedupe->slots[(dedupe->batch_keys[row].hash >> 32) & mask]);
+    for (size_t row = 0; row < rows; row++) {
+        uint32_t hash = (uint32_t)(dedupe->batch_keys[row].hash >> 32);
+        const struct dedupe_slot *slot = &dedupe->slots[hash & mask];
+        if (slot->entry != 0 && slot->hash == hash) __builtin_prefetch(&dedupe->entries[slot->entry - 1]);
+    }
 }
 
 /* Copies one row's values (text into the target's own arena). */
@@ -219,25 +278,25 @@ static void hold_row(struct dedupe *dedupe, struct dedupe_entry *entry, const st
         }
         entry->held = dedupe->held_rows++;
         dedupe->held[dedupe->held_batches - 1]->row_count++;
-        if (entry->key_null) dedupe->null_key_held = true;
+        if (entry->flags & ENTRY_KEY_NULL) dedupe->null_key_held = true;
     }
     copy_row(dedupe->held[entry->held / DEDUPE_HELD_BATCH_ROWS], (size_t)(entry->held % DEDUPE_HELD_BATCH_ROWS), batch,
              row);
 }
 
-/* Whether the row goes on to the table: the first of its key does; a
- * later one whose first column sorts before the best so far (NULL sorts
- * after every value) is held instead; any other is dropped. */
-static bool keep_row(struct dedupe *dedupe, const struct batch *batch, size_t row) {
-    struct key key = row_key(dedupe, batch, row);
+/* Whether the row (whose key is given) goes on to the table: the first
+ * of its key does; a later one whose first column sorts before the best
+ * so far (NULL sorts after every value) is held instead; any other is
+ * dropped. */
+static bool keep_row(struct dedupe *dedupe, const struct batch *batch, size_t row, const struct key *key) {
     bool added;
-    struct dedupe_entry *entry = find_or_add(dedupe, &key, &added);
+    struct dedupe_entry *entry = find_or_add(dedupe, key, &added);
     bool order_null = batch->data[0].is_null[row];
     /* A text first column is the key itself (dedupe_applies): every copy ties. */
     int64_t order = order_null || batch->columns[0].type == COLUMN_TEXT ? 0 : batch->data[0].numbers[row];
-    bool better = !order_null && (entry->order_null || order < entry->order);
+    bool better = !order_null && ((entry->flags & ENTRY_ORDER_NULL) || order < entry->order);
     if (added || better) {
-        entry->order_null = order_null;
+        entry->flags = (uint8_t)((entry->flags & ~ENTRY_ORDER_NULL) | (order_null ? ENTRY_ORDER_NULL : 0));
         entry->order = order;
     }
     if (added) return true;
@@ -251,9 +310,16 @@ static bool keep_row(struct dedupe *dedupe, const struct batch *batch, size_t ro
 void dedupe_filter(struct dedupe *dedupe, struct batch *const *batches, size_t batch_count) {
     for (size_t b = 0; b < batch_count; b++) {
         struct batch *batch = batches[b];
+        if (batch->row_count > dedupe->batch_key_capacity) {
+            dedupe->batch_key_capacity = batch->row_count;
+            dedupe->batch_keys = memory_realloc(dedupe->batch_keys, batch->row_count * sizeof *dedupe->batch_keys);
+        }
+        reserve(dedupe, batch->row_count);
+        for (size_t row = 0; row < batch->row_count; row++) dedupe->batch_keys[row] = row_key(dedupe, batch, row);
+        fetch_ahead(dedupe, batch->row_count);
         size_t kept = 0;
         for (size_t row = 0; row < batch->row_count; row++) {
-            if (!keep_row(dedupe, batch, row)) continue;
+            if (!keep_row(dedupe, batch, row, &dedupe->batch_keys[row])) continue;
             if (kept != row) move_row(batch, kept, row);
             kept++;
         }
