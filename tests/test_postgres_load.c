@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Two sources read each file: one keeps a row per key, the other keeps
  * every row, for the old SQL rule to be applied to in the warehouse. */
@@ -183,6 +184,61 @@ Test(postgres_load, a_full_reload_writes_only_the_kept_rows_and_no_dead_ones, .t
                                        " AND table_name = 'rows_incoming'"), 0,
                  "the rows went through staging.rows_incoming (its inserts were truncated away: no statistic shows them)");
     cr_expect_eq(test_url_integer(url, "SELECT count(DISTINCT k) + count(*) FROM staging.rows"), 2000);
+    free(models);
+    free(data);
+    test_remove_directory(directory);
+    free(url);
+}
+
+/* The value of a query once it reaches `least` (a run's backend reports
+ * its statistics as it ends, a moment after the run), at most 10 s. */
+static int64_t wait_for_value(const char *url, const char *sql, int64_t least) {
+    int64_t value = test_url_integer(url, sql);
+    for (int attempt = 0; attempt < 100 && value < least; attempt++) {
+        usleep(100000);
+        value = test_url_integer(url, sql);
+    }
+    return value;
+}
+
+/* ANALYZE samples the whole table: after a load that changed a few rows
+ * of many (a day into a long history) the statistics are left as they
+ * are; a new or reloaded table is analyzed. */
+Test(postgres_load, a_small_change_skips_analyze_and_a_reload_does_not, .timeout = 120) {
+    char *url;
+    NEED_POSTGRES(url);
+    char *directory = test_temp_directory(), *data = files_join(directory, "data");
+    free(test_write_file(directory, "pipeline.json",
+                         "{\"name\": \"days\", \"schemas\": {\"staging\": \"staging\"},"
+                         " \"layout\": {\"history\": \"{file}\", \"increment\": \"increments/{date}/{file}\"},"
+                         " \"sources\": [{\"table\": \"staging.days\", \"file\": \"days.csv\", \"load\": \"replace_dates\","
+                         "  \"date_column\": \"day\", \"columns\": [{\"name\": \"id\", \"type\": \"integer\"},"
+                         "  {\"name\": \"day\", \"type\": \"date\", \"required\": true}]}]}\n"));
+    char *models = files_join(directory, "models");
+    struct error err;
+    cr_assert_eq(files_make_directories(models, &err), 0, "%s", err.message);
+    struct strbuf csv;
+    strbuf_init(&csv);
+    strbuf_append_string(&csv, "id,day\n");
+    for (int id = 0; id < 1000; id++) strbuf_printf(&csv, "%d,2024-01-01\n", id);
+    write_increment(data, "2024-01-01", "days.csv", strbuf_text(&csv));
+    strbuf_free(&csv);
+    write_increment(data, "2024-01-02", "days.csv", "id,day\n1,2024-01-02\n2,2024-01-02\n3,2024-01-02\n");
+    const char *runs[] = {"--from 2024-01-01 --to 2024-01-02", "--date 2024-01-02", "--from 2024-01-01 --to 2024-01-02"};
+    const int64_t analyses[] = {1, 1, 2};   /* a new table; 6 of 1003 rows changed; the table reloaded */
+    const int64_t inserted[] = {1003, 1006, 2009};
+    for (size_t run = 0; run < 3; run++) {
+        char *output;
+        cr_assert_eq(test_martlet_run(&output, "run %s %s --source-dir %s --warehouse '%s'", directory, runs[run], data,
+                                      url), 0, "%s", output);
+        free(output);
+        /* The run's inserts and analyses are reported together. */
+        cr_assert_eq(wait_for_value(url, "SELECT coalesce(sum(n_tup_ins), 0) FROM pg_stat_user_tables WHERE relname = 'days'",
+                                    inserted[run]), inserted[run]);
+        cr_expect_eq(test_url_integer(url, "SELECT coalesce(sum(analyze_count), 0) FROM pg_stat_user_tables"
+                                           " WHERE relname = 'days'"), analyses[run], "after run %zu", run + 1);
+    }
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM staging.days"), 1003);
     free(models);
     free(data);
     test_remove_directory(directory);
