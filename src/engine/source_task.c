@@ -1,5 +1,6 @@
 /* source_task.c -- see source_task.h. */
 #include "source_task.h"
+#include "../loader/dedupe.h"
 #include "../loader/loader.h"
 #include "../loader/value.h"
 #include "../util/files.h"
@@ -148,13 +149,14 @@ static int check_not_all_rejected(const struct source *source, const char *name,
     return -1;
 }
 
-/* Loads every file into schema.table, appending, and adds up the counts.
+/* Loads every file into schema.table, appending, and adds up the counts;
+ * with a dedupe set, only the rows it lets through reach the table.
  * Every file's rejects are also kept in memory (rejects), for a failed
  * load to keep them after its rollback. */
 static int load_files(struct warehouse *warehouse, const struct load_target *target, const struct source *source,
                       const struct source_files *files, const struct source_dates *dates, int64_t run_id,
-                      struct strbuf *log, struct load_rejects *rejects, struct source_result *result,
-                      struct error *err) {
+                      struct dedupe *dedupe, struct strbuf *log, struct load_rejects *rejects,
+                      struct source_result *result, struct error *err) {
     char delete_rejects[160];
     snprintf(delete_rejects, sizeof delete_rejects, "DELETE FROM %s.%s_rejects WHERE file = $1", target->schema,
              source->table);
@@ -162,7 +164,8 @@ static int load_files(struct warehouse *warehouse, const struct load_target *tar
         const char *name = files->names[i];
         if (warehouse_execute_params(warehouse, delete_rejects, &name, 1, err) != 0) return -1;
         struct load_options options = {files->paths[i], name, source->delimiter, source->quote, source->header,
-                                       source->max_rejects - result->rows_rejected, NULL, 0, 0, run_id, rejects};
+                                       source->max_rejects - result->rows_rejected, NULL, 0, 0, run_id, rejects,
+                                       dedupe};
         if (source->load == LOAD_REPLACE_DATES) {
             options.range_column = source->date_column;
             value_parse_date(dates->start, 10, &options.range_first_day);
@@ -245,18 +248,58 @@ static void warn_replaced(const struct source_dates *dates, const struct warehou
     strbuf_free(&text);
 }
 
-/* Replaces the run's dates in the table by the incoming rows. */
+/* Empties the run's dates in the table; *before gets the rows per date
+ * they held (for warn_replaced). The same scan counts the rows outside
+ * them: when there are none (a full reload), the table is emptied the
+ * warehouse's fastest way (PostgreSQL: TRUNCATE, which leaves no dead rows
+ * behind for every later scan to read). */
+static int clear_dates(struct warehouse *warehouse, const char *schema, const struct source *source,
+                       const struct source_dates *dates, struct strbuf *log, struct warehouse_result **before,
+                       struct error *err) {
+    char sql[700];
+    snprintf(sql, sizeof sql,
+             "SELECT CASE WHEN CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s' THEN CAST(CAST(%s AS DATE) AS VARCHAR(10))"
+             " END AS day, count(*) FROM %s.%s GROUP BY 1 ORDER BY 1",
+             source->date_column, dates->start, dates->end, source->date_column, schema, source->table);
+    if (warehouse_query(warehouse, sql, before, err) != 0) return -1;
+    /* NULL (the rows outside the dates) sorts last. */
+    struct warehouse_result *days = *before;
+    bool rows_outside = days->row_count > 0 && warehouse_result_cell(days, days->row_count - 1, 0) == NULL;
+    if (rows_outside) {
+        for (size_t column = 0; column < days->column_count; column++)
+            free(days->cells[(days->row_count - 1) * days->column_count + column]);
+        days->row_count--;
+    }
+    if (rows_outside)
+        snprintf(sql, sizeof sql, "DELETE FROM %s.%s WHERE CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s'", schema,
+                 source->table, source->date_column, dates->start, dates->end);
+    else if (warehouse_empty_table_sql(warehouse, schema, source->table, sql, sizeof sql, err) != 0)
+        return -1;
+    return execute_logged(warehouse, log, sql, NULL, err);
+}
+
+/* Names in a warning the dates whose rows were replaced, from *before
+ * (freed here) and what the dates hold now. */
+static int report_replaced(struct warehouse *warehouse, const char *schema, const struct source *source,
+                           const struct source_dates *dates, struct warehouse_result *before,
+                           struct source_result *result, struct error *err) {
+    struct warehouse_result *after = NULL;
+    int status = rows_per_date(warehouse, schema, source, dates, &after, err);
+    if (status == 0) warn_replaced(dates, before, after, result);
+    if (before) warehouse_result_free(before);
+    if (after) warehouse_result_free(after);
+    return status;
+}
+
+/* Replaces the run's dates in the table by the incoming rows (the way of
+ * a source the loader cannot deduplicate, see loads_directly). */
 static int replace_dates(struct warehouse *warehouse, const char *schema, const struct source *source,
                          const struct source_dates *dates, struct strbuf *log, struct source_result *result,
                          struct error *err) {
-    struct warehouse_result *before = NULL, *after = NULL;
+    struct warehouse_result *before = NULL;
+    int status = clear_dates(warehouse, schema, source, dates, log, &before, err);
     struct strbuf sql;
     strbuf_init(&sql);
-    strbuf_printf(&sql, "DELETE FROM %s.%s WHERE CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s'", schema,
-                  source->table, source->date_column, dates->start, dates->end);
-    int status = rows_per_date(warehouse, schema, source, dates, &before, err);
-    if (status == 0) status = execute_logged(warehouse, log, strbuf_text(&sql), NULL, err);
-    strbuf_reset(&sql);
     strbuf_printf(&sql, "INSERT INTO %s.%s (", schema, source->table);
     column_list(source, &sql);
     strbuf_append_string(&sql, ") SELECT ");
@@ -270,11 +313,76 @@ static int replace_dates(struct warehouse *warehouse, const char *schema, const 
     int64_t inserted = 0;
     if (status == 0) status = execute_logged(warehouse, log, strbuf_text(&sql), &inserted, err);
     result->rows_duplicate = result->rows_loaded - inserted;
-    if (status == 0) status = rows_per_date(warehouse, schema, source, dates, &after, err);
-    if (status == 0) warn_replaced(dates, before, after, result);
-    if (before) warehouse_result_free(before);
-    if (after) warehouse_result_free(after);
     strbuf_free(&sql);
+    if (status == 0) return report_replaced(warehouse, schema, source, dates, before, result, err);
+    if (before) warehouse_result_free(before);
+    return status;
+}
+
+/* Whether a replace_dates source loads straight into its table, copies
+ * dropped by the loader while each row is in hand (dedupe.h), rather than
+ * through <table>_incoming and a DISTINCT ON over all its rows (on
+ * PostgreSQL a sort of every row: as long as the COPY itself). */
+static bool loads_directly(const struct source *source) {
+    return source->deduplicate_on == NULL || dedupe_applies(source->columns, source->column_count, source->deduplicate_on);
+}
+
+/* The rows a direct load put into the table: the warehouse's own count
+ * of its appends, else the rows the run's dates hold (emptied before the
+ * load, in this transaction). */
+static int count_direct_rows(struct warehouse *warehouse, const char *schema, const struct source *source,
+                             const struct source_dates *dates, int64_t *count, struct error *err) {
+    *count = warehouse_rows_appended(warehouse, schema, source->table);
+    if (*count >= 0) return 0;
+    char sql[600], *value = NULL;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.%s WHERE CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s'",
+             schema, source->table, source->date_column, dates->start, dates->end);
+    if (warehouse_query_value(warehouse, sql, &value, err) != 0) return -1;
+    *count = value ? strtoll(value, NULL, 10) : 0;
+    free(value);
+    return 0;
+}
+
+/* After a direct load: the rows the dedupe set held aside (a later copy
+ * with a smaller first column) replace the rows the load sent for their
+ * keys, through <table>_incoming. Those rows are exactly the run's dates'
+ * rows with a held key (the dates were emptied first and the load sent
+ * one row per key), which the counts check. */
+static int replace_held_rows(struct warehouse *warehouse, const char *schema, const struct source *source,
+                             const struct dedupe *dedupe, struct strbuf *log, const struct source_dates *dates,
+                             struct error *err) {
+    int64_t held = dedupe_rows_held(dedupe);
+    if (held == 0) return 0;
+    char incoming[128], sql[600];
+    snprintf(incoming, sizeof incoming, "%s_incoming", source->table);
+    int status = warehouse_create_table(warehouse, schema, incoming, source->columns, source->column_count, err);
+    if (status == 0) status = warehouse_empty_table_sql(warehouse, schema, incoming, sql, sizeof sql, err);
+    if (status == 0) status = execute_logged(warehouse, log, sql, NULL, err);
+    if (log) strbuf_printf(log, "-- martlet:load %s.%s the %" PRId64 " copies that replace a row loaded\n", schema,
+                           incoming, held);
+    if (status == 0) status = dedupe_append_held(dedupe, warehouse, schema, incoming, err);
+    struct strbuf statement;
+    strbuf_init(&statement);
+    strbuf_printf(&statement, "DELETE FROM %s.%s WHERE CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s' AND (%s IN"
+                              " (SELECT %s FROM %s.%s)", schema, source->table, source->date_column, dates->start,
+                  dates->end, source->deduplicate_on, source->deduplicate_on, schema, incoming);
+    /* IN never matches a NULL key; the dates hold one row with it at most. */
+    if (dedupe_holds_null_key(dedupe)) strbuf_printf(&statement, " OR %s IS NULL", source->deduplicate_on);
+    strbuf_append_char(&statement, ')');
+    int64_t changed = 0;
+    if (status == 0) status = execute_logged(warehouse, log, strbuf_text(&statement), &changed, err);
+    if (status == 0) status = reconcile("rows to replace by a smaller copy", held, changed, schema, source->table, err);
+    strbuf_reset(&statement);
+    strbuf_printf(&statement, "INSERT INTO %s.%s (", schema, source->table);
+    column_list(source, &statement);
+    strbuf_append_string(&statement, ") SELECT ");
+    column_list(source, &statement);
+    strbuf_printf(&statement, " FROM %s.%s", schema, incoming);
+    if (status == 0) status = execute_logged(warehouse, log, strbuf_text(&statement), &changed, err);
+    if (status == 0) status = reconcile("smaller copies", held, changed, schema, source->table, err);
+    strbuf_free(&statement);
+    if (status == 0) status = warehouse_empty_table_sql(warehouse, schema, incoming, sql, sizeof sql, err);
+    if (status == 0) status = execute_logged(warehouse, log, sql, NULL, err);
     return status;
 }
 
@@ -345,40 +453,64 @@ int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline
     char incoming[128];
     snprintf(incoming, sizeof incoming, "%s_incoming", source->table);
     bool by_dates = source->load == LOAD_REPLACE_DATES;
+    bool direct = by_dates && loads_directly(source), through_incoming = by_dates && !direct;
     char rejects_table[128];
     snprintf(rejects_table, sizeof rejects_table, "%s_rejects", source->table);
-    struct load_target target = {schema, by_dates ? incoming : source->table, source->columns, source->column_count,
-                                 rejects_table};
+    struct load_target target = {schema, through_incoming ? incoming : source->table, source->columns,
+                                 source->column_count, rejects_table};
     struct load_target table = {schema, source->table, source->columns, source->column_count, NULL};
     char sql[320];
     int status = loader_prepare_tables(warehouse, &table, err);
-    if (status == 0 && by_dates) status = warehouse_create_table(warehouse, schema, incoming, source->columns,
-                                                                 source->column_count, err);
+    if (status == 0 && through_incoming)
+        status = warehouse_create_table(warehouse, schema, incoming, source->columns, source->column_count, err);
     if (status == 0) status = add_hash_key_columns(warehouse, schema, source->table, source, err);
-    if (status == 0 && by_dates) status = add_hash_key_columns(warehouse, schema, incoming, source, err);
+    if (status == 0 && through_incoming) status = add_hash_key_columns(warehouse, schema, incoming, source, err);
     if (status == 0 && log) {
         status = warehouse_create_table_sql(schema, source->table, source->columns, source->column_count, log, err);
         strbuf_append_string(log, ";\n");
     }
-    if (status == 0) status = warehouse_empty_table_sql(warehouse, schema, target.table, sql, sizeof sql, err);
-    if (status == 0) status = execute_logged(warehouse, log, sql, NULL, err);
+    struct warehouse_result *before = NULL;
+    if (status == 0 && direct) {
+        status = clear_dates(warehouse, schema, source, dates, log, &before, err);
+    } else if (status == 0) {
+        status = warehouse_empty_table_sql(warehouse, schema, target.table, sql, sizeof sql, err);
+        if (status == 0) status = execute_logged(warehouse, log, sql, NULL, err);
+    }
     if (status == 0 && !by_dates) {
         status = warehouse_empty_table_sql(warehouse, schema, rejects_table, sql, sizeof sql, err);
         if (status == 0) status = execute_logged(warehouse, log, sql, NULL, err);
     }
+    struct dedupe *dedupe = NULL;
+    if (status == 0 && direct && source->deduplicate_on)
+        status = dedupe_create(source->columns, source->column_count, source->deduplicate_on, &dedupe, err);
     /* Loads into <table>_incoming write rejects beside the real table. */
     struct load_rejects rejects = {0};
-    if (status == 0) status = load_files(warehouse, &target, source, files, dates, run_id, log, &rejects, result, err);
+    if (status == 0)
+        status = load_files(warehouse, &target, source, files, dates, run_id, dedupe, log, &rejects, result, err);
     if (status != 0) keep_failed_rejects(warehouse, &table, &rejects, result->rows_rejected, run_id, err);
     loader_rejects_free(&rejects);
-    int64_t landed = 0;
-    if (status == 0) status = count_rows(warehouse, schema, target.table, &landed, err);
-    if (status == 0) status = reconcile("loaded rows", result->rows_loaded, landed, schema, target.table, err);
-    if (status == 0 && by_dates) status = replace_dates(warehouse, schema, source, dates, log, result, err);
+    int64_t landed = 0, kept = dedupe ? dedupe_rows_passed(dedupe) : result->rows_loaded;
+    if (status == 0 && direct) status = count_direct_rows(warehouse, schema, source, dates, &landed, err);
+    else if (status == 0) status = count_rows(warehouse, schema, target.table, &landed, err);
+    char what[160] = "loaded rows";
+    if (dedupe) snprintf(what, sizeof what, "rows kept (one per %s)", source->deduplicate_on);
+    if (status == 0) status = reconcile(what, kept, landed, schema, target.table, err);
+    if (status == 0 && dedupe) {
+        status = replace_held_rows(warehouse, schema, source, dedupe, log, dates, err);
+        result->rows_duplicate = result->rows_loaded - kept;
+    }
+    if (status == 0 && direct) {
+        status = report_replaced(warehouse, schema, source, dates, before, result, err);
+        before = NULL;
+    }
+    if (before) warehouse_result_free(before);
+    dedupe_free(dedupe);
+    if (status == 0 && through_incoming) status = replace_dates(warehouse, schema, source, dates, log, result, err);
     /* The incoming rows were only a step: emptied in the same transaction,
      * they are never written to disk at commit. */
-    if (status == 0 && by_dates) status = warehouse_empty_table_sql(warehouse, schema, incoming, sql, sizeof sql, err);
-    if (status == 0 && by_dates) status = execute_logged(warehouse, log, sql, NULL, err);
+    if (status == 0 && through_incoming)
+        status = warehouse_empty_table_sql(warehouse, schema, incoming, sql, sizeof sql, err);
+    if (status == 0 && through_incoming) status = execute_logged(warehouse, log, sql, NULL, err);
     return status;
 }
 

@@ -9,10 +9,13 @@
  *   replace        the table becomes the file's rows (a snapshot; in a
  *                  range of dates, the last date's file)
  *   replace_dates  the rows of the run's dates are replaced by the files'
- *                  rows (loaded through <table>_incoming, optionally one
- *                  row per deduplicate_on value); rows dated outside the
- *                  run's dates are rejected, never written; a date that
- *                  already had rows is named in a warning, with the counts
+ *                  rows, optionally one row per deduplicate_on value (the
+ *                  loader keeps it, dedupe.h, and the rows go straight
+ *                  into the table; a source whose first column is text
+ *                  goes through <table>_incoming and DISTINCT ON); rows
+ *                  dated outside the run's dates are rejected, never
+ *                  written; a date that already had rows is named in a
+ *                  warning, with the counts
  *   batch          the table becomes the rows of the run's files: every
  *                  date's increment (each holds that date's new rows), or
  *                  a snapshot; models add what is new to what they keep

@@ -18,6 +18,7 @@
 #include "../util/memory.h"
 #include "../util/utf8.h"
 #include "csv.h"
+#include "dedupe.h"
 #include "hash_key.h"
 #include "value.h"
 
@@ -600,7 +601,8 @@ static void fail_load(struct load *load, const struct error *err) {
 
 /* Adds the worker's chunk, the next in file order, to the load (under
  * lock): its rejects get their lines and join the load's, the reject limit
- * is applied row by row as a reader from the top would, and the counts are
+ * is applied row by row as a reader from the top would, the load's dedupe
+ * set (if any) takes the copies out of its batches, and the counts are
  * added. Past the limit the load fails, with the counts as they stood at
  * the row that passed it. */
 static void commit_chunk(struct load *load, struct load_worker *worker) {
@@ -644,6 +646,8 @@ static void commit_chunk(struct load *load, struct load_worker *worker) {
     worker->rejects = NULL;
     worker->reject_batches = worker->reject_count = 0;
     if (load->failed) return;
+    /* In file order, as the rule of which copy stays needs. */
+    if (load->options->dedupe) dedupe_filter(load->options->dedupe, worker->batches, worker->batches_used);
     stats->rows_read += worker->read;
     stats->rows_loaded += worker->loaded;
     load->committed_end = worker->end;

@@ -18,6 +18,8 @@
 
 #include "../warehouse/warehouse.h"
 
+struct dedupe;
+
 struct load_target {
     const char *schema;
     const char *table;
@@ -38,6 +40,7 @@ struct load_options {
     int64_t range_last_day;
     int64_t run_id;            /* recorded with each reject; 0 = none (NULL) */
     struct load_rejects *keep_rejects; /* NULL, or receives this load's rejects, failed or not */
+    struct dedupe *dedupe;     /* NULL, or drops copies of rows by key before they leave (dedupe.h) */
 };
 
 /* Rejected rows held in memory: batches of the rejects table's columns. */
