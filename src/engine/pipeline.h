@@ -62,6 +62,14 @@ struct source {
     bool allow_all_rejected;  /* a file whose every data row is rejected does not fail the load */
 };
 
+/* The model's SQL for one warehouse, from NAME.DIALECT.sql beside NAME.sql
+ * (e.g. h_users.clickhouse.sql): the SQL differs, the header is NAME.sql's. */
+struct model_variant {
+    char *dialect;
+    char *path;
+    char *sql;
+};
+
 struct model {
     char *name;               /* "dds.h_users" */
     char *schema_key;
@@ -82,6 +90,8 @@ struct model {
     double timeout_seconds;   /* "-- timeout: 30s": cancel the task past it; 0 = the run's default */
     int retries;              /* "-- retries: 3": tries again after a transient error; -1 = the run's default */
     char *sql;                /* the file's text, template markers included */
+    struct model_variant *variants;
+    size_t variant_count;
 };
 
 /* When `martlet schedule` runs the pipeline: a firing of the cron (UTC)
@@ -116,6 +126,7 @@ struct pipeline {
 int pipeline_load(const char *directory, struct pipeline **pipeline, struct error *err);
 int pipeline_split_name(const char *name, char **schema_key, char **table, struct error *err);
 void pipeline_free(struct pipeline *pipeline);
+const struct model_variant *pipeline_model_variant(const struct model *model, const char *dialect);
 const char *pipeline_schema(const struct pipeline *pipeline, const char *key);
 const char *materialization_name(enum materialization materialization);
 

@@ -13,6 +13,7 @@
  * sends DDL that each server needs (CREATE DATABASE) to all of them. The
  * user and password come from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD (the
  * environment or the config file) and never reach a message. */
+#include "clickhouse_macros.h"
 #include "clickhouse_sql.h"
 #include "warehouse.h"
 #include "../loader/value.h"
@@ -313,6 +314,17 @@ static int run_translated(struct clickhouse_warehouse *warehouse, const struct c
     return status;
 }
 
+/* The statement as ClickHouse takes it: macros expanded, standard
+ * literals and catalog names in ClickHouse's spelling. */
+static int prepare_sql(const char *sql, struct strbuf *out, struct error *err) {
+    struct strbuf expanded;
+    strbuf_init(&expanded);
+    int status = clickhouse_macro_expand(sql, &expanded, err);
+    if (status == 0) clickhouse_rewrite_standard(strbuf_text(&expanded), out);
+    strbuf_free(&expanded);
+    return status;
+}
+
 /* Runs a script of one or more statements, each translated. */
 static int clickhouse_execute(struct warehouse *base, const char *sql, int64_t *rows_changed, struct error *err) {
     struct clickhouse_warehouse *warehouse = (struct clickhouse_warehouse *)base;
@@ -320,10 +332,19 @@ static int clickhouse_execute(struct warehouse *base, const char *sql, int64_t *
     char **statements = clickhouse_split_statements(sql, &count);
     int status = 0;
     for (size_t i = 0; status == 0 && i < count; i++) {
-        struct clickhouse_statement translated;
-        status = clickhouse_translate(statements[i], &translated, err);
+        int defined = clickhouse_macro_define(statements[i], err);
+        if (defined != 0) {
+            status = defined < 0 ? -1 : 0;
+            continue;
+        }
+        struct strbuf prepared;
+        strbuf_init(&prepared);
+        struct clickhouse_statement translated = {0};
+        status = prepare_sql(statements[i], &prepared, err);
+        if (status == 0) status = clickhouse_translate(strbuf_text(&prepared), &translated, err);
         if (status == 0) status = run_translated(warehouse, &translated, i + 1 == count ? rows_changed : NULL, err);
         strbuf_free(&translated.sql);
+        strbuf_free(&prepared);
     }
     clickhouse_free_statements(statements, count);
     return status;
@@ -339,28 +360,14 @@ static int clickhouse_execute_params(struct warehouse *base, const char *sql, co
     return status;
 }
 
-/* information_schema.columns, which the loader asks about a table's
- * columns, as ClickHouse's system.columns under the standard names. */
-static void rewrite_catalog(const char *sql, struct strbuf *out) {
-    const char *name = "information_schema.columns";
-    for (const char *p = sql;;) {
-        const char *found = strstr(p, name);
-        if (found == NULL) { strbuf_append_string(out, p); return; }
-        strbuf_append(out, p, (size_t)(found - p));
-        strbuf_append_string(out, "(SELECT database AS table_schema, table AS table_name, name AS column_name,"
-                                  " type AS data_type FROM system.columns)");
-        p = found + strlen(name);
-    }
-}
-
 static int clickhouse_query(struct warehouse *base, const char *sql, struct warehouse_result **result,
                             struct error *err) {
     struct clickhouse_warehouse *warehouse = (struct clickhouse_warehouse *)base;
     struct strbuf query, response;
     strbuf_init(&query);
     strbuf_init(&response);
-    rewrite_catalog(sql, &query);
-    int status = run_statement(warehouse, strbuf_text(&query), true, &response, err);
+    int status = prepare_sql(sql, &query, err);
+    if (status == 0) status = run_statement(warehouse, strbuf_text(&query), true, &response, err);
     if (status == 0) status = clickhouse_parse_tsv(response.data ? response.data : "", response.length, result, err);
     strbuf_free(&query);
     strbuf_free(&response);

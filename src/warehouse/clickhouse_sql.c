@@ -449,3 +449,68 @@ bool clickhouse_code_is_transient(int code) {
         if (transient[i] == code) return true;
     return false;
 }
+
+/* A quoted literal; a timestamp with fractional seconds loses them
+ * ('2024-01-02 03:04:05.123456' -> '2024-01-02 03:04:05'): a DateTime
+ * holds whole seconds, and 18.16 refuses the fraction. */
+static void append_literal(struct strbuf *out, const char *literal, size_t length) {
+    static const char shape[] = "'dddd-dd-dd dd:dd:dd.";
+    size_t shape_length = sizeof shape - 1;
+    bool timestamp = length > shape_length + 1 && literal[0] == '\'';
+    for (size_t i = 1; timestamp && i < shape_length; i++)
+        timestamp = shape[i] == 'd' ? isdigit((unsigned char)literal[i]) != 0 : literal[i] == shape[i];
+    for (size_t i = shape_length; timestamp && i < length - 1; i++) timestamp = isdigit((unsigned char)literal[i]) != 0;
+    if (!timestamp || literal[length - 1] != '\'') { strbuf_append(out, literal, length); return; }
+    strbuf_append(out, literal, shape_length - 1);
+    strbuf_append_char(out, '\'');
+}
+
+/* Standard SQL the engine writes that 18.16 spells differently, outside
+ * quotes: DATE 'd' and TIMESTAMP 't' literals become toDate('d') and
+ * toDateTime('t'); TRUE and FALSE are 1 and 0; information_schema.tables and .columns become
+ * subqueries over system.tables and system.columns under the standard
+ * column names. */
+void clickhouse_rewrite_standard(const char *sql, struct strbuf *out) {
+    static const struct { const char *name, *replacement; } catalogs[] = {
+        {"information_schema.columns", "(SELECT database AS table_schema, table AS table_name, name AS column_name,"
+                                       " type AS data_type FROM system.columns)"},
+        {"information_schema.tables", "(SELECT database AS table_schema, name AS table_name FROM system.tables)"},
+    };
+    for (const char *p = sql; *p;) {
+        if (*p == '\'' || *p == '"') {
+            const char *start = p++;
+            while (*p && *p != start[0]) p += *p == '\\' && p[1] ? 2 : 1;
+            if (*p) p++;
+            append_literal(out, start, (size_t)(p - start));
+            continue;
+        }
+        bool word_start = p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.');
+        const char *literal = NULL, *function = NULL;
+        if (word_start && (literal = match_words(p, "DATE")) != NULL) function = "toDate";
+        else if (word_start && (literal = match_words(p, "TIMESTAMP")) != NULL) function = "toDateTime";
+        if (function && *skip_blank(literal) == '\'') {
+            const char *start = skip_blank(literal), *end = start + 1;
+            while (*end && *end != '\'') end++;
+            if (*end) end++;
+            strbuf_printf(out, "%s(%.*s)", function, (int)(end - start), start);
+            p = end;
+            continue;
+        }
+        const char *after_boolean = NULL;
+        if (word_start && ((after_boolean = match_words(p, "TRUE")) != NULL || (after_boolean = match_words(p, "FALSE")) != NULL)) {
+            strbuf_append_char(out, toupper((unsigned char)*p) == 'T' ? '1' : '0');
+            p = after_boolean;
+            continue;
+        }
+        bool replaced = false;
+        for (size_t i = 0; word_start && i < sizeof catalogs / sizeof *catalogs && !replaced; i++) {
+            size_t length = strlen(catalogs[i].name);
+            if (strncasecmp(p, catalogs[i].name, length) == 0 && !(isalnum((unsigned char)p[length]) || p[length] == '_')) {
+                strbuf_append_string(out, catalogs[i].replacement);
+                p += length;
+                replaced = true;
+            }
+        }
+        if (!replaced) strbuf_append_char(out, *p++);
+    }
+}

@@ -57,5 +57,6 @@ void clickhouse_quote(struct strbuf *out, const char *text);
 int clickhouse_parse_tsv(const char *text, size_t length, struct warehouse_result **result, struct error *err);
 void clickhouse_append_tsv_escaped(struct strbuf *out, const char *text, size_t length);
 bool clickhouse_code_is_transient(int code);
+void clickhouse_rewrite_standard(const char *sql, struct strbuf *out);
 
 #endif
