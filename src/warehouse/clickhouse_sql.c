@@ -484,6 +484,12 @@ void clickhouse_rewrite_standard(const char *sql, struct strbuf *out) {
             append_literal(out, start, (size_t)(p - start));
             continue;
         }
+        if (p[0] == '-' && p[1] == '-') {   /* a comment's apostrophe opens no string */
+            const char *end = p + strcspn(p, "\n");
+            strbuf_append(out, p, (size_t)(end - p));
+            p = end;
+            continue;
+        }
         bool word_start = p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.');
         const char *literal = NULL, *function = NULL;
         if (word_start && (literal = match_words(p, "DATE")) != NULL) function = "toDate";
