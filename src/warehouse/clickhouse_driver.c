@@ -401,8 +401,9 @@ static void append_decimal(struct strbuf *out, int64_t scaled, int scale) {
                   magnitude % (uint64_t)unit);
 }
 
-/* A date (days) or a timestamp (microseconds) as ClickHouse reads it; a
- * DateTime holds whole seconds. */
+/* A date (days) or a timestamp (microseconds) as text: a timestamp as
+ * DuckDB prints it, its fraction without trailing zeros (see
+ * clickhouse_sql.c's append_type: timestamps are text there). */
 static void append_calendar(struct strbuf *out, int64_t value, bool with_time) {
     int64_t days = value, rest = 0;
     if (with_time) {
@@ -415,7 +416,12 @@ static void append_calendar(struct strbuf *out, int64_t value, bool with_time) {
     strbuf_printf(out, "%04d-%02d-%02d", year, month, day);
     if (!with_time) return;
     int64_t seconds = rest / 1000000;
+    int micros = (int)(rest % 1000000);
     strbuf_printf(out, " %02d:%02d:%02d", (int)(seconds / 3600), (int)(seconds / 60 % 60), (int)(seconds % 60));
+    if (micros == 0) return;
+    int digits = 6;
+    while (micros % 10 == 0) { micros /= 10; digits--; }
+    strbuf_printf(out, ".%0*d", digits, micros);
 }
 
 /* Sends the buffered rows as one INSERT. */

@@ -179,8 +179,11 @@ static const char *read_relation(const char *p, char *relation, size_t size) {
 }
 
 /* The ClickHouse type of a portable one (BIGINT, DECIMAL(p,s), TEXT, ...),
- * Nullable unless the column says NOT NULL. TIMESTAMP becomes DateTime
- * (whole seconds: 18.16 has no DateTime64). */
+ * Nullable unless the column says NOT NULL. A TIMESTAMP column is a String
+ * holding DuckDB's text of it ("2021-04-06 09:40:25.557623"): 18.16's
+ * DateTime keeps whole seconds only (no DateTime64), and the text of
+ * equal-width dates sorts and compares like the instants, hashes into the
+ * same keys as on the other warehouses, and prints the same. */
 static int append_type(struct strbuf *out, const char *declaration, struct error *err) {
     const char *p = skip_blank(declaration);
     const char *type_start = p;
@@ -194,7 +197,7 @@ static int append_type(struct strbuf *out, const char *declaration, struct error
     }
     static const struct { const char *portable, *native; } types[] = {
         {"BIGINT", "Int64"}, {"INTEGER", "Int32"}, {"INT", "Int32"}, {"TEXT", "String"}, {"VARCHAR", "String"},
-        {"TIMESTAMP", "DateTime"}, {"DATE", "Date"}, {"BOOLEAN", "UInt8"}, {"DOUBLE", "Float64"},
+        {"TIMESTAMP", "String"}, {"DATE", "Date"}, {"BOOLEAN", "UInt8"}, {"DOUBLE", "Float64"},
         {"DECIMAL", "Decimal"}, {"NUMERIC", "Decimal"},
     };
     const char *native = NULL;
@@ -490,7 +493,7 @@ void clickhouse_rewrite_standard(const char *sql, struct strbuf *out) {
             p = end;
             continue;
         }
-        bool word_start = p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.');
+        bool word_start = isalpha((unsigned char)*p) && (p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.'));
         const char *literal = NULL, *function = NULL;
         if (word_start && (literal = match_words(p, "DATE")) != NULL) function = "toDate";
         else if (word_start && (literal = match_words(p, "TIMESTAMP")) != NULL) function = "toDateTime";

@@ -14,3 +14,9 @@ CREATE MACRO exact_ratio(numerator, denominator) AS
     if(coalesce(denominator, 0) = 0, toDecimal64(0, 6),
        toDecimal64(intDiv(2 * toInt64(numerator) * 1000000 + toInt64(denominator), 2 * toInt64(denominator)), 0)
        * toDecimal64(0.000001, 6));
+
+-- Timestamps are text there ("2021-04-06 09:40:25.557623", see README "ClickHouse"): their whole seconds since
+-- the epoch (OrNull: a NULL row is parsed as its empty default first), and the fraction of a second, for
+-- differences as exact as EXTRACT(EPOCH FROM ...) elsewhere.
+CREATE MACRO timestamp_seconds(ts) AS toInt64(toDateTimeOrNull(substring(ts, 1, 19)));
+CREATE MACRO timestamp_fraction(ts) AS toFloat64OrZero(concat('0', substring(ts, 20)));

@@ -1,6 +1,6 @@
 -- ClickHouse variant of conversion_by_cohort.sql (header there): countIf for FILTER, toMonday for the ISO
--- week, seconds between DateTimes for EXTRACT(EPOCH ...), and the interpolated median (percentile_cont(0.5))
--- as the mean of the two middle values of the sorted hours.
+-- week, the seconds between two timestamps (text there) for EXTRACT(EPOCH ...), and the interpolated median
+-- (percentile_cont(0.5)) as the mean of the two middle values of the sorted hours.
 SELECT join_week,
        members_joined,
        wrote_within_7_days,
@@ -19,8 +19,9 @@ FROM (
            if(counted = 0, NULL,
               (sorted_hours[intDiv(counted + 1, 2)] + sorted_hours[intDiv(counted, 2) + 1]) / 2) AS median_hours
     FROM (
-        SELECT toMonday(joined_at) AS join_week,
-               (toInt64(first_message_at) - toInt64(joined_at)) / 3600.0 AS hours_to_first_message
+        SELECT toMonday(toDate(substring(joined_at, 1, 10))) AS join_week,
+               ((timestamp_seconds(first_message_at) - timestamp_seconds(joined_at))
+                + (timestamp_fraction(first_message_at) - timestamp_fraction(joined_at))) / 3600.0 AS hours_to_first_message
         FROM {{ mart }}.group_user_state
         WHERE joined_at IS NOT NULL
     ) AS memberships

@@ -2,7 +2,7 @@
 -- correlated DELETE and no temporary tables outside a session, so the table is rebuilt from the whole Data
 -- Vault into group_user_state__new and swapped in with one RENAME when complete: the same rows the
 -- incremental original keeps (every pair with an add or a message in its group), a failed run leaves the
--- previous table. Booleans are UInt8 there.
+-- previous table. Booleans are UInt8 there, timestamps text (which compares like the instants).
 DROP TABLE IF EXISTS {{ mart }}.group_user_state__new;
 
 CREATE TABLE {{ mart }}.group_user_state__new AS
@@ -33,7 +33,7 @@ FROM (
     GROUP BY hk_group_id, hk_user_id
     UNION ALL
     -- pairs that joined and never wrote in the group
-    SELECT hk_group_id, hk_user_id, joined_at, toUInt8(0) AS has_message, CAST(NULL AS Nullable(DateTime)) AS first_message_at
+    SELECT hk_group_id, hk_user_id, joined_at, toUInt8(0) AS has_message, CAST(NULL AS Nullable(String)) AS first_message_at
     FROM (
         SELECT hk_group_id, hk_user_id, min(event_dt) AS joined_at
         FROM (SELECT hk_l_user_group_activity, hk_group_id, hk_user_id FROM {{ dds }}.l_user_group_activity) AS link
