@@ -552,6 +552,7 @@ void pipeline_free(struct pipeline *pipeline) {
         free(model->date_column);
         free(model->parent_key);
         free(model->hashdiff);
+        free(model->shard_by);
         free(model->sql);
         for (size_t v = 0; v < model->variant_count; v++) {
             free(model->variants[v].dialect);

@@ -84,6 +84,7 @@ struct model {
     char *date_column;        /* MATERIALIZE_INCREMENTAL_BY_DATE */
     char *parent_key;         /* MATERIALIZE_SATELLITE: the hub or link hash key */
     char *hashdiff;           /* MATERIALIZE_SATELLITE: hash of the descriptive columns */
+    char *shard_by;           /* the shard key on a distributed warehouse, or NULL (see clickhouse_materialize.c) */
     char **tests;             /* "-- test:" lines (see data_tests.h) */
     size_t test_count;
     bool tests_warn;          /* "-- test_severity: warn": report, do not fail */

@@ -13,6 +13,7 @@
  * sends DDL that each server needs (CREATE DATABASE) to all of them. The
  * user and password come from CLICKHOUSE_USER / CLICKHOUSE_PASSWORD (the
  * environment or the config file) and never reach a message. */
+#include "clickhouse_driver.h"
 #include "clickhouse_macros.h"
 #include "clickhouse_sql.h"
 #include "warehouse.h"
@@ -105,6 +106,11 @@ static int clickhouse_post(struct clickhouse_warehouse *warehouse, const struct 
     strbuf_printf(&url, "http://%s:%d/?database=%s&query_id=%s&join_use_nulls=1&join_default_strictness=ALL",
                   server->host, server->port, warehouse->location.database, query_id);
     if (tabular) strbuf_append_string(&url, "&default_format=TabSeparatedWithNames");
+    /* On a cluster: an INSERT into a Distributed table returns once every
+     * shard has its rows (a shard down fails it), and a subquery over a
+     * Distributed table inside a distributed query reads it once (GLOBAL). */
+    if (warehouse->location.cluster[0])
+        strbuf_append_string(&url, "&insert_distributed_sync=1&distributed_product_mode=global");
     if (insert_query) {
         char *escaped = curl_easy_escape(curl, insert_query, 0);
         strbuf_printf(&url, "&query=%s", escaped);
@@ -556,3 +562,28 @@ const struct warehouse_driver clickhouse_driver = {
     /* Removes the rows at once; a DELETE would be an asynchronous mutation. */
     .empty_table_statement = "TRUNCATE TABLE",
 };
+
+/* The cluster the URL names, or NULL for one server. */
+const char *clickhouse_cluster(const struct warehouse *base) {
+    if (base->driver != &clickhouse_driver) return NULL;
+    const struct clickhouse_warehouse *warehouse = (const struct clickhouse_warehouse *)base;
+    return warehouse->location.cluster[0] ? warehouse->location.cluster : NULL;
+}
+
+/* Runs one statement (macros expanded, not translated: native DDL) on
+ * every server of the cluster, or on the one server. */
+int clickhouse_execute_everywhere(struct warehouse *base, const char *sql, struct error *err) {
+    struct clickhouse_warehouse *warehouse = (struct clickhouse_warehouse *)base;
+    struct strbuf prepared, response;
+    strbuf_init(&prepared);
+    strbuf_init(&response);
+    int status = prepare_sql(sql, &prepared, err);
+    for (size_t i = 0; status == 0 && i < warehouse->location.server_count; i++)
+        status = clickhouse_post(warehouse, &warehouse->location.servers[i], NULL, prepared.data, prepared.length, false,
+                                 &response, err);
+    if (status == 0 && warehouse->location.server_count == 0)
+        status = run_statement(warehouse, strbuf_text(&prepared), false, &response, err);
+    strbuf_free(&prepared);
+    strbuf_free(&response);
+    return status;
+}
