@@ -128,6 +128,13 @@ Test(clickhouse_sql, rewrites_standard_literals_outside_strings_and_comments) {
                      "-- a group's name\nSELECT  1 AS t, 0, 'true', toDate('2024-01-02'),"
                      " CAST('2024-01-02 03:04:05' AS TIMESTAMP), untrue, x.true_value"
                      " FROM (SELECT database AS table_schema, name AS table_name FROM system.tables)");
+    strbuf_reset(&out);
+    clickhouse_rewrite_standard("SELECT count(t.task) FILTER (WHERE t.status = 'a)'), min(f(x)) FILTER (WHERE y > (1)),"
+                                " CAST(round(CAST(EXTRACT(EPOCH FROM (b - a)) AS NUMERIC), 2) AS TEXT),"
+                                " CAST(a AS TIMESTAMP(0)) FROM t", &out);
+    cr_expect_str_eq(strbuf_text(&out), "SELECT countIf(t.task, t.status = 'a)'), minIf(f(x), y > (1)),"
+                                        " CAST(round(CAST(toFloat64((b - a)) AS Float64), 2) AS TEXT),"
+                                        " CAST(a AS DateTime) FROM t");
     strbuf_free(&out);
 }
 

@@ -468,9 +468,43 @@ static void append_literal(struct strbuf *out, const char *literal, size_t lengt
     strbuf_append_char(out, '\'');
 }
 
+/* Turns "FUNC(args) " at the end of out and the condition of the
+ * "FILTER (WHERE condition)" that follows into "FUNCIf(args, condition)".
+ * filter points after FILTER; returns past its closing parenthesis, or
+ * NULL when the text is not of that form (then nothing changes). */
+static const char *rewrite_filter(struct strbuf *out, const char *filter) {
+    const char *where = match_words(skip_blank(filter) + (*skip_blank(filter) == '(' ? 1 : 0), "WHERE");
+    if (*skip_blank(filter) != '(' || where == NULL || out->length == 0) return NULL;
+    size_t close = out->length;
+    while (close > 0 && isspace((unsigned char)out->data[close - 1])) close--;
+    if (close == 0 || out->data[close - 1] != ')') return NULL;
+    size_t open = close - 1;   /* at the ')', back to its '(' */
+    for (int depth = 0;; open--) {
+        if (out->data[open] == ')') depth++;
+        else if (out->data[open] == '(' && --depth == 0) break;
+        if (open == 0) return NULL;
+    }
+    if (open == 0 || !(isalnum((unsigned char)out->data[open - 1]) || out->data[open - 1] == '_')) return NULL;
+    const char *end = where;
+    for (int depth = 1; *end && depth > 0; end++) {
+        if (*end == '\'') { end++; while (*end && *end != '\'') end++; if (!*end) break; }
+        if (*end == '(') depth++;
+        if (*end == ')') depth--;
+    }
+    if (end[-1] != ')') return NULL;
+    char *arguments = memory_strndup(out->data + open + 1, close - 1 - (open + 1));
+    out->length = open;
+    out->data[open] = '\0';
+    strbuf_printf(out, "If(%s, %.*s)", arguments, (int)(end - 1 - where), where);
+    free(arguments);
+    return end;
+}
+
 /* Standard SQL the engine writes that 18.16 spells differently, outside
  * quotes: DATE 'd' and TIMESTAMP 't' literals become toDate('d') and
- * toDateTime('t'); TRUE and FALSE are 1 and 0; information_schema.tables and .columns become
+ * toDateTime('t'); TRUE and FALSE are 1 and 0; AGG(x) FILTER (WHERE c) is
+ * AGGIf(x, c); EXTRACT(EPOCH FROM a - b) the difference of two DateTimes;
+ * NUMERIC Float64 and TIMESTAMP(0) DateTime; information_schema.tables and .columns become
  * subqueries over system.tables and system.columns under the standard
  * column names. */
 void clickhouse_rewrite_standard(const char *sql, struct strbuf *out) {
@@ -503,6 +537,27 @@ void clickhouse_rewrite_standard(const char *sql, struct strbuf *out) {
             if (*end) end++;
             strbuf_printf(out, "%s(%.*s)", function, (int)(end - start), start);
             p = end;
+            continue;
+        }
+        const char *after_word = NULL;
+        if (word_start && (after_word = match_words(p, "FILTER")) != NULL) {
+            const char *end = rewrite_filter(out, after_word);
+            if (end) { p = end; continue; }
+        }
+        if (word_start && (after_word = match_words(p, "EXTRACT")) != NULL && *skip_blank(after_word) == '(' &&
+            (after_word = match_words(skip_blank(after_word) + 1, "EPOCH FROM")) != NULL) {
+            strbuf_append_string(out, "toFloat64(");   /* the seconds between two DateTimes are their difference */
+            p = after_word;
+            continue;
+        }
+        if (word_start && (after_word = match_words(p, "NUMERIC")) != NULL && *skip_blank(after_word) != '(') {
+            strbuf_append_string(out, "Float64");
+            p = after_word;
+            continue;
+        }
+        if (word_start && (after_word = match_words(p, "TIMESTAMP")) != NULL && strncmp(after_word, "(0)", 3) == 0) {
+            strbuf_append_string(out, "DateTime");
+            p = after_word + 3;
             continue;
         }
         const char *after_boolean = NULL;
