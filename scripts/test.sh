@@ -23,6 +23,16 @@ else
     echo "test.sh: PostgreSQL could not be started, its tests will be skipped: $(tail -n 1 "$postgres_dir/start.err")"
 fi
 
+# A 2-shard ClickHouse cluster on loopback for the ClickHouse tests, the same way.
+clickhouse_dir=$(mktemp -d /tmp/martlet-clickhouse-XXXXXX)
+trap 'bash scripts/postgres.sh stop "$postgres_dir"; rm -rf "$postgres_dir"; bash scripts/clickhouse.sh stop "$clickhouse_dir"; rm -rf "$clickhouse_dir"' EXIT
+if url=$(bash scripts/clickhouse.sh start "$clickhouse_dir" 2 2>"$clickhouse_dir/start.err"); then
+    export MARTLET_TEST_CLICKHOUSE="$url" MARTLET_TEST_CLICKHOUSE_DIR="$clickhouse_dir"
+    echo "test.sh: ClickHouse test cluster (2 shards) on $clickhouse_dir"
+else
+    echo "test.sh: ClickHouse could not be started, its tests will be skipped: $(tail -n 1 "$clickhouse_dir/start.err")"
+fi
+
 status=0
 ./build/sanitize/martlet-tests --jobs 2 "$@" || status=$?
 # The fuzz harnesses' smoke: regressions, corpus and a few thousand

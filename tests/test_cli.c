@@ -234,7 +234,7 @@ Test(config_file, a_file_others_can_read_or_a_bad_line_is_refused_without_showin
     cr_expect(strstr(output, "never-shown") == NULL, "%s", output);
     free(output);
     const char *bad[][2] = {
-        {"FOO_KEY=1\n", "line 1: unknown setting 'FOO_KEY' (expected MARTLET_*, AWS_* or PG*)"},
+        {"FOO_KEY=1\n", "line 1: unknown setting 'FOO_KEY' (expected MARTLET_*, AWS_*, PG* or CLICKHOUSE_*)"},
         {"# comment\nMARTLET_API_KEY never-shown-9876\n", "line 2: expected KEY=VALUE"},
     };
     for (size_t i = 0; i < 2; i++) {

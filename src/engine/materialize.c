@@ -1,5 +1,6 @@
 /* materialize.c -- see materialize.h. */
 #include "materialize.h"
+#include "clickhouse_materialize.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 
@@ -168,6 +169,9 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
 /* Applies the model to the warehouse inside the caller's transaction. */
 int materialize_model(struct warehouse *warehouse, const struct model *model, const char *rendered_sql,
                       const struct materialize_context *context, int64_t *rows_changed, struct error *err) {
+    /* No transactions and no correlated subqueries there: its own ways. */
+    if (strcmp(warehouse_dialect(warehouse), "clickhouse") == 0)
+        return clickhouse_materialize_model(warehouse, model, rendered_sql, context, rows_changed, err);
     char *body = select_body(rendered_sql);
     struct strbuf sql;
     strbuf_init(&sql);

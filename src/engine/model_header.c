@@ -106,6 +106,12 @@ static int apply_parent_key(void *target, const char *value, struct error *err) 
     return column_value("parent_key", value, &((struct model *)target)->parent_key, err);
 }
 
+/* shard_by: the column that places a row on a shard of a distributed
+ * warehouse (ClickHouse); default the unique key or the parent key. */
+static int apply_shard_by(void *target, const char *value, struct error *err) {
+    return column_value("shard_by", value, &((struct model *)target)->shard_by, err);
+}
+
 /* hashdiff: the satellite's hash of its descriptive columns. */
 static int apply_hashdiff(void *target, const char *value, struct error *err) {
     return column_value("hashdiff", value, &((struct model *)target)->hashdiff, err);
@@ -162,6 +168,7 @@ static const struct header_key model_keys[] = {
     {"date_column", "<column>", false, false, false, apply_date_column},
     {"parent_key", "<column>", false, false, false, apply_parent_key},
     {"hashdiff", "<column>", false, false, false, apply_hashdiff},
+    {"shard_by", "<column>", false, false, false, apply_shard_by},
     {"test", "unique(...) | not_null(...) | accepted_values(...) | relationships(...)", false, true, false, apply_test},
     {"test_severity", "warn | error", false, false, false, apply_test_severity},
     {"timeout", "30s | 5m | 2h", false, false, false, apply_timeout},

@@ -9,8 +9,9 @@
 #include "../util/strbuf.h"
 
 #include <cJSON.h>
-#include <stdlib.h>
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const materialization_names[] = {
@@ -415,7 +416,49 @@ static int parse_pipeline_json(const char *text, struct pipeline *pipeline, stru
 
 /* ---- model and report files ------------------------------------------- */
 
-/* Reads every .sql file under models/ (recursively), header included. */
+/* The dialect of a variant file, NAME.DIALECT.sql (a word of letters
+ * after the last but one dot), or NULL for a model file. */
+static char *variant_dialect(const char *path) {
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    size_t length = strlen(name);
+    if (length < 4) return NULL;
+    const char *end = name + length - 4;   /* at ".sql" */
+    const char *dot = end;
+    while (dot > name && dot[-1] != '.') dot--;
+    if (dot <= name + 1 || dot == end) return NULL;
+    for (const char *p = dot; p < end; p++)
+        if (!islower((unsigned char)*p)) return NULL;
+    return memory_strndup(dot, (size_t)(end - dot));
+}
+
+/* Attaches a variant file to the model file beside it (same name without
+ * ".DIALECT"); a variant without its model is an error. */
+static int attach_variant(struct pipeline *pipeline, char *path, char *dialect, struct error *err) {
+    size_t length = strlen(path), dialect_length = strlen(dialect);
+    char *base = memory_alloc(length + 1);
+    memcpy(base, path, length - 4 - dialect_length - 1);
+    strcpy(base + length - 4 - dialect_length - 1, ".sql");
+    struct model *owner = NULL;
+    for (size_t i = 0; i < pipeline->model_count && owner == NULL; i++)
+        if (strcmp(pipeline->models[i].path, base) == 0) owner = &pipeline->models[i];
+    free(base);
+    if (owner == NULL) {
+        error_set(err, "%s: a variant for the %s warehouse needs the model file it varies beside it", path, dialect);
+        free(dialect);
+        free(path);
+        return -1;
+    }
+    owner->variants = memory_realloc(owner->variants, (owner->variant_count + 1) * sizeof *owner->variants);
+    struct model_variant *variant = &owner->variants[owner->variant_count++];
+    variant->dialect = dialect;
+    variant->path = path;
+    variant->sql = NULL;
+    return files_read_all(path, &variant->sql, err);
+}
+
+/* Reads every .sql file under models/ (recursively), header included;
+ * NAME.DIALECT.sql files are variants of NAME.sql. */
 static int load_models(struct pipeline *pipeline, struct error *err) {
     char *models_directory = files_join(pipeline->directory, "models");
     char **paths = NULL;
@@ -425,6 +468,11 @@ static int load_models(struct pipeline *pipeline, struct error *err) {
     if (status != 0) return -1;
     pipeline->models = memory_calloc(count, sizeof *pipeline->models);
     for (size_t i = 0; i < count && status == 0; i++) {
+        char *dialect = variant_dialect(paths[i]);
+        if (dialect) {
+            free(dialect);
+            continue;
+        }
         struct model *model = &pipeline->models[pipeline->model_count++];
         model->path = paths[i];
         model->retries = -1;
@@ -434,9 +482,23 @@ static int load_models(struct pipeline *pipeline, struct error *err) {
         else if (pipeline_schema(pipeline, model->schema_key) == NULL)
             status = error_set(err, "%s: schema '%s' is not declared in pipeline.json", model->path, model->schema_key);
     }
+    for (size_t i = 0; i < count && status == 0; i++) {
+        char *dialect = paths[i] ? variant_dialect(paths[i]) : NULL;
+        if (dialect == NULL) continue;
+        status = attach_variant(pipeline, paths[i], dialect, err);
+        paths[i] = NULL;
+    }
     for (size_t i = 0; i < count; i++) free(paths[i]);
     free(paths);
     return status;
+}
+
+/* The model's variant for a warehouse dialect, or NULL: the model file
+ * itself serves that warehouse. */
+const struct model_variant *pipeline_model_variant(const struct model *model, const char *dialect) {
+    for (size_t i = 0; i < model->variant_count; i++)
+        if (strcmp(model->variants[i].dialect, dialect) == 0) return &model->variants[i];
+    return NULL;
 }
 
 /* Checks the header of every .sql file in reports/, so a malformed one fails when
@@ -527,7 +589,14 @@ void pipeline_free(struct pipeline *pipeline) {
         free(model->date_column);
         free(model->parent_key);
         free(model->hashdiff);
+        free(model->shard_by);
         free(model->sql);
+        for (size_t v = 0; v < model->variant_count; v++) {
+            free(model->variants[v].dialect);
+            free(model->variants[v].path);
+            free(model->variants[v].sql);
+        }
+        free(model->variants);
         free_list(model->depends_on, model->depends_count);
         free_list(model->unique_key, model->unique_key_count);
         free_list(model->tests, model->test_count);

@@ -62,6 +62,14 @@ struct source {
     bool allow_all_rejected;  /* a file whose every data row is rejected does not fail the load */
 };
 
+/* The model's SQL for one warehouse, from NAME.DIALECT.sql beside NAME.sql
+ * (e.g. h_users.clickhouse.sql): the SQL differs, the header is NAME.sql's. */
+struct model_variant {
+    char *dialect;
+    char *path;
+    char *sql;
+};
+
 struct model {
     char *name;               /* "dds.h_users" */
     char *schema_key;
@@ -76,12 +84,15 @@ struct model {
     char *date_column;        /* MATERIALIZE_INCREMENTAL_BY_DATE */
     char *parent_key;         /* MATERIALIZE_SATELLITE: the hub or link hash key */
     char *hashdiff;           /* MATERIALIZE_SATELLITE: hash of the descriptive columns */
+    char *shard_by;           /* the shard key on a distributed warehouse, or NULL (see clickhouse_materialize.c) */
     char **tests;             /* "-- test:" lines (see data_tests.h) */
     size_t test_count;
     bool tests_warn;          /* "-- test_severity: warn": report, do not fail */
     double timeout_seconds;   /* "-- timeout: 30s": cancel the task past it; 0 = the run's default */
     int retries;              /* "-- retries: 3": tries again after a transient error; -1 = the run's default */
     char *sql;                /* the file's text, template markers included */
+    struct model_variant *variants;
+    size_t variant_count;
 };
 
 /* When `martlet schedule` runs the pipeline: a firing of the cron (UTC)
@@ -116,6 +127,7 @@ struct pipeline {
 int pipeline_load(const char *directory, struct pipeline **pipeline, struct error *err);
 int pipeline_split_name(const char *name, char **schema_key, char **table, struct error *err);
 void pipeline_free(struct pipeline *pipeline);
+const struct model_variant *pipeline_model_variant(const struct model *model, const char *dialect);
 const char *pipeline_schema(const struct pipeline *pipeline, const char *key);
 const char *materialization_name(enum materialization materialization);
 

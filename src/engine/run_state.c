@@ -1,13 +1,21 @@
 /* run_state.c -- see run_state.h. Every value from outside reaches SQL as
  * a bound parameter. */
 #include "run_state.h"
+#include "clickhouse_run_state.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+/* ClickHouse has no UPDATE: its state is an append-only log read through
+ * views (clickhouse_run_state.c). */
+static bool append_only(const struct warehouse *warehouse) {
+    return strcmp(warehouse_dialect(warehouse), "clickhouse") == 0;
+}
 
 static const char *const schema_statements[] = {
     "CREATE SCHEMA IF NOT EXISTS martlet",
@@ -28,6 +36,7 @@ static const char *const schema_statements[] = {
 
 /* Creates the martlet schema and its tables if they are missing. */
 int run_state_prepare(struct warehouse *warehouse, struct error *err) {
+    if (append_only(warehouse)) return clickhouse_run_state_prepare(warehouse, err);
     for (size_t i = 0; i < sizeof schema_statements / sizeof *schema_statements; i++)
         if (warehouse_execute(warehouse, schema_statements[i], err) != 0)
             return error_prefix(err, "preparing the martlet schema");
@@ -38,6 +47,7 @@ int run_state_prepare(struct warehouse *warehouse, struct error *err) {
  * and host running it. */
 int run_state_begin_run(struct warehouse *warehouse, const char *pipeline, const char *start_date,
                         const char *end_date, const char *started_at, int64_t *run_id, struct error *err) {
+    if (append_only(warehouse)) return clickhouse_run_state_begin_run(warehouse, pipeline, start_date, end_date, started_at, run_id, err);
     char *value = NULL;
     if (warehouse_query_value(warehouse, "SELECT nextval('martlet.run_id_sequence')", &value, err) != 0)
         return error_prefix(err, "taking a run id");
@@ -63,6 +73,7 @@ int run_state_begin_run(struct warehouse *warehouse, const char *pipeline, const
  * 'interrupted' (rolled back with their transaction), their queued ones
  * 'skipped'. One transaction: both tables agree. */
 int run_state_mark_interrupted(struct warehouse *warehouse, const char *pipeline, struct error *err) {
+    if (append_only(warehouse)) return clickhouse_run_state_mark_interrupted(warehouse, pipeline, err);
     const char *params[] = {pipeline};
     int status = warehouse_begin(warehouse, err);
     if (status == 0)
@@ -89,6 +100,7 @@ int run_state_mark_interrupted(struct warehouse *warehouse, const char *pipeline
 /* Marks a run finished with its final status. */
 int run_state_finish_run(struct warehouse *warehouse, int64_t run_id, const char *status, const char *error,
                          struct error *err) {
+    if (append_only(warehouse)) return clickhouse_run_state_finish_run(warehouse, run_id, status, error, err);
     char id[32];
     snprintf(id, sizeof id, "%" PRId64, run_id);
     const char *params[] = {status, error, id};
@@ -110,6 +122,7 @@ static const char *count_text(int64_t count, char *buffer, size_t size) {
 /* Records every task of a new run as queued, in one statement. */
 int run_state_queue_tasks(struct warehouse *warehouse, int64_t run_id, const struct task_record *tasks, size_t count,
                           struct error *err) {
+    if (append_only(warehouse)) return clickhouse_run_state_queue_tasks(warehouse, run_id, tasks, count, err);
     if (count == 0) return 0;
     char id[32];
     snprintf(id, sizeof id, "%" PRId64, run_id);
@@ -132,6 +145,7 @@ int run_state_queue_tasks(struct warehouse *warehouse, int64_t run_id, const str
 /* Marks a task running (its first attempt began). */
 int run_state_start_task(struct warehouse *warehouse, int64_t run_id, const char *task, const char *started_at,
                          struct error *err) {
+    if (append_only(warehouse)) return clickhouse_run_state_start_task(warehouse, run_id, task, started_at, err);
     char id[32];
     snprintf(id, sizeof id, "%" PRId64, run_id);
     const char *params[] = {id, task, started_at};
@@ -146,6 +160,7 @@ int run_state_start_task(struct warehouse *warehouse, int64_t run_id, const char
 /* Records how a task of the run ended. */
 int run_state_record_task(struct warehouse *warehouse, int64_t run_id, const struct task_record *task,
                           struct error *err) {
+    if (append_only(warehouse)) return clickhouse_run_state_record_task(warehouse, run_id, task, err);
     char id[32], read[32], loaded[32], rejected[32], changed[32], duplicate[32], attempts[32];
     snprintf(id, sizeof id, "%" PRId64, run_id);
     const char *params[] = {

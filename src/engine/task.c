@@ -106,15 +106,19 @@ static int run_model(const struct task_context *context, const struct model *mod
     snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, model->schema_key), model->table);
     struct template_variable variables[64];
     size_t count = template_variables(context, relation, variables, 64);
+    /* A model's NAME.DIALECT.sql variant replaces its SQL on that warehouse. */
+    const struct model_variant *variant = pipeline_model_variant(model, warehouse_dialect(warehouse));
+    struct model located = *model;
+    if (variant) located.path = variant->path;
     struct strbuf sql;
     strbuf_init(&sql);
-    int status = template_render(model->sql, variables, count, &sql, err);
-    if (status != 0) error_prefix(err, "%s", model->path);
+    int status = template_render(variant ? variant->sql : model->sql, variables, count, &sql, err);
+    if (status != 0) error_prefix(err, "%s", located.path);
     struct materialize_context materialize = {relation, request->start_date, request->end_date,
                                               context->keep_statements ? &outcome->statements : NULL};
     if (status == 0) {
         status = materialize_model(warehouse, model, strbuf_text(&sql), &materialize, &outcome->record.rows_changed, err);
-        if (status != 0) name_model_location(model, strbuf_text(&sql), err);
+        if (status != 0) name_model_location(&located, strbuf_text(&sql), err);
     }
     if (status == 0 && model->materialized != MATERIALIZE_VIEW && model->materialized != MATERIALIZE_SCRIPT)
         status = warehouse_refresh_statistics(warehouse, relation, err);

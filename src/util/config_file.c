@@ -14,7 +14,8 @@
 /* The settings a config file may hold: a misspelt key is an error rather
  * than a silently ignored line. */
 static bool known_key(const char *key) {
-    return strncmp(key, "MARTLET_", 8) == 0 || strncmp(key, "AWS_", 4) == 0 || strncmp(key, "PG", 2) == 0;
+    return strncmp(key, "MARTLET_", 8) == 0 || strncmp(key, "AWS_", 4) == 0 || strncmp(key, "PG", 2) == 0 ||
+           strncmp(key, "CLICKHOUSE_", 11) == 0;
 }
 
 /* Upper-case letters, digits and underscores, not starting with a digit. */
@@ -55,7 +56,7 @@ static int apply_line(char *line, const char *path, int number, int *applied, st
     *equals = '\0';
     char *key = trim(line), *value = trim(equals + 1);
     if (!valid_key(key, strlen(key)) || !known_key(key))
-        return error_set(err, "config file %s, line %d: unknown setting '%s' (expected MARTLET_*, AWS_* or PG*)", path,
+        return error_set(err, "config file %s, line %d: unknown setting '%s' (expected MARTLET_*, AWS_*, PG* or CLICKHOUSE_*)", path,
                          number, key);
     size_t length = strlen(value);
     if (length >= 2 && (value[0] == '"' || value[0] == '\'') && value[length - 1] == value[0]) {

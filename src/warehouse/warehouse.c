@@ -97,7 +97,9 @@ int warehouse_memory_limit(int64_t *bytes, struct error *err) {
 /* Opens the warehouse a URL names. "duckdb:PATH" opens (or creates) a
  * DuckDB file; "duckdb::memory:" an in-memory database; "postgres://..."
  * or "postgres:KEYWORDS" a PostgreSQL database through libpq (which also
- * reads PG* variables and ~/.pgpass, so passwords need not be in the URL). */
+ * reads PG* variables and ~/.pgpass, so passwords need not be in the URL);
+ * "clickhouse://HOST:PORT/DATABASE?cluster=NAME" a ClickHouse server or
+ * cluster over HTTP (user and password from CLICKHOUSE_USER/_PASSWORD). */
 int warehouse_open(const char *url, struct warehouse **warehouse, struct error *err) {
     const struct warehouse_driver *driver = NULL;
     const char *location = url;
@@ -110,8 +112,11 @@ int warehouse_open(const char *url, struct warehouse **warehouse, struct error *
     } else if (strncmp(url, "postgres:", 9) == 0) {
         driver = &postgres_driver; /* "postgres:" + libpq keywords ("host=... dbname=...") or empty for PG* */
         location = url + 9;
+    } else if (strncmp(url, "clickhouse://", 13) == 0) {
+        driver = &clickhouse_driver;   /* the whole URL: clickhouse://HOST:PORT/DATABASE?cluster=NAME */
     } else {
-        return error_set(err, "unknown warehouse URL scheme (expected duckdb:FILE, postgres://... or postgres:KEYWORDS)");
+        return error_set(err, "unknown warehouse URL scheme (expected duckdb:FILE, postgres://..., postgres:KEYWORDS"
+                              " or clickhouse://HOST:PORT/DATABASE)");
     }
     busy_begin();
     int status = driver->open(location, warehouse, err);

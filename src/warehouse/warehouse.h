@@ -157,5 +157,6 @@ int warehouse_empty_table_sql(const struct warehouse *warehouse, const char *sch
 
 extern const struct warehouse_driver duckdb_driver;
 extern const struct warehouse_driver postgres_driver;
+extern const struct warehouse_driver clickhouse_driver;
 
 #endif

@@ -1,0 +1,341 @@
+/* clickhouse_materialize.c -- materialize.h's kinds on ClickHouse, which
+ * has no transactions and no correlated subqueries. Each kind stays
+ * idempotent another way:
+ *
+ *   table                built into NAME__new, swapped in with one RENAME
+ *                        only when complete (a failure leaves the old one)
+ *   view                 DROP + CREATE VIEW
+ *   insert_new_keys      INSERT ... WHERE (keys) NOT IN (the table's keys):
+ *                        a failed insert's rerun adds exactly what is missing
+ *   satellite            INSERT ... WHERE (parent, hashdiff) NOT IN (each
+ *                        parent's latest hashdiff, by argMax over load_dt)
+ *   incremental_by_date  the run's dates deleted (a mutation, waited for),
+ *                        then inserted
+ *   script               the model's own statements
+ *
+ * On a cluster (?cluster= in the URL) the tables of every schema but
+ * staging's are sharded, like Vertica's SEGMENTED BY hash(...) ALL NODES:
+ * a MergeTree table NAME_shard on every server and a Distributed table
+ * NAME over them, which rows are inserted through (synchronously: the
+ * INSERT returns once every shard has its rows) and models read. A row's
+ * shard follows sipHash64 of the model's '-- shard_by:' column, by
+ * default its unique key or parent key (hubs and links by their hash
+ * key, a satellite's versions beside each other). The subqueries over the
+ * table itself read it through GLOBAL IN, so every shard compares against
+ * the whole table. A full refresh builds NAME__new_shard on every server
+ * and renames it in place of NAME_shard on each. incremental_by_date and
+ * script models stay on the main server. */
+#include "clickhouse_materialize.h"
+#include "../util/memory.h"
+#include "../warehouse/clickhouse_driver.h"
+#include "../util/strbuf.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The SELECT without trailing blanks and semicolons, to nest it. */
+static char *select_body(const char *sql) {
+    size_t length = strlen(sql);
+    while (length > 0 && (isspace((unsigned char)sql[length - 1]) || sql[length - 1] == ';')) length--;
+    return memory_strndup(sql, length);
+}
+
+/* Runs sql (logging it), then empties it. */
+static int run(const struct materialize_context *context, struct warehouse *warehouse, struct strbuf *sql,
+               int64_t *rows_changed, struct error *err) {
+    if (context->statement_log) strbuf_printf(context->statement_log, "%s;\n\n", strbuf_text(sql));
+    int64_t ignored;
+    int status = warehouse_execute_counted(warehouse, strbuf_text(sql), rows_changed ? rows_changed : &ignored, err);
+    strbuf_reset(sql);
+    return status;
+}
+
+/* The number a query of sql answers; sql is emptied. */
+static int query_number(const struct materialize_context *context, struct warehouse *warehouse, struct strbuf *sql,
+                        int64_t *number, struct error *err) {
+    if (context->statement_log) strbuf_printf(context->statement_log, "%s;\n\n", strbuf_text(sql));
+    char *value = NULL;
+    int status = warehouse_query_value(warehouse, strbuf_text(sql), &value, err);
+    strbuf_reset(sql);
+    *number = value ? strtoll(value, NULL, 10) : 0;
+    free(value);
+    return status;
+}
+
+/* 1 if schema.table exists. */
+static int table_exists(const struct materialize_context *context, struct warehouse *warehouse, struct strbuf *sql,
+                        bool *exists, struct error *err) {
+    const char *dot = strchr(context->relation, '.');
+    strbuf_printf(sql, "SELECT count() FROM system.tables WHERE database = '%.*s' AND name = '%s'",
+                  (int)(dot - context->relation), context->relation, dot + 1);
+    int64_t count = 0;
+    int status = query_number(context, warehouse, sql, &count, err);
+    *exists = count > 0;
+    return status;
+}
+
+/* The cluster to shard the model's table over, or NULL: staging tables
+ * and models other than tables, inserts and satellites stay on the main
+ * server. */
+static const char *sharding_cluster(struct warehouse *warehouse, const struct model *model) {
+    const char *cluster = clickhouse_cluster(warehouse);
+    if (cluster == NULL || strcmp(model->schema_key, "staging") == 0) return NULL;
+    bool shardable = model->materialized == MATERIALIZE_TABLE || model->materialized == MATERIALIZE_INSERT_NEW_KEYS ||
+                     model->materialized == MATERIALIZE_SATELLITE;
+    return shardable ? cluster : NULL;
+}
+
+/* The sharding expression: sipHash64 of the shard column's text (any
+ * type, NULL as ''), or rand() for a model without a key. */
+static void shard_expression(const struct model *model, struct strbuf *sql) {
+    const char *column = model->shard_by ? model->shard_by
+                       : model->unique_key_count > 0 ? model->unique_key[0]
+                       : model->parent_key;
+    if (column) strbuf_printf(sql, "sipHash64(ifNull(toString(%s), ''))", column);
+    else strbuf_append_string(sql, "rand()");
+}
+
+/* Runs sql on every server (logging it), then empties it. */
+static int run_everywhere(const struct materialize_context *context, struct warehouse *warehouse, struct strbuf *sql,
+                          struct error *err) {
+    if (context->statement_log) strbuf_printf(context->statement_log, "-- on every server:\n%s;\n\n", strbuf_text(sql));
+    int status = clickhouse_execute_everywhere(warehouse, strbuf_text(sql), err);
+    strbuf_reset(sql);
+    return status;
+}
+
+/* The column list "(name Type, ...)" of the model's result, from an empty
+ * Memory table of its shape. */
+static int result_columns(struct warehouse *warehouse, const char *body, const struct materialize_context *context,
+                          struct strbuf *sql, struct strbuf *columns, struct error *err) {
+    const char *dot = strchr(context->relation, '.');
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s__shape", context->relation);
+    int status = run(context, warehouse, sql, NULL, err);
+    strbuf_printf(sql, "CREATE TABLE %s__shape ENGINE = Memory AS SELECT * FROM (\n%s\n) AS model LIMIT 0",
+                  context->relation, body);
+    if (status == 0) status = run(context, warehouse, sql, NULL, err);
+    struct warehouse_result *result = NULL;
+    strbuf_printf(sql, "SELECT name, type FROM system.columns WHERE database = '%.*s' AND table = '%s__shape'",
+                  (int)(dot - context->relation), context->relation, dot + 1);
+    if (status == 0) status = warehouse_query(warehouse, strbuf_text(sql), &result, err);
+    strbuf_reset(sql);
+    if (status == 0) {
+        strbuf_append_char(columns, '(');
+        for (size_t row = 0; row < result->row_count; row++)
+            strbuf_printf(columns, "%s%s %s", row ? ", " : "", warehouse_result_cell(result, row, 0),
+                          warehouse_result_cell(result, row, 1));
+        strbuf_append_char(columns, ')');
+    }
+    warehouse_result_free(result);
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s__shape", context->relation);
+    if (status == 0) status = run(context, warehouse, sql, NULL, err);
+    strbuf_reset(sql);
+    return status;
+}
+
+/* On every server: the Distributed table NAME over NAME_shard. */
+static int create_distributed(struct warehouse *warehouse, const struct model *model, const char *cluster,
+                              const char *relation, const struct materialize_context *context, struct strbuf *sql,
+                              struct error *err) {
+    const char *dot = strchr(relation, '.');
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s", relation);
+    int status = run_everywhere(context, warehouse, sql, err);
+    strbuf_printf(sql, "CREATE TABLE %1$s AS %1$s_shard ENGINE = Distributed(%2$s, %3$.*4$s, %5$s_shard, ", relation,
+                  cluster, relation, (int)(dot - relation), dot + 1);
+    shard_expression(model, sql);
+    strbuf_append_char(sql, ')');
+    if (status == 0) status = run_everywhere(context, warehouse, sql, err);
+    strbuf_reset(sql);
+    return status;
+}
+
+/* A full refresh of a sharded table: NAME__new_shard filled on every
+ * server through NAME__new, then renamed in place of NAME_shard. */
+static int replace_sharded_table(struct warehouse *warehouse, const struct model *model, const char *cluster,
+                                 const char *body, const struct materialize_context *context, struct strbuf *sql,
+                                 int64_t *rows_changed, struct error *err) {
+    struct strbuf columns, building;
+    strbuf_init(&columns);
+    strbuf_init(&building);
+    strbuf_printf(&building, "%s__new", context->relation);
+    int status = result_columns(warehouse, body, context, sql, &columns, err);
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s__new_shard", context->relation);
+    if (status == 0) status = run_everywhere(context, warehouse, sql, err);
+    strbuf_printf(sql, "CREATE TABLE %s__new_shard %s ENGINE = MergeTree ORDER BY tuple()", context->relation,
+                  strbuf_text(&columns));
+    if (status == 0) status = run_everywhere(context, warehouse, sql, err);
+    if (status == 0) status = create_distributed(warehouse, model, cluster, strbuf_text(&building), context, sql, err);
+    strbuf_printf(sql, "INSERT INTO %s__new SELECT * FROM (\n%s\n) AS model", context->relation, body);
+    if (status == 0) status = run(context, warehouse, sql, NULL, err);
+    strbuf_printf(sql, "CREATE TABLE IF NOT EXISTS %1$s_shard AS %1$s__new_shard", context->relation);
+    if (status == 0) status = run_everywhere(context, warehouse, sql, err);
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s__old_shard", context->relation);
+    if (status == 0) status = run_everywhere(context, warehouse, sql, err);
+    strbuf_printf(sql, "RENAME TABLE %1$s_shard TO %1$s__old_shard, %1$s__new_shard TO %1$s_shard", context->relation);
+    if (status == 0) status = run_everywhere(context, warehouse, sql, err);
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s__old_shard", context->relation);
+    if (status == 0) status = run_everywhere(context, warehouse, sql, err);
+    if (status == 0) status = create_distributed(warehouse, model, cluster, context->relation, context, sql, err);
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s__new", context->relation);
+    if (status == 0) status = run_everywhere(context, warehouse, sql, err);
+    strbuf_printf(sql, "SELECT count() FROM %s", context->relation);
+    if (status == 0) status = query_number(context, warehouse, sql, rows_changed, err);
+    strbuf_reset(sql);
+    strbuf_free(&columns);
+    strbuf_free(&building);
+    return status;
+}
+
+/* The sharded table of an insert or satellite model, made on first use. */
+static int create_sharded_if_missing(struct warehouse *warehouse, const struct model *model, const char *cluster,
+                                     const char *body, const struct materialize_context *context, struct strbuf *sql,
+                                     struct error *err) {
+    bool exists = false;
+    if (table_exists(context, warehouse, sql, &exists, err) != 0) return -1;
+    if (exists) return 0;
+    struct strbuf columns;
+    strbuf_init(&columns);
+    int status = result_columns(warehouse, body, context, sql, &columns, err);
+    strbuf_printf(sql, "CREATE TABLE IF NOT EXISTS %s_shard %s ENGINE = MergeTree ORDER BY tuple()", context->relation,
+                  strbuf_text(&columns));
+    if (status == 0) status = run_everywhere(context, warehouse, sql, err);
+    if (status == 0) status = create_distributed(warehouse, model, cluster, context->relation, context, sql, err);
+    strbuf_reset(sql);
+    strbuf_free(&columns);
+    return status;
+}
+
+/* Creates the target with the SELECT's columns and no rows, if missing
+ * (sharded when the model is). */
+static int create_if_missing(struct warehouse *warehouse, const struct model *model,
+                             const struct materialize_context *context, const char *body, struct strbuf *sql,
+                             struct error *err) {
+    const char *cluster = sharding_cluster(warehouse, model);
+    if (cluster) return create_sharded_if_missing(warehouse, model, cluster, body, context, sql, err);
+    strbuf_printf(sql, "CREATE TABLE IF NOT EXISTS %s AS SELECT * FROM (\n%s\n) AS model LIMIT 0", context->relation, body);
+    return run(context, warehouse, sql, NULL, err);
+}
+
+/* A full refresh built beside the table and swapped in when complete. */
+static int replace_table(struct warehouse *warehouse, const char *body, const struct materialize_context *context,
+                         struct strbuf *sql, int64_t *rows_changed, struct error *err) {
+    bool exists = false;
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s__new", context->relation);
+    int status = run(context, warehouse, sql, NULL, err);
+    if (status == 0) {
+        strbuf_printf(sql, "CREATE TABLE %s__new AS\n%s\n", context->relation, body);
+        status = run(context, warehouse, sql, NULL, err);
+    }
+    if (status == 0) status = table_exists(context, warehouse, sql, &exists, err);
+    if (status == 0) {
+        strbuf_printf(sql, "DROP TABLE IF EXISTS %s__old", context->relation);
+        status = run(context, warehouse, sql, NULL, err);
+    }
+    if (status == 0) {
+        if (exists)
+            strbuf_printf(sql, "RENAME TABLE %1$s TO %1$s__old, %1$s__new TO %1$s", context->relation);
+        else
+            strbuf_printf(sql, "RENAME TABLE %1$s__new TO %1$s", context->relation);
+        status = run(context, warehouse, sql, NULL, err);
+    }
+    if (status == 0) {
+        strbuf_printf(sql, "DROP TABLE IF EXISTS %s__old", context->relation);
+        status = run(context, warehouse, sql, NULL, err);
+    }
+    if (status == 0) {
+        strbuf_printf(sql, "SELECT count() FROM %s", context->relation);
+        status = query_number(context, warehouse, sql, rows_changed, err);
+    }
+    return status;
+}
+
+/* "(a, b)" or "a": the key columns as one IN operand. */
+static void key_tuple(struct strbuf *sql, char *const *columns, size_t count) {
+    if (count > 1) strbuf_append_char(sql, '(');
+    for (size_t i = 0; i < count; i++) strbuf_printf(sql, "%s%s", i ? ", " : "", columns[i]);
+    if (count > 1) strbuf_append_char(sql, ')');
+}
+
+/* Rows whose key is not in the table yet (and no NULL in the key). */
+static int insert_new_keys(struct warehouse *warehouse, const struct model *model, const char *body,
+                           const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
+                           struct error *err) {
+    if (create_if_missing(warehouse, model, context, body, sql, err) != 0) return -1;
+    strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE ", context->relation, body);
+    for (size_t i = 0; i < model->unique_key_count; i++) strbuf_printf(sql, "%s IS NOT NULL AND ", model->unique_key[i]);
+    key_tuple(sql, model->unique_key, model->unique_key_count);
+    strbuf_append_string(sql, " GLOBAL NOT IN (SELECT ");
+    for (size_t i = 0; i < model->unique_key_count; i++) strbuf_printf(sql, "%s%s", i ? ", " : "", model->unique_key[i]);
+    strbuf_printf(sql, " FROM %s)", context->relation);
+    return run(context, warehouse, sql, rows_changed, err);
+}
+
+/* Rows whose parent has no row yet or whose latest row (by load_dt)
+ * carries another hashdiff: one NOT IN against each parent's latest. */
+static int satellite(struct warehouse *warehouse, const struct model *model, const char *body,
+                     const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
+                     struct error *err) {
+    if (create_if_missing(warehouse, model, context, body, sql, err) != 0) return -1;
+    strbuf_printf(sql,
+                  "INSERT INTO %1$s SELECT * FROM (\n%2$s\n) AS model WHERE %3$s IS NOT NULL"
+                  " AND (%3$s, %4$s) GLOBAL NOT IN (SELECT %3$s, argMax(%4$s, load_dt) FROM %1$s GROUP BY %3$s)",
+                  context->relation, body, model->parent_key, model->hashdiff);
+    return run(context, warehouse, sql, rows_changed, err);
+}
+
+/* The run's dates deleted, then the run's dates inserted. */
+static int incremental_by_date(struct warehouse *warehouse, const struct model *model, const char *body,
+                               const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
+                               struct error *err) {
+    if (create_if_missing(warehouse, model, context, body, sql, err) != 0) return -1;
+    strbuf_printf(sql, "DELETE FROM %s WHERE toDate(%s) BETWEEN toDate('%s') AND toDate('%s')", context->relation,
+                  model->date_column, context->start_date, context->end_date);
+    if (run(context, warehouse, sql, NULL, err) != 0) return -1;
+    strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE toDate(%s) BETWEEN toDate('%s') AND toDate('%s')",
+                  context->relation, body, model->date_column, context->start_date, context->end_date);
+    return run(context, warehouse, sql, rows_changed, err);
+}
+
+/* Applies the model to ClickHouse (see the file comment). */
+int clickhouse_materialize_model(struct warehouse *warehouse, const struct model *model, const char *rendered_sql,
+                                 const struct materialize_context *context, int64_t *rows_changed, struct error *err) {
+    char *body = select_body(rendered_sql);
+    struct strbuf sql;
+    strbuf_init(&sql);
+    int status = 0;
+    *rows_changed = 0;
+    switch (model->materialized) {
+    case MATERIALIZE_TABLE:
+        if (sharding_cluster(warehouse, model))
+            status = replace_sharded_table(warehouse, model, sharding_cluster(warehouse, model), body, context, &sql,
+                                           rows_changed, err);
+        else
+            status = replace_table(warehouse, body, context, &sql, rows_changed, err);
+        break;
+    case MATERIALIZE_VIEW:
+        strbuf_printf(&sql, "DROP TABLE IF EXISTS %s", context->relation);
+        status = run(context, warehouse, &sql, NULL, err);
+        strbuf_printf(&sql, "CREATE VIEW %s AS\n%s\n", context->relation, body);
+        if (status == 0) status = run(context, warehouse, &sql, NULL, err);
+        break;
+    case MATERIALIZE_INSERT_NEW_KEYS:
+        status = insert_new_keys(warehouse, model, body, context, &sql, rows_changed, err);
+        break;
+    case MATERIALIZE_INCREMENTAL_BY_DATE:
+        status = incremental_by_date(warehouse, model, body, context, &sql, rows_changed, err);
+        break;
+    case MATERIALIZE_SATELLITE:
+        status = satellite(warehouse, model, body, context, &sql, rows_changed, err);
+        break;
+    case MATERIALIZE_SCRIPT:
+        strbuf_append_string(&sql, rendered_sql);
+        status = run(context, warehouse, &sql, NULL, err);
+        *rows_changed = -1;
+        break;
+    }
+    strbuf_free(&sql);
+    free(body);
+    return status;
+}
