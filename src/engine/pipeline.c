@@ -1,6 +1,7 @@
 /* pipeline.c -- loading pipeline.json and the model files. See pipeline.h. */
 #include "pipeline.h"
 #include "model_header.h"
+#include "model_references.h"
 #include "report_header.h"
 #include "../loader/value.h"
 #include "../util/files.h"
@@ -400,6 +401,9 @@ static int load_models(struct pipeline *pipeline, struct error *err) {
     }
     for (size_t i = 0; i < count; i++) free(paths[i]);
     free(paths);
+    /* References need every model's name, so they are resolved once all are read. */
+    for (size_t i = 0; i < pipeline->model_count && status == 0; i++)
+        status = model_references_resolve(pipeline, &pipeline->models[i], err);
     return status;
 }
 
@@ -492,6 +496,7 @@ void pipeline_free(struct pipeline *pipeline) {
         free(model->hashdiff);
         free(model->sql);
         free_list(model->depends_on, model->depends_count);
+        free_list(model->tags, model->tag_count);
         free_list(model->unique_key, model->unique_key_count);
         free_list(model->tests, model->test_count);
     }

@@ -68,8 +68,10 @@ struct model {
     char *table;
     char *path;
     char *description;
-    char **depends_on;
+    char **depends_on;        /* "-- depends_on:", or inferred from the SQL's references (model_references.h) */
     size_t depends_count;
+    char **tags;              /* "-- tags: daily, finance": for selection (tag:daily) */
+    size_t tag_count;
     enum materialization materialized;
     char **unique_key;
     size_t unique_key_count;
