@@ -22,6 +22,7 @@ verify() {
 packages=(build-essential pkg-config libcriterion-dev libcjson-dev libcurl4-openssl-dev
           libpq-dev postgresql libmicrohttpd-dev curl
           libxml2-dev libssl-dev python3-boto3
+          python3-jsonschema          # the tests validate pipeline.json files against docs/pipeline.schema.json
           clang libclang-rt-14-dev    # clang's libFuzzer for make fuzz and the fuzz smoke in make test
           chromium                    # headless browser for tests/ui (charts, martlet serve)
           clickhouse-server clickhouse-client)   # the distributed warehouse's test cluster

@@ -179,6 +179,12 @@ static const struct header_key model_keys[] = {
     {"retries", "0..10", false, false, false, apply_retries},
 };
 
+/* The table of keys, for the documentation's test (docs/pipeline-format.md). */
+size_t model_header_keys(const struct header_key **keys) {
+    *keys = model_keys;
+    return sizeof model_keys / sizeof *model_keys;
+}
+
 static const struct header_spec model_spec = {"model", model_keys, sizeof model_keys / sizeof *model_keys};
 
 /* Reads model->sql's header into the model, then checks the keys each

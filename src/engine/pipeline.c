@@ -104,6 +104,34 @@ static const struct json_key schedule_keys[] = {
 
 #define KEYS(table) table, sizeof table / sizeof *table
 
+/* Every level's table, for pipeline_json_keys. */
+static const struct {
+    const char *level;
+    const struct json_key *keys;
+    size_t count;
+} json_levels[] = {
+    {"pipeline", KEYS(pipeline_keys)}, {"source", KEYS(source_keys)}, {"csv", KEYS(csv_keys)},
+    {"column", KEYS(column_keys)},     {"layout", KEYS(layout_keys)}, {"schedule", KEYS(schedule_keys)},
+};
+
+/* The key tables of every level of pipeline.json, flattened into keys
+ * (at most capacity); returns how many there are. The documentation and
+ * the JSON Schema are tested against them, so neither can drift. */
+size_t pipeline_json_keys(struct pipeline_json_key *keys, size_t capacity) {
+    static const char *const kind_names[] = {
+        [JSON_TEXT] = "string", [JSON_COUNT] = "count", [JSON_BOOLEAN] = "boolean",
+        [JSON_OBJECT] = "object", [JSON_LIST] = "list",
+    };
+    size_t total = 0;
+    for (size_t l = 0; l < sizeof json_levels / sizeof *json_levels; l++)
+        for (size_t i = 0; i < json_levels[l].count; i++, total++)
+            if (total < capacity)
+                keys[total] = (struct pipeline_json_key){json_levels[l].level, json_levels[l].keys[i].name,
+                                                         kind_names[json_levels[l].keys[i].kind],
+                                                         json_levels[l].keys[i].required};
+    return total;
+}
+
 /* True when the value is of the kind its key table asks for. */
 static bool json_kind_matches(const cJSON *item, enum json_kind kind) {
     switch (kind) {

@@ -115,6 +115,17 @@ struct pipeline {
     struct schedule *schedule;  /* NULL = run by hand (or cron) only */
 };
 
+/* One key of one level of pipeline.json ("pipeline" = the top level,
+ * "source", "csv", "column", "layout", "schedule"); kind is "string",
+ * "count" (a whole number >= 0), "boolean", "object" or "list". */
+struct pipeline_json_key {
+    const char *level;
+    const char *name;
+    const char *kind;
+    bool required;
+};
+
+size_t pipeline_json_keys(struct pipeline_json_key *keys, size_t capacity);
 int pipeline_load(const char *directory, struct pipeline **pipeline, struct error *err);
 int pipeline_split_name(const char *name, char **schema_key, char **table, struct error *err);
 void pipeline_free(struct pipeline *pipeline);
