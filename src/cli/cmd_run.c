@@ -35,6 +35,7 @@ static const char run_help[] =
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
     "  --timing            print where the time went: warehouse (some connection busy in SQL\n"
     "                      or a load) vs the engine itself\n"
+    CLI_SELECT_HELP
     CLI_EXECUTION_HELP
     "  --quiet             print only errors\n"
     "  -h, --help          show this help\n"
@@ -44,6 +45,7 @@ static const char run_help[] =
 
 struct run_options {
     const char *date, *from, *to, *source_directory, *warehouse, *pipelines, *log_directory, *source;
+    const char *selection, *exclusion;   /* --select, --exclude */
     bool quiet, history, timing;
     struct run_request execution;   /* jobs, retries, timeout */
 };
@@ -56,13 +58,15 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
         {"log-dir", required_argument, 0, 'l'},    {"history", no_argument, 0, 'H'},
         {"source", required_argument, 0, 'S'},     {"timing", no_argument, 0, 'i'},
-        CLI_EXECUTION_OPTIONS,
+        CLI_EXECUTION_OPTIONS,                     CLI_SELECT_OPTIONS,
         {0, 0, 0, 0},
     };
     int option;
     optind = 1;
     while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (option) {
+        case 'e': options->selection = optarg; break;
+        case 'x': options->exclusion = optarg; break;
         case 'd': options->date = optarg; break;
         case 'f': options->from = optarg; break;
         case 't': options->to = optarg; break;
@@ -174,8 +178,13 @@ int cmd_run(int argc, char **argv) {
     bool dates_known = !options.history || options.from != NULL;
 
     struct pipeline *pipeline = NULL;
+    bool *selected = NULL;
     int code = cli_load_pipeline(pipeline_name, options.pipelines, &pipeline);
-    if (code != EXIT_OK) return code;
+    if (code == EXIT_OK) code = cli_select(pipeline, options.selection, options.exclusion, &selected);
+    if (code != EXIT_OK) {
+        pipeline_free(pipeline);
+        return code;
+    }
     char *default_source = files_join("data", pipeline->name);
     const char *source_directory = options.source_directory ? options.source_directory : default_source;
     struct error err;
@@ -188,10 +197,13 @@ int cmd_run(int argc, char **argv) {
             dates_known = true;
         }
     }
-    if (status == 0 && pipeline->source_count > 0 && !files_is_directory(source_directory))
+    bool loads_sources = false; /* a selection without sources needs no source folder */
+    for (size_t i = 0; i < pipeline->source_count; i++) loads_sources |= selected == NULL || selected[i];
+    if (status == 0 && loads_sources && !files_is_directory(source_directory))
         status = error_set(&err, "source folder %s does not exist (generate one with 'martlet gen %s --out %s')",
                            source_directory, pipeline->name, source_directory);
     struct run_request request = make_request(&options, pipeline, start, end, source_directory);
+    request.selected = selected;
     if (status != 0) {
         code = dates_known ? fail_before_run(&options, &request, &err) : cli_fail("%s", err.message);
     } else {
@@ -214,6 +226,7 @@ int cmd_run(int argc, char **argv) {
         }
     }
     free(default_source);
+    free(selected);
     pipeline_free(pipeline);
     return code;
 }

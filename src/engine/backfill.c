@@ -3,6 +3,7 @@
 #include "../loader/value.h"
 #include "../util/memory.h"
 #include "run_state.h"
+#include "select.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -81,7 +82,8 @@ static size_t stretch_end(const struct backfill_plan *plan, size_t index) {
 
 /* Prints one line a date and the runs a backfill would make. */
 void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline *pipeline, FILE *out) {
-    size_t tasks = pipeline->source_count + pipeline->model_count, selected = 0;
+    size_t tasks = 0, selected = 0;
+    for (size_t i = 0; i < select_task_count(pipeline); i++) tasks += !plan->selected_tasks || plan->selected_tasks[i];
     fprintf(out, "%-10s  %-11s  %s\n", "date", "state", "last run");
     for (size_t i = 0; i < plan->count; i++) {
         const struct date_status *date = &plan->dates[i];
@@ -101,11 +103,14 @@ void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline
     for (size_t i = 0; i < plan->count; i = stretch_end(plan, i) + 1) {
         if (!plan->dates[i].selected) continue;
         size_t end = stretch_end(plan, i);
-        fprintf(out, "  martlet run %s --from %s --to %s\n", pipeline->name, plan->dates[i].date, plan->dates[end].date);
+        fprintf(out, "  martlet run %s --from %s --to %s", pipeline->name, plan->dates[i].date, plan->dates[end].date);
+        if (plan->selection) fprintf(out, " --select '%s'", plan->selection);
+        if (plan->exclusion) fprintf(out, " --exclude '%s'", plan->exclusion);
+        fputc('\n', out);
     }
     fputs("tasks:", out);
-    for (size_t i = 0; i < pipeline->source_count; i++) fprintf(out, " %s", pipeline->sources[i].name);
-    for (size_t i = 0; i < pipeline->model_count; i++) fprintf(out, " %s", pipeline->models[i].name);
+    for (size_t i = 0; i < select_task_count(pipeline); i++)
+        if (!plan->selected_tasks || plan->selected_tasks[i]) fprintf(out, " %s", select_task_name(pipeline, i));
     fputc('\n', out);
 }
 

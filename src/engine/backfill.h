@@ -35,6 +35,8 @@ struct backfill_plan {
     struct date_status *dates;
     size_t count;
     bool set_based;           /* contiguous selected dates run as one range */
+    const bool *selected_tasks;  /* --select's tasks (select.h numbering), NULL = all: what the plan prints */
+    const char *selection, *exclusion;  /* --select and --exclude as given, for the printed commands, or NULL */
 };
 
 int backfill_plan(struct warehouse *warehouse, const struct pipeline *pipeline, const char *from, const char *to,
