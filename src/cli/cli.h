@@ -63,5 +63,6 @@ int cmd_fetch(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_backfill(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
 
 #endif

@@ -1,4 +1,5 @@
 /* cmd_run.c -- `martlet run PIPELINE`: one run for a date or a range. */
+#include "../engine/dry_run.h"
 #include "../engine/runner.h"
 #include "../engine/source_task.h"
 #include "../loader/value.h"
@@ -33,6 +34,8 @@ static const char run_help[] =
     "  --warehouse URL     duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
+    "  --dry-run           check every statement against the warehouse and write nothing:\n"
+    "                      all tasks in one transaction, rolled back; sources are not loaded\n"
     "  --timing            print where the time went: warehouse (some connection busy in SQL\n"
     "                      or a load) vs the engine itself\n"
     CLI_SELECT_HELP
@@ -46,7 +49,7 @@ static const char run_help[] =
 struct run_options {
     const char *date, *from, *to, *source_directory, *warehouse, *pipelines, *log_directory, *source;
     const char *selection, *exclusion;   /* --select, --exclude */
-    bool quiet, history, timing;
+    bool quiet, history, timing, dry_run;
     struct run_request execution;   /* jobs, retries, timeout */
 };
 
@@ -58,7 +61,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
         {"log-dir", required_argument, 0, 'l'},    {"history", no_argument, 0, 'H'},
         {"source", required_argument, 0, 'S'},     {"timing", no_argument, 0, 'i'},
-        CLI_EXECUTION_OPTIONS,                     CLI_SELECT_OPTIONS,
+        {"dry-run", no_argument, 0, 'D'},          CLI_EXECUTION_OPTIONS, CLI_SELECT_OPTIONS,
         {0, 0, 0, 0},
     };
     int option;
@@ -67,6 +70,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         switch (option) {
         case 'e': options->selection = optarg; break;
         case 'x': options->exclusion = optarg; break;
+        case 'D': options->dry_run = true; break;
         case 'd': options->date = optarg; break;
         case 'f': options->from = optarg; break;
         case 't': options->to = optarg; break;
@@ -162,6 +166,21 @@ static int fail_before_run(const struct run_options *options, const struct run_r
     return cli_fail("%s", err->message);
 }
 
+/* --dry-run: checks the run's statements in a rolled-back transaction.
+ * Neither the pipeline's lock nor martlet.runs is touched: nothing is
+ * written. Returns the exit code. */
+static int dry_run(const struct run_options *options, const struct run_request *request) {
+    struct warehouse *warehouse = NULL;
+    int code = cli_open_warehouse(cli_warehouse_url(options->warehouse), &warehouse);
+    if (code != EXIT_OK) return code;
+    struct dry_run_outcome outcome;
+    struct error err;
+    if (dry_run_check(warehouse, request, &outcome, &err) != 0) code = cli_fail("%s", err.message);
+    else if (outcome.failed) code = cli_fail("dry run failed: %s", outcome.first_error);
+    warehouse_close(warehouse);
+    return code;
+}
+
 /* martlet run: parse, load the pipeline, open the warehouse, run. */
 int cmd_run(int argc, char **argv) {
     double started = clock_seconds();
@@ -205,7 +224,9 @@ int cmd_run(int argc, char **argv) {
     struct run_request request = make_request(&options, pipeline, start, end, source_directory);
     request.selected = selected;
     if (status != 0) {
-        code = dates_known ? fail_before_run(&options, &request, &err) : cli_fail("%s", err.message);
+        code = dates_known && !options.dry_run ? fail_before_run(&options, &request, &err) : cli_fail("%s", err.message);
+    } else if (options.dry_run) {
+        code = dry_run(&options, &request);
     } else {
         struct warehouse *warehouse = NULL;
         code = cli_open_locked(cli_warehouse_url(options.warehouse), pipeline->name, &warehouse);

@@ -177,3 +177,37 @@ int data_tests_run(struct warehouse *warehouse, const struct pipeline *pipeline,
     }
     return 0;
 }
+
+/* Appends each test's query as it runs: the count of offending rows. */
+int data_tests_sql(const struct pipeline *pipeline, const struct model *model, const char *relation, struct strbuf *out,
+                   struct error *err) {
+    for (size_t i = 0; i < model->test_count; i++) {
+        struct data_test test;
+        if (parse(model->tests[i], &test, err) != 0) return -1;
+        strbuf_printf(out, "-- test: %s\nSELECT count(*) FROM (", model->tests[i]);
+        if (offending_rows_sql(&test, pipeline, relation, out, err) != 0) return -1;
+        strbuf_append_string(out, ") AS offending;\n\n");
+    }
+    return 0;
+}
+
+/* Runs each test's query without judging its rows (LIMIT 0): a dry run
+ * checks that the tests' columns and tables exist, while the data it
+ * tests against (empty new staging tables) says nothing. */
+int data_tests_check(struct warehouse *warehouse, const struct pipeline *pipeline, const struct model *model,
+                     const char *relation, struct error *err) {
+    int status = 0;
+    for (size_t i = 0; i < model->test_count && status == 0; i++) {
+        struct data_test test;
+        struct strbuf sql;
+        strbuf_init(&sql);
+        strbuf_append_string(&sql, "SELECT count(*) FROM (");
+        status = parse(model->tests[i], &test, err);
+        if (status == 0) status = offending_rows_sql(&test, pipeline, relation, &sql, err);
+        strbuf_append_string(&sql, " LIMIT 0) AS offending");
+        if (status == 0 && warehouse_execute(warehouse, strbuf_text(&sql), err) != 0)
+            status = error_prefix(err, "test %s", model->tests[i]);
+        strbuf_free(&sql);
+    }
+    return status;
+}

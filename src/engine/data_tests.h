@@ -20,6 +20,10 @@
 #include "pipeline.h"
 
 int data_test_validate(const char *text, struct error *err);
+int data_tests_sql(const struct pipeline *pipeline, const struct model *model, const char *relation, struct strbuf *out,
+                   struct error *err);
+int data_tests_check(struct warehouse *warehouse, const struct pipeline *pipeline, const struct model *model,
+                     const char *relation, struct error *err);
 int data_tests_run(struct warehouse *warehouse, const struct pipeline *pipeline, const struct model *model,
                    const char *relation, struct strbuf *warnings, struct error *err);
 

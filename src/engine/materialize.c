@@ -20,10 +20,12 @@ static void log_statement(const struct materialize_context *context, const struc
     if (context->statement_log) strbuf_printf(context->statement_log, "%s;\n\n", strbuf_text(sql));
 }
 
+/* Runs one statement, keeping it in the log; without a warehouse (compile)
+ * it is only kept, so compile shows what a run runs, statement for statement. */
 static int run(const struct materialize_context *context, struct warehouse *warehouse, struct strbuf *sql,
                int64_t *rows_changed, struct error *err) {
     log_statement(context, sql);
-    int status = warehouse_execute_counted(warehouse, strbuf_text(sql), rows_changed, err);
+    int status = warehouse ? warehouse_execute_counted(warehouse, strbuf_text(sql), rows_changed, err) : 0;
     strbuf_reset(sql);
     return status;
 }
@@ -32,7 +34,7 @@ static int count_rows(const struct materialize_context *context, struct warehous
                       int64_t *rows, struct error *err) {
     log_statement(context, sql);
     char *value = NULL;
-    int status = warehouse_query_value(warehouse, strbuf_text(sql), &value, err);
+    int status = warehouse ? warehouse_query_value(warehouse, strbuf_text(sql), &value, err) : 0;
     strbuf_reset(sql);
     *rows = value ? strtoll(value, NULL, 10) : 0;
     free(value);
@@ -95,10 +97,14 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
     int64_t existing = 0;
     strbuf_printf(sql, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) AS any_row", context->relation);
     if (count_rows(context, warehouse, sql, &existing, err) != 0) return -1;
+    if (warehouse == NULL && context->statement_log) /* compile: which insert runs depends on the table */
+        strbuf_append_string(context->statement_log, "-- when the satellite is empty (its first load):\n");
     if (existing == 0) {
         strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE model.%s IS NOT NULL", context->relation,
                       body, model->parent_key);
-        return run(context, warehouse, sql, rows_changed, err);
+        int status = run(context, warehouse, sql, rows_changed, err);
+        if (warehouse != NULL || status != 0) return status;
+        if (context->statement_log) strbuf_append_string(context->statement_log, "-- otherwise:\n");
     }
     strbuf_printf(sql,
                   "INSERT INTO %1$s WITH model AS MATERIALIZED (\n%2$s\n)"
@@ -111,7 +117,9 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
     return run(context, warehouse, sql, rows_changed, err);
 }
 
-/* Applies the model to the warehouse inside the caller's transaction. */
+/* Applies the model to the warehouse inside the caller's transaction.
+ * Without a warehouse (NULL) nothing runs: the statements a run would run
+ * are only appended to the context's log (martlet compile). */
 int materialize_model(struct warehouse *warehouse, const struct model *model, const char *rendered_sql,
                       const struct materialize_context *context, int64_t *rows_changed, struct error *err) {
     char *body = select_body(rendered_sql);

@@ -555,7 +555,7 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     run.node_depends = memory_calloc(total, sizeof *run.node_depends);
     clock_utc_text(run.started_at);
     progress_init(&run.progress, request->progress, request->json_progress);
-    run.context = (struct task_context){request, NULL, run.started_at, run.run_id_text, request->log_directory != NULL};
+    run.context = (struct task_context){request, NULL, run.started_at, run.run_id_text, request->log_directory != NULL, false};
     int status = plan_tasks(&run, err);
     if (status == 0) status = resolve_files(&run, err);
     run.context.files = run.files;

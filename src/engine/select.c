@@ -1,6 +1,7 @@
 /* select.c -- see select.h. */
 #include "select.h"
 #include "../util/memory.h"
+#include "dag.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,5 +142,26 @@ int select_tasks(const struct pipeline *pipeline, const char *selection, const c
     int status = apply_terms(pipeline, exclusion, excluded, "--exclude", err);
     for (size_t i = 0; i < count; i++) selected[i] &= !excluded[i];
     free(excluded);
+    return status;
+}
+
+/* The selected tasks (every task when selected is NULL) in the order a run
+ * starts them: order receives their numbers, *count how many. */
+int select_order(const struct pipeline *pipeline, const bool *selected, size_t *order, size_t *count,
+                 struct error *err) {
+    size_t total = select_task_count(pipeline);
+    struct dag_node *nodes = memory_calloc(total ? total : 1, sizeof *nodes);
+    size_t *full = memory_calloc(total ? total : 1, sizeof *full);
+    for (size_t i = 0; i < total; i++) {
+        const struct model *model = i < pipeline->source_count ? NULL : &pipeline->models[i - pipeline->source_count];
+        nodes[i] = (struct dag_node){select_task_name(pipeline, i), model ? model->depends_on : NULL,
+                                     model ? model->depends_count : 0};
+    }
+    int status = dag_order(nodes, total, full, err);
+    *count = 0;
+    for (size_t i = 0; status == 0 && i < total; i++)
+        if (selected == NULL || selected[full[i]]) order[(*count)++] = full[i];
+    free(full);
+    free(nodes);
     return status;
 }

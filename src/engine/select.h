@@ -27,5 +27,7 @@ int select_tasks(const struct pipeline *pipeline, const char *selection, const c
                  struct error *err);
 size_t select_task_count(const struct pipeline *pipeline);
 const char *select_task_name(const struct pipeline *pipeline, size_t task);
+int select_order(const struct pipeline *pipeline, const bool *selected, size_t *order, size_t *count,
+                 struct error *err);
 
 #endif

@@ -4,6 +4,7 @@
 #include "materialize.h"
 #include "template.h"
 #include "watchdog.h"
+#include "../loader/loader.h"
 #include "../util/message.h"
 
 #include <ctype.h>
@@ -97,19 +98,27 @@ static void name_model_location(const struct model *model, const char *rendered,
     error_prefix(err, "%s", model->path);
 }
 
+/* The model's physical schema.table, and its file rendered with the run's
+ * variables: what run_model and task_compile both start from. */
+static int render_model(const struct task_context *context, const struct model *model, char *relation,
+                        size_t relation_size, struct strbuf *sql, struct error *err) {
+    const struct pipeline *pipeline = context->request->pipeline;
+    snprintf(relation, relation_size, "%s.%s", pipeline_schema(pipeline, model->schema_key), model->table);
+    struct template_variable variables[64];
+    size_t count = template_variables(context, relation, variables, 64);
+    if (template_render(model->sql, variables, count, sql, err) != 0) return error_prefix(err, "%s", model->path);
+    return 0;
+}
+
 /* Renders and materializes one model, then runs its data tests. */
 static int run_model(const struct task_context *context, const struct model *model, struct warehouse *warehouse,
                      struct task_outcome *outcome, struct error *err) {
     const struct run_request *request = context->request;
     const struct pipeline *pipeline = request->pipeline;
     char relation[160];
-    snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, model->schema_key), model->table);
-    struct template_variable variables[64];
-    size_t count = template_variables(context, relation, variables, 64);
     struct strbuf sql;
     strbuf_init(&sql);
-    int status = template_render(model->sql, variables, count, &sql, err);
-    if (status != 0) error_prefix(err, "%s", model->path);
+    int status = render_model(context, model, relation, sizeof relation, &sql, err);
     struct materialize_context materialize = {relation, request->start_date, request->end_date,
                                               context->keep_statements ? &outcome->statements : NULL};
     if (status == 0) {
@@ -118,10 +127,59 @@ static int run_model(const struct task_context *context, const struct model *mod
     }
     if (status == 0 && model->materialized != MATERIALIZE_VIEW && model->materialized != MATERIALIZE_SCRIPT)
         status = warehouse_refresh_statistics(warehouse, relation, err);
-    if (status == 0 && data_tests_run(warehouse, pipeline, model, relation, &outcome->warnings, err) != 0)
+    if (status == 0 && context->dry_run && data_tests_check(warehouse, pipeline, model, relation, err) != 0)
+        status = error_prefix(err, "%s", model->path);
+    else if (status == 0 && !context->dry_run &&
+             data_tests_run(warehouse, pipeline, model, relation, &outcome->warnings, err) != 0)
         status = error_prefix(err, "%s", model->path);
     strbuf_free(&sql);
     return status;
+}
+
+/* Appends to out the statements task `task` would run, rendered as a run
+ * renders them: the same materialization code, with no warehouse to run
+ * on (materialize.h), then the queries of its data tests. A source is
+ * described in a comment: its load is not SQL. */
+int task_compile(const struct task_context *context, size_t task, struct strbuf *out, struct error *err) {
+    const struct pipeline *pipeline = context->request->pipeline;
+    if (task < pipeline->source_count) {
+        const struct source *source = &pipeline->sources[task];
+        strbuf_printf(out, "-- %s: loads %s into %s.%s (load: %s), checking each row against its %zu declared columns\n\n",
+                      source->name, source->file, pipeline_schema(pipeline, source->schema_key), source->table,
+                      source->load == LOAD_REPLACE ? "replace" : source->load == LOAD_REPLACE_DATES ? "replace_dates" : "batch",
+                      source->column_count);
+        return 0;
+    }
+    const struct model *model = &pipeline->models[task - pipeline->source_count];
+    char relation[160];
+    struct strbuf sql;
+    strbuf_init(&sql);
+    int status = render_model(context, model, relation, sizeof relation, &sql, err);
+    struct materialize_context materialize = {relation, context->request->start_date, context->request->end_date, out};
+    int64_t ignored;
+    strbuf_printf(out, "-- %s (%s): %s\n", model->name, materialization_name(model->materialized), model->path);
+    if (status == 0) status = materialize_model(NULL, model, strbuf_text(&sql), &materialize, &ignored, err);
+    if (status == 0) status = data_tests_sql(pipeline, model, relation, out, err);
+    strbuf_free(&sql);
+    return status;
+}
+
+/* Does task `task`'s work in the caller's transaction, once, without a
+ * deadline or retries: a dry run checks every statement this way and
+ * rolls them all back. A source only gets its tables (empty when they are
+ * new): its load is no statement to check, and it could keep rejects. */
+int task_run_within(const struct task_context *context, size_t task, struct warehouse *warehouse,
+                    struct task_outcome *outcome) {
+    const struct pipeline *pipeline = context->request->pipeline;
+    struct error *err = &outcome->error;
+    if (task >= pipeline->source_count)
+        return run_model(context, &pipeline->models[task - pipeline->source_count], warehouse, outcome, err);
+    const struct source *source = &pipeline->sources[task];
+    char rejects[128];
+    snprintf(rejects, sizeof rejects, "%s_rejects", source->table);
+    struct load_target table = {pipeline_schema(pipeline, source->schema_key), source->table, source->columns,
+                                source->column_count, rejects};
+    return loader_prepare_tables(warehouse, &table, err);
 }
 
 /* One attempt, in its own transaction, under the task's deadline. */
