@@ -21,6 +21,8 @@ static const struct command commands[] = {
     {"backfill", cmd_backfill, "run the missing, failed or interrupted dates of a range"},
     {"schedule", cmd_schedule, "run every scheduled pipeline's due dates, catching up, until SIGTERM"},
     {"compile", cmd_compile, "print the SQL each selected task would run, rendered for a date"},
+    {"ls", cmd_ls, "list a pipeline's sources and models: materialization, tags, dependencies"},
+    {"test", cmd_test, "run only the data tests, against the tables as they are"},
     {"gen", cmd_gen, "generate realistic source files for a pipeline"},
     {"status", cmd_status, "show recent runs and their tasks"},
     {"report", cmd_report, "print a pipeline's report: table, csv, json or an svg chart"},

@@ -101,7 +101,7 @@ static void dry_run_writes_nothing(const char *url) {
     free(output);
     cr_expect_eq(test_martlet_run(&output, "run %s --dry-run --date 2024-05-03 --source-dir " FLOW_DATA " --warehouse '%s'",
                                   copy, url), 1, "%s", output);
-    cr_expect(strstr(output, "  failed          mart.totals\n") && strstr(output, "/models/mart/totals.sql:5: ") &&
+    cr_expect(strstr(output, "  failed          mart.totals\n") && strstr(output, "/models/mart/totals.sql:6: ") &&
               strstr(output, "orderz"), "%s", output);
     free(output);
     /* The dry run dropped mart.totals before its CREATE failed: the rollback brought it back, rows and all. */

@@ -64,5 +64,7 @@ int cmd_plan(int argc, char **argv);
 int cmd_backfill(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_test(int argc, char **argv);
 
 #endif

@@ -100,12 +100,14 @@ static const char *skip_quoted(const char *text, int *line) {
     return text;
 }
 
-/* Finds every reference of the model's SQL (outside comments and quotes),
- * checks it against `-- depends_on:` or infers the dependencies from it. */
-int model_references_resolve(struct pipeline *pipeline, struct model *model, struct error *err) {
-    bool declared = model->depends_on != NULL;
+/* Calls visit(key, table, line) for each `{{ key }}.table` of text outside
+ * comments and quotes; stops at the first visit that fails. */
+typedef int (*reference_visitor)(void *state, const char *key, size_t key_length, const char *table,
+                                 size_t table_length, int line, struct error *err);
+
+static int each_reference(const char *text, reference_visitor visit, void *state, struct error *err) {
     int line = 1;
-    for (const char *cursor = model->sql; *cursor;) {
+    for (const char *cursor = text; *cursor;) {
         if (cursor[0] == '-' && cursor[1] == '-') {
             cursor += strcspn(cursor, "\n");
         } else if (cursor[0] == '/' && cursor[1] == '*') {
@@ -119,8 +121,7 @@ int model_references_resolve(struct pipeline *pipeline, struct model *model, str
             size_t key_length, table_length;
             size_t length = match_reference(cursor, &key, &key_length, &table, &table_length);
             if (length > 0) {
-                if (take_reference(pipeline, model, declared, key, key_length, table, table_length, line, err) != 0)
-                    return error_prefix(err, "%s", model->path);
+                if (visit(state, key, key_length, table, table_length, line, err) != 0) return -1;
                 cursor += length;
                 continue;
             }
@@ -129,4 +130,53 @@ int model_references_resolve(struct pipeline *pipeline, struct model *model, str
         }
     }
     return 0;
+}
+
+struct model_visit {
+    struct pipeline *pipeline;
+    struct model *model;
+    bool declared;
+};
+
+/* A reference_visitor: take_reference for one model. */
+static int visit_model_reference(void *state, const char *key, size_t key_length, const char *table,
+                                 size_t table_length, int line, struct error *err) {
+    struct model_visit *visit = state;
+    return take_reference(visit->pipeline, visit->model, visit->declared, key, key_length, table, table_length, line, err);
+}
+
+/* Finds every reference of the model's SQL (outside comments and quotes),
+ * checks it against `-- depends_on:` or infers the dependencies from it. */
+int model_references_resolve(struct pipeline *pipeline, struct model *model, struct error *err) {
+    struct model_visit visit = {pipeline, model, model->depends_on != NULL};
+    if (each_reference(model->sql, visit_model_reference, &visit, err) != 0) return error_prefix(err, "%s", model->path);
+    return 0;
+}
+
+struct reads_visit {
+    const struct pipeline *pipeline;
+    const char *name;
+    bool found;
+};
+
+/* A reference_visitor: notes whether the reference names the task. */
+static int visit_reads(void *state, const char *key, size_t key_length, const char *table, size_t table_length,
+                       int line, struct error *err) {
+    (void)line;
+    (void)err;
+    struct reads_visit *visit = state;
+    char name[160];
+    snprintf(name, sizeof name, "%.*s.%.*s", (int)key_length, key, (int)table_length, table);
+    const char *task = task_named(visit->pipeline, name);
+    visit->found |= task != NULL && strcmp(task, visit->name) == 0;
+    return 0;
+}
+
+/* True when text (a singular test's query) references the task called
+ * name, a source or a model, through `{{ key }}.table`. */
+bool model_references_reads(const struct pipeline *pipeline, const char *text, const char *name) {
+    struct reads_visit visit = {pipeline, name, false};
+    struct error ignored;
+    each_reference(text, visit_reads, &visit, &ignored);
+    return visit.found;
 }

@@ -12,9 +12,12 @@
 #ifndef MARTLET_MODEL_REFERENCES_H
 #define MARTLET_MODEL_REFERENCES_H
 
+#include <stdbool.h>
+
 #include "../util/error.h"
 #include "pipeline.h"
 
 int model_references_resolve(struct pipeline *pipeline, struct model *model, struct error *err);
+bool model_references_reads(const struct pipeline *pipeline, const char *text, const char *name);
 
 #endif

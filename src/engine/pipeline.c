@@ -1,5 +1,6 @@
 /* pipeline.c -- loading pipeline.json and the model files. See pipeline.h. */
 #include "pipeline.h"
+#include "data_tests.h"
 #include "model_header.h"
 #include "model_references.h"
 #include "report_header.h"
@@ -80,7 +81,7 @@ static const struct json_key source_keys[] = {
     {"table", JSON_TEXT, true},          {"file", JSON_TEXT, true},           {"columns", JSON_LIST, true},
     {"csv", JSON_OBJECT, false},         {"load", JSON_TEXT, false},          {"date_column", JSON_TEXT, false},
     {"deduplicate_on", JSON_TEXT, false}, {"optional", JSON_BOOLEAN, false},  {"max_rejects", JSON_COUNT, false},
-    {"allow_all_rejected", JSON_BOOLEAN, false},
+    {"allow_all_rejected", JSON_BOOLEAN, false}, {"tests", JSON_LIST, false},
 };
 
 static const struct json_key csv_keys[] = {
@@ -301,6 +302,13 @@ static int parse_source(const cJSON *item, size_t position, struct source *sourc
     source->optional = json_boolean(item, "optional", false);
     source->allow_all_rejected = json_boolean(item, "allow_all_rejected", false);
     source->max_rejects = json_count(item, "max_rejects", 0);
+    const cJSON *tests = cJSON_GetObjectItemCaseSensitive(item, "tests"), *test;
+    cJSON_ArrayForEach(test, tests) { /* checked like a model's '-- test:' lines */
+        if (!cJSON_IsString(test)) return error_set(err, "%s: \"tests\" must be a list of texts", where);
+        if (data_test_validate(test->valuestring, err) != 0) return error_prefix(err, "%s: test", where);
+        source->tests = memory_realloc(source->tests, (source->test_count + 1) * sizeof *source->tests);
+        source->tests[source->test_count++] = memory_strdup(test->valuestring);
+    }
     const cJSON *columns = cJSON_GetObjectItemCaseSensitive(item, "columns");
     if (cJSON_GetArraySize(columns) == 0) return error_set(err, "%s: \"columns\" must be a non-empty list", where);
     source->column_count = (size_t)cJSON_GetArraySize(columns);
@@ -511,6 +519,7 @@ void pipeline_free(struct pipeline *pipeline) {
         free(source->file);
         free(source->date_column);
         free(source->deduplicate_on);
+        free_list(source->tests, source->test_count);
     }
     for (size_t i = 0; i < pipeline->model_count; i++) {
         struct model *model = &pipeline->models[i];

@@ -59,6 +59,9 @@ static int run_source(const struct task_context *context, size_t index, struct w
     char relation[160];
     snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, source->schema_key), source->table);
     if (status == 0) status = warehouse_refresh_statistics(warehouse, relation, err);
+    struct data_tests_target tests = {source->tests, source->test_count, false, relation, request->end_date};
+    if (status == 0 && data_tests_run(warehouse, pipeline, &tests, &outcome->warnings, err) != 0)
+        status = error_prefix(err, "source %s", source->name);
     if (result.warning[0]) strbuf_printf(&outcome->warnings, "%s\n", result.warning);
     return status;
 }
@@ -127,13 +130,21 @@ static int run_model(const struct task_context *context, const struct model *mod
     }
     if (status == 0 && model->materialized != MATERIALIZE_VIEW && model->materialized != MATERIALIZE_SCRIPT)
         status = warehouse_refresh_statistics(warehouse, relation, err);
-    if (status == 0 && context->dry_run && data_tests_check(warehouse, pipeline, model, relation, err) != 0)
+    struct data_tests_target tests = {model->tests, model->test_count, model->tests_warn, relation, request->end_date};
+    if (status == 0 && context->dry_run && data_tests_check(warehouse, pipeline, &tests, err) != 0)
         status = error_prefix(err, "%s", model->path);
-    else if (status == 0 && !context->dry_run &&
-             data_tests_run(warehouse, pipeline, model, relation, &outcome->warnings, err) != 0)
+    else if (status == 0 && !context->dry_run && data_tests_run(warehouse, pipeline, &tests, &outcome->warnings, err) != 0)
         status = error_prefix(err, "%s", model->path);
     strbuf_free(&sql);
     return status;
+}
+
+/* Renders a text that is not a model (a singular test) with the variables
+ * a model has; {{ this }} is empty. */
+int task_render(const struct task_context *context, const char *text, struct strbuf *out, struct error *err) {
+    struct template_variable variables[64];
+    size_t count = template_variables(context, "", variables, 64);
+    return template_render(text, variables, count, out, err);
 }
 
 /* Appends to out the statements task `task` would run, rendered as a run
@@ -148,7 +159,10 @@ int task_compile(const struct task_context *context, size_t task, struct strbuf 
                       source->name, source->file, pipeline_schema(pipeline, source->schema_key), source->table,
                       source->load == LOAD_REPLACE ? "replace" : source->load == LOAD_REPLACE_DATES ? "replace_dates" : "batch",
                       source->column_count);
-        return 0;
+        char relation[160];
+        snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, source->schema_key), source->table);
+        struct data_tests_target tests = {source->tests, source->test_count, false, relation, context->request->end_date};
+        return data_tests_sql(pipeline, &tests, out, err);
     }
     const struct model *model = &pipeline->models[task - pipeline->source_count];
     char relation[160];
@@ -159,7 +173,9 @@ int task_compile(const struct task_context *context, size_t task, struct strbuf 
     int64_t ignored;
     strbuf_printf(out, "-- %s (%s): %s\n", model->name, materialization_name(model->materialized), model->path);
     if (status == 0) status = materialize_model(NULL, model, strbuf_text(&sql), &materialize, &ignored, err);
-    if (status == 0) status = data_tests_sql(pipeline, model, relation, out, err);
+    struct data_tests_target tests = {model->tests, model->test_count, model->tests_warn, relation,
+                                      context->request->end_date};
+    if (status == 0) status = data_tests_sql(pipeline, &tests, out, err);
     strbuf_free(&sql);
     return status;
 }
@@ -179,7 +195,11 @@ int task_run_within(const struct task_context *context, size_t task, struct ware
     snprintf(rejects, sizeof rejects, "%s_rejects", source->table);
     struct load_target table = {pipeline_schema(pipeline, source->schema_key), source->table, source->columns,
                                 source->column_count, rejects};
-    return loader_prepare_tables(warehouse, &table, err);
+    char relation[160];
+    snprintf(relation, sizeof relation, "%s.%s", table.schema, source->table);
+    struct data_tests_target tests = {source->tests, source->test_count, false, relation, context->request->end_date};
+    if (loader_prepare_tables(warehouse, &table, err) != 0) return -1;
+    return data_tests_check(warehouse, pipeline, &tests, err);
 }
 
 /* One attempt, in its own transaction, under the task's deadline. */

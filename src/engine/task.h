@@ -40,6 +40,7 @@ struct task_outcome {
 
 int task_execute(const struct task_context *context, size_t task, struct warehouse *warehouse,
                  struct task_outcome *outcome);
+int task_render(const struct task_context *context, const char *text, struct strbuf *out, struct error *err);
 int task_compile(const struct task_context *context, size_t task, struct strbuf *out, struct error *err);
 int task_run_within(const struct task_context *context, size_t task, struct warehouse *warehouse,
                     struct task_outcome *outcome);
