@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"compile", cmd_compile, "print the SQL each selected task would run, rendered for a date"},
     {"ls", cmd_ls, "list a pipeline's sources and models: materialization, tags, dependencies"},
     {"test", cmd_test, "run only the data tests, against the tables as they are"},
+    {"init", cmd_init, "write a new pipeline that runs at once: a source, models, tests, a report, a sample"},
     {"gen", cmd_gen, "generate realistic source files for a pipeline"},
     {"status", cmd_status, "show recent runs and their tasks"},
     {"report", cmd_report, "print a pipeline's report: table, csv, json or an svg chart"},

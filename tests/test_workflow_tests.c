@@ -75,14 +75,14 @@ static void test_command(const char *url) {
                  0, "%s", output);
     free(output);
     cr_assert_eq(test_martlet_run(&output, "test " FLOW " --date 2024-05-02 --warehouse '%s'", url), 0, "%s", output);
-    cr_expect(strstr(output, "  pass   staging.orders               freshness(day, 2d)\n") &&
-              strstr(output, "  pass   mart.totals                  row_count(min=1, max=1)\n") &&
-              strstr(output, "  pass   tests/revenue_adds_up.sql    (singular)\n") &&
+    cr_expect(strstr(output, "  pass   staging.orders                   freshness(day, 2d)\n") &&
+              strstr(output, "  pass   mart.totals                      row_count(min=1, max=1)\n") &&
+              strstr(output, "  pass   tests/revenue_adds_up.sql        (singular)\n") &&
               strstr(output, "test: 6 passed, 0 failed, 0 warned\n"), "%s", output);
     free(output);
     cr_expect_eq(test_martlet_run(&output, "test " FLOW " --date 2024-05-10 --warehouse '%s' --select staging.orders", url),
                  1, "%s", output);
-    cr_expect(strstr(output, "  FAIL   staging.orders               freshness(day, 2d): 1 offending row(s), e.g. (2024-05-02")
+    cr_expect(strstr(output, "  FAIL   staging.orders                   freshness(day, 2d): 1 offending row(s), e.g. (2024-05-02")
               && strstr(output, "test: 1 passed, 1 failed, 0 warned\n") && !strstr(output, "singular"), "%s", output);
     free(output);
 
@@ -94,9 +94,9 @@ static void test_command(const char *url) {
     cr_assert_eq(test_run_command(command, &output), 0, "%s", output);
     free(output);
     cr_expect_eq(test_martlet_run(&output, "test %s --date 2024-05-02 --warehouse '%s'", copy, url), 1, "%s", output);
-    cr_expect(strstr(output, "  FAIL   staging.orders               expression(amount > 10): 1 offending row(s), e.g. (2, 2024-05-01, 4.50, 2)") &&
-              strstr(output, "  FAIL   mart.totals                  row_count(min=2): 1 offending row(s), e.g. (1)") &&
-              strstr(output, "  FAIL   tests/revenue_adds_up.sql    (singular): 1 offending row(s)") &&
+    cr_expect(strstr(output, "  FAIL   staging.orders                   expression(amount > 10): 1 offending row(s), e.g. (2, 2024-05-01, 4.50, 2)") &&
+              strstr(output, "  FAIL   mart.totals                      row_count(min=2): 1 offending row(s), e.g. (1)") &&
+              strstr(output, "  FAIL   tests/revenue_adds_up.sql        (singular): 1 offending row(s)") &&
               strstr(output, "test: 3 passed, 3 failed, 0 warned"), "%s", output);
     free(output);
     cr_expect_eq(test_martlet_run(&output, "run %s --date 2024-05-02 --source-dir " FLOW_DATA " --warehouse '%s' "

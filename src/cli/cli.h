@@ -65,6 +65,8 @@ int cmd_backfill(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+bool cli_has_generator(const char *pipeline);
 int cmd_test(int argc, char **argv);
 
 #endif

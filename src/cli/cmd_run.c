@@ -6,6 +6,7 @@
 #include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
+#include "../util/strbuf.h"
 #include "cli.h"
 #include "source_fetch.h"
 
@@ -166,6 +167,29 @@ static int fail_before_run(const struct run_options *options, const struct run_r
     return cli_fail("%s", err->message);
 }
 
+/* The error for a source folder that does not exist, with a hint that
+ * leads somewhere: the files it must hold, and `martlet gen` only for a
+ * pipeline it has a generator for. */
+static int missing_source_folder(const struct pipeline *pipeline, const bool *selected, const char *directory,
+                                 struct error *err) {
+    struct strbuf files;
+    strbuf_init(&files);
+    size_t listed = 0;
+    for (size_t i = 0; i < pipeline->source_count; i++) {
+        if (selected && !selected[i]) continue;
+        if (listed++ < 3) strbuf_printf(&files, "%s%s", listed > 1 ? ", " : "", pipeline->sources[i].file);
+    }
+    if (listed > 3) strbuf_printf(&files, " and %zu more", listed - 3);
+    if (cli_has_generator(pipeline->name))
+        error_set(err, "source folder %s does not exist: give --source-dir DIR, the folder holding %s, or generate one "
+                       "with 'martlet gen %s --out %s'", directory, strbuf_text(&files), pipeline->name, directory);
+    else
+        error_set(err, "source folder %s does not exist: give --source-dir DIR, the folder holding %s", directory,
+                  strbuf_text(&files));
+    strbuf_free(&files);
+    return -1;
+}
+
 /* --dry-run: checks the run's statements in a rolled-back transaction.
  * Neither the pipeline's lock nor martlet.runs is touched: nothing is
  * written. Returns the exit code. */
@@ -219,8 +243,7 @@ int cmd_run(int argc, char **argv) {
     bool loads_sources = false; /* a selection without sources needs no source folder */
     for (size_t i = 0; i < pipeline->source_count; i++) loads_sources |= selected == NULL || selected[i];
     if (status == 0 && loads_sources && !files_is_directory(source_directory))
-        status = error_set(&err, "source folder %s does not exist (generate one with 'martlet gen %s --out %s')",
-                           source_directory, pipeline->name, source_directory);
+        status = missing_source_folder(pipeline, selected, source_directory, &err);
     struct run_request request = make_request(&options, pipeline, start, end, source_directory);
     request.selected = selected;
     if (status != 0) {

@@ -77,12 +77,12 @@ static int report(const char *table, const char *test, int status, bool warn, co
     char line[ERROR_MESSAGE_SIZE];
     if (status < 0) {
         message_one_line(err->message, line, sizeof line);
-        printf("  %-6s %-28s %s: %s\n", "ERROR", table, test, line);
+        printf("  %-6s %-32s %s: %s\n", "ERROR", table, test, line);
         tally->failed++;
         return 0;
     }
     const char *verdict = status == 0 ? "pass" : warn ? "warn" : "FAIL";
-    printf("  %-6s %-28s %s%s%s\n", verdict, table, test, status ? ": " : "", status ? strbuf_text(failure) : "");
+    printf("  %-6s %-32s %s%s%s\n", verdict, table, test, status ? ": " : "", status ? strbuf_text(failure) : "");
     tally->passed += status == 0;
     tally->warned += status == 1 && warn;
     tally->failed += status == 1 && !warn;
