@@ -23,6 +23,7 @@ packages=(build-essential pkg-config libcriterion-dev libcjson-dev libcurl4-open
           libpq-dev postgresql libmicrohttpd-dev curl
           libxml2-dev libssl-dev python3-boto3
           man-db python3-jinja2       # make install's test renders the man page; the Airflow example's test renders its template
+          python3-jsonschema          # the tests validate pipeline.json files against docs/pipeline.schema.json
           clang libclang-rt-14-dev    # clang's libFuzzer for make fuzz and the fuzz smoke in make test
           chromium                    # headless browser for tests/ui (charts, martlet serve)
           clickhouse-server clickhouse-client)   # the distributed warehouse's test cluster

@@ -166,18 +166,20 @@ Test(model_header, group_conversion_declares_its_tests_and_they_pass, .timeout =
     cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
     struct strbuf warnings;
     strbuf_init(&warnings);
-    cr_expect_eq(data_tests_run(warehouse, pipeline, model, "mart.group_conversion", &warnings, &err), 0, "%s", err.message);
+    struct data_tests_target target = {model->tests, model->test_count, model->tests_warn, "mart.group_conversion",
+                                       "2021-10-01"};
+    cr_expect_eq(data_tests_run(warehouse, pipeline, &target, &warnings, &err), 0, "%s", err.message);
     /* They do test the table: a copied group and an empty ratio fail them. */
     cr_assert_eq(warehouse_execute(warehouse, "INSERT INTO mart.group_conversion SELECT * FROM mart.group_conversion LIMIT 1", &err), 0, "%s",
                  err.message);
-    cr_expect_eq(data_tests_run(warehouse, pipeline, model, "mart.group_conversion", &warnings, &err), -1);
+    cr_expect_eq(data_tests_run(warehouse, pipeline, &target, &warnings, &err), -1);
     cr_expect(strstr(err.message, "unique(group_id)") != NULL, "%s", err.message);
     cr_assert_eq(warehouse_execute(warehouse, "DELETE FROM mart.group_conversion WHERE group_id = (SELECT min(group_id) "
                                               "FROM mart.group_conversion GROUP BY group_id HAVING count(*) > 1)", &err), 0,
                  "%s", err.message);
     cr_assert_eq(warehouse_execute(warehouse, "UPDATE mart.group_conversion SET group_conversion = NULL WHERE group_id = "
                                               "(SELECT min(group_id) FROM mart.group_conversion)", &err), 0, "%s", err.message);
-    cr_expect_eq(data_tests_run(warehouse, pipeline, model, "mart.group_conversion", &warnings, &err), -1);
+    cr_expect_eq(data_tests_run(warehouse, pipeline, &target, &warnings, &err), -1);
     cr_expect(strstr(err.message, "not_null(group_conversion)") != NULL, "%s", err.message);
     strbuf_free(&warnings);
     warehouse_close(warehouse);

@@ -1,6 +1,7 @@
 /* cli.c -- helpers shared by the subcommands. See cli.h. */
 #include "cli.h"
 #include "../engine/run_state.h"
+#include "../engine/select.h"
 #include "../loader/value.h"
 #include "../util/files.h"
 #include "../util/identifier.h"
@@ -266,4 +267,25 @@ int cli_open_locked(const char *url, const char *pipeline, struct warehouse **wa
 bool cli_valid_date(const char *text) {
     int64_t days;
     return value_parse_date(text, strlen(text), &days) == 0;
+}
+
+/* The mask of tasks --select and --exclude choose (*selected = NULL, every
+ * task, when neither is given; the caller frees it). Returns an exit code. */
+int cli_select(const struct pipeline *pipeline, const char *selection, const char *exclusion, bool **selected) {
+    *selected = NULL;
+    if (selection == NULL && exclusion == NULL) return EXIT_OK;
+    size_t count = select_task_count(pipeline);
+    *selected = memory_calloc(count ? count : 1, sizeof **selected);
+    struct error err;
+    if (select_tasks(pipeline, selection, exclusion, *selected, &err) != 0) {
+        free(*selected);
+        *selected = NULL;
+        return cli_fail("%s", err.message);
+    }
+    size_t chosen = 0;
+    for (size_t i = 0; i < count; i++) chosen += (*selected)[i];
+    if (chosen > 0) return EXIT_OK;
+    free(*selected);
+    *selected = NULL;
+    return cli_fail("--select/--exclude leave no task of %s", pipeline->name);
 }

@@ -32,6 +32,15 @@ enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
     "                      a size (4GB, 512MiB) or a share of RAM (see README); default\n" \
     "                      $MARTLET_MEMORY_LIMIT, else a quarter of RAM\n"
 
+/* --select and --exclude (select.h), for every command that works on some
+ * of a pipeline's tasks; cli_select turns them into the runner's mask. */
+#define CLI_SELECT_OPTIONS {"select", required_argument, 0, 'e'}, {"exclude", required_argument, 0, 'x'}
+#define CLI_SELECT_HELP \
+    "  --select SEL        only these tasks: NAME, NAME+ (and downstream), +NAME (and upstream,\n" \
+    "                      sources too), schema:KEY, tag:TAG; several, space or comma separated\n" \
+    "  --exclude SEL       leave these out (same forms)\n"
+
+int cli_select(const struct pipeline *pipeline, const char *selection, const char *exclusion, bool **selected);
 int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *command, const char *format, ...) __attribute__((format(printf, 2, 3)));
 int cli_option_error(const char *command, int option, char **argv);
@@ -55,5 +64,10 @@ int cmd_fetch(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_backfill(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+bool cli_has_generator(const char *pipeline);
+int cmd_test(int argc, char **argv);
 
 #endif

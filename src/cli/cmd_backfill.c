@@ -28,6 +28,7 @@ static const char backfill_help[] =
     "  --pipelines DIR     folder holding the pipelines (default: $MARTLET_PIPELINES, ./pipelines,\n"
     "                      else the shipped ones, PREFIX/share/martlet/pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
+    CLI_SELECT_HELP
     CLI_EXECUTION_HELP
     "  -h, --help          show this help\n"
     "\n"
@@ -42,6 +43,7 @@ struct passed_option {
 
 struct backfill_options {
     const char *from, *to, *source_directory, *warehouse, *pipelines, *log_directory;
+    const char *selection, *exclusion;   /* --select, --exclude */
     bool rerun;
     struct run_request execution;   /* jobs, retries, timeout */
     struct passed_option passed[16];
@@ -63,15 +65,17 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
         {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'}, {"rerun", no_argument, 0, 'r'},
         {"source-dir", required_argument, 0, 's'}, {"warehouse", required_argument, 0, 'w'},
         {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {"log-dir", required_argument, 0, 'l'},
-        CLI_EXECUTION_OPTIONS, {0, 0, 0, 0},
+        CLI_EXECUTION_OPTIONS, CLI_SELECT_OPTIONS, {0, 0, 0, 0},
     };
     int option, index = -1;
     optind = 1;
     while ((option = getopt_long(argc, argv, ":h", long_options, &index)) != -1) {
         /* Every option run takes too, as the user wrote it (the warehouse is added apart). */
-        if (index >= 0 && strchr("spljRTLM", option)) pass_on(options, long_options[index].name, optarg);
+        if (index >= 0 && strchr("spljRTLMex", option)) pass_on(options, long_options[index].name, optarg);
         index = -1;
         switch (option) {
+        case 'e': options->selection = optarg; break;
+        case 'x': options->exclusion = optarg; break;
         case 'f': options->from = optarg; break;
         case 't': options->to = optarg; break;
         case 'r': options->rerun = true; break;
@@ -168,21 +172,27 @@ static int run_command_line(const struct backfill_options *options, const char *
 /* Shared by plan (dry) and backfill. */
 static int plan_or_backfill(const char *command, bool execute, int argc, char **argv) {
     struct backfill_options options = {.execution.retries = CLI_DEFAULT_RETRIES};
+    struct backfill_plan plan = {0};
     int parsed = parse(command, argc, argv, &options);
     if (parsed != 0) return parsed < 0 ? EXIT_OK : parsed;
     struct pipeline *pipeline = NULL;
+    bool *selected = NULL;
     int code = cli_load_pipeline(argv[optind], options.pipelines, &pipeline);
-    if (code != EXIT_OK) return code;
+    if (code == EXIT_OK) code = cli_select(pipeline, options.selection, options.exclusion, &selected);
+    if (code != EXIT_OK) {
+        pipeline_free(pipeline);
+        return code;
+    }
     struct warehouse *warehouse = NULL;
     code = execute ? cli_open_locked(cli_warehouse_url(options.warehouse), pipeline->name, &warehouse)
                    : cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
-    struct backfill_plan plan = {0};
     struct error err;
     /* Best effort (plan infers interrupted dates anyway); backfill did it when it took the lock. */
     if (code == EXIT_OK && !execute) cli_mark_interrupted_runs(warehouse, pipeline->name, &err);
     if (code == EXIT_OK && backfill_plan(warehouse, pipeline, options.from, options.to,
                                            options.rerun ? SELECT_ALL : SELECT_NOT_DONE, &plan, &err) != 0)
         code = cli_fail("%s", err.message);
+    plan.selected_tasks = selected; /* what the plan prints; the runs take request.selected */
     if (code == EXIT_OK && !execute) {
         char *run_command = NULL, *run_options = NULL;
         code = run_command_line(&options, argv[optind], &run_command, &run_options);
@@ -199,6 +209,7 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
         request.progress = stdout;
         request.log_directory = options.log_directory;
         request.stop = cli_catch_stop_signals();
+        request.selected = selected;
         size_t failed = 0;
         if (backfill_run(warehouse, &plan, &request, &failed, &err) != 0) code = cli_fail("%s", err.message);
         else if (failed > 0) code = cli_fail("backfill of %s: %zu run(s) failed (martlet status %s shows which)",
@@ -206,6 +217,7 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
         free(default_source);
     }
     backfill_plan_free(&plan);
+    free(selected);
     warehouse_close(warehouse);
     pipeline_free(pipeline);
     return code;

@@ -1,10 +1,12 @@
 /* cmd_run.c -- `martlet run PIPELINE`: one run for a date or a range. */
+#include "../engine/dry_run.h"
 #include "../engine/runner.h"
 #include "../engine/source_task.h"
 #include "../loader/value.h"
 #include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
+#include "../util/strbuf.h"
 #include "cli.h"
 #include "source_fetch.h"
 
@@ -33,8 +35,11 @@ static const char run_help[] =
     "  --warehouse URL     duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
+    "  --dry-run           check every statement against the warehouse and write nothing:\n"
+    "                      all tasks in one transaction, rolled back; sources are not loaded\n"
     "  --timing            print where the time went: warehouse (some connection busy in SQL\n"
     "                      or a load) vs the engine itself\n"
+    CLI_SELECT_HELP
     CLI_EXECUTION_HELP
     "  --quiet             print only errors\n"
     "  -h, --help          show this help\n"
@@ -44,7 +49,8 @@ static const char run_help[] =
 
 struct run_options {
     const char *date, *from, *to, *source_directory, *warehouse, *pipelines, *log_directory, *source;
-    bool quiet, history, timing;
+    const char *selection, *exclusion;   /* --select, --exclude */
+    bool quiet, history, timing, dry_run;
     struct run_request execution;   /* jobs, retries, timeout */
 };
 
@@ -56,13 +62,16 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
         {"log-dir", required_argument, 0, 'l'},    {"history", no_argument, 0, 'H'},
         {"source", required_argument, 0, 'S'},     {"timing", no_argument, 0, 'i'},
-        CLI_EXECUTION_OPTIONS,
+        {"dry-run", no_argument, 0, 'D'},          CLI_EXECUTION_OPTIONS, CLI_SELECT_OPTIONS,
         {0, 0, 0, 0},
     };
     int option;
     optind = 1;
     while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         switch (option) {
+        case 'e': options->selection = optarg; break;
+        case 'x': options->exclusion = optarg; break;
+        case 'D': options->dry_run = true; break;
         case 'd': options->date = optarg; break;
         case 'f': options->from = optarg; break;
         case 't': options->to = optarg; break;
@@ -158,6 +167,44 @@ static int fail_before_run(const struct run_options *options, const struct run_r
     return cli_fail("%s", err->message);
 }
 
+/* The error for a source folder that does not exist, with a hint that
+ * leads somewhere: the files it must hold, and `martlet gen` only for a
+ * pipeline it has a generator for. */
+static int missing_source_folder(const struct pipeline *pipeline, const bool *selected, const char *directory,
+                                 struct error *err) {
+    struct strbuf files;
+    strbuf_init(&files);
+    size_t listed = 0;
+    for (size_t i = 0; i < pipeline->source_count; i++) {
+        if (selected && !selected[i]) continue;
+        if (listed++ < 3) strbuf_printf(&files, "%s%s", listed > 1 ? ", " : "", pipeline->sources[i].file);
+    }
+    if (listed > 3) strbuf_printf(&files, " and %zu more", listed - 3);
+    if (cli_has_generator(pipeline->name))
+        error_set(err, "source folder %s does not exist: give --source-dir DIR, the folder holding %s, or generate one "
+                       "with 'martlet gen %s --out %s'", directory, strbuf_text(&files), pipeline->name, directory);
+    else
+        error_set(err, "source folder %s does not exist: give --source-dir DIR, the folder holding %s", directory,
+                  strbuf_text(&files));
+    strbuf_free(&files);
+    return -1;
+}
+
+/* --dry-run: checks the run's statements in a rolled-back transaction.
+ * Neither the pipeline's lock nor martlet.runs is touched: nothing is
+ * written. Returns the exit code. */
+static int dry_run(const struct run_options *options, const struct run_request *request) {
+    struct warehouse *warehouse = NULL;
+    int code = cli_open_warehouse(cli_warehouse_url(options->warehouse), &warehouse);
+    if (code != EXIT_OK) return code;
+    struct dry_run_outcome outcome;
+    struct error err;
+    if (dry_run_check(warehouse, request, &outcome, &err) != 0) code = cli_fail("%s", err.message);
+    else if (outcome.failed) code = cli_fail("dry run failed: %s", outcome.first_error);
+    warehouse_close(warehouse);
+    return code;
+}
+
 /* martlet run: parse, load the pipeline, open the warehouse, run. */
 int cmd_run(int argc, char **argv) {
     double started = clock_seconds();
@@ -174,8 +221,13 @@ int cmd_run(int argc, char **argv) {
     bool dates_known = !options.history || options.from != NULL;
 
     struct pipeline *pipeline = NULL;
+    bool *selected = NULL;
     int code = cli_load_pipeline(pipeline_name, options.pipelines, &pipeline);
-    if (code != EXIT_OK) return code;
+    if (code == EXIT_OK) code = cli_select(pipeline, options.selection, options.exclusion, &selected);
+    if (code != EXIT_OK) {
+        pipeline_free(pipeline);
+        return code;
+    }
     char *default_source = files_join("data", pipeline->name);
     const char *source_directory = options.source_directory ? options.source_directory : default_source;
     struct error err;
@@ -188,12 +240,16 @@ int cmd_run(int argc, char **argv) {
             dates_known = true;
         }
     }
-    if (status == 0 && pipeline->source_count > 0 && !files_is_directory(source_directory))
-        status = error_set(&err, "source folder %s does not exist (generate one with 'martlet gen %s --out %s')",
-                           source_directory, pipeline->name, source_directory);
+    bool loads_sources = false; /* a selection without sources needs no source folder */
+    for (size_t i = 0; i < pipeline->source_count; i++) loads_sources |= selected == NULL || selected[i];
+    if (status == 0 && loads_sources && !files_is_directory(source_directory))
+        status = missing_source_folder(pipeline, selected, source_directory, &err);
     struct run_request request = make_request(&options, pipeline, start, end, source_directory);
+    request.selected = selected;
     if (status != 0) {
-        code = dates_known ? fail_before_run(&options, &request, &err) : cli_fail("%s", err.message);
+        code = dates_known && !options.dry_run ? fail_before_run(&options, &request, &err) : cli_fail("%s", err.message);
+    } else if (options.dry_run) {
+        code = dry_run(&options, &request);
     } else {
         struct warehouse *warehouse = NULL;
         code = cli_open_locked(cli_warehouse_url(options.warehouse), pipeline->name, &warehouse);
@@ -214,6 +270,7 @@ int cmd_run(int argc, char **argv) {
         }
     }
     free(default_source);
+    free(selected);
     pipeline_free(pipeline);
     return code;
 }

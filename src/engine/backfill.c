@@ -3,6 +3,7 @@
 #include "../loader/value.h"
 #include "../util/memory.h"
 #include "run_state.h"
+#include "select.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -84,7 +85,8 @@ static size_t stretch_end(const struct backfill_plan *plan, size_t index) {
  * then run_options (" --warehouse ...", already quoted for a shell). */
 void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline *pipeline, const char *run_command,
                          const char *run_options, FILE *out) {
-    size_t tasks = pipeline->source_count + pipeline->model_count, selected = 0;
+    size_t tasks = 0, selected = 0;
+    for (size_t i = 0; i < select_task_count(pipeline); i++) tasks += !plan->selected_tasks || plan->selected_tasks[i];
     fprintf(out, "%-10s  %-11s  %s\n", "date", "state", "last run");
     for (size_t i = 0; i < plan->count; i++) {
         const struct date_status *date = &plan->dates[i];
@@ -107,8 +109,8 @@ void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline
         fprintf(out, "  %s --from %s --to %s%s\n", run_command, plan->dates[i].date, plan->dates[end].date, run_options);
     }
     fputs("tasks:", out);
-    for (size_t i = 0; i < pipeline->source_count; i++) fprintf(out, " %s", pipeline->sources[i].name);
-    for (size_t i = 0; i < pipeline->model_count; i++) fprintf(out, " %s", pipeline->models[i].name);
+    for (size_t i = 0; i < select_task_count(pipeline); i++)
+        if (!plan->selected_tasks || plan->selected_tasks[i]) fprintf(out, " %s", select_task_name(pipeline, i));
     fputc('\n', out);
 }
 

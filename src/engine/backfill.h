@@ -35,6 +35,7 @@ struct backfill_plan {
     struct date_status *dates;
     size_t count;
     bool set_based;           /* contiguous selected dates run as one range */
+    const bool *selected_tasks;  /* --select's tasks (select.h numbering), NULL = all: what the plan prints */
 };
 
 int backfill_plan(struct warehouse *warehouse, const struct pipeline *pipeline, const char *from, const char *to,

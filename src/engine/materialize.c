@@ -21,10 +21,12 @@ static void log_statement(const struct materialize_context *context, const struc
     if (context->statement_log) strbuf_printf(context->statement_log, "%s;\n\n", strbuf_text(sql));
 }
 
+/* Runs one statement, keeping it in the log; without a warehouse (compile)
+ * it is only kept, so compile shows what a run runs, statement for statement. */
 static int run(const struct materialize_context *context, struct warehouse *warehouse, struct strbuf *sql,
                int64_t *rows_changed, struct error *err) {
     log_statement(context, sql);
-    int status = warehouse_execute_counted(warehouse, strbuf_text(sql), rows_changed, err);
+    int status = warehouse ? warehouse_execute_counted(warehouse, strbuf_text(sql), rows_changed, err) : 0;
     strbuf_reset(sql);
     return status;
 }
@@ -33,7 +35,7 @@ static int count_rows(const struct materialize_context *context, struct warehous
                       int64_t *rows, struct error *err) {
     log_statement(context, sql);
     char *value = NULL;
-    int status = warehouse_query_value(warehouse, strbuf_text(sql), &value, err);
+    int status = warehouse ? warehouse_query_value(warehouse, strbuf_text(sql), &value, err) : 0;
     strbuf_reset(sql);
     *rows = value ? strtoll(value, NULL, 10) : 0;
     free(value);
@@ -87,7 +89,7 @@ static int incremental_by_date(struct warehouse *warehouse, const struct model *
 static int add_effective_column(struct warehouse *warehouse, const struct materialize_context *context,
                                 struct strbuf *sql, struct error *err) {
     const char *dot = strchr(context->relation, '.');
-    if (dot == NULL) return 0;
+    if (dot == NULL || warehouse == NULL) return 0; /* compile: a one-time migration, not the model's statements */
     int64_t present = 0;
     strbuf_printf(sql, "SELECT count(*) FROM information_schema.columns WHERE table_schema = '%.*s'"
                        " AND table_name = '%s' AND column_name = 'effective_from'",
@@ -123,12 +125,18 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
     if (status == 0) status = add_effective_column(warehouse, context, sql, err);
     strbuf_printf(sql, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) AS any_row", context->relation);
     if (status == 0) status = count_rows(context, warehouse, sql, &existing, err);
+    if (warehouse == NULL && context->statement_log) /* compile: which statements run depends on the table */
+        strbuf_append_string(context->statement_log, "-- when the satellite is empty (its first load):\n");
     if (status == 0 && existing == 0) {
         strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (%s) AS dated WHERE %s IS NOT NULL", context->relation,
                       strbuf_text(&dated), key);
         status = run(context, warehouse, sql, rows_changed, err);
-        strbuf_free(&dated);
-        return status;
+        if (warehouse != NULL || status != 0) {
+            strbuf_free(&dated);
+            return status;
+        }
+        if (context->statement_log) strbuf_append_string(context->statement_log, "-- otherwise:\n");
+    }
     }
     strbuf_printf(sql, "DROP TABLE IF EXISTS satellite_rows");
     if (status == 0) status = run(context, warehouse, sql, &ignored, err);
@@ -166,11 +174,13 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
     return status;
 }
 
-/* Applies the model to the warehouse inside the caller's transaction. */
+/* Applies the model to the warehouse inside the caller's transaction.
+ * Without a warehouse (NULL) nothing runs: the statements a run would run
+ * are only appended to the context's log (martlet compile). */
 int materialize_model(struct warehouse *warehouse, const struct model *model, const char *rendered_sql,
                       const struct materialize_context *context, int64_t *rows_changed, struct error *err) {
     /* No transactions and no correlated subqueries there: its own ways. */
-    if (strcmp(warehouse_dialect(warehouse), "clickhouse") == 0)
+    if (warehouse && strcmp(warehouse_dialect(warehouse), "clickhouse") == 0)
         return clickhouse_materialize_model(warehouse, model, rendered_sql, context, rows_changed, err);
     char *body = select_body(rendered_sql);
     struct strbuf sql;

@@ -67,6 +67,16 @@ static int apply_depends_on(void *target, const char *value, struct error *err) 
     return 0;
 }
 
+/* tags: labels to select models by (tag:daily); plain names. */
+static int apply_tags(void *target, const char *value, struct error *err) {
+    struct model *model = target;
+    if (split_list(value, &model->tags, &model->tag_count, err) != 0) return -1;
+    for (size_t i = 0; i < model->tag_count; i++)
+        if (!identifier_is_valid(model->tags[i]))
+            return error_set(err, "tag '%s' must be lower-case letters, digits and _", model->tags[i]);
+    return 0;
+}
+
 /* materialized: one of the materializations of pipeline.h. */
 static int apply_materialized(void *target, const char *value, struct error *err) {
     struct model *model = target;
@@ -162,6 +172,7 @@ static const struct header_key model_keys[] = {
     {"name", "<schema>.<table>", true, false, false, apply_name},
     {"description", "<text>", false, false, true, apply_description},
     {"depends_on", "<schema>.<table>, ...", false, false, false, apply_depends_on},
+    {"tags", "<tag>, ...", false, false, false, apply_tags},
     {"materialized", "table | view | insert_new_keys | incremental_by_date | satellite | script", true, false, false,
      apply_materialized},
     {"unique_key", "<column>, ...", false, false, false, apply_unique_key},
@@ -174,6 +185,12 @@ static const struct header_key model_keys[] = {
     {"timeout", "30s | 5m | 2h", false, false, false, apply_timeout},
     {"retries", "0..10", false, false, false, apply_retries},
 };
+
+/* The table of keys, for the documentation's test (docs/pipeline-format.md). */
+size_t model_header_keys(const struct header_key **keys) {
+    *keys = model_keys;
+    return sizeof model_keys / sizeof *model_keys;
+}
 
 static const struct header_spec model_spec = {"model", model_keys, sizeof model_keys / sizeof *model_keys};
 

@@ -5,8 +5,11 @@
 #define MARTLET_MODEL_HEADER_H
 
 #include "../util/error.h"
+#include "header.h"
 #include "pipeline.h"
 
 int model_header_parse(struct model *model, struct error *err);
+
+size_t model_header_keys(const struct header_key **keys);
 
 #endif

@@ -1,6 +1,8 @@
 /* pipeline.c -- loading pipeline.json and the model files. See pipeline.h. */
 #include "pipeline.h"
+#include "data_tests.h"
 #include "model_header.h"
+#include "model_references.h"
 #include "report_header.h"
 #include "../loader/value.h"
 #include "../util/files.h"
@@ -80,7 +82,7 @@ static const struct json_key source_keys[] = {
     {"table", JSON_TEXT, true},          {"file", JSON_TEXT, true},           {"columns", JSON_LIST, true},
     {"csv", JSON_OBJECT, false},         {"load", JSON_TEXT, false},          {"date_column", JSON_TEXT, false},
     {"deduplicate_on", JSON_TEXT, false}, {"optional", JSON_BOOLEAN, false},  {"max_rejects", JSON_COUNT, false},
-    {"allow_all_rejected", JSON_BOOLEAN, false},
+    {"allow_all_rejected", JSON_BOOLEAN, false}, {"tests", JSON_LIST, false},
 };
 
 static const struct json_key csv_keys[] = {
@@ -103,6 +105,34 @@ static const struct json_key schedule_keys[] = {
 };
 
 #define KEYS(table) table, sizeof table / sizeof *table
+
+/* Every level's table, for pipeline_json_keys. */
+static const struct {
+    const char *level;
+    const struct json_key *keys;
+    size_t count;
+} json_levels[] = {
+    {"pipeline", KEYS(pipeline_keys)}, {"source", KEYS(source_keys)}, {"csv", KEYS(csv_keys)},
+    {"column", KEYS(column_keys)},     {"layout", KEYS(layout_keys)}, {"schedule", KEYS(schedule_keys)},
+};
+
+/* The key tables of every level of pipeline.json, flattened into keys
+ * (at most capacity); returns how many there are. The documentation and
+ * the JSON Schema are tested against them, so neither can drift. */
+size_t pipeline_json_keys(struct pipeline_json_key *keys, size_t capacity) {
+    static const char *const kind_names[] = {
+        [JSON_TEXT] = "string", [JSON_COUNT] = "count", [JSON_BOOLEAN] = "boolean",
+        [JSON_OBJECT] = "object", [JSON_LIST] = "list",
+    };
+    size_t total = 0;
+    for (size_t l = 0; l < sizeof json_levels / sizeof *json_levels; l++)
+        for (size_t i = 0; i < json_levels[l].count; i++, total++)
+            if (total < capacity)
+                keys[total] = (struct pipeline_json_key){json_levels[l].level, json_levels[l].keys[i].name,
+                                                         kind_names[json_levels[l].keys[i].kind],
+                                                         json_levels[l].keys[i].required};
+    return total;
+}
 
 /* True when the value is of the kind its key table asks for. */
 static bool json_kind_matches(const cJSON *item, enum json_kind kind) {
@@ -304,6 +334,13 @@ static int parse_source(const cJSON *item, size_t position, struct source *sourc
     source->optional = json_boolean(item, "optional", false);
     source->allow_all_rejected = json_boolean(item, "allow_all_rejected", false);
     source->max_rejects = json_count(item, "max_rejects", 0);
+    const cJSON *tests = cJSON_GetObjectItemCaseSensitive(item, "tests"), *test;
+    cJSON_ArrayForEach(test, tests) { /* checked like a model's '-- test:' lines */
+        if (!cJSON_IsString(test)) return error_set(err, "%s: \"tests\" must be a list of texts", where);
+        if (data_test_validate(test->valuestring, err) != 0) return error_prefix(err, "%s: test", where);
+        source->tests = memory_realloc(source->tests, (source->test_count + 1) * sizeof *source->tests);
+        source->tests[source->test_count++] = memory_strdup(test->valuestring);
+    }
     const cJSON *columns = cJSON_GetObjectItemCaseSensitive(item, "columns");
     if (cJSON_GetArraySize(columns) == 0) return error_set(err, "%s: \"columns\" must be a non-empty list", where);
     source->column_count = (size_t)cJSON_GetArraySize(columns);
@@ -490,6 +527,9 @@ static int load_models(struct pipeline *pipeline, struct error *err) {
     }
     for (size_t i = 0; i < count; i++) free(paths[i]);
     free(paths);
+    /* References need every model's name, so they are resolved once all are read. */
+    for (size_t i = 0; i < pipeline->model_count && status == 0; i++)
+        status = model_references_resolve(pipeline, &pipeline->models[i], err);
     return status;
 }
 
@@ -578,6 +618,7 @@ void pipeline_free(struct pipeline *pipeline) {
         free(source->file);
         free(source->date_column);
         free(source->deduplicate_on);
+        free_list(source->tests, source->test_count);
     }
     for (size_t i = 0; i < pipeline->model_count; i++) {
         struct model *model = &pipeline->models[i];
@@ -598,6 +639,7 @@ void pipeline_free(struct pipeline *pipeline) {
         }
         free(model->variants);
         free_list(model->depends_on, model->depends_count);
+        free_list(model->tags, model->tag_count);
         free_list(model->unique_key, model->unique_key_count);
         free_list(model->tests, model->test_count);
     }

@@ -60,6 +60,8 @@ struct source {
     char *deduplicate_on;     /* keep one row per value of this column, or NULL */
     bool optional;            /* a missing file loads nothing instead of failing */
     bool allow_all_rejected;  /* a file whose every data row is rejected does not fail the load */
+    char **tests;             /* "tests": data tests on the loaded table (data_tests.h), e.g. freshness(...) */
+    size_t test_count;
 };
 
 /* The model's SQL for one warehouse, from NAME.DIALECT.sql beside NAME.sql
@@ -76,8 +78,10 @@ struct model {
     char *table;
     char *path;
     char *description;
-    char **depends_on;
+    char **depends_on;        /* "-- depends_on:", or inferred from the SQL's references (model_references.h) */
     size_t depends_count;
+    char **tags;              /* "-- tags: daily, finance": for selection (tag:daily) */
+    size_t tag_count;
     enum materialization materialized;
     char **unique_key;
     size_t unique_key_count;
@@ -124,6 +128,17 @@ struct pipeline {
     struct schedule *schedule;  /* NULL = run by hand (or cron) only */
 };
 
+/* One key of one level of pipeline.json ("pipeline" = the top level,
+ * "source", "csv", "column", "layout", "schedule"); kind is "string",
+ * "count" (a whole number >= 0), "boolean", "object" or "list". */
+struct pipeline_json_key {
+    const char *level;
+    const char *name;
+    const char *kind;
+    bool required;
+};
+
+size_t pipeline_json_keys(struct pipeline_json_key *keys, size_t capacity);
 int pipeline_load(const char *directory, struct pipeline **pipeline, struct error *err);
 int pipeline_split_name(const char *name, char **schema_key, char **table, struct error *err);
 void pipeline_free(struct pipeline *pipeline);

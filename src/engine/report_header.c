@@ -110,6 +110,12 @@ static const struct header_key report_keys[] = {
     {"periods", "weekly | monthly | weekly, monthly", false, false, false, apply_periods},
 };
 
+/* The table of keys, for the documentation's test (docs/pipeline-format.md). */
+size_t report_header_keys(const struct header_key **keys) {
+    *keys = report_keys;
+    return sizeof report_keys / sizeof *report_keys;
+}
+
 static const struct header_spec report_spec = {"report", report_keys, sizeof report_keys / sizeof *report_keys};
 
 /* Reads a report file's header; on error the header may be partly filled

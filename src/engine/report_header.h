@@ -4,6 +4,7 @@
 #define MARTLET_REPORT_HEADER_H
 
 #include "../util/error.h"
+#include "header.h"
 #include "report_period.h"
 
 #include <stdbool.h>
@@ -25,5 +26,7 @@ struct report_header {
 
 int report_header_parse(const char *text, struct report_header *header, struct error *err);
 void report_header_free(struct report_header *header);
+
+size_t report_header_keys(const struct header_key **keys);
 
 #endif

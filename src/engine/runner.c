@@ -15,6 +15,7 @@
 #include "dag.h"
 #include "progress.h"
 #include "run_state.h"
+#include "select.h"
 #include "task.h"
 
 #include <inttypes.h>
@@ -57,7 +58,9 @@ struct run {
     struct progress progress;
     char started_at[CLOCK_TEXT_SIZE];
     char run_id_text[32];
-    struct dag_node *nodes;        /* sources first, then models */
+    struct dag_node *nodes;        /* the selected tasks: sources first, then models */
+    size_t *task_of;               /* per node: its task number in the pipeline (select.h) */
+    char ***node_depends;          /* per node: its dependencies within the selection (names not owned) */
     size_t *order;                 /* dependency order: the order tasks are queued in */
     size_t count;
     struct task *tasks;
@@ -108,7 +111,7 @@ static void *worker_main(void *argument) {
         worker->task = index;
         pthread_cond_broadcast(&run->changed);
         pthread_mutex_unlock(&run->lock);
-        int status = task_execute(&run->context, index, worker->warehouse, &task->outcome);
+        int status = task_execute(&run->context, run->task_of[index], worker->warehouse, &task->outcome);
         pthread_mutex_lock(&run->lock);
         worker->task = NO_TASK;
         task->seconds = clock_seconds() - task->clock_start;
@@ -386,21 +389,38 @@ static int finish_state(struct run *run, struct error *err) {
 
 /* ---- setting up ------------------------------------------------------ */
 
-/* Builds the task graph (every source, then every model) and its order. */
+/* True when the request runs the pipeline's task number `task`. */
+static bool is_selected(const struct run_request *request, size_t task) {
+    return request->selected == NULL || request->selected[task];
+}
+
+/* Builds the task graph of the selected tasks (sources, then models) and
+ * its order. A dependency outside the selection is left out: the task
+ * reads that table as the warehouse has it. */
 static int plan_tasks(struct run *run, struct error *err) {
     const struct pipeline *pipeline = run->request->pipeline;
-    for (size_t i = 0; i < pipeline->source_count; i++)
-        run->nodes[i] = (struct dag_node){pipeline->sources[i].name, NULL, 0};
-    for (size_t i = 0; i < pipeline->model_count; i++) {
-        const struct model *model = &pipeline->models[i];
-        run->nodes[pipeline->source_count + i] = (struct dag_node){model->name, model->depends_on, model->depends_count};
+    size_t total = select_task_count(pipeline);
+    run->count = 0;
+    for (size_t task = 0; task < total; task++) {
+        if (!is_selected(run->request, task)) continue;
+        size_t node = run->count++;
+        run->task_of[node] = task;
+        const struct model *model = task < pipeline->source_count ? NULL : &pipeline->models[task - pipeline->source_count];
+        size_t kept = 0;
+        run->node_depends[node] = memory_calloc(model && model->depends_count ? model->depends_count : 1, sizeof(char *));
+        for (size_t d = 0; model && d < model->depends_count; d++) {
+            long upstream = -1;
+            for (size_t other = 0; other < total && upstream < 0; other++)
+                if (strcmp(select_task_name(pipeline, other), model->depends_on[d]) == 0) upstream = (long)other;
+            if (upstream < 0 || is_selected(run->request, (size_t)upstream)) /* unknown: dag_order names it */
+                run->node_depends[node][kept++] = model->depends_on[d];
+        }
+        run->nodes[node] = (struct dag_node){select_task_name(pipeline, task), run->node_depends[node], kept};
+        task_outcome_init(&run->tasks[node].outcome);
+        run->tasks[node].outcome.record.task = run->nodes[node].name;
+        run->tasks[node].outcome.record.kind = model ? materialization_name(model->materialized) : "source";
     }
-    for (size_t i = 0; i < run->count; i++) {
-        task_outcome_init(&run->tasks[i].outcome);
-        run->tasks[i].outcome.record.task = run->nodes[i].name;
-        run->tasks[i].outcome.record.kind =
-            i < pipeline->source_count ? "source" : materialization_name(pipeline->models[i - pipeline->source_count].materialized);
-    }
+    if (run->count == 0 && run->request->selected) return error_set(err, "the selection leaves no task to run");
     if (dag_order(run->nodes, run->count, run->order, err) != 0) return -1;
     /* Names resolved once here (dag_order has checked them), not at every look. */
     for (size_t i = 0; i < run->count; i++) {
@@ -440,7 +460,7 @@ static int resolve_files(struct run *run, struct error *err) {
     struct source_dates dates = {run->request->start_date, run->request->end_date, run->request->history};
     run->files = memory_calloc(pipeline->source_count, sizeof *run->files);
     for (size_t i = 0; i < pipeline->source_count; i++)
-        if (source_task_files(pipeline, &pipeline->sources[i], run->request->source_directory, &dates, &run->files[i],
+        if (is_selected(run->request, i) && source_task_files(pipeline, &pipeline->sources[i], run->request->source_directory, &dates, &run->files[i],
                               err) != 0)
             return -1;
     return 0;
@@ -501,6 +521,9 @@ static void free_run(struct run *run) {
         task_outcome_free(&run->tasks[i].outcome);
         free(run->tasks[i].upstream);
     }
+    for (size_t i = 0; i < select_task_count(pipeline); i++) free(run->node_depends[i]);
+    free(run->node_depends);
+    free(run->task_of);
     for (size_t i = 0; run->files && i < pipeline->source_count; i++) source_files_free(&run->files[i]);
     free(run->files);
     free(run->tasks);
@@ -524,13 +547,15 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     struct run run = {.warehouse = warehouse, .request = request, .outcome = outcome};
     pthread_mutex_init(&run.lock, NULL);
     pthread_cond_init(&run.changed, NULL);
-    run.count = pipeline->source_count + pipeline->model_count;
-    run.nodes = memory_calloc(run.count, sizeof *run.nodes);
-    run.order = memory_calloc(run.count, sizeof *run.order);
-    run.tasks = memory_calloc(run.count, sizeof *run.tasks);
+    size_t total = select_task_count(pipeline) ? select_task_count(pipeline) : 1;
+    run.nodes = memory_calloc(total, sizeof *run.nodes);
+    run.order = memory_calloc(total, sizeof *run.order);
+    run.tasks = memory_calloc(total, sizeof *run.tasks);
+    run.task_of = memory_calloc(total, sizeof *run.task_of);
+    run.node_depends = memory_calloc(total, sizeof *run.node_depends);
     clock_utc_text(run.started_at);
     progress_init(&run.progress, request->progress, request->json_progress);
-    run.context = (struct task_context){request, NULL, run.started_at, run.run_id_text, request->log_directory != NULL};
+    run.context = (struct task_context){request, NULL, run.started_at, run.run_id_text, request->log_directory != NULL, false};
     int status = plan_tasks(&run, err);
     if (status == 0) status = resolve_files(&run, err);
     run.context.files = run.files;

@@ -43,6 +43,8 @@ struct run_request {
     size_t jobs;                 /* tasks at once; 0 = one per processor */
     int retries;                 /* tries again after a transient failure (a model's '-- retries:' wins) */
     const volatile sig_atomic_t *stop;  /* stop requests so far, or NULL */
+    const bool *selected;        /* per task (select.h numbering): run only these; NULL = every task. A task's
+                                    dependencies outside the selection are taken as they are in the warehouse */
 };
 
 struct run_outcome {

@@ -4,6 +4,7 @@
 #include "materialize.h"
 #include "template.h"
 #include "watchdog.h"
+#include "../loader/loader.h"
 #include "../util/message.h"
 
 #include <ctype.h>
@@ -58,6 +59,9 @@ static int run_source(const struct task_context *context, size_t index, struct w
     char relation[160];
     snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, source->schema_key), source->table);
     if (status == 0) status = warehouse_refresh_statistics(warehouse, relation, err);
+    struct data_tests_target tests = {source->tests, source->test_count, false, relation, request->end_date};
+    if (status == 0 && data_tests_run(warehouse, pipeline, &tests, &outcome->warnings, err) != 0)
+        status = error_prefix(err, "source %s", source->name);
     if (result.warning[0]) strbuf_printf(&outcome->warnings, "%s\n", result.warning);
     return status;
 }
@@ -97,23 +101,32 @@ static void name_model_location(const struct model *model, const char *rendered,
     error_prefix(err, "%s", model->path);
 }
 
+/* The model's physical schema.table, and its file rendered with the run's
+ * variables: what run_model and task_compile both start from. */
+static int render_model(const struct task_context *context, const struct model *model, const struct model_variant *variant,
+                        char *relation, size_t relation_size, struct strbuf *sql, struct error *err) {
+    const struct pipeline *pipeline = context->request->pipeline;
+    snprintf(relation, relation_size, "%s.%s", pipeline_schema(pipeline, model->schema_key), model->table);
+    struct template_variable variables[64];
+    size_t count = template_variables(context, relation, variables, 64);
+    if (template_render(variant ? variant->sql : model->sql, variables, count, sql, err) != 0)
+        return error_prefix(err, "%s", variant ? variant->path : model->path);
+    return 0;
+}
+
 /* Renders and materializes one model, then runs its data tests. */
 static int run_model(const struct task_context *context, const struct model *model, struct warehouse *warehouse,
                      struct task_outcome *outcome, struct error *err) {
     const struct run_request *request = context->request;
     const struct pipeline *pipeline = request->pipeline;
     char relation[160];
-    snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, model->schema_key), model->table);
-    struct template_variable variables[64];
-    size_t count = template_variables(context, relation, variables, 64);
     /* A model's NAME.DIALECT.sql variant replaces its SQL on that warehouse. */
     const struct model_variant *variant = pipeline_model_variant(model, warehouse_dialect(warehouse));
     struct model located = *model;
     if (variant) located.path = variant->path;
     struct strbuf sql;
     strbuf_init(&sql);
-    int status = template_render(variant ? variant->sql : model->sql, variables, count, &sql, err);
-    if (status != 0) error_prefix(err, "%s", located.path);
+    int status = render_model(context, model, variant, relation, sizeof relation, &sql, err);
     struct materialize_context materialize = {relation, request->start_date, request->end_date,
                                               context->keep_statements ? &outcome->statements : NULL};
     if (status == 0) {
@@ -122,10 +135,77 @@ static int run_model(const struct task_context *context, const struct model *mod
     }
     if (status == 0 && model->materialized != MATERIALIZE_VIEW && model->materialized != MATERIALIZE_SCRIPT)
         status = warehouse_refresh_statistics(warehouse, relation, err);
-    if (status == 0 && data_tests_run(warehouse, pipeline, model, relation, &outcome->warnings, err) != 0)
+    struct data_tests_target tests = {model->tests, model->test_count, model->tests_warn, relation, request->end_date};
+    if (status == 0 && context->dry_run && data_tests_check(warehouse, pipeline, &tests, err) != 0)
+        status = error_prefix(err, "%s", model->path);
+    else if (status == 0 && !context->dry_run && data_tests_run(warehouse, pipeline, &tests, &outcome->warnings, err) != 0)
         status = error_prefix(err, "%s", model->path);
     strbuf_free(&sql);
     return status;
+}
+
+/* Renders a text that is not a model (a singular test) with the variables
+ * a model has; {{ this }} is empty. */
+int task_render(const struct task_context *context, const char *text, struct strbuf *out, struct error *err) {
+    struct template_variable variables[64];
+    size_t count = template_variables(context, "", variables, 64);
+    return template_render(text, variables, count, out, err);
+}
+
+/* Appends to out the statements task `task` would run, rendered as a run
+ * renders them: the same materialization code, with no warehouse to run
+ * on (materialize.h), then the queries of its data tests. A source is
+ * described in a comment: its load is not SQL. */
+int task_compile(const struct task_context *context, size_t task, struct strbuf *out, struct error *err) {
+    const struct pipeline *pipeline = context->request->pipeline;
+    if (task < pipeline->source_count) {
+        const struct source *source = &pipeline->sources[task];
+        strbuf_printf(out, "-- %s: loads %s into %s.%s (load: %s), checking each row against its %zu declared columns\n\n",
+                      source->name, source->file, pipeline_schema(pipeline, source->schema_key), source->table,
+                      source->load == LOAD_REPLACE ? "replace" : source->load == LOAD_REPLACE_DATES ? "replace_dates" : "batch",
+                      source->column_count);
+        char relation[160];
+        snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, source->schema_key), source->table);
+        struct data_tests_target tests = {source->tests, source->test_count, false, relation, context->request->end_date};
+        return data_tests_sql(pipeline, &tests, out, err);
+    }
+    const struct model *model = &pipeline->models[task - pipeline->source_count];
+    char relation[160];
+    struct strbuf sql;
+    strbuf_init(&sql);
+    /* Compiled without a warehouse: the model's own file, not a dialect's variant. */
+    int status = render_model(context, model, NULL, relation, sizeof relation, &sql, err);
+    struct materialize_context materialize = {relation, context->request->start_date, context->request->end_date, out};
+    int64_t ignored;
+    strbuf_printf(out, "-- %s (%s): %s\n", model->name, materialization_name(model->materialized), model->path);
+    if (status == 0) status = materialize_model(NULL, model, strbuf_text(&sql), &materialize, &ignored, err);
+    struct data_tests_target tests = {model->tests, model->test_count, model->tests_warn, relation,
+                                      context->request->end_date};
+    if (status == 0) status = data_tests_sql(pipeline, &tests, out, err);
+    strbuf_free(&sql);
+    return status;
+}
+
+/* Does task `task`'s work in the caller's transaction, once, without a
+ * deadline or retries: a dry run checks every statement this way and
+ * rolls them all back. A source only gets its tables (empty when they are
+ * new): its load is no statement to check, and it could keep rejects. */
+int task_run_within(const struct task_context *context, size_t task, struct warehouse *warehouse,
+                    struct task_outcome *outcome) {
+    const struct pipeline *pipeline = context->request->pipeline;
+    struct error *err = &outcome->error;
+    if (task >= pipeline->source_count)
+        return run_model(context, &pipeline->models[task - pipeline->source_count], warehouse, outcome, err);
+    const struct source *source = &pipeline->sources[task];
+    char rejects[128];
+    snprintf(rejects, sizeof rejects, "%s_rejects", source->table);
+    struct load_target table = {pipeline_schema(pipeline, source->schema_key), source->table, source->columns,
+                                source->column_count, rejects};
+    char relation[160];
+    snprintf(relation, sizeof relation, "%s.%s", table.schema, source->table);
+    struct data_tests_target tests = {source->tests, source->test_count, false, relation, context->request->end_date};
+    if (loader_prepare_tables(warehouse, &table, err) != 0) return -1;
+    return data_tests_check(warehouse, pipeline, &tests, err);
 }
 
 /* One attempt, in its own transaction, under the task's deadline. */

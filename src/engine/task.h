@@ -27,6 +27,7 @@ struct task_context {
     const char *run_started_at;
     const char *run_id_text;
     bool keep_statements;                /* collect each task's SQL for --log-dir */
+    bool dry_run;                        /* data tests are checked as SQL, their rows not judged */
 };
 
 /* How a task went, filled by task_execute. */
@@ -39,6 +40,10 @@ struct task_outcome {
 
 int task_execute(const struct task_context *context, size_t task, struct warehouse *warehouse,
                  struct task_outcome *outcome);
+int task_render(const struct task_context *context, const char *text, struct strbuf *out, struct error *err);
+int task_compile(const struct task_context *context, size_t task, struct strbuf *out, struct error *err);
+int task_run_within(const struct task_context *context, size_t task, struct warehouse *warehouse,
+                    struct task_outcome *outcome);
 void task_outcome_init(struct task_outcome *outcome);
 void task_outcome_free(struct task_outcome *outcome);
 

@@ -1,0 +1,4 @@
+-- name: mart.customer_list
+-- depends_on: staging.customers
+-- materialized: view
+SELECT id, city FROM {{ staging }}.customers
