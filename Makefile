@@ -15,7 +15,7 @@ CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-
                    || echo -I/usr/include/cjson -I/usr/include/postgresql -I/usr/include/libxml2)
 LDLIBS  := -L$(DEPS)/lib -lduckdb -Wl,-rpath,'$$ORIGIN/../../$(DEPS)/lib' -Wl,-rpath,$(CURDIR)/$(DEPS)/lib \
            $(shell pkg-config --libs libcjson libpq libxml-2.0 libcurl 2>/dev/null || echo -lcjson -lpq -lxml2 -lcurl) \
-           -lcrypto -lm -lpthread
+           -lcrypto -lmicrohttpd -lm -lpthread
 
 RELEASE_FLAGS  := -O2 -g
 SANITIZE_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined

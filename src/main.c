@@ -20,6 +20,7 @@ static const struct command commands[] = {
     {"plan", cmd_plan, "show which dates of a range are done, missing or failed, and what would run"},
     {"backfill", cmd_backfill, "run the missing, failed or interrupted dates of a range"},
     {"schedule", cmd_schedule, "run every scheduled pipeline's due dates, catching up, until SIGTERM"},
+    {"serve", cmd_serve, "serve the web UI, a JSON API and /metrics; run pipelines (and schedule them)"},
     {"gen", cmd_gen, "generate realistic source files for a pipeline"},
     {"status", cmd_status, "show recent runs and their tasks"},
     {"report", cmd_report, "print a pipeline's report: table, csv, json or an svg chart"},
