@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const with_token[] = {"Content-Type: application/json", "Authorization: Bearer " TEST_SERVE_TOKEN,
                                          NULL};
@@ -281,4 +282,38 @@ Test(serve_metrics, the_text_format_parses_and_counts_the_runs, .timeout = 120) 
     cr_expect(lines > 20);
     http_answer_free(&answer);
     serve_fixture_free(&fixture);
+}
+
+/* The browser test (tests/ui/serve.test.js) against a server over real
+ * runs: a failed one with a rejected row (2024-05-01) and another failed
+ * one (2024-05-02). Screenshots go to $MARTLET_UI_SCREENSHOTS (docs/img to
+ * refresh the README's) or a temporary folder. */
+Test(serve_ui, the_browser_sees_the_grid_the_failed_task_and_its_rerun_the_rejects, .timeout = 300) {
+    if (access("/usr/bin/chromium", X_OK) != 0 || access("tests/ui/node_modules/puppeteer-core", R_OK) != 0)
+        cr_skip_test("no /usr/bin/chromium or tests/ui/node_modules (scripts/bootstrap.sh installs both)");
+    struct serve_fixture fixture;
+    serve_fixture_prepare(&fixture);
+    serve_fixture_run_shop(&fixture, "2024-05-01", 1);
+    serve_fixture_run_shop(&fixture, "2024-05-02", 1);
+    serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, NULL);
+    const char *chosen = getenv("MARTLET_UI_SCREENSHOTS");
+    char *shots = chosen && *chosen ? NULL : test_temp_directory();
+    char command[2048], *output = NULL;
+    snprintf(command, sizeof command,
+             "MARTLET_SERVE_URL=http://127.0.0.1:%d MARTLET_SERVE_TOKEN=%s MARTLET_FIX_MODEL=%s/pipelines/shop/models/big_days.sql"
+             " SCREENSHOT_DIR='%s' node tests/ui/serve.test.js",
+             fixture.port, TEST_SERVE_TOKEN, fixture.directory, shots ? shots : chosen);
+    int code = test_run_command(command, &output);
+    if (code == 77) {
+        cr_log_warn("%s", output);
+        free(output);
+        serve_fixture_free(&fixture);
+        if (shots) test_remove_directory(shots);
+        cr_skip_test("chromium cannot start here: the browser test did not run");
+    }
+    cr_expect_eq(code, 0, "%s", output);
+    cr_expect(strstr(output, "checks passed") != NULL, "%s", output);
+    free(output);
+    serve_fixture_free(&fixture);
+    if (shots) test_remove_directory(shots);
 }
