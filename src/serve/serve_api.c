@@ -110,13 +110,11 @@ static int pipeline_history(struct serve *serve, const char *name, cJSON *object
     cJSON_Delete(last);
     cJSON_AddItemToObject(object, "last_run", first ? first : cJSON_CreateNull());
     snprintf(sql, sizeof sql,
-             "WITH days AS (SELECT DISTINCT CAST(d.day AS DATE) AS day FROM martlet.runs AS r,"
+             "WITH latest AS (SELECT DISTINCT ON (d.day) CAST(d.day AS DATE) AS day, r.status FROM martlet.runs AS r,"
              "   generate_series(CAST(r.start_date AS TIMESTAMP), CAST(r.end_date AS TIMESTAMP), INTERVAL '1 day') AS d(day)"
-             "   WHERE r.pipeline = '%1$s'),"
-             " latest AS (SELECT days.day, max(r.run_id) AS run_id FROM days JOIN martlet.runs AS r"
-             "   ON r.pipeline = '%1$s' AND days.day BETWEEN r.start_date AND r.end_date GROUP BY days.day)"
-             " SELECT CAST(latest.day AS TEXT) AS date FROM latest JOIN martlet.runs AS r ON r.run_id = latest.run_id"
-             " WHERE r.status = 'failed' ORDER BY 1 DESC LIMIT 50", name);
+             "   WHERE r.pipeline = '%s' ORDER BY d.day DESC, r.run_id DESC)"
+             " SELECT CAST(day AS TEXT) AS date FROM latest"
+             " WHERE status = 'failed' ORDER BY 1 DESC LIMIT 50", name);
     struct warehouse_result *failing = NULL;
     if (warehouse_query(serve->reader, sql, &failing, err) != 0) return -1;
     cJSON *dates = cJSON_AddArrayToObject(object, "failing_dates");
@@ -239,7 +237,8 @@ cJSON *serve_api_run(struct serve *serve, int64_t run_id, struct error *err) {
 
 /* The grid: for each of the last `limit` dates, the latest run covering
  * it and the state of each of its tasks (what `martlet status PIPELINE`
- * prints). Tasks in the order the pipeline's latest run started them. */
+ * prints), found in one pass: every run's dates, the latest run first per
+ * date (DISTINCT ON). Tasks in the order the pipeline's latest run started them. */
 cJSON *serve_api_grid(struct serve *serve, const char *pipeline, long limit, struct error *err) {
     char sql[1600];
     snprintf(sql, sizeof sql,
@@ -249,14 +248,12 @@ cJSON *serve_api_grid(struct serve *serve, const char *pipeline, long limit, str
     struct warehouse_result *names = NULL, *rows = NULL;
     if (warehouse_query(serve->reader, sql, &names, err) != 0) return NULL;
     snprintf(sql, sizeof sql,
-             "WITH days AS (SELECT DISTINCT CAST(day AS DATE) AS day FROM martlet.runs AS r,"
+             "WITH latest AS (SELECT DISTINCT ON (d.day) CAST(d.day AS DATE) AS day, r.run_id, r.status"
+             "   FROM martlet.runs AS r,"
              "   generate_series(CAST(r.start_date AS TIMESTAMP), CAST(r.end_date AS TIMESTAMP), INTERVAL '1 day') AS d(day)"
-             "   WHERE r.pipeline = '%1$s' ORDER BY 1 DESC LIMIT %2$ld),"
-             " latest AS (SELECT days.day, max(r.run_id) AS run_id FROM days JOIN martlet.runs AS r"
-             "   ON r.pipeline = '%1$s' AND days.day BETWEEN r.start_date AND r.end_date GROUP BY days.day)"
-             " SELECT CAST(latest.day AS TEXT), latest.run_id, r.status, t.task, t.status"
-             " FROM latest JOIN martlet.runs AS r ON r.run_id = latest.run_id"
-             " LEFT JOIN martlet.task_runs AS t ON t.run_id = latest.run_id"
+             "   WHERE r.pipeline = '%s' ORDER BY d.day DESC, r.run_id DESC LIMIT %ld)"
+             " SELECT CAST(latest.day AS TEXT), latest.run_id, latest.status, t.task, t.status"
+             " FROM latest LEFT JOIN martlet.task_runs AS t ON t.run_id = latest.run_id"
              " ORDER BY latest.day DESC, t.task",
              pipeline, limit);
     if (warehouse_query(serve->reader, sql, &rows, err) != 0) {
