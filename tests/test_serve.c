@@ -317,3 +317,42 @@ Test(serve_ui, the_browser_sees_the_grid_the_failed_task_and_its_rerun_the_rejec
     serve_fixture_free(&fixture);
     if (shots) test_remove_directory(shots);
 }
+
+Test(serve_api, answers_the_same_over_postgresql, .timeout = 180) {
+    char *url = NULL;
+    NEED_POSTGRES(url);
+    struct serve_fixture fixture;
+    serve_fixture_prepare(&fixture);
+    free(fixture.warehouse);
+    fixture.warehouse = url;
+    serve_fixture_run_shop(&fixture, "2024-05-01", 1);
+    serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, NULL);
+    cJSON *run = get_json(&fixture, "/api/runs/1");
+    const cJSON *failed = task_of(run, "mart.big_days");
+    cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(failed, "status")), "failed");
+    cr_expect_eq(cJSON_GetObjectItem(task_of(run, "staging.orders"), "rows_rejected")->valueint, 1);
+    cJSON_Delete(run);
+    cJSON *grid = get_json(&fixture, "/api/pipelines/shop/grid");
+    const cJSON *states = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(grid, "dates"), 0), "tasks");
+    cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(states, "mart.big_days")), "failed");
+    cJSON_Delete(grid);
+    cJSON *pipelines = get_json(&fixture, "/api/pipelines");
+    cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(pipelines, 0),
+                                                                                 "failing_dates"), 0)), "2024-05-01");
+    cJSON_Delete(pipelines);
+    cJSON *rejects = get_json(&fixture, "/api/rejects?table=staging.orders&run=1");
+    cr_expect_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(rejects, "rows"), 0), "line")->valueint, 4);
+    cJSON_Delete(rejects);
+    cJSON_Delete(get_json(&fixture, "/api/runs?status=failed"));
+    const char *const pages[] = {"/", "/pipelines/shop", "/runs", "/runs/1", "/runs/1/tasks/mart.big_days", "/rejects",
+                                 "/pipelines/shop/reports"};
+    for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
+        struct http_answer answer = serve_http(&fixture, "GET", pages[i], NULL, NULL);
+        cr_expect_eq(answer.status, 200, "%s: %ld %s", pages[i], answer.status, answer.body);
+        http_answer_free(&answer);
+    }
+    struct http_answer answer = serve_http(&fixture, "GET", "/metrics", NULL, NULL);
+    cr_expect(strstr(answer.body, "martlet_runs{pipeline=\"shop\",status=\"failed\"} 1\n") != NULL, "%s", answer.body);
+    http_answer_free(&answer);
+    serve_fixture_free(&fixture);
+}

@@ -29,7 +29,7 @@ void serve_fixture_run_shop(struct serve_fixture *fixture, const char *date, int
     char *output = NULL;
     const char *d = fixture->directory;
     int code = test_martlet_run(&output,
-                                "run shop --date %s --pipelines %s/pipelines --source-dir %s/data/shop --warehouse %s"
+                                "run shop --date %s --pipelines %s/pipelines --source-dir %s/data/shop --warehouse '%s'"
                                 " --log-dir %s/logs",
                                 date, d, d, fixture->warehouse, d);
     cr_assert_eq(code, expected_code, "%s", output);
@@ -44,7 +44,7 @@ void serve_fixture_start(struct serve_fixture *fixture, const char *environment,
     strbuf_init(&command);
     const char *d = fixture->directory;
     strbuf_printf(&command,
-                  "exec env %s %s serve --listen 127.0.0.1:0 --pipelines %s/pipelines --data %s/data --warehouse %s"
+                  "exec env %s %s serve --listen 127.0.0.1:0 --pipelines %s/pipelines --data %s/data --warehouse '%s'"
                   " --log-dir %s/logs %s",
                   environment ? environment : "", binary, d, d, fixture->warehouse, d, options ? options : "");
     fixture->pid = test_start_server(strbuf_text(&command), &fixture->port);
