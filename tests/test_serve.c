@@ -356,3 +356,21 @@ Test(serve_api, answers_the_same_over_postgresql, .timeout = 180) {
     http_answer_free(&answer);
     serve_fixture_free(&fixture);
 }
+
+Test(serve_api, the_dag_page_draws_the_graph_with_the_run_states, .timeout = 120) {
+    struct serve_fixture fixture;
+    start_after_failed_run(&fixture);
+    struct http_answer answer = serve_http(&fixture, "GET", "/pipelines/shop/dag", NULL, NULL);
+    cr_expect_eq(answer.status, 200, "%s", answer.body);
+    cr_expect(strstr(answer.body, "data-task=\"mart.big_days\" data-status=\"failed\"") != NULL, "%s", answer.body);
+    cr_expect(strstr(answer.body, "data-task=\"staging.orders\" data-status=\"success\"") != NULL, "%s", answer.body);
+    size_t edges = 0;
+    for (const char *p = answer.body; (p = strstr(p, "<line class=\"edge\"")) != NULL; p++) edges++;
+    cr_expect_eq(edges, 2, "orders -> daily_revenue -> big_days: %zu edges", edges);
+    cr_expect(strstr(answer.body, "href=\"/runs/1/tasks/mart.big_days\"") != NULL);
+    http_answer_free(&answer);
+    answer = serve_http(&fixture, "GET", "/pipelines/shop/dag?run=1x", NULL, NULL);
+    cr_expect_eq(answer.status, 400);
+    http_answer_free(&answer);
+    serve_fixture_free(&fixture);
+}

@@ -108,6 +108,7 @@ int cmd_serve(int argc, char **argv) {
     while (code == EXIT_OK && !*stop) clock_sleep_ms(200);
     printf("martlet serve: stopping; running runs finish their running tasks\n");
     fflush(stdout);
+    serve_stop_all_runs(&serve); /* before the join: the scheduler may be in a run */
     if (scheduling) pthread_join(scheduler, NULL);
     serve_wait_and_close(&serve);
     return code;

@@ -50,6 +50,10 @@ char *serve_task_sql(const struct serve *serve, int64_t run_id, const char *task
 /* serve_pages.c: the HTML pages; false when no route matched. */
 bool serve_pages_handle(const struct serve_request *request, struct serve_response *response);
 
+/* serve_dag.c: the graph of a pipeline with a run's states, as SVG */
+int serve_dag_body(struct serve *serve, const struct pipeline *pipeline, int64_t run_id, struct strbuf *out,
+                   struct error *err);
+
 /* serve_metrics.c: GET /metrics */
 int serve_metrics(struct serve *serve, struct strbuf *out, struct error *err);
 

@@ -198,6 +198,8 @@ static void grid_page(struct serve *serve, const char *pipeline, long limit, str
     escape(out, pipeline);
     strbuf_append_string(out, "\">runs</a> · <a href=\"/pipelines/");
     escape(out, pipeline);
+    strbuf_append_string(out, "/dag\">DAG</a> · <a href=\"/pipelines/");
+    escape(out, pipeline);
     strbuf_append_string(out, "/reports\">reports</a></p>\n");
     if (cJSON_GetArraySize(dates) == 0) {
         strbuf_append_string(out, "<p>No runs recorded yet.</p>");
@@ -327,7 +329,9 @@ static void run_page(struct serve *serve, int64_t run_id, struct strbuf *out, st
     field(out, run, "started_at");
     strbuf_append_string(out, " UTC, ");
     field(out, run, "seconds");
-    strbuf_append_string(out, " s</p>\n");
+    strbuf_append_string(out, " s · <a href=\"/pipelines/");
+    field(out, run, "pipeline");
+    strbuf_printf(out, "/dag?run=%" PRId64 "\">DAG of this run</a></p>\n", run_id);
     if (running) {
         snprintf(url, sizeof url, "/api/runs/%" PRId64 "/stop", run_id);
         action_button(out, "stop", "Stop this run", url, "{}", "");
@@ -589,6 +593,20 @@ static void reports_page(struct serve *serve, const char *name, struct strbuf *o
     pipeline_free(pipeline);
 }
 
+/* /pipelines/{name}/dag[?run=ID]: the graph with a run's task states. */
+static void dag_page(struct serve *serve, const char *name, int64_t run_id, struct strbuf *out, struct error *err,
+                     bool *failed) {
+    struct pipeline *pipeline = NULL;
+    *failed = serve_load_pipeline(serve, name, &pipeline, err) != 0;
+    if (*failed) return;
+    char title[128];
+    snprintf(title, sizeof title, "DAG of %s", name);
+    page_start(out, title, false);
+    *failed = serve_dag_body(serve, pipeline, run_id, out, err) != 0;
+    page_end(out);
+    pipeline_free(pipeline);
+}
+
 /* /pipelines/{name}/reports/{report}.svg: the chart chart.c draws. */
 static bool chart_svg(struct serve *serve, const char *name, const char *file, struct serve_response *response) {
     size_t length = strlen(file);
@@ -634,6 +652,10 @@ bool serve_pages_handle(const struct serve_request *request, struct serve_respon
         int64_t limit = 30;
         if (text && (!serve_parse_run_id(text, &limit) || limit > 3660)) bad = true;
         else grid_page(serve, s[1], (long)limit, out, &err, &failed);
+    } else if (n == 3 && strcmp(s[0], "pipelines") == 0 && strcmp(s[2], "dag") == 0) {
+        const char *run = serve_request_argument(request, "run");
+        if (run && !serve_parse_run_id(run, &run_id)) bad = true;
+        else dag_page(serve, s[1], run_id, out, &err, &failed);
     } else if (n == 3 && strcmp(s[0], "pipelines") == 0 && strcmp(s[2], "reports") == 0) {
         reports_page(serve, s[1], out, &err, &failed);
     } else if (n == 4 && strcmp(s[0], "pipelines") == 0 && strcmp(s[2], "reports") == 0) {

@@ -82,6 +82,12 @@ static const char app_css[] =
     "pre{background:#fff;border:1px solid #dde1e8;padding:.6em;overflow:auto;max-height:40em;white-space:pre-wrap}\n"
     "pre.error,.error{color:#a01d1a}#message.ok{color:#1f7a3b}#message.refused{color:#a01d1a;font-weight:600}\n"
     "dl.task{display:grid;grid-template-columns:max-content auto;gap:2px 1em}dt{color:#5b6577}dd{margin:0}\n"
+    "svg.dag{background:#fff;border:1px solid #dde1e8}svg.dag text{font-size:12px;fill:#fff}"
+    "svg.dag .s-none+text{fill:#1d2330}svg.dag rect.s-none{fill:#fff;stroke:#8d99ab}\n"
+    "svg.dag line.edge{stroke:#8d99ab;stroke-width:1.5}"
+    "svg.dag rect.s-success{fill:#2e9d4f}svg.dag rect.s-failed{fill:#d0312d}svg.dag rect.s-upstream_failed{fill:#e8912d}"
+    "svg.dag rect.s-running{fill:#2c8fc9}svg.dag rect.s-queued{fill:#8d99ab}svg.dag rect.s-skipped{fill:#b7bfcc}"
+    "svg.dag rect.s-interrupted{fill:#9b4dca}\n"
     "button{padding:3px 10px;cursor:pointer}form{margin:.4em 0 .8em}img.chart{max-width:100%;background:#fff}\n";
 
 /* Fills the answer with a static file; false when there is no such file. */

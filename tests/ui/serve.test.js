@@ -71,6 +71,12 @@ async function main() {
           'the task page shows the SQL it executed');
     await shoot(page, 'task');
 
+    await page.goto(base + '/pipelines/shop/dag?run=1', {waitUntil: 'load'});
+    check(await page.$eval('g[data-task="mart.big_days"]', (g) => g.dataset.status) === 'failed',
+          'the DAG of run 1 shows mart.big_days failed');
+    await shoot(page, 'dag');
+    await page.goto(base + '/runs/1/tasks/mart.big_days', {waitUntil: 'load'});
+
     await page.click('#rerun');
     await page.waitForFunction(() => document.querySelector('#message').textContent.includes('refused'), {timeout: 10000});
     check((await page.$eval('#message', (p) => p.textContent)).includes('refused (401)'), 'a rerun without the token is refused');
