@@ -16,7 +16,7 @@ CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-
                  -isystem $(DEPS)/include $(shell pkg-config --cflags libcjson libpq libxml-2.0 libcurl 2>/dev/null \
                    || echo -I/usr/include/cjson -I/usr/include/postgresql -I/usr/include/libxml2)
 SYSTEM_LIBS := $(shell pkg-config --libs libcjson libpq libxml-2.0 libcurl 2>/dev/null || echo -lcjson -lpq -lxml2 -lcurl) \
-               -lcrypto -lm -lpthread
+               -lcrypto -lmicrohttpd -lm -lpthread
 LDLIBS  := -L$(DEPS)/lib -lduckdb -Wl,-rpath,'$$ORIGIN/../../$(DEPS)/lib' -Wl,-rpath,$(CURDIR)/$(DEPS)/lib $(SYSTEM_LIBS)
 
 RELEASE_FLAGS  := -O2 -g

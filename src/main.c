@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"ls", cmd_ls, "list a pipeline's sources and models: materialization, tags, dependencies"},
     {"test", cmd_test, "run only the data tests, against the tables as they are"},
     {"init", cmd_init, "write a new pipeline that runs at once: a source, models, tests, a report, a sample"},
+    {"serve", cmd_serve, "serve the web UI, a JSON API and /metrics; run pipelines (and schedule them)"},
     {"gen", cmd_gen, "generate realistic source files for a pipeline"},
     {"status", cmd_status, "show recent runs and their tasks"},
     {"report", cmd_report, "print a pipeline's report: table, csv, json or an svg chart"},

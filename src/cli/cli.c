@@ -143,7 +143,7 @@ static int compare_names(const void *a, const void *b) {
  * PREFIX/share/martlet/pipelines, see scripts/install.sh), or the
  * pipelines folder of the checkout this binary was built in
  * (build/release/martlet). */
-static char *pipelines_directory(const char *option) {
+char *cli_pipelines_directory(const char *option) {
     if (option) return memory_strdup(option);
     const char *environment = getenv("MARTLET_PIPELINES");
     if (environment && *environment) return memory_strdup(environment);
@@ -170,7 +170,7 @@ int cli_load_pipeline(const char *name, const char *pipelines_option, struct pip
         directory = memory_strdup(name);
     } else {
         if (!identifier_is_valid(name)) return cli_fail("'%s' is not a pipeline name", name);
-        char *root = pipelines_directory(pipelines_option);
+        char *root = cli_pipelines_directory(pipelines_option);
         directory = files_join(root, name);
         free(root);
     }
@@ -188,7 +188,7 @@ int cli_load_pipeline(const char *name, const char *pipelines_option, struct pip
 /* The names of the pipelines in the pipelines folder (sub-folders with a
  * pipeline.json), sorted. The caller frees each name and the list. */
 int cli_list_pipelines(const char *pipelines_option, char ***names, size_t *count) {
-    char *root = pipelines_directory(pipelines_option);
+    char *root = cli_pipelines_directory(pipelines_option);
     *names = NULL;
     *count = 0;
     DIR *directory = opendir(root);

@@ -48,6 +48,7 @@ const char *cli_warehouse_url(const char *option);
 int cli_open_warehouse(const char *url, struct warehouse **warehouse);
 int cli_load_pipeline(const char *name, const char *pipelines_directory, struct pipeline **pipeline);
 bool cli_valid_date(const char *text);
+char *cli_pipelines_directory(const char *option);
 int cli_list_pipelines(const char *pipelines_option, char ***names, size_t *count);
 int cli_lock_pipeline(struct warehouse *warehouse, const char *pipeline, struct error *err);
 int cli_mark_interrupted_runs(struct warehouse *warehouse, const char *pipeline, struct error *err);
@@ -69,5 +70,6 @@ int cmd_ls(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 bool cli_has_generator(const char *pipeline);
 int cmd_test(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -76,6 +76,8 @@ static const struct json_key pipeline_keys[] = {
     {"name", JSON_TEXT, true},      {"description", JSON_TEXT, false}, {"schemas", JSON_OBJECT, true},
     {"sources", JSON_LIST, false},  {"layout", JSON_OBJECT, false},    {"api", JSON_TEXT, false},
     {"s3", JSON_TEXT, false},       {"schedule", JSON_OBJECT, false},
+    {"on_failure", JSON_TEXT, false}, {"on_success", JSON_TEXT, false}, {"on_sla_miss", JSON_TEXT, false},
+    {"sla", JSON_TEXT, false},
 };
 
 static const struct json_key source_keys[] = {
@@ -416,6 +418,28 @@ static int parse_layout(const cJSON *root, struct pipeline *pipeline, struct err
     return 0;
 }
 
+/* "on_failure", "on_success", "on_sla_miss": a command or an http(s) URL
+ * (alerts.h); "sla": "HH:MM", UTC on the day after each date. */
+static int parse_alerts(const cJSON *root, struct pipeline *pipeline, struct error *err) {
+    static const char *const keys[] = {"on_failure", "on_success", "on_sla_miss"};
+    char **targets[] = {&pipeline->alerts.on_failure, &pipeline->alerts.on_success, &pipeline->alerts.on_sla_miss};
+    for (size_t i = 0; i < 3; i++) {
+        const char *target = json_string(root, keys[i]);
+        if (target && (target[0] == '\0' || strchr(target, '\n')))
+            return error_set(err, "\"%s\" must be a command or an http(s):// URL on one line", keys[i]);
+        *targets[i] = target ? memory_strdup(target) : NULL;
+    }
+    const char *sla = json_string(root, "sla");
+    pipeline->alerts.sla_minutes = -1;
+    if (sla == NULL) return pipeline->alerts.on_sla_miss ? error_set(err, "\"on_sla_miss\" needs an \"sla\": \"HH:MM\"") : 0;
+    int hours, minutes, used = 0;
+    if (strlen(sla) != 5 || sscanf(sla, "%2d:%2d%n", &hours, &minutes, &used) != 2 || used != 5 || hours < 0 ||
+        hours > 23 || minutes < 0 || minutes > 59)
+        return error_set(err, "\"sla\" '%s' must be HH:MM (UTC, on the day after each date)", sla);
+    pipeline->alerts.sla_minutes = hours * 60 + minutes;
+    return 0;
+}
+
 /* The whole of pipeline.json, level by level. */
 static int parse_pipeline_root(const cJSON *root, struct pipeline *pipeline, struct error *err) {
     if (json_check_object(root, KEYS(pipeline_keys), "the top level", err) != 0) return -1;
@@ -429,7 +453,7 @@ static int parse_pipeline_root(const cJSON *root, struct pipeline *pipeline, str
     pipeline->api = api ? memory_strdup(api) : NULL;
     if (s3 && strncmp(s3, "s3://", 5) != 0) return error_set(err, "\"s3\" must be an s3://bucket/prefix/ URL");
     pipeline->s3 = s3 ? memory_strdup(s3) : NULL;
-    if (parse_schedule(root, pipeline, err) != 0) return -1;
+    if (parse_schedule(root, pipeline, err) != 0 || parse_alerts(root, pipeline, err) != 0) return -1;
     const cJSON *sources = cJSON_GetObjectItemCaseSensitive(root, "sources");
     pipeline->source_count = (size_t)cJSON_GetArraySize(sources);
     pipeline->sources = memory_calloc(pipeline->source_count, sizeof *pipeline->sources);
@@ -658,5 +682,8 @@ void pipeline_free(struct pipeline *pipeline) {
         free(pipeline->schedule->source);
     }
     free(pipeline->schedule);
+    free(pipeline->alerts.on_failure);
+    free(pipeline->alerts.on_success);
+    free(pipeline->alerts.on_sla_miss);
     free(pipeline);
 }

@@ -110,6 +110,12 @@ struct schedule {
     char *source;             /* where a date's files come from: "files" (default), "api", "s3" */
 };
 
+/* Who hears of a run's end (alerts.h): a command or an http(s) URL each, or NULL. */
+struct pipeline_alerts {
+    char *on_failure, *on_success, *on_sla_miss;
+    int sla_minutes;          /* "sla": minutes after midnight UTC of the day after a date; -1 = none */
+};
+
 struct pipeline {
     char *name;
     char *directory;
@@ -126,6 +132,7 @@ struct pipeline {
     char *api;                /* the remote source that can fill the folder ("report_api"), or NULL */
     char *s3;                 /* where the source files live in S3 ("s3://bucket/prefix/"), or NULL */
     struct schedule *schedule;  /* NULL = run by hand (or cron) only */
+    struct pipeline_alerts alerts;
 };
 
 /* One key of one level of pipeline.json ("pipeline" = the top level,

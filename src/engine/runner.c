@@ -7,6 +7,7 @@
  * written only by the worker running it, and read by the coordinator only
  * once the state says the task has ended. */
 #include "runner.h"
+#include "alerts.h"
 #include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
@@ -594,6 +595,13 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
         run_state_finish_run(warehouse, outcome->run_id, "failed", err->message, &ignored);
     } else {
         runner_record_failure(warehouse, request, outcome, err); /* a missing file, a broken macro: on record too */
+    }
+    struct error alert_error;
+    if (outcome->run_id &&
+        alerts_after_run(warehouse, request, outcome, status != 0 ? err->message : NULL, time(NULL), &alert_error) != 0) {
+        char line[ERROR_MESSAGE_SIZE + 16];
+        snprintf(line, sizeof line, "warning: %s", alert_error.message);
+        progress_note(&run.progress, line);
     }
     free_run(&run);
     return status;

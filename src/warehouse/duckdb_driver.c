@@ -20,7 +20,8 @@
 
 /* One database instance, shared by every connection a run opens to it
  * (parallel tasks): a second instance could not attach the same file,
- * which DuckDB locks. Connections are opened and closed by one thread. */
+ * which DuckDB locks. Connections may be opened and closed from several
+ * threads (`martlet serve` runs pipelines beside its pages): the count is atomic. */
 struct duckdb_instance {
     duckdb_database database;
     int connections;
@@ -85,7 +86,7 @@ static int connect_to_instance(struct duckdb_instance *instance, struct duckdb_w
         free(warehouse);
         return error_set(err, "cannot connect to DuckDB");
     }
-    instance->connections++;
+    __atomic_add_fetch(&instance->connections, 1, __ATOMIC_SEQ_CST);
     *out = warehouse;
     return 0;
 }
@@ -97,7 +98,7 @@ static void duckdb_warehouse_close(struct warehouse *base) {
     if (warehouse->lock_file >= 0) close(warehouse->lock_file);
     duckdb_disconnect(&warehouse->connection);
     free(warehouse);
-    if (--instance->connections > 0) return;
+    if (__atomic_sub_fetch(&instance->connections, 1, __ATOMIC_SEQ_CST) > 0) return;
     duckdb_close(&instance->database);
     duckdb_producer_registry_free(instance->producers);
     free(instance->path);

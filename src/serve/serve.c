@@ -1,0 +1,65 @@
+/* serve.c -- the life of a `martlet serve` process: open the warehouse
+ * once, answer until stopped, let runs finish, close. See serve.h. */
+#include "serve.h"
+#include "../cli/cli.h"
+#include "../engine/run_state.h"
+#include "../util/memory.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Remembers the secrets this process knows, so that no answer carries one
+ * (serve_http.c hides them from every body): the token, the password in
+ * the warehouse URL, the settings that hold keys. */
+static void collect_secrets(struct serve *serve, const char *warehouse_url) {
+    static const char *const variables[] = {SERVE_TOKEN_VARIABLE, "PGPASSWORD", "MARTLET_API_KEY",
+                                            "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"};
+    for (size_t i = 0; i < sizeof variables / sizeof *variables; i++) {
+        const char *value = getenv(variables[i]);
+        if (value && strlen(value) >= 4) serve->secrets[serve->secret_count++] = memory_strdup(value);
+    }
+    /* scheme://user:PASSWORD@host... or a keyword string's password=VALUE */
+    const char *scheme = strstr(warehouse_url, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = scheme && at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    const char *keyword = strstr(warehouse_url, "password=");
+    if (colon && at - colon > 4)
+        serve->secrets[serve->secret_count++] = memory_strndup(colon + 1, (size_t)(at - colon - 1));
+    else if (keyword && strcspn(keyword + 9, " ") >= 4)
+        serve->secrets[serve->secret_count++] = memory_strndup(keyword + 9, strcspn(keyword + 9, " "));
+}
+
+/* Opens the warehouse (created if new: the server owns it), the HTTP
+ * thread's connection, and reads the token. */
+int serve_open(struct serve *serve, const struct serve_options *options, struct error *err) {
+    memset(serve, 0, sizeof *serve);
+    serve->options = *options;
+    serve->scheduler_lag_seconds = -1;
+    pthread_mutex_init(&serve->lock, NULL);
+    serve->pipelines_directory = cli_pipelines_directory(options->pipelines);
+    const char *token = getenv(SERVE_TOKEN_VARIABLE);
+    if (token && strlen(token) >= SERVE_TOKEN_MAX)
+        return error_set(err, "%s is longer than %d characters", SERVE_TOKEN_VARIABLE, SERVE_TOKEN_MAX - 1);
+    if (token && *token && strlen(token) < 16)
+        return error_set(err, "%s must be at least 16 characters (a guessable token guards nothing)",
+                         SERVE_TOKEN_VARIABLE);
+    snprintf(serve->token, sizeof serve->token, "%s", token ? token : "");
+    collect_secrets(serve, options->warehouse_url);
+    if (warehouse_open(options->warehouse_url, &serve->warehouse, err) != 0) return -1;
+    if (run_state_prepare(serve->warehouse, err) != 0) return -1;
+    return warehouse_open_another(serve->warehouse, &serve->reader, err);
+}
+
+/* After a stop request: no new requests, running runs finish their
+ * running tasks and skip the rest, then everything is closed. */
+void serve_wait_and_close(struct serve *serve) {
+    serve_http_stop();
+    serve_stop_all_runs(serve);
+    serve_wait_for_runs(serve);
+    warehouse_close(serve->reader);
+    warehouse_close(serve->warehouse);
+    free(serve->pipelines_directory);
+    pthread_mutex_destroy(&serve->lock);
+    memset(serve->token, 0, sizeof serve->token);
+    for (size_t i = 0; i < serve->secret_count; i++) free(serve->secrets[i]);
+}
