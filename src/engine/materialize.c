@@ -137,7 +137,6 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
         }
         if (context->statement_log) strbuf_append_string(context->statement_log, "-- otherwise:\n");
     }
-    }
     strbuf_printf(sql, "DROP TABLE IF EXISTS satellite_rows");
     if (status == 0) status = run(context, warehouse, sql, &ignored, err);
     strbuf_printf(sql, "CREATE TEMPORARY TABLE satellite_rows AS SELECT * FROM (%s) AS dated WHERE %s IS NOT NULL",
