@@ -261,5 +261,13 @@ Test(json_log, every_line_is_one_object_with_a_utc_millisecond_timestamp, .timeo
     lines = check_json_lines(output);
     cr_expect_gt(lines, 0, "the scheduler said something");
     free(output);
+    /* --timing adds its own line, which stays a JSON object. */
+    snprintf(arguments, sizeof arguments,
+             "run sales --date 2024-04-02 --timing --source-dir data --pipelines '%s' --warehouse duckdb:w.duckdb"
+             " --log-format json", resolved);
+    cr_assert_eq(martlet_in(directory, "", arguments, &output), 0, "%s", output);
+    cr_expect_not_null(strstr(output, "\"event\":\"timing\""), "the timing line: %s", output);
+    check_json_lines(output); /* last: it cuts the text into lines */
+    free(output);
     test_remove_directory(directory);
 }

@@ -263,8 +263,15 @@ int cmd_run(int argc, char **argv) {
                  * planning, templating, run state bookkeeping, process start. */
                 double total = clock_seconds() - started;
                 double busy = warehouse_busy_seconds();
-                printf("timing: total %.1f ms, warehouse %.1f ms, engine %.1f ms\n", total * 1000, busy * 1000,
-                       (total - busy) * 1000);
+                if (request.json_progress) { /* JSON Lines stay JSON Lines */
+                    char now[CLOCK_TEXT_SIZE];
+                    clock_utc_iso8601(now);
+                    printf("{\"ts\":\"%s\",\"event\":\"timing\",\"total_ms\":%.1f,\"warehouse_ms\":%.1f,"
+                           "\"engine_ms\":%.1f}\n", now, total * 1000, busy * 1000, (total - busy) * 1000);
+                } else {
+                    printf("timing: total %.1f ms, warehouse %.1f ms, engine %.1f ms\n", total * 1000, busy * 1000,
+                           (total - busy) * 1000);
+                }
             }
             warehouse_close(warehouse);
         }
