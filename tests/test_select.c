@@ -110,6 +110,12 @@ static void selected_runs(const char *url) {
     cr_expect(strstr(output, "  martlet run flow --from 2024-05-03 --to 2024-05-03 --select 'tag:daily'\n"
                              "tasks: mart.daily mart.totals\n") != NULL, "%s", output);
     free(output);
+    cr_assert_eq(test_martlet_run(&output, "backfill " FLOW " --from 2024-05-03 --to 2024-05-03 --source-dir /nonexistent "
+                                           "--warehouse '%s' --select tag:finance", url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.task_runs WHERE run_id = 4 AND task = 'mart.totals'"),
+                 1, "backfill runs the selection too");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.task_runs WHERE run_id = 4"), 1);
     cr_expect_eq(flow_run(url, &output, "--select tag:nope"), 1);
     cr_expect(strstr(output, "martlet: --select: 'tag:nope' selects nothing") != NULL, "%s", output);
     free(output);
