@@ -132,8 +132,8 @@ Test(clickhouse_sql, rewrites_standard_literals_outside_strings_and_comments) {
     clickhouse_rewrite_standard("SELECT count(t.task) FILTER (WHERE t.status = 'a)'), min(f(x)) FILTER (WHERE y > (1)),"
                                 " CAST(round(CAST(EXTRACT(EPOCH FROM (b - a)) AS NUMERIC), 2) AS TEXT),"
                                 " CAST(a AS TIMESTAMP(0)) FROM t", &out);
-    cr_expect_str_eq(strbuf_text(&out), "SELECT countIf(t.task, t.status = 'a)'), minIf(f(x), y > (1)),"
-                                        " CAST(round(CAST(toFloat64((b - a)) AS Float64), 2) AS TEXT),"
+    cr_expect_str_eq(strbuf_text(&out), "SELECT countIf(t.task,  t.status = 'a)'), minIf(f(x),  y > (1)),"
+                                        " CAST(round(CAST(toFloat64( (b - a)) AS Float64), 2) AS TEXT),"
                                         " CAST(a AS DateTime) FROM t");
     strbuf_free(&out);
 }
