@@ -2,7 +2,8 @@
  * both warehouses: every text the load writes is valid UTF-8, a NUL byte
  * is a reject, a load failing on its data keeps its rejects with the run
  * id, a file whose every row is rejected fails, and an increment that
- * replaces rows already loaded says so (issue 11, items 3, 4, 9, 10, 16).
+ * replaces rows already loaded says so (issue 11, items 3, 4, 9, 10, 16);
+ * a reject limit shared by a source's files is named as configured.
  *
  * Each scenario runs on a DuckDB file and, when scripts/test.sh started
  * one, on a fresh PostgreSQL database. */
@@ -264,6 +265,24 @@ ON_BOTH_WAREHOUSES(an_increment_replacing_loaded_rows_says_so, .timeout = 60) {
     cr_expect(strstr(output, "warning") == NULL, "a new date replaces nothing: %s", output);
     free(output);
     cr_expect_eq(scene_integer(&scene, "SELECT count(*) FROM staging.orders"), 5);
+    scene_close(&scene);
+}
+
+/* Files of one source share its max_rejects: the second file failed
+ * with "more than 1 rejected rows", the limit the first file had left,
+ * as if 1 were configured. The message names 3 and the 4 rejected. */
+ON_BOTH_WAREHOUSES(a_reject_limit_shared_by_files_names_the_configured_limit, .timeout = 60) {
+    struct scene scene;
+    scene_open_on(&scene, postgres,
+                  "{\"table\": \"staging.orders\", \"file\": \"orders.csv\", \"load\": \"replace_dates\","
+                  " \"date_column\": \"day\", \"max_rejects\": 3, \"columns\": [{\"name\": \"id\", \"type\": \"integer\"},"
+                  " {\"name\": \"day\", \"type\": \"date\"}]}",
+                  "\"layout\": {\"history\": \"{file}\", \"increment\": \"increments/{date}/{file}\"},");
+    scene_text(&scene, "increments/2022-11-01/orders.csv", "id,day\n1,2022-11-01\nx2,2022-11-01\nx3,2022-11-01\n");
+    scene_text(&scene, "increments/2022-11-02/orders.csv", "id,day\n4,2022-11-02\nx5,2022-11-02\nx6,2022-11-02\n");
+    scene_run_saying(&scene, "--from 2022-11-01 --to 2022-11-02", 1,
+                     "more than 3 rejected rows in the source's files: 4 in all, 2 before this file"
+                     " (first here at line 3: not an integer: 'x5') -- nothing was loaded");
     scene_close(&scene);
 }
 

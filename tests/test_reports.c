@@ -1,9 +1,9 @@
 /* test_reports.c -- what `martlet report` and `martlet query` print, on
  * DuckDB and PostgreSQL: the sales retention report per week and per month
  * within date, month and week bounds against an independent count in C,
- * titles that say what is shown, the social conversion report with the old
+ * titles that say what is shown (all groups under --all), the social conversion report with the old
  * course query's ratio beside ours, booleans spelled alike on both
- * warehouses, and the run line of a deduplicated load. */
+ * warehouses, and the run line and status of a deduplicated load. */
 #include "../src/util/files.h"
 #include "../src/util/strbuf.h"
 #include "helpers.h"
@@ -229,6 +229,12 @@ static void conversion_scenario(const char *url) {
     output = report_ok(url, "social conversion --format csv");
     cr_expect(strstr(output, ",cnt_message_authors,course_conversion,course_conversion_percent\n") != NULL, "%.300s", output);
     free(output);
+    output = report_ok(url, "social conversion --all");
+    cr_expect(strncmp(output, "Group conversion -- all groups\n", 31) == 0, "--all titles every group: %.300s", output);
+    free(output);
+    output = report_ok(url, "social conversion --top 3");
+    cr_expect(strncmp(output, "Group conversion -- the 3 oldest groups\n", 40) == 0, "%.300s", output);
+    free(output);
     output = report_ok(url, "social conversion --format svg");
     cr_expect(strstr(output, ">Course query: every author ÷ members who joined</text>") != NULL, "%.1200s", output);
     free(output);
@@ -300,6 +306,16 @@ Test(reports, the_run_line_separates_copies_dropped_from_read_loaded_rejected, .
     cr_expect(strstr(output, "staging.customer_research          read 690 = loaded 690 + rejected 0  ") != NULL,
               "no deduplication, nothing said about it: %s", output);
     free(output);
+    /* status shows the copies dropped too, per task and per run (the
+     * run's total adds the activity log's one copy). */
+    const char *status_arguments[] = {"--run 1", ""}, *dropped[] = {" 17406  ", " 17407\n"};
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_eq(test_martlet_run(&output, "status %s --warehouse duckdb:%s/w.duckdb", status_arguments[i], directory),
+                     0, "%s", output);
+        cr_expect(strstr(output, "  rows_duplicate") != NULL, "status %s: %s", status_arguments[i], output);
+        cr_expect(strstr(output, dropped[i]) != NULL, "status %s: %s", status_arguments[i], output);
+        free(output);
+    }
     free(data);
     test_remove_directory(directory);
 }

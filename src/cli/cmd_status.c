@@ -30,14 +30,15 @@ static const char runs_sql[] =
     " CAST(round(CAST(EXTRACT(EPOCH FROM (r.finished_at - r.started_at)) AS NUMERIC), 2) AS TEXT) AS seconds,"
     " count(t.task) FILTER (WHERE t.status = 'success') AS ok,"
     " count(t.task) FILTER (WHERE t.status <> 'success') AS not_ok,"
-    " coalesce(sum(t.rows_loaded), 0) AS rows_loaded, coalesce(sum(t.rows_rejected), 0) AS rows_rejected"
+    " coalesce(sum(t.rows_loaded), 0) AS rows_loaded, coalesce(sum(t.rows_rejected), 0) AS rows_rejected,"
+    " coalesce(sum(t.rows_duplicate), 0) AS rows_duplicate"
     " FROM martlet.runs r LEFT JOIN martlet.task_runs t ON t.run_id = r.run_id"
     " %s"
     " GROUP BY r.run_id, r.pipeline, r.start_date, r.end_date, r.status, r.started_at, r.finished_at"
     " ORDER BY r.run_id DESC LIMIT %ld";
 
 static const char tasks_sql[] =
-    "SELECT task, kind, status, attempts, rows_read, rows_loaded, rows_rejected, rows_changed,"
+    "SELECT task, kind, status, attempts, rows_read, rows_loaded, rows_rejected, rows_duplicate, rows_changed,"
     " CAST(round(CAST(EXTRACT(EPOCH FROM (finished_at - started_at)) AS NUMERIC), 3) AS TEXT) AS seconds, error"
     " FROM martlet.task_runs WHERE run_id = %" PRId64 " ORDER BY started_at, task";
 

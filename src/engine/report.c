@@ -116,6 +116,14 @@ static int print_result(const struct warehouse_result *result, const struct repo
     return 0;
 }
 
+/* The header's title to render: title_all when every row is shown and
+ * the header has one, else the title, else the report's name. */
+static const char *report_title(const struct report_request *request, const struct report_context *context,
+                                const struct report_header *header) {
+    if (context->top == REPORT_ALL_ROWS && header->title_all) return header->title_all;
+    return header->title ? header->title : request->name;
+}
+
 /* Runs a report and prints it. */
 int report_run(struct warehouse *warehouse, const struct report_request *request, FILE *out, struct error *err) {
     if (!identifier_is_valid(request->name)) return error_set(err, "'%s' is not a report name", request->name);
@@ -145,7 +153,7 @@ int report_run(struct warehouse *warehouse, const struct report_request *request
         status = report_run(warehouse, &chart, out, err);
     } else if (status == 0) {
         status = render(request, &context, text, &sql, err);
-        if (status == 0) status = render(request, &context, header.title ? header.title : request->name, &title, err);
+        if (status == 0) status = render(request, &context, report_title(request, &context, &header), &title, err);
         if (status != 0) error_prefix(err, "%s", path);
         if (status == 0) status = warehouse_query(warehouse, strbuf_text(&sql), &result, err);
         if (status == 0) status = print_result(result, request, &context, &header, strbuf_text(&title), out, err);

@@ -16,6 +16,14 @@ static int apply_title(void *target, const char *value, struct error *err) {
     return 0;
 }
 
+/* title_all: the title when every row is shown (--all), for a title
+ * that counts rows ("the {{ top }} oldest groups" would print a limit). */
+static int apply_title_all(void *target, const char *value, struct error *err) {
+    (void)err;
+    ((struct report_header *)target)->title_all = memory_strdup(value);
+    return 0;
+}
+
 /* description: prose, continued on indented lines. */
 static int apply_description(void *target, const char *value, struct error *err) {
     (void)err;
@@ -99,6 +107,7 @@ static int apply_periods(void *target, const char *value, struct error *err) {
  * repeatable, continues on indented lines, and what it does. */
 static const struct header_key report_keys[] = {
     {"title", "<text; {{ top }}, {{ span }}, {{ period_unit }} ... are rendered>", false, false, false, apply_title},
+    {"title_all", "<text: the title when every row is shown (--all)>", false, false, false, apply_title_all},
     {"description", "<text>", false, false, true, apply_description},
     {"chart_label", "<column>", false, false, false, apply_chart_label},
     {"chart_value", "<column>, ...", false, false, false, apply_chart_value},
@@ -127,6 +136,7 @@ int report_header_parse(const char *text, struct report_header *header, struct e
 /* Frees what a header holds (not the struct). */
 void report_header_free(struct report_header *header) {
     free(header->title);
+    free(header->title_all);
     free(header->description);
     free(header->chart_label);
     free(header->chart_value);

@@ -11,6 +11,7 @@
 
 struct report_header {
     char *title;              /* the table's title; default: the report's name */
+    char *title_all;          /* the title when every row is shown; default: title */
     char *description;
     char *chart_label;        /* SVG: the column naming each bar */
     char *chart_value;        /* SVG: the column(s) giving its length, "a, b" */

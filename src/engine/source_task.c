@@ -164,7 +164,7 @@ static int load_files(struct warehouse *warehouse, const struct load_target *tar
         const char *name = files->names[i];
         if (warehouse_execute_params(warehouse, delete_rejects, &name, 1, err) != 0) return -1;
         struct load_options options = {files->paths[i], name, source->delimiter, source->quote, source->header,
-                                       source->max_rejects - result->rows_rejected, NULL, 0, 0, run_id, rejects,
+                                       source->max_rejects, result->rows_rejected, NULL, 0, 0, run_id, rejects,
                                        dedupe};
         if (source->load == LOAD_REPLACE_DATES) {
             options.range_column = source->date_column;

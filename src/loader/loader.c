@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -599,6 +600,23 @@ static void fail_load(struct load *load, const struct error *err) {
     pthread_cond_broadcast(&load->committed_changed);
 }
 
+/* The load passed its reject limit: "more than N rejected rows". When
+ * earlier files of the source shared the configured limit (shared), N is
+ * that limit and the count is theirs and this file's together -- the
+ * limit left for this file alone would read as a misconfiguration. */
+static void reject_limit_error(const struct load *load, bool shared, struct error *err) {
+    const struct load_options *options = load->options;
+    if (shared && options->rejected_before > 0)
+        error_set(err, "%s: more than %ld rejected rows in the source's files: %" PRId64 " in all, %ld before this file"
+                       " (first here at line %ld: %s) -- nothing was loaded",
+                  options->source_name, options->max_rejects, options->rejected_before + load->stats->rows_rejected,
+                  options->rejected_before, load->first_reject_line, load->first_reject_reason);
+    else
+        error_set(err, "%s: more than %ld rejected rows (first at line %ld: %s) -- nothing was loaded",
+                  options->source_name, shared ? options->max_rejects : (long)LOADER_MAX_REJECTS,
+                  load->first_reject_line, load->first_reject_reason);
+}
+
 /* Adds the worker's chunk, the next in file order, to the load (under
  * lock): its rejects get their lines and join the load's, the reject limit
  * is applied row by row as a reader from the top would, the load's dedupe
@@ -607,8 +625,9 @@ static void fail_load(struct load *load, const struct error *err) {
  * the row that passed it. */
 static void commit_chunk(struct load *load, struct load_worker *worker) {
     struct load_stats *stats = load->stats;
-    long limit = load->options->max_rejects;
-    if (limit < 0 || limit > LOADER_MAX_REJECTS) limit = LOADER_MAX_REJECTS;
+    const struct load_options *options = load->options;
+    long left = options->max_rejects < 0 ? -1 : options->max_rejects - options->rejected_before;
+    long limit = left < 0 || left > LOADER_MAX_REJECTS ? LOADER_MAX_REJECTS : left;
     size_t seen = 0;
     for (size_t b = 0; b < worker->reject_batches; b++) {
         struct batch *rejects = worker->rejects[b];
@@ -629,8 +648,7 @@ static void commit_chunk(struct load *load, struct load_worker *worker) {
             stats->rows_read += worker->reject_ordinals[seen] + 1;
             stats->rows_loaded = stats->rows_read - stats->rows_rejected;
             struct error err;
-            error_set(&err, "%s: more than %ld rejected rows (first at line %ld: %s) -- nothing was loaded",
-                      load->options->source_name, limit, load->first_reject_line, load->first_reject_reason);
+            reject_limit_error(load, limit == left, &err);
             fail_load(load, &err);
             break;
         }

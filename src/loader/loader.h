@@ -35,6 +35,7 @@ struct load_options {
     char quote;
     bool header;               /* false: columns are positional */
     long max_rejects;          /* the load fails past this many; < 0 = no limit */
+    long rejected_before;      /* rejects of earlier files sharing max_rejects (counted against it) */
     const char *range_column;  /* rows whose date here is outside [first, last] are rejected, or NULL */
     int64_t range_first_day;   /* days since 1970-01-01 */
     int64_t range_last_day;

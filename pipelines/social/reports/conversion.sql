@@ -1,4 +1,5 @@
 -- title: Group conversion -- the {{ top }} oldest groups
+-- title_all: Group conversion -- all groups
 -- description: Of the users who joined a group (add), the share who wrote at least one message in it.
 --   Groups are the {{ top }} oldest by registration date; rows are sorted by conversion, best first.
 --   course_conversion is the old course query's ratio, computed as it did: every author of the group's
