@@ -109,7 +109,7 @@ static void keeps_what_distinct_on_keeps(const char *url) {
     char *output;
     cr_assert_eq(test_martlet_run(&output, "run %s --from 2024-01-01 --to 2024-01-02 --source-dir %s --warehouse '%s'",
                                   directory, data, url), 0, "%s", output);
-    cr_expect(strstr(output, "read 17 = loaded 16 + rejected 1, 9 duplicate copies dropped") != NULL, "%s", output);
+    cr_expect(strstr(output, "read 17 = loaded 16 + rejected 1; deduplicated 9 identical copies") != NULL, "%s", output);
     free(output);
     expect_distinct_on(url, "rows", "all_rows", "k", "id", rows_expected);
     expect_distinct_on(url, "numbered", "all_numbered", "n", "seq", numbered_expected);
@@ -117,7 +117,7 @@ static void keeps_what_distinct_on_keeps(const char *url) {
     /* One date again: the other date's rows stay. */
     cr_assert_eq(test_martlet_run(&output, "run %s --date 2024-01-02 --source-dir %s --warehouse '%s'", directory, data,
                                   url), 0, "%s", output);
-    cr_expect(strstr(output, "read 4 = loaded 4 + rejected 0, 1 duplicate copies dropped") != NULL, "%s", output);
+    cr_expect(strstr(output, "read 4 = loaded 4 + rejected 0; deduplicated 1 identical copies") != NULL, "%s", output);
     cr_expect(strstr(output, "increment 2024-01-02 replaces 3 lines with 3") != NULL, "%s", output);
     free(output);
     expect_distinct_on(url, "rows", "all_rows", "k", "id", rows_expected);
@@ -171,7 +171,7 @@ Test(postgres_load, a_full_reload_writes_only_the_kept_rows_and_no_dead_ones, .t
     for (int run = 0; run < 2; run++) {
         cr_assert_eq(test_martlet_run(&output, "run %s --history --source-dir %s --warehouse '%s'", directory, data, url),
                      0, "%s", output);
-        cr_expect(strstr(output, "read 3000 = loaded 3000 + rejected 0, 2000 duplicate copies dropped") != NULL, "%s",
+        cr_expect(strstr(output, "read 3000 = loaded 3000 + rejected 0; deduplicated 2000 identical copies") != NULL, "%s",
                   output);
         free(output);
         char *size = query_csv(url, "SELECT pg_relation_size('staging.rows') AS bytes");
