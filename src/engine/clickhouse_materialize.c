@@ -7,8 +7,12 @@
  *   view                 DROP + CREATE VIEW
  *   insert_new_keys      INSERT ... WHERE (keys) NOT IN (the table's keys):
  *                        a failed insert's rerun adds exactly what is missing
- *   satellite            INSERT ... WHERE (parent, hashdiff) NOT IN (each
- *                        parent's latest hashdiff, by argMax over load_dt)
+ *   satellite            versions valid from the run's date (effective_from)
+ *                        as materialize.c keeps them: INSERT ... WHERE
+ *                        (parent, hashdiff) NOT IN (each parent's version
+ *                        valid on the date, by argMax); versions a rerun or
+ *                        an earlier date replaces are deleted by value (a
+ *                        mutation on each shard, waited for)
  *   incremental_by_date  the run's dates deleted (a mutation, waited for),
  *                        then inserted
  *   script               the model's own statements
@@ -28,12 +32,14 @@
 #include "clickhouse_materialize.h"
 #include "../util/memory.h"
 #include "../warehouse/clickhouse_driver.h"
+#include "../warehouse/clickhouse_sql.h"
 #include "../util/strbuf.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The SELECT without trailing blanks and semicolons, to nest it. */
 static char *select_body(const char *sql) {
@@ -272,17 +278,111 @@ static int insert_new_keys(struct warehouse *warehouse, const struct model *mode
     return run(context, warehouse, sql, rows_changed, err);
 }
 
-/* Rows whose parent has no row yet or whose latest row (by load_dt)
- * carries another hashdiff: one NOT IN against each parent's latest. */
+/* How long a satellite's DELETE on the shards may take, and how often
+ * the shards are asked whether it is done (18.16's mutations are
+ * asynchronous and it has no setting to wait for them). */
+#define SATELLITE_MUTATION_WAIT_SECONDS 600
+#define SATELLITE_MUTATION_POLL_MS 50
+
+/* Waits until no server of the cluster has an unfinished mutation of the
+ * shard table NAME_shard. */
+static int wait_for_shard_mutations(struct warehouse *warehouse, const char *cluster,
+                                    const struct materialize_context *context, struct strbuf *sql, struct error *err) {
+    const char *dot = strchr(context->relation, '.');
+    for (int waited = 0; waited < SATELLITE_MUTATION_WAIT_SECONDS * 1000 / SATELLITE_MUTATION_POLL_MS; waited++) {
+        strbuf_printf(sql, "SELECT count() FROM cluster('%s', system, mutations) WHERE database = '%.*s'"
+                           " AND table = '%s_shard' AND is_done = 0",
+                      cluster, (int)(dot - context->relation), context->relation, dot + 1);
+        int64_t pending = 0;
+        if (query_number(context, warehouse, sql, &pending, err) != 0) return -1;
+        if (pending == 0) return 0;
+        struct timespec pause = {0, SATELLITE_MUTATION_POLL_MS * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    return error_set(err, "ClickHouse: a DELETE on %s_shard did not finish in %d s", context->relation,
+                     SATELLITE_MUTATION_WAIT_SECONDS);
+}
+
+/* How many versions one DELETE names: each is a quoted pair in the
+ * statement, which must stay under the server's max_query_size. */
+#define SATELLITE_DELETE_CHUNK 2000
+
+/* Deletes the versions the query `versions` names, each as (parent key,
+ * effective_from) in text: 18.16's mutations run in the background on
+ * each shard, where the run's rows are not, so the versions are named by
+ * value. Nothing runs when there is none (the usual run: the latest date,
+ * once). */
+static int delete_versions(struct warehouse *warehouse, const struct model *model, const char *cluster,
+                           const struct materialize_context *context, struct strbuf *versions, struct strbuf *sql,
+                           struct error *err) {
+    if (context->statement_log) strbuf_printf(context->statement_log, "%s;\n\n", strbuf_text(versions));
+    struct warehouse_result *result = NULL;
+    int status = warehouse_query(warehouse, strbuf_text(versions), &result, err);
+    strbuf_reset(versions);
+    for (size_t first = 0; status == 0 && first < result->row_count; first += SATELLITE_DELETE_CHUNK) {
+        strbuf_printf(sql, "%s %s%s WHERE (toString(%s), toString(effective_from)) IN (", cluster ? "ALTER TABLE" : "DELETE FROM",
+                      context->relation, cluster ? "_shard DELETE" : "", model->parent_key);
+        for (size_t row = first; row < result->row_count && row < first + SATELLITE_DELETE_CHUNK; row++) {
+            strbuf_append_string(sql, row > first ? ", (" : "(");
+            clickhouse_quote(sql, warehouse_result_cell(result, row, 0));
+            strbuf_append_string(sql, ", ");
+            clickhouse_quote(sql, warehouse_result_cell(result, row, 1));
+            strbuf_append_char(sql, ')');
+        }
+        strbuf_append_char(sql, ')');
+        if (cluster) {
+            status = run_everywhere(context, warehouse, sql, err);
+            if (status == 0) status = wait_for_shard_mutations(warehouse, cluster, context, sql, err);
+        } else {
+            status = run(context, warehouse, sql, NULL, err);
+        }
+    }
+    warehouse_result_free(result);
+    strbuf_reset(sql);
+    return status;
+}
+
+/* materialize.c's satellite on ClickHouse, with the same versions: each
+ * row valid from the run's last date (effective_from). A version of that
+ * date with other content goes; a row is written when the version valid
+ * on the date (argMax over effective_from, then load_dt) carries another
+ * hashdiff; the next version goes when it now repeats the run's content.
+ * The subqueries read the whole table through GLOBAL IN. */
 static int satellite(struct warehouse *warehouse, const struct model *model, const char *body,
                      const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                      struct error *err) {
-    if (create_if_missing(warehouse, model, context, body, sql, err) != 0) return -1;
+    const char *key = model->parent_key, *hashdiff = model->hashdiff, *day = context->end_date;
+    const char *cluster = sharding_cluster(warehouse, model);
+    struct strbuf dated, versions;
+    strbuf_init(&dated);
+    strbuf_init(&versions);
+    strbuf_printf(&dated, "SELECT model.*, toDate('%s') AS effective_from FROM (\n%s\n) AS model", day, body);
+    int status = create_if_missing(warehouse, model, context, strbuf_text(&dated), sql, err);
+    /* The same date run again with other content: its version goes. */
+    strbuf_printf(&versions,
+                  "SELECT toString(%3$s), toString(effective_from) FROM %1$s WHERE %3$s IS NOT NULL AND effective_from = toDate('%2$s')"
+                  " AND %3$s GLOBAL IN (SELECT %3$s FROM (%5$s) WHERE %3$s IS NOT NULL)"
+                  " AND (%3$s, %4$s) GLOBAL NOT IN (SELECT %3$s, %4$s FROM (%5$s) WHERE %3$s IS NOT NULL)",
+                  context->relation, day, key, hashdiff, strbuf_text(&dated));
+    if (status == 0) status = delete_versions(warehouse, model, cluster, context, &versions, sql, err);
     strbuf_printf(sql,
-                  "INSERT INTO %1$s SELECT * FROM (\n%2$s\n) AS model WHERE %3$s IS NOT NULL"
-                  " AND (%3$s, %4$s) GLOBAL NOT IN (SELECT %3$s, argMax(%4$s, load_dt) FROM %1$s GROUP BY %3$s)",
-                  context->relation, body, model->parent_key, model->hashdiff);
-    return run(context, warehouse, sql, rows_changed, err);
+                  "INSERT INTO %1$s SELECT * FROM (%5$s) AS dated WHERE %3$s IS NOT NULL AND (%3$s, %4$s) GLOBAL NOT IN"
+                  " (SELECT %3$s, argMax(%4$s, (effective_from, load_dt)) FROM %1$s"
+                  " WHERE effective_from <= toDate('%2$s') GROUP BY %3$s)",
+                  context->relation, day, key, hashdiff, strbuf_text(&dated));
+    if (status == 0) status = run(context, warehouse, sql, rows_changed, err);
+    /* The next version, if it now repeats this one, was no change. */
+    strbuf_printf(&versions,
+                  "SELECT toString(%3$s), toString(effective_from) FROM %1$s WHERE %3$s IS NOT NULL AND effective_from > toDate('%2$s')"
+                  " AND (%3$s, effective_from) GLOBAL IN (SELECT %3$s, min(effective_from) FROM %1$s"
+                  " WHERE effective_from > toDate('%2$s') GROUP BY %3$s)"
+                  " AND (%3$s, %4$s) GLOBAL IN (SELECT %3$s, %4$s FROM (%5$s) WHERE %3$s IS NOT NULL)",
+                  context->relation, day, key, hashdiff, strbuf_text(&dated));
+    if (status == 0) status = delete_versions(warehouse, model, cluster, context, &versions, sql, err);
+    strbuf_reset(sql);
+    strbuf_free(&dated);
+    strbuf_free(&versions);
+    return status;
 }
 
 /* The run's dates deleted, then the run's dates inserted. */
