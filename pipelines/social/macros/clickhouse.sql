@@ -10,9 +10,11 @@ CREATE MACRO key_part(value) AS coalesce(replaceRegexpAll(toString(value), '^ +|
 CREATE MACRO hash_key(canonical) AS reinterpretAsInt64(reverse(substring(MD5(canonical), 1, 8)));
 
 -- numerator / denominator as Decimal(9,6), rounded half up, computed in integers; 0 when nothing to divide.
+-- ClickHouse's if() evaluates both branches on every row, so the division itself never divides by 0.
 CREATE MACRO exact_ratio(numerator, denominator) AS
     if(coalesce(denominator, 0) = 0, toDecimal64(0, 6),
-       toDecimal64(intDiv(2 * toInt64(numerator) * 1000000 + toInt64(denominator), 2 * toInt64(denominator)), 0)
+       toDecimal64(intDiv(2 * toInt64(numerator) * 1000000 + toInt64(denominator),
+                          2 * if(coalesce(denominator, 0) = 0, 1, toInt64(denominator))), 0)
        * toDecimal64(0.000001, 6));
 
 -- Timestamps are text there ("2021-04-06 09:40:25.557623", see README "ClickHouse"): their whole seconds since

@@ -7,8 +7,9 @@ SELECT join_week,
        wrote_within_30_days,
        exact_ratio(wrote_within_7_days, members_joined) AS conversion_7_days,
        exact_ratio(wrote_within_30_days, members_joined) AS conversion_30_days,
-       -- floor(x + 0.5), not round(): warehouses round halves differently.
-       CAST(floor(median_hours * 10 + 0.5) / 10 AS DECIMAL(12,1)) AS median_hours_to_first_message
+       -- floor(x + 0.5), not round(): warehouses round halves differently. Nullable: a week where
+       -- nobody wrote has no median (NULL, as percentile_cont gives), which a plain Decimal refuses.
+       CAST(floor(median_hours * 10 + 0.5) / 10 AS Nullable(Decimal(12, 1))) AS median_hours_to_first_message
 FROM (
     SELECT join_week,
            count(*) AS members_joined,
