@@ -472,3 +472,39 @@ Test(clickhouse, dates_out_of_order_equal_duckdb_in_order_with_effective_dates, 
     test_remove_directory(directory);
     close(lock);
 }
+
+/* A satellite made before rows carried effective_from gets the column
+ * (old rows valid from the day they were loaded), and the run's date then
+ * takes their place: the tables equal DuckDB's one run of that date. */
+Test(clickhouse, satellites_made_before_effective_dates_get_them, .timeout = 600) {
+    const char *url;
+    int lock = take_cluster(&url);
+    char *directory = test_temp_directory(), *data = generated_social(directory), *output;
+    char duckdb_url[600];
+    snprintf(duckdb_url, sizeof duckdb_url, "duckdb:%s/w.duckdb", directory);
+    cr_assert_eq(test_martlet_run(&output, "run social --date 2021-10-01 --source-dir %s --warehouse %s --quiet", data,
+                                  duckdb_url), 0, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "run social --date 2021-10-01 --source-dir %s --warehouse '%s' --quiet", data,
+                                  url), 0, "%s", output);
+    free(output);
+    int64_t versions = test_url_integer(url, "SELECT count() FROM dds.s_admins");
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    cr_assert_eq(clickhouse_execute_everywhere(warehouse, "ALTER TABLE dds.s_admins DROP COLUMN effective_from", &err), 0,
+                 "%s", err.message);
+    cr_assert_eq(clickhouse_execute_everywhere(warehouse, "ALTER TABLE dds.s_admins_shard DROP COLUMN effective_from", &err),
+                 0, "%s", err.message);
+    warehouse_close(warehouse);
+    cr_assert_eq(test_martlet_run(&output, "run social --date 2021-10-01 --source-dir %s --warehouse '%s' --quiet", data,
+                                  url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM dds.s_admins"), versions);
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM dds.s_admins WHERE effective_from = toDate('2021-10-01')"),
+                 versions);
+    expect_equal_to_duckdb(duckdb_url, url, true);
+    free(data);
+    test_remove_directory(directory);
+    close(lock);
+}

@@ -278,29 +278,68 @@ static int insert_new_keys(struct warehouse *warehouse, const struct model *mode
     return run(context, warehouse, sql, rows_changed, err);
 }
 
-/* How long a satellite's DELETE on the shards may take, and how often
+/* How long a satellite's mutation on the shards may take, and how often
  * the shards are asked whether it is done (18.16's mutations are
  * asynchronous and it has no setting to wait for them). */
 #define SATELLITE_MUTATION_WAIT_SECONDS 600
 #define SATELLITE_MUTATION_POLL_MS 50
 
-/* Waits until no server of the cluster has an unfinished mutation of the
- * shard table NAME_shard. */
-static int wait_for_shard_mutations(struct warehouse *warehouse, const char *cluster,
-                                    const struct materialize_context *context, struct strbuf *sql, struct error *err) {
+/* Waits until no server of the cluster (or the main server, without one)
+ * has an unfinished mutation of the model's table (NAME_shard on a
+ * cluster). */
+static int wait_for_mutations(struct warehouse *warehouse, const char *cluster, const struct materialize_context *context,
+                              struct strbuf *sql, struct error *err) {
     const char *dot = strchr(context->relation, '.');
     for (int waited = 0; waited < SATELLITE_MUTATION_WAIT_SECONDS * 1000 / SATELLITE_MUTATION_POLL_MS; waited++) {
-        strbuf_printf(sql, "SELECT count() FROM cluster('%s', system, mutations) WHERE database = '%.*s'"
-                           " AND table = '%s_shard' AND is_done = 0",
-                      cluster, (int)(dot - context->relation), context->relation, dot + 1);
+        if (cluster)
+            strbuf_printf(sql, "SELECT count() FROM cluster('%s', system, mutations) WHERE database = '%.*s'"
+                               " AND table = '%s_shard' AND is_done = 0",
+                          cluster, (int)(dot - context->relation), context->relation, dot + 1);
+        else
+            strbuf_printf(sql, "SELECT count() FROM system.mutations WHERE database = '%.*s' AND table = '%s'"
+                               " AND is_done = 0", (int)(dot - context->relation), context->relation, dot + 1);
         int64_t pending = 0;
         if (query_number(context, warehouse, sql, &pending, err) != 0) return -1;
         if (pending == 0) return 0;
         struct timespec pause = {0, SATELLITE_MUTATION_POLL_MS * 1000000L};
         nanosleep(&pause, NULL);
     }
-    return error_set(err, "ClickHouse: a DELETE on %s_shard did not finish in %d s", context->relation,
+    return error_set(err, "ClickHouse: a mutation of %s did not finish in %d s", context->relation,
                      SATELLITE_MUTATION_WAIT_SECONDS);
+}
+
+/* Gives a satellite made before rows carried their effective date that
+ * column, each old row valid from the day it was loaded (as materialize.c
+ * does): the column is added to the shard tables and the Distributed one,
+ * then filled by a mutation, waited for (every row: the new column holds
+ * its type's default, not NULL). The catalog is asked first. */
+static int add_effective_column(struct warehouse *warehouse, const char *cluster,
+                                const struct materialize_context *context, struct strbuf *sql, struct error *err) {
+    const char *dot = strchr(context->relation, '.');
+    int64_t present = 0;
+    strbuf_printf(sql, "SELECT count() FROM system.columns WHERE database = '%.*s' AND table = '%s'"
+                       " AND name = 'effective_from'", (int)(dot - context->relation), context->relation, dot + 1);
+    if (query_number(context, warehouse, sql, &present, err) != 0) return -1;
+    if (present > 0) return 0;
+    int status = 0;
+    if (cluster) {
+        strbuf_printf(sql, "ALTER TABLE %s_shard ADD COLUMN effective_from DATE", context->relation);
+        status = run_everywhere(context, warehouse, sql, err);
+        strbuf_printf(sql, "ALTER TABLE %s ADD COLUMN effective_from DATE", context->relation);
+        if (status == 0) status = run_everywhere(context, warehouse, sql, err);
+        strbuf_printf(sql, "ALTER TABLE %s_shard UPDATE effective_from = toDate(substring(toString(load_dt), 1, 10))"
+                           " WHERE 1 = 1", context->relation);
+        if (status == 0) status = run_everywhere(context, warehouse, sql, err);
+    } else {
+        strbuf_printf(sql, "ALTER TABLE %s ADD COLUMN effective_from DATE", context->relation);
+        status = run(context, warehouse, sql, NULL, err);
+        strbuf_printf(sql, "ALTER TABLE %s UPDATE effective_from = toDate(substring(toString(load_dt), 1, 10))"
+                           " WHERE 1 = 1", context->relation);
+        if (status == 0) status = run(context, warehouse, sql, NULL, err);
+    }
+    if (status == 0) status = wait_for_mutations(warehouse, cluster, context, sql, err);
+    strbuf_reset(sql);
+    return status;
 }
 
 /* How many versions one DELETE names: each is a quoted pair in the
@@ -332,7 +371,7 @@ static int delete_versions(struct warehouse *warehouse, const struct model *mode
         strbuf_append_char(sql, ')');
         if (cluster) {
             status = run_everywhere(context, warehouse, sql, err);
-            if (status == 0) status = wait_for_shard_mutations(warehouse, cluster, context, sql, err);
+            if (status == 0) status = wait_for_mutations(warehouse, cluster, context, sql, err);
         } else {
             status = run(context, warehouse, sql, NULL, err);
         }
@@ -358,6 +397,7 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
     strbuf_init(&versions);
     strbuf_printf(&dated, "SELECT model.*, toDate('%s') AS effective_from FROM (\n%s\n) AS model", day, body);
     int status = create_if_missing(warehouse, model, context, strbuf_text(&dated), sql, err);
+    if (status == 0) status = add_effective_column(warehouse, cluster, context, sql, err);
     /* The same date run again with other content: its version goes. */
     strbuf_printf(&versions,
                   "SELECT toString(%3$s), toString(effective_from) FROM %1$s WHERE %3$s IS NOT NULL AND effective_from = toDate('%2$s')"
