@@ -62,7 +62,15 @@ Test(compile, a_satellite_shows_both_inserts_and_usage_errors_are_one_line) {
     cr_assert_eq(test_martlet_run(&output, "compile social --select s_admins --date 2024-01-01"), 0, "%s", output);
     cr_expect(strstr(output, "-- when the satellite is empty (its first load):\nINSERT INTO dds.s_admins") != NULL, "%s",
               output);
-    cr_expect(strstr(output, "-- otherwise:\nINSERT INTO dds.s_admins WITH model AS MATERIALIZED") != NULL, "%s", output);
+    /* Otherwise the run's rows are staged in a temporary table, effective-dated, and merged by date. */
+    cr_expect(strstr(output, "-- otherwise:\nDROP TABLE IF EXISTS satellite_rows;\n\nCREATE TEMPORARY TABLE satellite_rows AS "
+                             "SELECT * FROM (SELECT model.*, CAST('2024-01-01' AS DATE) AS effective_from FROM (") != NULL,
+              "%s", output);
+    cr_expect(strstr(output, "DELETE FROM dds.s_admins AS version WHERE effective_from = DATE '2024-01-01'") != NULL, "%s",
+              output);
+    cr_expect(strstr(output, "INSERT INTO dds.s_admins SELECT new.* FROM satellite_rows AS new") != NULL, "%s", output);
+    cr_expect(strstr(output, "-- otherwise:") == strstr(output, "-- otherwise:\n") &&
+              strstr(strstr(output, "-- otherwise:") + 1, "-- otherwise:") == NULL, "one otherwise branch: %s", output);
     cr_expect(strstr(output, "-- dds.h_groups") == NULL, "only the selection: %s", output);
     free(output);
     cr_expect_eq(test_martlet_run(&output, "compile social --date 2024-13-01"), 2);
