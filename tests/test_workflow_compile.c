@@ -121,3 +121,31 @@ static void dry_run_writes_nothing(const char *url) {
 
 TEST_ON_BOTH_WAREHOUSES(dry_run, duckdb_checks_every_statement_and_writes_nothing,
                         postgres_checks_every_statement_and_writes_nothing, dry_run_writes_nothing, .timeout = 120)
+
+/* A dry run of a satellite that already has rows takes the effective-dated
+ * branch: a TEMPORARY table (satellite_rows), deletes and an insert, all
+ * inside the rolled-back transaction. Twice in a row, as the temporary
+ * table must go with the rollback; the satellite keeps its rows. */
+static void dry_run_of_a_loaded_satellite(const char *url) {
+    char *directory = test_temp_directory(), *output;
+    cr_assert_eq(test_martlet_run(&output, "gen social --out %s/data --scale 0.01 --seed 11", directory), 0, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "run social --date 2021-10-01 --source-dir %s/data --warehouse '%s' "
+                                           "--select '+s_admins'", directory, url), 0, "%s", output);
+    free(output);
+    int64_t versions = test_url_integer(url, "SELECT count(*) FROM dds.s_admins");
+    cr_assert_gt(versions, 0, "the satellite has rows, so the dry run cannot take the first-load branch");
+    for (int attempt = 0; attempt < 2; attempt++) {
+        cr_expect_eq(test_martlet_run(&output, "run social --dry-run --date 2021-10-02 --source-dir %s/data "
+                                               "--warehouse '%s' --select s_admins", directory, url), 0, "%s", output);
+        cr_expect(strstr(output, "  ok              dds.s_admins\ndry run: 1 ok, 0 failed") != NULL, "%s", output);
+        free(output);
+    }
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM dds.s_admins"), versions, "a dry run adds no version");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'satellite_rows'"),
+                 0, "no staging table is left behind");
+    test_remove_directory(directory);
+}
+
+TEST_ON_BOTH_WAREHOUSES(dry_run, duckdb_checks_a_loaded_satellite, postgres_checks_a_loaded_satellite,
+                        dry_run_of_a_loaded_satellite, .timeout = 120)
