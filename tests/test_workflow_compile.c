@@ -62,7 +62,15 @@ Test(compile, a_satellite_shows_both_inserts_and_usage_errors_are_one_line) {
     cr_assert_eq(test_martlet_run(&output, "compile social --select s_admins --date 2024-01-01"), 0, "%s", output);
     cr_expect(strstr(output, "-- when the satellite is empty (its first load):\nINSERT INTO dds.s_admins") != NULL, "%s",
               output);
-    cr_expect(strstr(output, "-- otherwise:\nINSERT INTO dds.s_admins WITH model AS MATERIALIZED") != NULL, "%s", output);
+    /* Otherwise the run's rows are staged in a temporary table, effective-dated, and merged by date. */
+    cr_expect(strstr(output, "-- otherwise:\nDROP TABLE IF EXISTS satellite_rows;\n\nCREATE TEMPORARY TABLE satellite_rows AS "
+                             "SELECT * FROM (SELECT model.*, CAST('2024-01-01' AS DATE) AS effective_from FROM (") != NULL,
+              "%s", output);
+    cr_expect(strstr(output, "DELETE FROM dds.s_admins AS version WHERE effective_from = DATE '2024-01-01'") != NULL, "%s",
+              output);
+    cr_expect(strstr(output, "INSERT INTO dds.s_admins SELECT new.* FROM satellite_rows AS new") != NULL, "%s", output);
+    cr_expect(strstr(output, "-- otherwise:") == strstr(output, "-- otherwise:\n") &&
+              strstr(strstr(output, "-- otherwise:") + 1, "-- otherwise:") == NULL, "one otherwise branch: %s", output);
     cr_expect(strstr(output, "-- dds.h_groups") == NULL, "only the selection: %s", output);
     free(output);
     cr_expect_eq(test_martlet_run(&output, "compile social --date 2024-13-01"), 2);
@@ -113,3 +121,31 @@ static void dry_run_writes_nothing(const char *url) {
 
 TEST_ON_BOTH_WAREHOUSES(dry_run, duckdb_checks_every_statement_and_writes_nothing,
                         postgres_checks_every_statement_and_writes_nothing, dry_run_writes_nothing, .timeout = 120)
+
+/* A dry run of a satellite that already has rows takes the effective-dated
+ * branch: a TEMPORARY table (satellite_rows), deletes and an insert, all
+ * inside the rolled-back transaction. Twice in a row, as the temporary
+ * table must go with the rollback; the satellite keeps its rows. */
+static void dry_run_of_a_loaded_satellite(const char *url) {
+    char *directory = test_temp_directory(), *output;
+    cr_assert_eq(test_martlet_run(&output, "gen social --out %s/data --scale 0.01 --seed 11", directory), 0, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "run social --date 2021-10-01 --source-dir %s/data --warehouse '%s' "
+                                           "--select '+s_admins'", directory, url), 0, "%s", output);
+    free(output);
+    int64_t versions = test_url_integer(url, "SELECT count(*) FROM dds.s_admins");
+    cr_assert_gt(versions, 0, "the satellite has rows, so the dry run cannot take the first-load branch");
+    for (int attempt = 0; attempt < 2; attempt++) {
+        cr_expect_eq(test_martlet_run(&output, "run social --dry-run --date 2021-10-02 --source-dir %s/data "
+                                               "--warehouse '%s' --select s_admins", directory, url), 0, "%s", output);
+        cr_expect(strstr(output, "  ok              dds.s_admins\ndry run: 1 ok, 0 failed") != NULL, "%s", output);
+        free(output);
+    }
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM dds.s_admins"), versions, "a dry run adds no version");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'satellite_rows'"),
+                 0, "no staging table is left behind");
+    test_remove_directory(directory);
+}
+
+TEST_ON_BOTH_WAREHOUSES(dry_run, duckdb_checks_a_loaded_satellite, postgres_checks_a_loaded_satellite,
+                        dry_run_of_a_loaded_satellite, .timeout = 120)

@@ -192,10 +192,16 @@ static int missing_source_folder(const struct pipeline *pipeline, const bool *se
 
 /* --dry-run: checks the run's statements in a rolled-back transaction.
  * Neither the pipeline's lock nor martlet.runs is touched: nothing is
- * written. Returns the exit code. */
+ * written. A DuckDB file that does not exist yet is an empty warehouse:
+ * the check runs against an empty in-memory DuckDB instead, so that the
+ * dry run does not create the file (nor refuse, as reading commands do).
+ * Returns the exit code. */
 static int dry_run(const struct run_options *options, const struct run_request *request) {
     struct warehouse *warehouse = NULL;
-    int code = cli_open_warehouse(cli_warehouse_url(options->warehouse), &warehouse);
+    const char *url = cli_warehouse_url(options->warehouse);
+    const char *file = strncmp(url, "duckdb:", 7) == 0 ? url + 7 : NULL;
+    if (file && *file && strcmp(file, ":memory:") != 0 && !files_exists(file)) url = "duckdb::memory:";
+    int code = cli_open_warehouse(url, &warehouse);
     if (code != EXIT_OK) return code;
     struct dry_run_outcome outcome;
     struct error err;
