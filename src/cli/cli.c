@@ -269,6 +269,19 @@ bool cli_valid_date(const char *text) {
     return value_parse_date(text, strlen(text), &days) == 0;
 }
 
+/* Checks a command's --date or --from/--to pair: one or the other, both
+ * ends together, existing dates, in order. 0, or a usage error's code. */
+int cli_check_date_options(const char *command, const char *date, const char *from, const char *to) {
+    if (date && (from || to)) return cli_usage_error(command, "use either --date or --from/--to");
+    if ((from == NULL) != (to == NULL)) return cli_usage_error(command, "--from and --to go together");
+    const char *dates[] = {date, from, to};
+    for (size_t i = 0; i < 3; i++)
+        if (dates[i] && !cli_valid_date(dates[i]))
+            return cli_usage_error(command, "invalid date '%s' (expected an existing date as YYYY-MM-DD)", dates[i]);
+    if (from && strcmp(from, to) > 0) return cli_usage_error(command, "--from %s is after --to %s", from, to);
+    return 0;
+}
+
 /* The mask of tasks --select and --exclude choose (*selected = NULL, every
  * task, when neither is given; the caller frees it). Returns an exit code. */
 int cli_select(const struct pipeline *pipeline, const char *selection, const char *exclusion, bool **selected) {

@@ -48,6 +48,7 @@ const char *cli_warehouse_url(const char *option);
 int cli_open_warehouse(const char *url, struct warehouse **warehouse);
 int cli_load_pipeline(const char *name, const char *pipelines_directory, struct pipeline **pipeline);
 bool cli_valid_date(const char *text);
+int cli_check_date_options(const char *command, const char *date, const char *from, const char *to);
 char *cli_pipelines_directory(const char *option);
 int cli_list_pipelines(const char *pipelines_option, char ***names, size_t *count);
 int cli_lock_pipeline(struct warehouse *warehouse, const char *pipeline, struct error *err);

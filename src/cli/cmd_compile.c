@@ -50,15 +50,7 @@ static int parse(int argc, char **argv, struct compile_options *options) {
         }
     }
     if (optind + 1 != argc) return cli_usage_error("compile", "expected exactly one PIPELINE");
-    if (options->date && (options->from || options->to)) return cli_usage_error("compile", "use either --date or --from/--to");
-    if ((options->from == NULL) != (options->to == NULL)) return cli_usage_error("compile", "--from and --to go together");
-    const char *dates[] = {options->date, options->from, options->to};
-    for (size_t i = 0; i < 3; i++)
-        if (dates[i] && !cli_valid_date(dates[i]))
-            return cli_usage_error("compile", "invalid date '%s' (expected an existing date as YYYY-MM-DD)", dates[i]);
-    if (options->from && strcmp(options->from, options->to) > 0)
-        return cli_usage_error("compile", "--from %s is after --to %s", options->from, options->to);
-    return 0;
+    return cli_check_date_options("compile", options->date, options->from, options->to);
 }
 
 /* martlet compile: each selected task's statements, in run order. */

@@ -62,13 +62,7 @@ static int parse(int argc, char **argv, struct test_options *options) {
         }
     }
     if (optind + 1 != argc) return cli_usage_error("test", "expected exactly one PIPELINE");
-    if (options->date && (options->from || options->to)) return cli_usage_error("test", "use either --date or --from/--to");
-    if ((options->from == NULL) != (options->to == NULL)) return cli_usage_error("test", "--from and --to go together");
-    const char *dates[] = {options->date, options->from, options->to};
-    for (size_t i = 0; i < 3; i++)
-        if (dates[i] && !cli_valid_date(dates[i]))
-            return cli_usage_error("test", "invalid date '%s' (expected an existing date as YYYY-MM-DD)", dates[i]);
-    return 0;
+    return cli_check_date_options("test", options->date, options->from, options->to);
 }
 
 /* Prints one test's outcome and counts it: 0, or -1 when it could not run. */
