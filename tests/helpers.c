@@ -3,6 +3,7 @@
 #include "../src/util/files.h"
 #include "../src/util/memory.h"
 #include "../src/util/strbuf.h"
+#include "../src/warehouse/batch.h"
 
 #include <criterion/criterion.h>
 #include <stdarg.h>
@@ -338,4 +339,28 @@ void test_on_postgres(void (*scenario)(const char *url)) {
     NEED_POSTGRES(url);
     scenario(url);
     free(url);
+}
+
+const struct column test_typed_columns[6] = {
+    {.name = "i", .type = COLUMN_INTEGER}, {.name = "d", .type = COLUMN_DECIMAL, .precision = 12, .scale = 2},
+    {.name = "t", .type = COLUMN_TEXT},    {.name = "ts", .type = COLUMN_TIMESTAMP},
+    {.name = "day", .type = COLUMN_DATE},  {.name = "b", .type = COLUMN_BOOLEAN},
+};
+
+/* See helpers.h: what the PostgreSQL and ClickHouse insert tests both send. */
+struct batch *test_typed_batch(const char *text, const int64_t numbers[6]) {
+    struct batch *batch = batch_create(test_typed_columns, 6, 4);
+    for (size_t c = 0; c < 6; c++) {
+        if (c == 2) {
+            batch->data[c].text_offset[0] = 0;
+            batch->data[c].text_length[0] = (uint32_t)strlen(text);
+            strbuf_append_string(&batch->text, text);
+        } else {
+            batch->data[c].numbers[0] = numbers[c];
+        }
+        batch->data[c].is_null[0] = 0;
+        batch->data[c].is_null[1] = 1;
+    }
+    batch->row_count = 2;
+    return batch;
 }

@@ -47,4 +47,10 @@ void test_on_postgres(void (*scenario)(const char *url));
     Test(suite, duckdb_test, __VA_ARGS__) { test_on_duckdb(scenario); }            \
     Test(suite, postgres_test, __VA_ARGS__) { test_on_postgres(scenario); }
 
+/* The six columns of every type the driver tests insert (i, d, t, ts, day, b). */
+extern const struct column test_typed_columns[6];
+/* A batch of test_typed_columns with two rows: the first holds numbers[c]
+ * in each column but t, which holds text; the second is all NULL. */
+struct batch *test_typed_batch(const char *text, const int64_t numbers[6]);
+
 #endif

@@ -14,31 +14,15 @@
 Test(postgres, every_type_and_escape_survives_copy) {
     char *url;
     NEED_POSTGRES(url);
-    static const struct column columns[] = {
-        {.name = "i", .type = COLUMN_INTEGER}, {.name = "d", .type = COLUMN_DECIMAL, .precision = 12, .scale = 2},
-        {.name = "t", .type = COLUMN_TEXT},    {.name = "ts", .type = COLUMN_TIMESTAMP},
-        {.name = "day", .type = COLUMN_DATE},  {.name = "b", .type = COLUMN_BOOLEAN},
-    };
+    const struct column *columns = test_typed_columns;
     struct warehouse *warehouse;
     struct error err;
     cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
     cr_assert_eq(warehouse_create_schema(warehouse, "staging", &err), 0, "%s", err.message);
     cr_assert_eq(warehouse_create_table(warehouse, "staging", "typed", columns, 6, &err), 0, "%s", err.message);
-    struct batch *batch = batch_create(columns, 6, 4);
     const char *text = "tab\there\nnew \\ slash \"q\" привет";
-    int64_t numbers[] = {-42, -1205, 0, 1612935080990338, 19778, 1};
-    for (size_t c = 0; c < 6; c++) {
-        if (c == 2) {
-            batch->data[c].text_offset[0] = 0;
-            batch->data[c].text_length[0] = (uint32_t)strlen(text);
-            strbuf_append_string(&batch->text, text);
-        } else {
-            batch->data[c].numbers[0] = numbers[c];
-        }
-        batch->data[c].is_null[0] = 0;
-        batch->data[c].is_null[1] = 1;
-    }
-    batch->row_count = 2;
+    const int64_t numbers[] = {-42, -1205, 0, 1612935080990338, 19778, 1};
+    struct batch *batch = test_typed_batch(text, numbers);
     struct warehouse_appender *appender;
     cr_assert_eq(warehouse_begin(warehouse, &err), 0);
     cr_assert_eq(warehouse_append_open(warehouse, "staging", "typed", columns, 6, &appender, &err), 0, "%s", err.message);
