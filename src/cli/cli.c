@@ -1,5 +1,6 @@
 /* cli.c -- helpers shared by the subcommands. See cli.h. */
 #include "cli.h"
+#include "../engine/environment.h"
 #include "../engine/run_state.h"
 #include "../engine/select.h"
 #include "../loader/value.h"
@@ -301,4 +302,20 @@ int cli_select(const struct pipeline *pipeline, const char *selection, const cha
     free(*selected);
     *selected = NULL;
     return cli_fail("--select/--exclude leave no task of %s", pipeline->name);
+}
+
+/* Checks --env's value while options are read: 0, or the usage error's
+ * exit code. NULL (not given) is prod. */
+int cli_check_environment(const char *command, const char *name) {
+    struct error err;
+    if (name && environment_check_name(name, &err) != 0) return cli_usage_error(command, "--env: %s", err.message);
+    return 0;
+}
+
+/* Puts a loaded pipeline into the environment --env named (NULL or prod:
+ * nothing changes). Returns an exit code. */
+int cli_apply_environment(struct pipeline *pipeline, const char *name) {
+    struct error err;
+    if (environment_apply(pipeline, name, &err) != 0) return cli_fail("%s", err.message);
+    return EXIT_OK;
 }

@@ -40,7 +40,17 @@ enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
     "                      sources too), schema:KEY, tag:TAG; several, space or comma separated\n" \
     "  --exclude SEL       leave these out (same forms)\n"
 
+/* --env NAME (environment.h), for every command that builds or reads a
+ * pipeline's tables; cli_check_environment checks the name while options
+ * are read, cli_apply_environment puts the loaded pipeline into it. */
+#define CLI_ENV_OPTION {"env", required_argument, 0, 'E'}
+#define CLI_ENV_HELP \
+    "  --env NAME          the environment: prod (default, the plain schemas) or NAME, whose\n" \
+    "                      tables live in <schema>__NAME and which reads prod's where it has none\n"
+
 int cli_select(const struct pipeline *pipeline, const char *selection, const char *exclusion, bool **selected);
+int cli_check_environment(const char *command, const char *name);
+int cli_apply_environment(struct pipeline *pipeline, const char *name);
 int cli_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *command, const char *format, ...) __attribute__((format(printf, 2, 3)));
 int cli_option_error(const char *command, int option, char **argv);
@@ -72,5 +82,7 @@ int cmd_init(int argc, char **argv);
 bool cli_has_generator(const char *pipeline);
 int cmd_test(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_promote(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /* cmd_backfill.c -- `martlet plan` and `martlet backfill`: the dates of a
  * range that are missing or failed, shown or run. */
 #include "../engine/backfill.h"
+#include "../engine/environment.h"
 #include "../util/files.h"
 #include "../util/strbuf.h"
 #include "../warehouse/warehouse_url.h"
@@ -29,6 +30,7 @@ static const char backfill_help[] =
     "                      else the shipped ones, PREFIX/share/martlet/pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
     CLI_SELECT_HELP
+    CLI_ENV_HELP
     CLI_EXECUTION_HELP
     "  -h, --help          show this help\n"
     "\n"
@@ -44,6 +46,7 @@ struct passed_option {
 struct backfill_options {
     const char *from, *to, *source_directory, *warehouse, *pipelines, *log_directory;
     const char *selection, *exclusion;   /* --select, --exclude */
+    const char *environment;             /* --env, NULL = prod */
     bool rerun;
     struct run_request execution;   /* jobs, retries, timeout */
     struct passed_option passed[16];
@@ -65,17 +68,18 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
         {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'}, {"rerun", no_argument, 0, 'r'},
         {"source-dir", required_argument, 0, 's'}, {"warehouse", required_argument, 0, 'w'},
         {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {"log-dir", required_argument, 0, 'l'},
-        CLI_EXECUTION_OPTIONS, CLI_SELECT_OPTIONS, {0, 0, 0, 0},
+        CLI_EXECUTION_OPTIONS, CLI_SELECT_OPTIONS, CLI_ENV_OPTION, {0, 0, 0, 0},
     };
     int option, index = -1;
     optind = 1;
     while ((option = getopt_long(argc, argv, ":h", long_options, &index)) != -1) {
         /* Every option run takes too, as the user wrote it (the warehouse is added apart). */
-        if (index >= 0 && strchr("spljRTLMex", option)) pass_on(options, long_options[index].name, optarg);
+        if (index >= 0 && strchr("spljRTLMexE", option)) pass_on(options, long_options[index].name, optarg);
         index = -1;
         switch (option) {
         case 'e': options->selection = optarg; break;
         case 'x': options->exclusion = optarg; break;
+        case 'E': options->environment = optarg; break;
         case 'f': options->from = optarg; break;
         case 't': options->to = optarg; break;
         case 'r': options->rerun = true; break;
@@ -98,6 +102,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
     }
     if (optind + 1 != argc) return cli_usage_error(command, "expected exactly one PIPELINE");
     if (options->from == NULL || options->to == NULL) return cli_usage_error(command, "--from and --to are required");
+    if (cli_check_environment(command, options->environment) != 0) return EXIT_USAGE;
     const char *dates[] = {options->from, options->to};
     for (size_t i = 0; i < 2; i++)
         if (!cli_valid_date(dates[i]))
@@ -178,17 +183,18 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
     struct pipeline *pipeline = NULL;
     bool *selected = NULL;
     int code = cli_load_pipeline(argv[optind], options.pipelines, &pipeline);
+    if (code == EXIT_OK) code = cli_apply_environment(pipeline, options.environment);
     if (code == EXIT_OK) code = cli_select(pipeline, options.selection, options.exclusion, &selected);
     if (code != EXIT_OK) {
         pipeline_free(pipeline);
         return code;
     }
     struct warehouse *warehouse = NULL;
-    code = execute ? cli_open_locked(cli_warehouse_url(options.warehouse), pipeline->name, &warehouse)
+    code = execute ? cli_open_locked(cli_warehouse_url(options.warehouse), environment_state_name(pipeline), &warehouse)
                    : cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
     struct error err;
     /* Best effort (plan infers interrupted dates anyway); backfill did it when it took the lock. */
-    if (code == EXIT_OK && !execute) cli_mark_interrupted_runs(warehouse, pipeline->name, &err);
+    if (code == EXIT_OK && !execute) cli_mark_interrupted_runs(warehouse, environment_state_name(pipeline), &err);
     if (code == EXIT_OK && backfill_plan(warehouse, pipeline, options.from, options.to,
                                            options.rerun ? SELECT_ALL : SELECT_NOT_DONE, &plan, &err) != 0)
         code = cli_fail("%s", err.message);
@@ -213,7 +219,7 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
         size_t failed = 0;
         if (backfill_run(warehouse, &plan, &request, &failed, &err) != 0) code = cli_fail("%s", err.message);
         else if (failed > 0) code = cli_fail("backfill of %s: %zu run(s) failed (martlet status %s shows which)",
-                                             pipeline->name, failed, pipeline->name);
+                                             environment_state_name(pipeline), failed, environment_state_name(pipeline));
         free(default_source);
     }
     backfill_plan_free(&plan);

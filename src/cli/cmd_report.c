@@ -1,4 +1,5 @@
 /* cmd_report.c -- `martlet report PIPELINE REPORT`: answers, presented. */
+#include "../engine/environment.h"
 #include "../engine/report.h"
 #include "../engine/report_period.h"
 #include "cli.h"
@@ -34,10 +35,11 @@ static const char report_help[] =
     "  --output FILE     write to FILE instead of standard output\n"
     "  --warehouse URL   duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb)\n"
     "  --pipelines DIR   folder holding the pipelines (default: ./pipelines)\n"
+    "  --env NAME        read the tables environment NAME built (<schema>__NAME), prod's elsewhere\n"
     "  -h, --help        show this help\n";
 
 struct report_options {
-    const char *warehouse, *pipelines, *output, *format, *period, *from, *to;
+    const char *warehouse, *pipelines, *output, *format, *period, *from, *to, *environment;
     long top;
 };
 
@@ -47,7 +49,7 @@ static int parse_options(int argc, char **argv, struct report_options *options) 
         {"format", required_argument, 0, 'f'}, {"output", required_argument, 0, 'o'},
         {"warehouse", required_argument, 0, 'w'}, {"pipelines", required_argument, 0, 'p'},
         {"from", required_argument, 0, 'F'}, {"to", required_argument, 0, 'T'},
-        {"period", required_argument, 0, 'P'},
+        {"period", required_argument, 0, 'P'}, CLI_ENV_OPTION,
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     int option;
@@ -67,11 +69,13 @@ static int parse_options(int argc, char **argv, struct report_options *options) 
         case 'F': options->from = optarg; break;
         case 'T': options->to = optarg; break;
         case 'P': options->period = optarg; break;
+        case 'E': options->environment = optarg; break;
         case 'h': fputs(report_help, stdout); return -1;
         default: return cli_option_error("report", option, argv);
         }
     }
     if (optind + 2 != argc) return cli_usage_error("report", "expected PIPELINE and REPORT");
+    if (cli_check_environment("report", options->environment) != 0) return EXIT_USAGE;
     /* Only these shapes reach report SQL (as labels computed from them). */
     const char *bounds[] = {options->from, options->to};
     for (size_t i = 0; i < 2; i++)
@@ -91,16 +95,22 @@ int cmd_report(int argc, char **argv) {
         return cli_usage_error("report", "--format must be table, csv, json or svg");
     struct pipeline *pipeline = NULL;
     int code = cli_load_pipeline(argv[optind], options.pipelines, &pipeline);
-    if (code != EXIT_OK) return code;
+    if (code == EXIT_OK) code = cli_apply_environment(pipeline, options.environment);
+    if (code != EXIT_OK) {
+        pipeline_free(pipeline);
+        return code;
+    }
     struct warehouse *warehouse = NULL;
+    struct error err;
     code = cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
+    if (code == EXIT_OK && environment_resolve(pipeline, warehouse, NULL, false, &err) != 0)
+        code = cli_fail("%s", err.message);
     FILE *out = stdout;
     if (code == EXIT_OK && options.output && (out = fopen(options.output, "w")) == NULL)
         code = cli_fail("cannot write %s", options.output);
     if (code == EXIT_OK) {
         struct report_request request = {pipeline, argv[optind + 1], options.top, format, options.period, options.from,
                                          options.to};
-        struct error err;
         if (report_run(warehouse, &request, out, &err) != 0) code = cli_fail("%s", err.message);
         if (out != stdout && fclose(out) != 0) code = cli_fail("cannot write %s", options.output);
     }

@@ -1,5 +1,6 @@
 /* cmd_run.c -- `martlet run PIPELINE`: one run for a date or a range. */
 #include "../engine/dry_run.h"
+#include "../engine/environment.h"
 #include "../engine/runner.h"
 #include "../engine/source_task.h"
 #include "../loader/value.h"
@@ -40,6 +41,7 @@ static const char run_help[] =
     "  --timing            print where the time went: warehouse (some connection busy in SQL\n"
     "                      or a load) vs the engine itself\n"
     CLI_SELECT_HELP
+    CLI_ENV_HELP
     CLI_EXECUTION_HELP
     "  --quiet             print only errors\n"
     "  -h, --help          show this help\n"
@@ -50,6 +52,7 @@ static const char run_help[] =
 struct run_options {
     const char *date, *from, *to, *source_directory, *warehouse, *pipelines, *log_directory, *source;
     const char *selection, *exclusion;   /* --select, --exclude */
+    const char *environment;             /* --env, NULL = prod */
     bool quiet, history, timing, dry_run;
     struct run_request execution;   /* jobs, retries, timeout */
 };
@@ -63,7 +66,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         {"log-dir", required_argument, 0, 'l'},    {"history", no_argument, 0, 'H'},
         {"source", required_argument, 0, 'S'},     {"timing", no_argument, 0, 'i'},
         {"dry-run", no_argument, 0, 'D'},          CLI_EXECUTION_OPTIONS, CLI_SELECT_OPTIONS,
-        {0, 0, 0, 0},
+        CLI_ENV_OPTION,                            {0, 0, 0, 0},
     };
     int option;
     optind = 1;
@@ -72,6 +75,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
         case 'e': options->selection = optarg; break;
         case 'x': options->exclusion = optarg; break;
         case 'D': options->dry_run = true; break;
+        case 'E': options->environment = optarg; break;
         case 'd': options->date = optarg; break;
         case 'f': options->from = optarg; break;
         case 't': options->to = optarg; break;
@@ -94,6 +98,7 @@ static int parse_options(int argc, char **argv, struct run_options *options, con
     }
     if (optind + 1 != argc) return cli_usage_error("run", "expected exactly one PIPELINE");
     *pipeline = argv[optind];
+    if (cli_check_environment("run", options->environment) != 0) return EXIT_USAGE;
     if (options->date && (options->from || options->to))
         return cli_usage_error("run", "use either --date or --from/--to");
     if (options->date && options->history) return cli_usage_error("run", "--history loads a range, not one --date");
@@ -159,7 +164,7 @@ static int fail_before_run(const struct run_options *options, const struct run_r
     struct warehouse *warehouse = NULL;
     struct error ignored;
     if (warehouse_open(cli_warehouse_url(options->warehouse), &warehouse, &ignored) == 0 &&
-        cli_lock_pipeline(warehouse, request->pipeline->name, &ignored) == 1) {
+        cli_lock_pipeline(warehouse, environment_state_name(request->pipeline), &ignored) == 1) {
         struct run_outcome outcome = {0};
         runner_record_failure(warehouse, request, &outcome, err);
     }
@@ -229,6 +234,7 @@ int cmd_run(int argc, char **argv) {
     struct pipeline *pipeline = NULL;
     bool *selected = NULL;
     int code = cli_load_pipeline(pipeline_name, options.pipelines, &pipeline);
+    if (code == EXIT_OK) code = cli_apply_environment(pipeline, options.environment);
     if (code == EXIT_OK) code = cli_select(pipeline, options.selection, options.exclusion, &selected);
     if (code != EXIT_OK) {
         pipeline_free(pipeline);
@@ -258,7 +264,7 @@ int cmd_run(int argc, char **argv) {
         code = dry_run(&options, &request);
     } else {
         struct warehouse *warehouse = NULL;
-        code = cli_open_locked(cli_warehouse_url(options.warehouse), pipeline->name, &warehouse);
+        code = cli_open_locked(cli_warehouse_url(options.warehouse), environment_state_name(pipeline), &warehouse);
         if (code == EXIT_OK) {
             request.stop = cli_catch_stop_signals();
             struct run_outcome outcome;

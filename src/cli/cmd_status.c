@@ -1,4 +1,5 @@
 /* cmd_status.c -- `martlet status`: recent runs, or the tasks of one run. */
+#include "../engine/environment.h"
 #include "../util/identifier.h"
 #include "../util/table.h"
 #include "cli.h"
@@ -11,7 +12,7 @@
 #include <string.h>
 
 static const char status_help[] =
-    "usage: martlet status [PIPELINE] [--run ID] [--limit N] [--warehouse URL]\n"
+    "usage: martlet status [PIPELINE [--env NAME]] [--run ID] [--limit N] [--warehouse URL]\n"
     "\n"
     "martlet status            the most recent runs of every pipeline, with task counts and rows\n"
     "martlet status PIPELINE   a grid: dates down, tasks across, one glyph per task state\n"
@@ -20,6 +21,7 @@ static const char status_help[] =
     "\n"
     "  --run ID          list the tasks of one run\n"
     "  --limit N         how many runs (or grid dates) to show (default 20)\n"
+    "  --env NAME        the PIPELINE's runs in environment NAME (recorded as PIPELINE__NAME)\n"
     "  --warehouse URL   duckdb:FILE (default: $MARTLET_WAREHOUSE or duckdb:martlet.duckdb);\n"
     "                    a file that does not exist is an error, never created\n"
     "  -h, --help        show this help\n";
@@ -65,9 +67,9 @@ static void build_runs_sql(char *sql, size_t size, const char *pipeline, long li
 int cmd_status(int argc, char **argv) {
     static const struct option long_options[] = {
         {"run", required_argument, 0, 'r'}, {"limit", required_argument, 0, 'l'},
-        {"warehouse", required_argument, 0, 'w'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"warehouse", required_argument, 0, 'w'}, {"help", no_argument, 0, 'h'}, CLI_ENV_OPTION, {0, 0, 0, 0},
     };
-    const char *warehouse_option = NULL, *run_option = NULL;
+    const char *warehouse_option = NULL, *run_option = NULL, *environment = NULL;
     long limit = 20;
     int option;
     optind = 1;
@@ -80,6 +82,7 @@ int cmd_status(int argc, char **argv) {
             if (*end || limit <= 0) return cli_usage_error("status", "--limit needs a positive number");
             break;
         case 'w': warehouse_option = optarg; break;
+        case 'E': environment = optarg; break;
         case 'h': fputs(status_help, stdout); return EXIT_OK;
         default: return cli_option_error("status", option, argv);
         }
@@ -88,6 +91,13 @@ int cmd_status(int argc, char **argv) {
     const char *pipeline = optind < argc ? argv[optind] : NULL;
     if (pipeline && !identifier_is_valid(pipeline))
         return cli_usage_error("status", "'%s' is not a pipeline name", pipeline);
+    if (cli_check_environment("status", environment) != 0) return EXIT_USAGE;
+    if (environment && pipeline == NULL) return cli_usage_error("status", "--env needs a PIPELINE");
+    char state_name[128]; /* an environment's runs are recorded under PIPELINE__NAME */
+    if (pipeline) {
+        environment_state_name_for(pipeline, environment, state_name, sizeof state_name);
+        pipeline = state_name;
+    }
     char *end = NULL;
     int64_t run_id = run_option ? strtoll(run_option, &end, 10) : 0;
     if (run_option && (*end || run_id <= 0)) return cli_usage_error("status", "--run needs a run number");

@@ -1,6 +1,7 @@
 /* cmd_test.c -- `martlet test PIPELINE`: only the data tests, against the
  * tables as the warehouse has them. */
 #include "../engine/data_tests.h"
+#include "../engine/environment.h"
 #include "../engine/model_references.h"
 #include "../engine/select.h"
 #include "../engine/task.h"
@@ -27,12 +28,13 @@ static const char test_help[] =
     "  --date D            the date tests are rendered for; freshness counts back from its end\n"
     "  --from D1 --to D2   a date range (the same, for its last date)\n"
     CLI_SELECT_HELP
+    CLI_ENV_HELP
     "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     "  -h, --help          show this help\n";
 
 struct test_options {
-    const char *date, *from, *to, *pipelines, *warehouse, *selection, *exclusion;
+    const char *date, *from, *to, *pipelines, *warehouse, *selection, *exclusion, *environment;
 };
 
 struct test_tally {
@@ -44,7 +46,7 @@ static int parse(int argc, char **argv, struct test_options *options) {
     static const struct option long_options[] = {
         {"date", required_argument, 0, 'd'}, {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'},
         {"pipelines", required_argument, 0, 'p'}, {"warehouse", required_argument, 0, 'w'},
-        {"help", no_argument, 0, 'h'}, CLI_SELECT_OPTIONS, {0, 0, 0, 0},
+        {"help", no_argument, 0, 'h'}, CLI_SELECT_OPTIONS, CLI_ENV_OPTION, {0, 0, 0, 0},
     };
     int option;
     optind = 1;
@@ -57,11 +59,13 @@ static int parse(int argc, char **argv, struct test_options *options) {
         case 'w': options->warehouse = optarg; break;
         case 'e': options->selection = optarg; break;
         case 'x': options->exclusion = optarg; break;
+        case 'E': options->environment = optarg; break;
         case 'h': fputs(test_help, stdout); return -1;
         default: return cli_option_error("test", option, argv);
         }
     }
     if (optind + 1 != argc) return cli_usage_error("test", "expected exactly one PIPELINE");
+    if (cli_check_environment("test", options->environment) != 0) return EXIT_USAGE;
     return cli_check_date_options("test", options->date, options->from, options->to);
 }
 
@@ -90,8 +94,9 @@ static void run_declared(struct warehouse *warehouse, const struct pipeline *pip
     const struct model *model = is_model ? &pipeline->models[task - pipeline->source_count] : NULL;
     const struct source *source = is_model ? NULL : &pipeline->sources[task];
     char relation[160];
-    snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, is_model ? model->schema_key : source->schema_key),
-             is_model ? model->table : source->table);
+    const char *table = is_model ? model->table : source->table; /* in an environment: its table there, else prod's */
+    snprintf(relation, sizeof relation, "%s.%s",
+             environment_read_schema(pipeline, is_model ? model->schema_key : source->schema_key, table), table);
     struct data_tests_target target = {is_model ? model->tests : source->tests,
                                        is_model ? model->test_count : source->test_count, is_model && model->tests_warn,
                                        relation, end_date};
@@ -161,10 +166,15 @@ int cmd_test(int argc, char **argv) {
     struct pipeline *pipeline = NULL;
     bool *selected = NULL;
     int code = cli_load_pipeline(argv[optind], options.pipelines, &pipeline);
+    if (code == EXIT_OK) code = cli_apply_environment(pipeline, options.environment);
     if (code == EXIT_OK) code = cli_select(pipeline, options.selection, options.exclusion, &selected);
     struct warehouse *warehouse = NULL;
+    struct error err;
     if (code == EXIT_OK) code = cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
+    if (code == EXIT_OK && environment_resolve(pipeline, warehouse, NULL, false, &err) != 0)
+        code = cli_fail("%s", err.message);
     if (code != EXIT_OK) {
+        warehouse_close(warehouse);
         free(selected);
         pipeline_free(pipeline);
         return code;
@@ -175,9 +185,8 @@ int cmd_test(int argc, char **argv) {
     struct task_context context = {&request, NULL, started_at, "0", false, false};
     size_t count = 0, *order = memory_calloc(select_task_count(pipeline) + 1, sizeof *order);
     struct test_tally tally = {0};
-    struct error err;
     if (select_order(pipeline, selected, order, &count, &err) != 0) code = cli_fail("%s", err.message);
-    if (code == EXIT_OK) printf("test: %s %s..%s\n", pipeline->name, request.start_date, request.end_date);
+    if (code == EXIT_OK) printf("test: %s %s..%s\n", environment_state_name(pipeline), request.start_date, request.end_date);
     for (size_t i = 0; i < count && code == EXIT_OK; i++) run_declared(warehouse, pipeline, order[i], request.end_date, &tally);
     if (code == EXIT_OK) code = run_singular(warehouse, &context, selected, &tally);
     if (code == EXIT_OK) {

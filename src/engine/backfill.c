@@ -2,6 +2,7 @@
 #include "backfill.h"
 #include "../loader/value.h"
 #include "../util/memory.h"
+#include "environment.h"
 #include "run_state.h"
 #include "select.h"
 
@@ -27,7 +28,7 @@ static int read_runs(struct warehouse *warehouse, const struct pipeline *pipelin
     snprintf(sql, sizeof sql,
              "SELECT run_id, CAST(start_date AS TEXT), CAST(end_date AS TEXT), status FROM martlet.runs"
              " WHERE pipeline = '%s' AND end_date >= DATE '%s' AND start_date <= DATE '%s' ORDER BY run_id",
-             pipeline->name, plan->dates[0].date, plan->dates[plan->count - 1].date);
+             environment_state_name(pipeline), plan->dates[0].date, plan->dates[plan->count - 1].date);
     struct warehouse_result *runs;
     if (warehouse_query(warehouse, sql, &runs, err) != 0) return -1;
     for (size_t r = 0; r < runs->row_count; r++) {

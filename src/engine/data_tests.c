@@ -1,5 +1,6 @@
 /* data_tests.c -- see data_tests.h. */
 #include "data_tests.h"
+#include "environment.h"
 #include "../util/identifier.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
@@ -173,7 +174,7 @@ static int offending_rows_sql(const struct data_test *test, const struct pipelin
         strbuf_printf(sql, ") GROUP BY %s", test->column);
         return 0;
     case TEST_RELATIONSHIPS: {
-        const char *schema = pipeline_schema(pipeline, test->reference_schema);
+        const char *schema = environment_read_schema(pipeline, test->reference_schema, test->reference_table);
         if (schema == NULL) return error_set(err, "relationships: schema '%s' is not declared", test->reference_schema);
         if (dialect && strcmp(dialect, "clickhouse") == 0) { /* no correlated subqueries there; GLOBAL reads every shard */
             strbuf_printf(sql, "SELECT %1$s, count(*) AS row_count FROM %2$s WHERE %1$s IS NOT NULL"

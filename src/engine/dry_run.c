@@ -1,5 +1,6 @@
 /* dry_run.c -- see dry_run.h. */
 #include "dry_run.h"
+#include "environment.h"
 #include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
@@ -88,8 +89,9 @@ int dry_run_check(struct warehouse *warehouse, const struct run_request *request
     if (status == 0) {
         if (request->progress)
             fprintf(request->progress, "dry run: %s %s..%s (%zu tasks), in one transaction rolled back at the end\n",
-                    pipeline->name, request->start_date, request->end_date, count);
+                    environment_state_name(pipeline), request->start_date, request->end_date, count);
         status = prepare(warehouse, pipeline, err);
+        if (status == 0) status = environment_resolve(pipeline, warehouse, request->selected, true, err);
         if (status == 0) check_tasks(warehouse, &context, order, count, outcome);
         warehouse_rollback(warehouse);
     }

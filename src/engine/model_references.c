@@ -19,9 +19,10 @@ static size_t name_length(const char *text) {
     return length;
 }
 
-/* Where a reference starts: `{{ key }}.table`. Sets key and table (start
- * and length) and returns the length of the whole reference, or 0. */
-static size_t match_reference(const char *text, const char **key, size_t *key_length, const char **table,
+/* Whether a reference starts at text: `{{ key }}.table`. Sets key and
+ * table (start and length) and returns the length of the whole reference,
+ * or 0. environment.c rewrites references found this way. */
+size_t model_references_match(const char *text, const char **key, size_t *key_length, const char **table,
                               size_t *table_length) {
     if (text[0] != '{' || text[1] != '{') return 0;
     const char *cursor = text + 2;
@@ -119,7 +120,7 @@ static int each_reference(const char *text, reference_visitor visit, void *state
         } else {
             const char *key, *table;
             size_t key_length, table_length;
-            size_t length = match_reference(cursor, &key, &key_length, &table, &table_length);
+            size_t length = model_references_match(cursor, &key, &key_length, &table, &table_length);
             if (length > 0) {
                 if (visit(state, key, key_length, table, table_length, line, err) != 0) return -1;
                 cursor += length;

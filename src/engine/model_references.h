@@ -13,11 +13,14 @@
 #define MARTLET_MODEL_REFERENCES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "../util/error.h"
 #include "pipeline.h"
 
 int model_references_resolve(struct pipeline *pipeline, struct model *model, struct error *err);
 bool model_references_reads(const struct pipeline *pipeline, const char *text, const char *name);
+size_t model_references_match(const char *text, const char **key, size_t *key_length, const char **table,
+                              size_t *table_length);
 
 #endif

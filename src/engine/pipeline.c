@@ -1,6 +1,7 @@
 /* pipeline.c -- loading pipeline.json and the model files. See pipeline.h. */
 #include "pipeline.h"
 #include "data_tests.h"
+#include "environment.h"
 #include "model_header.h"
 #include "model_references.h"
 #include "report_header.h"
@@ -622,6 +623,7 @@ static void free_list(char **items, size_t count) {
 /* Frees a pipeline and everything it owns. NULL is allowed. */
 void pipeline_free(struct pipeline *pipeline) {
     if (pipeline == NULL) return;
+    environment_free(pipeline->environment);
     for (size_t i = 0; i < pipeline->schema_count; i++) {
         free(pipeline->schemas[i].key);
         free(pipeline->schemas[i].name);

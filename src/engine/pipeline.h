@@ -35,7 +35,7 @@ enum materialization {
 
 struct schema_mapping {
     char *key;       /* the name models use: "staging" */
-    char *name;      /* the physical schema: "staging" or "dev_staging" */
+    char *name;      /* the physical schema: "staging", or "staging__dev" in environment dev */
 };
 
 enum source_load {
@@ -116,6 +116,8 @@ struct pipeline_alerts {
     int sla_minutes;          /* "sla": minutes after midnight UTC of the day after a date; -1 = none */
 };
 
+struct environment;
+
 struct pipeline {
     char *name;
     char *directory;
@@ -133,6 +135,7 @@ struct pipeline {
     char *s3;                 /* where the source files live in S3 ("s3://bucket/prefix/"), or NULL */
     struct schedule *schedule;  /* NULL = run by hand (or cron) only */
     struct pipeline_alerts alerts;
+    struct environment *environment;  /* --env (environment.h): where tasks write and read; NULL = prod */
 };
 
 /* One key of one level of pipeline.json ("pipeline" = the top level,

@@ -1,5 +1,6 @@
 /* report.c -- see report.h. */
 #include "report.h"
+#include "environment.h"
 #include "../util/chart.h"
 #include "../util/files.h"
 #include "../util/identifier.h"
@@ -66,7 +67,7 @@ static int render(const struct report_request *request, const struct report_cont
     variables[count++] = (struct template_variable){"pipeline", request->pipeline->name};
     for (size_t i = 0; i < request->pipeline->schema_count && count < 48; i++)
         variables[count++] = (struct template_variable){request->pipeline->schemas[i].key, request->pipeline->schemas[i].name};
-    return template_render(text, variables, count, out, err);
+    return environment_render(request->pipeline, text, variables, count, out, err);
 }
 
 /* Renders an optional header value (NULL stays NULL) into text. */

@@ -8,6 +8,7 @@
  * once the state says the task has ended. */
 #include "runner.h"
 #include "alerts.h"
+#include "environment.h"
 #include "../util/clock.h"
 #include "../util/files.h"
 #include "../util/memory.h"
@@ -473,13 +474,14 @@ static int prepare_schemas(struct run *run, struct error *err) {
     if (run_state_prepare(run->warehouse, err) != 0) return -1;
     for (size_t i = 0; i < pipeline->schema_count; i++)
         if (warehouse_create_schema(run->warehouse, pipeline->schemas[i].name, err) != 0) return -1;
+    if (environment_resolve(pipeline, run->warehouse, run->request->selected, true, err) != 0) return -1;
     return install_macros(run, err);
 }
 
 /* Takes a run id, records the run and its tasks, makes the log folder. */
 static int begin_run(struct run *run, struct error *err) {
     const struct run_request *request = run->request;
-    if (run_state_begin_run(run->warehouse, request->pipeline->name, request->start_date, request->end_date,
+    if (run_state_begin_run(run->warehouse, environment_state_name(request->pipeline), request->start_date, request->end_date,
                             run->started_at, &run->outcome->run_id, err) != 0)
         return -1;
     snprintf(run->run_id_text, sizeof run->run_id_text, "%" PRId64, run->outcome->run_id);
@@ -565,7 +567,7 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     if (status == 0) status = start_workers(&run, err);
     run.progress.run_id = outcome->run_id;
     if (status == 0)
-        progress_run_started(&run.progress, pipeline->name, request->start_date, request->end_date, run.count,
+        progress_run_started(&run.progress, environment_state_name(pipeline), request->start_date, request->end_date, run.count,
                              run.worker_count, run.log_directory);
     bool coordinated = status == 0;
     if (coordinated) coordinate(&run);
@@ -597,7 +599,7 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
         runner_record_failure(warehouse, request, outcome, err); /* a missing file, a broken macro: on record too */
     }
     struct error alert_error;
-    if (outcome->run_id &&
+    if (outcome->run_id && environment_is_prod(pipeline) && /* trying a change in dev pages no one */
         alerts_after_run(warehouse, request, outcome, status != 0 ? err->message : NULL, time(NULL), &alert_error) != 0) {
         char line[ERROR_MESSAGE_SIZE + 16];
         snprintf(line, sizeof line, "warning: %s", alert_error.message);
@@ -620,8 +622,8 @@ void runner_record_failure(struct warehouse *warehouse, const struct run_request
     struct error ignored;
     int64_t run_id = 0;
     if (run_state_prepare(warehouse, &ignored) != 0 ||
-        run_state_begin_run(warehouse, request->pipeline->name, request->start_date, request->end_date, started_at, &run_id,
-                            &ignored) != 0 ||
+        run_state_begin_run(warehouse, environment_state_name(request->pipeline), request->start_date, request->end_date,
+                            started_at, &run_id, &ignored) != 0 ||
         run_state_finish_run(warehouse, run_id, "failed", err->message, &ignored) != 0)
         return;
     outcome->run_id = run_id;

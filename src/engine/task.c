@@ -1,6 +1,7 @@
 /* task.c -- see task.h. */
 #include "task.h"
 #include "data_tests.h"
+#include "environment.h"
 #include "materialize.h"
 #include "template.h"
 #include "watchdog.h"
@@ -48,8 +49,10 @@ static int run_source(const struct task_context *context, size_t index, struct w
     const struct pipeline *pipeline = request->pipeline;
     const struct source *source = &pipeline->sources[index];
     struct source_dates dates = {request->start_date, request->end_date, request->history};
-    struct source_result result;
-    int status = source_task_run(warehouse, pipeline, source, &context->files[index], &dates,
+    struct source_result result = {0};
+    int status = environment_seed_source(warehouse, pipeline, source, err);
+    if (status == 0)
+        status = source_task_run(warehouse, pipeline, source, &context->files[index], &dates,
                                  strtoll(context->run_id_text, NULL, 10),
                                  context->keep_statements ? &outcome->statements : NULL, &result, err);
     outcome->record.rows_read = result.rows_read;
@@ -109,7 +112,7 @@ static int render_model(const struct task_context *context, const struct model *
     snprintf(relation, relation_size, "%s.%s", pipeline_schema(pipeline, model->schema_key), model->table);
     struct template_variable variables[64];
     size_t count = template_variables(context, relation, variables, 64);
-    if (template_render(variant ? variant->sql : model->sql, variables, count, sql, err) != 0)
+    if (environment_render(pipeline, variant ? variant->sql : model->sql, variables, count, sql, err) != 0)
         return error_prefix(err, "%s", variant ? variant->path : model->path);
     return 0;
 }
@@ -129,6 +132,7 @@ static int run_model(const struct task_context *context, const struct model *mod
     int status = render_model(context, model, variant, relation, sizeof relation, &sql, err);
     struct materialize_context materialize = {relation, request->start_date, request->end_date,
                                               context->keep_statements ? &outcome->statements : NULL};
+    if (status == 0) status = environment_seed_model(warehouse, pipeline, model, materialize.statement_log, err);
     if (status == 0) {
         status = materialize_model(warehouse, model, strbuf_text(&sql), &materialize, &outcome->record.rows_changed, err);
         if (status != 0) name_model_location(&located, strbuf_text(&sql), err);
@@ -149,7 +153,7 @@ static int run_model(const struct task_context *context, const struct model *mod
 int task_render(const struct task_context *context, const char *text, struct strbuf *out, struct error *err) {
     struct template_variable variables[64];
     size_t count = template_variables(context, "", variables, 64);
-    return template_render(text, variables, count, out, err);
+    return environment_render(context->request->pipeline, text, variables, count, out, err);
 }
 
 /* Appends to out the statements task `task` would run, rendered as a run
@@ -178,6 +182,7 @@ int task_compile(const struct task_context *context, size_t task, struct strbuf 
     struct materialize_context materialize = {relation, context->request->start_date, context->request->end_date, out};
     int64_t ignored;
     strbuf_printf(out, "-- %s (%s): %s\n", model->name, materialization_name(model->materialized), model->path);
+    if (status == 0) status = environment_seed_model(NULL, pipeline, model, out, err);
     if (status == 0) status = materialize_model(NULL, model, strbuf_text(&sql), &materialize, &ignored, err);
     struct data_tests_target tests = {model->tests, model->test_count, model->tests_warn, relation,
                                       context->request->end_date};
