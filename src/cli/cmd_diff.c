@@ -199,12 +199,12 @@ static void print_diff(const char *name, const struct table_diff *diff, const ch
     } else {
         printf("%s\n", diff->note[0] ? diff->note : "no key: whole rows compared");
     }
-    printf("  rows            prod %-12" PRId64 " %s %" PRId64 "%s%s\n", diff->left_rows, environment, diff->right_rows,
-           diff->left_exists ? "" : "   (prod has no such table)", diff->right_exists ? "" : "   (not built there)");
+    printf("  rows            prod %-12" PRId64 " %s %" PRId64 "%s\n", diff->left_rows, environment, diff->right_rows,
+           diff->left_exists ? "" : "   (prod has no such table)");
     for (size_t i = 0; i < diff->only_left_count; i++) printf("  column only in prod: %s\n", diff->columns_only_left[i]);
     for (size_t i = 0; i < diff->only_right_count; i++)
         printf("  column only in %s: %s\n", environment, diff->columns_only_right[i]);
-    if (!diff->left_exists || !diff->right_exists) return;
+    if (!diff->left_exists) return;
     printf("  only in prod    %" PRId64 " %s\n", diff->only_left, unit);
     printf("  only in %-7s %" PRId64 " %s\n", environment, diff->only_right, unit);
     if (diff->keyed) {
@@ -231,6 +231,12 @@ static int diff_task(struct warehouse *warehouse, const struct pipeline *pipelin
     const char *name = select_task_name(pipeline, task), *dot = strchr(name, '.');
     char schema_key[64];
     snprintf(schema_key, sizeof schema_key, "%.*s", (int)(dot - name), name);
+    bool built = false;
+    if (environment_table_exists(warehouse, pipeline_schema(pipeline, schema_key), dot + 1, &built, err) != 0) return -1;
+    if (!built) { /* the environment reads prod's table: nothing to tell apart */
+        printf("%s: not built in %s, which reads prod's\n  equal\n", name, options->environment);
+        return 0;
+    }
     char **declared = NULL;
     const char *origin = "--key";
     size_t declared_count = given_key ? 0 : declared_key(pipeline, task, &declared, &origin);
