@@ -246,6 +246,20 @@ static void flow_sources_views_and_earlier_builds(const char *url) {
     cr_expect(strstr(output, "test: flow__dev 2024-05-02..2024-05-02\n") && strstr(output, "0 failed"), "%s", output);
     free(output);
 
+    /* Prod ran again after dev built its tables: promoting dev's older copies would lose prod's newer rows. */
+    cr_assert_eq(test_martlet_run(&output, "run " FLOW " --date 2024-05-02 --source-dir " FLOW_DATA " --warehouse '%s'", url),
+                 0, "%s", output);
+    free(output);
+    cr_expect_eq(test_martlet_run(&output, "promote %s dev --warehouse '%s'", copy, url), 1, "%s", output);
+    cr_expect(strstr(output, "prod built staging.orders again (run 5, ") && strstr(output, "promoting would lose prod's newer rows"),
+              "%s", output);
+    cr_expect(strstr(output, "; run it in dev again, or leave it out of --select") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(tables_in_environments(url), 5, "a refused promotion moves nothing (orders, its rejects, daily, totals, "
+                                                 "customer_list)");
+    cr_assert_eq(test_martlet_run(&output, "run %s --env dev --select 'staging.orders daily totals' --date 2024-05-02 "
+                                           "--source-dir " FLOW_DATA " --warehouse '%s'", copy, url), 0, "%s", output);
+    free(output);
     cr_assert_eq(test_martlet_run(&output, "promote %s dev --warehouse '%s'", copy, url), 0, "%s", output);
     cr_expect(strstr(output, "staging.orders") && strstr(output, "mart.customer_list           view") &&
               strstr(output, "mart.totals"), "%s", output);

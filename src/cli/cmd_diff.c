@@ -214,12 +214,12 @@ static void print_diff(const char *name, const struct table_diff *diff, const ch
                 printf("    %-24s %" PRId64 " row(s)%s\n", diff->columns[i].column, diff->columns[i].rows,
                        diff->columns[i].type_changed ? " (its type changed: compared as text)" : "");
     }
-    if (diff->changed_sample) print_changed_sample(diff, key_count, key);
-    if (diff->only_left_sample) {
+    if (diff->changed_sample && diff->changed_sample->row_count) print_changed_sample(diff, key_count, key);
+    if (diff->only_left_sample && diff->only_left_sample->row_count) {
         printf("  sample only in prod:\n");
         table_print(stdout, diff->only_left_sample);
     }
-    if (diff->only_right_sample) {
+    if (diff->only_right_sample && diff->only_right_sample->row_count) {
         printf("  sample only in %s:\n", environment);
         table_print(stdout, diff->only_right_sample);
     }
@@ -228,11 +228,10 @@ static void print_diff(const char *name, const struct table_diff *diff, const ch
 /* Compares one task's table; 1 when it differs, 0 when equal, -1 on error. */
 static int diff_task(struct warehouse *warehouse, const struct pipeline *pipeline, size_t task,
                      const struct diff_options *options, char *const *given_key, size_t given_count, struct error *err) {
-    const char *name = select_task_name(pipeline, task), *dot = strchr(name, '.');
-    char schema_key[64];
-    snprintf(schema_key, sizeof schema_key, "%.*s", (int)(dot - name), name);
+    const char *name = select_task_name(pipeline, task), *schema_key, *table;
+    environment_task_table(pipeline, task, &schema_key, &table);
     bool built = false;
-    if (environment_table_exists(warehouse, pipeline_schema(pipeline, schema_key), dot + 1, &built, err) != 0) return -1;
+    if (environment_table_exists(warehouse, pipeline_schema(pipeline, schema_key), table, &built, err) != 0) return -1;
     if (!built) { /* the environment reads prod's table: nothing to tell apart */
         printf("%s: not built in %s, which reads prod's\n  equal\n", name, options->environment);
         return 0;
@@ -241,7 +240,7 @@ static int diff_task(struct warehouse *warehouse, const struct pipeline *pipelin
     const char *origin = "--key";
     size_t declared_count = given_key ? 0 : declared_key(pipeline, task, &declared, &origin);
     struct table_diff_request request = {environment_prod_schema(pipeline, schema_key), pipeline_schema(pipeline, schema_key),
-                                         dot + 1, given_key ? given_key : declared,
+                                         table, given_key ? given_key : declared,
                                          given_key ? given_count : declared_count, options->sample};
     struct table_diff diff;
     int status = table_diff_compare(warehouse, &request, &diff, err);
@@ -267,11 +266,10 @@ static int tasks_to_compare(struct warehouse *warehouse, const struct pipeline *
     *count = 0;
     for (size_t i = 0; i < all && code == EXIT_OK; i++) {
         bool present = true;
-        const char *name = select_task_name(pipeline, order[i]), *dot = strchr(name, '.');
-        char schema_key[64];
-        snprintf(schema_key, sizeof schema_key, "%.*s", (int)(dot - name), name);
+        const char *schema_key, *table;
+        environment_task_table(pipeline, order[i], &schema_key, &table);
         if (!options->selected &&
-            environment_table_exists(warehouse, pipeline_schema(pipeline, schema_key), dot + 1, &present, &err) != 0)
+            environment_table_exists(warehouse, pipeline_schema(pipeline, schema_key), table, &present, &err) != 0)
             code = cli_fail("%s", err.message);
         if (present) order[(*count)++] = order[i];
     }

@@ -80,12 +80,10 @@ static void print_outcome(const struct promote_outcome *outcome, const struct pi
            outcome->count, outcome->copied ? " (DuckDB: copied, then dropped from the environment)" : "");
     for (size_t i = 0; i < outcome->count; i++) {
         const struct promoted_table *table = &outcome->tables[i];
-        const char *name = select_task_name(prod, table->task);
-        const char *dot = strchr(name, '.');
-        char key[64];
-        snprintf(key, sizeof key, "%.*s", (int)(dot - name), name);
+        const char *name = select_task_name(prod, table->task), *key, *table_name;
+        environment_task_table(prod, table->task, &key, &table_name);
         char from[160];
-        snprintf(from, sizeof from, "%s%s", pipeline_schema(environment, key), dot);
+        snprintf(from, sizeof from, "%s.%s", pipeline_schema(environment, key), table_name);
         if (table->view)
             printf("  %-28s view   %s -> %s (created again from its SQL)\n", name, from, name);
         else

@@ -74,8 +74,9 @@ int environment_table_exists(struct warehouse *warehouse, const char *schema, co
     return 0;
 }
 
-/* The schema key and table of task `task` (select.h numbering). */
-static void task_table(const struct pipeline *pipeline, size_t task, const char **schema_key, const char **table) {
+/* The schema key and table of task `task` (select.h numbering): where a
+ * source loads or a model writes. */
+void environment_task_table(const struct pipeline *pipeline, size_t task, const char **schema_key, const char **table) {
     if (task < pipeline->source_count) {
         *schema_key = pipeline->sources[task].schema_key;
         *table = pipeline->sources[task].table;
@@ -102,7 +103,7 @@ int environment_resolve(const struct pipeline *pipeline, struct warehouse *wareh
         bool here = selection_builds && (built == NULL || built[task]);
         if (!here && warehouse) {
             const char *schema_key, *table;
-            task_table(pipeline, task, &schema_key, &table);
+            environment_task_table(pipeline, task, &schema_key, &table);
             if (environment_table_exists(warehouse, pipeline_schema(pipeline, schema_key), table, &here, err) != 0)
                 return error_prefix(err, "looking for %s in environment %s", select_task_name(pipeline, task),
                                     environment->name);
@@ -150,7 +151,7 @@ static long task_of_table(const struct pipeline *pipeline, const char *schema_ke
                           size_t table_length) {
     for (size_t task = 0; task < select_task_count(pipeline); task++) {
         const char *key, *name;
-        task_table(pipeline, task, &key, &name);
+        environment_task_table(pipeline, task, &key, &name);
         if (strlen(key) != key_length || strncmp(key, schema_key, key_length) != 0) continue;
         size_t length = strlen(name);
         if (length == table_length && strncmp(name, table, length) == 0) return (long)task;
@@ -169,7 +170,7 @@ static const char *read_schema(const struct pipeline *pipeline, const char *sche
     long task = task_of_table(pipeline, schema_key, key_length, table, table_length);
     if (task < 0) return NULL;
     const char *key, *name;
-    task_table(pipeline, (size_t)task, &key, &name);
+    environment_task_table(pipeline, (size_t)task, &key, &name);
     return pipeline->environment->in_environment[task] ? pipeline_schema(pipeline, key)
                                                        : environment_prod_schema(pipeline, key);
 }

@@ -53,6 +53,7 @@ bool environment_is_prod(const struct pipeline *pipeline);
 const char *environment_name(const struct pipeline *pipeline);
 const char *environment_state_name(const struct pipeline *pipeline);
 void environment_state_name_for(const char *pipeline, const char *name, char *out, size_t size);
+void environment_task_table(const struct pipeline *pipeline, size_t task, const char **schema_key, const char **table);
 const char *environment_prod_schema(const struct pipeline *pipeline, const char *schema_key);
 const char *environment_read_schema(const struct pipeline *pipeline, const char *schema_key, const char *table);
 int environment_render(const struct pipeline *pipeline, const char *text, const struct template_variable *variables,

@@ -30,16 +30,6 @@ static int object_kind(struct warehouse *warehouse, const char *schema, const ch
     return 0;
 }
 
-/* The table name of task `task` in out ("f_sales"), and its schema key. */
-static const char *task_table(const struct pipeline *pipeline, size_t task, const char **schema_key) {
-    if (task < pipeline->source_count) {
-        *schema_key = pipeline->sources[task].schema_key;
-        return pipeline->sources[task].table;
-    }
-    *schema_key = pipeline->models[task - pipeline->source_count].schema_key;
-    return pipeline->models[task - pipeline->source_count].table;
-}
-
 /* Drops schema.table, whatever kind of object it is, if it exists. */
 static int drop_object(struct warehouse *warehouse, const char *schema, const char *table, struct error *err) {
     enum object_kind kind;
@@ -103,7 +93,8 @@ static int recreate_view(struct warehouse *warehouse, const struct pipeline *env
 static int promote_one(struct warehouse *warehouse, const struct pipeline *environment_pipeline,
                        const struct pipeline *prod_pipeline, struct promoted_table *promoted, bool copy,
                        struct error *err) {
-    const char *key, *table = task_table(prod_pipeline, promoted->task, &key);
+    const char *key, *table;
+    environment_task_table(prod_pipeline, promoted->task, &key, &table);
     const char *from = pipeline_schema(environment_pipeline, key), *to = pipeline_schema(prod_pipeline, key);
     char relation[160];
     snprintf(relation, sizeof relation, "%s.%s", to, table);
@@ -186,6 +177,57 @@ static int move_run_records(struct warehouse *warehouse, const struct pipeline *
     return status == 0 ? 0 : error_prefix(err, "moving the run records");
 }
 
+/* The run and start of a task's latest (or first) successful run under a
+ * state name; *run_id 0 when none is on record. */
+static int successful_build(struct warehouse *warehouse, const char *state_name, const char *task, bool first,
+                            int64_t *run_id, char *started_at, size_t size, struct error *err) {
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT CAST(r.run_id AS TEXT), CAST(t.started_at AS TEXT) FROM martlet.runs r JOIN martlet.task_runs t"
+             " ON t.run_id = r.run_id WHERE r.pipeline = '%s' AND t.task = '%s' AND t.status = 'success'"
+             " ORDER BY t.started_at %s LIMIT 1", state_name, task, first ? "ASC" : "DESC");
+    struct warehouse_result *result = NULL;
+    if (warehouse_query(warehouse, sql, &result, err) != 0) return -1;
+    *run_id = result->row_count ? strtoll(warehouse_result_cell(result, 0, 0), NULL, 10) : 0;
+    snprintf(started_at, size, "%s", result->row_count ? warehouse_result_cell(result, 0, 1) : "");
+    warehouse_result_free(result);
+    return 0;
+}
+
+/* Refuses to promote a table prod built again after the environment's
+ * copy of it was made: promoting would throw prod's newer rows away. The
+ * copy dates from the environment's first successful build of a table
+ * that keeps history (it started as a copy of prod's), from its latest
+ * build of one rebuilt whole. Timestamps are UTC text of one format, so
+ * they compare as text. */
+static int check_not_stale(struct warehouse *warehouse, const struct pipeline *environment_pipeline,
+                           const struct pipeline *prod_pipeline, size_t task, struct error *err) {
+    const char *name = select_task_name(prod_pipeline, task);
+    const struct model *model = task < prod_pipeline->source_count ? NULL
+                                                                   : &prod_pipeline->models[task - prod_pipeline->source_count];
+    bool keeps_history = model ? model->materialized != MATERIALIZE_TABLE && model->materialized != MATERIALIZE_VIEW
+                               : prod_pipeline->sources[task].load == LOAD_REPLACE_DATES;
+    int64_t environment_run, prod_run;
+    char environment_since[40], prod_last[40];
+    if (successful_build(warehouse, environment_state_name(environment_pipeline), name, keeps_history, &environment_run,
+                         environment_since, sizeof environment_since, err) != 0 ||
+        successful_build(warehouse, prod_pipeline->name, name, false, &prod_run, prod_last, sizeof prod_last, err) != 0)
+        return -1;
+    if (environment_run == 0 || prod_run == 0 || strcmp(prod_last, environment_since) <= 0) return 0;
+    const char *key, *table;
+    environment_task_table(prod_pipeline, task, &key, &table);
+    char hint[200];
+    if (keeps_history) /* its copy must start from prod's newer table again */
+        snprintf(hint, sizeof hint, "drop %s.%s and run it in %s again", pipeline_schema(environment_pipeline, key), table,
+                 environment_name(environment_pipeline));
+    else
+        snprintf(hint, sizeof hint, "run it in %s again", environment_name(environment_pipeline));
+    return error_set(err, "prod built %s again (run %lld, %s) after environment %s's copy of it (run %lld): promoting "
+                          "would lose prod's newer rows; %s, or leave it out of --select",
+                     name, (long long)prod_run, prod_last, environment_name(environment_pipeline),
+                     (long long)environment_run, hint);
+}
+
 /* Finds the selected tables the environment holds, in dependency order. */
 static int find_promoted(struct warehouse *warehouse, const struct pipeline *environment_pipeline,
                          const struct pipeline *prod_pipeline, const bool *selected, struct promote_outcome *outcome,
@@ -195,7 +237,8 @@ static int find_promoted(struct warehouse *warehouse, const struct pipeline *env
     outcome->tables = memory_calloc(total + 1, sizeof *outcome->tables);
     int status = select_order(prod_pipeline, selected, order, &count, err);
     for (size_t i = 0; i < count && status == 0; i++) {
-        const char *key, *table = task_table(prod_pipeline, order[i], &key);
+        const char *key, *table;
+        environment_task_table(prod_pipeline, order[i], &key, &table);
         enum object_kind kind;
         status = object_kind(warehouse, pipeline_schema(environment_pipeline, key), table, &kind, err);
         if (status != 0 || kind == OBJECT_NONE) {
@@ -207,6 +250,8 @@ static int find_promoted(struct warehouse *warehouse, const struct pipeline *env
         if (kind == OBJECT_VIEW && !view_model)
             status = error_set(err, "%s is a view in environment %s but its model is no view: run it there again first",
                                select_task_name(prod_pipeline, order[i]), environment_name(environment_pipeline));
+        if (status == 0 && kind == OBJECT_TABLE)
+            status = check_not_stale(warehouse, environment_pipeline, prod_pipeline, order[i], err);
         outcome->tables[outcome->count++] = (struct promoted_table){order[i], kind == OBJECT_VIEW, -1};
     }
     free(order);
@@ -233,7 +278,8 @@ int promote_environment(struct warehouse *warehouse, const struct pipeline *envi
                          environment_name(environment_pipeline));
     int status = warehouse_begin(warehouse, err);
     for (size_t i = outcome->count; status == 0 && i-- > 0;) { /* dependants first: a view may read a table */
-        const char *key, *table = task_table(prod_pipeline, outcome->tables[i].task, &key);
+        const char *key, *table;
+        environment_task_table(prod_pipeline, outcome->tables[i].task, &key, &table);
         status = drop_object(warehouse, pipeline_schema(prod_pipeline, key), table, err);
     }
     for (size_t i = 0; status == 0 && i < outcome->count; i++) {

@@ -26,7 +26,12 @@
  * task succeeded gets a prod run (a new run id, the same dates and times)
  * holding those tasks' records, so prod's plan counts its dates done; the
  * environment keeps its other records, and a run left without any is
- * deleted. The environment no longer holds the tables and reads prod's. */
+ * deleted. The environment no longer holds the tables and reads prod's.
+ *
+ * A table prod built again after the environment's copy was made (after
+ * the environment's first build of a table that keeps history, its latest
+ * of one rebuilt whole) is refused: promoting it would lose prod's newer
+ * rows. */
 #ifndef MARTLET_PROMOTE_H
 #define MARTLET_PROMOTE_H
 
