@@ -290,7 +290,7 @@ static void flow_sources_views_and_earlier_builds(const char *url) {
 
 TEST_ON_BOTH_WAREHOUSES(environments, duckdb_flow_sources_views_and_earlier_builds,
                         postgres_flow_sources_views_and_earlier_builds, flow_sources_views_and_earlier_builds,
-                        .timeout = 120)
+                        .timeout = 300)
 
 /* Names and misuse are refused on one line, exit 2, before anything runs. */
 Test(environments, bad_names_and_misuse_are_usage_errors) {
