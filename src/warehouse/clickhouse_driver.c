@@ -402,8 +402,9 @@ static int post_everywhere(struct clickhouse_warehouse *warehouse, const char *s
  * table inside a task's transaction starts a rebuild: the rows go to
  * NAME__new_shard on every server, renamed in place of NAME_shard at COMMIT
  * and dropped at ROLLBACK, so a failed or killed load leaves the previous
- * content. A statement that names the table before the commit (a DELETE,
- * a read of it) swaps it in first, so the task sees what it loaded. */
+ * content. A DELETE on it before the commit deletes from the task's rows;
+ * any other statement that names it (a read) swaps it in first, so the
+ * task sees what it loaded. */
 
 /* Splits "database.table" (or "table": the URL's database). */
 static void split_relation(const struct clickhouse_warehouse *warehouse, const char *relation, char *database,
@@ -600,21 +601,22 @@ static int wait_for_mutations(struct clickhouse_warehouse *warehouse, const stru
 
 /* A statement on a sharded relation that each shard must run on its own
  * table (a DELETE mutation, ADD COLUMN): sql's "relation" becomes
- * "relation_shard" on every server; ADD COLUMN also reaches the
- * Distributed tables, a mutation is waited for on each server. */
-static int run_on_shards(struct clickhouse_warehouse *warehouse, const char *sql, const char *relation, bool mutation,
-                         struct error *err) {
+ * "relation" + suffix ("_shard", or "__new_shard" while the task rebuilds
+ * it) on every server; ADD COLUMN also reaches the Distributed tables, a
+ * mutation is waited for on each server. */
+static int run_on_shards(struct clickhouse_warehouse *warehouse, const char *sql, const char *relation,
+                         const char *suffix, bool mutation, struct error *err) {
     const char *name = strstr(sql, relation);
     if (name == NULL) return error_set(err, "ClickHouse: cannot find %s in '%.60s'", relation, sql);
     size_t name_end = (size_t)(name - sql) + strlen(relation);
     struct strbuf on_shard;
     strbuf_init(&on_shard);
-    strbuf_printf(&on_shard, "%.*s_shard%s", (int)name_end, sql, sql + name_end);
+    strbuf_printf(&on_shard, "%.*s%s%s", (int)name_end, sql, suffix, sql + name_end);
     int status = post_everywhere(warehouse, strbuf_text(&on_shard), err);
     strbuf_free(&on_shard);
-    char database[CLICKHOUSE_NAME_SIZE], table[CLICKHOUSE_NAME_SIZE + 8];
+    char database[CLICKHOUSE_NAME_SIZE], table[CLICKHOUSE_NAME_SIZE + 16];
     split_relation(warehouse, relation, database, table);
-    strcat(table, "_shard");
+    strcat(table, suffix);
     for (size_t i = 0; status == 0 && mutation && i < warehouse->location.server_count; i++)
         status = wait_for_mutations(warehouse, &warehouse->location.servers[i], database, table, err);
     if (status == 0 && !mutation) status = post_everywhere(warehouse, sql, err);
@@ -653,15 +655,20 @@ static int run_translated(struct clickhouse_warehouse *warehouse, const char *pr
         if (sharded) {
             int index = rebuild_index(warehouse, relation);
             if (index >= 0) forget_rebuild(warehouse, (size_t)index);
-            return run_on_shards(warehouse, sql, relation, true, err);
+            return run_on_shards(warehouse, sql, relation, "_shard", true, err);
         }
     }
+    /* A DELETE of rows of a table being rebuilt deletes from the task's rows
+     * (the rows of the previous content stay until the commit). */
+    if (statement->kind == CLICKHOUSE_MUTATION && rebuild_index(warehouse, statement->relation) >= 0)
+        return run_on_shards(warehouse, sql, statement->relation, "__new_shard", true, err);
     if (settle_rebuilds(warehouse, sql, err) != 0) return -1;
     if (statement->kind == CLICKHOUSE_MUTATION && is_sharded(warehouse, statement->relation, &sharded, err) != 0) return -1;
-    if (statement->kind == CLICKHOUSE_MUTATION && sharded) return run_on_shards(warehouse, sql, statement->relation, true, err);
+    if (statement->kind == CLICKHOUSE_MUTATION && sharded)
+        return run_on_shards(warehouse, sql, statement->relation, "_shard", true, err);
     if (leading_relation(sql, "ALTER TABLE ", relation, sizeof relation) && strstr(sql, " ADD COLUMN ")) {
         if (is_sharded(warehouse, relation, &sharded, err) != 0) return -1;
-        if (sharded) return run_on_shards(warehouse, sql, relation, false, err);
+        if (sharded) return run_on_shards(warehouse, sql, relation, "_shard", false, err);
     }
     struct strbuf response;
     strbuf_init(&response);
