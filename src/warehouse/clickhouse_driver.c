@@ -128,6 +128,45 @@ static const struct clickhouse_server *unreachable_server(const struct clickhous
     return NULL;
 }
 
+/* MARTLET_CLICKHOUSE_TRACE=DIR keeps what the driver sent, for
+ * bench/clickhouse_run.sh to replay through clickhouse-client (the
+ * hand-run floor): every statement that succeeded, in the order they
+ * finished, appended to DIR/trace.sql under a line naming its server
+ * ("-- martlet-trace HOST:PORT"), and the rows of every insert in a file
+ * of their own ("-- martlet-trace HOST:PORT insert FILE", the INSERT
+ * following). Nothing else reads it. */
+static void trace_request(const struct clickhouse_server *server, const char *insert_query, const char *body,
+                          size_t length) {
+    static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+    static atomic_uint_fast64_t trace_counter;
+    const char *directory = getenv("MARTLET_CLICKHOUSE_TRACE");
+    if (directory == NULL || *directory == '\0') return;
+    struct strbuf record;
+    strbuf_init(&record);
+    if (insert_query) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/rows-%ld-%" PRIuFAST64 ".tsv", directory, (long)getpid(),
+                 atomic_fetch_add(&trace_counter, 1));
+        FILE *rows = fopen(path, "w");
+        if (rows == NULL) { strbuf_free(&record); return; }
+        fwrite(body, 1, length, rows);
+        fclose(rows);
+        strbuf_printf(&record, "-- martlet-trace %s:%d insert %s\n%s\n", server->host, server->port, path, insert_query);
+    } else {
+        strbuf_printf(&record, "-- martlet-trace %s:%d\n%.*s\n", server->host, server->port, (int)length, body);
+    }
+    char path[1200];
+    snprintf(path, sizeof path, "%s/trace.sql", directory);
+    pthread_mutex_lock(&trace_lock);
+    FILE *trace = fopen(path, "a");
+    if (trace) {
+        fwrite(record.data, 1, record.length, trace);
+        fclose(trace);
+    }
+    pthread_mutex_unlock(&trace_lock);
+    strbuf_free(&record);
+}
+
 /* One HTTP request being made: what must live until it is done. */
 struct request {
     struct strbuf url;
@@ -226,7 +265,9 @@ static int clickhouse_post(struct clickhouse_warehouse *warehouse, const struct 
     pthread_mutex_lock(&warehouse->running_lock);
     warehouse->running_query_id[0] = '\0';
     pthread_mutex_unlock(&warehouse->running_lock);
-    return request_finish(warehouse, curl, code, server, response, &request, err);
+    int status = request_finish(warehouse, curl, code, server, response, &request, err);
+    if (status == 0) trace_request(server, insert_query, body, body_length);
+    return status;
 }
 
 /* POSTs the non-empty bodies[i] as insert_queries[i] to servers[i], all at
@@ -272,9 +313,11 @@ static int post_inserts_in_parallel(struct clickhouse_warehouse *warehouse, size
         curl_multi_remove_handle(multi, warehouse->server_curl[i]);
         struct error failure;
         if (request_finish(warehouse, warehouse->server_curl[i], results[i], servers[i], &responses[i], &requests[i],
-                           &failure) != 0 && status == 0) {
-            *err = failure;
+                           &failure) != 0) {
+            if (status == 0) *err = failure;
             status = -1;
+        } else {
+            trace_request(servers[i], insert_queries[i], bodies[i].data, bodies[i].length);
         }
         strbuf_free(&responses[i]);
     }
