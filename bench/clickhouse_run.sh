@@ -2,13 +2,15 @@
 # `martlet run social` on a 2-shard ClickHouse cluster (a throwaway loopback one, scripts/clickhouse.sh) against
 # the same run on DuckDB and against the floor: the very statements martlet sent, hand-run through
 # clickhouse-client. The floor comes from one traced run (MARTLET_CLICKHOUSE_TRACE=DIR: every statement that
-# succeeded, in the order they finished, with its server, and the rows of every insert as the driver sent them);
-# it is replayed in that order, consecutive statements for one server through one `clickhouse-client
-# --multiquery`, each insert as `clickhouse-client --query "INSERT ..." < rows`. Every measured command starts
-# from empty databases (dropped first, in every contender's command). Whole processes, interleaved (martlet on
-# ClickHouse, the floor, the clients' start-up, martlet on DuckDB, again...), min and median, ratios pair by pair. The replay starts one
-# clickhouse-client process per group of statements: their start-up alone (the same number of `SELECT 1`
-# clients) is measured too and printed, so the floor can be read with and without it. Prints, never asserts.
+# succeeded, in the order they finished, with its server, and the rows of every insert as the driver sent them),
+# replayed in that order (a shard's own statements held back until the URL's server next reads the shards, see
+# below); consecutive statements for one server go through one `clickhouse-client --multiquery`, each insert is
+# `clickhouse-client --query "INSERT ..." < rows`. Every measured command starts from empty databases (dropped
+# first, in every contender's command). Whole processes, interleaved (martlet on ClickHouse, the floor, the
+# clients' start-up, martlet on DuckDB, again...), min and median, ratios round by round. The replay starts one
+# clickhouse-client per group of statements: the start-up of 20 `SELECT 1` clients is measured too, so the floor
+# can be read without its clients' start-up. A sanity line compares what the replay and martlet's run left in
+# dds.s_dialog_info. Prints, never asserts.
 #   BENCH_RUNS=3 bash bench/clickhouse_run.sh [SCALE]      (default scale 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
