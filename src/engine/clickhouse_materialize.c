@@ -17,8 +17,7 @@
  *                        then inserted
  *   script               the model's own statements
  *
- * On a cluster (?cluster= in the URL) the tables of every schema but
- * staging's are sharded, like Vertica's SEGMENTED BY hash(...) ALL NODES:
+ * On a cluster (?cluster= in the URL) the tables are sharded, like Vertica's SEGMENTED BY hash(...) ALL NODES:
  * a MergeTree table NAME_shard on every server and a Distributed table
  * NAME over them, which rows are inserted through (synchronously: the
  * INSERT returns once every shard has its rows) and models read. A row's
@@ -82,12 +81,14 @@ static int table_exists(const struct materialize_context *context, struct wareho
     return status;
 }
 
-/* The cluster to shard the model's table over, or NULL: staging tables
- * and models other than tables, inserts and satellites stay on the main
- * server. */
+/* The cluster to shard the model's table over, or NULL: models other than
+ * tables, inserts and satellites stay on the main server. Staging models
+ * are sharded too, like the staging tables loads write (the driver's): a
+ * query over those runs on every shard, where a table of the main server
+ * alone would be missing. */
 static const char *sharding_cluster(struct warehouse *warehouse, const struct model *model) {
     const char *cluster = clickhouse_cluster(warehouse);
-    if (cluster == NULL || strcmp(model->schema_key, "staging") == 0) return NULL;
+    if (cluster == NULL) return NULL;
     bool shardable = model->materialized == MATERIALIZE_TABLE || model->materialized == MATERIALIZE_INSERT_NEW_KEYS ||
                      model->materialized == MATERIALIZE_SATELLITE;
     return shardable ? cluster : NULL;

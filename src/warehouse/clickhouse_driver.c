@@ -22,6 +22,7 @@
 #include "../util/strbuf.h"
 
 #include <curl/curl.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,12 +31,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
 #define CLICKHOUSE_INSERT_BUFFER (32u << 20)   /* bytes of TabSeparated rows per INSERT */
 #define CLICKHOUSE_MUTATION_WAIT_SECONDS 600
+#define CLICKHOUSE_MAX_REBUILDS 16
+#define CLICKHOUSE_RELATION_SIZE (2 * CLICKHOUSE_NAME_SIZE + 1)
 
 struct clickhouse_warehouse {
     struct warehouse base;
@@ -46,14 +50,27 @@ struct clickhouse_warehouse {
     char running_query_id[64];
     bool connection_failed;          /* the last failure was the network's, not the statement's */
     int lock_fd;                     /* try_lock's file, -1 if none */
+    int tcp_ports[CLICKHOUSE_MAX_SERVERS];   /* each server's native port (system.clusters), 0 if unknown */
+    CURL *server_curl[CLICKHOUSE_MAX_SERVERS];  /* for inserts into every shard at once, made on first use */
+    bool in_transaction;
+    /* Sharded tables emptied in the open transaction: refilled in
+     * NAME__new_shard on every server and swapped in at COMMIT. */
+    char rebuilding[CLICKHOUSE_MAX_REBUILDS][CLICKHOUSE_RELATION_SIZE];
+    size_t rebuilding_count;
 };
 
 struct warehouse_appender {
     const struct warehouse_driver *driver;   /* these three first: warehouse_appender_header */
     struct warehouse *owner;
     char relation[160];
-    char *insert;                            /* INSERT INTO relation (columns) FORMAT TabSeparated */
-    struct strbuf rows;
+    size_t server_count;                     /* the servers rows go to: every shard, or the main server */
+    const struct clickhouse_server *servers[CLICKHOUSE_MAX_SERVERS];
+    char *insert;                            /* INSERT INTO target (columns) FORMAT TabSeparated */
+    char count_sql[2 * CLICKHOUSE_RELATION_SIZE];   /* SELECT count() FROM target */
+    struct strbuf rows[CLICKHOUSE_MAX_SERVERS];     /* rows not sent yet, per server */
+    size_t buffered;                         /* bytes in rows[] */
+    size_t next_server;                      /* where the next row goes (round robin) */
+    int64_t rows_before;                     /* the target's rows on those servers when opened */
     bool failed;
 };
 
@@ -74,14 +91,20 @@ static size_t collect(char *data, size_t size, size_t count, void *buffer) {
     return size * count;
 }
 
-/* The answer's "Code: N, e.displayText() = DB::Exception: MESSAGE, e.what()
- * = ..." as "MESSAGE (code N)" on one line, and the code. */
-static int describe_failure(const struct strbuf *body, char *text, size_t size) {
+/* The answer's "Code: N, e.displayText() = DB::SomeException: MESSAGE,
+ * e.what() = ..." as "MESSAGE (code N)" on one line, and the code;
+ * *network is set when the exception is a network one (NetException:
+ * another server of the cluster could not be reached). */
+static int describe_failure(const struct strbuf *body, char *text, size_t size, bool *network) {
     const char *answer = strbuf_text(body);
     int code = 0;
     if (strncmp(answer, "Code: ", 6) == 0) code = atoi(answer + 6);
-    const char *message = strstr(answer, "DB::Exception: ");
-    message = message ? message + 15 : answer;
+    const char *message = answer, *display = strstr(answer, "e.displayText() = DB::");
+    *network = display != NULL && strncmp(display + 22, "NetException: ", 14) == 0;
+    if (display) {
+        const char *colon = strstr(display + 22, ": ");
+        if (colon) message = colon + 2;
+    }
     const char *end = strstr(message, ", e.what()");
     size_t length = end ? (size_t)(end - message) : strlen(message);
     if (length >= size) length = size - 1;
@@ -91,33 +114,89 @@ static int describe_failure(const struct strbuf *body, char *text, size_t size) 
     return code;
 }
 
-/* POSTs body to server with the statement either in the body (insert_query
- * NULL) or in the URL (an INSERT whose data is the body); the answer goes
- * to response. Failures name the server; network failures, a shard that
- * cannot be reached and an overloaded server are transient. */
-static int clickhouse_post(struct clickhouse_warehouse *warehouse, const struct clickhouse_server *server,
-                           const char *insert_query, const char *body, size_t body_length, bool tabular,
-                           struct strbuf *response, struct error *err) {
-    CURL *curl = warehouse->curl;
-    char query_id[64];
-    new_query_id(query_id, sizeof query_id);
+/* The server of the cluster a network failure's text names by its native
+ * address "(HOST:PORT)" (the shard the server answering us could not
+ * reach), or NULL. */
+static const struct clickhouse_server *unreachable_server(const struct clickhouse_warehouse *warehouse,
+                                                          const char *message) {
+    for (size_t i = 0; i < warehouse->location.server_count; i++) {
+        if (warehouse->tcp_ports[i] == 0) continue;
+        char address[CLICKHOUSE_HOST_SIZE + 16];
+        snprintf(address, sizeof address, "(%s:%d)", warehouse->location.servers[i].host, warehouse->tcp_ports[i]);
+        if (strstr(message, address)) return &warehouse->location.servers[i];
+    }
+    return NULL;
+}
+
+/* MARTLET_CLICKHOUSE_TRACE=DIR keeps what the driver sent, for
+ * bench/clickhouse_run.sh to replay through clickhouse-client (the
+ * hand-run floor): every statement that succeeded, in the order they
+ * finished, appended to DIR/trace.sql under a line naming its server
+ * ("-- martlet-trace HOST:PORT"), and the rows of every insert in a file
+ * of their own ("-- martlet-trace HOST:PORT insert FILE", the INSERT
+ * following). Nothing else reads it. */
+static void trace_request(const struct clickhouse_server *server, const char *insert_query, const char *body,
+                          size_t length) {
+    static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+    static atomic_uint_fast64_t trace_counter;
+    const char *directory = getenv("MARTLET_CLICKHOUSE_TRACE");
+    if (directory == NULL || *directory == '\0') return;
+    struct strbuf record;
+    strbuf_init(&record);
+    if (insert_query) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/rows-%ld-%" PRIuFAST64 ".tsv", directory, (long)getpid(),
+                 atomic_fetch_add(&trace_counter, 1));
+        FILE *rows = fopen(path, "w");
+        if (rows == NULL) { strbuf_free(&record); return; }
+        fwrite(body, 1, length, rows);
+        fclose(rows);
+        strbuf_printf(&record, "-- martlet-trace %s:%d insert %s\n%s\n", server->host, server->port, path, insert_query);
+    } else {
+        strbuf_printf(&record, "-- martlet-trace %s:%d\n%.*s\n", server->host, server->port, (int)length, body);
+    }
+    char path[1200];
+    snprintf(path, sizeof path, "%s/trace.sql", directory);
+    pthread_mutex_lock(&trace_lock);
+    FILE *trace = fopen(path, "a");
+    if (trace) {
+        fwrite(record.data, 1, record.length, trace);
+        fclose(trace);
+    }
+    pthread_mutex_unlock(&trace_lock);
+    strbuf_free(&record);
+}
+
+/* One HTTP request being made: what must live until it is done. */
+struct request {
     struct strbuf url;
-    strbuf_init(&url);
-    strbuf_printf(&url, "http://%s:%d/?database=%s&query_id=%s&join_use_nulls=1&join_default_strictness=ALL",
-                  server->host, server->port, warehouse->location.database, query_id);
-    if (tabular) strbuf_append_string(&url, "&default_format=TabSeparatedWithNames");
+    struct curl_slist *headers;
+    char query_id[64];
+};
+
+/* Sets curl up to POST body to server with the statement either in the
+ * body (insert_query NULL) or in the URL (an INSERT whose data is the
+ * body), the answer going to response. */
+static void request_prepare(struct clickhouse_warehouse *warehouse, CURL *curl, const struct clickhouse_server *server,
+                            const char *insert_query, const char *body, size_t body_length, bool tabular,
+                            struct strbuf *response, struct request *request) {
+    new_query_id(request->query_id, sizeof request->query_id);
+    strbuf_init(&request->url);
+    strbuf_printf(&request->url, "http://%s:%d/?database=%s&query_id=%s&join_use_nulls=1&join_default_strictness=ALL",
+                  server->host, server->port, warehouse->location.database, request->query_id);
+    if (tabular) strbuf_append_string(&request->url, "&default_format=TabSeparatedWithNames");
     /* On a cluster: an INSERT into a Distributed table returns once every
      * shard has its rows (a shard down fails it), and a subquery over a
      * Distributed table inside a distributed query reads it once (GLOBAL). */
     if (warehouse->location.cluster[0])
-        strbuf_append_string(&url, "&insert_distributed_sync=1&distributed_product_mode=global");
+        strbuf_append_string(&request->url, "&insert_distributed_sync=1&distributed_product_mode=global");
     if (insert_query) {
         char *escaped = curl_easy_escape(curl, insert_query, 0);
-        strbuf_printf(&url, "&query=%s", escaped);
+        strbuf_printf(&request->url, "&query=%s", escaped);
         curl_free(escaped);
     }
     curl_easy_reset(curl);
-    curl_easy_setopt(curl, CURLOPT_URL, strbuf_text(&url));
+    curl_easy_setopt(curl, CURLOPT_URL, strbuf_text(&request->url));
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_length);
@@ -128,18 +207,22 @@ static int clickhouse_post(struct clickhouse_warehouse *warehouse, const struct 
     const char *user = getenv("CLICKHOUSE_USER"), *password = getenv("CLICKHOUSE_PASSWORD");
     if (user && *user) curl_easy_setopt(curl, CURLOPT_USERNAME, user);
     if (password && *password) curl_easy_setopt(curl, CURLOPT_PASSWORD, password);
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: text/plain; charset=utf-8");
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    pthread_mutex_lock(&warehouse->running_lock);
-    snprintf(warehouse->running_query_id, sizeof warehouse->running_query_id, "%s", query_id);
-    pthread_mutex_unlock(&warehouse->running_lock);
+    /* No "Expect: 100-continue" round trip before a large body. */
+    request->headers = curl_slist_append(NULL, "Content-Type: text/plain; charset=utf-8");
+    request->headers = curl_slist_append(request->headers, "Expect:");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, request->headers);
     strbuf_reset(response);
-    CURLcode code = curl_easy_perform(curl);
-    pthread_mutex_lock(&warehouse->running_lock);
-    warehouse->running_query_id[0] = '\0';
-    pthread_mutex_unlock(&warehouse->running_lock);
-    curl_slist_free_all(headers);
-    strbuf_free(&url);
+}
+
+/* The outcome of a request curl made (code): 0, or -1 with err naming the
+ * server. Network failures, a shard that cannot be reached and an
+ * overloaded server are transient; a shard the answering server could not
+ * reach is the one named. */
+static int request_finish(struct clickhouse_warehouse *warehouse, CURL *curl, CURLcode code,
+                          const struct clickhouse_server *server, const struct strbuf *response,
+                          struct request *request, struct error *err) {
+    curl_slist_free_all(request->headers);
+    strbuf_free(&request->url);
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     if (code != CURLE_OK) {
@@ -149,12 +232,97 @@ static int clickhouse_post(struct clickhouse_warehouse *warehouse, const struct 
     }
     warehouse->connection_failed = false;
     if (status == 200) return 0;
-    char message[ERROR_MESSAGE_SIZE - 80];
-    int failure = describe_failure(response, message, sizeof message);
-    error_set(err, "ClickHouse server %s:%d: %s", server->host, server->port, message);
+    char message[ERROR_MESSAGE_SIZE - 400];
+    bool network;
+    int failure = describe_failure(response, message, sizeof message, &network);
+    const struct clickhouse_server *unreachable = network ? unreachable_server(warehouse, message) : NULL;
+    if (unreachable && unreachable != server) {
+        /* The innermost reason ("Connection refused (HOST:PORT)") is the one to read. */
+        const char *reason = message, *inner;
+        while ((inner = strstr(reason, "Exception: ")) != NULL) reason = inner + 11;
+        error_set(err, "ClickHouse server %s:%d: cannot be reached from %s:%d: %s", unreachable->host,
+                  unreachable->port, server->host, server->port, reason);
+    } else {
+        error_set(err, "ClickHouse server %s:%d: %s", server->host, server->port, message);
+    }
     if (status == 401 || status == 403 || failure == 192 || failure == 193 || failure == 516) error_mark_refused(err);
-    if (clickhouse_code_is_transient(failure)) error_mark_transient(err);
+    if (network || clickhouse_code_is_transient(failure)) error_mark_transient(err);
     return -1;
+}
+
+/* POSTs body to server (see request_prepare); the answer goes to
+ * response. The request's query id is the one interrupt kills. */
+static int clickhouse_post(struct clickhouse_warehouse *warehouse, const struct clickhouse_server *server,
+                           const char *insert_query, const char *body, size_t body_length, bool tabular,
+                           struct strbuf *response, struct error *err) {
+    CURL *curl = warehouse->curl;
+    struct request request;
+    request_prepare(warehouse, curl, server, insert_query, body, body_length, tabular, response, &request);
+    pthread_mutex_lock(&warehouse->running_lock);
+    snprintf(warehouse->running_query_id, sizeof warehouse->running_query_id, "%s", request.query_id);
+    pthread_mutex_unlock(&warehouse->running_lock);
+    CURLcode code = curl_easy_perform(curl);
+    pthread_mutex_lock(&warehouse->running_lock);
+    warehouse->running_query_id[0] = '\0';
+    pthread_mutex_unlock(&warehouse->running_lock);
+    int status = request_finish(warehouse, curl, code, server, response, &request, err);
+    if (status == 0) trace_request(server, insert_query, body, body_length);
+    return status;
+}
+
+/* POSTs the non-empty bodies[i] as insert_queries[i] to servers[i], all at
+ * once (one connection per server, libcurl's multi interface): a load
+ * reaches every shard in parallel. The first failure is reported. */
+static int post_inserts_in_parallel(struct clickhouse_warehouse *warehouse, size_t count,
+                                    const struct clickhouse_server *const *servers, char *const *insert_queries,
+                                    const struct strbuf *bodies, struct error *err) {
+    CURLM *multi = curl_multi_init();
+    if (multi == NULL) return error_set(err, "ClickHouse: cannot start parallel inserts");
+    struct request requests[CLICKHOUSE_MAX_SERVERS];
+    struct strbuf responses[CLICKHOUSE_MAX_SERVERS];
+    CURLcode results[CLICKHOUSE_MAX_SERVERS];
+    bool sent[CLICKHOUSE_MAX_SERVERS] = {0};
+    for (size_t i = 0; i < count; i++) {
+        strbuf_init(&responses[i]);
+        results[i] = CURLE_OK;
+        if (bodies[i].length == 0) continue;
+        if (warehouse->server_curl[i] == NULL) warehouse->server_curl[i] = curl_easy_init();
+        CURL *curl = warehouse->server_curl[i];
+        request_prepare(warehouse, curl, servers[i], insert_queries[i], bodies[i].data, bodies[i].length, false,
+                        &responses[i], &requests[i]);
+        curl_easy_setopt(curl, CURLOPT_PRIVATE, (char *)&results[i]);
+        curl_multi_add_handle(multi, curl);
+        sent[i] = true;
+    }
+    int running = 1;
+    while (running > 0) {
+        if (curl_multi_perform(multi, &running) != CURLM_OK) break;
+        if (running > 0) curl_multi_poll(multi, NULL, 0, 1000, NULL);
+    }
+    CURLMsg *message;
+    int left;
+    while ((message = curl_multi_info_read(multi, &left)) != NULL) {
+        if (message->msg != CURLMSG_DONE) continue;
+        char *result;
+        curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &result);
+        *(CURLcode *)(void *)result = message->data.result;
+    }
+    int status = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!sent[i]) { strbuf_free(&responses[i]); continue; }
+        curl_multi_remove_handle(multi, warehouse->server_curl[i]);
+        struct error failure;
+        if (request_finish(warehouse, warehouse->server_curl[i], results[i], servers[i], &responses[i], &requests[i],
+                           &failure) != 0) {
+            if (status == 0) *err = failure;
+            status = -1;
+        } else {
+            trace_request(servers[i], insert_queries[i], bodies[i].data, bodies[i].length);
+        }
+        strbuf_free(&responses[i]);
+    }
+    curl_multi_cleanup(multi);
+    return status;
 }
 
 /* Runs one statement on the main server, its answer into response. */
@@ -206,6 +374,7 @@ static int find_servers(struct clickhouse_warehouse *warehouse, struct error *er
     else if (!local_found)
         offset = 8123 - 9000;   /* the server is not a shard itself: assume the usual ports */
     for (size_t row = 0; status == 0 && row < result->row_count; row++) {
+        warehouse->tcp_ports[location->server_count] = (int)strtol(warehouse_result_cell(result, row, 1), NULL, 10);
         struct clickhouse_server *server = &location->servers[location->server_count++];
         snprintf(server->host, sizeof server->host, "%s", warehouse_result_cell(result, row, 0));
         server->port = (int)(strtol(warehouse_result_cell(result, row, 1), NULL, 10) + offset);
@@ -253,71 +422,339 @@ static int clickhouse_open(const char *url, struct warehouse **out, struct error
     return 0;
 }
 
-static void clickhouse_close(struct warehouse *base) {
-    struct clickhouse_warehouse *warehouse = (struct clickhouse_warehouse *)base;
-    if (warehouse->lock_fd >= 0) close(warehouse->lock_fd);
-    curl_easy_cleanup(warehouse->curl);
-    pthread_mutex_destroy(&warehouse->running_lock);
-    free(warehouse->url);
-    free(warehouse);
+/* Runs sql on every server of the cluster (DDL each needs), or on the one
+ * server. */
+static int post_everywhere(struct clickhouse_warehouse *warehouse, const char *sql, struct error *err) {
+    struct strbuf response;
+    strbuf_init(&response);
+    int status = 0;
+    for (size_t i = 0; status == 0 && i < warehouse->location.server_count; i++)
+        status = clickhouse_post(warehouse, &warehouse->location.servers[i], NULL, sql, strlen(sql), false, &response, err);
+    if (warehouse->location.server_count == 0) status = run_statement(warehouse, sql, false, &response, err);
+    strbuf_free(&response);
+    return status;
 }
 
-/* Waits until the mutations of relation (database.table) are done: the
- * engine expects a DELETE to have happened when it returns. */
-static int wait_for_mutations(struct clickhouse_warehouse *warehouse, const char *relation, struct error *err) {
+/* ---- sharded tables a load writes: NAME (Distributed) over NAME_shard ----
+ *
+ * On a cluster, a table made by the portable CREATE TABLE (columns) -- a
+ * source's staging table, its rejects -- is a MergeTree table NAME_shard on
+ * every server and a Distributed table NAME over them (sharded by rand():
+ * the client spreads rows itself). An append sends each shard its share of
+ * the rows straight to NAME_shard, every shard at once. Emptying such a
+ * table inside a task's transaction starts a rebuild: the rows go to
+ * NAME__new_shard on every server, renamed in place of NAME_shard at COMMIT
+ * and dropped at ROLLBACK, so a failed or killed load leaves the previous
+ * content. A DELETE on it before the commit deletes from the task's rows;
+ * any other statement that names it (a read) swaps it in first, so the
+ * task sees what it loaded. */
+
+/* Splits "database.table" (or "table": the URL's database). */
+static void split_relation(const struct clickhouse_warehouse *warehouse, const char *relation, char *database,
+                           char *table) {
     const char *dot = strchr(relation, '.');
-    char sql[400];
-    if (dot)
-        snprintf(sql, sizeof sql, "SELECT count() FROM system.mutations WHERE database = '%.*s' AND table = '%s'"
-                                  " AND is_done = 0", (int)(dot - relation), relation, dot + 1);
-    else
-        snprintf(sql, sizeof sql, "SELECT count() FROM system.mutations WHERE database = currentDatabase()"
-                                  " AND table = '%s' AND is_done = 0", relation);
-    for (int waited = 0; waited < CLICKHOUSE_MUTATION_WAIT_SECONDS * 100; waited++) {
-        int64_t pending;
-        if (query_number(warehouse, sql, &pending, err) != 0) return -1;
-        if (pending == 0) return 0;
-        usleep(10000);
-    }
-    return error_set(err, "ClickHouse server %s:%d: a DELETE on %s did not finish in %d s", warehouse->location.main.host,
-                     warehouse->location.main.port, relation, CLICKHOUSE_MUTATION_WAIT_SECONDS);
+    if (dot) snprintf(database, CLICKHOUSE_NAME_SIZE, "%.*s", (int)(dot - relation), relation);
+    else snprintf(database, CLICKHOUSE_NAME_SIZE, "%s", warehouse->location.database);
+    snprintf(table, CLICKHOUSE_NAME_SIZE, "%s", dot ? dot + 1 : relation);
 }
 
-/* Runs one translated statement where it belongs. */
-static int run_translated(struct clickhouse_warehouse *warehouse, const struct clickhouse_statement *statement,
-                          int64_t *rows_changed, struct error *err) {
+/* The engine of relation on the main server ("" when there is no such
+ * table). */
+static int table_engine(struct clickhouse_warehouse *warehouse, const char *relation, char *engine, size_t size,
+                        struct error *err) {
+    char database[CLICKHOUSE_NAME_SIZE], table[CLICKHOUSE_NAME_SIZE], sql[300];
+    split_relation(warehouse, relation, database, table);
+    snprintf(sql, sizeof sql, "SELECT engine FROM system.tables WHERE database = '%s' AND name = '%s'", database, table);
+    struct strbuf response;
+    strbuf_init(&response);
+    int status = run_statement(warehouse, sql, false, &response, err);
+    size_t length = response.length;
+    while (length > 0 && (response.data[length - 1] == '\n' || response.data[length - 1] == '\r')) length--;
+    snprintf(engine, size, "%.*s", status == 0 ? (int)length : 0, status == 0 ? response.data : "");
+    strbuf_free(&response);
+    return status;
+}
+
+/* Whether relation is sharded: a Distributed table over relation_shard. */
+static int is_sharded(struct clickhouse_warehouse *warehouse, const char *relation, bool *sharded, struct error *err) {
+    *sharded = false;
+    if (warehouse->location.cluster[0] == '\0' || warehouse->location.server_count == 0) return 0;
+    char engine[64];
+    if (table_engine(warehouse, relation, engine, sizeof engine, err) != 0) return -1;
+    *sharded = strcmp(engine, "Distributed") == 0;
+    return 0;
+}
+
+/* The index of relation among the tables being rebuilt, or -1. */
+static int rebuild_index(const struct clickhouse_warehouse *warehouse, const char *relation) {
+    for (size_t i = 0; i < warehouse->rebuilding_count; i++)
+        if (strcmp(warehouse->rebuilding[i], relation) == 0) return (int)i;
+    return -1;
+}
+
+/* Forgets rebuild i (the last one takes its place). */
+static void forget_rebuild(struct clickhouse_warehouse *warehouse, size_t i) {
+    warehouse->rebuilding_count--;
+    if (i != warehouse->rebuilding_count)
+        memcpy(warehouse->rebuilding[i], warehouse->rebuilding[warehouse->rebuilding_count], CLICKHOUSE_RELATION_SIZE);
+}
+
+/* Starts (or restarts) rebuilding relation: an empty relation__new_shard
+ * of relation_shard's shape on every server. */
+static int begin_rebuild(struct clickhouse_warehouse *warehouse, const char *relation, struct error *err) {
+    if (rebuild_index(warehouse, relation) < 0) {
+        if (warehouse->rebuilding_count == CLICKHOUSE_MAX_REBUILDS)
+            return error_set(err, "ClickHouse: more than %d tables emptied in one task", CLICKHOUSE_MAX_REBUILDS);
+        snprintf(warehouse->rebuilding[warehouse->rebuilding_count++], CLICKHOUSE_RELATION_SIZE, "%s", relation);
+    }
+    char sql[3 * CLICKHOUSE_RELATION_SIZE];
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s__new_shard", relation);
+    int status = post_everywhere(warehouse, sql, err);
+    snprintf(sql, sizeof sql, "CREATE TABLE %1$s__new_shard AS %1$s_shard", relation);
+    if (status == 0) status = post_everywhere(warehouse, sql, err);
+    return status;
+}
+
+/* Swaps rebuild i in: on every server relation__new_shard takes
+ * relation_shard's place in one RENAME, the old rows are dropped. */
+static int finish_rebuild(struct clickhouse_warehouse *warehouse, size_t i, struct error *err) {
+    char relation[CLICKHOUSE_RELATION_SIZE], sql[4 * CLICKHOUSE_RELATION_SIZE];
+    memcpy(relation, warehouse->rebuilding[i], sizeof relation);
+    forget_rebuild(warehouse, i);
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s__old_shard", relation);
+    int status = post_everywhere(warehouse, sql, err);
+    snprintf(sql, sizeof sql, "RENAME TABLE %1$s_shard TO %1$s__old_shard, %1$s__new_shard TO %1$s_shard", relation);
+    if (status == 0) status = post_everywhere(warehouse, sql, err);
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s__old_shard", relation);
+    if (status == 0) status = post_everywhere(warehouse, sql, err);
+    return status;
+}
+
+/* Drops every rebuild's new tables (a rollback; errors are ignored: a
+ * server that is down keeps an orphan the next rebuild replaces). */
+static void abandon_rebuilds(struct clickhouse_warehouse *warehouse) {
+    while (warehouse->rebuilding_count > 0) {
+        char sql[2 * CLICKHOUSE_RELATION_SIZE];
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s__new_shard", warehouse->rebuilding[0]);
+        struct error ignored;
+        post_everywhere(warehouse, sql, &ignored);
+        forget_rebuild(warehouse, 0);
+    }
+}
+
+/* Whether sql names relation as a whole name (not a prefix of
+ * relation_rejects). */
+static bool names_relation(const char *sql, const char *relation) {
+    size_t length = strlen(relation);
+    for (const char *p = strstr(sql, relation); p; p = strstr(p + 1, relation)) {
+        bool starts = p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.');
+        bool ends = !(isalnum((unsigned char)p[length]) || p[length] == '_');
+        if (starts && ends) return true;
+    }
+    return false;
+}
+
+/* Swaps in every rebuild sql names, before sql runs: it sees the rows the
+ * task loaded. */
+static int settle_rebuilds(struct clickhouse_warehouse *warehouse, const char *sql, struct error *err) {
+    for (size_t i = 0; i < warehouse->rebuilding_count;) {
+        if (!names_relation(sql, warehouse->rebuilding[i])) { i++; continue; }
+        if (finish_rebuild(warehouse, i, err) != 0) return -1;
+    }
+    return 0;
+}
+
+/* BEGIN, COMMIT, ROLLBACK: ClickHouse has no transactions; a commit swaps
+ * the rebuilt tables in, a rollback drops them. */
+static int transaction_statement(struct clickhouse_warehouse *warehouse, const char *sql, struct error *err) {
+    while (isspace((unsigned char)*sql)) sql++;
+    if (strncasecmp(sql, "BEGIN", 5) == 0) {
+        abandon_rebuilds(warehouse);
+        warehouse->in_transaction = true;
+    } else if (strncasecmp(sql, "COMMIT", 6) == 0) {
+        warehouse->in_transaction = false;
+        while (warehouse->rebuilding_count > 0)
+            if (finish_rebuild(warehouse, 0, err) != 0) {
+                abandon_rebuilds(warehouse);
+                return -1;
+            }
+    } else if (strncasecmp(sql, "ROLLBACK", 8) == 0) {
+        warehouse->in_transaction = false;
+        abandon_rebuilds(warehouse);
+    }
+    return 0;
+}
+
+/* The portable CREATE TABLE (columns) on a cluster: relation_shard on every
+ * server and the Distributed relation over them (see above); a table that
+ * exists unsharded stays as it is. translated is clickhouse_translate's
+ * "CREATE TABLE [IF NOT EXISTS] relation (...) ENGINE = ...". */
+static int create_sharded(struct clickhouse_warehouse *warehouse, const struct clickhouse_statement *translated,
+                          struct error *err) {
+    char engine[64], database[CLICKHOUSE_NAME_SIZE], table[CLICKHOUSE_NAME_SIZE];
+    if (table_engine(warehouse, translated->relation, engine, sizeof engine, err) != 0) return -1;
+    struct strbuf response;
+    strbuf_init(&response);
+    if (engine[0] && strcmp(engine, "Distributed") != 0) {
+        int status = run_statement(warehouse, translated->sql.data, false, &response, err);
+        strbuf_free(&response);
+        return status;
+    }
+    strbuf_free(&response);
+    const char *name = strstr(translated->sql.data, translated->relation);
+    if (name == NULL) return error_set(err, "ClickHouse: cannot shard '%.60s'", translated->sql.data);
+    size_t name_end = (size_t)(name - translated->sql.data) + strlen(translated->relation);
+    bool if_not_exists = strstr(translated->sql.data, "IF NOT EXISTS") != NULL &&
+                         strstr(translated->sql.data, "IF NOT EXISTS") < name;
+    struct strbuf sql;
+    strbuf_init(&sql);
+    strbuf_printf(&sql, "%.*s_shard%s", (int)name_end, translated->sql.data, translated->sql.data + name_end);
+    int status = post_everywhere(warehouse, strbuf_text(&sql), err);
+    split_relation(warehouse, translated->relation, database, table);
+    strbuf_reset(&sql);
+    strbuf_printf(&sql, "CREATE TABLE %s%s AS %s_shard ENGINE = Distributed(%s, %s, %s_shard, rand())",
+                  if_not_exists ? "IF NOT EXISTS " : "", translated->relation, translated->relation,
+                  warehouse->location.cluster, database, table);
+    if (status == 0) status = post_everywhere(warehouse, strbuf_text(&sql), err);
+    strbuf_free(&sql);
+    return status;
+}
+
+/* Waits until server has no unfinished mutation of table (in database):
+ * the engine expects a DELETE to have happened when it returns. */
+static int wait_for_mutations(struct clickhouse_warehouse *warehouse, const struct clickhouse_server *server,
+                              const char *database, const char *table, struct error *err) {
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT count() FROM system.mutations WHERE database = '%s' AND table = '%s'"
+                              " AND is_done = 0", database, table);
+    struct strbuf response;
+    strbuf_init(&response);
+    int status = 0;
+    for (int waited = 0; waited < CLICKHOUSE_MUTATION_WAIT_SECONDS * 100; waited++) {
+        status = clickhouse_post(warehouse, server, NULL, sql, strlen(sql), false, &response, err);
+        if (status != 0 || strtoll(strbuf_text(&response), NULL, 10) == 0) break;
+        usleep(10000);
+        if (waited + 1 == CLICKHOUSE_MUTATION_WAIT_SECONDS * 100)
+            status = error_set(err, "ClickHouse server %s:%d: a DELETE on %s.%s did not finish in %d s", server->host,
+                               server->port, database, table, CLICKHOUSE_MUTATION_WAIT_SECONDS);
+    }
+    strbuf_free(&response);
+    return status;
+}
+
+/* A statement on a sharded relation that each shard must run on its own
+ * table (a DELETE mutation, ADD COLUMN): sql's "relation" becomes
+ * "relation" + suffix ("_shard", or "__new_shard" while the task rebuilds
+ * it) on every server; ADD COLUMN also reaches the Distributed tables, a
+ * mutation is waited for on each server. */
+static int run_on_shards(struct clickhouse_warehouse *warehouse, const char *sql, const char *relation,
+                         const char *suffix, bool mutation, struct error *err) {
+    const char *name = strstr(sql, relation);
+    if (name == NULL) return error_set(err, "ClickHouse: cannot find %s in '%.60s'", relation, sql);
+    size_t name_end = (size_t)(name - sql) + strlen(relation);
+    struct strbuf on_shard;
+    strbuf_init(&on_shard);
+    strbuf_printf(&on_shard, "%.*s%s%s", (int)name_end, sql, suffix, sql + name_end);
+    int status = post_everywhere(warehouse, strbuf_text(&on_shard), err);
+    strbuf_free(&on_shard);
+    char database[CLICKHOUSE_NAME_SIZE], table[CLICKHOUSE_NAME_SIZE + 16];
+    split_relation(warehouse, relation, database, table);
+    strcat(table, suffix);
+    for (size_t i = 0; status == 0 && mutation && i < warehouse->location.server_count; i++)
+        status = wait_for_mutations(warehouse, &warehouse->location.servers[i], database, table, err);
+    if (status == 0 && !mutation) status = post_everywhere(warehouse, sql, err);
+    return status;
+}
+
+/* The relation after "TRUNCATE TABLE " or "ALTER TABLE " at the start of
+ * sql, into relation; false if sql does not start with prefix. */
+static bool leading_relation(const char *sql, const char *prefix, char *relation, size_t size) {
+    size_t length = strlen(prefix);
+    if (strncasecmp(sql, prefix, length) != 0) return false;
+    const char *start = sql + length, *end = start;
+    while (*end && !isspace((unsigned char)*end) && *end != ';') end++;
+    if (end == start || (size_t)(end - start) >= size) return false;
+    snprintf(relation, size, "%.*s", (int)(end - start), start);
+    return true;
+}
+
+/* Runs one translated statement where it belongs: on sharded tables
+ * (above) the shards' way, else on the main server or every server. */
+static int run_translated(struct clickhouse_warehouse *warehouse, const char *prepared,
+                          const struct clickhouse_statement *statement, int64_t *rows_changed, struct error *err) {
+    if (statement->kind == CLICKHOUSE_SKIP) return transaction_statement(warehouse, prepared, err);
+    const char *sql = statement->sql.data;
+    static const char column_table[] = " ENGINE = MergeTree ORDER BY tuple()";   /* clickhouse_translate's */
+    size_t length = statement->sql.length;
+    bool sharding = warehouse->location.cluster[0] != '\0' && warehouse->location.server_count > 0;
+    if (sharding && strncmp(sql, "CREATE TABLE ", 13) == 0 && statement->relation[0] && length > sizeof column_table &&
+        strcmp(sql + length - (sizeof column_table - 1), column_table) == 0)
+        return create_sharded(warehouse, statement, err);
+    char relation[CLICKHOUSE_RELATION_SIZE];
+    bool sharded = false;
+    if (leading_relation(sql, "TRUNCATE TABLE ", relation, sizeof relation)) {
+        if (is_sharded(warehouse, relation, &sharded, err) != 0) return -1;
+        if (sharded && warehouse->in_transaction) return begin_rebuild(warehouse, relation, err);
+        if (sharded) {
+            int index = rebuild_index(warehouse, relation);
+            if (index >= 0) forget_rebuild(warehouse, (size_t)index);
+            return run_on_shards(warehouse, sql, relation, "_shard", true, err);
+        }
+    }
+    /* A DELETE of rows of a table being rebuilt deletes from the task's rows
+     * (the rows of the previous content stay until the commit). */
+    if (statement->kind == CLICKHOUSE_MUTATION && rebuild_index(warehouse, statement->relation) >= 0)
+        return run_on_shards(warehouse, sql, statement->relation, "__new_shard", true, err);
+    if (settle_rebuilds(warehouse, sql, err) != 0) return -1;
+    if (statement->kind == CLICKHOUSE_MUTATION && is_sharded(warehouse, statement->relation, &sharded, err) != 0) return -1;
+    if (statement->kind == CLICKHOUSE_MUTATION && sharded)
+        return run_on_shards(warehouse, sql, statement->relation, "_shard", true, err);
+    if (leading_relation(sql, "ALTER TABLE ", relation, sizeof relation) && strstr(sql, " ADD COLUMN ")) {
+        if (is_sharded(warehouse, relation, &sharded, err) != 0) return -1;
+        if (sharded) return run_on_shards(warehouse, sql, relation, "_shard", false, err);
+    }
     struct strbuf response;
     strbuf_init(&response);
     int status = 0;
     int64_t before = 0, after = 0;
-    char count_sql[200];
+    char count_sql[200], database[CLICKHOUSE_NAME_SIZE], table[CLICKHOUSE_NAME_SIZE];
     snprintf(count_sql, sizeof count_sql, "SELECT count() FROM %s", statement->relation);
     switch (statement->kind) {
     case CLICKHOUSE_SKIP:
         break;
     case CLICKHOUSE_EVERY_SERVER:
-        for (size_t i = 0; status == 0 && i < warehouse->location.server_count; i++)
-            status = clickhouse_post(warehouse, &warehouse->location.servers[i], NULL, statement->sql.data,
-                                     statement->sql.length, false, &response, err);
-        if (warehouse->location.server_count == 0) status = run_statement(warehouse, statement->sql.data, false, &response, err);
+        status = post_everywhere(warehouse, sql, err);
         break;
     case CLICKHOUSE_MUTATION:
-        status = run_statement(warehouse, statement->sql.data, false, &response, err);
-        if (status == 0) status = wait_for_mutations(warehouse, statement->relation, err);
+        status = run_statement(warehouse, sql, false, &response, err);
+        split_relation(warehouse, statement->relation, database, table);
+        if (status == 0) status = wait_for_mutations(warehouse, &warehouse->location.main, database, table, err);
         break;
     case CLICKHOUSE_INSERT:
         /* The HTTP interface of 18.16 reports no count: the table's, before and after. */
         if (rows_changed) status = query_number(warehouse, count_sql, &before, err);
-        if (status == 0) status = run_statement(warehouse, statement->sql.data, false, &response, err);
+        if (status == 0) status = run_statement(warehouse, sql, false, &response, err);
         if (status == 0 && rows_changed) status = query_number(warehouse, count_sql, &after, err);
         if (status == 0 && rows_changed) *rows_changed = after - before;
         break;
     case CLICKHOUSE_PLAIN:
-        status = run_statement(warehouse, statement->sql.data, false, &response, err);
+        status = run_statement(warehouse, sql, false, &response, err);
         break;
     }
     strbuf_free(&response);
     return status;
+}
+
+static void clickhouse_close(struct warehouse *base) {
+    struct clickhouse_warehouse *warehouse = (struct clickhouse_warehouse *)base;
+    abandon_rebuilds(warehouse);   /* a transaction never committed */
+    if (warehouse->lock_fd >= 0) close(warehouse->lock_fd);
+    curl_easy_cleanup(warehouse->curl);
+    for (size_t i = 0; i < CLICKHOUSE_MAX_SERVERS; i++)
+        if (warehouse->server_curl[i]) curl_easy_cleanup(warehouse->server_curl[i]);
+    pthread_mutex_destroy(&warehouse->running_lock);
+    free(warehouse->url);
+    free(warehouse);
 }
 
 /* The statement as ClickHouse takes it: macros expanded, standard
@@ -348,7 +785,9 @@ static int clickhouse_execute(struct warehouse *base, const char *sql, int64_t *
         struct clickhouse_statement translated = {0};
         status = prepare_sql(statements[i], &prepared, err);
         if (status == 0) status = clickhouse_translate(strbuf_text(&prepared), &translated, err);
-        if (status == 0) status = run_translated(warehouse, &translated, i + 1 == count ? rows_changed : NULL, err);
+        if (status == 0)
+            status = run_translated(warehouse, strbuf_text(&prepared), &translated, i + 1 == count ? rows_changed : NULL,
+                                    err);
         strbuf_free(&translated.sql);
         strbuf_free(&prepared);
     }
@@ -373,6 +812,7 @@ static int clickhouse_query(struct warehouse *base, const char *sql, struct ware
     strbuf_init(&query);
     strbuf_init(&response);
     int status = prepare_sql(sql, &query, err);
+    if (status == 0) status = settle_rebuilds(warehouse, strbuf_text(&query), err);
     if (status == 0) status = run_statement(warehouse, strbuf_text(&query), true, &response, err);
     if (status == 0) status = clickhouse_parse_tsv(response.data ? response.data : "", response.length, result, err);
     strbuf_free(&query);
@@ -380,20 +820,60 @@ static int clickhouse_query(struct warehouse *base, const char *sql, struct ware
     return status;
 }
 
+/* The rows of the appender's target on its servers now. */
+static int count_target(struct warehouse_appender *appender, int64_t *rows, struct error *err) {
+    struct clickhouse_warehouse *warehouse = (struct clickhouse_warehouse *)appender->owner;
+    struct strbuf response;
+    strbuf_init(&response);
+    int status = 0;
+    *rows = 0;
+    for (size_t i = 0; status == 0 && i < appender->server_count; i++) {
+        status = clickhouse_post(warehouse, appender->servers[i], NULL, appender->count_sql, strlen(appender->count_sql),
+                                 false, &response, err);
+        if (status == 0) *rows += strtoll(strbuf_text(&response), NULL, 10);
+    }
+    strbuf_free(&response);
+    return status;
+}
+
+/* Opens an append: into a sharded table (above), to every shard's own
+ * table (NAME__new_shard while the task rebuilds it); else to the table on
+ * the main server. The target is counted first: 18.16's HTTP interface
+ * reports no count of an INSERT, the difference at close is the count. */
 static int clickhouse_append_open(struct warehouse *base, const char *schema, const char *table,
                                   const struct column *columns, size_t column_count,
                                   struct warehouse_appender **out, struct error *err) {
-    (void)err;
+    struct clickhouse_warehouse *warehouse = (struct clickhouse_warehouse *)base;
+    char relation[CLICKHOUSE_RELATION_SIZE], target[CLICKHOUSE_RELATION_SIZE + 16];
+    snprintf(relation, sizeof relation, "%s.%s", schema, table);
+    bool sharded = false;
+    if (is_sharded(warehouse, relation, &sharded, err) != 0) return -1;
     struct warehouse_appender *appender = memory_calloc(1, sizeof *appender);
     appender->driver = &clickhouse_driver;
     appender->owner = base;
+    if (sharded) {
+        snprintf(target, sizeof target, "%s%s", relation, rebuild_index(warehouse, relation) >= 0 ? "__new_shard" : "_shard");
+        appender->server_count = warehouse->location.server_count;
+        for (size_t i = 0; i < appender->server_count; i++) appender->servers[i] = &warehouse->location.servers[i];
+    } else {
+        snprintf(target, sizeof target, "%s", relation);
+        appender->server_count = 1;
+        appender->servers[0] = &warehouse->location.main;
+    }
     struct strbuf insert;
     strbuf_init(&insert);
-    strbuf_printf(&insert, "INSERT INTO %s.%s (", schema, table);
+    strbuf_printf(&insert, "INSERT INTO %s (", target);
     for (size_t i = 0; i < column_count; i++) strbuf_printf(&insert, "%s%s", i ? ", " : "", columns[i].name);
     strbuf_append_string(&insert, ") FORMAT TabSeparated");
     appender->insert = strbuf_detach(&insert);
-    strbuf_init(&appender->rows);
+    snprintf(appender->count_sql, sizeof appender->count_sql, "SELECT count() FROM %s", target);
+    for (size_t i = 0; i < appender->server_count; i++) strbuf_init(&appender->rows[i]);
+    if (count_target(appender, &appender->rows_before, err) != 0) {
+        int64_t ignored;
+        appender->failed = true;
+        clickhouse_driver.append_close(appender, &ignored, err);
+        return -1;
+    }
     *out = appender;
     return 0;
 }
@@ -430,24 +910,26 @@ static void append_calendar(struct strbuf *out, int64_t value, bool with_time) {
     strbuf_printf(out, ".%0*d", digits, micros);
 }
 
-/* Sends the buffered rows as one INSERT. */
+/* Sends the buffered rows as one INSERT per server, every server at once. */
 static int flush_rows(struct warehouse_appender *appender, struct error *err) {
-    if (appender->rows.length == 0) return 0;
+    if (appender->buffered == 0) return 0;
     struct clickhouse_warehouse *warehouse = (struct clickhouse_warehouse *)appender->owner;
-    struct strbuf response;
-    strbuf_init(&response);
-    int status = clickhouse_post(warehouse, &warehouse->location.main, appender->insert, appender->rows.data,
-                                 appender->rows.length, false, &response, err);
-    strbuf_free(&response);
-    strbuf_reset(&appender->rows);
+    char *inserts[CLICKHOUSE_MAX_SERVERS];
+    for (size_t i = 0; i < appender->server_count; i++) inserts[i] = appender->insert;
+    int status = post_inserts_in_parallel(warehouse, appender->server_count, appender->servers, inserts, appender->rows, err);
+    for (size_t i = 0; i < appender->server_count; i++) strbuf_reset(&appender->rows[i]);
+    appender->buffered = 0;
     if (status != 0) appender->failed = true;
     return status;
 }
 
-/* One batch as TabSeparated rows, sent once the buffer is large. */
+/* One batch as TabSeparated rows, each row to the next server in turn,
+ * sent once the buffers are large. */
 static int clickhouse_append_batch(struct warehouse_appender *appender, const struct batch *batch, struct error *err) {
-    struct strbuf *out = &appender->rows;
     for (size_t row = 0; row < batch->row_count; row++) {
+        struct strbuf *out = &appender->rows[appender->next_server];
+        appender->next_server = (appender->next_server + 1) % appender->server_count;
+        size_t length_before = out->length;
         for (size_t c = 0; c < batch->column_count; c++) {
             if (c) strbuf_append_char(out, '\t');
             if (batch->data[c].is_null[row]) { strbuf_append_string(out, "\\N"); continue; }
@@ -467,16 +949,22 @@ static int clickhouse_append_batch(struct warehouse_appender *appender, const st
             }
         }
         strbuf_append_char(out, '\n');
+        appender->buffered += out->length - length_before;
     }
-    return out->length >= CLICKHOUSE_INSERT_BUFFER ? flush_rows(appender, err) : 0;
+    return appender->buffered >= CLICKHOUSE_INSERT_BUFFER ? flush_rows(appender, err) : 0;
 }
 
-/* Sends what is left; the HTTP interface reports no row count (-1): the
- * engine reconciles by counting the table. */
+/* Sends what is left; *rows_received is the target's rows now less when
+ * the append opened, by the servers' own count. */
 static int clickhouse_append_close(struct warehouse_appender *appender, int64_t *rows_received, struct error *err) {
     *rows_received = -1;
     int status = appender->failed ? 0 : flush_rows(appender, err);
-    strbuf_free(&appender->rows);
+    int64_t after = 0;
+    if (status == 0 && !appender->failed && count_target(appender, &after, err) == 0)
+        *rows_received = after - appender->rows_before;
+    else if (status == 0 && !appender->failed)
+        status = -1;
+    for (size_t i = 0; i < appender->server_count; i++) strbuf_free(&appender->rows[i]);
     free(appender->insert);
     free(appender);
     return status;
@@ -561,6 +1049,7 @@ const struct warehouse_driver clickhouse_driver = {
     .try_lock = clickhouse_try_lock,
     /* Removes the rows at once; a DELETE would be an asynchronous mutation. */
     .empty_table_statement = "TRUNCATE TABLE",
+    .append_counts_rows = true,
 };
 
 /* The cluster the URL names, or NULL for one server. */
@@ -574,16 +1063,10 @@ const char *clickhouse_cluster(const struct warehouse *base) {
  * every server of the cluster, or on the one server. */
 int clickhouse_execute_everywhere(struct warehouse *base, const char *sql, struct error *err) {
     struct clickhouse_warehouse *warehouse = (struct clickhouse_warehouse *)base;
-    struct strbuf prepared, response;
+    struct strbuf prepared;
     strbuf_init(&prepared);
-    strbuf_init(&response);
     int status = prepare_sql(sql, &prepared, err);
-    for (size_t i = 0; status == 0 && i < warehouse->location.server_count; i++)
-        status = clickhouse_post(warehouse, &warehouse->location.servers[i], NULL, prepared.data, prepared.length, false,
-                                 &response, err);
-    if (status == 0 && warehouse->location.server_count == 0)
-        status = run_statement(warehouse, strbuf_text(&prepared), false, &response, err);
+    if (status == 0) status = post_everywhere(warehouse, strbuf_text(&prepared), err);
     strbuf_free(&prepared);
-    strbuf_free(&response);
     return status;
 }

@@ -6,19 +6,18 @@
 -- unique_key: hk_l_groups_dialogs
 -- test: relationships(hk_group_id -> dds.h_groups.hk_group_id)
 -- test_severity: warn
+-- The run's constants are added outside the UNION ALL (see h_dialogs.sql).
 SELECT hk_l_groups_dialogs,
        hk_message_id,
        hk_group_id,
        CAST('{{ run_started_at }}' AS TIMESTAMP) AS load_dt,
        CAST('{{ load_src }}' AS TEXT) AS load_src
-FROM {{ staging }}.dialogs
-WHERE message_group IS NOT NULL AND message_id NOT IN (SELECT message_id FROM {{ staging }}.dialogs_repeated)
-UNION ALL
-SELECT DISTINCT
-       hk_l_groups_dialogs,
-       hk_message_id,
-       hk_group_id,
-       CAST('{{ run_started_at }}' AS TIMESTAMP),
-       CAST('{{ load_src }}' AS TEXT)
-FROM {{ staging }}.dialogs
-WHERE message_group IS NOT NULL AND message_id IN (SELECT message_id FROM {{ staging }}.dialogs_repeated)
+FROM (
+    SELECT hk_l_groups_dialogs, hk_message_id, hk_group_id
+    FROM {{ staging }}.dialogs
+    WHERE message_group IS NOT NULL AND message_id NOT IN (SELECT message_id FROM {{ staging }}.dialogs_repeated)
+    UNION ALL
+    SELECT DISTINCT hk_l_groups_dialogs, hk_message_id, hk_group_id
+    FROM {{ staging }}.dialogs
+    WHERE message_group IS NOT NULL AND message_id IN (SELECT message_id FROM {{ staging }}.dialogs_repeated)
+) AS links
