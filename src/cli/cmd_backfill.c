@@ -196,7 +196,7 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
     if (code == EXIT_OK && !execute) {
         char *run_command = NULL, *run_options = NULL;
         code = run_command_line(&options, argv[optind], &run_command, &run_options);
-        if (code == EXIT_OK) backfill_plan_print(&plan, pipeline, run_command, run_options, stdout);
+        if (code == EXIT_OK) backfill_plan_print(&plan, pipeline, run_command, run_options, cli_output());
         free(run_command);
         free(run_options);
     }

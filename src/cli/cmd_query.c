@@ -63,9 +63,11 @@ int cmd_query(int argc, char **argv) {
     if (code != EXIT_OK) return code;
     struct warehouse_result *result = NULL;
     struct error err;
-    if (warehouse_query(warehouse, argv[optind], &result, &err) != 0) code = cli_fail("%s", err.message);
-    else if (strcmp(format, "csv") == 0) table_print_csv(stdout, result);
-    else table_print(stdout, result);
+    const struct cli_forwarded *forwarded = cli_forwarded();
+    if (forwarded && forwarded->check_query(warehouse, argv[optind], &err) != 0) code = cli_fail("%s", err.message);
+    else if (warehouse_query(warehouse, argv[optind], &result, &err) != 0) code = cli_fail("%s", err.message);
+    else if (strcmp(format, "csv") == 0) table_print_csv(cli_output(), result);
+    else table_print(cli_output(), result);
     warehouse_result_free(result);
     warehouse_close(warehouse);
     return code;

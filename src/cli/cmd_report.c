@@ -94,15 +94,16 @@ int cmd_report(int argc, char **argv) {
     if (code != EXIT_OK) return code;
     struct warehouse *warehouse = NULL;
     code = cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
-    FILE *out = stdout;
-    if (code == EXIT_OK && options.output && (out = fopen(options.output, "w")) == NULL)
+    FILE *out = cli_output();
+    bool to_file = options.output && cli_forwarded() == NULL; /* through a server, the client writes the file */
+    if (code == EXIT_OK && to_file && (out = fopen(options.output, "w")) == NULL)
         code = cli_fail("cannot write %s", options.output);
     if (code == EXIT_OK) {
         struct report_request request = {pipeline, argv[optind + 1], options.top, format, options.period, options.from,
                                          options.to};
         struct error err;
         if (report_run(warehouse, &request, out, &err) != 0) code = cli_fail("%s", err.message);
-        if (out != stdout && fclose(out) != 0) code = cli_fail("cannot write %s", options.output);
+        if (to_file && fclose(out) != 0) code = cli_fail("cannot write %s", options.output);
     }
     warehouse_close(warehouse);
     pipeline_free(pipeline);

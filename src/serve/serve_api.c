@@ -358,19 +358,20 @@ static bool run_dates(struct serve *serve, int64_t run_id, char pipeline[64], ch
 }
 
 /* Answers a started run (202) or why it could not start. */
-static void answer_started(const struct serve_request *request, struct serve_response *response, const char *pipeline,
-                           const char *start, const char *end, const char *cleared_task) {
+static void answer_started(const struct serve_request *request, struct serve_response *response,
+                           const struct serve_run_spec *spec, const char *cleared_task) {
     struct error err;
-    if (serve_start_run(request->serve, pipeline, start, end, &err) != 0) {
+    if (serve_start_run(request->serve, spec, false, NULL, &err) != 0) {
         bool missing = strncmp(err.message, "no pipeline", 11) == 0;
         serve_json_error(response, err.transient ? 409 : missing ? 404 : 400, "%s", err.message);
         return;
     }
     cJSON *json = cJSON_CreateObject();
-    cJSON_AddStringToObject(json, "pipeline", pipeline);
-    cJSON_AddStringToObject(json, "start_date", start);
-    cJSON_AddStringToObject(json, "end_date", end);
+    cJSON_AddStringToObject(json, "pipeline", spec->pipeline);
+    cJSON_AddStringToObject(json, "start_date", spec->start_date);
+    cJSON_AddStringToObject(json, "end_date", spec->end_date);
     if (cleared_task) cJSON_AddStringToObject(json, "cleared_task", cleared_task);
+    if (cleared_task) cJSON_AddBoolToObject(json, "downstream", spec->selection[strlen(spec->selection) - 1] == '+');
     cJSON_AddStringToObject(json, "status", "started");
     serve_json_answer(response, 202, json);
 }
@@ -412,17 +413,28 @@ static void post_run(const struct serve_request *request, struct serve_response 
         problem = "give {\"dates\": [\"YYYY-MM-DD\", ...]} (1 to 3660 consecutive dates) or {\"from\": ..., \"to\": ...}";
     }
     cJSON_Delete(body);
+    struct serve_run_spec spec = {.pipeline = pipeline, .start_date = start, .end_date = end};
     if (problem) serve_json_error(response, 400, "%s", problem);
-    else answer_started(request, response, pipeline, start, end, NULL);
+    else answer_started(request, response, &spec, NULL);
 }
 
-/* POST /api/runs/{id}/tasks/{task}/clear: the task's dates run again --
- * the whole pipeline for those dates, since every task of a date is
- * rebuilt idempotently in one run (Airflow's "clear" with downstream). */
+/* POST /api/runs/{id}/tasks/{task}/clear {"downstream": false}: the task
+ * runs again for the run's dates -- with downstream, every task that
+ * depends on it too -- in a new run that keeps the other tasks' records
+ * of this one (Airflow's clear). */
 static void post_clear(const struct serve_request *request, struct serve_response *response, int64_t run_id,
                        const char *task) {
     char pipeline[64], start[11], end[11], status[24], sql[256];
     struct error err;
+    cJSON *body = cJSON_ParseWithLength(request->body, request->body_length);
+    const cJSON *downstream = cJSON_GetObjectItemCaseSensitive(body, "downstream");
+    bool valid = cJSON_IsObject(body) && (downstream == NULL || cJSON_IsBool(downstream));
+    bool with_downstream = cJSON_IsTrue(downstream);
+    cJSON_Delete(body);
+    if (!valid) {
+        serve_json_error(response, 400, "the body must be a JSON object: {} or {\"downstream\": true}");
+        return;
+    }
     if (!run_dates(request->serve, run_id, pipeline, start, end, status, &err)) {
         if (err.message[0]) serve_json_error(response, 500, "%s", err.message);
         else serve_json_error(response, 404, "no run %" PRId64, run_id);
@@ -437,8 +449,13 @@ static void post_clear(const struct serve_request *request, struct serve_respons
     }
     bool found = count && strcmp(count, "0") != 0;
     free(count);
+    char selection[160];
+    snprintf(selection, sizeof selection, "%s%s", task, with_downstream ? "+" : "");
+    struct serve_run_spec spec = {.pipeline = pipeline, .start_date = start, .end_date = end, .selection = selection,
+                                  .carry_from_run = run_id};
     if (!found) serve_json_error(response, 404, "run %" PRId64 " has no task %s", run_id, task);
-    else answer_started(request, response, pipeline, start, end, task);
+    else if (strcmp(status, "running") == 0) serve_json_error(response, 409, "run %" PRId64 " is still running", run_id);
+    else answer_started(request, response, &spec, task);
 }
 
 /* POST /api/runs/{id}/stop: a run this server runs lets its running tasks
@@ -485,6 +502,10 @@ bool serve_api_handle(const struct serve_request *request, struct serve_response
     char *const *s = request->segments;
     size_t n = request->segment_count;
     if (n == 0 || strcmp(s[0], "api") != 0) return false;
+    if (n >= 2 && strcmp(s[1], "cli") == 0) {
+        serve_cli_handle(request, response);
+        return true;
+    }
     bool get = strcmp(request->method, "GET") == 0, post = strcmp(request->method, "POST") == 0;
     struct serve *serve = request->serve;
     struct error err = {0};

@@ -47,6 +47,9 @@ cJSON *serve_api_grid(struct serve *serve, const char *pipeline, long limit, str
 cJSON *serve_api_rejects(struct serve *serve, const char *table, int64_t run_id, long limit, struct error *err);
 char *serve_task_sql(const struct serve *serve, int64_t run_id, const char *task);
 
+/* serve_cli.c: /api/cli..., the CLI's commands through the server */
+void serve_cli_handle(const struct serve_request *request, struct serve_response *response);
+
 /* serve_pages.c: the HTML pages; false when no route matched. */
 bool serve_pages_handle(const struct serve_request *request, struct serve_response *response);
 
