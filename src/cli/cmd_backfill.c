@@ -5,6 +5,7 @@
 #include "../util/strbuf.h"
 #include "../warehouse/warehouse_url.h"
 #include "cli.h"
+#include "serve_client.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -180,6 +181,18 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
     int code = cli_load_pipeline(argv[optind], options.pipelines, &pipeline);
     if (code == EXIT_OK) code = cli_select(pipeline, options.selection, options.exclusion, &selected);
     if (code != EXIT_OK) {
+        pipeline_free(pipeline);
+        return code;
+    }
+    struct serve_client_run through_server = {
+        .pipeline = pipeline->name, .from = options.from, .to = options.to, .pipelines_option = options.pipelines,
+        .source_directory = options.source_directory, .log_directory = options.log_directory,
+        .selection = options.selection, .exclusion = options.exclusion, .execution = &options.execution,
+        .backfill = true, .rerun = options.rerun};
+    if (execute ? serve_client_run(cli_warehouse_url(options.warehouse), &through_server, &code)
+                : serve_client_command(cli_warehouse_url(options.warehouse), argc, argv, optind, options.pipelines, NULL,
+                                       &code)) {
+        free(selected);
         pipeline_free(pipeline);
         return code;
     }

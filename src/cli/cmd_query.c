@@ -1,6 +1,7 @@
 /* cmd_query.c -- `martlet query SQL`: ask the warehouse a question. */
 #include "../util/table.h"
 #include "cli.h"
+#include "serve_client.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -58,8 +59,10 @@ int cmd_query(int argc, char **argv) {
     if (!has_statement(argv[optind])) return cli_usage_error("query", "no SQL statement given (only blanks or comments)");
     if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0)
         return cli_usage_error("query", "--format must be table or csv");
+    int code;
+    if (serve_client_command(cli_warehouse_url(warehouse_option), argc, argv, -1, NULL, NULL, &code)) return code;
     struct warehouse *warehouse = NULL;
-    int code = cli_open_warehouse(cli_warehouse_url(warehouse_option), &warehouse);
+    code = cli_open_warehouse(cli_warehouse_url(warehouse_option), &warehouse);
     if (code != EXIT_OK) return code;
     struct warehouse_result *result = NULL;
     struct error err;

@@ -2,6 +2,7 @@
 #include "../engine/report.h"
 #include "../engine/report_period.h"
 #include "cli.h"
+#include "serve_client.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -92,6 +93,11 @@ int cmd_report(int argc, char **argv) {
     struct pipeline *pipeline = NULL;
     int code = cli_load_pipeline(argv[optind], options.pipelines, &pipeline);
     if (code != EXIT_OK) return code;
+    if (serve_client_command(cli_warehouse_url(options.warehouse), argc, argv, optind, options.pipelines,
+                             options.output, &code)) {
+        pipeline_free(pipeline);
+        return code;
+    }
     struct warehouse *warehouse = NULL;
     code = cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
     FILE *out = cli_output();

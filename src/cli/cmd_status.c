@@ -2,6 +2,7 @@
 #include "../util/identifier.h"
 #include "../util/table.h"
 #include "cli.h"
+#include "serve_client.h"
 #include "status_grid.h"
 
 #include <getopt.h>
@@ -92,8 +93,10 @@ int cmd_status(int argc, char **argv) {
     int64_t run_id = run_option ? strtoll(run_option, &end, 10) : 0;
     if (run_option && (*end || run_id <= 0)) return cli_usage_error("status", "--run needs a run number");
 
+    int code;
+    if (serve_client_command(cli_warehouse_url(warehouse_option), argc, argv, -1, NULL, NULL, &code)) return code;
     struct warehouse *warehouse = NULL;
-    int code = cli_open_warehouse(cli_warehouse_url(warehouse_option), &warehouse);
+    code = cli_open_warehouse(cli_warehouse_url(warehouse_option), &warehouse);
     if (code != EXIT_OK) return code;
     if (!has_run_state(warehouse)) {
         fprintf(cli_output(), "no runs recorded yet\n");
