@@ -235,63 +235,6 @@ cJSON *serve_api_run(struct serve *serve, int64_t run_id, struct error *err) {
     return run;
 }
 
-/* The grid: for each of the last `limit` dates, the latest run covering
- * it and the state of each of its tasks (what `martlet status PIPELINE`
- * prints), found in one pass: every run's dates, the latest run first per
- * date (DISTINCT ON). Tasks in the order the pipeline's latest run started them. */
-cJSON *serve_api_grid(struct serve *serve, const char *pipeline, long limit, struct error *err) {
-    char sql[1600];
-    snprintf(sql, sizeof sql,
-             "SELECT task FROM martlet.task_runs WHERE run_id = (SELECT max(run_id) FROM martlet.runs AS r"
-             " WHERE r.pipeline = '%s' AND EXISTS (SELECT 1 FROM martlet.task_runs AS t WHERE t.run_id = r.run_id))"
-             " ORDER BY started_at NULLS LAST, task", pipeline);
-    struct warehouse_result *names = NULL, *rows = NULL;
-    if (warehouse_query(serve->reader, sql, &names, err) != 0) return NULL;
-    snprintf(sql, sizeof sql,
-             "WITH latest AS (SELECT DISTINCT ON (d.day) CAST(d.day AS DATE) AS day, r.run_id, r.status"
-             "   FROM martlet.runs AS r,"
-             "   generate_series(CAST(r.start_date AS TIMESTAMP), CAST(r.end_date AS TIMESTAMP), INTERVAL '1 day') AS d(day)"
-             "   WHERE r.pipeline = '%s' ORDER BY d.day DESC, r.run_id DESC LIMIT %ld)"
-             " SELECT CAST(latest.day AS TEXT), latest.run_id, latest.status, t.task, t.status"
-             " FROM latest LEFT JOIN martlet.task_runs AS t ON t.run_id = latest.run_id"
-             " ORDER BY latest.day DESC, t.task",
-             pipeline, limit);
-    if (warehouse_query(serve->reader, sql, &rows, err) != 0) {
-        warehouse_result_free(names);
-        return NULL;
-    }
-    cJSON *grid = cJSON_CreateObject();
-    cJSON_AddStringToObject(grid, "pipeline", pipeline);
-    cJSON *tasks = cJSON_AddArrayToObject(grid, "tasks");
-    for (size_t i = 0; i < names->row_count; i++)
-        cJSON_AddItemToArray(tasks, cJSON_CreateString(warehouse_result_cell(names, i, 0)));
-    cJSON *dates = cJSON_AddArrayToObject(grid, "dates"), *date = NULL, *states = NULL;
-    const char *current = NULL;
-    for (size_t i = 0; i < rows->row_count; i++) {
-        const char *day = warehouse_result_cell(rows, i, 0);
-        if (current == NULL || strcmp(current, day) != 0) {
-            current = day;
-            date = cJSON_CreateObject();
-            cJSON_AddItemToArray(dates, date);
-            cJSON_AddStringToObject(date, "date", day);
-            cJSON_AddNumberToObject(date, "run_id", strtod(warehouse_result_cell(rows, i, 1), NULL));
-            cJSON_AddStringToObject(date, "status", warehouse_result_cell(rows, i, 2));
-            states = cJSON_AddObjectToObject(date, "tasks");
-        }
-        const char *task = warehouse_result_cell(rows, i, 3), *state = warehouse_result_cell(rows, i, 4);
-        if (task && state) {
-            cJSON_AddStringToObject(states, task, state);
-            bool listed = false;
-            cJSON *name;
-            cJSON_ArrayForEach(name, tasks) listed = listed || strcmp(name->valuestring, task) == 0;
-            if (!listed) cJSON_AddItemToArray(tasks, cJSON_CreateString(task)); /* a task the latest run no longer has */
-        }
-    }
-    warehouse_result_free(names);
-    warehouse_result_free(rows);
-    return grid;
-}
-
 /* The rejects of a source table (schema.table, validated): its rows,
  * newest run first, and the counts by reason; optionally of one run.
  * NULL + empty message when the table has no rejects table. */
