@@ -32,6 +32,7 @@ const struct cli_forwarded *cli_forwarded(void) { return forwarded_command; }
 /* Where a command prints its answer: standard output, or the client's. */
 FILE *cli_output(void) { return forwarded_command ? forwarded_command->out : stdout; }
 
+/* Where a command prints its errors: standard error, or the client's. */
 static FILE *error_output(void) { return forwarded_command ? forwarded_command->err : stderr; }
 
 /* Prints "martlet: <message>" on stderr -- always one line: a warehouse's

@@ -52,6 +52,7 @@ static bool find_server(const char *warehouse_url, struct server *server) {
     return found;
 }
 
+/* libcurl's writer: appends what the server sent to the strbuf. */
 static size_t gather(char *data, size_t size, size_t count, void *context) {
     strbuf_append(context, data, size * count);
     return size * count;
