@@ -148,6 +148,19 @@ Test(serve_cli, a_query_that_writes_is_refused_by_the_server_and_changes_nothing
         cr_expect_eq(strchr(refused.err, '\n'), refused.err + strlen(refused.err) - 1, "one line: %s", refused.err);
         printed_free(&refused);
     }
+    /* A report runs its pipeline's SQL: from a folder other than the server's, only with the token. */
+    char *output = NULL, command[1024];
+    snprintf(command, sizeof command, "cp -r '%s/pipelines' '%s/mine'", fixture.directory, fixture.directory);
+    cr_assert_eq(test_run_command(command, &output), 0, "%s", output);
+    free(output);
+    static const char report[] = "report shop revenue --pipelines mine --warehouse duckdb:w.duckdb";
+    struct printed other = martlet_in(&fixture, "MARTLET_SERVE_TOKEN=", report);
+    cr_expect_eq(other.code, 1, "%s", other.out);
+    cr_expect(strstr(other.err, "needs the token") != NULL, "%s", other.err);
+    printed_free(&other);
+    other = martlet_in(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, report);
+    cr_expect_eq(other.code, 0, "%s", other.err);
+    printed_free(&other);
     /* The server's own check, not the client's: another command or a raw request is refused too. */
     struct http_answer answer = serve_http(&fixture, "POST", "/api/cli", with_token,
                                            "{\"argv\": [\"run\", \"shop\"], \"warehouse\": \"duckdb:w.duckdb\","

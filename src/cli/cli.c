@@ -151,6 +151,12 @@ int cli_open_warehouse(const char *url, struct warehouse **warehouse) {
     if (forwarded_command) { /* the server's instance holds the file: another connection of it */
         struct error err;
         if (warehouse_open_another(forwarded_command->instance, warehouse, &err) != 0) return cli_fail("%s", err.message);
+        /* Rolled back when the command closes it: a command run for a client changes no table. */
+        if (warehouse_begin(*warehouse, &err) != 0) {
+            warehouse_close(*warehouse);
+            *warehouse = NULL;
+            return cli_fail("%s", err.message);
+        }
         return EXIT_OK;
     }
     const char *file = strncmp(url, "duckdb:", 7) == 0 ? url + 7 : NULL;

@@ -49,7 +49,8 @@ enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
  * Per thread: the server's other threads keep printing as they do. */
 struct cli_forwarded {
     FILE *out, *err;                      /* the command's standard output and error */
-    struct warehouse *instance;           /* cli_open_warehouse opens another connection of it */
+    struct warehouse *instance;           /* cli_open_warehouse opens another connection of it, in a transaction
+                                             that closing it rolls back */
     const char *warehouse_url;            /* the client's, in effect when it gave no --warehouse */
     const char *pipelines_directory;      /* the client's, absolute */
     /* Checks a query may run (read-only); NULL: query is not allowed. */

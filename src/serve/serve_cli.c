@@ -37,7 +37,9 @@ static const struct {
  * change anything, then opens the transaction that closing the command's
  * connection rolls back. On DuckDB its parser says whether every statement
  * is a SELECT (json_serialize_sql serializes nothing else); a text it cannot
- * parse runs, so the client sees DuckDB's own syntax error. */
+ * parse runs, so the client sees DuckDB's own syntax error. The command's
+ * connection is in a transaction already (cli_open_warehouse), which
+ * closing it rolls back. */
 static int check_read_only(struct warehouse *connection, const char *sql, struct error *err) {
     static const char refusal[] = "a running 'martlet serve' holds this warehouse: a query through it may only read"
                                   " (SELECT statements); stop the server to change data";
@@ -60,13 +62,10 @@ static int check_read_only(struct warehouse *connection, const char *sql, struct
         bool refused = json == NULL || (cJSON_IsTrue(cJSON_GetObjectItem(json, "error")) &&
                                         (kind == NULL || strcmp(kind, "parser") != 0));
         cJSON_Delete(json);
-        if (refused) return error_set(err, "%s", refusal);
-        return warehouse_begin(connection, err);
+        return refused ? error_set(err, "%s", refusal) : 0;
     }
-    if (strcmp(warehouse_dialect(connection), "postgres") == 0) {
-        if (warehouse_begin(connection, err) != 0) return -1;
+    if (strcmp(warehouse_dialect(connection), "postgres") == 0) /* the transaction's first statement */
         return warehouse_execute(connection, "SET TRANSACTION READ ONLY", err);
-    }
     return error_set(err, "%s", refusal);
 }
 
@@ -84,6 +83,7 @@ static void post_command(const struct serve_request *request, struct serve_respo
     const char *program = member(body, "program");
     int count = cJSON_IsArray(arguments) ? cJSON_GetArraySize(arguments) : 0;
     const char *problem = NULL;
+    int problem_status = 400;
     if (!cJSON_IsObject(body) || count < 1 || count > MAX_ARGUMENTS || warehouse_url == NULL || program == NULL)
         problem = "give {\"argv\": [COMMAND, ARGUMENT...], \"warehouse\": URL, \"program\": NAME, \"pipelines\": DIR}";
     else if (pipelines && pipelines[0] != '/')
@@ -93,6 +93,15 @@ static void post_command(const struct serve_request *request, struct serve_respo
     for (size_t i = 0; problem == NULL && name && i < sizeof reading_commands / sizeof *reading_commands; i++)
         if (strcmp(reading_commands[i].name, name) == 0) command = reading_commands[i].run;
     if (problem == NULL && command == NULL) problem = "only status, plan, query and report run through the server";
+    /* A report runs its pipeline's SQL: without the token, only the server's own pipelines' reports. */
+    char *own = realpath(request->serve->pipelines_directory, NULL), *theirs = pipelines ? realpath(pipelines, NULL) : NULL;
+    if (problem == NULL && command == cmd_report && !serve_request_has_token(request) &&
+        (own == NULL || theirs == NULL || strcmp(own, theirs) != 0)) {
+        problem_status = 403;
+        problem = "a report from another pipelines folder than the server's needs the token (MARTLET_SERVE_TOKEN)";
+    }
+    free(own);
+    free(theirs);
     char **argv = memory_calloc((size_t)count + 1, sizeof *argv);
     for (int i = 0; problem == NULL && i < count; i++) {
         const char *text = cJSON_GetStringValue(cJSON_GetArrayItem(arguments, i));
@@ -103,7 +112,7 @@ static void post_command(const struct serve_request *request, struct serve_respo
         else argv[i] = memory_strdup(text);
     }
     if (problem) {
-        serve_json_error(response, 400, "%s", problem);
+        serve_json_error(response, problem_status, "%s", problem);
     } else {
         char *out_text = NULL, *err_text = NULL;
         size_t out_length = 0, err_length = 0;

@@ -148,6 +148,11 @@ static bool token_matches(const struct serve_request *request, bool bearer_only)
     return request->serve->token[0] && token[0] && serve_constant_time_equal(token, request->serve->token);
 }
 
+/* True when the request carries the server's token as a Bearer header. */
+bool serve_request_has_token(const struct serve_request *request) {
+    return token_matches(request, true);
+}
+
 /* False when the request may go on; else fills the refusal and returns true. */
 static bool refuse(const struct serve_request *request, struct serve_response *response, bool *ask_login) {
     const struct serve *serve = request->serve;

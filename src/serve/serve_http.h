@@ -37,6 +37,7 @@ void serve_json_answer(struct serve_response *response, int status, cJSON *json)
 void serve_json_error(struct serve_response *response, int status, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 bool serve_constant_time_equal(const char *a, const char *b);
+bool serve_request_has_token(const struct serve_request *request);
 
 /* serve_api.c: /api/... answers JSON; returns false when no route matched. */
 bool serve_api_handle(const struct serve_request *request, struct serve_response *response);
