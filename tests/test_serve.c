@@ -3,7 +3,9 @@
  * with a failed model and a rejected row), asked through HTTP. */
 #include "helpers.h"
 #include "test_serve_support.h"
+#include "../src/engine/run_state.h"
 #include "../src/util/files.h"
+#include "../src/util/strbuf.h"
 
 #include <cJSON.h>
 #include <criterion/criterion.h>
@@ -372,5 +374,62 @@ Test(serve_api, the_dag_page_draws_the_graph_with_the_run_states, .timeout = 120
     answer = serve_http(&fixture, "GET", "/pipelines/shop/dag?run=1x", NULL, NULL);
     cr_expect_eq(answer.status, 400);
     http_answer_free(&answer);
+    serve_fixture_free(&fixture);
+}
+
+/* The compact "date:run:status:task=state,..." form of a grid answer. */
+static char *grid_text(const cJSON *grid) {
+    struct strbuf text;
+    strbuf_init(&text);
+    const cJSON *item, *date;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItem(grid, "tasks")) strbuf_printf(&text, "%s ", item->valuestring);
+    cJSON_ArrayForEach(date, cJSON_GetObjectItem(grid, "dates")) {
+        strbuf_printf(&text, "| %s:%d:%s:", cJSON_GetStringValue(cJSON_GetObjectItem(date, "date")),
+                      cJSON_GetObjectItem(date, "run_id")->valueint, cJSON_GetStringValue(cJSON_GetObjectItem(date, "status")));
+        cJSON_ArrayForEach(item, cJSON_GetObjectItem(date, "tasks")) strbuf_printf(&text, "%s=%s,", item->string, item->valuestring);
+    }
+    return strbuf_detach(&text);
+}
+
+/* Overlapping runs, a run without tasks, a task the latest run dropped and
+ * another pipeline's run: each date shows its newest covering run, tasks
+ * in the order the newest run with tasks started them, then the others. */
+Test(serve_api, the_grid_picks_each_dates_newest_run_and_orders_the_tasks_as_it_ran_them, .timeout = 120) {
+    struct serve_fixture fixture;
+    serve_fixture_prepare(&fixture);
+    struct warehouse *warehouse = NULL;
+    struct error err;
+    cr_assert_eq(warehouse_open(fixture.warehouse, &warehouse, &err), 0, "%s", err.message);
+    cr_assert_eq(run_state_prepare(warehouse, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_execute(warehouse,
+        "INSERT INTO martlet.runs (run_id, pipeline, start_date, end_date, status, started_at) VALUES"
+        " (1, 'shop', '2024-05-01', '2024-05-03', 'success', '2024-06-01 10:00:00'),"
+        " (2, 'shop', '2024-05-02', '2024-05-02', 'failed', '2024-06-01 11:00:00'),"
+        " (3, 'shop', '2024-05-04', '2024-05-04', 'failed', '2024-06-01 12:00:00'),"
+        " (4, 'other', '2024-05-05', '2024-05-05', 'success', '2024-06-01 13:00:00');"
+        "INSERT INTO martlet.task_runs (run_id, task, kind, status, started_at) VALUES"
+        " (1, 'a.x', 'table', 'success', '2024-06-01 10:01:00'), (1, 'a.y', 'source', 'success', '2024-06-01 10:00:00'),"
+        " (2, 'a.x', 'table', 'failed', '2024-06-01 11:00:00'), (2, 'a.z', 'source', 'success', '2024-06-01 10:59:00'),"
+        " (2, 'a.w', 'table', 'upstream_failed', NULL), (4, 'q.q', 'table', 'success', '2024-06-01 13:00:00')",
+        &err), 0, "%s", err.message);
+    warehouse_close(warehouse);
+    serve_fixture_start(&fixture, NULL, NULL);
+    cJSON *grid = get_json(&fixture, "/api/pipelines/shop/grid?limit=3");
+    char *text = grid_text(grid);
+    cr_expect_str_eq(text, "a.z a.x a.w a.y | 2024-05-04:3:failed:| 2024-05-03:1:success:a.x=success,a.y=success,"
+                           "| 2024-05-02:2:failed:a.w=upstream_failed,a.x=failed,a.z=success,");
+    free(text);
+    cJSON_Delete(grid);
+    grid = get_json(&fixture, "/api/pipelines/shop/grid?limit=10");
+    text = grid_text(grid);
+    cr_expect(strstr(text, "| 2024-05-01:1:success:a.x=success,a.y=success,") != NULL, "%s", text);
+    cr_expect(strstr(text, "q.q") == NULL && strstr(text, "05-05") == NULL, "%s", text);
+    free(text);
+    cJSON_Delete(grid);
+    grid = get_json(&fixture, "/api/pipelines/other/grid?limit=10");
+    text = grid_text(grid);
+    cr_expect_str_eq(text, "q.q | 2024-05-05:4:success:q.q=success,");
+    free(text);
+    cJSON_Delete(grid);
     serve_fixture_free(&fixture);
 }

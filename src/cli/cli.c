@@ -17,6 +17,25 @@
 #include <string.h>
 #include <unistd.h>
 
+static _Thread_local const struct cli_forwarded *forwarded_command;
+
+/* From now on, on this thread, commands run for a client of the server
+ * (see struct cli_forwarded); the caller keeps *forwarded alive until
+ * cli_forward_end. */
+void cli_forward_begin(const struct cli_forwarded *forwarded) { forwarded_command = forwarded; }
+
+/* Back to printing on this process's own standard streams. */
+void cli_forward_end(void) { forwarded_command = NULL; }
+
+/* What the command running on this thread runs for, or NULL (the CLI's own). */
+const struct cli_forwarded *cli_forwarded(void) { return forwarded_command; }
+
+/* Where a command prints its answer: standard output, or the client's. */
+FILE *cli_output(void) { return forwarded_command ? forwarded_command->out : stdout; }
+
+/* Where a command prints its errors: standard error, or the client's. */
+static FILE *error_output(void) { return forwarded_command ? forwarded_command->err : stderr; }
+
 /* Prints "martlet: <message>" on stderr -- always one line: a warehouse's
  * multi-line answer is condensed (message.h) -- and returns the failure
  * exit code. */
@@ -27,7 +46,7 @@ int cli_fail(const char *format, ...) {
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
     message_one_line(message, line, sizeof line);
-    fprintf(stderr, "martlet: %s\n", line);
+    fprintf(error_output(), "martlet: %s\n", line);
     return EXIT_FAILURE_RUN;
 }
 
@@ -40,7 +59,7 @@ int cli_usage_error(const char *command, const char *format, ...) {
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
     message_one_line(message, line, sizeof line);
-    fprintf(stderr, "martlet %s: %s (see 'martlet %s --help')\n", command, line, command);
+    fprintf(error_output(), "martlet %s: %s (see 'martlet %s --help')\n", command, line, command);
     return EXIT_USAGE;
 }
 
@@ -111,6 +130,7 @@ const volatile sig_atomic_t *cli_catch_stop_signals(void) {
 /* --warehouse, else $MARTLET_WAREHOUSE, else the local DuckDB file. */
 const char *cli_warehouse_url(const char *option) {
     if (option) return option;
+    if (forwarded_command) return forwarded_command->warehouse_url;
     const char *environment = getenv("MARTLET_WAREHOUSE");
     return environment && *environment ? environment : CLI_DEFAULT_WAREHOUSE;
 }
@@ -129,6 +149,17 @@ static int open_warehouse(const char *url, struct warehouse **warehouse) {
  * would answer "no runs" for a mistyped path. Only run, backfill and
  * schedule create a warehouse (cli_open_locked, warehouse_open). */
 int cli_open_warehouse(const char *url, struct warehouse **warehouse) {
+    if (forwarded_command) { /* the server's instance holds the file: another connection of it */
+        struct error err;
+        if (warehouse_open_another(forwarded_command->instance, warehouse, &err) != 0) return cli_fail("%s", err.message);
+        /* Rolled back when the command closes it: a command run for a client changes no table. */
+        if (warehouse_begin(*warehouse, &err) != 0) {
+            warehouse_close(*warehouse);
+            *warehouse = NULL;
+            return cli_fail("%s", err.message);
+        }
+        return EXIT_OK;
+    }
     const char *file = strncmp(url, "duckdb:", 7) == 0 ? url + 7 : NULL;
     if (file && *file && strcmp(file, ":memory:") != 0 && !files_exists(file))
         return cli_fail("no warehouse %s: the file does not exist (martlet run, backfill or schedule create it)", url);
@@ -145,6 +176,8 @@ static int compare_names(const void *a, const void *b) {
  * pipelines folder of the checkout this binary was built in
  * (build/release/martlet). */
 char *cli_pipelines_directory(const char *option) {
+    if (forwarded_command && forwarded_command->pipelines_directory)
+        return memory_strdup(forwarded_command->pipelines_directory); /* the client's option or default, made absolute */
     if (option) return memory_strdup(option);
     const char *environment = getenv("MARTLET_PIPELINES");
     if (environment && *environment) return memory_strdup(environment);

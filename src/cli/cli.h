@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "../engine/pipeline.h"
 #include "../engine/runner.h"
@@ -47,6 +48,26 @@ enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
 #define CLI_ENV_HELP \
     "  --env NAME          the environment: prod (default, the plain schemas) or NAME, whose\n" \
     "                      tables live in <schema>__NAME and which reads prod's where it has none\n"
+
+/* A command run inside `martlet serve` on behalf of a CLI whose warehouse
+ * the server holds (src/serve/serve_cli.c): its output is gathered for
+ * the client instead of printed, it uses connections of the server's
+ * database instance, and it sees the client's warehouse URL and pipelines
+ * folder, so that it prints exactly what it would have printed directly.
+ * Per thread: the server's other threads keep printing as they do. */
+struct cli_forwarded {
+    FILE *out, *err;                      /* the command's standard output and error */
+    struct warehouse *instance;           /* cli_open_warehouse opens another connection of it, in a transaction
+                                             that closing it rolls back */
+    const char *warehouse_url;            /* the client's, in effect when it gave no --warehouse */
+    const char *pipelines_directory;      /* the client's, absolute */
+    /* Checks a query may run (read-only); NULL: query is not allowed. */
+    int (*check_query)(struct warehouse *connection, const char *sql, struct error *err);
+};
+void cli_forward_begin(const struct cli_forwarded *forwarded);
+void cli_forward_end(void);
+const struct cli_forwarded *cli_forwarded(void);
+FILE *cli_output(void);
 
 int cli_select(const struct pipeline *pipeline, const char *selection, const char *exclusion, bool **selected);
 int cli_check_environment(const char *command, const char *name);

@@ -6,6 +6,7 @@
 #include "../util/strbuf.h"
 #include "../warehouse/warehouse_url.h"
 #include "cli.h"
+#include "serve_client.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -189,6 +190,20 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
         pipeline_free(pipeline);
         return code;
     }
+    struct serve_client_run through_server = {
+        .pipeline = pipeline->name, .from = options.from, .to = options.to, .pipelines_option = options.pipelines,
+        .source_directory = options.source_directory, .log_directory = options.log_directory,
+        .selection = options.selection, .exclusion = options.exclusion,
+        .environment = environment_is_prod(pipeline) ? NULL : environment_name(pipeline),
+        .execution = &options.execution,
+        .backfill = true, .rerun = options.rerun};
+    if (execute ? serve_client_run(cli_warehouse_url(options.warehouse), &through_server, &code)
+                : serve_client_command(cli_warehouse_url(options.warehouse), argc, argv, optind, options.pipelines, NULL,
+                                       &code)) {
+        free(selected);
+        pipeline_free(pipeline);
+        return code;
+    }
     struct warehouse *warehouse = NULL;
     code = execute ? cli_open_locked(cli_warehouse_url(options.warehouse), environment_state_name(pipeline), &warehouse)
                    : cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
@@ -202,7 +217,7 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
     if (code == EXIT_OK && !execute) {
         char *run_command = NULL, *run_options = NULL;
         code = run_command_line(&options, argv[optind], &run_command, &run_options);
-        if (code == EXIT_OK) backfill_plan_print(&plan, pipeline, run_command, run_options, stdout);
+        if (code == EXIT_OK) backfill_plan_print(&plan, pipeline, run_command, run_options, cli_output());
         free(run_command);
         free(run_options);
     }

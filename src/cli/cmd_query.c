@@ -1,6 +1,7 @@
 /* cmd_query.c -- `martlet query SQL`: ask the warehouse a question. */
 #include "../util/table.h"
 #include "cli.h"
+#include "serve_client.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -58,14 +59,18 @@ int cmd_query(int argc, char **argv) {
     if (!has_statement(argv[optind])) return cli_usage_error("query", "no SQL statement given (only blanks or comments)");
     if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0)
         return cli_usage_error("query", "--format must be table or csv");
+    int code;
+    if (serve_client_command(cli_warehouse_url(warehouse_option), argc, argv, -1, NULL, NULL, &code)) return code;
     struct warehouse *warehouse = NULL;
-    int code = cli_open_warehouse(cli_warehouse_url(warehouse_option), &warehouse);
+    code = cli_open_warehouse(cli_warehouse_url(warehouse_option), &warehouse);
     if (code != EXIT_OK) return code;
     struct warehouse_result *result = NULL;
     struct error err;
-    if (warehouse_query(warehouse, argv[optind], &result, &err) != 0) code = cli_fail("%s", err.message);
-    else if (strcmp(format, "csv") == 0) table_print_csv(stdout, result);
-    else table_print(stdout, result);
+    const struct cli_forwarded *forwarded = cli_forwarded();
+    if (forwarded && forwarded->check_query(warehouse, argv[optind], &err) != 0) code = cli_fail("%s", err.message);
+    else if (warehouse_query(warehouse, argv[optind], &result, &err) != 0) code = cli_fail("%s", err.message);
+    else if (strcmp(format, "csv") == 0) table_print_csv(cli_output(), result);
+    else table_print(cli_output(), result);
     warehouse_result_free(result);
     warehouse_close(warehouse);
     return code;

@@ -3,6 +3,7 @@
 #include "../engine/report.h"
 #include "../engine/report_period.h"
 #include "cli.h"
+#include "serve_client.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -100,19 +101,25 @@ int cmd_report(int argc, char **argv) {
         pipeline_free(pipeline);
         return code;
     }
+    if (serve_client_command(cli_warehouse_url(options.warehouse), argc, argv, optind, options.pipelines,
+                             options.output, &code)) {
+        pipeline_free(pipeline);
+        return code;
+    }
     struct warehouse *warehouse = NULL;
     struct error err;
     code = cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
     if (code == EXIT_OK && environment_resolve(pipeline, warehouse, NULL, false, &err) != 0)
         code = cli_fail("%s", err.message);
-    FILE *out = stdout;
-    if (code == EXIT_OK && options.output && (out = fopen(options.output, "w")) == NULL)
+    FILE *out = cli_output();
+    bool to_file = options.output && cli_forwarded() == NULL; /* through a server, the client writes the file */
+    if (code == EXIT_OK && to_file && (out = fopen(options.output, "w")) == NULL)
         code = cli_fail("cannot write %s", options.output);
     if (code == EXIT_OK) {
         struct report_request request = {pipeline, argv[optind + 1], options.top, format, options.period, options.from,
                                          options.to};
         if (report_run(warehouse, &request, out, &err) != 0) code = cli_fail("%s", err.message);
-        if (out != stdout && fclose(out) != 0) code = cli_fail("cannot write %s", options.output);
+        if (to_file && fclose(out) != 0) code = cli_fail("cannot write %s", options.output);
     }
     warehouse_close(warehouse);
     pipeline_free(pipeline);

@@ -9,6 +9,7 @@
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 #include "cli.h"
+#include "serve_client.h"
 #include "source_fetch.h"
 
 #include <getopt.h>
@@ -263,9 +264,16 @@ int cmd_run(int argc, char **argv) {
     } else if (options.dry_run) {
         code = dry_run(&options, &request);
     } else {
+        struct serve_client_run through_server = {
+            .pipeline = pipeline->name, .from = start, .to = end, .pipelines_option = options.pipelines,
+            .source_directory = source_directory, .log_directory = options.log_directory,
+            .selection = options.selection, .exclusion = options.exclusion,
+            .environment = environment_is_prod(pipeline) ? NULL : environment_name(pipeline), .execution = &request,
+            .quiet = options.quiet};
         struct warehouse *warehouse = NULL;
-        code = cli_open_locked(cli_warehouse_url(options.warehouse), environment_state_name(pipeline), &warehouse);
-        if (code == EXIT_OK) {
+        if (!serve_client_run(cli_warehouse_url(options.warehouse), &through_server, &code))
+            code = cli_open_locked(cli_warehouse_url(options.warehouse), environment_state_name(pipeline), &warehouse);
+        if (code == EXIT_OK && warehouse) {
             request.stop = cli_catch_stop_signals();
             struct run_outcome outcome;
             if (runner_run(warehouse, &request, &outcome, &err) != 0) code = cli_fail("%s", err.message);

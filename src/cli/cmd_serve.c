@@ -91,7 +91,7 @@ int cmd_serve(int argc, char **argv) {
     const volatile sig_atomic_t *stop = cli_catch_stop_signals();
     int opened = serve_open(&serve, &options, &err);
     serve.stop = stop;
-    if (opened != 0 || serve_listen(&serve, &err) != 0) {
+    if (opened != 0 || serve_listen(&serve, &err) != 0 || serve_discovery_write(&serve, &err) != 0) {
         code = cli_fail("serve: %s", err.message);
         serve_wait_and_close(&serve);
         return code;

@@ -3,6 +3,7 @@
 #include "../util/identifier.h"
 #include "../util/table.h"
 #include "cli.h"
+#include "serve_client.h"
 #include "status_grid.h"
 
 #include <getopt.h>
@@ -102,11 +103,13 @@ int cmd_status(int argc, char **argv) {
     int64_t run_id = run_option ? strtoll(run_option, &end, 10) : 0;
     if (run_option && (*end || run_id <= 0)) return cli_usage_error("status", "--run needs a run number");
 
+    int code;
+    if (serve_client_command(cli_warehouse_url(warehouse_option), argc, argv, -1, NULL, NULL, &code)) return code;
     struct warehouse *warehouse = NULL;
-    int code = cli_open_warehouse(cli_warehouse_url(warehouse_option), &warehouse);
+    code = cli_open_warehouse(cli_warehouse_url(warehouse_option), &warehouse);
     if (code != EXIT_OK) return code;
     if (!has_run_state(warehouse)) {
-        printf("no runs recorded yet\n");
+        fprintf(cli_output(), "no runs recorded yet\n");
         warehouse_close(warehouse);
         return EXIT_OK;
     }
@@ -115,7 +118,7 @@ int cmd_status(int argc, char **argv) {
      * killed one then shows 'running', as plan shows it interrupted anyway). */
     cli_mark_interrupted_runs(warehouse, pipeline, &err);
     if (pipeline && !run_option) {
-        if (status_grid_print(warehouse, pipeline, limit, stdout, &err) != 0) code = cli_fail("%s", err.message);
+        if (status_grid_print(warehouse, pipeline, limit, cli_output(), &err) != 0) code = cli_fail("%s", err.message);
         warehouse_close(warehouse);
         return code;
     }
@@ -125,7 +128,7 @@ int cmd_status(int argc, char **argv) {
     struct warehouse_result *result = NULL;
     if (warehouse_query(warehouse, sql, &result, &err) != 0) code = cli_fail("%s", err.message);
     else if (result->row_count == 0 && run_option) code = cli_fail("no run %" PRId64, run_id);
-    else table_print(stdout, result);
+    else table_print(cli_output(), result);
     warehouse_result_free(result);
     warehouse_close(warehouse);
     return code;

@@ -142,6 +142,43 @@ int run_state_queue_tasks(struct warehouse *warehouse, int64_t run_id, const str
     return status == 0 ? 0 : error_prefix(err, "recording the tasks of run %" PRId64, run_id);
 }
 
+/* For a run that reruns some tasks of an earlier run of the same dates
+ * (a clear): copies the earlier run's records of every task the new run
+ * did not queue, so the new run shows the whole pipeline. *unsuccessful
+ * counts the copied tasks that had not succeeded, the first named in
+ * first_unsuccessful. */
+int run_state_carry_tasks(struct warehouse *warehouse, int64_t run_id, int64_t from_run_id, size_t *unsuccessful,
+                          char first_unsuccessful[ERROR_MESSAGE_SIZE], struct error *err) {
+    *unsuccessful = 0;
+    first_unsuccessful[0] = '\0';
+    if (append_only(warehouse)) return error_set(err, "rerunning one task of a run is not supported on ClickHouse");
+    char id[32], from[32], sql[512];
+    snprintf(id, sizeof id, "%" PRId64, run_id);
+    snprintf(from, sizeof from, "%" PRId64, from_run_id);
+    const char *params[] = {id, from};
+    if (warehouse_execute_params(
+            warehouse,
+            "INSERT INTO martlet.task_runs (run_id, task, kind, status, started_at, finished_at, rows_read, rows_loaded,"
+            " rows_rejected, rows_changed, error, rows_duplicate, attempts)"
+            " SELECT CAST($1 AS BIGINT), task, kind, status, started_at, finished_at, rows_read, rows_loaded,"
+            " rows_rejected, rows_changed, error, rows_duplicate, attempts FROM martlet.task_runs"
+            " WHERE run_id = CAST($2 AS BIGINT)"
+            " AND task NOT IN (SELECT task FROM martlet.task_runs WHERE run_id = CAST($1 AS BIGINT))",
+            params, 2, err) != 0)
+        return error_prefix(err, "keeping the other tasks of run %" PRId64, from_run_id);
+    snprintf(sql, sizeof sql,
+             "SELECT task, status FROM martlet.task_runs WHERE run_id = %" PRId64 " AND status NOT IN ('success', 'queued')"
+             " ORDER BY task", run_id);
+    struct warehouse_result *result = NULL;
+    if (warehouse_query(warehouse, sql, &result, err) != 0) return error_prefix(err, "reading the kept tasks");
+    *unsuccessful = result->row_count;
+    if (result->row_count)
+        snprintf(first_unsuccessful, ERROR_MESSAGE_SIZE, "%s: %s in run %" PRId64 " (kept: not rerun)",
+                 warehouse_result_cell(result, 0, 0), warehouse_result_cell(result, 0, 1), from_run_id);
+    warehouse_result_free(result);
+    return 0;
+}
+
 /* Marks a task running (its first attempt began). */
 int run_state_start_task(struct warehouse *warehouse, int64_t run_id, const char *task, const char *started_at,
                          struct error *err) {

@@ -41,6 +41,8 @@ int run_state_finish_run(struct warehouse *warehouse, int64_t run_id, const char
 int run_state_mark_interrupted(struct warehouse *warehouse, const char *pipeline, struct error *err);
 int run_state_queue_tasks(struct warehouse *warehouse, int64_t run_id, const struct task_record *tasks, size_t count,
                           struct error *err);
+int run_state_carry_tasks(struct warehouse *warehouse, int64_t run_id, int64_t from_run_id, size_t *unsuccessful,
+                          char first_unsuccessful[ERROR_MESSAGE_SIZE], struct error *err);
 int run_state_start_task(struct warehouse *warehouse, int64_t run_id, const char *task, const char *started_at,
                          struct error *err);
 int run_state_record_task(struct warehouse *warehouse, int64_t run_id, const struct task_record *task,

@@ -489,6 +489,15 @@ static int begin_run(struct run *run, struct error *err) {
     for (size_t i = 0; i < run->count; i++) records[i] = run->tasks[i].outcome.record;
     int status = run_state_queue_tasks(run->warehouse, run->outcome->run_id, records, run->count, err);
     free(records);
+    if (status == 0 && request->carry_from_run > 0) { /* a clear: the tasks not rerun keep their states */
+        size_t unsuccessful = 0;
+        char first[ERROR_MESSAGE_SIZE];
+        status = run_state_carry_tasks(run->warehouse, run->outcome->run_id, request->carry_from_run, &unsuccessful,
+                                       first, err);
+        run->outcome->failed += unsuccessful; /* the dates are not done while a kept task is not */
+        if (unsuccessful)
+            snprintf(run->outcome->first_error, sizeof run->outcome->first_error, "%s", first);
+    }
     if (status == 0 && request->log_directory) {
         char name[48];
         snprintf(name, sizeof name, "run-%" PRId64, run->outcome->run_id);

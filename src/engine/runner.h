@@ -45,6 +45,8 @@ struct run_request {
     const volatile sig_atomic_t *stop;  /* stop requests so far, or NULL */
     const bool *selected;        /* per task (select.h numbering): run only these; NULL = every task. A task's
                                     dependencies outside the selection are taken as they are in the warehouse */
+    int64_t carry_from_run;      /* with selected: rerun those tasks of this earlier run of the same dates; the
+                                    others keep its records (states, rows, times) in the new run. 0 = none */
 };
 
 struct run_outcome {

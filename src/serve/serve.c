@@ -5,9 +5,14 @@
 #include "../engine/run_state.h"
 #include "../util/memory.h"
 
+#include "../util/clock.h"
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Remembers the secrets this process knows, so that no answer carries one
  * (serve_http.c hides them from every body): the token, the password in
@@ -50,15 +55,53 @@ int serve_open(struct serve *serve, const struct serve_options *options, struct 
     return warehouse_open_another(serve->warehouse, &serve->reader, err);
 }
 
+/* Tells CLI commands on this machine that this process holds the DuckDB
+ * file, so they go through it instead of failing on the file's lock
+ * (src/cli/serve_client.c): FILE.serve beside it, readable by this user
+ * only, with the address to ask, the process id (a file left by a killed
+ * server names a dead process and is ignored) and the start time. A
+ * PostgreSQL warehouse has no file lock to get around: no file. */
+int serve_discovery_write(struct serve *serve, struct error *err) {
+    const char *url = serve->options.warehouse_url;
+    if (strncmp(url, "duckdb:", 7) != 0 || url[7] == '\0' || strcmp(url + 7, ":memory:") == 0) return 0;
+    size_t length = strlen(url + 7) + sizeof SERVE_DISCOVERY_SUFFIX;
+    serve->discovery_path = memory_alloc(length);
+    snprintf(serve->discovery_path, length, "%s%s", url + 7, SERVE_DISCOVERY_SUFFIX);
+    /* Where a client on this machine reaches us: a wildcard address is reached on loopback. */
+    const char *listen = serve->options.listen, *colon = strrchr(listen, ':');
+    char host[256];
+    snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
+    if (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0') snprintf(host, sizeof host, "127.0.0.1");
+    else if (strcmp(host, "::") == 0 || strcmp(host, "[::]") == 0) snprintf(host, sizeof host, "[::1]");
+    char started[CLOCK_TEXT_SIZE], text[512];
+    clock_utc_text(started);
+    int size = snprintf(text, sizeof text, "url=http://%s:%d\npid=%ld\nstarted=%s\n", host, serve->port, (long)getpid(),
+                        started);
+    unlink(serve->discovery_path); /* a stale one of a killed server, or a file of someone else: replaced */
+    int fd = open(serve->discovery_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, text, (size_t)size) != size || close(fd) != 0) {
+        if (fd >= 0) unlink(serve->discovery_path);
+        free(serve->discovery_path);
+        serve->discovery_path = NULL;
+        return error_set(err, "cannot write %s%s beside the warehouse: %s", url + 7, SERVE_DISCOVERY_SUFFIX,
+                         strerror(errno));
+    }
+    return 0;
+}
+
 /* After a stop request: no new requests, running runs finish their
  * running tasks and skip the rest, then everything is closed. */
 void serve_wait_and_close(struct serve *serve) {
     serve_http_stop();
+    if (serve->discovery_path) unlink(serve->discovery_path); /* CLI commands open the file themselves again */
+    free(serve->discovery_path);
+    serve->discovery_path = NULL;
     serve_stop_all_runs(serve);
     serve_wait_for_runs(serve);
     warehouse_close(serve->reader);
     warehouse_close(serve->warehouse);
     free(serve->pipelines_directory);
+    serve_jobs_free(serve);
     pthread_mutex_destroy(&serve->lock);
     memset(serve->token, 0, sizeof serve->token);
     for (size_t i = 0; i < serve->secret_count; i++) free(serve->secrets[i]);

@@ -235,63 +235,6 @@ cJSON *serve_api_run(struct serve *serve, int64_t run_id, struct error *err) {
     return run;
 }
 
-/* The grid: for each of the last `limit` dates, the latest run covering
- * it and the state of each of its tasks (what `martlet status PIPELINE`
- * prints), found in one pass: every run's dates, the latest run first per
- * date (DISTINCT ON). Tasks in the order the pipeline's latest run started them. */
-cJSON *serve_api_grid(struct serve *serve, const char *pipeline, long limit, struct error *err) {
-    char sql[1600];
-    snprintf(sql, sizeof sql,
-             "SELECT task FROM martlet.task_runs WHERE run_id = (SELECT max(run_id) FROM martlet.runs AS r"
-             " WHERE r.pipeline = '%s' AND EXISTS (SELECT 1 FROM martlet.task_runs AS t WHERE t.run_id = r.run_id))"
-             " ORDER BY started_at NULLS LAST, task", pipeline);
-    struct warehouse_result *names = NULL, *rows = NULL;
-    if (warehouse_query(serve->reader, sql, &names, err) != 0) return NULL;
-    snprintf(sql, sizeof sql,
-             "WITH latest AS (SELECT DISTINCT ON (d.day) CAST(d.day AS DATE) AS day, r.run_id, r.status"
-             "   FROM martlet.runs AS r,"
-             "   generate_series(CAST(r.start_date AS TIMESTAMP), CAST(r.end_date AS TIMESTAMP), INTERVAL '1 day') AS d(day)"
-             "   WHERE r.pipeline = '%s' ORDER BY d.day DESC, r.run_id DESC LIMIT %ld)"
-             " SELECT CAST(latest.day AS TEXT), latest.run_id, latest.status, t.task, t.status"
-             " FROM latest LEFT JOIN martlet.task_runs AS t ON t.run_id = latest.run_id"
-             " ORDER BY latest.day DESC, t.task",
-             pipeline, limit);
-    if (warehouse_query(serve->reader, sql, &rows, err) != 0) {
-        warehouse_result_free(names);
-        return NULL;
-    }
-    cJSON *grid = cJSON_CreateObject();
-    cJSON_AddStringToObject(grid, "pipeline", pipeline);
-    cJSON *tasks = cJSON_AddArrayToObject(grid, "tasks");
-    for (size_t i = 0; i < names->row_count; i++)
-        cJSON_AddItemToArray(tasks, cJSON_CreateString(warehouse_result_cell(names, i, 0)));
-    cJSON *dates = cJSON_AddArrayToObject(grid, "dates"), *date = NULL, *states = NULL;
-    const char *current = NULL;
-    for (size_t i = 0; i < rows->row_count; i++) {
-        const char *day = warehouse_result_cell(rows, i, 0);
-        if (current == NULL || strcmp(current, day) != 0) {
-            current = day;
-            date = cJSON_CreateObject();
-            cJSON_AddItemToArray(dates, date);
-            cJSON_AddStringToObject(date, "date", day);
-            cJSON_AddNumberToObject(date, "run_id", strtod(warehouse_result_cell(rows, i, 1), NULL));
-            cJSON_AddStringToObject(date, "status", warehouse_result_cell(rows, i, 2));
-            states = cJSON_AddObjectToObject(date, "tasks");
-        }
-        const char *task = warehouse_result_cell(rows, i, 3), *state = warehouse_result_cell(rows, i, 4);
-        if (task && state) {
-            cJSON_AddStringToObject(states, task, state);
-            bool listed = false;
-            cJSON *name;
-            cJSON_ArrayForEach(name, tasks) listed = listed || strcmp(name->valuestring, task) == 0;
-            if (!listed) cJSON_AddItemToArray(tasks, cJSON_CreateString(task)); /* a task the latest run no longer has */
-        }
-    }
-    warehouse_result_free(names);
-    warehouse_result_free(rows);
-    return grid;
-}
-
 /* The rejects of a source table (schema.table, validated): its rows,
  * newest run first, and the counts by reason; optionally of one run.
  * NULL + empty message when the table has no rejects table. */
@@ -358,19 +301,20 @@ static bool run_dates(struct serve *serve, int64_t run_id, char pipeline[64], ch
 }
 
 /* Answers a started run (202) or why it could not start. */
-static void answer_started(const struct serve_request *request, struct serve_response *response, const char *pipeline,
-                           const char *start, const char *end, const char *cleared_task) {
+static void answer_started(const struct serve_request *request, struct serve_response *response,
+                           const struct serve_run_spec *spec, const char *cleared_task) {
     struct error err;
-    if (serve_start_run(request->serve, pipeline, start, end, &err) != 0) {
+    if (serve_start_run(request->serve, spec, false, NULL, &err) != 0) {
         bool missing = strncmp(err.message, "no pipeline", 11) == 0;
         serve_json_error(response, err.transient ? 409 : missing ? 404 : 400, "%s", err.message);
         return;
     }
     cJSON *json = cJSON_CreateObject();
-    cJSON_AddStringToObject(json, "pipeline", pipeline);
-    cJSON_AddStringToObject(json, "start_date", start);
-    cJSON_AddStringToObject(json, "end_date", end);
+    cJSON_AddStringToObject(json, "pipeline", spec->pipeline);
+    cJSON_AddStringToObject(json, "start_date", spec->start_date);
+    cJSON_AddStringToObject(json, "end_date", spec->end_date);
     if (cleared_task) cJSON_AddStringToObject(json, "cleared_task", cleared_task);
+    if (cleared_task) cJSON_AddBoolToObject(json, "downstream", spec->selection[strlen(spec->selection) - 1] == '+');
     cJSON_AddStringToObject(json, "status", "started");
     serve_json_answer(response, 202, json);
 }
@@ -412,17 +356,28 @@ static void post_run(const struct serve_request *request, struct serve_response 
         problem = "give {\"dates\": [\"YYYY-MM-DD\", ...]} (1 to 3660 consecutive dates) or {\"from\": ..., \"to\": ...}";
     }
     cJSON_Delete(body);
+    struct serve_run_spec spec = {.pipeline = pipeline, .start_date = start, .end_date = end};
     if (problem) serve_json_error(response, 400, "%s", problem);
-    else answer_started(request, response, pipeline, start, end, NULL);
+    else answer_started(request, response, &spec, NULL);
 }
 
-/* POST /api/runs/{id}/tasks/{task}/clear: the task's dates run again --
- * the whole pipeline for those dates, since every task of a date is
- * rebuilt idempotently in one run (Airflow's "clear" with downstream). */
+/* POST /api/runs/{id}/tasks/{task}/clear {"downstream": false}: the task
+ * runs again for the run's dates -- with downstream, every task that
+ * depends on it too -- in a new run that keeps the other tasks' records
+ * of this one (Airflow's clear). */
 static void post_clear(const struct serve_request *request, struct serve_response *response, int64_t run_id,
                        const char *task) {
     char pipeline[64], start[11], end[11], status[24], sql[256];
     struct error err;
+    cJSON *body = cJSON_ParseWithLength(request->body, request->body_length);
+    const cJSON *downstream = cJSON_GetObjectItemCaseSensitive(body, "downstream");
+    bool valid = cJSON_IsObject(body) && (downstream == NULL || cJSON_IsBool(downstream));
+    bool with_downstream = cJSON_IsTrue(downstream);
+    cJSON_Delete(body);
+    if (!valid) {
+        serve_json_error(response, 400, "the body must be a JSON object: {} or {\"downstream\": true}");
+        return;
+    }
     if (!run_dates(request->serve, run_id, pipeline, start, end, status, &err)) {
         if (err.message[0]) serve_json_error(response, 500, "%s", err.message);
         else serve_json_error(response, 404, "no run %" PRId64, run_id);
@@ -437,8 +392,13 @@ static void post_clear(const struct serve_request *request, struct serve_respons
     }
     bool found = count && strcmp(count, "0") != 0;
     free(count);
+    char selection[160];
+    snprintf(selection, sizeof selection, "%s%s", task, with_downstream ? "+" : "");
+    struct serve_run_spec spec = {.pipeline = pipeline, .start_date = start, .end_date = end, .selection = selection,
+                                  .carry_from_run = run_id};
     if (!found) serve_json_error(response, 404, "run %" PRId64 " has no task %s", run_id, task);
-    else answer_started(request, response, pipeline, start, end, task);
+    else if (strcmp(status, "running") == 0) serve_json_error(response, 409, "run %" PRId64 " is still running", run_id);
+    else answer_started(request, response, &spec, task);
 }
 
 /* POST /api/runs/{id}/stop: a run this server runs lets its running tasks
@@ -485,6 +445,10 @@ bool serve_api_handle(const struct serve_request *request, struct serve_response
     char *const *s = request->segments;
     size_t n = request->segment_count;
     if (n == 0 || strcmp(s[0], "api") != 0) return false;
+    if (n >= 2 && strcmp(s[1], "cli") == 0) {
+        serve_cli_handle(request, response);
+        return true;
+    }
     bool get = strcmp(request->method, "GET") == 0, post = strcmp(request->method, "POST") == 0;
     struct serve *serve = request->serve;
     struct error err = {0};

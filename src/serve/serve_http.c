@@ -8,7 +8,9 @@
  * password). Changing state (POST): always the token, as a Bearer header
  * -- which no browser sends by itself, so a forged cross-site request
  * cannot carry it -- with a JSON body, and no Origin or Sec-Fetch-Site
- * that says the request came from another site. */
+ * that says the request came from another site. POST /api/cli, the CLI's
+ * reading commands (status, plan, query, report), is reading: it needs the
+ * token only where a GET would, but is a POST with a JSON body otherwise. */
 #include "serve_http.h"
 #include "../util/memory.h"
 #include "../util/sanitize.h"
@@ -146,6 +148,11 @@ static bool token_matches(const struct serve_request *request, bool bearer_only)
     return request->serve->token[0] && token[0] && serve_constant_time_equal(token, request->serve->token);
 }
 
+/* True when the request carries the server's token as a Bearer header. */
+bool serve_request_has_token(const struct serve_request *request) {
+    return token_matches(request, true);
+}
+
 /* False when the request may go on; else fills the refusal and returns true. */
 static bool refuse(const struct serve_request *request, struct serve_response *response, bool *ask_login) {
     const struct serve *serve = request->serve;
@@ -180,6 +187,13 @@ static bool refuse(const struct serve_request *request, struct serve_response *r
             serve_json_error(response, 403, "cross-origin request refused (the Origin is not this server)");
             return true;
         }
+    }
+    /* A reading command of the CLI (serve_cli.c): a POST for its arguments, but allowed as a GET is. */
+    if (strcmp(request->path, "/api/cli") == 0) {
+        if (loopback_peer && host_is_loopback(host)) return false;
+        if (token_matches(request, true)) return false;
+        serve_json_error(response, 401, "reading needs the token from a non-loopback address (or an unexpected Host)");
+        return true;
     }
     if (serve->token[0] == '\0') {
         serve_json_error(response, 403, "no token is configured (%s), so nothing may change state", SERVE_TOKEN_VARIABLE);

@@ -37,6 +37,7 @@ void serve_json_answer(struct serve_response *response, int status, cJSON *json)
 void serve_json_error(struct serve_response *response, int status, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 bool serve_constant_time_equal(const char *a, const char *b);
+bool serve_request_has_token(const struct serve_request *request);
 
 /* serve_api.c: /api/... answers JSON; returns false when no route matched. */
 bool serve_api_handle(const struct serve_request *request, struct serve_response *response);
@@ -46,6 +47,9 @@ cJSON *serve_api_run(struct serve *serve, int64_t run_id, struct error *err);
 cJSON *serve_api_grid(struct serve *serve, const char *pipeline, long limit, struct error *err);
 cJSON *serve_api_rejects(struct serve *serve, const char *table, int64_t run_id, long limit, struct error *err);
 char *serve_task_sql(const struct serve *serve, int64_t run_id, const char *task);
+
+/* serve_cli.c: /api/cli..., the CLI's commands through the server */
+void serve_cli_handle(const struct serve_request *request, struct serve_response *response);
 
 /* serve_pages.c: the HTML pages; false when no route matched. */
 bool serve_pages_handle(const struct serve_request *request, struct serve_response *response);

@@ -411,7 +411,8 @@ static void task_page(struct serve *serve, int64_t run_id, const char *name, str
     snprintf(url, sizeof url, "/api/runs/%" PRId64 "/tasks/%s/clear", run_id, name);
     char then[96];
     snprintf(then, sizeof then, "/pipelines/%s", text_of(run, "pipeline"));
-    action_button(out, "rerun", "Clear and rerun this date (with downstream)", url, "{}", then);
+    action_button(out, "rerun", "Clear and rerun this task", url, "{}", then);
+    action_button(out, "rerun-downstream", "Clear and rerun it and its downstream", url, "{\"downstream\": true}", then);
     const cJSON *rejected = cJSON_GetObjectItem(task, "rows_rejected");
     if (cJSON_IsNumber(rejected) && rejected->valuedouble > 0) {
         strbuf_append_string(out, " <a id=\"rejects-link\" href=\"/rejects?table=");
