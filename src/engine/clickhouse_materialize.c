@@ -13,8 +13,9 @@
  *                        valid on the date, by argMax); versions a rerun or
  *                        an earlier date replaces are deleted by value (a
  *                        mutation on each shard, waited for)
- *   incremental_by_date  the run's dates deleted (a mutation, waited for),
- *                        then inserted
+ *   incremental_by_date  a partition per day (the date column, a Date);
+ *                        the run's rows built in NAME__new, then each of
+ *                        the run's days swapped in with REPLACE PARTITION
  *   script               the model's own statements
  *
  * On a cluster (?cluster= in the URL) the tables of every schema but
@@ -27,7 +28,8 @@
  * key, a satellite's versions beside each other). The subqueries over the
  * table itself read it through GLOBAL IN, so every shard compares against
  * the whole table. A full refresh builds NAME__new_shard on every server
- * and renames it in place of NAME_shard on each. incremental_by_date and
+ * and renames it in place of NAME_shard on each; an incremental_by_date
+ * model's days are replaced partition by partition on each. Views and
  * script models stay on the main server. */
 #include "clickhouse_materialize.h"
 #include "../util/memory.h"
@@ -82,14 +84,13 @@ static int table_exists(const struct materialize_context *context, struct wareho
     return status;
 }
 
-/* The cluster to shard the model's table over, or NULL: staging tables
- * and models other than tables, inserts and satellites stay on the main
- * server. */
+/* The cluster to shard the model's table over, or NULL: staging tables,
+ * views and scripts stay on the main server. */
 static const char *sharding_cluster(struct warehouse *warehouse, const struct model *model) {
     const char *cluster = clickhouse_cluster(warehouse);
     if (cluster == NULL || strcmp(model->schema_key, "staging") == 0) return NULL;
     bool shardable = model->materialized == MATERIALIZE_TABLE || model->materialized == MATERIALIZE_INSERT_NEW_KEYS ||
-                     model->materialized == MATERIALIZE_SATELLITE;
+                     model->materialized == MATERIALIZE_SATELLITE || model->materialized == MATERIALIZE_INCREMENTAL_BY_DATE;
     return shardable ? cluster : NULL;
 }
 
@@ -425,17 +426,122 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
     return status;
 }
 
-/* The run's dates deleted, then the run's dates inserted. */
+/* The PARTITION BY expression of an incremental_by_date table: its date
+ * column, which must be a Date there (a day per partition). columns is
+ * result_columns' "(name Type, ...)". 18.16 refuses a Nullable partition
+ * key, and an expression computing the day from text crashed its server,
+ * so only a Date column (assumeNotNull when Nullable) is taken. */
+static int partition_key(const struct model *model, const char *columns, struct strbuf *key, struct error *err) {
+    size_t length = strlen(model->date_column);
+    for (const char *p = columns + 1; *p;) {
+        const char *end = strstr(p, ", ");
+        if (end == NULL) end = p + strlen(p) - 1;   /* the last one, before ')' */
+        if (strncmp(p, model->date_column, length) == 0 && p[length] == ' ') {
+            const char *type = p + length + 1;
+            size_t type_length = (size_t)(end - type);
+            if (type_length == 4 && strncmp(type, "Date", 4) == 0) strbuf_append_string(key, model->date_column);
+            else if (type_length == 14 && strncmp(type, "Nullable(Date)", 14) == 0)
+                strbuf_printf(key, "assumeNotNull(%s)", model->date_column);
+            else
+                return error_set(err, "%s: date_column '%s' is %.*s on ClickHouse; incremental_by_date keeps a partition per "
+                                      "day there and needs a Date (toDate(...) in the model)", model->name,
+                                 model->date_column, (int)type_length, type);
+            return 0;
+        }
+        if (*end != ',') break;
+        p = end + 2;
+    }
+    return error_set(err, "%s: date_column '%s' is not a column of the model's result", model->name, model->date_column);
+}
+
+/* The table of an incremental_by_date model, made on first use: one
+ * partition per day (sharded when the model is). */
+static int create_partitioned_if_missing(struct warehouse *warehouse, const struct model *model, const char *cluster,
+                                         const char *body, const struct materialize_context *context, struct strbuf *sql,
+                                         struct error *err) {
+    bool exists = false;
+    if (table_exists(context, warehouse, sql, &exists, err) != 0) return -1;
+    if (exists) return 0;
+    struct strbuf columns, key;
+    strbuf_init(&columns);
+    strbuf_init(&key);
+    int status = result_columns(warehouse, body, context, sql, &columns, err);
+    if (status == 0) status = partition_key(model, strbuf_text(&columns), &key, err);
+    strbuf_printf(sql, "CREATE TABLE IF NOT EXISTS %s%s %s ENGINE = MergeTree PARTITION BY %s ORDER BY tuple()",
+                  context->relation, cluster ? "_shard" : "", strbuf_text(&columns), strbuf_text(&key));
+    if (status == 0) status = cluster ? run_everywhere(context, warehouse, sql, err) : run(context, warehouse, sql, NULL, err);
+    if (status == 0 && cluster) status = create_distributed(warehouse, model, cluster, context->relation, context, sql, err);
+    strbuf_reset(sql);
+    strbuf_free(&columns);
+    strbuf_free(&key);
+    return status;
+}
+
+/* Runs sql on every server of the cluster, or on the main server without
+ * one; sql is emptied. */
+static int run_on_each(const struct materialize_context *context, struct warehouse *warehouse, const char *cluster,
+                       struct strbuf *sql, struct error *err) {
+    return cluster ? run_everywhere(context, warehouse, sql, err) : run(context, warehouse, sql, NULL, err);
+}
+
+/* The run's dates replaced, a partition per day: the SELECT's rows of
+ * those dates are inserted into NAME__new (a table of the same structure,
+ * sharded alike), then on every server each day's partition that either
+ * table has is swapped in with REPLACE PARTITION (a day NAME__new lacks
+ * empties it there). Each swap is atomic; a task that fails before them
+ * leaves the table as it was, and a rerun replaces the same partitions
+ * with the same rows: running a date k times equals once. */
 static int incremental_by_date(struct warehouse *warehouse, const struct model *model, const char *body,
                                const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                                struct error *err) {
-    if (create_if_missing(warehouse, model, context, body, sql, err) != 0) return -1;
-    strbuf_printf(sql, "DELETE FROM %s WHERE toDate(%s) BETWEEN toDate('%s') AND toDate('%s')", context->relation,
-                  model->date_column, context->start_date, context->end_date);
-    if (run(context, warehouse, sql, NULL, err) != 0) return -1;
-    strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE toDate(%s) BETWEEN toDate('%s') AND toDate('%s')",
-                  context->relation, body, model->date_column, context->start_date, context->end_date);
-    return run(context, warehouse, sql, rows_changed, err);
+    const char *cluster = sharding_cluster(warehouse, model), *suffix = cluster ? "_shard" : "";
+    const char *dot = strchr(context->relation, '.');
+    if (create_partitioned_if_missing(warehouse, model, cluster, body, context, sql, err) != 0) return -1;
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s__new%s", context->relation, suffix);
+    int status = run_on_each(context, warehouse, cluster, sql, err);
+    strbuf_printf(sql, "CREATE TABLE %1$s__new%2$s AS %1$s%2$s", context->relation, suffix);
+    if (status == 0) status = run_on_each(context, warehouse, cluster, sql, err);
+    struct strbuf building;
+    strbuf_init(&building);
+    strbuf_printf(&building, "%s__new", context->relation);
+    if (status == 0 && cluster) status = create_distributed(warehouse, model, cluster, strbuf_text(&building), context, sql, err);
+    strbuf_printf(sql, "INSERT INTO %1$s__new SELECT * FROM (\n%2$s\n) AS model WHERE toDate(model.%3$s) BETWEEN"
+                       " toDate('%4$s') AND toDate('%5$s')", context->relation, body, model->date_column,
+                  context->start_date, context->end_date);
+    if (status == 0) status = run(context, warehouse, sql, NULL, err);
+    strbuf_printf(sql, "SELECT count() FROM %s__new", context->relation);
+    if (status == 0) status = query_number(context, warehouse, sql, rows_changed, err);
+    /* The days either table holds in the run's dates, on any server. */
+    char first_id[9], last_id[9];
+    snprintf(first_id, sizeof first_id, "%.4s%.2s%.2s", context->start_date, context->start_date + 5, context->start_date + 8);
+    snprintf(last_id, sizeof last_id, "%.4s%.2s%.2s", context->end_date, context->end_date + 5, context->end_date + 8);
+    if (cluster)
+        strbuf_printf(sql, "SELECT DISTINCT partition_id FROM cluster('%s', system, parts)", cluster);
+    else
+        strbuf_append_string(sql, "SELECT DISTINCT partition_id FROM system.parts");
+    strbuf_printf(sql, " WHERE active AND database = '%1$.*2$s' AND table IN ('%3$s%4$s', '%3$s__new%4$s')"
+                       " AND partition_id BETWEEN '%5$s' AND '%6$s' ORDER BY partition_id",
+                  context->relation, (int)(dot - context->relation), dot + 1, suffix, first_id,
+                  last_id);
+    struct warehouse_result *days = NULL;
+    if (context->statement_log && status == 0) strbuf_printf(context->statement_log, "%s;\n\n", strbuf_text(sql));
+    if (status == 0) status = warehouse_query(warehouse, strbuf_text(sql), &days, err);
+    strbuf_reset(sql);
+    for (size_t row = 0; status == 0 && row < days->row_count; row++) {
+        strbuf_printf(sql, "ALTER TABLE %1$s%2$s REPLACE PARTITION ID '%3$s' FROM %1$s__new%2$s", context->relation, suffix,
+                      warehouse_result_cell(days, row, 0));
+        status = run_on_each(context, warehouse, cluster, sql, err);
+    }
+    warehouse_result_free(days);
+    if (status == 0 && cluster) {
+        strbuf_printf(sql, "DROP TABLE IF EXISTS %s__new", context->relation);
+        status = run_everywhere(context, warehouse, sql, err);
+    }
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s__new%s", context->relation, suffix);
+    if (status == 0) status = run_on_each(context, warehouse, cluster, sql, err);
+    strbuf_reset(sql);
+    strbuf_free(&building);
+    return status;
 }
 
 /* Applies the model to ClickHouse (see the file comment). */
