@@ -2,7 +2,9 @@
  * test cluster (tests/clickhouse_cluster.c) against DuckDB: history and
  * increments, a date run again after its export refunded a line, and a
  * range of dates leave every mart table equal to DuckDB's row by row, with
- * both shards holding rows; its reports answer the same on both. */
+ * both shards holding rows; its reports answer the same on both, status
+ * shows the runs and a query outside a run expands the pipeline's macros.
+ * The social pipeline's reports are compared too. */
 #include "../src/util/files.h"
 #include "../src/util/memory.h"
 #include "clickhouse_cluster.h"
@@ -97,6 +99,56 @@ Test(clickhouse_sales, history_increments_a_refund_and_reruns_equal_duckdb_row_b
         cr_expect_str_eq(actual, expected, "report sales %s differs from DuckDB's", reports[i]);
         free(expected);
         free(actual);
+    }
+
+    /* status's grid shows each date's latest run: 2024-04-02 the second
+     * rerun (run 6), the range's dates run 7; the run list all seven. */
+    cr_assert_eq(test_martlet_run(&output, "status sales --warehouse '%s'", url), 0, "%s", output);
+    cr_expect_not_null(strstr(output, "2024-04-02      6  success"), "%s", output);
+    cr_expect_not_null(strstr(output, "2024-04-07      7  success"), "%s", output);
+    cr_expect_not_null(strstr(output, "mart.f_customer_retention"), "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "status --warehouse '%s'", url), 0, "%s", output);
+    cr_expect_not_null(strstr(output, "2024-04-04  2024-04-07"), "%s", output);
+    free(output);
+    /* A query outside a run expands the macros the runs defined. */
+    cr_assert_eq(test_martlet_run(&output, "query \"SELECT iso_week_label(toDate('2024-02-20')) AS week,"
+                                           " month_label(toDate('2024-02-20')) AS month\" --format csv --warehouse '%s'",
+                                  url), 0, "%s", output);
+    cr_expect_str_eq(output, "week,month\n2024-W08,2024-02\n");
+    free(output);
+    free(data);
+    test_remove_directory(directory);
+    close(lock);
+}
+
+/* The social pipeline's reports, the conversion one with the exact_ratio
+ * macro in a command of its own, answer on ClickHouse as on DuckDB. */
+Test(clickhouse_sales, social_reports_equal_duckdb, .timeout = 600) {
+    const char *url;
+    int lock = test_take_clickhouse(&url);
+    char *directory = test_temp_directory(), *data = files_join(directory, "data"), *output;
+    cr_assert_eq(test_martlet_run(&output, "gen social --out %s --scale 0.01 --seed 11", data), 0, "%s", output);
+    free(output);
+    char duckdb_url[600];
+    snprintf(duckdb_url, sizeof duckdb_url, "duckdb:%s/w.duckdb", directory);
+    const char *const warehouses[] = {duckdb_url, url};
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_eq(test_martlet_run(&output, "run social --date 2021-10-01 --source-dir %s --warehouse '%s' --quiet",
+                                      data, warehouses[i]), 0, "%s", output);
+        free(output);
+    }
+    static const char *const reports[] = {"conversion", "conversion --all", "cohorts --all"};
+    for (size_t i = 0; i < sizeof reports / sizeof *reports; i++) {
+        char *answers[2];
+        for (size_t w = 0; w < 2; w++)
+            cr_assert_eq(test_martlet_run(&answers[w], "report social %s --format csv --warehouse '%s'", reports[i],
+                                          warehouses[w]), 0, "%s: %s", reports[i], answers[w]);
+        cr_expect(strchr(answers[0], '\n') != NULL && strchr(strchr(answers[0], '\n') + 1, '\n') != NULL,
+                  "%s has rows: %s", reports[i], answers[0]);
+        cr_expect_str_eq(answers[1], answers[0], "report social %s differs from DuckDB's", reports[i]);
+        free(answers[0]);
+        free(answers[1]);
     }
     free(data);
     test_remove_directory(directory);
