@@ -154,3 +154,37 @@ Test(clickhouse_sales, social_reports_equal_duckdb, .timeout = 600) {
     test_remove_directory(directory);
     close(lock);
 }
+
+/* An incremental_by_date model keeps a partition per day of its Date
+ * column (found among columns whose types hold ", " too): the same date
+ * run again replaces its rows, a range replaces each day; a date column
+ * of text is refused with one line naming it (18.16 cannot partition by a
+ * day computed from text). */
+Test(clickhouse_sales, incremental_models_partition_by_their_date_column, .timeout = 300) {
+    const char *url;
+    int lock = test_take_clickhouse(&url);
+    const char *const models[] = {
+        "-- name: mart.dated\n-- materialized: incremental_by_date\n-- date_column: day\n"
+        "SELECT toDecimal64(1.5, 2) AS amount, DATE '{{ start }}' AS day, 1 AS value\n"
+        "UNION ALL SELECT toDecimal64(2.5, 2) AS amount, DATE '{{ end }}' AS day, 2 AS value\n",
+        "-- name: mart.textual\n-- materialized: incremental_by_date\n-- date_column: day\n"
+        "SELECT '{{ ds }}' AS day, 1 AS value\n",
+    };
+    char *pipeline = test_make_pipeline("dated", models, 2), *output;
+    static const char *const runs[] = {"--date 2024-01-01", "--date 2024-01-01", "--from 2024-01-01 --to 2024-01-03"};
+    for (size_t i = 0; i < 3; i++) {
+        cr_expect_eq(test_martlet_run(&output, "run %s %s --warehouse '%s'", pipeline, runs[i], url), 1, "%s", output);
+        cr_expect_not_null(strstr(output, "mart.textual: date_column 'day' is Nullable(String) on ClickHouse")
+                           ? output : strstr(output, "mart.textual: date_column 'day' is String on ClickHouse"),
+                           "%s", output);
+        free(output);
+        if (i == 1)
+            cr_expect_eq(test_url_integer(url, "SELECT count() FROM mart.dated"), 2, "a rerun replaces the date's rows");
+    }
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM mart.dated"), 2, "2024-01-01 and 2024-01-03, 01-02 emptied");
+    cr_expect_eq(test_url_integer(url, "SELECT sum(value) FROM mart.dated WHERE day = toDate('2024-01-03')"), 2);
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM cluster('martlet', system, parts) WHERE database = 'mart'"
+                                       " AND table = 'dated_shard' AND active AND partition_id = '20240103'"), 1);
+    test_remove_directory(pipeline);
+    close(lock);
+}

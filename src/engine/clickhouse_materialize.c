@@ -433,23 +433,27 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
  * so only a Date column (assumeNotNull when Nullable) is taken. */
 static int partition_key(const struct model *model, const char *columns, struct strbuf *key, struct error *err) {
     size_t length = strlen(model->date_column);
-    for (const char *p = columns + 1; *p;) {
-        const char *end = strstr(p, ", ");
-        if (end == NULL) end = p + strlen(p) - 1;   /* the last one, before ')' */
-        if (strncmp(p, model->date_column, length) == 0 && p[length] == ' ') {
-            const char *type = p + length + 1;
-            size_t type_length = (size_t)(end - type);
-            if (type_length == 4 && strncmp(type, "Date", 4) == 0) strbuf_append_string(key, model->date_column);
-            else if (type_length == 14 && strncmp(type, "Nullable(Date)", 14) == 0)
-                strbuf_printf(key, "assumeNotNull(%s)", model->date_column);
-            else
-                return error_set(err, "%s: date_column '%s' is %.*s on ClickHouse; incremental_by_date keeps a partition per "
-                                      "day there and needs a Date (toDate(...) in the model)", model->name,
-                                 model->date_column, (int)type_length, type);
-            return 0;
-        }
-        if (*end != ',') break;
-        p = end + 2;
+    int depth = 0;
+    for (const char *p = columns; *p; p++) {
+        bool column_start = (*p == '(' && depth == 0) || (*p == ',' && depth == 1);
+        if (*p == '(') depth++;
+        if (*p == ')') depth--;
+        if (!column_start) continue;
+        const char *name = p + 1;
+        while (*name == ' ') name++;
+        if (strncmp(name, model->date_column, length) != 0 || name[length] != ' ') continue;
+        const char *type = name + length + 1, *end = type;   /* to the ',' or ')' that ends it (Decimal(14, 2) has both) */
+        for (int nesting = 0; *end && !(nesting == 0 && (*end == ',' || *end == ')')); end++)
+            nesting += *end == '(' ? 1 : *end == ')' ? -1 : 0;
+        size_t type_length = (size_t)(end - type);
+        if (type_length == 4 && strncmp(type, "Date", 4) == 0) strbuf_append_string(key, model->date_column);
+        else if (type_length == 14 && strncmp(type, "Nullable(Date)", 14) == 0)
+            strbuf_printf(key, "assumeNotNull(%s)", model->date_column);
+        else
+            return error_set(err, "%s: date_column '%s' is %.*s on ClickHouse; incremental_by_date keeps a partition per "
+                                  "day there and needs a Date (toDate(...) in the model)", model->name,
+                             model->date_column, (int)type_length, type);
+        return 0;
     }
     return error_set(err, "%s: date_column '%s' is not a column of the model's result", model->name, model->date_column);
 }
