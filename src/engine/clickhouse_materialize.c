@@ -37,18 +37,10 @@
 #include "../warehouse/clickhouse_sql.h"
 #include "../util/strbuf.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* The SELECT without trailing blanks and semicolons, to nest it. */
-static char *select_body(const char *sql) {
-    size_t length = strlen(sql);
-    while (length > 0 && (isspace((unsigned char)sql[length - 1]) || sql[length - 1] == ';')) length--;
-    return memory_strndup(sql, length);
-}
 
 /* Runs sql (logging it), then empties it. */
 static int run(const struct materialize_context *context, struct warehouse *warehouse, struct strbuf *sql,
@@ -548,44 +540,40 @@ static int incremental_by_date(struct warehouse *warehouse, const struct model *
     return status;
 }
 
-/* Applies the model to ClickHouse (see the file comment). */
-int clickhouse_materialize_model(struct warehouse *warehouse, const struct model *model, const char *rendered_sql,
-                                 const struct materialize_context *context, int64_t *rows_changed, struct error *err) {
-    char *body = select_body(rendered_sql);
-    struct strbuf sql;
-    strbuf_init(&sql);
-    int status = 0;
-    *rows_changed = 0;
-    switch (model->materialized) {
-    case MATERIALIZE_TABLE:
-        if (sharding_cluster(warehouse, model))
-            status = replace_sharded_table(warehouse, model, sharding_cluster(warehouse, model), body, context, &sql,
-                                           rows_changed, err);
-        else
-            status = replace_table(warehouse, body, context, &sql, rows_changed, err);
-        break;
-    case MATERIALIZE_VIEW:
-        strbuf_printf(&sql, "DROP TABLE IF EXISTS %s", context->relation);
-        status = run(context, warehouse, &sql, NULL, err);
-        strbuf_printf(&sql, "CREATE VIEW %s AS\n%s\n", context->relation, body);
-        if (status == 0) status = run(context, warehouse, &sql, NULL, err);
-        break;
-    case MATERIALIZE_INSERT_NEW_KEYS:
-        status = insert_new_keys(warehouse, model, body, context, &sql, rows_changed, err);
-        break;
-    case MATERIALIZE_INCREMENTAL_BY_DATE:
-        status = incremental_by_date(warehouse, model, body, context, &sql, rows_changed, err);
-        break;
-    case MATERIALIZE_SATELLITE:
-        status = satellite(warehouse, model, body, context, &sql, rows_changed, err);
-        break;
-    case MATERIALIZE_SCRIPT:
-        strbuf_append_string(&sql, rendered_sql);
-        status = run(context, warehouse, &sql, NULL, err);
-        *rows_changed = -1;
-        break;
-    }
-    strbuf_free(&sql);
-    free(body);
+/* A full refresh: sharded on a cluster, else built beside the table. */
+static int table(struct warehouse *warehouse, const struct model *model, const char *body,
+                 const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed, struct error *err) {
+    const char *cluster = sharding_cluster(warehouse, model);
+    if (cluster) return replace_sharded_table(warehouse, model, cluster, body, context, sql, rows_changed, err);
+    return replace_table(warehouse, body, context, sql, rows_changed, err);
+}
+
+/* DROP + CREATE VIEW (DROP TABLE removes a view there). */
+static int view(struct warehouse *warehouse, const struct model *model, const char *body,
+                const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed, struct error *err) {
+    (void)model;
+    (void)rows_changed;
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s", context->relation);
+    int status = run(context, warehouse, sql, NULL, err);
+    strbuf_printf(sql, "CREATE VIEW %s AS\n%s\n", context->relation, body);
+    if (status == 0) status = run(context, warehouse, sql, NULL, err);
     return status;
 }
+
+/* The model's own statements; their counts mean nothing together. */
+static int script(struct warehouse *warehouse, const struct model *model, const char *body,
+                  const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed, struct error *err) {
+    (void)model;
+    strbuf_append_string(sql, body);
+    *rows_changed = -1;
+    return run(context, warehouse, sql, NULL, err);
+}
+
+const struct materialize_strategy clickhouse_materialize_strategy = {
+    .table = table,
+    .view = view,
+    .insert_new_keys = insert_new_keys,
+    .incremental_by_date = incremental_by_date,
+    .satellite = satellite,
+    .script = script,
+};
