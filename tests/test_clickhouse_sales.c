@@ -176,7 +176,7 @@ Test(clickhouse_sales, social_reports_equal_duckdb, .timeout = 600) {
  * run again replaces its rows, a range replaces each day; a date column
  * of text is refused with one line naming it (18.16 cannot partition by a
  * day computed from text). */
-Test(clickhouse_sales, incremental_models_partition_by_their_date_column, .timeout = 300) {
+Test(clickhouse_sales, incremental_models_partition_by_their_date_column, .timeout = 900) {
     const char *url;
     int lock = test_take_clickhouse(&url);
     const char *const models[] = {
