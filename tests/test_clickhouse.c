@@ -12,14 +12,13 @@
 #include "../src/warehouse/clickhouse_driver.h"
 #include "../src/warehouse/clickhouse_macros.h"
 #include "../src/warehouse/clickhouse_sql.h"
+#include "clickhouse_cluster.h"
 #include "helpers.h"
 
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 Test(clickhouse_url, reads_a_cluster_url_and_refuses_what_could_reach_sql_or_leak) {
@@ -172,46 +171,9 @@ Test(clickhouse_macros, expands_nested_calls_with_their_arguments) {
 
 /* ---- against the test cluster ------------------------------------------ */
 
-/* Takes the cluster for this test (tests in other processes wait) and
- * empties the databases the pipelines use on every server; skips the test
- * without a cluster. Returns the lock's descriptor. */
-static int take_cluster(const char **url) {
-    *url = getenv("MARTLET_TEST_CLICKHOUSE");
-    const char *directory = getenv("MARTLET_TEST_CLICKHOUSE_DIR");
-    if (*url == NULL || **url == '\0' || directory == NULL)
-        cr_skip_test("no ClickHouse test cluster (MARTLET_TEST_CLICKHOUSE)");
-    char path[600];
-    snprintf(path, sizeof path, "%s/test.lock", directory);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    cr_assert_geq(fd, 0);
-    cr_assert_eq(flock(fd, LOCK_EX), 0);
-    struct warehouse *warehouse;
-    struct error err;
-    cr_assert_eq(warehouse_open(*url, &warehouse, &err), 0, "%s", err.message);
-    static const char *const databases[] = {"staging", "dds", "mart", "martlet"};
-    for (size_t i = 0; i < sizeof databases / sizeof *databases; i++) {
-        char sql[80];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", databases[i]);
-        cr_assert_eq(clickhouse_execute_everywhere(warehouse, sql, &err), 0, "%s", err.message);
-    }
-    warehouse_close(warehouse);
-    return fd;
-}
-
-/* The HTTP port of shard N of the test cluster. */
-static int shard_port(int shard) {
-    char path[600], *text = NULL;
-    struct error err;
-    snprintf(path, sizeof path, "%s/shard%d/http_port", getenv("MARTLET_TEST_CLICKHOUSE_DIR"), shard);
-    cr_assert_eq(files_read_all(path, &text, &err), 0, "%s", err.message);
-    int port = atoi(text);
-    free(text);
-    return port;
-}
-
 Test(clickhouse, every_type_and_escape_survives_an_insert) {
     const char *url;
-    int lock = take_cluster(&url);
+    int lock = test_take_clickhouse(&url);
     const struct column *columns = test_typed_columns;
     struct warehouse *warehouse;
     struct error err;
@@ -235,83 +197,6 @@ Test(clickhouse, every_type_and_escape_survives_an_insert) {
     close(lock);
 }
 
-/* qsort's order of two lines. */
-static int compare_lines(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every row of a table as "cell|cell|..." lines, sorted, without load_dt
- * (when a run started); booleans as 1/0 (ClickHouse keeps them as UInt8). */
-static char *table_rows(const char *url, const char *table, const char *columns) {
-    struct warehouse *warehouse;
-    struct error err;
-    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
-    char sql[1200];
-    snprintf(sql, sizeof sql, "SELECT %s FROM %s", columns, table);
-    struct warehouse_result *result;
-    cr_assert_eq(warehouse_query(warehouse, sql, &result, &err), 0, "%s: %s", table, err.message);
-    char **lines = memory_calloc(result->row_count + 1, sizeof *lines);
-    for (size_t row = 0; row < result->row_count; row++) {
-        struct strbuf line;
-        strbuf_init(&line);
-        for (size_t column = 0; column < result->column_count; column++) {
-            const char *cell = warehouse_result_cell(result, row, column);
-            if (cell && strcmp(cell, "true") == 0) cell = "1";
-            if (cell && strcmp(cell, "false") == 0) cell = "0";
-            strbuf_printf(&line, "%s%s", column ? "|" : "", cell ? cell : "NULL");
-        }
-        lines[row] = strbuf_detach(&line);
-    }
-    qsort(lines, result->row_count, sizeof *lines, compare_lines);
-    struct strbuf all;
-    strbuf_init(&all);
-    for (size_t row = 0; row < result->row_count; row++) {
-        strbuf_printf(&all, "%s\n", lines[row]);
-        free(lines[row]);
-    }
-    free(lines);
-    warehouse_result_free(result);
-    warehouse_close(warehouse);
-    return strbuf_detach(&all);
-}
-
-/* Every dds and mart table of the ClickHouse warehouse equals DuckDB's,
- * row by row, hash keys included (and each has rows when rows_everywhere:
- * the one-date social data leaves none empty); returns how many tables
- * were compared. */
-static size_t expect_equal_to_duckdb(const char *duckdb_url, const char *clickhouse_url, bool rows_everywhere) {
-    struct warehouse *duckdb;
-    struct error err;
-    cr_assert_eq(warehouse_open(duckdb_url, &duckdb, &err), 0, "%s", err.message);
-    struct warehouse_result *tables;
-    cr_assert_eq(warehouse_query(duckdb,
-                                 "SELECT table_schema || '.' || table_name, string_agg(column_name, ', '"
-                                 " ORDER BY ordinal_position) FILTER (WHERE column_name <> 'load_dt')"
-                                 " FROM information_schema.columns WHERE table_schema IN ('dds', 'mart')"
-                                 " GROUP BY 1 ORDER BY 1", &tables, &err), 0, "%s", err.message);
-    warehouse_close(duckdb);
-    for (size_t i = 0; i < tables->row_count; i++) {
-        const char *table = warehouse_result_cell(tables, i, 0), *columns = warehouse_result_cell(tables, i, 1);
-        char *expected = table_rows(duckdb_url, table, columns);
-        char *actual = table_rows(clickhouse_url, table, columns);
-        if (rows_everywhere) cr_expect(strlen(expected) > 0, "%s has rows", table);
-        cr_expect_str_eq(actual, expected, "%s differs from DuckDB's", table);
-        free(expected);
-        free(actual);
-    }
-    size_t count = tables->row_count;
-    warehouse_result_free(tables);
-    return count;
-}
-
-/* Rows of dds.NAME_shard on shard N (its own server, queried directly). */
-static int64_t rows_on_shard(int shard, const char *table) {
-    char url[200], sql[200];
-    snprintf(url, sizeof url, "clickhouse://127.0.0.1:%d/martlet", shard_port(shard));
-    snprintf(sql, sizeof sql, "SELECT count() FROM %s_shard", table);
-    return test_url_integer(url, sql);
-}
-
 /* The social sources at scale 0.01 in a new folder under directory. */
 static char *generated_social(const char *directory) {
     char *data = files_join(directory, "data");
@@ -323,7 +208,7 @@ static char *generated_social(const char *directory) {
 
 Test(clickhouse, social_on_two_shards_equals_duckdb_row_by_row, .timeout = 600) {
     const char *url;
-    int lock = take_cluster(&url);
+    int lock = test_take_clickhouse(&url);
     char *directory = test_temp_directory(), *data = generated_social(directory), *output;
     char duckdb_url[600];
     snprintf(duckdb_url, sizeof duckdb_url, "duckdb:%s/w.duckdb", directory);
@@ -334,11 +219,11 @@ Test(clickhouse, social_on_two_shards_equals_duckdb_row_by_row, .timeout = 600) 
                  "%s", output);
     cr_expect_not_null(strstr(output, "read 25000 = loaded 25000 + rejected 0"), "%s", output);
     free(output);
-    cr_expect_geq(expect_equal_to_duckdb(duckdb_url, url, true), 16, "every dds and mart table compared");
+    cr_expect_geq(test_expect_equal_to_duckdb(duckdb_url, url, true), 16, "every dds and mart table compared");
     static const char *const sharded[] = {"dds.h_users", "dds.h_dialogs", "dds.l_user_message", "dds.s_dialog_info",
                                           "dds.s_auth_history", "dds.l_user_group_activity"};
     for (size_t i = 0; i < sizeof sharded / sizeof *sharded; i++) {
-        int64_t first = rows_on_shard(1, sharded[i]), second = rows_on_shard(2, sharded[i]);
+        int64_t first = test_rows_on_shard(1, sharded[i]), second = test_rows_on_shard(2, sharded[i]);
         int64_t total = test_url_integer(url, strstr(sharded[i], "h_users") ? "SELECT count() FROM dds.h_users" : "SELECT 0");
         cr_expect(first > 0 && second > 0, "%s: shard 1 holds %lld rows, shard 2 %lld", sharded[i], (long long)first,
                   (long long)second);
@@ -348,7 +233,7 @@ Test(clickhouse, social_on_two_shards_equals_duckdb_row_by_row, .timeout = 600) 
     cr_assert_eq(test_martlet_run(&output, "run social --date 2021-10-01 --source-dir %s --warehouse '%s' --quiet", data,
                                   url), 0, "%s", output);
     free(output);
-    expect_equal_to_duckdb(duckdb_url, url, true);
+    test_expect_equal_to_duckdb(duckdb_url, url, true);
     cr_assert_eq(test_martlet_run(&output, "query \"SELECT status, count() AS runs FROM martlet.runs GROUP BY status\""
                                            " --warehouse '%s'", url), 0, "%s", output);
     cr_expect_not_null(strstr(output, "success"), "both runs are recorded in the run state: %s", output);
@@ -360,7 +245,7 @@ Test(clickhouse, social_on_two_shards_equals_duckdb_row_by_row, .timeout = 600) 
 
 Test(clickhouse, a_stopped_shard_fails_the_run_with_one_line_naming_it_and_a_rerun_converges, .timeout = 600) {
     const char *url;
-    int lock = take_cluster(&url);
+    int lock = test_take_clickhouse(&url);
     char *directory = test_temp_directory(), *data = generated_social(directory), *output;
     char duckdb_url[600], command[900];
     snprintf(duckdb_url, sizeof duckdb_url, "duckdb:%s/w.duckdb", directory);
@@ -382,13 +267,13 @@ Test(clickhouse, a_stopped_shard_fails_the_run_with_one_line_naming_it_and_a_rer
     const char *newline = strchr(output, '\n');
     cr_expect(newline != NULL && newline[1] == '\0', "one line: %s", output);
     char stopped[64];
-    snprintf(stopped, sizeof stopped, "ClickHouse server 127.0.0.1:%d:", shard_port(2));
+    snprintf(stopped, sizeof stopped, "ClickHouse server 127.0.0.1:%d:", test_clickhouse_shard_port(2));
     cr_expect_not_null(strstr(last, stopped), "names the stopped shard (%s): %s", stopped, last);
     free(output);
     cr_assert_eq(test_martlet_run(&output, "run social --date 2021-10-01 --source-dir %s --warehouse '%s' --quiet", data,
                                   url), 0, "%s", output);
     free(output);
-    expect_equal_to_duckdb(duckdb_url, url, true);
+    test_expect_equal_to_duckdb(duckdb_url, url, true);
     free(data);
     test_remove_directory(directory);
     close(lock);
@@ -426,7 +311,7 @@ static char *generated_changing_days(const char *directory) {
  * them through ClickHouse's ALTER TABLE on the first run. */
 Test(clickhouse, dates_out_of_order_equal_duckdb_in_order_with_effective_dates, .timeout = 600) {
     const char *url;
-    int lock = take_cluster(&url);
+    int lock = test_take_clickhouse(&url);
     char *directory = test_temp_directory(), *data = generated_changing_days(directory), *output;
     char duckdb_url[600];
     snprintf(duckdb_url, sizeof duckdb_url, "duckdb:%s/w.duckdb", directory);
@@ -451,7 +336,7 @@ Test(clickhouse, dates_out_of_order_equal_duckdb_in_order_with_effective_dates, 
     }
     cr_expect_eq(test_url_integer(url, "SELECT count() FROM staging.group_log WHERE hk_l_user_group_activity IS NULL"), 0);
     cr_expect_eq(test_url_integer(url, "SELECT uniqExact(effective_from) FROM dds.s_group_private_status"), 2);
-    cr_expect_geq(expect_equal_to_duckdb(duckdb_url, url, false), 16, "every dds and mart table compared");
+    cr_expect_geq(test_expect_equal_to_duckdb(duckdb_url, url, false), 16, "every dds and mart table compared");
     free(data);
     test_remove_directory(directory);
     close(lock);
@@ -462,7 +347,7 @@ Test(clickhouse, dates_out_of_order_equal_duckdb_in_order_with_effective_dates, 
  * takes their place: the tables equal DuckDB's one run of that date. */
 Test(clickhouse, satellites_made_before_effective_dates_get_them, .timeout = 600) {
     const char *url;
-    int lock = take_cluster(&url);
+    int lock = test_take_clickhouse(&url);
     char *directory = test_temp_directory(), *data = generated_social(directory), *output;
     char duckdb_url[600];
     snprintf(duckdb_url, sizeof duckdb_url, "duckdb:%s/w.duckdb", directory);
@@ -487,7 +372,7 @@ Test(clickhouse, satellites_made_before_effective_dates_get_them, .timeout = 600
     cr_expect_eq(test_url_integer(url, "SELECT count() FROM dds.s_admins"), versions);
     cr_expect_eq(test_url_integer(url, "SELECT count() FROM dds.s_admins WHERE effective_from = toDate('2021-10-01')"),
                  versions);
-    expect_equal_to_duckdb(duckdb_url, url, true);
+    test_expect_equal_to_duckdb(duckdb_url, url, true);
     free(data);
     test_remove_directory(directory);
     close(lock);

@@ -40,6 +40,24 @@ static const char runs_sql[] =
     " GROUP BY r.run_id, r.pipeline, r.start_date, r.end_date, r.status, r.started_at, r.finished_at"
     " ORDER BY r.run_id DESC LIMIT %ld";
 
+/* runs_sql for ClickHouse 18.16, which resolves an output alias before a
+ * column of the same name (started_at AS started_at would make the
+ * duration text minus a DateTime) and has one JOIN per SELECT: the run
+ * and task columns are renamed in subqueries, the tasks counted per run
+ * before the join. */
+static const char clickhouse_runs_sql[] =
+    "SELECT run, run_pipeline AS pipeline, toString(first_day) AS start_date, toString(last_day) AS end_date,"
+    " run_status AS status, toString(run_started) AS started_at,"
+    " toString(round(toFloat64(run_finished - run_started), 2)) AS seconds,"
+    " ifNull(tasks_ok, 0) AS ok, ifNull(tasks_not_ok, 0) AS not_ok, ifNull(loaded, 0) AS rows_loaded,"
+    " ifNull(rejected, 0) AS rows_rejected, ifNull(duplicate, 0) AS rows_duplicate"
+    " FROM (SELECT run_id AS run, pipeline AS run_pipeline, start_date AS first_day, end_date AS last_day,"
+    "       status AS run_status, started_at AS run_started, finished_at AS run_finished FROM martlet.runs %s) AS r"
+    " ALL LEFT JOIN (SELECT run_id AS run, countIf(status = 'success') AS tasks_ok, countIf(status <> 'success')"
+    "       AS tasks_not_ok, sum(rows_loaded) AS loaded, sum(rows_rejected) AS rejected, sum(rows_duplicate) AS duplicate"
+    "       FROM martlet.task_runs GROUP BY run_id) AS t USING (run)"
+    " ORDER BY run DESC LIMIT %ld";
+
 static const char tasks_sql[] =
     "SELECT task, kind, status, attempts, rows_read, rows_loaded, rows_rejected, rows_duplicate, rows_changed,"
     " CAST(round(CAST(EXTRACT(EPOCH FROM (finished_at - started_at)) AS NUMERIC), 3) AS TEXT) AS seconds, error"
@@ -63,6 +81,13 @@ static void build_runs_sql(char *sql, size_t size, const char *pipeline, long li
     char filter[96] = "";
     if (pipeline) snprintf(filter, sizeof filter, "WHERE r.pipeline = '%s'", pipeline);
     snprintf(sql, size, runs_sql, filter, limit);
+}
+
+/* The runs query on ClickHouse (clickhouse_runs_sql). */
+static void build_clickhouse_runs_sql(char *sql, size_t size, const char *pipeline, long limit) {
+    char filter[96] = "";
+    if (pipeline) snprintf(filter, sizeof filter, "WHERE pipeline = '%s'", pipeline);
+    snprintf(sql, size, clickhouse_runs_sql, filter, limit);
 }
 
 int cmd_status(int argc, char **argv) {
@@ -122,8 +147,9 @@ int cmd_status(int argc, char **argv) {
         warehouse_close(warehouse);
         return code;
     }
-    char sql[sizeof runs_sql + 256];
+    char sql[sizeof clickhouse_runs_sql + 256];
     if (run_option) snprintf(sql, sizeof sql, tasks_sql, run_id);
+    else if (strcmp(warehouse_dialect(warehouse), "clickhouse") == 0) build_clickhouse_runs_sql(sql, sizeof sql, pipeline, limit);
     else build_runs_sql(sql, sizeof sql, pipeline, limit);
     struct warehouse_result *result = NULL;
     if (warehouse_query(warehouse, sql, &result, &err) != 0) code = cli_fail("%s", err.message);

@@ -54,6 +54,27 @@ static int date_rows(struct warehouse *warehouse, const char *pipeline, long lim
     return warehouse_query(warehouse, sql, rows, err);
 }
 
+/* date_rows on ClickHouse 18.16: no generate_series (a run's days are an
+ * arrayJoin over range()), no WITH, one JOIN per SELECT, and an alias
+ * hides a column of its name, so run ids are renamed before max(). */
+static int clickhouse_date_rows(struct warehouse *warehouse, const char *pipeline, long limit,
+                                struct warehouse_result **rows, struct error *err) {
+    char sql[1400];
+    snprintf(sql, sizeof sql,
+             "SELECT toString(day), run_id, task, task_status, run_status FROM ("
+             "  SELECT day, run_id, run_status FROM ("
+             "    SELECT day, max(covering_run) AS run_id FROM ("
+             "      SELECT run_id AS covering_run,"
+             "             arrayJoin(arrayMap(day_number -> start_date + day_number, range(toUInt32(end_date - start_date + 1)))) AS day"
+             "      FROM martlet.runs WHERE pipeline = '%s') AS covered"
+             "    GROUP BY day ORDER BY day DESC LIMIT %ld) AS latest"
+             "  ALL INNER JOIN (SELECT run_id, status AS run_status FROM martlet.runs) AS run USING (run_id)) AS days"
+             " ALL LEFT JOIN (SELECT run_id, task, status AS task_status FROM martlet.task_runs) AS tasks USING (run_id)"
+             " ORDER BY day DESC, task",
+             pipeline, limit);
+    return warehouse_query(warehouse, sql, rows, err);
+}
+
 static void print_legend(FILE *out, bool color) {
     for (size_t i = 0; i < sizeof glyphs / sizeof *glyphs; i++)
         fprintf(out, "  %s%s%s %s", color ? glyphs[i].color : "", glyphs[i].symbol, color ? "\033[0m" : "", glyphs[i].status);
@@ -64,7 +85,9 @@ static void print_legend(FILE *out, bool color) {
 int status_grid_print(struct warehouse *warehouse, const char *pipeline, long limit, FILE *out, struct error *err) {
     bool color = isatty(fileno(out)) && getenv("NO_COLOR") == NULL;
     struct warehouse_result *tasks = NULL, *rows = NULL;
-    if (task_names(warehouse, pipeline, &tasks, err) != 0 || date_rows(warehouse, pipeline, limit, &rows, err) != 0) {
+    bool clickhouse = strcmp(warehouse_dialect(warehouse), "clickhouse") == 0;
+    if (task_names(warehouse, pipeline, &tasks, err) != 0 ||
+        (clickhouse ? clickhouse_date_rows : date_rows)(warehouse, pipeline, limit, &rows, err) != 0) {
         warehouse_result_free(tasks);
         return -1;
     }

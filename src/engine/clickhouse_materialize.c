@@ -13,8 +13,9 @@
  *                        valid on the date, by argMax); versions a rerun or
  *                        an earlier date replaces are deleted by value (a
  *                        mutation on each shard, waited for)
- *   incremental_by_date  the run's dates deleted (a mutation, waited for),
- *                        then inserted
+ *   incremental_by_date  a partition per day (the date column, a Date);
+ *                        the run's rows built in NAME__new, then each of
+ *                        the run's days swapped in with REPLACE PARTITION
  *   script               the model's own statements
  *
  * On a cluster (?cluster= in the URL) the tables are sharded, like Vertica's SEGMENTED BY hash(...) ALL NODES:
@@ -26,7 +27,8 @@
  * key, a satellite's versions beside each other). The subqueries over the
  * table itself read it through GLOBAL IN, so every shard compares against
  * the whole table. A full refresh builds NAME__new_shard on every server
- * and renames it in place of NAME_shard on each. incremental_by_date and
+ * and renames it in place of NAME_shard on each; an incremental_by_date
+ * model's days are replaced partition by partition on each. Views and
  * script models stay on the main server. */
 #include "clickhouse_materialize.h"
 #include "../util/memory.h"
@@ -34,18 +36,10 @@
 #include "../warehouse/clickhouse_sql.h"
 #include "../util/strbuf.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* The SELECT without trailing blanks and semicolons, to nest it. */
-static char *select_body(const char *sql) {
-    size_t length = strlen(sql);
-    while (length > 0 && (isspace((unsigned char)sql[length - 1]) || sql[length - 1] == ';')) length--;
-    return memory_strndup(sql, length);
-}
 
 /* Runs sql (logging it), then empties it. */
 static int run(const struct materialize_context *context, struct warehouse *warehouse, struct strbuf *sql,
@@ -81,16 +75,15 @@ static int table_exists(const struct materialize_context *context, struct wareho
     return status;
 }
 
-/* The cluster to shard the model's table over, or NULL: models other than
- * tables, inserts and satellites stay on the main server. Staging models
- * are sharded too, like the staging tables loads write (the driver's): a
- * query over those runs on every shard, where a table of the main server
- * alone would be missing. */
+/* The cluster to shard the model's table over, or NULL: views and scripts
+ * stay on the main server. Staging models are sharded too, like the
+ * staging tables loads write (the driver's): a query over those runs on
+ * every shard, where a table of the main server alone would be missing. */
 static const char *sharding_cluster(struct warehouse *warehouse, const struct model *model) {
     const char *cluster = clickhouse_cluster(warehouse);
     if (cluster == NULL) return NULL;
     bool shardable = model->materialized == MATERIALIZE_TABLE || model->materialized == MATERIALIZE_INSERT_NEW_KEYS ||
-                     model->materialized == MATERIALIZE_SATELLITE;
+                     model->materialized == MATERIALIZE_SATELLITE || model->materialized == MATERIALIZE_INCREMENTAL_BY_DATE;
     return shardable ? cluster : NULL;
 }
 
@@ -426,57 +419,170 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
     return status;
 }
 
-/* The run's dates deleted, then the run's dates inserted. */
+/* The PARTITION BY expression of an incremental_by_date table: its date
+ * column, which must be a Date there (a day per partition). columns is
+ * result_columns' "(name Type, ...)". 18.16 refuses a Nullable partition
+ * key, and an expression computing the day from text crashed its server,
+ * so only a Date column (assumeNotNull when Nullable) is taken. */
+static int partition_key(const struct model *model, const char *columns, struct strbuf *key, struct error *err) {
+    size_t length = strlen(model->date_column);
+    int depth = 0;
+    for (const char *p = columns; *p; p++) {
+        bool column_start = (*p == '(' && depth == 0) || (*p == ',' && depth == 1);
+        if (*p == '(') depth++;
+        if (*p == ')') depth--;
+        if (!column_start) continue;
+        const char *name = p + 1;
+        while (*name == ' ') name++;
+        if (strncmp(name, model->date_column, length) != 0 || name[length] != ' ') continue;
+        const char *type = name + length + 1, *end = type;   /* to the ',' or ')' that ends it (Decimal(14, 2) has both) */
+        for (int nesting = 0; *end && !(nesting == 0 && (*end == ',' || *end == ')')); end++)
+            nesting += *end == '(' ? 1 : *end == ')' ? -1 : 0;
+        size_t type_length = (size_t)(end - type);
+        if (type_length == 4 && strncmp(type, "Date", 4) == 0) strbuf_append_string(key, model->date_column);
+        else if (type_length == 14 && strncmp(type, "Nullable(Date)", 14) == 0)
+            strbuf_printf(key, "assumeNotNull(%s)", model->date_column);
+        else
+            return error_set(err, "%s: date_column '%s' is %.*s on ClickHouse; incremental_by_date keeps a partition per "
+                                  "day there and needs a Date (toDate(...) in the model)", model->name,
+                             model->date_column, (int)type_length, type);
+        return 0;
+    }
+    return error_set(err, "%s: date_column '%s' is not a column of the model's result", model->name, model->date_column);
+}
+
+/* The table of an incremental_by_date model, made on first use: one
+ * partition per day (sharded when the model is). */
+static int create_partitioned_if_missing(struct warehouse *warehouse, const struct model *model, const char *cluster,
+                                         const char *body, const struct materialize_context *context, struct strbuf *sql,
+                                         struct error *err) {
+    bool exists = false;
+    if (table_exists(context, warehouse, sql, &exists, err) != 0) return -1;
+    if (exists) return 0;
+    struct strbuf columns, key;
+    strbuf_init(&columns);
+    strbuf_init(&key);
+    int status = result_columns(warehouse, body, context, sql, &columns, err);
+    if (status == 0) status = partition_key(model, strbuf_text(&columns), &key, err);
+    strbuf_printf(sql, "CREATE TABLE IF NOT EXISTS %s%s %s ENGINE = MergeTree PARTITION BY %s ORDER BY tuple()",
+                  context->relation, cluster ? "_shard" : "", strbuf_text(&columns), strbuf_text(&key));
+    if (status == 0) status = cluster ? run_everywhere(context, warehouse, sql, err) : run(context, warehouse, sql, NULL, err);
+    if (status == 0 && cluster) status = create_distributed(warehouse, model, cluster, context->relation, context, sql, err);
+    strbuf_reset(sql);
+    strbuf_free(&columns);
+    strbuf_free(&key);
+    return status;
+}
+
+/* Runs sql on every server of the cluster, or on the main server without
+ * one; sql is emptied. */
+static int run_on_each(const struct materialize_context *context, struct warehouse *warehouse, const char *cluster,
+                       struct strbuf *sql, struct error *err) {
+    return cluster ? run_everywhere(context, warehouse, sql, err) : run(context, warehouse, sql, NULL, err);
+}
+
+/* How many days one ALTER TABLE replaces: each command is ~80 bytes of
+ * the statement, which must stay under the server's max_query_size. */
+#define PARTITIONS_PER_ALTER 500
+
+/* The run's dates replaced, a partition per day: the SELECT's rows of
+ * those dates are inserted into NAME__new (a table of the same structure,
+ * sharded alike), then on every server each day's partition that either
+ * table has is swapped in with REPLACE PARTITION (a day NAME__new lacks
+ * empties it there). Each swap is atomic; a task that fails before them
+ * leaves the table as it was, and a rerun replaces the same partitions
+ * with the same rows: running a date k times equals once. */
 static int incremental_by_date(struct warehouse *warehouse, const struct model *model, const char *body,
                                const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                                struct error *err) {
-    if (create_if_missing(warehouse, model, context, body, sql, err) != 0) return -1;
-    strbuf_printf(sql, "DELETE FROM %s WHERE toDate(%s) BETWEEN toDate('%s') AND toDate('%s')", context->relation,
-                  model->date_column, context->start_date, context->end_date);
-    if (run(context, warehouse, sql, NULL, err) != 0) return -1;
-    strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE toDate(%s) BETWEEN toDate('%s') AND toDate('%s')",
-                  context->relation, body, model->date_column, context->start_date, context->end_date);
-    return run(context, warehouse, sql, rows_changed, err);
-}
-
-/* Applies the model to ClickHouse (see the file comment). */
-int clickhouse_materialize_model(struct warehouse *warehouse, const struct model *model, const char *rendered_sql,
-                                 const struct materialize_context *context, int64_t *rows_changed, struct error *err) {
-    char *body = select_body(rendered_sql);
-    struct strbuf sql;
-    strbuf_init(&sql);
-    int status = 0;
-    *rows_changed = 0;
-    switch (model->materialized) {
-    case MATERIALIZE_TABLE:
-        if (sharding_cluster(warehouse, model))
-            status = replace_sharded_table(warehouse, model, sharding_cluster(warehouse, model), body, context, &sql,
-                                           rows_changed, err);
-        else
-            status = replace_table(warehouse, body, context, &sql, rows_changed, err);
-        break;
-    case MATERIALIZE_VIEW:
-        strbuf_printf(&sql, "DROP TABLE IF EXISTS %s", context->relation);
-        status = run(context, warehouse, &sql, NULL, err);
-        strbuf_printf(&sql, "CREATE VIEW %s AS\n%s\n", context->relation, body);
-        if (status == 0) status = run(context, warehouse, &sql, NULL, err);
-        break;
-    case MATERIALIZE_INSERT_NEW_KEYS:
-        status = insert_new_keys(warehouse, model, body, context, &sql, rows_changed, err);
-        break;
-    case MATERIALIZE_INCREMENTAL_BY_DATE:
-        status = incremental_by_date(warehouse, model, body, context, &sql, rows_changed, err);
-        break;
-    case MATERIALIZE_SATELLITE:
-        status = satellite(warehouse, model, body, context, &sql, rows_changed, err);
-        break;
-    case MATERIALIZE_SCRIPT:
-        strbuf_append_string(&sql, rendered_sql);
-        status = run(context, warehouse, &sql, NULL, err);
-        *rows_changed = -1;
-        break;
+    const char *cluster = sharding_cluster(warehouse, model), *suffix = cluster ? "_shard" : "";
+    const char *dot = strchr(context->relation, '.');
+    if (create_partitioned_if_missing(warehouse, model, cluster, body, context, sql, err) != 0) return -1;
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s__new%s", context->relation, suffix);
+    int status = run_on_each(context, warehouse, cluster, sql, err);
+    strbuf_printf(sql, "CREATE TABLE %1$s__new%2$s AS %1$s%2$s", context->relation, suffix);
+    if (status == 0) status = run_on_each(context, warehouse, cluster, sql, err);
+    struct strbuf building;
+    strbuf_init(&building);
+    strbuf_printf(&building, "%s__new", context->relation);
+    if (status == 0 && cluster) status = create_distributed(warehouse, model, cluster, strbuf_text(&building), context, sql, err);
+    strbuf_printf(sql, "INSERT INTO %1$s__new SELECT * FROM (\n%2$s\n) AS model WHERE toDate(model.%3$s) BETWEEN"
+                       " toDate('%4$s') AND toDate('%5$s')", context->relation, body, model->date_column,
+                  context->start_date, context->end_date);
+    if (status == 0) status = run(context, warehouse, sql, NULL, err);
+    strbuf_printf(sql, "SELECT count() FROM %s__new", context->relation);
+    if (status == 0) status = query_number(context, warehouse, sql, rows_changed, err);
+    /* The days either table holds in the run's dates, on any server. */
+    char first_id[9], last_id[9];
+    snprintf(first_id, sizeof first_id, "%.4s%.2s%.2s", context->start_date, context->start_date + 5, context->start_date + 8);
+    snprintf(last_id, sizeof last_id, "%.4s%.2s%.2s", context->end_date, context->end_date + 5, context->end_date + 8);
+    if (cluster)
+        strbuf_printf(sql, "SELECT DISTINCT partition_id FROM cluster('%s', system, parts)", cluster);
+    else
+        strbuf_append_string(sql, "SELECT DISTINCT partition_id FROM system.parts");
+    strbuf_printf(sql, " WHERE active AND database = '%1$.*2$s' AND table IN ('%3$s%4$s', '%3$s__new%4$s')"
+                       " AND partition_id BETWEEN '%5$s' AND '%6$s' ORDER BY partition_id",
+                  context->relation, (int)(dot - context->relation), dot + 1, suffix, first_id,
+                  last_id);
+    struct warehouse_result *days = NULL;
+    if (context->statement_log && status == 0) strbuf_printf(context->statement_log, "%s;\n\n", strbuf_text(sql));
+    if (status == 0) status = warehouse_query(warehouse, strbuf_text(sql), &days, err);
+    strbuf_reset(sql);
+    /* One ALTER of many commands per server (each command still swaps its
+     * day atomically): a request per day made a history run slow. */
+    for (size_t first = 0; status == 0 && first < days->row_count; first += PARTITIONS_PER_ALTER) {
+        strbuf_printf(sql, "ALTER TABLE %s%s", context->relation, suffix);
+        for (size_t row = first; row < days->row_count && row < first + PARTITIONS_PER_ALTER; row++)
+            strbuf_printf(sql, "%s REPLACE PARTITION ID '%s' FROM %s__new%s", row > first ? "," : "",
+                          warehouse_result_cell(days, row, 0), context->relation, suffix);
+        status = run_on_each(context, warehouse, cluster, sql, err);
     }
-    strbuf_free(&sql);
-    free(body);
+    warehouse_result_free(days);
+    if (status == 0 && cluster) {
+        strbuf_printf(sql, "DROP TABLE IF EXISTS %s__new", context->relation);
+        status = run_everywhere(context, warehouse, sql, err);
+    }
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s__new%s", context->relation, suffix);
+    if (status == 0) status = run_on_each(context, warehouse, cluster, sql, err);
+    strbuf_reset(sql);
+    strbuf_free(&building);
     return status;
 }
+
+/* A full refresh: sharded on a cluster, else built beside the table. */
+static int table(struct warehouse *warehouse, const struct model *model, const char *body,
+                 const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed, struct error *err) {
+    const char *cluster = sharding_cluster(warehouse, model);
+    if (cluster) return replace_sharded_table(warehouse, model, cluster, body, context, sql, rows_changed, err);
+    return replace_table(warehouse, body, context, sql, rows_changed, err);
+}
+
+/* DROP + CREATE VIEW (DROP TABLE removes a view there). */
+static int view(struct warehouse *warehouse, const struct model *model, const char *body,
+                const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed, struct error *err) {
+    (void)model;
+    (void)rows_changed;
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s", context->relation);
+    int status = run(context, warehouse, sql, NULL, err);
+    strbuf_printf(sql, "CREATE VIEW %s AS\n%s\n", context->relation, body);
+    if (status == 0) status = run(context, warehouse, sql, NULL, err);
+    return status;
+}
+
+/* The model's own statements; their counts mean nothing together. */
+static int script(struct warehouse *warehouse, const struct model *model, const char *body,
+                  const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed, struct error *err) {
+    (void)model;
+    strbuf_append_string(sql, body);
+    *rows_changed = -1;
+    return run(context, warehouse, sql, NULL, err);
+}
+
+const struct materialize_strategy clickhouse_materialize_strategy = {
+    .table = table,
+    .view = view,
+    .insert_new_keys = insert_new_keys,
+    .incremental_by_date = incremental_by_date,
+    .satellite = satellite,
+    .script = script,
+};

@@ -173,50 +173,83 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
     return status;
 }
 
-/* Applies the model to the warehouse inside the caller's transaction.
- * Without a warehouse (NULL) nothing runs: the statements a run would run
- * are only appended to the context's log (martlet compile). */
+/* DROP + CREATE TABLE AS, then the count (CTAS reports none everywhere). */
+static int replace_table(struct warehouse *warehouse, const struct model *model, const char *body,
+                         const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
+                         struct error *err) {
+    (void)model;
+    int64_t ignored;
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s", context->relation);
+    int status = run(context, warehouse, sql, &ignored, err);
+    strbuf_printf(sql, "CREATE TABLE %s AS\n%s\n", context->relation, body);
+    if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+    strbuf_printf(sql, "SELECT count(*) FROM %s", context->relation);
+    if (status == 0) status = count_rows(context, warehouse, sql, rows_changed, err);
+    strbuf_reset(sql);
+    return status;
+}
+
+/* DROP + CREATE VIEW. */
+static int replace_view(struct warehouse *warehouse, const struct model *model, const char *body,
+                        const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
+                        struct error *err) {
+    (void)model;
+    (void)rows_changed;
+    int64_t ignored;
+    strbuf_printf(sql, "DROP VIEW IF EXISTS %s", context->relation);
+    int status = run(context, warehouse, sql, &ignored, err);
+    strbuf_printf(sql, "CREATE VIEW %s AS\n%s\n", context->relation, body);
+    if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+    strbuf_reset(sql);
+    return status;
+}
+
+/* The model's own statements; their counts mean nothing together. */
+static int run_script(struct warehouse *warehouse, const struct model *model, const char *body,
+                      const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
+                      struct error *err) {
+    (void)model;
+    int64_t ignored;
+    strbuf_append_string(sql, body);
+    *rows_changed = -1;
+    return run(context, warehouse, sql, &ignored, err);
+}
+
+/* DuckDB's and PostgreSQL's way, inside the caller's transaction. */
+static const struct materialize_strategy portable_strategy = {
+    .table = replace_table,
+    .view = replace_view,
+    .insert_new_keys = insert_new_keys,
+    .incremental_by_date = incremental_by_date,
+    .satellite = satellite,
+    .script = run_script,
+};
+
+/* Applies the model to the warehouse (inside the caller's transaction
+ * where it has them) with the warehouse's strategy: ClickHouse, without
+ * transactions or correlated subqueries, has its own ways. Without a
+ * warehouse (NULL) nothing runs: the statements a run would run are only
+ * appended to the context's log (martlet compile). */
 int materialize_model(struct warehouse *warehouse, const struct model *model, const char *rendered_sql,
                       const struct materialize_context *context, int64_t *rows_changed, struct error *err) {
-    /* No transactions and no correlated subqueries there: its own ways. */
-    if (warehouse && strcmp(warehouse_dialect(warehouse), "clickhouse") == 0)
-        return clickhouse_materialize_model(warehouse, model, rendered_sql, context, rows_changed, err);
-    char *body = select_body(rendered_sql);
+    const struct materialize_strategy *strategy =
+        warehouse && strcmp(warehouse_dialect(warehouse), "clickhouse") == 0 ? &clickhouse_materialize_strategy
+                                                                             : &portable_strategy;
+    materialize_kind_function *apply = NULL;
+    switch (model->materialized) {
+    case MATERIALIZE_TABLE: apply = strategy->table; break;
+    case MATERIALIZE_VIEW: apply = strategy->view; break;
+    case MATERIALIZE_INSERT_NEW_KEYS: apply = strategy->insert_new_keys; break;
+    case MATERIALIZE_INCREMENTAL_BY_DATE: apply = strategy->incremental_by_date; break;
+    case MATERIALIZE_SATELLITE: apply = strategy->satellite; break;
+    case MATERIALIZE_SCRIPT: apply = strategy->script; break;
+    }
+    /* A script runs as written; a SELECT is nested, so it loses its trailing semicolons. */
+    char *body = model->materialized == MATERIALIZE_SCRIPT ? memory_strdup(rendered_sql) : select_body(rendered_sql);
     struct strbuf sql;
     strbuf_init(&sql);
-    int64_t ignored;
-    int status = 0;
     *rows_changed = 0;
-    switch (model->materialized) {
-    case MATERIALIZE_TABLE:
-        strbuf_printf(&sql, "DROP TABLE IF EXISTS %s", context->relation);
-        status = run(context, warehouse, &sql, &ignored, err);
-        strbuf_printf(&sql, "CREATE TABLE %s AS\n%s\n", context->relation, body);
-        if (status == 0) status = run(context, warehouse, &sql, &ignored, err);
-        strbuf_printf(&sql, "SELECT count(*) FROM %s", context->relation); /* CTAS reports no count everywhere */
-        if (status == 0) status = count_rows(context, warehouse, &sql, rows_changed, err);
-        break;
-    case MATERIALIZE_VIEW:
-        strbuf_printf(&sql, "DROP VIEW IF EXISTS %s", context->relation);
-        status = run(context, warehouse, &sql, &ignored, err);
-        strbuf_printf(&sql, "CREATE VIEW %s AS\n%s\n", context->relation, body);
-        if (status == 0) status = run(context, warehouse, &sql, &ignored, err);
-        break;
-    case MATERIALIZE_INSERT_NEW_KEYS:
-        status = insert_new_keys(warehouse, model, body, context, &sql, rows_changed, err);
-        break;
-    case MATERIALIZE_INCREMENTAL_BY_DATE:
-        status = incremental_by_date(warehouse, model, body, context, &sql, rows_changed, err);
-        break;
-    case MATERIALIZE_SATELLITE:
-        status = satellite(warehouse, model, body, context, &sql, rows_changed, err);
-        break;
-    case MATERIALIZE_SCRIPT: /* its statements' counts mean nothing together */
-        strbuf_append_string(&sql, rendered_sql);
-        status = run(context, warehouse, &sql, &ignored, err);
-        *rows_changed = -1;
-        break;
-    }
+    int status = apply(warehouse, model, body, context, &sql, rows_changed, err);
     strbuf_free(&sql);
     free(body);
     return status;

@@ -32,4 +32,18 @@ struct materialize_context {
 int materialize_model(struct warehouse *warehouse, const struct model *model, const char *rendered_sql,
                       const struct materialize_context *context, int64_t *rows_changed, struct error *err);
 
+/* How one warehouse applies one kind of model: the model's SQL (its
+ * SELECT without trailing semicolons, or a script's statements), sql a
+ * scratch buffer, *rows_changed the rows written (-1: not meaningful).
+ * warehouse is NULL for compile, which only logs the statements. */
+typedef int materialize_kind_function(struct warehouse *warehouse, const struct model *model, const char *body,
+                                      const struct materialize_context *context, struct strbuf *sql,
+                                      int64_t *rows_changed, struct error *err);
+
+/* A warehouse's way of each kind; materialize_model picks one and
+ * dispatches on the model's kind once for all of them. */
+struct materialize_strategy {
+    materialize_kind_function *table, *view, *insert_new_keys, *incremental_by_date, *satellite, *script;
+};
+
 #endif

@@ -9,6 +9,8 @@
 #include "report_header.h"
 #include "template.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Parses table|csv|json|svg. */
@@ -125,6 +127,25 @@ static const char *report_title(const struct report_request *request, const stru
     return header->title ? header->title : request->name;
 }
 
+/* The SQL of the report on this warehouse: reports/NAME.DIALECT.sql when
+ * the pipeline has that variant (as a model may, for SQL the warehouse
+ * spells differently), else the report's own text. The header stays the
+ * report's own. */
+static int report_sql_text(struct warehouse *warehouse, const struct report_request *request, char *text,
+                           char **sql_text, struct error *err) {
+    char name[128];
+    snprintf(name, sizeof name, "reports/%s.%s.sql", request->name, warehouse_dialect(warehouse));
+    char *path = files_join(request->pipeline->directory, name);
+    int status = 0;
+    *sql_text = text;
+    if (files_exists(path)) {
+        status = files_read_all(path, sql_text, err);
+        if (status != 0) *sql_text = text;
+    }
+    free(path);
+    return status;
+}
+
 /* Runs a report and prints it. */
 int report_run(struct warehouse *warehouse, const struct report_request *request, FILE *out, struct error *err) {
     if (!identifier_is_valid(request->name)) return error_set(err, "'%s' is not a report name", request->name);
@@ -153,7 +174,10 @@ int report_run(struct warehouse *warehouse, const struct report_request *request
         chart.name = header.chart_report;
         status = report_run(warehouse, &chart, out, err);
     } else if (status == 0) {
-        status = render(request, &context, text, &sql, err);
+        char *sql_text = text;
+        status = report_sql_text(warehouse, request, text, &sql_text, err);
+        if (status == 0) status = render(request, &context, sql_text, &sql, err);
+        if (sql_text != text) free(sql_text);
         if (status == 0) status = render(request, &context, report_title(request, &context, &header), &title, err);
         if (status != 0) error_prefix(err, "%s", path);
         if (status == 0) status = warehouse_query(warehouse, strbuf_text(&sql), &result, err);

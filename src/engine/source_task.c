@@ -202,11 +202,13 @@ static void column_list(const struct source *source, struct strbuf *sql) {
  * result: (day YYYY-MM-DD, count), in date order. */
 static int rows_per_date(struct warehouse *warehouse, const char *schema, const struct source *source,
                          const struct source_dates *dates, struct warehouse_result **counts, struct error *err) {
-    char sql[600];
+    char sql[700];
+    /* Grouped by the expression, not by position: ClickHouse reads GROUP BY 1 as the constant. */
     snprintf(sql, sizeof sql,
-             "SELECT CAST(CAST(%s AS DATE) AS VARCHAR(10)), count(*) FROM %s.%s"
-             " WHERE CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s' GROUP BY 1 ORDER BY 1",
-             source->date_column, schema, source->table, source->date_column, dates->start, dates->end);
+             "SELECT CAST(CAST(%1$s AS DATE) AS VARCHAR(10)), count(*) FROM %2$s.%3$s"
+             " WHERE CAST(%1$s AS DATE) BETWEEN DATE '%4$s' AND DATE '%5$s'"
+             " GROUP BY CAST(CAST(%1$s AS DATE) AS VARCHAR(10)) ORDER BY CAST(CAST(%1$s AS DATE) AS VARCHAR(10))",
+             source->date_column, schema, source->table, dates->start, dates->end);
     return warehouse_query(warehouse, sql, counts, err);
 }
 
@@ -256,11 +258,14 @@ static void warn_replaced(const struct source_dates *dates, const struct warehou
 static int clear_dates(struct warehouse *warehouse, const char *schema, const struct source *source,
                        const struct source_dates *dates, struct strbuf *log, struct warehouse_result **before,
                        struct error *err) {
-    char sql[700];
+    char sql[900];
+    /* Grouped by the expression, not by position (see rows_per_date). */
     snprintf(sql, sizeof sql,
-             "SELECT CASE WHEN CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s' THEN CAST(CAST(%s AS DATE) AS VARCHAR(10))"
-             " END AS day, count(*) FROM %s.%s GROUP BY 1 ORDER BY 1",
-             source->date_column, dates->start, dates->end, source->date_column, schema, source->table);
+             "SELECT CASE WHEN CAST(%1$s AS DATE) BETWEEN DATE '%2$s' AND DATE '%3$s' THEN CAST(CAST(%1$s AS DATE) AS VARCHAR(10))"
+             " END, count(*) FROM %4$s.%5$s GROUP BY CASE WHEN CAST(%1$s AS DATE) BETWEEN DATE '%2$s' AND DATE '%3$s'"
+             " THEN CAST(CAST(%1$s AS DATE) AS VARCHAR(10)) END ORDER BY CASE WHEN CAST(%1$s AS DATE) BETWEEN DATE '%2$s'"
+             " AND DATE '%3$s' THEN CAST(CAST(%1$s AS DATE) AS VARCHAR(10)) END",
+             source->date_column, dates->start, dates->end, schema, source->table);
     if (warehouse_query(warehouse, sql, before, err) != 0) return -1;
     /* NULL (the rows outside the dates) sorts last. */
     struct warehouse_result *days = *before;

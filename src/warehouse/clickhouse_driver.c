@@ -414,6 +414,7 @@ static int clickhouse_open(const char *url, struct warehouse **out, struct error
     if (status == 0 && warehouse->location.server_count == 0) status = run_statement(warehouse, sql, false, &response, err);
     strbuf_free(&response);
     snprintf(warehouse->location.database, sizeof warehouse->location.database, "%s", database);
+    if (status == 0) status = clickhouse_macros_load(&warehouse->base, err);   /* what earlier runs defined */
     if (status != 0) {
         clickhouse_driver.close(&warehouse->base);
         return error_prefix(err, "cannot connect to ClickHouse");
@@ -792,6 +793,7 @@ static int clickhouse_execute(struct warehouse *base, const char *sql, int64_t *
         strbuf_free(&prepared);
     }
     clickhouse_free_statements(statements, count);
+    if (status == 0) status = clickhouse_macros_store_new(base, err);   /* for later processes */
     return status;
 }
 

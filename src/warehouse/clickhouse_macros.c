@@ -1,5 +1,6 @@
 /* clickhouse_macros.c -- see clickhouse_macros.h. */
 #include "clickhouse_macros.h"
+#include "clickhouse_sql.h"
 #include "../util/memory.h"
 
 #include <ctype.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define MACRO_MAX_PARAMETERS 8
 #define MACRO_MAX_DEPTH 16
@@ -16,12 +18,15 @@ struct macro {
     char *parameters[MACRO_MAX_PARAMETERS];
     size_t parameter_count;
     char *body;
+    char *statement;    /* the definition as written, kept in martlet.macros */
+    bool stored;        /* martlet.macros holds this very definition */
 };
 
 /* Every connection of the process sees the macros a run installed once. */
 static pthread_mutex_t macros_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct macro *macros;
 static size_t macro_count;
+static bool macros_loaded;   /* martlet.macros was read (once per process) */
 
 static bool is_word(char c) { return isalnum((unsigned char)c) || c == '_'; }
 
@@ -49,6 +54,7 @@ static void free_macro(struct macro *macro) {
     free(macro->name);
     for (size_t i = 0; i < macro->parameter_count; i++) free(macro->parameters[i]);
     free(macro->body);
+    free(macro->statement);
 }
 
 /* "CREATE [OR REPLACE] MACRO name(a, b) AS body": 1 and kept (replacing
@@ -81,12 +87,16 @@ int clickhouse_macro_define(const char *statement, struct error *err) {
     p = skip_space(p + 1);
     if (strncasecmp(p, "AS", 2) != 0 || is_word(p[2])) goto malformed;
     macro.body = memory_strdup(skip_space(p + 2));
+    macro.statement = memory_strdup(skip_comments(statement));
     pthread_mutex_lock(&macros_lock);
     size_t index = macro_count;
     for (size_t i = 0; i < macro_count; i++)
         if (strcasecmp(macros[i].name, macro.name) == 0) index = i;
     if (index == macro_count) macros = memory_realloc(macros, ++macro_count * sizeof *macros);
-    else free_macro(&macros[index]);
+    else {
+        macro.stored = macros[index].stored && strcmp(macros[index].statement, macro.statement) == 0;
+        free_macro(&macros[index]);
+    }
     macros[index] = macro;
     pthread_mutex_unlock(&macros_lock);
     return 1;
@@ -218,5 +228,89 @@ int clickhouse_macro_expand(const char *sql, struct strbuf *out, struct error *e
     pthread_mutex_lock(&macros_lock);
     int status = macro_count == 0 ? (strbuf_append_string(out, sql), 0) : expand(sql, strlen(sql), out, 0, err);
     pthread_mutex_unlock(&macros_lock);
+    return status;
+}
+
+/* Whether a macro of that name is defined in this process. */
+static bool is_defined(const char *name) {
+    pthread_mutex_lock(&macros_lock);
+    bool found = find_macro(name, strlen(name)) != NULL;
+    pthread_mutex_unlock(&macros_lock);
+    return found;
+}
+
+/* Defines the macros martlet.macros holds (the latest definition of each
+ * name), once per process, so that every command -- query, report,
+ * status, serve -- expands what runs installed, as DuckDB and PostgreSQL
+ * keep their functions in the database. A definition made in this process
+ * is newer and stays. Nothing happens before the first run stored one. */
+int clickhouse_macros_load(struct warehouse *warehouse, struct error *err) {
+    pthread_mutex_lock(&macros_lock);
+    bool loaded = macros_loaded;
+    macros_loaded = true;
+    pthread_mutex_unlock(&macros_lock);
+    if (loaded) return 0;
+    char *present = NULL;
+    if (warehouse_query_value(warehouse, "SELECT count() FROM system.tables WHERE database = 'martlet' AND name = 'macros'",
+                              &present, err) != 0)
+        return -1;
+    bool exists = present && strcmp(present, "0") != 0;
+    free(present);
+    if (!exists) return 0;
+    struct warehouse_result *result = NULL;
+    if (warehouse_query(warehouse, "SELECT name, argMax(definition, defined_at) FROM martlet.macros GROUP BY name",
+                        &result, err) != 0)
+        return -1;
+    int status = 0;
+    for (size_t row = 0; status == 0 && row < result->row_count; row++) {
+        const char *name = warehouse_result_cell(result, row, 0), *definition = warehouse_result_cell(result, row, 1);
+        if (name == NULL || definition == NULL || is_defined(name)) continue;
+        if (clickhouse_macro_define(definition, err) < 0) {
+            status = error_prefix(err, "martlet.macros");
+            break;
+        }
+        pthread_mutex_lock(&macros_lock);
+        struct macro *macro = (struct macro *)find_macro(name, strlen(name));
+        if (macro) macro->stored = true;
+        pthread_mutex_unlock(&macros_lock);
+    }
+    warehouse_result_free(result);
+    return status;
+}
+
+/* Keeps every definition this process made that martlet.macros does not
+ * hold yet (a row per definition, the latest one read back by its time in
+ * microseconds); a definition it already holds writes nothing. */
+int clickhouse_macros_store_new(struct warehouse *warehouse, struct error *err) {
+    struct strbuf insert;
+    strbuf_init(&insert);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    long long micros = (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    pthread_mutex_lock(&macros_lock);
+    for (size_t i = 0; i < macro_count; i++) {
+        if (macros[i].stored) continue;
+        strbuf_append_string(&insert, insert.length ? ", (" : "INSERT INTO martlet.macros (name, definition, defined_at) VALUES (");
+        clickhouse_quote(&insert, macros[i].name);
+        strbuf_append_string(&insert, ", ");
+        clickhouse_quote(&insert, macros[i].statement);
+        strbuf_printf(&insert, ", %lld)", micros);
+        macros[i].stored = true;   /* given back below if the INSERT fails */
+    }
+    pthread_mutex_unlock(&macros_lock);
+    int status = 0;
+    if (insert.length > 0) {
+        status = warehouse_execute(warehouse, "CREATE DATABASE IF NOT EXISTS martlet", err);
+        if (status == 0)
+            status = warehouse_execute(warehouse, "CREATE TABLE IF NOT EXISTS martlet.macros (name String, definition String,"
+                                                  " defined_at UInt64) ENGINE = MergeTree ORDER BY name", err);
+        if (status == 0) status = warehouse_execute(warehouse, strbuf_text(&insert), err);
+        if (status != 0) {
+            pthread_mutex_lock(&macros_lock);
+            for (size_t i = 0; i < macro_count; i++) macros[i].stored = false;
+            pthread_mutex_unlock(&macros_lock);
+        }
+    }
+    strbuf_free(&insert);
     return status;
 }

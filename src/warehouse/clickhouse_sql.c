@@ -500,9 +500,38 @@ static const char *rewrite_filter(struct strbuf *out, const char *filter) {
     return end;
 }
 
+/* The ')' that closes the '(' at open (quotes skipped), or NULL. */
+static const char *closing_parenthesis(const char *open) {
+    int depth = 0;
+    for (const char *p = open; *p; p++) {
+        if (*p == '\'' || *p == '"') {
+            char quote = *p++;
+            while (*p && *p != quote) p += *p == '\\' && p[1] ? 2 : 1;
+            if (*p == '\0') return NULL;
+            continue;
+        }
+        if (*p == '(') depth++;
+        if (*p == ')' && --depth == 0) return p;
+    }
+    return NULL;
+}
+
+/* If the text from start to end (a CAST's parentheses' content) ends with
+ * "AS DATE", where that "AS" starts; else NULL. */
+static const char *cast_to_date(const char *start, const char *end) {
+    while (end > start && isspace((unsigned char)end[-1])) end--;
+    if (end - start < 8 || strncasecmp(end - 4, "DATE", 4) != 0 || !isspace((unsigned char)end[-5])) return NULL;
+    const char *as = end - 5;
+    while (as > start && isspace((unsigned char)as[-1])) as--;
+    if (as - start < 3 || strncasecmp(as - 2, "AS", 2) != 0 || !isspace((unsigned char)as[-3])) return NULL;
+    return as - 2;
+}
+
 /* Standard SQL the engine writes that 18.16 spells differently, outside
  * quotes: DATE 'd' and TIMESTAMP 't' literals become toDate('d') and
- * toDateTime('t'); TRUE and FALSE are 1 and 0; AGG(x) FILTER (WHERE c) is
+ * toDateTime('t'); CAST(x AS DATE) the day of x, whether x is a Date, a
+ * DateTime or a timestamp's text (timestamps are text there, see
+ * append_type), NULL staying NULL; VARCHAR(n) String; TRUE and FALSE are 1 and 0; AGG(x) FILTER (WHERE c) is
  * AGGIf(x, c); EXTRACT(EPOCH FROM a - b) the difference of two DateTimes;
  * NUMERIC Float64 and TIMESTAMP(0) DateTime; information_schema.tables and .columns become
  * subqueries over system.tables and system.columns under the standard
@@ -540,6 +569,23 @@ void clickhouse_rewrite_standard(const char *sql, struct strbuf *out) {
             continue;
         }
         const char *after_word = NULL;
+        if (word_start && (after_word = match_words(p, "CAST")) != NULL && *skip_blank(after_word) == '(') {
+            const char *open = skip_blank(after_word), *close = closing_parenthesis(open);
+            const char *as = close ? cast_to_date(open + 1, close) : NULL;
+            if (as) {   /* the day of a date, a DateTime or timestamp text alike; NULL stays NULL */
+                char *inner = memory_strndup(open + 1, (size_t)(as - open - 1));
+                strbuf_append_string(out, "toDateOrNull(substring(toString(");
+                clickhouse_rewrite_standard(inner, out);
+                strbuf_append_string(out, "), 1, 10))");
+                free(inner);
+                p = close + 1;
+                continue;
+            }
+        }
+        if (word_start && (after_word = match_words(p, "VARCHAR")) != NULL && *skip_blank(after_word) == '(') {
+            const char *close = strchr(after_word, ')');   /* VARCHAR(n): a String, whatever its length */
+            if (close) { strbuf_append_string(out, "String"); p = close + 1; continue; }
+        }
         if (word_start && (after_word = match_words(p, "FILTER")) != NULL) {
             const char *end = rewrite_filter(out, after_word);
             if (end) { p = end; continue; }

@@ -1,0 +1,206 @@
+/* test_clickhouse_sales.c -- the sales pipeline on the 2-shard ClickHouse
+ * test cluster (tests/clickhouse_cluster.c) against DuckDB: history and
+ * increments, a date run again after its export refunded a line, and a
+ * range of dates leave every mart table equal to DuckDB's row by row, with
+ * both shards holding rows; its reports answer the same on both, status
+ * shows the runs and a query outside a run expands the pipeline's macros.
+ * The social pipeline's reports are compared too. */
+#include "../src/util/files.h"
+#include "../src/util/memory.h"
+#include "../src/util/strbuf.h"
+#include "../src/warehouse/clickhouse_sql.h"
+#include "clickhouse_cluster.h"
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Regression: the staging load's per-date counts cast timestamps (text
+ * there) to DATE and to VARCHAR(10), which 18.16 refuses; the day is
+ * taken from the text (NULL staying NULL), quotes and nesting respected. */
+Test(clickhouse_sql_dates, rewrites_casts_to_date_and_varchar) {
+    struct strbuf out;
+    strbuf_init(&out);
+    clickhouse_rewrite_standard("SELECT CAST(CAST(a AS DATE) AS VARCHAR(10)) FROM t"
+                                " WHERE CAST(f(x, 'y)') AS date) > DATE '2024-01-01' AND CAST(b AS DATETIME) = c", &out);
+    cr_expect_str_eq(strbuf_text(&out), "SELECT CAST(toDateOrNull(substring(toString(a ), 1, 10)) AS String) FROM t"
+                                        " WHERE toDateOrNull(substring(toString(f(x, 'y)') ), 1, 10)) > toDate('2024-01-01')"
+                                        " AND CAST(b AS DATETIME) = c");
+    strbuf_free(&out);
+}
+
+/* Runs `martlet run sales WHEN` on the warehouse; the test fails if it does. */
+static void run_sales(const char *data, const char *url, const char *when) {
+    char *output;
+    cr_assert_eq(test_martlet_run(&output, "run sales %s --source-dir %s --warehouse '%s' --quiet", when, data, url), 0,
+                 "run sales %s: %s", when, output);
+    free(output);
+}
+
+/* Refunds the first order line of the date's increment (the copy with the
+ * smallest id, the one the loader keeps of its uniq_id). */
+static void refund_first_line(const char *data, const char *date) {
+    char path[600], *text;
+    struct error err;
+    snprintf(path, sizeof path, "%s/increments/%s/user_order_log.csv", data, date);
+    cr_assert_eq(files_read_all(path, &text, &err), 0, "%s", err.message);
+    char *status = strstr(strchr(text, '\n') + 1, ",shipped");
+    cr_assert_not_null(status, "%s", text);
+    size_t length = strlen(text);
+    char *edited = memory_alloc(length + 2);
+    size_t before = (size_t)(status - text);
+    memcpy(edited, text, before);
+    strcpy(edited + before, ",refunded");
+    strcat(edited, status + strlen(",shipped"));
+    cr_assert_eq(files_write_all(path, edited, strlen(edited), &err), 0, "%s", err.message);
+    free(edited);
+    free(text);
+}
+
+/* The report's CSV on the warehouse. */
+static char *report_csv(const char *url, const char *arguments) {
+    char *output;
+    cr_assert_eq(test_martlet_run(&output, "report sales %s --format csv --warehouse '%s'", arguments, url), 0, "%s: %s",
+                 arguments, output);
+    return output;
+}
+
+Test(clickhouse_sales, history_increments_a_refund_and_reruns_equal_duckdb_row_by_row, .timeout = 900) {
+    const char *url;
+    int lock = test_take_clickhouse(&url);
+    char *directory = test_temp_directory(), *data = files_join(directory, "data"), *output;
+    cr_assert_eq(test_martlet_run(&output, "gen sales --out %s --scale 0.05 --seed 5", data), 0, "%s", output);
+    free(output);
+    char duckdb_url[600];
+    snprintf(duckdb_url, sizeof duckdb_url, "duckdb:%s/w.duckdb", directory);
+
+    /* ClickHouse: the history, three days, then 2024-04-02 again (twice)
+     * once its export refunds a line, then the rest of the week at once. */
+    static const char *const first_runs[] = {"--history", "--date 2024-04-01", "--date 2024-04-02", "--date 2024-04-03"};
+    for (size_t i = 0; i < 4; i++) run_sales(data, url, first_runs[i]);
+    refund_first_line(data, "2024-04-02");
+    run_sales(data, url, "--date 2024-04-02");
+    run_sales(data, url, "--date 2024-04-02");
+    run_sales(data, url, "--from 2024-04-04 --to 2024-04-07");
+    /* DuckDB: each once, in order, from the files as they are now. */
+    static const char *const clean_runs[] = {"--history", "--date 2024-04-01", "--date 2024-04-02", "--date 2024-04-03",
+                                             "--from 2024-04-04 --to 2024-04-07"};
+    for (size_t i = 0; i < 5; i++) run_sales(data, duckdb_url, clean_runs[i]);
+
+    cr_expect_eq(test_expect_equal_to_duckdb(duckdb_url, url, true), 7, "every mart table compared");
+    cr_expect_geq(test_url_integer(url, "SELECT count() FROM mart.f_sales WHERE date = toDate('2024-04-02')"
+                                        " AND refund_flag = 1 AND payment_amount < 0 AND quantity < 0"), 1,
+                  "the refunded line counts negative");
+    static const char *const sharded[] = {"mart.f_sales", "mart.f_activity", "mart.d_customer", "mart.d_calendar"};
+    for (size_t i = 0; i < sizeof sharded / sizeof *sharded; i++) {
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT count() FROM %s", sharded[i]);
+        int64_t first = test_rows_on_shard(1, sharded[i]), second = test_rows_on_shard(2, sharded[i]);
+        cr_expect(first > 0 && second > 0, "%s: shard 1 holds %lld rows, shard 2 %lld", sharded[i], (long long)first,
+                  (long long)second);
+        cr_expect_eq(first + second, test_url_integer(url, sql), "%s: the Distributed table reads both shards", sharded[i]);
+    }
+
+    /* The reports answer the same on both warehouses. */
+    static const char *const reports[] = {"retention --all", "retention --period monthly --all",
+                                          "retention --from 2024-03 --to 2024-W14", "retention_revenue --all",
+                                          "retention_revenue --period monthly --top 2"};
+    for (size_t i = 0; i < sizeof reports / sizeof *reports; i++) {
+        char *expected = report_csv(duckdb_url, reports[i]), *actual = report_csv(url, reports[i]);
+        cr_expect(strchr(expected, '\n') != NULL && strchr(strchr(expected, '\n') + 1, '\n') != NULL,
+                  "%s has rows: %s", reports[i], expected);
+        cr_expect_str_eq(actual, expected, "report sales %s differs from DuckDB's", reports[i]);
+        free(expected);
+        free(actual);
+    }
+
+    /* status's grid shows each date's latest run: 2024-04-02 the second
+     * rerun (run 6), the range's dates run 7; the run list all seven. */
+    cr_assert_eq(test_martlet_run(&output, "status sales --warehouse '%s'", url), 0, "%s", output);
+    cr_expect_not_null(strstr(output, "2024-04-02      6  success"), "%s", output);
+    cr_expect_not_null(strstr(output, "2024-04-07      7  success"), "%s", output);
+    cr_expect_not_null(strstr(output, "mart.f_customer_retention"), "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "status --warehouse '%s'", url), 0, "%s", output);
+    cr_expect_not_null(strstr(output, "2024-04-04  2024-04-07"), "%s", output);
+    free(output);
+    /* A query outside a run expands the macros the runs defined. */
+    cr_assert_eq(test_martlet_run(&output, "query \"SELECT iso_week_label(toDate('2024-02-20')) AS week,"
+                                           " month_label(toDate('2024-02-20')) AS month\" --format csv --warehouse '%s'",
+                                  url), 0, "%s", output);
+    cr_expect_str_eq(output, "week,month\n2024-W08,2024-02\n");
+    free(output);
+    free(data);
+    test_remove_directory(directory);
+    close(lock);
+}
+
+/* The social pipeline's reports, the conversion one with the exact_ratio
+ * macro in a command of its own, answer on ClickHouse as on DuckDB. */
+Test(clickhouse_sales, social_reports_equal_duckdb, .timeout = 600) {
+    const char *url;
+    int lock = test_take_clickhouse(&url);
+    char *directory = test_temp_directory(), *data = files_join(directory, "data"), *output;
+    cr_assert_eq(test_martlet_run(&output, "gen social --out %s --scale 0.01 --seed 11", data), 0, "%s", output);
+    free(output);
+    char duckdb_url[600];
+    snprintf(duckdb_url, sizeof duckdb_url, "duckdb:%s/w.duckdb", directory);
+    const char *const warehouses[] = {duckdb_url, url};
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_eq(test_martlet_run(&output, "run social --date 2021-10-01 --source-dir %s --warehouse '%s' --quiet",
+                                      data, warehouses[i]), 0, "%s", output);
+        free(output);
+    }
+    static const char *const reports[] = {"conversion", "conversion --all", "cohorts --all"};
+    for (size_t i = 0; i < sizeof reports / sizeof *reports; i++) {
+        char *answers[2];
+        for (size_t w = 0; w < 2; w++)
+            cr_assert_eq(test_martlet_run(&answers[w], "report social %s --format csv --warehouse '%s'", reports[i],
+                                          warehouses[w]), 0, "%s: %s", reports[i], answers[w]);
+        cr_expect(strchr(answers[0], '\n') != NULL && strchr(strchr(answers[0], '\n') + 1, '\n') != NULL,
+                  "%s has rows: %s", reports[i], answers[0]);
+        cr_expect_str_eq(answers[1], answers[0], "report social %s differs from DuckDB's", reports[i]);
+        free(answers[0]);
+        free(answers[1]);
+    }
+    free(data);
+    test_remove_directory(directory);
+    close(lock);
+}
+
+/* An incremental_by_date model keeps a partition per day of its Date
+ * column (found among columns whose types hold ", " too): the same date
+ * run again replaces its rows, a range replaces each day; a date column
+ * of text is refused with one line naming it (18.16 cannot partition by a
+ * day computed from text). */
+Test(clickhouse_sales, incremental_models_partition_by_their_date_column, .timeout = 900) {
+    const char *url;
+    int lock = test_take_clickhouse(&url);
+    const char *const models[] = {
+        "-- name: mart.dated\n-- materialized: incremental_by_date\n-- date_column: day\n"
+        "SELECT toDecimal64(1.5, 2) AS amount, DATE '{{ start }}' AS day, 1 AS value\n"
+        "UNION ALL SELECT toDecimal64(2.5, 2) AS amount, DATE '{{ end }}' AS day, 2 AS value\n",
+        "-- name: mart.textual\n-- materialized: incremental_by_date\n-- date_column: day\n"
+        "SELECT '{{ ds }}' AS day, 1 AS value\n",
+    };
+    char *pipeline = test_make_pipeline("dated", models, 2), *output;
+    static const char *const runs[] = {"--date 2024-01-01", "--date 2024-01-01", "--from 2024-01-01 --to 2024-01-03"};
+    for (size_t i = 0; i < 3; i++) {
+        cr_expect_eq(test_martlet_run(&output, "run %s %s --warehouse '%s'", pipeline, runs[i], url), 1, "%s", output);
+        cr_expect_not_null(strstr(output, "mart.textual: date_column 'day' is Nullable(String) on ClickHouse")
+                           ? output : strstr(output, "mart.textual: date_column 'day' is String on ClickHouse"),
+                           "%s", output);
+        free(output);
+        if (i == 1)
+            cr_expect_eq(test_url_integer(url, "SELECT count() FROM mart.dated"), 2, "a rerun replaces the date's rows");
+    }
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM mart.dated"), 2, "2024-01-01 and 2024-01-03, 01-02 emptied");
+    cr_expect_eq(test_url_integer(url, "SELECT sum(value) FROM mart.dated WHERE day = toDate('2024-01-03')"), 2);
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM cluster('martlet', system, parts) WHERE database = 'mart'"
+                                       " AND table = 'dated_shard' AND active AND partition_id = '20240103'"), 1);
+    test_remove_directory(pipeline);
+    close(lock);
+}
