@@ -176,6 +176,43 @@ Test(social, a_newer_file_adds_only_what_is_new, .timeout = 240) {
     fixture_free(&fixture);
 }
 
+/* dds.orphans is kept incrementally: once users.csv registers a user that
+ * only group_log knew, the next run drops that key from the orphans, and the
+ * orphan tables equal a fresh run's over the same files. */
+Test(social, a_user_registered_later_leaves_the_orphans, .timeout = 240) {
+    struct social_fixture fixture = generated_fixture();
+    run_social(&fixture);
+    const char *orphan_users = "SELECT distinct_keys FROM dds.orphans WHERE problem = 'group_log user missing from users.csv'";
+    struct warehouse *warehouse = open_fixture(&fixture);
+    int64_t before = test_query_integer(warehouse, orphan_users);
+    int64_t user = test_query_integer(warehouse, "SELECT min(user_id) FROM staging.group_log AS log WHERE NOT EXISTS"
+                                                 " (SELECT 1 FROM dds.h_users AS h WHERE h.hk_user_id = log.hk_user_id)");
+    warehouse_close(warehouse);
+    cr_assert_gt(before, 1, "the data must have orphan users");
+    char line[128];
+    snprintf(line, sizeof line, "%lld,registered later,2021-09-01 10:00:00,Russia,30\n", (long long)user);
+    append_line(fixture.data, "users.csv", line);
+    run_social(&fixture);
+    warehouse = open_fixture(&fixture);
+    cr_expect_eq(test_query_integer(warehouse, orphan_users), before - 1, "user %lld is registered now", (long long)user);
+    warehouse_close(warehouse);
+    struct social_fixture fresh = fixture;
+    struct strbuf url;
+    strbuf_init(&url);
+    strbuf_printf(&url, "duckdb:%s/fresh.duckdb", fixture.directory);
+    fresh.url = url.data;
+    run_social(&fresh);
+    const char *orphan_tables = "table_schema = 'dds' AND table_name LIKE 'orphans%'";
+    char *kept = test_checksums_without(fixture.url, orphan_tables, "load_dt");
+    char *rebuilt = test_checksums_without(fresh.url, orphan_tables, "load_dt");
+    cr_expect_str_eq(kept, rebuilt, "the orphans kept run by run equal a fresh count");
+    cr_expect(strstr(kept, "dds.orphans_keys=") != NULL, "%s", kept);
+    free(kept);
+    free(rebuilt);
+    strbuf_free(&url);
+    fixture_free(&fixture);
+}
+
 Test(social, real_groups_and_group_log_give_exact_membership_counts, .timeout = 180) {
     struct social_fixture fixture;
     fixture.directory = test_temp_directory();

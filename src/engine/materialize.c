@@ -142,30 +142,44 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
     strbuf_printf(sql, "CREATE TEMPORARY TABLE satellite_rows AS SELECT * FROM (%s) AS dated WHERE %s IS NOT NULL",
                   strbuf_text(&dated), key);
     if (status == 0) status = run(context, warehouse, sql, &ignored, err);
-    /* The same date run again with other content: its version goes. */
+    /* None of the run's keys has a version yet (a day's new messages): every
+     * row is new content and neither DELETE could match, so the ranking of
+     * the satellite's versions is skipped; the key column alone answers. */
+    int64_t versioned = 1;
     strbuf_printf(sql,
-                  "DELETE FROM %1$s AS version WHERE effective_from = DATE '%2$s' AND EXISTS (SELECT 1 FROM satellite_rows"
-                  " AS new WHERE new.%3$s = version.%3$s AND new.%4$s <> version.%4$s)",
-                  context->relation, day, key, hashdiff);
-    if (status == 0) status = run(context, warehouse, sql, &ignored, err);
-    /* New content against the version valid on the day (a window, not a
-     * correlated subquery, so the join hashes). */
-    strbuf_printf(sql,
-                  "INSERT INTO %1$s SELECT new.* FROM satellite_rows AS new"
-                  " LEFT JOIN (SELECT %3$s, %4$s FROM (SELECT %3$s, %4$s, row_number() OVER (PARTITION BY %3$s"
-                  " ORDER BY effective_from DESC, load_dt DESC) AS recency FROM %1$s WHERE effective_from <= DATE '%2$s'"
-                  " AND %3$s IN (SELECT %3$s FROM satellite_rows)) AS ranked WHERE recency = 1) AS valid"
-                  " ON valid.%3$s = new.%3$s WHERE valid.%3$s IS NULL OR valid.%4$s <> new.%4$s",
-                  context->relation, day, key, hashdiff);
-    if (status == 0) status = run(context, warehouse, sql, rows_changed, err);
-    /* The next version, if it now repeats this one, was no change. */
-    strbuf_printf(sql,
-                  "DELETE FROM %1$s AS version WHERE effective_from > DATE '%2$s' AND EXISTS (SELECT 1 FROM"
-                  " satellite_rows AS new WHERE new.%3$s = version.%3$s AND new.%4$s = version.%4$s)"
-                  " AND NOT EXISTS (SELECT 1 FROM %1$s AS earlier WHERE earlier.%3$s = version.%3$s"
-                  " AND earlier.effective_from > DATE '%2$s' AND earlier.effective_from < version.effective_from)",
-                  context->relation, day, key, hashdiff);
-    if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+                  "SELECT count(*) FROM (SELECT 1 FROM %1$s WHERE %2$s IN (SELECT %2$s FROM satellite_rows) LIMIT 1)"
+                  " AS any_version",
+                  context->relation, key);
+    if (status == 0) status = count_rows(context, warehouse, sql, &versioned, err);
+    if (status == 0 && warehouse != NULL && versioned == 0) {
+        strbuf_printf(sql, "INSERT INTO %s SELECT * FROM satellite_rows", context->relation);
+        status = run(context, warehouse, sql, rows_changed, err);
+    } else {
+        /* The same date run again with other content: its version goes. */
+        strbuf_printf(sql,
+                      "DELETE FROM %1$s AS version WHERE effective_from = DATE '%2$s' AND EXISTS (SELECT 1 FROM satellite_rows"
+                      " AS new WHERE new.%3$s = version.%3$s AND new.%4$s <> version.%4$s)",
+                      context->relation, day, key, hashdiff);
+        if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+        /* New content against the version valid on the day (a window, not a
+         * correlated subquery, so the join hashes). */
+        strbuf_printf(sql,
+                      "INSERT INTO %1$s SELECT new.* FROM satellite_rows AS new"
+                      " LEFT JOIN (SELECT %3$s, %4$s FROM (SELECT %3$s, %4$s, row_number() OVER (PARTITION BY %3$s"
+                      " ORDER BY effective_from DESC, load_dt DESC) AS recency FROM %1$s WHERE effective_from <= DATE '%2$s'"
+                      " AND %3$s IN (SELECT %3$s FROM satellite_rows)) AS ranked WHERE recency = 1) AS valid"
+                      " ON valid.%3$s = new.%3$s WHERE valid.%3$s IS NULL OR valid.%4$s <> new.%4$s",
+                      context->relation, day, key, hashdiff);
+        if (status == 0) status = run(context, warehouse, sql, rows_changed, err);
+        /* The next version, if it now repeats this one, was no change. */
+        strbuf_printf(sql,
+                      "DELETE FROM %1$s AS version WHERE effective_from > DATE '%2$s' AND EXISTS (SELECT 1 FROM"
+                      " satellite_rows AS new WHERE new.%3$s = version.%3$s AND new.%4$s = version.%4$s)"
+                      " AND NOT EXISTS (SELECT 1 FROM %1$s AS earlier WHERE earlier.%3$s = version.%3$s"
+                      " AND earlier.effective_from > DATE '%2$s' AND earlier.effective_from < version.effective_from)",
+                      context->relation, day, key, hashdiff);
+        if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+    }
     strbuf_printf(sql, "DROP TABLE IF EXISTS satellite_rows");
     if (status == 0) status = run(context, warehouse, sql, &ignored, err);
     strbuf_reset(sql);
