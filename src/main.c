@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"schedule", cmd_schedule, "run every scheduled pipeline's due dates, catching up, until SIGTERM"},
     {"compile", cmd_compile, "print the SQL each selected task would run, rendered for a date"},
     {"ls", cmd_ls, "list a pipeline's sources and models: materialization, tags, dependencies"},
+    {"docs", cmd_docs, "write a pipeline's docs as a static site: models, columns, tests, lineage"},
     {"test", cmd_test, "run only the data tests, against the tables as they are"},
     {"init", cmd_init, "write a new pipeline that runs at once: a source, models, tests, a report, a sample"},
     {"serve", cmd_serve, "serve the web UI, a JSON API and /metrics; run pipelines (and schedule them)"},

@@ -72,5 +72,6 @@ int cmd_init(int argc, char **argv);
 bool cli_has_generator(const char *pipeline);
 int cmd_test(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_docs(int argc, char **argv);
 
 #endif

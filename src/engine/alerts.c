@@ -3,6 +3,7 @@
 #include "../loader/value.h"
 #include "../util/clock.h"
 #include "../util/sanitize.h"
+#include "../util/secrets.h"
 #include "../util/strbuf.h"
 
 #include <cJSON.h>
@@ -19,10 +20,6 @@
 
 #define ALERT_TIMEOUT_SECONDS 30
 #define SLA_DATES_LOOKED_AT 366
-
-/* Settings whose values must never leave in an event. */
-static const char *const secret_variables[] = {"MARTLET_API_KEY", "MARTLET_SERVE_TOKEN", "AWS_SECRET_ACCESS_KEY",
-                                               "AWS_SESSION_TOKEN", "PGPASSWORD"};
 
 /* scheme://host[:port] of a URL, for messages: a webhook's path is often its secret. */
 static void url_origin(const char *url, char *origin, size_t size) {
@@ -176,10 +173,7 @@ static char *event_text(const char *event, const struct run_request *request, co
     cJSON_AddStringToObject(json, "at", at);
     char *text = cJSON_PrintUnformatted(json);
     cJSON_Delete(json);
-    for (size_t i = 0; i < sizeof secret_variables / sizeof *secret_variables; i++) {
-        const char *secret = getenv(secret_variables[i]);
-        if (secret && strlen(secret) >= 4) sanitize_hide_secret(text, secret);
-    }
+    secrets_hide_known(text);
     return text;
 }
 
