@@ -1,4 +1,5 @@
 /* cmd_run.c -- `martlet run PIPELINE`: one run for a date or a range. */
+#include "../engine/alerts.h"
 #include "../engine/dry_run.h"
 #include "../engine/runner.h"
 #include "../engine/source_task.h"
@@ -154,17 +155,40 @@ static struct run_request make_request(const struct run_options *options, const 
 /* A failure before the run could start (its files could not be fetched,
  * its source folder is missing) is recorded as a failed run of its dates
  * when the warehouse can be reached and the pipeline is not being run by
- * another process; then prints the one line and returns the exit code. */
+ * another process; on_failure hears of it; then prints the one line and
+ * returns the exit code. */
 static int fail_before_run(const struct run_options *options, const struct run_request *request, struct error *err) {
     struct warehouse *warehouse = NULL;
     struct error ignored;
+    int64_t run_id = 0;
     if (warehouse_open(cli_warehouse_url(options->warehouse), &warehouse, &ignored) == 0 &&
         cli_lock_pipeline(warehouse, request->pipeline->name, &ignored) == 1) {
         struct run_outcome outcome = {0};
         runner_record_failure(warehouse, request, &outcome, err);
+        run_id = outcome.run_id;
     }
     warehouse_close(warehouse);
+    alerts_before_run(request, run_id, err->message);
     return cli_fail("%s", err->message);
+}
+
+/* Opens the warehouse and locks the pipeline for the run; when either
+ * cannot be done -- the warehouse out of reach, another process running
+ * the pipeline -- the run has failed before its first task: on_failure
+ * hears of it, and the one line says why. Returns the exit code. */
+static int open_for_run(const struct run_options *options, const struct run_request *request,
+                        struct warehouse **warehouse) {
+    struct error err;
+    int locked = warehouse_open(cli_warehouse_url(options->warehouse), warehouse, &err) == 0
+                     ? cli_lock_pipeline(*warehouse, request->pipeline->name, &err) : -1;
+    if (locked == 1) return EXIT_OK;
+    if (locked == 0)
+        error_set(&err, "pipeline %s is being run by another process (a run, backfill or schedule); try again when it ends",
+                  request->pipeline->name);
+    warehouse_close(*warehouse);
+    *warehouse = NULL;
+    alerts_before_run(request, 0, err.message);
+    return cli_fail("%s", err.message);
 }
 
 /* The error for a source folder that does not exist, with a hint that
@@ -258,7 +282,7 @@ int cmd_run(int argc, char **argv) {
         code = dry_run(&options, &request);
     } else {
         struct warehouse *warehouse = NULL;
-        code = cli_open_locked(cli_warehouse_url(options.warehouse), pipeline->name, &warehouse);
+        code = open_for_run(&options, &request, &warehouse);
         if (code == EXIT_OK) {
             request.stop = cli_catch_stop_signals();
             struct run_outcome outcome;
