@@ -84,11 +84,13 @@ static int run_command(const char *command, const char *event_json, struct error
         return error_set(err, "the command: cannot start a process");
     }
     if (pid == 0) {
+        setpgid(0, 0); /* its own group: a timeout kills what the command started too */
         dup2(pipe_ends[0], STDIN_FILENO);
         dup2(STDERR_FILENO, STDOUT_FILENO);
         execl("/bin/sh", "sh", "-c", command, (char *)NULL);
         _exit(127);
     }
+    setpgid(pid, pid); /* as the child does: whichever runs first */
     close(pipe_ends[0]);
     struct sigaction ignore = {.sa_handler = SIG_IGN}, previous;
     sigaction(SIGPIPE, &ignore, &previous); /* a command that does not read its stdin is not our crash */
@@ -107,7 +109,7 @@ static int run_command(const char *command, const char *event_json, struct error
     pid_t ended;
     while ((ended = waitpid(pid, &status, WNOHANG)) == 0 && clock_seconds() < deadline) clock_sleep_ms(20);
     if (ended == 0) {
-        kill(pid, SIGKILL);
+        kill(-pid, SIGKILL);
         waitpid(pid, &status, 0);
         return error_set(err, "the command ran longer than %ld s and was killed", timeout);
     }
