@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SECRET "docs-secret-4b1d0c"
 
@@ -216,4 +217,37 @@ Test(docs, serve_shows_the_same_pages_and_answers_the_catalog_as_json, .timeout 
     }
     unsetenv("MARTLET_API_KEY");
     serve_fixture_free(&fixture);
+}
+
+/* The browser test (tests/ui/docs.test.js): the server's docs pages and
+ * the static site from disk, after a real run. Screenshots go to
+ * $MARTLET_UI_SCREENSHOTS (docs/img refreshes the README's) or a
+ * temporary folder. */
+Test(docs_ui, the_browser_opens_the_docs_clicks_a_model_and_sees_its_columns_and_lineage, .timeout = 300) {
+    if (access("/usr/bin/chromium", X_OK) != 0 || access("tests/ui/node_modules/puppeteer-core", R_OK) != 0)
+        cr_skip_test("no /usr/bin/chromium or tests/ui/node_modules (scripts/bootstrap.sh installs both)");
+    struct serve_fixture fixture;
+    serve_fixture_prepare(&fixture);
+    serve_fixture_run_shop(&fixture, "2024-05-01", 1);
+    write_docs(&fixture, "site");
+    serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, NULL);
+    const char *chosen = getenv("MARTLET_UI_SCREENSHOTS");
+    char *shots = chosen && *chosen ? NULL : test_temp_directory();
+    char command[2048], *output = NULL;
+    snprintf(command, sizeof command,
+             "MARTLET_SERVE_URL=http://127.0.0.1:%d DOCS_SITE=%s/site SCREENSHOT_DIR='%s' node tests/ui/docs.test.js",
+             fixture.port, fixture.directory, shots ? shots : chosen);
+    int code = test_run_command(command, &output);
+    if (code == 77) {
+        cr_log_warn("%s", output);
+        free(output);
+        serve_fixture_free(&fixture);
+        if (shots) test_remove_directory(shots);
+        cr_skip_test("chromium cannot start here: the browser test did not run");
+    }
+    cr_expect_eq(code, 0, "%s", output);
+    cr_expect(strstr(output, "checks passed") != NULL, "%s", output);
+    free(output);
+    serve_fixture_free(&fixture);
+    if (shots) test_remove_directory(shots);
 }

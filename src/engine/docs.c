@@ -25,7 +25,7 @@ static const char stylesheet[] =
     ".docs th,.docs td{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}\n"
     ".docs th{background:#f0f3f6}.docs code{font-size:13px}\n"
     ".docs .crumbs{margin:0 0 6px}.docs .muted{color:#667}\n"
-    ".docs .lineage{overflow:auto;border:1px solid #d0d7de;background:#fff;margin:6px 0}\n"
+    ".docs div.lineage{overflow:auto;border:1px solid #d0d7de;background:#fff;margin:6px 0}\n"
     ".lineage line.edge{stroke:#8c959f;stroke-width:1.5}\n"
     ".lineage rect{stroke:#57606a;stroke-width:1}\n"
     ".lineage .k-source rect{fill:#ddf4ff}.lineage .k-model rect{fill:#fff8c5}\n"
