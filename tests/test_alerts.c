@@ -348,9 +348,10 @@ Test(alerts, serve_schedule_tells_a_date_never_run_by_its_sla, .timeout = 120) {
     receiver_stop(&receiver);
 }
 
-/* The on_failure event the receiver got for a run of the fixture with
- * extra CLI arguments, which must fail with `expected` in its output. */
-static void expect_failure_before_run(const char *arguments, const char *expected, const char *error_part) {
+/* The on_failure event the receiver got for `command` (a run or backfill
+ * of 2024-05-01) of the fixture with extra CLI arguments, which must fail
+ * with `expected` in its output. */
+static void expect_failure_of(const char *command, const char *arguments, const char *expected, const char *error_part) {
     struct receiver receiver;
     receiver_start(&receiver);
     struct serve_fixture fixture;
@@ -360,7 +361,7 @@ static void expect_failure_before_run(const char *arguments, const char *expecte
     add_keys(&fixture, fragment);
     char *output = NULL;
     const char *d = fixture.directory;
-    int code = test_martlet_run(&output, "run shop --date 2024-05-01 --pipelines %s/pipelines %s", d, arguments);
+    int code = test_martlet_run(&output, "%s --pipelines %s/pipelines %s", command, d, arguments);
     cr_expect_eq(code, 1, "%s", output);
     cr_expect(strstr(output, expected) != NULL, "%s", output);
     free(output);
@@ -375,6 +376,10 @@ static void expect_failure_before_run(const char *arguments, const char *expecte
     free(log);
     serve_fixture_free(&fixture);
     receiver_stop(&receiver);
+}
+
+static void expect_failure_before_run(const char *arguments, const char *expected, const char *error_part) {
+    expect_failure_of("run shop --date 2024-05-01", arguments, expected, error_part);
 }
 
 Test(alerts, a_run_failing_before_its_first_task_fires_on_failure, .timeout = 180) {
@@ -404,6 +409,8 @@ Test(alerts, a_run_refused_by_the_pipeline_lock_fires_on_failure, .timeout = 180
     char arguments[1024];
     snprintf(arguments, sizeof arguments, "--source-dir tests/data/serve/data/shop --warehouse '%s'", url);
     expect_failure_before_run(arguments, "pipeline shop is being run by another process", "being run by another process");
+    expect_failure_of("backfill shop --from 2024-05-01 --to 2024-05-01", arguments,
+                      "pipeline shop is being run by another process", "being run by another process");
     warehouse_close(holder);
     free(url);
 }

@@ -172,25 +172,6 @@ static int fail_before_run(const struct run_options *options, const struct run_r
     return cli_fail("%s", err->message);
 }
 
-/* Opens the warehouse and locks the pipeline for the run; when either
- * cannot be done -- the warehouse out of reach, another process running
- * the pipeline -- the run has failed before its first task: on_failure
- * hears of it, and the one line says why. Returns the exit code. */
-static int open_for_run(const struct run_options *options, const struct run_request *request,
-                        struct warehouse **warehouse) {
-    struct error err;
-    int locked = warehouse_open(cli_warehouse_url(options->warehouse), warehouse, &err) == 0
-                     ? cli_lock_pipeline(*warehouse, request->pipeline->name, &err) : -1;
-    if (locked == 1) return EXIT_OK;
-    if (locked == 0)
-        error_set(&err, "pipeline %s is being run by another process (a run, backfill or schedule); try again when it ends",
-                  request->pipeline->name);
-    warehouse_close(*warehouse);
-    *warehouse = NULL;
-    alerts_before_run(request, 0, err.message);
-    return cli_fail("%s", err.message);
-}
-
 /* The error for a source folder that does not exist, with a hint that
  * leads somewhere: the files it must hold, and `martlet gen` only for a
  * pipeline it has a generator for. */
@@ -282,7 +263,7 @@ int cmd_run(int argc, char **argv) {
         code = dry_run(&options, &request);
     } else {
         struct warehouse *warehouse = NULL;
-        code = open_for_run(&options, &request, &warehouse);
+        code = cli_open_locked(cli_warehouse_url(options.warehouse), &request, &warehouse);
         if (code == EXIT_OK) {
             request.stop = cli_catch_stop_signals();
             struct run_outcome outcome;
