@@ -4,13 +4,11 @@
 #include "../util/clock.h"
 #include "../util/sanitize.h"
 #include "../util/secrets.h"
-#include "../util/strbuf.h"
 
 #include <cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
