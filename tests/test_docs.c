@@ -251,3 +251,25 @@ Test(docs_ui, the_browser_opens_the_docs_clicks_a_model_and_sees_its_columns_and
     serve_fixture_free(&fixture);
     if (shots) test_remove_directory(shots);
 }
+
+Test(docs, docs_reads_the_columns_of_a_postgresql_warehouse, .timeout = 120) {
+    char *url = NULL;
+    NEED_POSTGRES(url);
+    struct serve_fixture fixture;
+    serve_fixture_prepare(&fixture);
+    free(fixture.warehouse);
+    fixture.warehouse = url;
+    serve_fixture_run_shop(&fixture, "2024-05-01", 1);
+    write_docs(&fixture, "site");
+    char *site = files_join(fixture.directory, "site"), *revenue = site_file(site, "mart.daily_revenue.html");
+    char *columns = between(revenue, "<table id=\"columns\"", "</table>");
+    cr_expect(strstr(columns, "<tr><td>day</td><td><code>date</code></td></tr>") != NULL, "%s", columns);
+    cr_expect(strstr(columns, "<tr><td>orders</td><td><code>bigint</code></td></tr>") != NULL, "%s", columns);
+    char *catalog = site_file(site, "catalog.json");
+    cr_expect(strstr(catalog, "postgresql://") == NULL && strstr(catalog, "password") == NULL, "%s", catalog);
+    free(catalog);
+    free(columns);
+    free(revenue);
+    free(site);
+    serve_fixture_free(&fixture);
+}
