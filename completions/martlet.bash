@@ -37,7 +37,7 @@ _martlet() {
         return
     fi
     case ${COMP_WORDS[1]} in
-        run|plan|backfill|schedule|status|report|gen)
+        run|plan|backfill|schedule|status|report|gen|docs)
             mapfile -t COMPREPLY < <(compgen -W "$(_martlet_pipelines "$program")" -- "$cur") ;;
     esac
 }

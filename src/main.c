@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"schedule", cmd_schedule, "run every scheduled pipeline's due dates, catching up, until SIGTERM"},
     {"compile", cmd_compile, "print the SQL each selected task would run, rendered for a date"},
     {"ls", cmd_ls, "list a pipeline's sources and models: materialization, tags, dependencies"},
+    {"docs", cmd_docs, "write a pipeline's docs as a static site: models, columns, tests, lineage"},
     {"test", cmd_test, "run only the data tests, against the tables as they are"},
     {"diff", cmd_diff, "compare an environment's tables with prod's: row counts, keys, changed rows"},
     {"promote", cmd_promote, "move an environment's tables (and their run records) into prod"},

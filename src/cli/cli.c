@@ -1,6 +1,7 @@
 /* cli.c -- helpers shared by the subcommands. See cli.h. */
 #include "cli.h"
 #include "../engine/environment.h"
+#include "../engine/alerts.h"
 #include "../engine/run_state.h"
 #include "../engine/select.h"
 #include "../loader/value.h"
@@ -283,18 +284,22 @@ int cli_mark_interrupted_runs(struct warehouse *warehouse, const char *pipeline,
     return status;
 }
 
-/* Opens the warehouse and locks the pipeline, or says why not. */
-int cli_open_locked(const char *url, const char *pipeline, struct warehouse **warehouse) {
-    int code = open_warehouse(url, warehouse);
-    if (code != EXIT_OK) return code;
+/* Opens the warehouse and locks the request's pipeline for a run, or says
+ * why not. Either failing -- the warehouse out of reach, another process
+ * running the pipeline -- is a run failed before its first task, which
+ * the pipeline's on_failure hears of. Returns an exit code. */
+int cli_open_locked(const char *url, const struct run_request *request, struct warehouse **warehouse) {
     struct error err;
-    int locked = cli_lock_pipeline(*warehouse, pipeline, &err);
+    const char *state_name = environment_state_name(request->pipeline); /* each environment has its own lock */
+    int locked = warehouse_open(url, warehouse, &err) == 0 ? cli_lock_pipeline(*warehouse, state_name, &err) : -1;
     if (locked == 1) return EXIT_OK;
+    if (locked == 0)
+        error_set(&err, "pipeline %s is being run by another process (a run, backfill or schedule); try again when it ends",
+                  state_name);
     warehouse_close(*warehouse);
     *warehouse = NULL;
-    if (locked < 0) return cli_fail("%s", err.message);
-    return cli_fail("pipeline %s is being run by another process (a run, backfill or schedule); try again when it ends",
-                    pipeline);
+    alerts_before_run(request, 0, err.message);
+    return cli_fail("%s", err.message);
 }
 
 /* True for an existing calendar date written YYYY-MM-DD. */

@@ -84,7 +84,7 @@ char *cli_pipelines_directory(const char *option);
 int cli_list_pipelines(const char *pipelines_option, char ***names, size_t *count);
 int cli_lock_pipeline(struct warehouse *warehouse, const char *pipeline, struct error *err);
 int cli_mark_interrupted_runs(struct warehouse *warehouse, const char *pipeline, struct error *err);
-int cli_open_locked(const char *url, const char *pipeline, struct warehouse **warehouse);
+int cli_open_locked(const char *url, const struct run_request *request, struct warehouse **warehouse);
 int cli_execution_option(const char *command, int option, const char *argument, struct run_request *request);
 const volatile sig_atomic_t *cli_catch_stop_signals(void);
 
@@ -105,5 +105,6 @@ int cmd_test(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_promote(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_docs(int argc, char **argv);
 
 #endif

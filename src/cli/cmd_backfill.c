@@ -205,7 +205,9 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
         return code;
     }
     struct warehouse *warehouse = NULL;
-    code = execute ? cli_open_locked(cli_warehouse_url(options.warehouse), environment_state_name(pipeline), &warehouse)
+    struct run_request refused = {.pipeline = pipeline, .start_date = options.from, .end_date = options.to,
+                                  .progress = stdout, .json_progress = options.execution.json_progress};
+    code = execute ? cli_open_locked(cli_warehouse_url(options.warehouse), &refused, &warehouse)
                    : cli_open_warehouse(cli_warehouse_url(options.warehouse), &warehouse);
     struct error err;
     /* Best effort (plan infers interrupted dates anyway); backfill did it when it took the lock. */

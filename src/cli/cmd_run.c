@@ -1,4 +1,5 @@
 /* cmd_run.c -- `martlet run PIPELINE`: one run for a date or a range. */
+#include "../engine/alerts.h"
 #include "../engine/dry_run.h"
 #include "../engine/environment.h"
 #include "../engine/runner.h"
@@ -160,16 +161,20 @@ static struct run_request make_request(const struct run_options *options, const 
 /* A failure before the run could start (its files could not be fetched,
  * its source folder is missing) is recorded as a failed run of its dates
  * when the warehouse can be reached and the pipeline is not being run by
- * another process; then prints the one line and returns the exit code. */
+ * another process; on_failure hears of it; then prints the one line and
+ * returns the exit code. */
 static int fail_before_run(const struct run_options *options, const struct run_request *request, struct error *err) {
     struct warehouse *warehouse = NULL;
     struct error ignored;
+    int64_t run_id = 0;
     if (warehouse_open(cli_warehouse_url(options->warehouse), &warehouse, &ignored) == 0 &&
         cli_lock_pipeline(warehouse, environment_state_name(request->pipeline), &ignored) == 1) {
         struct run_outcome outcome = {0};
         runner_record_failure(warehouse, request, &outcome, err);
+        run_id = outcome.run_id;
     }
     warehouse_close(warehouse);
+    alerts_before_run(request, run_id, err->message);
     return cli_fail("%s", err->message);
 }
 
@@ -272,7 +277,7 @@ int cmd_run(int argc, char **argv) {
             .quiet = options.quiet};
         struct warehouse *warehouse = NULL;
         if (!serve_client_run(cli_warehouse_url(options.warehouse), &through_server, &code))
-            code = cli_open_locked(cli_warehouse_url(options.warehouse), environment_state_name(pipeline), &warehouse);
+            code = cli_open_locked(cli_warehouse_url(options.warehouse), &request, &warehouse);
         if (code == EXIT_OK && warehouse) {
             request.stop = cli_catch_stop_signals();
             struct run_outcome outcome;

@@ -1,5 +1,6 @@
 /* cmd_schedule.c -- `martlet schedule`: a foreground daemon that runs each
  * scheduled pipeline's due dates, catching up missed ones, until SIGTERM. */
+#include "../engine/alerts.h"
 #include "../engine/schedule.h"
 #include "../sources/report_api.h"
 #include "../sources/s3.h"
@@ -273,12 +274,15 @@ static int tick(struct scheduled *scheduled, const struct schedule_options *opti
         struct schedule_outcome outcome;
         if (source_fetch_prepare(&fetch, pipeline, pipeline->schedule->source, source, json_lines, &err) != 0) {
             code = complain(scheduled, always_report, err.message);
-        } else if (schedule_run_due(warehouse, &request, time(NULL), &fetcher, &outcome, &err) != 0) {
+        } else if (schedule_run_due(warehouse, &request, clock_now(), &fetcher, &outcome, &err) != 0) {
             code = complain(scheduled, always_report, err.message);
         } else {
             report_tick(scheduled, &outcome, always_report);
             if (outcome.runs_failed) code = EXIT_FAILURE_RUN;
         }
+        struct error sla; /* after the due dates ran: a date they finished in time is no miss */
+        if (alerts_check_sla(warehouse, &request, clock_now(), &sla) != 0)
+            say("%s: SLA check: %s", pipeline->name, sla.message);
         free(source);
     }
     warehouse_close(warehouse); /* releases the lock */

@@ -13,11 +13,17 @@
  * of the secrets martlet knows are masked in its error text.
  *
  * A date misses its SLA when no run had succeeded for it by HH:MM UTC on
- * the day after it; a run that ends after that moment without such an
- * earlier success -- late, failed, or a backfill of old dates -- fires
- * on_sla_miss once, listing those dates (the latest 366 of its range are
- * looked at). A delivery that fails is a warning of the run, never its
- * failure. */
+ * the day after it. It is told once (martlet.sla_alerts remembers it): by
+ * a run that ends after that moment without such an earlier success --
+ * late, failed, or a backfill of old dates -- or by the scheduler's look
+ * (alerts_check_sla) when no run has succeeded at all: never started,
+ * still running, failed. The latest 366 dates are looked at.
+ *
+ * A run that fails before any task (alerts_before_run) fires on_failure
+ * too. A delivery that fails -- a command exiting non-zero or running
+ * over 30 s, a URL refusing or answering other than 2xx -- is logged as
+ * one line naming the alert and why (JSON with --log-format json), and
+ * never changes how the run ended. */
 #ifndef MARTLET_ALERTS_H
 #define MARTLET_ALERTS_H
 
@@ -26,8 +32,10 @@
 #include "../warehouse/warehouse.h"
 #include "runner.h"
 
-int alerts_after_run(struct warehouse *warehouse, const struct run_request *request, const struct run_outcome *outcome,
-                     const char *failure, time_t now, struct error *err);
+void alerts_after_run(struct warehouse *warehouse, const struct run_request *request, const struct run_outcome *outcome,
+                      const char *failure);
+void alerts_before_run(const struct run_request *request, int64_t run_id, const char *failure);
+int alerts_check_sla(struct warehouse *warehouse, const struct run_request *request, time_t now, struct error *err);
 int alerts_deliver(const char *target, const char *event_json, struct error *err);
 
 #endif

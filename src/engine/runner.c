@@ -607,13 +607,7 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     } else {
         runner_record_failure(warehouse, request, outcome, err); /* a missing file, a broken macro: on record too */
     }
-    struct error alert_error;
-    if (outcome->run_id && environment_is_prod(pipeline) && /* trying a change in dev pages no one */
-        alerts_after_run(warehouse, request, outcome, status != 0 ? err->message : NULL, time(NULL), &alert_error) != 0) {
-        char line[ERROR_MESSAGE_SIZE + 16];
-        snprintf(line, sizeof line, "warning: %s", alert_error.message);
-        progress_note(&run.progress, line);
-    }
+    if (outcome->run_id) alerts_after_run(warehouse, request, outcome, status != 0 ? err->message : NULL);
     free_run(&run);
     return status;
 }

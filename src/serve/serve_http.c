@@ -12,6 +12,7 @@
  * reading commands (status, plan, query, report), is reading: it needs the
  * token only where a GET would, but is a POST with a JSON body otherwise. */
 #include "serve_http.h"
+#include "serve_docs.h"
 #include "../util/memory.h"
 #include "../util/sanitize.h"
 
@@ -274,7 +275,8 @@ static enum MHD_Result handle(void *context, struct MHD_Connection *connection, 
         response.status = 200;
         response.content_type = "text/plain; version=0.0.4; charset=utf-8";
         if (serve_metrics(serve, &response.body, &err) != 0) serve_json_error(&response, 500, "%s", err.message);
-    } else if (!serve_api_handle(&request, &response) && !serve_pages_handle(&request, &response)) {
+    } else if (!serve_docs_handle(&request, &response) && !serve_api_handle(&request, &response) &&
+               !serve_pages_handle(&request, &response)) {
         serve_json_error(&response, 404, "no such page");
     }
     free(copy);

@@ -4,6 +4,7 @@
 #include "serve.h"
 #include "../cli/cli.h"
 #include "../cli/source_fetch.h"
+#include "../engine/alerts.h"
 #include "../engine/schedule.h"
 #include "../util/clock.h"
 #include "../util/memory.h"
@@ -45,11 +46,14 @@ static void look_at(struct serve *serve, const struct pipeline *pipeline) {
         struct schedule_fetcher fetcher = {fetch_date, &fetch};
         struct schedule_outcome outcome;
         if (source_fetch_prepare(&fetch, pipeline, pipeline->schedule->source, source, true, &err) != 0 ||
-            schedule_run_due(connection, &request, time(NULL), &fetcher, &outcome, &err) != 0)
+            schedule_run_due(connection, &request, clock_now(), &fetcher, &outcome, &err) != 0)
             fprintf(stderr, "martlet serve: schedule: %s: %s\n", pipeline->name, err.message);
         else if (outcome.dates_selected > 0)
             printf("martlet serve: schedule: %s: due %s..%s: %zu date(s) run, %zu run(s) failed\n", pipeline->name,
                    outcome.first_due, outcome.last_due, outcome.dates_selected, outcome.runs_failed);
+        /* After the due dates ran: a date they finished in time is no miss. */
+        if (alerts_check_sla(connection, &request, clock_now(), &err) != 0)
+            fprintf(stderr, "martlet serve: schedule: %s: SLA check: %s\n", pipeline->name, err.message);
         fflush(stdout);
         serve_active_remove(serve, active);
         free(source);

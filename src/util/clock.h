@@ -4,6 +4,10 @@
 
 #define CLOCK_TEXT_SIZE 32
 
+#include <time.h>
+
+time_t clock_now(void);
+
 void clock_utc_text(char text[CLOCK_TEXT_SIZE]);
 void clock_utc_iso8601(char text[CLOCK_TEXT_SIZE]);
 void clock_utc_date(char text[11]);
