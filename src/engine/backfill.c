@@ -104,6 +104,8 @@ static void print_changes(const struct backfill_plan *plan, const struct pipelin
         if (change->kind == CHANGE_BREAKING)
             fprintf(out, " breaking: %zu date(s) built by other SQL or columns; they and everything downstream are stale",
                     change->changed_dates);
+        else if (change->kind == CHANGE_ADDITIVE && i < pipeline->source_count)
+            fputs(" non-breaking: columns added; old rows hold their declared default, nothing to rebuild", out);
         else if (change->kind == CHANGE_ADDITIVE)
             fprintf(out, " non-breaking: columns added; its %zu date(s) are rebuilt to fill them, downstream is not",
                     change->changed_dates);

@@ -5,6 +5,8 @@
 #include "../util/strbuf.h"
 
 #include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,13 +54,103 @@ static int create_if_missing(struct warehouse *warehouse, const struct materiali
     return run(context, warehouse, sql, &ignored, err);
 }
 
+/* ---- schema evolution: the target as the model's current files want it */
+
+/* The catalog's rows about the relation (physical schema.table): `what` is
+ * the select list, `from` the information_schema view. Not logged: these
+ * are questions, not the model's statements. */
+static int catalog_query(struct warehouse *warehouse, const struct materialize_context *context, const char *what,
+                         const char *from, struct warehouse_result **result, struct error *err) {
+    const char *dot = strchr(context->relation, '.');
+    if (dot == NULL) return error_set(err, "invalid relation '%s'", context->relation);
+    char sql[600];
+    snprintf(sql, sizeof sql, "SELECT %s FROM information_schema.%s WHERE table_schema = '%.*s' AND table_name = '%s'%s",
+             what, from, (int)(dot - context->relation), context->relation, dot + 1,
+             strcmp(from, "columns") == 0 ? " ORDER BY ordinal_position" : "");
+    return warehouse_query(warehouse, sql, result, err);
+}
+
+/* A model whose materialization turned a table into a view or back finds
+ * the other kind of object under its name: that object is dropped (DROP
+ * TABLE cannot drop a view, nor DROP VIEW a table). Without a warehouse
+ * (compile) there is nothing to look at. */
+static int drop_other_kind(struct warehouse *warehouse, const struct materialize_context *context, bool makes_view,
+                           struct strbuf *sql, struct error *err) {
+    if (warehouse == NULL) return 0;
+    struct warehouse_result *kind;
+    if (catalog_query(warehouse, context, "table_type", "tables", &kind, err) != 0) return -1;
+    bool is_view = kind->row_count == 1 && strcmp(warehouse_result_cell(kind, 0, 0), "VIEW") == 0;
+    bool exists = kind->row_count == 1;
+    warehouse_result_free(kind);
+    if (!exists || is_view == makes_view) return 0;
+    int64_t ignored;
+    strbuf_printf(sql, "DROP %s %s", is_view ? "VIEW" : "TABLE", context->relation);
+    return run(context, warehouse, sql, &ignored, err);
+}
+
+/* The table's current columns against the model's SELECT, by name and
+ * place. A SELECT that only adds columns at the end gets them with ALTER
+ * TABLE ... ADD COLUMN (typed as the SELECT types them; the rows of other
+ * dates hold NULL until they are rebuilt -- plan lists them). Any other
+ * difference (a column removed, renamed or moved) cannot be migrated: the
+ * table is dropped, so create_if_missing makes it anew with the run's
+ * dates, and plan lists the other dates stale (a breaking change). Two
+ * catalog questions when nothing changed. */
+static int evolve_columns(struct warehouse *warehouse, const struct materialize_context *context, const char *body,
+                          struct strbuf *sql, struct error *err) {
+    if (warehouse == NULL) return 0;
+    struct warehouse_result *table = NULL, *model = NULL, *types = NULL;
+    int status = catalog_query(warehouse, context, "column_name", "columns", &table, err);
+    if (status != 0 || table->row_count == 0) { /* not there yet */
+        if (table) warehouse_result_free(table);
+        return status;
+    }
+    strbuf_printf(sql, "SELECT * FROM (\n%s\n) AS model LIMIT 0", body);
+    status = warehouse_query(warehouse, strbuf_text(sql), &model, err);
+    strbuf_reset(sql);
+    size_t kept = 0;
+    while (status == 0 && kept < table->row_count && kept < model->column_count &&
+           strcmp(warehouse_result_cell(table, kept, 0), model->column_names[kept]) == 0)
+        kept++;
+    int64_t ignored;
+    if (status == 0 && kept == table->row_count && kept < model->column_count) {
+        /* Additive: the new columns' types, from an empty copy of the SELECT's output. */
+        char shape[200];
+        snprintf(shape, sizeof shape, "martlet_columns_%s", context->relation);
+        *strchr(shape, '.') = '_';
+        strbuf_printf(sql, "CREATE TEMPORARY TABLE %s AS SELECT * FROM (\n%s\n) AS model LIMIT 0", shape, body);
+        status = run(context, warehouse, sql, &ignored, err);
+        strbuf_printf(sql, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '%s'"
+                           " ORDER BY ordinal_position", shape);
+        if (status == 0) status = warehouse_query(warehouse, strbuf_text(sql), &types, err);
+        strbuf_reset(sql);
+        for (size_t i = kept; status == 0 && i < types->row_count; i++) {
+            strbuf_printf(sql, "ALTER TABLE %s ADD COLUMN %s %s", context->relation, warehouse_result_cell(types, i, 0),
+                          warehouse_result_cell(types, i, 1));
+            status = run(context, warehouse, sql, &ignored, err);
+        }
+        strbuf_printf(sql, "DROP TABLE %s", shape);
+        if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+    } else if (status == 0 && (kept < table->row_count || kept < model->column_count)) {
+        strbuf_printf(sql, "DROP TABLE %s", context->relation);
+        status = run(context, warehouse, sql, &ignored, err);
+    }
+    strbuf_reset(sql);
+    warehouse_result_free(table);
+    if (model) warehouse_result_free(model);
+    if (types) warehouse_result_free(types);
+    return status;
+}
+
 /* Rows whose key is already there are skipped; so are rows with a NULL in
  * a key column (a NULL key identifies nothing, docs/semantics.md). Keys are
  * compared with '=' so every warehouse can hash-join them. */
 static int insert_new_keys(struct warehouse *warehouse, const struct model *model, const char *body,
                            const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                            struct error *err) {
-    if (create_if_missing(warehouse, context, body, sql, err) != 0) return -1;
+    if (drop_other_kind(warehouse, context, false, sql, err) != 0 || evolve_columns(warehouse, context, body, sql, err) != 0 ||
+        create_if_missing(warehouse, context, body, sql, err) != 0)
+        return -1;
     strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE ", context->relation, body);
     for (size_t i = 0; i < model->unique_key_count; i++) strbuf_printf(sql, "model.%s IS NOT NULL AND ", model->unique_key[i]);
     strbuf_printf(sql, "NOT EXISTS (SELECT 1 FROM %s AS existing WHERE ", context->relation);
@@ -72,7 +164,9 @@ static int incremental_by_date(struct warehouse *warehouse, const struct model *
                                const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                                struct error *err) {
     int64_t deleted;
-    if (create_if_missing(warehouse, context, body, sql, err) != 0) return -1;
+    if (drop_other_kind(warehouse, context, false, sql, err) != 0 || evolve_columns(warehouse, context, body, sql, err) != 0 ||
+        create_if_missing(warehouse, context, body, sql, err) != 0)
+        return -1;
     strbuf_printf(sql, "DELETE FROM %s WHERE CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s'", context->relation,
                   model->date_column, context->start_date, context->end_date);
     if (run(context, warehouse, sql, &deleted, err) != 0) return -1;
@@ -121,7 +215,8 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
     struct strbuf dated;
     strbuf_init(&dated);
     strbuf_printf(&dated, "SELECT model.*, CAST('%s' AS DATE) AS effective_from FROM (\n%s\n) AS model", day, body);
-    int status = create_if_missing(warehouse, context, strbuf_text(&dated), sql, err);
+    int status = drop_other_kind(warehouse, context, false, sql, err);
+    if (status == 0) status = create_if_missing(warehouse, context, strbuf_text(&dated), sql, err);
     if (status == 0) status = add_effective_column(warehouse, context, sql, err);
     strbuf_printf(sql, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) AS any_row", context->relation);
     if (status == 0) status = count_rows(context, warehouse, sql, &existing, err);
@@ -189,16 +284,18 @@ int materialize_model(struct warehouse *warehouse, const struct model *model, co
     *rows_changed = 0;
     switch (model->materialized) {
     case MATERIALIZE_TABLE:
+        status = drop_other_kind(warehouse, context, false, &sql, err);
         strbuf_printf(&sql, "DROP TABLE IF EXISTS %s", context->relation);
-        status = run(context, warehouse, &sql, &ignored, err);
+        if (status == 0) status = run(context, warehouse, &sql, &ignored, err);
         strbuf_printf(&sql, "CREATE TABLE %s AS\n%s\n", context->relation, body);
         if (status == 0) status = run(context, warehouse, &sql, &ignored, err);
         strbuf_printf(&sql, "SELECT count(*) FROM %s", context->relation); /* CTAS reports no count everywhere */
         if (status == 0) status = count_rows(context, warehouse, &sql, rows_changed, err);
         break;
     case MATERIALIZE_VIEW:
+        status = drop_other_kind(warehouse, context, true, &sql, err);
         strbuf_printf(&sql, "DROP VIEW IF EXISTS %s", context->relation);
-        status = run(context, warehouse, &sql, &ignored, err);
+        if (status == 0) status = run(context, warehouse, &sql, &ignored, err);
         strbuf_printf(&sql, "CREATE VIEW %s AS\n%s\n", context->relation, body);
         if (status == 0) status = run(context, warehouse, &sql, &ignored, err);
         break;

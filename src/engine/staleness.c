@@ -5,8 +5,9 @@
  * task covering the date recorded the fingerprints of what it ran
  * (fingerprint.h). Against the files as they are now, the build is:
  * unchanged; changed in its header or comments only (nothing to rebuild);
- * additive (columns added at the end: the task's own dates are rebuilt so
- * they gain them, downstream is untouched); breaking (the task's dates and
+ * additive (columns added at the end: a model's own dates are rebuilt so
+ * they gain them, downstream is untouched; a source's old rows already
+ * hold the declared default); breaking (the task's dates and
  * everything downstream of it are rebuilt); or unknown, when the run came
  * before fingerprints were recorded -- such dates are not rebuilt, since
  * calling every old date changed would rebuild a warehouse's whole history
@@ -165,7 +166,9 @@ static int compare_date(struct comparison *comparison, struct backfill_plan *pla
         change->unknown_dates += unknown;
         change->changed_dates += kind != CHANGE_NONE;
         if (kind > change->kind) change->kind = kind;
-        stale[task] = kind >= CHANGE_ADDITIVE;
+        /* A source's added columns were filled by ALTER TABLE with their declared default, as a reload of old
+         * files (which lack them) would fill them: nothing to rebuild. A model's need its SELECT. */
+        stale[task] = kind == CHANGE_BREAKING || (kind == CHANGE_ADDITIVE && task >= comparison->pipeline->source_count);
         breaking[task] = kind == CHANGE_BREAKING;
     }
     spread_downstream(comparison, breaking, stale, downstream);
