@@ -166,7 +166,7 @@ void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline
     size_t runs = 0;
     for (size_t i = 0; i < plan->count; i = stretch_end(plan, task_count, i) + 1) runs += plan->dates[i].selected;
     fprintf(out, "%zu run(s)%s", runs, plan->set_based ? " (set-based over contiguous dates)" : "");
-    if (partial) fputs(", the stale tasks of dates edits made stale as each line's --select says:\n", out);
+    if (partial) fputs(", each rebuilding the stale tasks its --select names:\n", out);
     else fprintf(out, ", %zu tasks each:\n", tasks);
     for (size_t i = 0; i < plan->count; i = stretch_end(plan, task_count, i) + 1) {
         const struct date_status *date = &plan->dates[i];

@@ -3,7 +3,10 @@
  * A date's state is that of the latest run covering it: success, failed,
  * interrupted (the run was stopped on request, or is still marked running
  * though nobody runs it: kill -9, power loss), or missing when no run
- * covered it. A backfill runs the selected dates in date order; a pipeline
+ * covered it. A done date can still be stale: backfill_plan_changes
+ * compares what built each task on it with the files now (staleness.c)
+ * and selects the date for its stale tasks only. A backfill runs the
+ * selected dates in date order; a pipeline
  * with per-date increments runs each contiguous stretch as one set-based
  * run, other pipelines one run per date. */
 #ifndef MARTLET_BACKFILL_H

@@ -56,36 +56,51 @@ static int create_if_missing(struct warehouse *warehouse, const struct materiali
 
 /* ---- schema evolution: the target as the model's current files want it */
 
-/* The catalog's rows about the relation (physical schema.table): `what` is
- * the select list, `from` the information_schema view. Not logged: these
- * are questions, not the model's statements. */
-static int catalog_query(struct warehouse *warehouse, const struct materialize_context *context, const char *what,
-                         const char *from, struct warehouse_result **result, struct error *err) {
+/* What the catalog knows of the relation (physical schema.table): one row
+ * per column, (table_type, column_name) in column order; no row when it
+ * does not exist. One question for both uses below. Not logged: it is a
+ * question, not one of the model's statements. */
+static int describe_target(struct warehouse *warehouse, const struct materialize_context *context,
+                           struct warehouse_result **target, struct error *err) {
     const char *dot = strchr(context->relation, '.');
     if (dot == NULL) return error_set(err, "invalid relation '%s'", context->relation);
-    char sql[600];
-    snprintf(sql, sizeof sql, "SELECT %s FROM information_schema.%s WHERE table_schema = '%.*s' AND table_name = '%s'%s",
-             what, from, (int)(dot - context->relation), context->relation, dot + 1,
-             strcmp(from, "columns") == 0 ? " ORDER BY ordinal_position" : "");
-    return warehouse_query(warehouse, sql, result, err);
+    char sql[700];
+    snprintf(sql, sizeof sql,
+             "SELECT t.table_type, c.column_name FROM information_schema.tables AS t LEFT JOIN information_schema.columns"
+             " AS c ON c.table_schema = t.table_schema AND c.table_name = t.table_name WHERE t.table_schema = '%.*s'"
+             " AND t.table_name = '%s' ORDER BY c.ordinal_position",
+             (int)(dot - context->relation), context->relation, dot + 1);
+    return warehouse_query(warehouse, sql, target, err);
 }
 
 /* A model whose materialization turned a table into a view or back finds
- * the other kind of object under its name: that object is dropped (DROP
- * TABLE cannot drop a view, nor DROP VIEW a table). Without a warehouse
- * (compile) there is nothing to look at. */
+ * the other kind of object under its name (target: describe_target): that
+ * object is dropped (DROP TABLE cannot drop a view, nor DROP VIEW a
+ * table), and *dropped says so. */
+static int drop_described_other_kind(struct warehouse *warehouse, const struct materialize_context *context,
+                                     const struct warehouse_result *target, bool makes_view, bool *dropped,
+                                     struct strbuf *sql, struct error *err) {
+    *dropped = false;
+    if (target->row_count == 0) return 0;
+    bool is_view = strcmp(warehouse_result_cell(target, 0, 0), "VIEW") == 0;
+    if (is_view == makes_view) return 0;
+    int64_t ignored;
+    *dropped = true;
+    strbuf_printf(sql, "DROP %s %s", is_view ? "VIEW" : "TABLE", context->relation);
+    return run(context, warehouse, sql, &ignored, err);
+}
+
+/* drop_described_other_kind, asking the catalog first. Without a
+ * warehouse (compile) there is nothing to look at. */
 static int drop_other_kind(struct warehouse *warehouse, const struct materialize_context *context, bool makes_view,
                            struct strbuf *sql, struct error *err) {
     if (warehouse == NULL) return 0;
-    struct warehouse_result *kind;
-    if (catalog_query(warehouse, context, "table_type", "tables", &kind, err) != 0) return -1;
-    bool is_view = kind->row_count == 1 && strcmp(warehouse_result_cell(kind, 0, 0), "VIEW") == 0;
-    bool exists = kind->row_count == 1;
-    warehouse_result_free(kind);
-    if (!exists || is_view == makes_view) return 0;
-    int64_t ignored;
-    strbuf_printf(sql, "DROP %s %s", is_view ? "VIEW" : "TABLE", context->relation);
-    return run(context, warehouse, sql, &ignored, err);
+    struct warehouse_result *target;
+    if (describe_target(warehouse, context, &target, err) != 0) return -1;
+    bool dropped;
+    int status = drop_described_other_kind(warehouse, context, target, makes_view, &dropped, sql, err);
+    warehouse_result_free(target);
+    return status;
 }
 
 /* The table's current columns against the model's SELECT, by name and
@@ -94,23 +109,18 @@ static int drop_other_kind(struct warehouse *warehouse, const struct materialize
  * dates hold NULL until they are rebuilt -- plan lists them). Any other
  * difference (a column removed, renamed or moved) cannot be migrated: the
  * table is dropped, so create_if_missing makes it anew with the run's
- * dates, and plan lists the other dates stale (a breaking change). Two
- * catalog questions when nothing changed. */
-static int evolve_columns(struct warehouse *warehouse, const struct materialize_context *context, const char *body,
-                          struct strbuf *sql, struct error *err) {
-    if (warehouse == NULL) return 0;
-    struct warehouse_result *table = NULL, *model = NULL, *types = NULL;
-    int status = catalog_query(warehouse, context, "column_name", "columns", &table, err);
-    if (status != 0 || table->row_count == 0) { /* not there yet */
-        if (table) warehouse_result_free(table);
-        return status;
-    }
+ * dates, and plan lists the other dates stale (a breaking change). table
+ * is describe_target's answer; the SELECT's columns come from running it
+ * with LIMIT 0 (planned, not computed). */
+static int evolve_columns(struct warehouse *warehouse, const struct materialize_context *context,
+                          const struct warehouse_result *table, const char *body, struct strbuf *sql, struct error *err) {
+    struct warehouse_result *model = NULL, *types = NULL;
     strbuf_printf(sql, "SELECT * FROM (\n%s\n) AS model LIMIT 0", body);
-    status = warehouse_query(warehouse, strbuf_text(sql), &model, err);
+    int status = warehouse_query(warehouse, strbuf_text(sql), &model, err);
     strbuf_reset(sql);
     size_t kept = 0;
     while (status == 0 && kept < table->row_count && kept < model->column_count &&
-           strcmp(warehouse_result_cell(table, kept, 0), model->column_names[kept]) == 0)
+           strcmp(warehouse_result_cell(table, kept, 1), model->column_names[kept]) == 0)
         kept++;
     int64_t ignored;
     if (status == 0 && kept == table->row_count && kept < model->column_count) {
@@ -136,9 +146,23 @@ static int evolve_columns(struct warehouse *warehouse, const struct materialize_
         status = run(context, warehouse, sql, &ignored, err);
     }
     strbuf_reset(sql);
-    warehouse_result_free(table);
     if (model) warehouse_result_free(model);
     if (types) warehouse_result_free(types);
+    return status;
+}
+
+/* Brings an incremental model's existing target to the SELECT's shape
+ * before rows go in: a view of that name is dropped, a table's columns
+ * evolve (evolve_columns). One catalog question. */
+static int prepare_incremental_target(struct warehouse *warehouse, const struct materialize_context *context,
+                                      const char *body, struct strbuf *sql, struct error *err) {
+    if (warehouse == NULL) return 0;
+    struct warehouse_result *target;
+    if (describe_target(warehouse, context, &target, err) != 0) return -1;
+    bool dropped;
+    int status = drop_described_other_kind(warehouse, context, target, false, &dropped, sql, err);
+    if (status == 0 && !dropped && target->row_count > 0) status = evolve_columns(warehouse, context, target, body, sql, err);
+    warehouse_result_free(target);
     return status;
 }
 
@@ -148,7 +172,7 @@ static int evolve_columns(struct warehouse *warehouse, const struct materialize_
 static int insert_new_keys(struct warehouse *warehouse, const struct model *model, const char *body,
                            const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                            struct error *err) {
-    if (drop_other_kind(warehouse, context, false, sql, err) != 0 || evolve_columns(warehouse, context, body, sql, err) != 0 ||
+    if (prepare_incremental_target(warehouse, context, body, sql, err) != 0 ||
         create_if_missing(warehouse, context, body, sql, err) != 0)
         return -1;
     strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE ", context->relation, body);
@@ -164,7 +188,7 @@ static int incremental_by_date(struct warehouse *warehouse, const struct model *
                                const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                                struct error *err) {
     int64_t deleted;
-    if (drop_other_kind(warehouse, context, false, sql, err) != 0 || evolve_columns(warehouse, context, body, sql, err) != 0 ||
+    if (prepare_incremental_target(warehouse, context, body, sql, err) != 0 ||
         create_if_missing(warehouse, context, body, sql, err) != 0)
         return -1;
     strbuf_printf(sql, "DELETE FROM %s WHERE CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s'", context->relation,
