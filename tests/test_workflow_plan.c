@@ -168,3 +168,39 @@ static void edits_make_dates_stale(const char *url) {
 
 TEST_ON_BOTH_WAREHOUSES(plan_changes, duckdb_edits_make_dates_stale_and_backfill_rebuilds_them,
                         postgres_edits_make_dates_stale_and_backfill_rebuilds_them, edits_make_dates_stale, .timeout = 240)
+
+/* A warehouse made before fingerprints: martlet.task_runs without their
+ * columns and no martlet.model_versions, holding a run of 2024-05-01. The
+ * next run migrates it and records its fingerprints; plan calls the old
+ * date unknown (not stale) and has nothing to run. */
+static void an_old_warehouse_keeps_working(const char *url) {
+    execute(url, "CREATE SCHEMA martlet");
+    execute(url, "CREATE SEQUENCE martlet.run_id_sequence");
+    execute(url, "CREATE TABLE martlet.runs (run_id BIGINT PRIMARY KEY, pipeline TEXT NOT NULL, start_date DATE NOT NULL,"
+                 " end_date DATE NOT NULL, status TEXT NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,"
+                 " error TEXT, pid BIGINT, host TEXT)");
+    execute(url, "CREATE TABLE martlet.task_runs (run_id BIGINT NOT NULL, task TEXT NOT NULL, kind TEXT NOT NULL,"
+                 " status TEXT NOT NULL, started_at TIMESTAMP, finished_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT,"
+                 " rows_rejected BIGINT, rows_changed BIGINT, error TEXT, rows_duplicate BIGINT, attempts INTEGER,"
+                 " PRIMARY KEY (run_id, task))");
+    execute(url, "INSERT INTO martlet.runs (run_id, pipeline, start_date, end_date, status, started_at) VALUES"
+                 " (100, 'flow', DATE '2024-05-01', DATE '2024-05-01', 'success', TIMESTAMP '2024-05-02 06:00:00')");
+    execute(url, "INSERT INTO martlet.task_runs (run_id, task, kind, status) VALUES (100, 'mart.daily', 'table', 'success'),"
+                 " (100, 'mart.totals', 'table', 'success')");
+    char *output;
+    cr_assert_eq(test_martlet_run(&output, "run tests/data/workflow/flow --date 2024-05-02 --source-dir "
+                                           "tests/data/workflow/flow-data --warehouse '%s'", url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.task_runs WHERE run_id = 1 AND sql_fingerprint IS NOT NULL"
+                                       " AND output_columns IS NOT NULL"), 5);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.model_versions"), 5);
+    cr_assert_eq(test_martlet_run(&output, "plan tests/data/workflow/flow --from 2024-05-01 --to 2024-05-02 --warehouse '%s'",
+                                  url), 0, "%s", output);
+    cr_expect(strstr(output, "  mart.daily                   1 date(s) unknown: built before runs recorded fingerprints")
+              != NULL, "%s", output);
+    cr_expect(strstr(output, "nothing to run") != NULL, "%s", output);
+    free(output);
+}
+
+TEST_ON_BOTH_WAREHOUSES(plan_changes, duckdb_an_old_warehouse_keeps_working, postgres_an_old_warehouse_keeps_working,
+                        an_old_warehouse_keeps_working, .timeout = 120)
