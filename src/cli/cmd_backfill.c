@@ -19,7 +19,11 @@ static const char backfill_help[] =
     "\n"
     "%s\n"
     "A date is done when the latest run covering it succeeded; one whose run was\n"
-    "stopped on request or left 'running' by a crash is interrupted. Pipelines\n"
+    "stopped on request or left 'running' by a crash is interrupted. A done date\n"
+    "whose tables were built by other SQL than the files now hold is stale: a\n"
+    "breaking edit makes the model's tasks and everything downstream stale, a\n"
+    "column added at the end the model alone, a header edit nothing; only the\n"
+    "stale tasks are rebuilt (each printed command's --select names them). Pipelines\n"
     "with daily increments (sales) run each stretch of contiguous dates as one\n"
     "set-based run; others run date by date, in date order.\n"
     "\n"
@@ -75,7 +79,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
     optind = 1;
     while ((option = getopt_long(argc, argv, ":h", long_options, &index)) != -1) {
         /* Every option run takes too, as the user wrote it (the warehouse is added apart). */
-        if (index >= 0 && strchr("spljRTLMexE", option)) pass_on(options, long_options[index].name, optarg);
+        if (index >= 0 && strchr("spljRTLME", option)) pass_on(options, long_options[index].name, optarg);
         index = -1;
         switch (option) {
         case 'e': options->selection = optarg; break;
@@ -135,16 +139,24 @@ static void append_shell_word(struct strbuf *line, const char *text) {
  * config file, so that a line copied into cron or another shell reaches
  * it. A password never shows: a URL holding one is printed without it and
  * the line ends with a shell comment saying where the password must come
- * from. *command ("martlet run sales") and *run_options (" --warehouse ...")
- * are the caller's to free. */
+ * from. *command ("martlet run sales"), *selection_options (" --select ...
+ * --exclude ...", which a date made stale by edits replaces with its
+ * stale tasks) and *run_options (" --warehouse ...") are the caller's to free. */
 static int run_command_line(const struct backfill_options *options, const char *pipeline, char **command,
-                            char **run_options) {
+                            char **selection_options, char **run_options) {
     struct strbuf text;
     strbuf_init(&text);
     append_shell_word(&text, program_invocation_name);
     strbuf_append_string(&text, " run ");
     append_shell_word(&text, pipeline);
     *command = strbuf_detach(&text);
+    const char *selection_names[] = {"select", "exclude"}, *selection_values[] = {options->selection, options->exclusion};
+    for (size_t i = 0; i < 2; i++) {
+        if (selection_values[i] == NULL) continue;
+        strbuf_printf(&text, " --%s ", selection_names[i]);
+        append_shell_word(&text, selection_values[i]);
+    }
+    *selection_options = strbuf_detach(&text);
     for (size_t i = 0; i < options->passed_count; i++) {
         strbuf_printf(&text, " --%s ", options->passed[i].name);
         append_shell_word(&text, options->passed[i].value);
@@ -155,7 +167,8 @@ static int run_command_line(const struct backfill_options *options, const char *
     struct error err;
     if (warehouse_url_without_password(url, &shown, &had_password, &err) != 0) {
         free(*command);
-        *command = NULL;
+        free(*selection_options);
+        *command = *selection_options = NULL;
         strbuf_free(&text);
         return cli_fail("%s", err.message);
     }
@@ -216,11 +229,13 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
                                            options.rerun ? SELECT_ALL : SELECT_NOT_DONE, &plan, &err) != 0)
         code = cli_fail("%s", err.message);
     plan.selected_tasks = selected; /* what the plan prints; the runs take request.selected */
+    if (code == EXIT_OK && backfill_plan_changes(warehouse, pipeline, &plan, &err) != 0) code = cli_fail("%s", err.message);
     if (code == EXIT_OK && !execute) {
-        char *run_command = NULL, *run_options = NULL;
-        code = run_command_line(&options, argv[optind], &run_command, &run_options);
-        if (code == EXIT_OK) backfill_plan_print(&plan, pipeline, run_command, run_options, cli_output());
+        char *run_command = NULL, *selection_options = NULL, *run_options = NULL;
+        code = run_command_line(&options, argv[optind], &run_command, &selection_options, &run_options);
+        if (code == EXIT_OK) backfill_plan_print(&plan, pipeline, run_command, selection_options, run_options, cli_output());
         free(run_command);
+        free(selection_options);
         free(run_options);
     }
     if (code == EXIT_OK && execute) {

@@ -59,6 +59,7 @@ int backfill_plan(struct warehouse *warehouse, const struct pipeline *pipeline, 
     plan->count = (size_t)(last - first + 1);
     plan->dates = memory_calloc(plan->count, sizeof *plan->dates);
     plan->set_based = pipeline->increment_layout != NULL;
+    plan->selection = selection;
     for (size_t i = 0; i < plan->count; i++) value_date_text(first + (int64_t)i, plan->dates[i].date);
     if (read_runs(warehouse, pipeline, plan, first, err) != 0) {
         backfill_plan_free(plan);
@@ -73,44 +74,117 @@ int backfill_plan(struct warehouse *warehouse, const struct pipeline *pipeline, 
     return 0;
 }
 
-/* The end of the stretch of selected dates starting at index. */
-static size_t stretch_end(const struct backfill_plan *plan, size_t index) {
+/* Whether two selected dates run the same tasks (and can share a run). */
+static bool same_tasks(const struct date_status *a, const struct date_status *b, size_t task_count) {
+    if (a->rebuild == NULL || b->rebuild == NULL) return a->rebuild == b->rebuild;
+    return memcmp(a->rebuild, b->rebuild, task_count * sizeof *a->rebuild) == 0;
+}
+
+/* The end of the stretch of selected dates starting at index that run the
+ * same tasks. */
+static size_t stretch_end(const struct backfill_plan *plan, size_t task_count, size_t index) {
     size_t end = index;
     if (!plan->set_based || !plan->dates[index].selected) return end;
-    while (end + 1 < plan->count && plan->dates[end + 1].selected) end++;
+    while (end + 1 < plan->count && plan->dates[end + 1].selected &&
+           same_tasks(&plan->dates[end + 1], &plan->dates[index], task_count))
+        end++;
     return end;
 }
 
-/* Prints one line a date and the runs a backfill would make, each as the
- * command that makes it: run_command ("martlet run sales"), the dates,
- * then run_options (" --warehouse ...", already quoted for a shell). */
+/* Prints what changed since the runs that built the plan's dates, one line
+ * per task with a change (plan->changes), within the selection. */
+static void print_changes(const struct backfill_plan *plan, const struct pipeline *pipeline, FILE *out) {
+    bool header = false;
+    for (size_t i = 0; plan->changes && i < select_task_count(pipeline); i++) {
+        const struct task_change *change = &plan->changes[i];
+        if (plan->selected_tasks && !plan->selected_tasks[i]) continue;
+        if (change->kind == CHANGE_NONE && !change->downstream && change->unknown_dates == 0) continue;
+        if (!header) fputs("changed since the runs that built these dates:\n", out);
+        header = true;
+        fprintf(out, "  %-28s", select_task_name(pipeline, i));
+        if (change->kind == CHANGE_BREAKING)
+            fprintf(out, " breaking: %zu date(s) built by other SQL or columns; they and everything downstream are stale",
+                    change->changed_dates);
+        else if (change->kind == CHANGE_ADDITIVE && i < pipeline->source_count)
+            fputs(" non-breaking: columns added; old rows hold their declared default, nothing to rebuild", out);
+        else if (change->kind == CHANGE_ADDITIVE)
+            fprintf(out, " non-breaking: columns added; its %zu date(s) are rebuilt to fill them, downstream is not",
+                    change->changed_dates);
+        else if (change->kind == CHANGE_METADATA)
+            fputs(" non-breaking: header or comments only (description, tags, tests); nothing to rebuild", out);
+        if (change->downstream)
+            fprintf(out, "%s%zu date(s) stale: downstream of a breaking change", change->kind == CHANGE_NONE ? " " : "; ",
+                    change->stale_dates);
+        if (change->unknown_dates)
+            fprintf(out, "%s%zu date(s) unknown: built before runs recorded fingerprints, not rebuilt (--rerun rebuilds)",
+                    change->kind == CHANGE_NONE && !change->downstream ? " " : "; ", change->unknown_dates);
+        fputc('\n', out);
+    }
+    if (header) fputc('\n', out);
+}
+
+/* The selected tasks a date runs: how many, and as a --select term list. */
+static size_t rebuild_tasks(const struct date_status *date, const struct pipeline *pipeline, char *names, size_t size) {
+    size_t count = 0, used = 0;
+    if (names) names[0] = '\0';
+    for (size_t i = 0; i < select_task_count(pipeline); i++) {
+        if (!date->rebuild[i]) continue;
+        if (names && used < size) used += (size_t)snprintf(names + used, size - used, "%s%s", count ? " " : "",
+                                                           select_task_name(pipeline, i));
+        count++;
+    }
+    return count;
+}
+
+/* Prints what changed since the dates were built, one line a date and the
+ * runs a backfill would make, each as the command that makes it:
+ * run_command ("martlet run sales"), the dates, the selection (the user's
+ * selection_options, or the stale tasks of a date edits made stale), then
+ * run_options (" --warehouse ...", already quoted for a shell). */
 void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline *pipeline, const char *run_command,
-                         const char *run_options, FILE *out) {
-    size_t tasks = 0, selected = 0;
-    for (size_t i = 0; i < select_task_count(pipeline); i++) tasks += !plan->selected_tasks || plan->selected_tasks[i];
+                         const char *selection_options, const char *run_options, FILE *out) {
+    size_t task_count = select_task_count(pipeline), tasks = 0, selected = 0;
+    bool whole = false, partial = false;
+    for (size_t i = 0; i < task_count; i++) tasks += !plan->selected_tasks || plan->selected_tasks[i];
+    print_changes(plan, pipeline, out);
     fprintf(out, "%-10s  %-11s  %s\n", "date", "state", "last run");
     for (size_t i = 0; i < plan->count; i++) {
         const struct date_status *date = &plan->dates[i];
         fprintf(out, "%s  %-11s  ", date->date, date_state_name(date->state));
         if (date->run_id) fprintf(out, "%" PRId64, date->run_id); else fputc('-', out);
-        fputs(date->selected ? "  -> run\n" : "\n", out);
+        if (date->selected && date->rebuild)
+            fprintf(out, "  -> rebuild %zu of %zu tasks\n", rebuild_tasks(date, pipeline, NULL, 0), tasks);
+        else fputs(date->selected ? "  -> run\n" : "\n", out);
         selected += date->selected;
+        whole |= date->selected && !date->rebuild;
+        partial |= date->selected && date->rebuild;
     }
     if (selected == 0) {
-        fprintf(out, "\nnothing to run: every date is done (use --rerun to run them again)\n");
+        fprintf(out, "\nnothing to run: every date is done and built by the current files (use --rerun to run them again)\n");
         return;
     }
     fprintf(out, "\nwould run %zu date(s) in ", selected);
     size_t runs = 0;
-    for (size_t i = 0; i < plan->count; i = stretch_end(plan, i) + 1) runs += plan->dates[i].selected;
-    fprintf(out, "%zu run(s)%s, %zu tasks each:\n", runs, plan->set_based ? " (set-based over contiguous dates)" : "", tasks);
-    for (size_t i = 0; i < plan->count; i = stretch_end(plan, i) + 1) {
-        if (!plan->dates[i].selected) continue;
-        size_t end = stretch_end(plan, i);
-        fprintf(out, "  %s --from %s --to %s%s\n", run_command, plan->dates[i].date, plan->dates[end].date, run_options);
+    for (size_t i = 0; i < plan->count; i = stretch_end(plan, task_count, i) + 1) runs += plan->dates[i].selected;
+    fprintf(out, "%zu run(s)%s", runs, plan->set_based ? " (set-based over contiguous dates)" : "");
+    if (partial) fputs(", each rebuilding the stale tasks its --select names:\n", out);
+    else fprintf(out, ", %zu tasks each:\n", tasks);
+    for (size_t i = 0; i < plan->count; i = stretch_end(plan, task_count, i) + 1) {
+        const struct date_status *date = &plan->dates[i];
+        if (!date->selected) continue;
+        size_t end = stretch_end(plan, task_count, i);
+        fprintf(out, "  %s --from %s --to %s", run_command, date->date, plan->dates[end].date);
+        if (date->rebuild) {
+            char names[4096];
+            rebuild_tasks(date, pipeline, names, sizeof names);
+            fprintf(out, " --select '%s'%s\n", names, run_options);
+        } else {
+            fprintf(out, "%s%s\n", selection_options, run_options);
+        }
     }
-    fputs("tasks:", out);
-    for (size_t i = 0; i < select_task_count(pipeline); i++)
+    if (!whole) return;
+    fputs(partial ? "tasks of the other runs:" : "tasks:", out);
+    for (size_t i = 0; i < task_count; i++)
         if (!plan->selected_tasks || plan->selected_tasks[i]) fprintf(out, " %s", select_task_name(pipeline, i));
     fputc('\n', out);
 }
@@ -121,12 +195,14 @@ void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline
 int backfill_run(struct warehouse *warehouse, const struct backfill_plan *plan, const struct run_request *request,
                  size_t *runs_failed, struct error *err) {
     *runs_failed = 0;
-    for (size_t i = 0; i < plan->count; i = stretch_end(plan, i) + 1) {
+    size_t task_count = select_task_count(request->pipeline);
+    for (size_t i = 0; i < plan->count; i = stretch_end(plan, task_count, i) + 1) {
         if (!plan->dates[i].selected) continue;
         if (request->stop && *request->stop) return error_set(err, "stopped on request before %s", plan->dates[i].date);
         struct run_request one = *request;
         one.start_date = plan->dates[i].date;
-        one.end_date = plan->dates[stretch_end(plan, i)].date;
+        one.end_date = plan->dates[stretch_end(plan, task_count, i)].date;
+        if (plan->dates[i].rebuild) one.selected = plan->dates[i].rebuild; /* the stale tasks only */
         struct run_outcome outcome;
         if (runner_run(warehouse, &one, &outcome, err) != 0) return -1;
         if (outcome.stopped) return error_set(err, "stopped on request after run %" PRId64, outcome.run_id);
@@ -140,6 +216,8 @@ int backfill_run(struct warehouse *warehouse, const struct backfill_plan *plan, 
 }
 
 void backfill_plan_free(struct backfill_plan *plan) {
+    for (size_t i = 0; plan->dates && i < plan->count; i++) free(plan->dates[i].rebuild);
     free(plan->dates);
+    free(plan->changes);
     memset(plan, 0, sizeof *plan);
 }

@@ -3,7 +3,10 @@
  * A date's state is that of the latest run covering it: success, failed,
  * interrupted (the run was stopped on request, or is still marked running
  * though nobody runs it: kill -9, power loss), or missing when no run
- * covered it. A backfill runs the selected dates in date order; a pipeline
+ * covered it. A done date can still be stale: backfill_plan_changes
+ * compares what built each task on it with the files now (staleness.c)
+ * and selects the date for its stale tasks only. A backfill runs the
+ * selected dates in date order; a pipeline
  * with per-date increments runs each contiguous stretch as one set-based
  * run, other pipelines one run per date. */
 #ifndef MARTLET_BACKFILL_H
@@ -14,6 +17,7 @@
 #include <stdio.h>
 
 #include "../warehouse/warehouse.h"
+#include "fingerprint.h"
 #include "pipeline.h"
 #include "runner.h"
 
@@ -29,19 +33,35 @@ struct date_status {
     enum date_state state;
     int64_t run_id;           /* the run that decided the state, 0 if none */
     bool selected;            /* a backfill would run it */
+    bool *rebuild;            /* a done date made stale by edits (backfill_plan_changes): the tasks (select.h
+                                 numbering) to rebuild, owned; NULL = the whole selection */
+};
+
+/* How a task's current files compare with what built the plan's dates
+ * (fingerprint.h), over the dates that have a build of it. */
+struct task_change {
+    enum change_kind kind;    /* the most consequential change over the dates */
+    size_t changed_dates;     /* dates built by another version of the files */
+    size_t stale_dates;       /* dates to rebuild: its own change, or a breaking change upstream */
+    bool downstream;          /* stale (also) because a task upstream changed in a breaking way */
+    size_t unknown_dates;     /* dates built before runs recorded fingerprints: not compared */
 };
 
 struct backfill_plan {
     struct date_status *dates;
     size_t count;
     bool set_based;           /* contiguous selected dates run as one range */
+    enum backfill_selection selection;
     const bool *selected_tasks;  /* --select's tasks (select.h numbering), NULL = all: what the plan prints */
+    struct task_change *changes; /* per task, filled by backfill_plan_changes; NULL = not compared */
 };
 
 int backfill_plan(struct warehouse *warehouse, const struct pipeline *pipeline, const char *from, const char *to,
                   enum backfill_selection selection, struct backfill_plan *plan, struct error *err);
+int backfill_plan_changes(struct warehouse *warehouse, const struct pipeline *pipeline, struct backfill_plan *plan,
+                          struct error *err);
 void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline *pipeline, const char *run_command,
-                         const char *run_options, FILE *out);
+                         const char *selection_options, const char *run_options, FILE *out);
 int backfill_run(struct warehouse *warehouse, const struct backfill_plan *plan, const struct run_request *request,
                  size_t *runs_failed, struct error *err);
 void backfill_plan_free(struct backfill_plan *plan);

@@ -5,6 +5,8 @@
 #include "../util/strbuf.h"
 
 #include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,13 +54,127 @@ static int create_if_missing(struct warehouse *warehouse, const struct materiali
     return run(context, warehouse, sql, &ignored, err);
 }
 
+/* ---- schema evolution: the target as the model's current files want it */
+
+/* What the catalog knows of the relation (physical schema.table): one row
+ * per column, (table_type, column_name) in column order; no row when it
+ * does not exist. One question for both uses below. Not logged: it is a
+ * question, not one of the model's statements. */
+static int describe_target(struct warehouse *warehouse, const struct materialize_context *context,
+                           struct warehouse_result **target, struct error *err) {
+    const char *dot = strchr(context->relation, '.');
+    if (dot == NULL) return error_set(err, "invalid relation '%s'", context->relation);
+    char sql[700];
+    snprintf(sql, sizeof sql,
+             "SELECT t.table_type, c.column_name FROM information_schema.tables AS t LEFT JOIN information_schema.columns"
+             " AS c ON c.table_schema = t.table_schema AND c.table_name = t.table_name WHERE t.table_schema = '%.*s'"
+             " AND t.table_name = '%s' ORDER BY c.ordinal_position",
+             (int)(dot - context->relation), context->relation, dot + 1);
+    return warehouse_query(warehouse, sql, target, err);
+}
+
+/* A model whose materialization turned a table into a view or back finds
+ * the other kind of object under its name (target: describe_target): that
+ * object is dropped (DROP TABLE cannot drop a view, nor DROP VIEW a
+ * table), and *dropped says so. */
+static int drop_described_other_kind(struct warehouse *warehouse, const struct materialize_context *context,
+                                     const struct warehouse_result *target, bool makes_view, bool *dropped,
+                                     struct strbuf *sql, struct error *err) {
+    *dropped = false;
+    if (target->row_count == 0) return 0;
+    bool is_view = strcmp(warehouse_result_cell(target, 0, 0), "VIEW") == 0;
+    if (is_view == makes_view) return 0;
+    int64_t ignored;
+    *dropped = true;
+    strbuf_printf(sql, "DROP %s %s", is_view ? "VIEW" : "TABLE", context->relation);
+    return run(context, warehouse, sql, &ignored, err);
+}
+
+/* drop_described_other_kind, asking the catalog first. Without a
+ * warehouse (compile) there is nothing to look at. */
+static int drop_other_kind(struct warehouse *warehouse, const struct materialize_context *context, bool makes_view,
+                           struct strbuf *sql, struct error *err) {
+    if (warehouse == NULL) return 0;
+    struct warehouse_result *target;
+    if (describe_target(warehouse, context, &target, err) != 0) return -1;
+    bool dropped;
+    int status = drop_described_other_kind(warehouse, context, target, makes_view, &dropped, sql, err);
+    warehouse_result_free(target);
+    return status;
+}
+
+/* The table's current columns against the model's SELECT, by name and
+ * place. A SELECT that only adds columns at the end gets them with ALTER
+ * TABLE ... ADD COLUMN (typed as the SELECT types them; the rows of other
+ * dates hold NULL until they are rebuilt -- plan lists them). Any other
+ * difference (a column removed, renamed or moved) cannot be migrated: the
+ * table is dropped, so create_if_missing makes it anew with the run's
+ * dates, and plan lists the other dates stale (a breaking change). table
+ * is describe_target's answer; the SELECT's columns come from running it
+ * with LIMIT 0 (planned, not computed). */
+static int evolve_columns(struct warehouse *warehouse, const struct materialize_context *context,
+                          const struct warehouse_result *table, const char *body, struct strbuf *sql, struct error *err) {
+    struct warehouse_result *model = NULL, *types = NULL;
+    strbuf_printf(sql, "SELECT * FROM (\n%s\n) AS model LIMIT 0", body);
+    int status = warehouse_query(warehouse, strbuf_text(sql), &model, err);
+    strbuf_reset(sql);
+    size_t kept = 0;
+    while (status == 0 && kept < table->row_count && kept < model->column_count &&
+           strcmp(warehouse_result_cell(table, kept, 1), model->column_names[kept]) == 0)
+        kept++;
+    int64_t ignored;
+    if (status == 0 && kept == table->row_count && kept < model->column_count) {
+        /* Additive: the new columns' types, from an empty copy of the SELECT's output. */
+        char shape[200];
+        snprintf(shape, sizeof shape, "martlet_columns_%s", context->relation);
+        *strchr(shape, '.') = '_';
+        strbuf_printf(sql, "CREATE TEMPORARY TABLE %s AS SELECT * FROM (\n%s\n) AS model LIMIT 0", shape, body);
+        status = run(context, warehouse, sql, &ignored, err);
+        strbuf_printf(sql, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '%s'"
+                           " ORDER BY ordinal_position", shape);
+        if (status == 0) status = warehouse_query(warehouse, strbuf_text(sql), &types, err);
+        strbuf_reset(sql);
+        for (size_t i = kept; status == 0 && i < types->row_count; i++) {
+            strbuf_printf(sql, "ALTER TABLE %s ADD COLUMN %s %s", context->relation, warehouse_result_cell(types, i, 0),
+                          warehouse_result_cell(types, i, 1));
+            status = run(context, warehouse, sql, &ignored, err);
+        }
+        strbuf_printf(sql, "DROP TABLE %s", shape);
+        if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+    } else if (status == 0 && (kept < table->row_count || kept < model->column_count)) {
+        strbuf_printf(sql, "DROP TABLE %s", context->relation);
+        status = run(context, warehouse, sql, &ignored, err);
+    }
+    strbuf_reset(sql);
+    if (model) warehouse_result_free(model);
+    if (types) warehouse_result_free(types);
+    return status;
+}
+
+/* Brings an incremental model's existing target to the SELECT's shape
+ * before rows go in: a view of that name is dropped, a table's columns
+ * evolve (evolve_columns). One catalog question. */
+static int prepare_incremental_target(struct warehouse *warehouse, const struct materialize_context *context,
+                                      const char *body, struct strbuf *sql, struct error *err) {
+    if (warehouse == NULL) return 0;
+    struct warehouse_result *target;
+    if (describe_target(warehouse, context, &target, err) != 0) return -1;
+    bool dropped;
+    int status = drop_described_other_kind(warehouse, context, target, false, &dropped, sql, err);
+    if (status == 0 && !dropped && target->row_count > 0) status = evolve_columns(warehouse, context, target, body, sql, err);
+    warehouse_result_free(target);
+    return status;
+}
+
 /* Rows whose key is already there are skipped; so are rows with a NULL in
  * a key column (a NULL key identifies nothing, docs/semantics.md). Keys are
  * compared with '=' so every warehouse can hash-join them. */
 static int insert_new_keys(struct warehouse *warehouse, const struct model *model, const char *body,
                            const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                            struct error *err) {
-    if (create_if_missing(warehouse, context, body, sql, err) != 0) return -1;
+    if (prepare_incremental_target(warehouse, context, body, sql, err) != 0 ||
+        create_if_missing(warehouse, context, body, sql, err) != 0)
+        return -1;
     strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE ", context->relation, body);
     for (size_t i = 0; i < model->unique_key_count; i++) strbuf_printf(sql, "model.%s IS NOT NULL AND ", model->unique_key[i]);
     strbuf_printf(sql, "NOT EXISTS (SELECT 1 FROM %s AS existing WHERE ", context->relation);
@@ -72,7 +188,9 @@ static int incremental_by_date(struct warehouse *warehouse, const struct model *
                                const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                                struct error *err) {
     int64_t deleted;
-    if (create_if_missing(warehouse, context, body, sql, err) != 0) return -1;
+    if (prepare_incremental_target(warehouse, context, body, sql, err) != 0 ||
+        create_if_missing(warehouse, context, body, sql, err) != 0)
+        return -1;
     strbuf_printf(sql, "DELETE FROM %s WHERE CAST(%s AS DATE) BETWEEN DATE '%s' AND DATE '%s'", context->relation,
                   model->date_column, context->start_date, context->end_date);
     if (run(context, warehouse, sql, &deleted, err) != 0) return -1;
@@ -121,7 +239,8 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
     struct strbuf dated;
     strbuf_init(&dated);
     strbuf_printf(&dated, "SELECT model.*, CAST('%s' AS DATE) AS effective_from FROM (\n%s\n) AS model", day, body);
-    int status = create_if_missing(warehouse, context, strbuf_text(&dated), sql, err);
+    int status = drop_other_kind(warehouse, context, false, sql, err);
+    if (status == 0) status = create_if_missing(warehouse, context, strbuf_text(&dated), sql, err);
     if (status == 0) status = add_effective_column(warehouse, context, sql, err);
     strbuf_printf(sql, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) AS any_row", context->relation);
     if (status == 0) status = count_rows(context, warehouse, sql, &existing, err);
@@ -193,8 +312,9 @@ static int replace_table(struct warehouse *warehouse, const struct model *model,
                          struct error *err) {
     (void)model;
     int64_t ignored;
+    int status = drop_other_kind(warehouse, context, false, sql, err); /* it was a view */
     strbuf_printf(sql, "DROP TABLE IF EXISTS %s", context->relation);
-    int status = run(context, warehouse, sql, &ignored, err);
+    if (status == 0) status = run(context, warehouse, sql, &ignored, err);
     strbuf_printf(sql, "CREATE TABLE %s AS\n%s\n", context->relation, body);
     if (status == 0) status = run(context, warehouse, sql, &ignored, err);
     strbuf_printf(sql, "SELECT count(*) FROM %s", context->relation);
@@ -210,8 +330,9 @@ static int replace_view(struct warehouse *warehouse, const struct model *model, 
     (void)model;
     (void)rows_changed;
     int64_t ignored;
+    int status = drop_other_kind(warehouse, context, true, sql, err); /* it was a table */
     strbuf_printf(sql, "DROP VIEW IF EXISTS %s", context->relation);
-    int status = run(context, warehouse, sql, &ignored, err);
+    if (status == 0) status = run(context, warehouse, sql, &ignored, err);
     strbuf_printf(sql, "CREATE VIEW %s AS\n%s\n", context->relation, body);
     if (status == 0) status = run(context, warehouse, sql, &ignored, err);
     strbuf_reset(sql);

@@ -32,6 +32,11 @@ static const char *const schema_statements[] = {
     /* Which process ran a run, so a crashed one can be told apart (warehouses made before lack them). */
     "ALTER TABLE martlet.runs ADD COLUMN IF NOT EXISTS pid BIGINT",
     "ALTER TABLE martlet.runs ADD COLUMN IF NOT EXISTS host TEXT",
+    /* What built each task's table (fingerprint.h), for change-aware plans; NULL on runs made before. */
+    "ALTER TABLE martlet.task_runs ADD COLUMN IF NOT EXISTS sql_fingerprint TEXT",
+    "ALTER TABLE martlet.task_runs ADD COLUMN IF NOT EXISTS file_fingerprint TEXT",
+    "ALTER TABLE martlet.task_runs ADD COLUMN IF NOT EXISTS output_columns TEXT",
+    "CREATE TABLE IF NOT EXISTS martlet.model_versions (fingerprint TEXT PRIMARY KEY, definition TEXT NOT NULL)",
 };
 
 /* Creates the martlet schema and its tables if they are missing. */

@@ -15,6 +15,7 @@
 #include "../util/message.h"
 #include "../util/strbuf.h"
 #include "dag.h"
+#include "fingerprint.h"
 #include "progress.h"
 #include "run_state.h"
 #include "select.h"
@@ -507,6 +508,21 @@ static int begin_run(struct run *run, struct error *err) {
     return status;
 }
 
+/* Records what built each task's table (fingerprint.h), for plan to
+ * compare with later edits. Best effort: without it plan calls the run's
+ * dates unknown, which is no reason to fail a run whose tables are
+ * written. ClickHouse keeps no fingerprints. */
+static void record_fingerprints(struct run *run) {
+    if (strcmp(warehouse_dialect(run->warehouse), "clickhouse") == 0) return;
+    struct error err;
+    if (fingerprint_record_run(run->warehouse, run->request->pipeline, run->outcome->run_id, run->task_of, run->count,
+                               &err) != 0) {
+        char line[ERROR_MESSAGE_SIZE + 16];
+        snprintf(line, sizeof line, "warning: %s", err.message);
+        progress_note(&run->progress, line);
+    }
+}
+
 /* What martlet.runs records for the finished run. */
 static const char *final_status(const struct run_outcome *outcome) {
     return outcome->stopped ? "stopped" : outcome->failed || outcome->record_failed ? "failed" : "success";
@@ -581,6 +597,7 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     bool coordinated = status == 0;
     if (coordinated) coordinate(&run);
     stop_workers(&run);
+    if (coordinated && !run.state_lost) record_fingerprints(&run);
     /* A stop that came after the last task started changed nothing. */
     outcome->stopped = run.stop_requested && (outcome->skipped > 0 || run.cancelling);
     if (run.state_lost) { /* a failed run, whatever its tasks did: its record may be incomplete */

@@ -420,13 +420,16 @@ static void keep_failed_rejects(struct warehouse *warehouse, const struct load_t
     warehouse_begin(warehouse, &ignored);
 }
 
-/* Gives a table made before the source declared its computed hash keys
- * those columns (hash keys are BIGINT; the loader appends by name). The
+/* Gives a table made before the source declared some of its columns those
+ * columns, at the end (the loader appends by name): a file that gained a
+ * column loads instead of failing on the column count. Old rows hold the
+ * column's declared default, else NULL (a computed hash key is NULL). The
  * catalog is asked first: an ALTER TABLE on every load would lock the
- * table. Old rows keep NULL keys; a batch table is emptied before loads. */
-static int add_hash_key_columns(struct warehouse *warehouse, const char *schema, const char *table,
-                                const struct source *source, struct error *err) {
-    bool any = false;
+ * table. ClickHouse only gets the hash keys, as before: its tables live
+ * on every shard. */
+static int add_missing_columns(struct warehouse *warehouse, const char *schema, const char *table,
+                               const struct source *source, struct error *err) {
+    bool clickhouse = strcmp(warehouse_dialect(warehouse), "clickhouse") == 0, any = !clickhouse;
     for (size_t i = 0; i < source->column_count; i++) any = any || source->columns[i].hash_parts != NULL;
     if (!any) return 0;
     char sql[400];
@@ -435,15 +438,31 @@ static int add_hash_key_columns(struct warehouse *warehouse, const char *schema,
     struct warehouse_result *present;
     if (warehouse_query(warehouse, sql, &present, err) != 0) return -1;
     int status = 0;
+    struct strbuf alter;
+    strbuf_init(&alter);
     for (size_t i = 0; i < source->column_count && status == 0; i++) {
-        if (source->columns[i].hash_parts == NULL) continue;
+        const struct column *column = &source->columns[i];
+        if (clickhouse && column->hash_parts == NULL) continue;
         bool found = false;
         for (size_t row = 0; row < present->row_count && !found; row++)
-            found = strcmp(warehouse_result_cell(present, row, 0), source->columns[i].name) == 0;
+            found = strcmp(warehouse_result_cell(present, row, 0), column->name) == 0;
         if (found) continue;
-        snprintf(sql, sizeof sql, "ALTER TABLE %s.%s ADD COLUMN %s BIGINT", schema, table, source->columns[i].name);
-        status = warehouse_execute(warehouse, sql, err);
+        strbuf_reset(&alter);
+        strbuf_printf(&alter, "ALTER TABLE %s.%s ADD COLUMN %s ", schema, table, column->name);
+        warehouse_column_type_sql(&alter, column);
+        if (column->default_value && column->hash_parts == NULL) {
+            strbuf_append_string(&alter, " DEFAULT CAST('");
+            for (const char *p = column->default_value; *p; p++) {
+                if (*p == '\'') strbuf_append_char(&alter, '\'');
+                strbuf_append_char(&alter, *p);
+            }
+            strbuf_append_string(&alter, "' AS ");
+            warehouse_column_type_sql(&alter, column);
+            strbuf_append_string(&alter, ")");
+        }
+        status = warehouse_execute(warehouse, strbuf_text(&alter), err);
     }
+    strbuf_free(&alter);
     warehouse_result_free(present);
     return status;
 }
@@ -468,8 +487,8 @@ int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline
     int status = loader_prepare_tables(warehouse, &table, err);
     if (status == 0 && through_incoming)
         status = warehouse_create_table(warehouse, schema, incoming, source->columns, source->column_count, err);
-    if (status == 0) status = add_hash_key_columns(warehouse, schema, source->table, source, err);
-    if (status == 0 && through_incoming) status = add_hash_key_columns(warehouse, schema, incoming, source, err);
+    if (status == 0) status = add_missing_columns(warehouse, schema, source->table, source, err);
+    if (status == 0 && through_incoming) status = add_missing_columns(warehouse, schema, incoming, source, err);
     if (status == 0 && log) {
         status = warehouse_create_table_sql(schema, source->table, source->columns, source->column_count, log, err);
         strbuf_append_string(log, ";\n");

@@ -283,8 +283,8 @@ int warehouse_create_schema(struct warehouse *warehouse, const char *schema, str
     return warehouse_execute(warehouse, sql, err);
 }
 
-/* The portable SQL type of a declared column. */
-static void append_sql_type(struct strbuf *sql, const struct column *column) {
+/* Appends the SQL type of a declared column (the same name in every dialect). */
+void warehouse_column_type_sql(struct strbuf *sql, const struct column *column) {
     switch (column->type) {
     case COLUMN_INTEGER: strbuf_append_string(sql, "BIGINT"); break;
     case COLUMN_DECIMAL: strbuf_printf(sql, "DECIMAL(%d,%d)", column->precision, column->scale); break;
@@ -307,7 +307,7 @@ int warehouse_create_table_sql(const char *schema, const char *table, const stru
         if (!identifier_is_valid(columns[i].name))
             return error_set(err, "invalid column name '%s' in %s.%s", columns[i].name, schema, table);
         strbuf_printf(sql, "%s%s ", i ? ", " : "", columns[i].name);
-        append_sql_type(sql, &columns[i]);
+        warehouse_column_type_sql(sql, &columns[i]);
     }
     strbuf_append_string(sql, ")");
     return 0;

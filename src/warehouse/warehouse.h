@@ -138,6 +138,7 @@ int warehouse_open_another(struct warehouse *warehouse, struct warehouse **anoth
 int warehouse_try_lock(struct warehouse *warehouse, const char *name, struct error *err);
 int warehouse_refresh_statistics(struct warehouse *warehouse, const char *relation, struct error *err);
 int warehouse_create_schema(struct warehouse *warehouse, const char *schema, struct error *err);
+void warehouse_column_type_sql(struct strbuf *sql, const struct column *column);
 int warehouse_create_table_sql(const char *schema, const char *table, const struct column *columns,
                                size_t column_count, struct strbuf *sql, struct error *err);
 int warehouse_create_table(struct warehouse *warehouse, const char *schema, const char *table,

@@ -1,0 +1,206 @@
+/* test_workflow_plan.c -- change-aware plans (issue 15): each run records
+ * what built every task's table, and `plan` compares the files as they are
+ * now with it -- an edited model is breaking (its dates and everything
+ * downstream are stale), additive (a column added: its own dates) or only
+ * a header edit (nothing to rebuild) -- and `backfill` rebuilds exactly
+ * the stale tasks of the stale dates. On DuckDB and PostgreSQL. */
+#include "../src/engine/fingerprint.h"
+#include "../src/util/strbuf.h"
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How the definition `before` became `after`, both normalized first. */
+static enum change_kind classify(const char *before, const char *after) {
+    struct strbuf old, new;
+    strbuf_init(&old);
+    strbuf_init(&new);
+    fingerprint_normalize(before, &old);
+    fingerprint_normalize(after, &new);
+    enum change_kind kind = fingerprint_classify(strbuf_text(&old), strbuf_text(&new));
+    strbuf_free(&old);
+    strbuf_free(&new);
+    return kind;
+}
+
+Test(fingerprint, comments_blanks_and_keyword_case_do_not_count_strings_do) {
+    struct strbuf out;
+    strbuf_init(&out);
+    fingerprint_normalize("-- name: mart.a\nSELECT  a,   /* why */ 'It''s  -- here' AS b\n  FROM t -- end\n", &out);
+    cr_expect_str_eq(strbuf_text(&out), "select a , 'It''s  -- here' as b from t");
+    strbuf_reset(&out);
+    fingerprint_normalize("select a, 'It''s  -- here' as B from T", &out);
+    cr_expect_str_eq(strbuf_text(&out), "select a , 'It''s  -- here' as b from t");
+    strbuf_free(&out);
+    cr_expect_eq(classify("SELECT a FROM t", "select A\nFROM t -- a comment"), CHANGE_NONE);
+    cr_expect_eq(classify("SELECT a FROM t WHERE s = 'x'", "SELECT a FROM t WHERE s = 'X'"), CHANGE_BREAKING);
+}
+
+Test(fingerprint, only_a_column_appended_to_the_outer_select_list_is_additive) {
+    const char *base = "SELECT a, sum(b) AS b FROM t GROUP BY a";
+    cr_expect_eq(classify(base, "SELECT a, sum(b) AS b, max(c) AS c FROM t GROUP BY a"), CHANGE_ADDITIVE);
+    cr_expect_eq(classify(base, "SELECT a, sum(b) AS b, coalesce(max(c), 0) AS c, 1 AS d FROM t GROUP BY a"),
+                 CHANGE_ADDITIVE);
+    cr_expect_eq(classify("SELECT 1 AS a", "SELECT 1 AS a, 2 AS b"), CHANGE_ADDITIVE, "no FROM: at the end");
+    cr_expect_eq(classify(base, "SELECT a, max(c) AS c, sum(b) AS b FROM t GROUP BY a"), CHANGE_BREAKING, "in the middle");
+    cr_expect_eq(classify(base, "SELECT a, sum(b) AS b, c FROM t GROUP BY a, c"), CHANGE_BREAKING, "the grouping changed");
+    cr_expect_eq(classify(base, "SELECT a, sum(b) AS b, (SELECT 1) AS c FROM t GROUP BY a"), CHANGE_ADDITIVE,
+                 "a subquery inside parentheses is an expression");
+    cr_expect_eq(classify(base, "SELECT a, sum(b) AS b, u.c FROM t JOIN u USING (a) GROUP BY a"), CHANGE_BREAKING,
+                 "a join may change the rows");
+    cr_expect_eq(classify("SELECT DISTINCT a FROM t", "SELECT DISTINCT a, b FROM t"), CHANGE_BREAKING,
+                 "DISTINCT over more columns may keep more rows");
+    cr_expect_eq(classify("WITH x AS (SELECT a FROM t) SELECT a FROM x", "WITH x AS (SELECT a, b FROM t) SELECT a FROM x"),
+                 CHANGE_BREAKING, "inside a CTE");
+    cr_expect_eq(classify("SELECT a FROM t UNION ALL SELECT a FROM u", "SELECT a FROM t UNION ALL SELECT a, b FROM u"),
+                 CHANGE_BREAKING);
+    cr_expect_eq(classify(base, "SELECT a, sum(b) AS b FROM t WHERE a > 0 GROUP BY a"), CHANGE_BREAKING);
+    cr_expect_eq(classify(base, "SELECT a FROM t GROUP BY a"), CHANGE_BREAKING, "a column removed");
+}
+
+/* Runs one statement on the warehouse at url. */
+static void execute(const char *url, const char *sql) {
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
+    cr_assert_eq(warehouse_execute(warehouse, sql, &err), 0, "%s", err.message);
+    warehouse_close(warehouse);
+}
+
+/* Runs a shell command that must succeed. */
+static void shell(const char *format, const char *directory) {
+    char command[2048], *output;
+    snprintf(command, sizeof command, format, directory, directory, directory);
+    cr_assert_eq(test_run_command(command, &output), 0, "%s: %s", command, output);
+    free(output);
+}
+
+/* A copy of the sales pipeline in directory/sales and its data in
+ * directory/data, run into url for 2024-04-01..03 and 04..05 (runs 1, 2). */
+static void sales_ran(const char *directory, const char *url) {
+    char *output;
+    cr_assert_eq(test_martlet_run(&output, "gen sales --out %s/data --scale 0.02", directory), 0, "%s", output);
+    free(output);
+    shell("cp -r pipelines/sales %s/sales", directory);
+    const char *ranges[][2] = {{"2024-04-01", "2024-04-03"}, {"2024-04-04", "2024-04-05"}};
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_eq(test_martlet_run(&output, "run %s/sales --from %s --to %s --source-dir %s/data --warehouse '%s'",
+                                      directory, ranges[i][0], ranges[i][1], directory, url), 0, "%s", output);
+        free(output);
+    }
+}
+
+/* `plan` of the copied sales for 2024-04-01..05; the caller frees. */
+static char *sales_plan(const char *directory, const char *url) {
+    char *output;
+    cr_assert_eq(test_martlet_run(&output, "plan %s/sales --from 2024-04-01 --to 2024-04-05 --warehouse '%s'", directory,
+                                  url), 0, "%s", output);
+    return output;
+}
+
+static int count_of(const char *text, const char *part) {
+    int count = 0;
+    for (const char *at = strstr(text, part); at; at = strstr(at + 1, part)) count++;
+    return count;
+}
+
+/* A breaking edit of f_sales makes its five dates and its downstream
+ * (f_customer_retention) stale; backfill rebuilds those two tasks in one
+ * set-based run; a description edit is non-breaking with nothing to
+ * rebuild; a build recorded before fingerprints is unknown, not stale. */
+static void edits_make_dates_stale(const char *url) {
+    char *directory = test_temp_directory(), *output;
+    sales_ran(directory, url);
+    output = sales_plan(directory, url);
+    cr_expect(strstr(output, "nothing to run") != NULL && strstr(output, "changed since") == NULL, "%s", output);
+    free(output);
+
+    shell("sed -i \"s/status = 'refunded' AS refund_flag/status <> 'shipped' AS refund_flag/\" %s/sales/models/mart/f_sales.sql",
+          directory);
+    output = sales_plan(directory, url);
+    cr_expect(strstr(output, "  mart.f_sales                 breaking: 5 date(s) built by other SQL or columns") != NULL,
+              "%s", output);
+    cr_expect(strstr(output, "  mart.f_customer_retention    5 date(s) stale: downstream of a breaking change") != NULL,
+              "%s", output);
+    cr_expect(strstr(output, "mart.f_activity") == NULL && strstr(output, "mart.d_item") == NULL, "only those: %s", output);
+    cr_expect_eq(count_of(output, "  -> rebuild 2 of 11 tasks\n"), 5, "%s", output);
+    cr_expect(strstr(output, "2024-04-04  success      2  -> rebuild 2 of 11 tasks\n") != NULL, "%s", output);
+    cr_expect(strstr(output, " run ") && strstr(output, "/sales --from 2024-04-01 --to 2024-04-05 --select "
+                                                        "'mart.f_customer_retention mart.f_sales' --warehouse "),
+              "%s", output);
+    free(output);
+
+    cr_assert_eq(test_martlet_run(&output, "backfill %s/sales --from 2024-04-01 --to 2024-04-05 --source-dir %s/data "
+                                           "--warehouse '%s'", directory, directory, url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs"), 3, "one set-based run");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.task_runs WHERE run_id = 3"), 2);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.task_runs WHERE run_id = 3 AND task IN "
+                                       "('mart.f_sales', 'mart.f_customer_retention') AND status = 'success'"), 2);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.f_sales WHERE refund_flag <> (status <> 'shipped')"), 0,
+                 "the rebuilt rows follow the new SQL");
+    output = sales_plan(directory, url);
+    cr_expect(strstr(output, "nothing to run") != NULL && strstr(output, "changed since") == NULL, "%s", output);
+    free(output);
+
+    shell("sed -i 's/^-- description: One row per order line/-- description: Exactly one row per order line/' "
+          "%s/sales/models/mart/f_sales.sql", directory);
+    output = sales_plan(directory, url);
+    cr_expect(strstr(output, "  mart.f_sales                 non-breaking: header or comments only (description, tags, "
+                             "tests); nothing to rebuild\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "nothing to run") != NULL && strstr(output, "-> rebuild") == NULL, "%s", output);
+    free(output);
+
+    /* Runs recorded before fingerprints existed: not compared, and plan says so. */
+    execute(url, "UPDATE martlet.task_runs SET sql_fingerprint = NULL, file_fingerprint = NULL WHERE run_id = 3");
+    shell("sed -i \"s/status <> 'shipped' AS refund_flag/status = 'refunded' AS refund_flag/\" "
+          "%s/sales/models/mart/f_sales.sql", directory);
+    output = sales_plan(directory, url);
+    cr_expect(strstr(output, "  mart.f_sales                 5 date(s) unknown: built before runs recorded fingerprints, "
+                             "not rebuilt (--rerun rebuilds)\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "nothing to run") != NULL, "%s", output);
+    free(output);
+    test_remove_directory(directory);
+}
+
+TEST_ON_BOTH_WAREHOUSES(plan_changes, duckdb_edits_make_dates_stale_and_backfill_rebuilds_them,
+                        postgres_edits_make_dates_stale_and_backfill_rebuilds_them, edits_make_dates_stale, .timeout = 240)
+
+/* A warehouse made before fingerprints: martlet.task_runs without their
+ * columns and no martlet.model_versions, holding a run of 2024-05-01. The
+ * next run migrates it and records its fingerprints; plan calls the old
+ * date unknown (not stale) and has nothing to run. */
+static void an_old_warehouse_keeps_working(const char *url) {
+    execute(url, "CREATE SCHEMA martlet");
+    execute(url, "CREATE SEQUENCE martlet.run_id_sequence");
+    execute(url, "CREATE TABLE martlet.runs (run_id BIGINT PRIMARY KEY, pipeline TEXT NOT NULL, start_date DATE NOT NULL,"
+                 " end_date DATE NOT NULL, status TEXT NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,"
+                 " error TEXT, pid BIGINT, host TEXT)");
+    execute(url, "CREATE TABLE martlet.task_runs (run_id BIGINT NOT NULL, task TEXT NOT NULL, kind TEXT NOT NULL,"
+                 " status TEXT NOT NULL, started_at TIMESTAMP, finished_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT,"
+                 " rows_rejected BIGINT, rows_changed BIGINT, error TEXT, rows_duplicate BIGINT, attempts INTEGER,"
+                 " PRIMARY KEY (run_id, task))");
+    execute(url, "INSERT INTO martlet.runs (run_id, pipeline, start_date, end_date, status, started_at) VALUES"
+                 " (100, 'flow', DATE '2024-05-01', DATE '2024-05-01', 'success', TIMESTAMP '2024-05-02 06:00:00')");
+    execute(url, "INSERT INTO martlet.task_runs (run_id, task, kind, status) VALUES (100, 'mart.daily', 'table', 'success'),"
+                 " (100, 'mart.totals', 'table', 'success')");
+    char *output;
+    cr_assert_eq(test_martlet_run(&output, "run tests/data/workflow/flow --date 2024-05-02 --source-dir "
+                                           "tests/data/workflow/flow-data --warehouse '%s'", url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.task_runs WHERE run_id = 1 AND sql_fingerprint IS NOT NULL"
+                                       " AND output_columns IS NOT NULL"), 5);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.model_versions"), 5);
+    cr_assert_eq(test_martlet_run(&output, "plan tests/data/workflow/flow --from 2024-05-01 --to 2024-05-02 --warehouse '%s'",
+                                  url), 0, "%s", output);
+    cr_expect(strstr(output, "  mart.daily                   1 date(s) unknown: built before runs recorded fingerprints")
+              != NULL, "%s", output);
+    cr_expect(strstr(output, "nothing to run") != NULL, "%s", output);
+    free(output);
+}
+
+TEST_ON_BOTH_WAREHOUSES(plan_changes, duckdb_an_old_warehouse_keeps_working, postgres_an_old_warehouse_keeps_working,
+                        an_old_warehouse_keeps_working, .timeout = 120)
