@@ -424,17 +424,18 @@ static int add_hash_key_columns(struct warehouse *warehouse, const char *schema,
     bool any = false;
     for (size_t i = 0; i < source->column_count; i++) any = any || source->columns[i].hash_parts != NULL;
     if (!any) return 0;
+    /* The names of an empty result: DuckDB's information_schema.columns
+     * builds every column of every catalog first (20-40 ms of CPU). */
     char sql[400];
-    snprintf(sql, sizeof sql, "SELECT column_name FROM information_schema.columns WHERE table_schema = '%s'"
-                              " AND table_name = '%s'", schema, table);
+    snprintf(sql, sizeof sql, "SELECT * FROM %s.%s LIMIT 0", schema, table);
     struct warehouse_result *present;
     if (warehouse_query(warehouse, sql, &present, err) != 0) return -1;
     int status = 0;
     for (size_t i = 0; i < source->column_count && status == 0; i++) {
         if (source->columns[i].hash_parts == NULL) continue;
         bool found = false;
-        for (size_t row = 0; row < present->row_count && !found; row++)
-            found = strcmp(warehouse_result_cell(present, row, 0), source->columns[i].name) == 0;
+        for (size_t column = 0; column < present->column_count && !found; column++)
+            found = strcmp(present->column_names[column], source->columns[i].name) == 0;
         if (found) continue;
         snprintf(sql, sizeof sql, "ALTER TABLE %s.%s ADD COLUMN %s BIGINT", schema, table, source->columns[i].name);
         status = warehouse_execute(warehouse, sql, err);

@@ -106,21 +106,33 @@ static void rejects_table_name(const struct load_target *target, char *name, siz
     else snprintf(name, size, "%s_rejects", target->table);
 }
 
+/* Whether schema.table (which exists) has the column: read from the
+ * names of an empty result, which every warehouse answers from its
+ * catalog at once. information_schema.columns is no place to ask on
+ * DuckDB: it builds every column of every catalog first, 20-40 ms of CPU
+ * (and up to 190 ms of waiting on a busy machine) in every load. */
+int loader_table_has_column(struct warehouse *warehouse, const char *schema, const char *table, const char *column,
+                            bool *present, struct error *err) {
+    struct warehouse_result *result;
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT * FROM %s.%s LIMIT 0", schema, table);
+    if (warehouse_query(warehouse, sql, &result, err) != 0) return -1;
+    *present = false;
+    for (size_t i = 0; i < result->column_count && !*present; i++)
+        *present = strcmp(result->column_names[i], column) == 0;
+    warehouse_result_free(result);
+    return 0;
+}
+
 /* Gives a rejects table made before rejects carried their run id that
- * column. The catalog is asked first: an ALTER TABLE on every load would
+ * column. The table is asked first: an ALTER TABLE on every load would
  * lock the table (PostgreSQL) or conflict with other writers (DuckDB). */
 static int add_run_id_column(struct warehouse *warehouse, const char *schema, const char *rejects,
                              struct error *err) {
-    struct warehouse_result *result;
-    char sql[400];
-    snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM information_schema.columns WHERE table_schema = '%s' AND table_name = '%s'"
-             " AND column_name = 'run_id'", schema, rejects);
-    if (warehouse_query(warehouse, sql, &result, err) != 0) return -1;
-    const char *count = result->row_count == 1 ? warehouse_result_cell(result, 0, 0) : NULL;
-    bool present = count != NULL && strcmp(count, "0") != 0;
-    warehouse_result_free(result);
+    bool present;
+    if (loader_table_has_column(warehouse, schema, rejects, "run_id", &present, err) != 0) return -1;
     if (present) return 0;
+    char sql[400];
     snprintf(sql, sizeof sql, "ALTER TABLE %s.%s ADD COLUMN run_id BIGINT", schema, rejects);
     return warehouse_execute(warehouse, sql, err);
 }

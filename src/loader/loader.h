@@ -60,6 +60,8 @@ struct load_stats {
 
 #define LOADER_SUMMARY_REASONS 3   /* reasons loader_rejects_summary names */
 
+int loader_table_has_column(struct warehouse *warehouse, const char *schema, const char *table, const char *column,
+                            bool *present, struct error *err);
 int loader_prepare_tables(struct warehouse *warehouse, const struct load_target *target, struct error *err);
 int loader_load_file(struct warehouse *warehouse, const struct load_target *target,
                      const struct load_options *options, struct load_stats *stats, struct error *err);
