@@ -467,36 +467,25 @@ static int resolve_files(struct run *run, struct error *err) {
     return 0;
 }
 
-/* The martlet schema, the pipeline's schemas and its macros. The schemas
- * are made in one transaction: on a DuckDB file each commit syncs its log. */
+/* The martlet schema, the pipeline's schemas and its macros. */
 static int prepare_schemas(struct run *run, struct error *err) {
     const struct pipeline *pipeline = run->request->pipeline;
-    int status = warehouse_begin(run->warehouse, err);
-    if (status == 0) status = run_state_prepare(run->warehouse, err);
-    for (size_t i = 0; i < pipeline->schema_count && status == 0; i++)
-        status = warehouse_create_schema(run->warehouse, pipeline->schemas[i].name, err);
-    if (status == 0) status = warehouse_commit(run->warehouse, err);
-    else warehouse_rollback(run->warehouse);
-    return status == 0 ? install_macros(run, err) : -1;
+    if (run_state_prepare(run->warehouse, err) != 0) return -1;
+    for (size_t i = 0; i < pipeline->schema_count; i++)
+        if (warehouse_create_schema(run->warehouse, pipeline->schemas[i].name, err) != 0) return -1;
+    return install_macros(run, err);
 }
 
 /* Takes a run id, records the run and its tasks, makes the log folder. */
 static int begin_run(struct run *run, struct error *err) {
     const struct run_request *request = run->request;
-    /* The run and its queued tasks in one transaction (one sync of the log). */
-    if (warehouse_begin(run->warehouse, err) != 0) return -1;
     if (run_state_begin_run(run->warehouse, request->pipeline->name, request->start_date, request->end_date,
-                            run->started_at, &run->outcome->run_id, err) != 0) {
-        warehouse_rollback(run->warehouse);
+                            run->started_at, &run->outcome->run_id, err) != 0)
         return -1;
-    }
     snprintf(run->run_id_text, sizeof run->run_id_text, "%" PRId64, run->outcome->run_id);
     struct task_record *records = memory_calloc(run->count, sizeof *records);
     for (size_t i = 0; i < run->count; i++) records[i] = run->tasks[i].outcome.record;
     int status = run_state_queue_tasks(run->warehouse, run->outcome->run_id, records, run->count, err);
-    if (status == 0) status = warehouse_commit(run->warehouse, err);
-    else warehouse_rollback(run->warehouse);
-    if (status != 0) run->outcome->run_id = 0; /* rolled back: no run to record the end of */
     free(records);
     if (status == 0 && request->log_directory) {
         char name[48];
