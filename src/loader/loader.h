@@ -42,6 +42,10 @@ struct load_options {
     int64_t run_id;            /* recorded with each reject; 0 = none (NULL) */
     struct load_rejects *keep_rejects; /* NULL, or receives this load's rejects, failed or not */
     struct dedupe *dedupe;     /* NULL, or drops copies of rows by key before they leave (dedupe.h) */
+    /* NULL, or with range_column: one count per day from range_first_day to
+     * range_last_day, to which the load adds the rows it sends to the table
+     * (after dedupe), by their day. */
+    int64_t *day_counts;
 };
 
 /* Rejected rows held in memory: batches of the rejects table's columns. */
