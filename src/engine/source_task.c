@@ -293,8 +293,8 @@ static int clear_dates(struct warehouse *warehouse, const char *schema, const st
 
 /* Names in a warning the dates whose rows were replaced, from *before
  * (freed here) and what the dates hold now: the loader's counts per day
- * when it has them (day_counts: a second scan of the table, on PostgreSQL
- * a third of a reload's time besides the COPY, spared), else a query. */
+ * when it has them (day_counts: a second scan of the table spared), else
+ * a query; nothing is asked when no date held rows. */
 static int report_replaced(struct warehouse *warehouse, const char *schema, const struct source *source,
                            const struct source_dates *dates, struct warehouse_result *before,
                            const int64_t *day_counts, struct source_result *result, struct error *err) {
