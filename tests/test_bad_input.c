@@ -268,6 +268,37 @@ ON_BOTH_WAREHOUSES(an_increment_replacing_loaded_rows_says_so, .timeout = 60) {
     scene_close(&scene);
 }
 
+/* The warning's counts of the rows a date holds now come from the rows
+ * the loader sent per day (no second scan of the table): every date of a
+ * range gets its own count, a date whose file is empty holds 0. Where the
+ * dedupe set held a smaller copy aside, which replaces its key's row maybe
+ * on another day, the table is asked instead: here the loader sent key a
+ * on 2022-11-01, and the smaller copy on 2022-11-02 replaced it. */
+ON_BOTH_WAREHOUSES(replaced_dates_are_counted_per_day_whatever_the_copies_did, .timeout = 60) {
+    struct scene scene;
+    scene_open_on(&scene, postgres,
+                  "{\"table\": \"staging.orders\", \"file\": \"orders.csv\", \"load\": \"replace_dates\","
+                  " \"date_column\": \"day\", \"deduplicate_on\": \"k\", \"columns\": ["
+                  " {\"name\": \"id\", \"type\": \"integer\"}, {\"name\": \"k\", \"type\": \"text\"},"
+                  " {\"name\": \"day\", \"type\": \"date\"}]}",
+                  "\"layout\": {\"history\": \"{file}\", \"increment\": \"increments/{date}/{file}\"},");
+    scene_text(&scene, "orders.csv", "id,k,day\n1,p,2022-11-01\n2,q,2022-11-02\n3,r,2022-11-02\n4,s,2022-11-03\n");
+    char *output;
+    cr_assert_eq(scene_run(&scene, &output, "--history --from 2022-11-01 --to 2022-11-03"), 0, "%s", output);
+    free(output);
+    scene_text(&scene, "increments/2022-11-01/orders.csv", "id,k,day\n5,t,2022-11-01\n6,u,2022-11-01\n7,v,2022-11-01\n");
+    scene_text(&scene, "increments/2022-11-02/orders.csv", "id,k,day\n");
+    scene_run_saying(&scene, "--from 2022-11-01 --to 2022-11-02", 0,
+                     "increments replace rows already loaded on: 2022-11-01 (1 line with 3), 2022-11-02 (2 lines with 0)");
+    cr_expect_eq(scene_integer(&scene, "SELECT count(*) FROM staging.orders"), 4);
+    scene_text(&scene, "increments/2022-11-01/orders.csv", "id,k,day\n9,a,2022-11-01\n");
+    scene_text(&scene, "increments/2022-11-02/orders.csv", "id,k,day\n8,a,2022-11-02\n");
+    scene_run_saying(&scene, "--from 2022-11-01 --to 2022-11-02", 0,
+                     "increment 2022-11-01 replaces 3 lines with 0");
+    cr_expect_eq(scene_integer(&scene, "SELECT count(*) FROM staging.orders WHERE day = DATE '2022-11-02' AND id = 8"), 1);
+    scene_close(&scene);
+}
+
 /* Files of one source share its max_rejects: the second file failed
  * with "more than 1 rejected rows", the limit the first file had left,
  * as if 1 were configured. The message names 3 and the 4 rejected. */

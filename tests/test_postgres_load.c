@@ -9,6 +9,7 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,49 @@ Test(postgres_load, a_small_change_skips_analyze_and_a_reload_does_not, .timeout
                                            " WHERE relname = 'days'"), analyses[run], "after run %zu", run + 1);
     }
     cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM staging.days"), 1003);
+    free(models);
+    free(data);
+    test_remove_directory(directory);
+    free(url);
+}
+
+/* A table a load filled is analyzed with a small sample (statistics
+ * target 10: at most 11 histogram bounds), which costs a tenth of the
+ * default's; a table a model builds keeps the default (100: 101 bounds),
+ * and the setting ends with the load's transaction. */
+Test(postgres_load, a_loaded_table_is_analyzed_with_a_small_sample_a_model_with_the_default, .timeout = 120) {
+    char *url;
+    NEED_POSTGRES(url);
+    char *directory = test_temp_directory(), *data = files_join(directory, "data");
+    free(test_write_file(directory, "pipeline.json",
+                         "{\"name\": \"sample\", \"schemas\": {\"staging\": \"staging\", \"mart\": \"mart\"},"
+                         " \"sources\": [{\"table\": \"staging.numbers\", \"file\": \"numbers.csv\","
+                         "  \"columns\": [{\"name\": \"id\", \"type\": \"integer\"}]}]}\n"));
+    char *models = files_join(directory, "models");
+    struct error err;
+    cr_assert_eq(files_make_directories(models, &err), 0, "%s", err.message);
+    cr_assert_eq(files_make_directories(data, &err), 0, "%s", err.message);
+    free(test_write_file(models, "numbers_copy.sql",
+                         "-- name: mart.numbers_copy\n-- depends_on: staging.numbers\n-- materialized: table\n"
+                         "SELECT id FROM staging.numbers\n"));
+    struct strbuf csv;
+    strbuf_init(&csv);
+    strbuf_append_string(&csv, "id\n");
+    for (int id = 0; id < 5000; id++) strbuf_printf(&csv, "%d\n", id);
+    free(test_write_file(data, "numbers.csv", strbuf_text(&csv)));
+    strbuf_free(&csv);
+    char *output;
+    cr_assert_eq(test_martlet_run(&output, "run %s --source-dir %s --warehouse '%s'", directory, data, url), 0, "%s",
+                 output);
+    free(output);
+    const char *bounds = "SELECT array_length(CAST(CAST(histogram_bounds AS TEXT) AS BIGINT[]), 1) FROM pg_stats"
+                         " WHERE schemaname = '%s' AND tablename = '%s' AND attname = 'id'";
+    char sql[400];
+    snprintf(sql, sizeof sql, bounds, "staging", "numbers");
+    int64_t loaded = test_url_integer(url, sql);
+    cr_expect(loaded >= 2 && loaded <= 11, "the loaded table's histogram has %" PRId64 " bounds", loaded);
+    snprintf(sql, sizeof sql, bounds, "mart", "numbers_copy");
+    cr_expect_eq(test_url_integer(url, sql), 101, "the model's table is analyzed with the default target");
     free(models);
     free(data);
     test_remove_directory(directory);

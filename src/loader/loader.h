@@ -42,6 +42,10 @@ struct load_options {
     int64_t run_id;            /* recorded with each reject; 0 = none (NULL) */
     struct load_rejects *keep_rejects; /* NULL, or receives this load's rejects, failed or not */
     struct dedupe *dedupe;     /* NULL, or drops copies of rows by key before they leave (dedupe.h) */
+    /* NULL, or with range_column: one count per day from range_first_day to
+     * range_last_day, to which the load adds the rows it sends to the table
+     * (after dedupe), by their day. */
+    int64_t *day_counts;
 };
 
 /* Rejected rows held in memory: batches of the rejects table's columns. */
@@ -60,6 +64,8 @@ struct load_stats {
 
 #define LOADER_SUMMARY_REASONS 3   /* reasons loader_rejects_summary names */
 
+int loader_table_has_column(struct warehouse *warehouse, const char *schema, const char *table, const char *column,
+                            bool *present, struct error *err);
 int loader_prepare_tables(struct warehouse *warehouse, const struct load_target *target, struct error *err);
 int loader_load_file(struct warehouse *warehouse, const struct load_target *target,
                      const struct load_options *options, struct load_stats *stats, struct error *err);

@@ -407,11 +407,32 @@ static bool statistics_stale(struct postgres_warehouse *warehouse, const char *r
     return stale;
 }
 
-/* ANALYZE, when the table changed enough for the planner to care. */
+/* Whether this transaction COPYed rows into the relation (a load). */
+static bool loaded_by_copy(const struct warehouse *warehouse, const char *relation) {
+    for (size_t i = 0; i < warehouse->tally_count; i++)
+        if (strcmp(warehouse->tallies[i].relation, relation) == 0) return warehouse->tallies[i].rows > 0;
+    return false;
+}
+
+#define POSTGRES_LOAD_STATISTICS_TARGET 10
+
+/* ANALYZE, when the table changed enough for the planner to care. A table
+ * the task loaded by COPY is sampled with a statistics target of 10 (3,000
+ * rows, PostgreSQL's default is 100: 30,000): the models read a staging
+ * table whole, so what their plans need from it is its row count, its
+ * null and distinct fractions and its few common values, which that sample
+ * gives, and ANALYZE was 10-25% of a reload's time (text columns sorted by
+ * the collation; user_order_log 200k rows: 2.5 s -> 0.5 s on the busy
+ * machine). Columns given a target of their own keep it; the setting ends
+ * with the task's transaction. Tables a model builds keep the default. */
 static int postgres_refresh_statistics(struct warehouse *base, const char *relation, struct error *err) {
     if (!statistics_stale((struct postgres_warehouse *)base, relation)) return 0;
-    char sql[200];
-    snprintf(sql, sizeof sql, "ANALYZE %s", relation);
+    char sql[240];
+    if (base->in_transaction && loaded_by_copy(base, relation))
+        snprintf(sql, sizeof sql, "SET LOCAL default_statistics_target = %d; ANALYZE %s",
+                 POSTGRES_LOAD_STATISTICS_TARGET, relation);
+    else
+        snprintf(sql, sizeof sql, "ANALYZE %s", relation);
     return postgres_execute(base, sql, NULL, err);
 }
 
