@@ -110,15 +110,15 @@ static int run_everywhere(const struct materialize_context *context, struct ware
  * Memory table of its shape. */
 static int result_columns(struct warehouse *warehouse, const char *body, const struct materialize_context *context,
                           struct strbuf *sql, struct strbuf *columns, struct error *err) {
-    const char *dot = strchr(context->relation, '.');
     strbuf_printf(sql, "DROP TABLE IF EXISTS %s__shape", context->relation);
     int status = run(context, warehouse, sql, NULL, err);
     strbuf_printf(sql, "CREATE TABLE %s__shape ENGINE = Memory AS SELECT * FROM (\n%s\n) AS model LIMIT 0",
                   context->relation, body);
     if (status == 0) status = run(context, warehouse, sql, NULL, err);
     struct warehouse_result *result = NULL;
-    strbuf_printf(sql, "SELECT name, type FROM system.columns WHERE database = '%.*s' AND table = '%s__shape'",
-                  (int)(dot - context->relation), context->relation, dot + 1);
+    /* DESCRIBE, not system.columns: that one visits every table of the
+     * database and fails when another task drops one of them meanwhile. */
+    strbuf_printf(sql, "DESCRIBE TABLE %s__shape", context->relation);
     if (status == 0) status = warehouse_query(warehouse, strbuf_text(sql), &result, err);
     strbuf_reset(sql);
     if (status == 0) {
@@ -309,12 +309,17 @@ static int wait_for_mutations(struct warehouse *warehouse, const char *cluster, 
  * its type's default, not NULL). The catalog is asked first. */
 static int add_effective_column(struct warehouse *warehouse, const char *cluster,
                                 const struct materialize_context *context, struct strbuf *sql, struct error *err) {
-    const char *dot = strchr(context->relation, '.');
-    int64_t present = 0;
-    strbuf_printf(sql, "SELECT count() FROM system.columns WHERE database = '%.*s' AND table = '%s'"
-                       " AND name = 'effective_from'", (int)(dot - context->relation), context->relation, dot + 1);
-    if (query_number(context, warehouse, sql, &present, err) != 0) return -1;
-    if (present > 0) return 0;
+    /* DESCRIBE, not system.columns: see result_columns. */
+    struct warehouse_result *described = NULL;
+    strbuf_printf(sql, "DESCRIBE TABLE %s", context->relation);
+    int described_status = warehouse_query(warehouse, strbuf_text(sql), &described, err);
+    strbuf_reset(sql);
+    if (described_status != 0) return -1;
+    bool present = false;
+    for (size_t row = 0; row < described->row_count && !present; row++)
+        present = strcmp(warehouse_result_cell(described, row, 0), "effective_from") == 0;
+    warehouse_result_free(described);
+    if (present) return 0;
     int status = 0;
     if (cluster) {
         strbuf_printf(sql, "ALTER TABLE %s_shard ADD COLUMN effective_from DATE", context->relation);

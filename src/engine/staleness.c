@@ -13,6 +13,7 @@
  * calling every old date changed would rebuild a warehouse's whole history
  * on the first plan after an upgrade; plan says so and --rerun rebuilds. */
 #include "backfill.h"
+#include "environment.h"
 #include "select.h"
 #include "../loader/value.h"
 #include "../util/memory.h"
@@ -102,7 +103,7 @@ static int read_builds(struct comparison *comparison, const struct backfill_plan
              " FROM martlet.runs AS r JOIN martlet.task_runs AS t ON t.run_id = r.run_id"
              " WHERE r.pipeline = '%s' AND t.status = 'success' AND r.end_date >= DATE '%s' AND r.start_date <= DATE '%s'"
              " ORDER BY r.run_id",
-             pipeline->name, plan->dates[0].date, plan->dates[plan->count - 1].date);
+             environment_state_name(pipeline), plan->dates[0].date, plan->dates[plan->count - 1].date);
     if (warehouse_query(comparison->warehouse, sql, result, err) != 0) return -1;
     int64_t first = 0;
     value_parse_date(plan->dates[0].date, 10, &first);
