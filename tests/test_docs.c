@@ -231,25 +231,9 @@ Test(docs_ui, the_browser_opens_the_docs_clicks_a_model_and_sees_its_columns_and
     serve_fixture_run_shop(&fixture, "2024-05-01", 1);
     write_docs(&fixture, "site");
     serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, NULL);
-    const char *chosen = getenv("MARTLET_UI_SCREENSHOTS");
-    char *shots = chosen && *chosen ? NULL : test_temp_directory();
-    char command[2048], *output = NULL;
-    snprintf(command, sizeof command,
-             "MARTLET_SERVE_URL=http://127.0.0.1:%d DOCS_SITE=%s/site SCREENSHOT_DIR='%s' node tests/ui/docs.test.js",
-             fixture.port, fixture.directory, shots ? shots : chosen);
-    int code = test_run_command(command, &output);
-    if (code == 77) {
-        cr_log_warn("%s", output);
-        free(output);
-        serve_fixture_free(&fixture);
-        if (shots) test_remove_directory(shots);
-        cr_skip_test("chromium cannot start here: the browser test did not run");
-    }
-    cr_expect_eq(code, 0, "%s", output);
-    cr_expect(strstr(output, "checks passed") != NULL, "%s", output);
-    free(output);
-    serve_fixture_free(&fixture);
-    if (shots) test_remove_directory(shots);
+    char environment[1024];
+    snprintf(environment, sizeof environment, "DOCS_SITE=%s/site", fixture.directory);
+    serve_fixture_run_browser_test(&fixture, environment, "tests/ui/docs.test.js");
 }
 
 Test(docs, docs_reads_the_columns_of_a_postgresql_warehouse, .timeout = 120) {

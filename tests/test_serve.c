@@ -298,26 +298,11 @@ Test(serve_ui, the_browser_sees_the_grid_the_failed_task_and_its_rerun_the_rejec
     serve_fixture_run_shop(&fixture, "2024-05-01", 1);
     serve_fixture_run_shop(&fixture, "2024-05-02", 1);
     serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, NULL);
-    const char *chosen = getenv("MARTLET_UI_SCREENSHOTS");
-    char *shots = chosen && *chosen ? NULL : test_temp_directory();
-    char command[2048], *output = NULL;
-    snprintf(command, sizeof command,
-             "MARTLET_SERVE_URL=http://127.0.0.1:%d MARTLET_SERVE_TOKEN=%s MARTLET_FIX_MODEL=%s/pipelines/shop/models/big_days.sql"
-             " SCREENSHOT_DIR='%s' node tests/ui/serve.test.js",
-             fixture.port, TEST_SERVE_TOKEN, fixture.directory, shots ? shots : chosen);
-    int code = test_run_command(command, &output);
-    if (code == 77) {
-        cr_log_warn("%s", output);
-        free(output);
-        serve_fixture_free(&fixture);
-        if (shots) test_remove_directory(shots);
-        cr_skip_test("chromium cannot start here: the browser test did not run");
-    }
-    cr_expect_eq(code, 0, "%s", output);
-    cr_expect(strstr(output, "checks passed") != NULL, "%s", output);
-    free(output);
-    serve_fixture_free(&fixture);
-    if (shots) test_remove_directory(shots);
+    char environment[1024];
+    snprintf(environment, sizeof environment,
+             "MARTLET_SERVE_TOKEN=%s MARTLET_FIX_MODEL=%s/pipelines/shop/models/big_days.sql", TEST_SERVE_TOKEN,
+             fixture.directory);
+    serve_fixture_run_browser_test(&fixture, environment, "tests/ui/serve.test.js");
 }
 
 Test(serve_api, answers_the_same_over_postgresql, .timeout = 180) {

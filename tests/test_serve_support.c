@@ -115,3 +115,26 @@ bool serve_wait_for_run(const struct serve_fixture *fixture, const char *status_
     }
     return false;
 }
+
+/* Runs the browser test script (tests/ui/...) against the started server,
+ * with environment (NAME=VALUE words) besides its URL and the screenshot
+ * folder: $MARTLET_UI_SCREENSHOTS when set (to refresh docs/img), else a
+ * temporary one. Expects exit 0 and "checks passed"; skips the test when
+ * the script says Chromium cannot start (exit 77). Frees the fixture. */
+void serve_fixture_run_browser_test(struct serve_fixture *fixture, const char *environment, const char *script) {
+    const char *chosen = getenv("MARTLET_UI_SCREENSHOTS");
+    char *shots = chosen && *chosen ? NULL : test_temp_directory();
+    char command[2048], *output = NULL;
+    snprintf(command, sizeof command, "MARTLET_SERVE_URL=http://127.0.0.1:%d %s SCREENSHOT_DIR='%s' node %s",
+             fixture->port, environment, shots ? shots : chosen, script);
+    int code = test_run_command(command, &output);
+    if (code == 77) cr_log_warn("%s", output);
+    else {
+        cr_expect_eq(code, 0, "%s", output);
+        cr_expect(strstr(output, "checks passed") != NULL, "%s", output);
+    }
+    free(output);
+    serve_fixture_free(fixture);
+    if (shots) test_remove_directory(shots);
+    if (code == 77) cr_skip_test("chromium cannot start here: the browser test did not run");
+}

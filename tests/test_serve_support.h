@@ -24,6 +24,7 @@ void serve_fixture_run_shop(struct serve_fixture *fixture, const char *date, int
 void serve_fixture_start(struct serve_fixture *fixture, const char *environment, const char *options);
 void serve_fixture_stop(struct serve_fixture *fixture);
 void serve_fixture_free(struct serve_fixture *fixture);
+void serve_fixture_run_browser_test(struct serve_fixture *fixture, const char *environment, const char *script);
 struct http_answer serve_http(const struct serve_fixture *fixture, const char *method, const char *path,
                               const char *const *headers, const char *body);
 void http_answer_free(struct http_answer *answer);
