@@ -10,23 +10,10 @@
 // check passed, 1 on the first failure, 77 when the browser cannot start.
 'use strict';
 const path = require('path');
-const puppeteer = require('puppeteer-core');
+const {check, shoot, runInBrowser} = require('./browser_checks');
 
 const base = process.env.MARTLET_SERVE_URL;
 const site = process.env.DOCS_SITE;
-const shots = process.env.SCREENSHOT_DIR;
-let checks = 0;
-
-function check(condition, what) {
-  checks++;
-  if (!condition) throw new Error('not ok ' + checks + ' - ' + what);
-  console.log('ok ' + checks + ' - ' + what);
-}
-
-async function shoot(page, name) {
-  if (shots) await page.screenshot({path: path.join(shots, 'serve-' + name + '.png'), fullPage: true});
-}
-
 async function texts(page, selector) {
   return page.$$eval(selector, (items) => items.map((item) => item.textContent.trim()));
 }
@@ -40,67 +27,49 @@ async function modelPage(page) {
   };
 }
 
-async function main() {
-  let browser;
-  try {
-    browser = await puppeteer.launch({executablePath: '/usr/bin/chromium', headless: true,
-                                      args: ['--no-sandbox', '--disable-gpu', '--window-size=1280,900']});
-  } catch (error) {
-    console.log('SKIP: chromium cannot start: ' + String(error.message).split('\n')[0]);
-    process.exit(77);
-  }
-  try {
-    const page = await browser.newPage();
-    await page.setViewport({width: 1280, height: 800});
-    const failures = [];
-    const outside = [];
-    page.on('pageerror', (error) => failures.push(String(error)));
-    page.on('request', (request) => {
-      const url = request.url();
-      if (!url.startsWith(base) && !url.startsWith('file://')) outside.push(url);
-    });
+runInBrowser(async (browser) => {
+  const page = await browser.newPage();
+  await page.setViewport({width: 1280, height: 800});
+  const failures = [];
+  const outside = [];
+  page.on('pageerror', (error) => failures.push(String(error)));
+  page.on('request', (request) => {
+    const url = request.url();
+    if (!url.startsWith(base) && !url.startsWith('file://')) outside.push(url);
+  });
 
-    await page.goto(base + '/pipelines/shop/docs', {waitUntil: 'load'});
-    check((await texts(page, '#tasks tbody tr td:first-child')).join(',') ===
-          'staging.orders,mart.daily_revenue,mart.big_days', 'the docs index lists every source and model in run order');
-    check((await page.$$('svg.lineage g.node')).length === 3 && (await page.$$('svg.lineage line.edge')).length === 2,
-          'the index draws the lineage graph: 3 nodes, 2 edges');
-    await shoot(page, 'docs');
+  await page.goto(base + '/pipelines/shop/docs', {waitUntil: 'load'});
+  check((await texts(page, '#tasks tbody tr td:first-child')).join(',') ===
+        'staging.orders,mart.daily_revenue,mart.big_days', 'the docs index lists every source and model in run order');
+  check((await page.$$('svg.lineage g.node')).length === 3 && (await page.$$('svg.lineage line.edge')).length === 2,
+        'the index draws the lineage graph: 3 nodes, 2 edges');
+  await shoot(page, 'docs');
 
-    await Promise.all([page.waitForNavigation({waitUntil: 'load'}),
-                       page.click('#tasks a[href$="/mart.daily_revenue"]')]);
-    check(page.url().endsWith('/pipelines/shop/docs/mart.daily_revenue'), 'clicking a model opens its page');
-    let model = await modelPage(page);
-    check(model.columns.join(',') === 'day,revenue,orders', 'its page shows the columns the warehouse has: ' + model.columns);
-    check(model.upstream.join(',') === 'staging.orders' && model.downstream.join(',') === 'mart.big_days',
-          'its page shows upstream staging.orders and downstream mart.big_days');
-    check(await page.$eval('svg.lineage g.focus', (g) => g.dataset.task) === 'mart.daily_revenue',
-          'its lineage highlights the model');
-    await shoot(page, 'docs-model');
+  await Promise.all([page.waitForNavigation({waitUntil: 'load'}),
+                     page.click('#tasks a[href$="/mart.daily_revenue"]')]);
+  check(page.url().endsWith('/pipelines/shop/docs/mart.daily_revenue'), 'clicking a model opens its page');
+  let model = await modelPage(page);
+  check(model.columns.join(',') === 'day,revenue,orders', 'its page shows the columns the warehouse has: ' + model.columns);
+  check(model.upstream.join(',') === 'staging.orders' && model.downstream.join(',') === 'mart.big_days',
+        'its page shows upstream staging.orders and downstream mart.big_days');
+  check(await page.$eval('svg.lineage g.focus', (g) => g.dataset.task) === 'mart.daily_revenue',
+        'its lineage highlights the model');
+  await shoot(page, 'docs-model');
 
-    await Promise.all([page.waitForNavigation({waitUntil: 'load'}), page.click('svg.lineage g[data-task="staging.orders"]')]);
-    check(page.url().endsWith('/pipelines/shop/docs/staging.orders'), 'clicking a node of the lineage opens that task');
-    check((await texts(page, '#columns tbody td:first-child')).join(',') === 'order_id,day,amount',
-          'the source\'s page shows its columns');
+  await Promise.all([page.waitForNavigation({waitUntil: 'load'}), page.click('svg.lineage g[data-task="staging.orders"]')]);
+  check(page.url().endsWith('/pipelines/shop/docs/staging.orders'), 'clicking a node of the lineage opens that task');
+  check((await texts(page, '#columns tbody td:first-child')).join(',') === 'order_id,day,amount',
+        'the source\'s page shows its columns');
 
-    // The static site, from disk: the same content, relative links.
-    await page.goto('file://' + path.resolve(site, 'index.html'), {waitUntil: 'load'});
-    check((await page.$$('svg.lineage g.node')).length === 3, 'the static index draws the lineage');
-    await Promise.all([page.waitForNavigation({waitUntil: 'load'}), page.click('#tasks a[href="mart.daily_revenue.html"]')]);
-    model = await modelPage(page);
-    check(model.columns.join(',') === 'day,revenue,orders' && model.downstream.join(',') === 'mart.big_days',
-          'the static model page shows the same columns and lineage');
-    const styled = await page.$eval('body', (body) => getComputedStyle(body).backgroundColor);
-    check(styled === 'rgb(250, 250, 250)', 'the static site loads its own style sheet (' + styled + ')');
-    check(outside.length === 0, 'nothing is loaded from elsewhere: ' + outside.join(' '));
-    check(failures.length === 0, 'no script error on any page: ' + failures.join('; '));
-    console.log(checks + ' checks passed');
-  } finally {
-    await browser.close();
-  }
-}
-
-main().catch((error) => {
-  console.log(String(error.message || error));
-  process.exit(1);
+  // The static site, from disk: the same content, relative links.
+  await page.goto('file://' + path.resolve(site, 'index.html'), {waitUntil: 'load'});
+  check((await page.$$('svg.lineage g.node')).length === 3, 'the static index draws the lineage');
+  await Promise.all([page.waitForNavigation({waitUntil: 'load'}), page.click('#tasks a[href="mart.daily_revenue.html"]')]);
+  model = await modelPage(page);
+  check(model.columns.join(',') === 'day,revenue,orders' && model.downstream.join(',') === 'mart.big_days',
+        'the static model page shows the same columns and lineage');
+  const styled = await page.$eval('body', (body) => getComputedStyle(body).backgroundColor);
+  check(styled === 'rgb(250, 250, 250)', 'the static site loads its own style sheet (' + styled + ')');
+  check(outside.length === 0, 'nothing is loaded from elsewhere: ' + outside.join(' '));
+  check(failures.length === 0, 'no script error on any page: ' + failures.join('; '));
 });
