@@ -126,6 +126,10 @@ static void expect_daily_runs_equal_a_rebuild(const char *daily_url, const char 
     char *daily = portable_checksums(daily_url, false), *rebuilt = portable_checksums(rebuild_url, false);
     cr_expect_str_eq(daily, rebuilt, "every dds and mart table after history + daily runs equals one rebuild");
     cr_expect(strstr(daily, "mart.group_user_state=") != NULL, "%s", daily);
+    /* the tables group_user_state keeps to stay incremental are compared too */
+    cr_expect(strstr(daily, "mart.group_user_state_messages=") != NULL, "%s", daily);
+    cr_expect(strstr(daily, "mart.group_user_state_joined=") != NULL, "%s", daily);
+    cr_expect(strstr(daily, "mart.group_user_state_counted=") != NULL, "%s", daily);
     free(daily);
     free(rebuilt);
     free(text);
@@ -307,4 +311,138 @@ Test(social_increments, hash_keys_are_bit_identical_on_duckdb_and_postgres, .tim
     free(text);
     free(macros);
     free(url);
+}
+
+/* Runs social for one date into url with the pipelines of pipelines/ or
+ * of another folder and returns the output (progress and warnings),
+ * asserting the exit code. */
+static char *run_output(int expected_code, const char *date, const char *source, const char *url,
+                        const char *pipelines) {
+    char *output;
+    int code = test_martlet_run(&output, "run social --date %s --source-dir %s --warehouse '%s'%s%s", date, source, url,
+                                pipelines ? " --pipelines " : "", pipelines ? pipelines : "");
+    cr_assert_eq(code, expected_code, "run %s: %s", date, output);
+    return output;
+}
+
+static int64_t staging_users(const char *url) {
+    return test_url_integer(url, "SELECT count(*) FROM staging.users");
+}
+
+/* Whether the run's output says users.csv was skipped; when a run with the
+ * shipped pipeline (skipping) is expected to skip or not, checks it. */
+static void expect_skip(char *output, bool checked, bool skipped, const char *why) {
+    if (checked && skipped)
+        cr_expect(strstr(output, "users.csv unchanged since run") != NULL && strstr(output, "not reloaded") != NULL,
+                  "%s: %s", why, output);
+    else if (checked)
+        cr_expect(strstr(output, "unchanged") == NULL, "%s: %s", why, output);
+    else
+        cr_expect(strstr(output, "unchanged") == NULL, "a pipeline without skip_unchanged never skips: %s", output);
+    free(output);
+}
+
+/* The same runs on url: the first load (for the later day), the earlier
+ * day with the same bytes (compared: effective-dated versions), the later
+ * day again (its last load was for an earlier date than the newest), once
+ * more (skipped), a changed file, a run that fails after loading users
+ * (its dialogs all rejected), its rerun (the last load's run failed:
+ * loaded), and once more (skipped). checked: the shipped pipeline, whose
+ * users source skips; else a copy without skip_unchanged, which loads
+ * every time. */
+static void users_sequence(const char *data, const char *url, const char *pipelines) {
+    bool checked = pipelines == NULL;
+    char *users_path = files_join(data, "users.csv"), *users;
+    struct error err;
+    cr_assert_eq(files_read_all(users_path, &users, &err), 0, "%s", err.message);
+    int64_t users_rows = -1;
+    for (const char *p = users; *p; p++) users_rows += *p == '\n';
+
+    expect_skip(run_output(0, "2021-10-02", data, url, pipelines), checked, false, "the first load loads");
+    cr_expect_eq(staging_users(url), users_rows);
+    expect_skip(run_output(0, "2021-10-01", data, url, pipelines), checked, false, "an earlier date compares again");
+    cr_expect_eq(staging_users(url), users_rows);
+    expect_skip(run_output(0, "2021-10-02", data, url, pipelines), checked, false,
+                "the last load was for an earlier date than the newest");
+    expect_skip(run_output(0, "2021-10-02", data, url, pipelines), checked, true, "the same bytes, the newest date");
+    if (checked) {
+        cr_expect_eq(staging_users(url), 0, "skipped: nothing loaded, nothing for h_users and the satellites to compare");
+        cr_expect_eq(test_url_integer(url, "SELECT rows_read FROM martlet.task_runs WHERE run_id = 4"
+                                           " AND task = 'staging.users'"), 0);
+    }
+
+    FILE *file = fopen(users_path, "a");
+    cr_assert_not_null(file);
+    fputs("99999991,newcomer,2021-10-02 10:00:00,Iceland,30\n", file);
+    fclose(file);
+    expect_skip(run_output(0, "2021-10-02", data, url, pipelines), checked, false, "a changed file loads");
+    cr_expect_eq(staging_users(url), users_rows + 1);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM dds.h_users WHERE user_id = 99999991"), 1);
+
+    char *day = files_join(data, "increments/2021-10-02");
+    char *dialogs_path = files_join(day, "dialogs.csv"), *dialogs;
+    cr_assert_eq(files_read_all(dialogs_path, &dialogs, &err), 0, "%s", err.message);
+    free(test_write_file(day, "dialogs.csv", "message_id,message_ts,message_from,message_to,message,message_group\n"
+                                              "x,y,z,,w,\n"));
+    free(test_write_file(data, "users.csv", users));
+    expect_skip(run_output(1, "2021-10-02", data, url, pipelines), checked, false, "the file changed back");
+    free(test_write_file(day, "dialogs.csv", dialogs));
+    expect_skip(run_output(0, "2021-10-02", data, url, pipelines), checked, false, "the last load's run failed");
+    cr_expect_eq(staging_users(url), users_rows);
+    expect_skip(run_output(0, "2021-10-02", data, url, pipelines), checked, true, "after a good load");
+    free(dialogs);
+    free(dialogs_path);
+    free(day);
+    free(users);
+    free(users_path);
+}
+
+/* users.csv is a skip_unchanged snapshot: a later date's run whose file
+ * has the bytes the last good load read skips it and says so, leaving
+ * staging.users empty; a changed file, an earlier date and a load whose
+ * run failed load it again. The skips change nothing: every dds and mart
+ * table, effective dates included, equals what the same runs leave with
+ * a pipeline that loads users.csv every time. */
+static void expect_unchanged_users_skipped(const char *url, const char *reference_url) {
+    char *directory = test_temp_directory(), *data = files_join(directory, "data"), *output;
+    cr_assert_eq(test_martlet_run(&output, "gen social --out %s --scale 0.01 --seed 13 --increments 2", data), 0, "%s", output);
+    free(output);
+    char *copy = files_join(directory, "pipelines"), command[2200];
+    snprintf(command, sizeof command,
+             "mkdir -p %s && cp -r pipelines/social %s/ && sed -i '/skip_unchanged/d' %s/social/pipeline.json", copy, copy, copy);
+    cr_assert_eq(test_run_command(command, &output), 0, "%s", output);
+    free(output);
+    users_sequence(data, url, NULL);
+    /* the sequence leaves the files as generated: the same runs again, loading every time */
+    char *reference_data = files_join(directory, "reference");
+    snprintf(command, sizeof command, "cp -r %s %s", data, reference_data);
+    cr_assert_eq(test_run_command(command, &output), 0, "%s", output);
+    free(output);
+    users_sequence(reference_data, reference_url, copy);
+    char *skipping = portable_checksums(url, true), *loading = portable_checksums(reference_url, true);
+    cr_expect_str_eq(skipping, loading, "skipping an unchanged snapshot changes no dds or mart table");
+    free(skipping);
+    free(loading);
+    free(reference_data);
+    free(copy);
+    free(data);
+    test_remove_directory(directory);
+}
+
+Test(social_increments, an_unchanged_users_snapshot_is_skipped_on_duckdb, .timeout = 600) {
+    char *directory = test_temp_directory();
+    char url[600], reference[600];
+    snprintf(url, sizeof url, "duckdb:%s/skipping.duckdb", directory);
+    snprintf(reference, sizeof reference, "duckdb:%s/loading.duckdb", directory);
+    expect_unchanged_users_skipped(url, reference);
+    test_remove_directory(directory);
+}
+
+Test(social_increments, an_unchanged_users_snapshot_is_skipped_on_postgres, .timeout = 600) {
+    char *url, *reference;
+    NEED_POSTGRES(url);
+    NEED_POSTGRES(reference);
+    expect_unchanged_users_skipped(url, reference);
+    free(url);
+    free(reference);
 }

@@ -86,6 +86,7 @@ static const struct json_key source_keys[] = {
     {"csv", JSON_OBJECT, false},         {"load", JSON_TEXT, false},          {"date_column", JSON_TEXT, false},
     {"deduplicate_on", JSON_TEXT, false}, {"optional", JSON_BOOLEAN, false},  {"max_rejects", JSON_COUNT, false},
     {"allow_all_rejected", JSON_BOOLEAN, false}, {"tests", JSON_LIST, false},
+    {"skip_unchanged", JSON_BOOLEAN, false},
 };
 
 static const struct json_key csv_keys[] = {
@@ -336,6 +337,9 @@ static int parse_source(const cJSON *item, size_t position, struct source *sourc
     source->deduplicate_on = deduplicate_on ? memory_strdup(deduplicate_on) : NULL;
     source->optional = json_boolean(item, "optional", false);
     source->allow_all_rejected = json_boolean(item, "allow_all_rejected", false);
+    source->skip_unchanged = json_boolean(item, "skip_unchanged", false);
+    if (source->skip_unchanged && source->load != LOAD_REPLACE)
+        return error_set(err, "%s: \"skip_unchanged\" is for a snapshot (load replace)", where);
     source->max_rejects = json_count(item, "max_rejects", 0);
     const cJSON *tests = cJSON_GetObjectItemCaseSensitive(item, "tests"), *test;
     cJSON_ArrayForEach(test, tests) { /* checked like a model's '-- test:' lines */

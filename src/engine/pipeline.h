@@ -60,6 +60,7 @@ struct source {
     char *deduplicate_on;     /* keep one row per value of this column, or NULL */
     bool optional;            /* a missing file loads nothing instead of failing */
     bool allow_all_rejected;  /* a file whose every data row is rejected does not fail the load */
+    bool skip_unchanged;      /* a snapshot whose file is what the last good load read is not reloaded (source_task.h) */
     char **tests;             /* "tests": data tests on the loaded table (data_tests.h), e.g. freshness(...) */
     size_t test_count;
 };

@@ -37,6 +37,10 @@ static const char *const schema_statements[] = {
     "ALTER TABLE martlet.task_runs ADD COLUMN IF NOT EXISTS file_fingerprint TEXT",
     "ALTER TABLE martlet.task_runs ADD COLUMN IF NOT EXISTS output_columns TEXT",
     "CREATE TABLE IF NOT EXISTS martlet.model_versions (fingerprint TEXT PRIMARY KEY, definition TEXT NOT NULL)",
+    /* The last load of each skip_unchanged snapshot table (source_task.h): what an unchanged file is told by. */
+    "CREATE TABLE IF NOT EXISTS martlet.source_loads ("
+    " relation TEXT PRIMARY KEY, content_hash TEXT NOT NULL,"
+    " load_date DATE NOT NULL, newest_date DATE NOT NULL, run_id BIGINT NOT NULL)",
 };
 
 /* Creates the martlet schema and its tables if they are missing. */

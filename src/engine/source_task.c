@@ -8,7 +8,9 @@
 #include "../util/utf8.h"
 
 #include <cJSON.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -497,13 +499,131 @@ static int add_missing_columns(struct warehouse *warehouse, const char *schema, 
     return status;
 }
 
+/* SHA-256 of a file's bytes in hex, read in 1 MiB pieces (a snapshot may
+ * be large; it is never held whole). */
+static int file_sha256(const char *path, char hex[65], struct error *err) {
+    FILE *file = fopen(path, "rb");
+    if (file == NULL) return error_set(err, "cannot read %s: %s", path, strerror(errno));
+    EVP_MD_CTX *digest = EVP_MD_CTX_new();
+    bool ok = digest && EVP_DigestInit_ex(digest, EVP_sha256(), NULL) == 1;
+    enum { PIECE = 1 << 20 };
+    unsigned char *piece = memory_alloc(PIECE);
+    size_t length;
+    while (ok && (length = fread(piece, 1, PIECE, file)) > 0) ok = EVP_DigestUpdate(digest, piece, length) == 1;
+    bool read_failed = ferror(file) != 0;
+    unsigned char sum[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    ok = ok && !read_failed && EVP_DigestFinal_ex(digest, sum, &size) == 1 && size == 32;
+    for (unsigned int i = 0; ok && i < size; i++) snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+    free(piece);
+    EVP_MD_CTX_free(digest);
+    fclose(file);
+    if (read_failed) return error_set(err, "cannot read %s", path);
+    return ok ? 0 : error_set(err, "cannot compute the SHA-256 of %s", path);
+}
+
+/* What the run state remembers of a snapshot's last load (run_state.c's
+ * martlet.source_loads): its content, the date it was loaded for, the
+ * latest date the table was ever loaded for, and how that run ended. */
+struct snapshot_load {
+    bool known;
+    char hash[65], load_date[11], newest_date[11], run_status[32];
+    int64_t run_id;
+};
+
+/* Reads the last load of schema.table (validated identifiers). */
+static int last_snapshot_load(struct warehouse *warehouse, const char *relation, struct snapshot_load *load,
+                              struct error *err) {
+    memset(load, 0, sizeof *load);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT l.content_hash, CAST(l.load_date AS TEXT), CAST(l.newest_date AS TEXT), CAST(l.run_id AS TEXT),"
+             " coalesce(r.status, 'unknown') FROM martlet.source_loads AS l"
+             " LEFT JOIN martlet.runs AS r ON r.run_id = l.run_id WHERE l.relation = '%s'", relation);
+    struct warehouse_result *rows;
+    if (warehouse_query(warehouse, sql, &rows, err) != 0) return error_prefix(err, "reading the last load of %s", relation);
+    if (rows->row_count == 1) {
+        load->known = true;
+        snprintf(load->hash, sizeof load->hash, "%s", warehouse_result_cell(rows, 0, 0));
+        snprintf(load->load_date, sizeof load->load_date, "%s", warehouse_result_cell(rows, 0, 1));
+        snprintf(load->newest_date, sizeof load->newest_date, "%s", warehouse_result_cell(rows, 0, 2));
+        load->run_id = strtoll(warehouse_result_cell(rows, 0, 3), NULL, 10);
+        snprintf(load->run_status, sizeof load->run_status, "%s", warehouse_result_cell(rows, 0, 4));
+    }
+    warehouse_result_free(rows);
+    return 0;
+}
+
+/* Whether loading the same content again would change nothing: the last
+ * load read these bytes, its run succeeded (every task downstream compared
+ * them), it was for the latest date the table was ever loaded for (an
+ * earlier date loaded after it may have written versions the snapshot
+ * must correct), and this run is not for an earlier date (effective-dated
+ * versions: a run for an earlier date compares against what was valid
+ * then). */
+static bool unchanged_since(const struct snapshot_load *last, const char *hash, const char *run_date) {
+    return last->known && strcmp(last->hash, hash) == 0 && strcmp(last->run_status, "success") == 0 &&
+           strcmp(last->load_date, last->newest_date) == 0 && strcmp(run_date, last->load_date) >= 0;
+}
+
+/* Remembers this load in the caller's transaction, so a failed load
+ * leaves the previous record. */
+static int record_snapshot_load(struct warehouse *warehouse, const char *relation, const char *hash,
+                                const struct snapshot_load *last, const char *run_date, int64_t run_id,
+                                struct error *err) {
+    char run[24];
+    snprintf(run, sizeof run, "%" PRId64, run_id);
+    const char *newest = last->known && strcmp(last->newest_date, run_date) > 0 ? last->newest_date : run_date;
+    const char *params[] = {relation, hash, run_date, newest, run};
+    if (warehouse_execute_params(warehouse, "DELETE FROM martlet.source_loads WHERE relation = $1", params, 1, err) != 0 ||
+        warehouse_execute_params(warehouse,
+                                 "INSERT INTO martlet.source_loads (relation, content_hash, load_date, newest_date, run_id)"
+                                 " VALUES ($1, $2, CAST($3 AS DATE), CAST($4 AS DATE), CAST($5 AS BIGINT))",
+                                 params, 5, err) != 0)
+        return error_prefix(err, "recording the load of %s", relation);
+    return 0;
+}
+
+/* A skip_unchanged snapshot whose file is what its last good load read:
+ * the table is emptied instead of reloaded, so the models that add what is
+ * new find nothing to compare, and the rejects of that load stay. */
+static int skip_unchanged_load(struct warehouse *warehouse, const char *schema, const struct source *source,
+                               const struct source_files *files, const struct snapshot_load *last,
+                               struct strbuf *log, struct source_result *result, struct error *err) {
+    struct load_target table = {schema, source->table, source->columns, source->column_count, NULL};
+    char sql[320];
+    int status = loader_prepare_tables(warehouse, &table, err);
+    if (status == 0) status = add_missing_columns(warehouse, schema, source->table, source, err);
+    if (status == 0) status = warehouse_empty_table_sql(warehouse, schema, source->table, sql, sizeof sql, err);
+    if (status == 0) status = execute_logged(warehouse, log, sql, NULL, err);
+    if (status != 0) return -1;
+    result->skipped = true;
+    char line[400];
+    snprintf(line, sizeof line,
+             "%s unchanged since run %" PRId64 " loaded it for %s (same SHA-256): not reloaded, %s.%s holds no rows this run",
+             files->names[0], last->run_id, last->load_date, schema, source->table);
+    add_warning(result, line);
+    return 0;
+}
+
 /* Runs the source's load inside the caller's transaction (but see
  * keep_failed_rejects). */
 int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline, const struct source *source,
-                    const struct source_files *files, const struct source_dates *dates, int64_t run_id,
-                    struct strbuf *log, struct source_result *result, struct error *err) {
+                    const struct source_files *files, const struct source_dates *dates, bool selected_tasks,
+                    int64_t run_id, struct strbuf *log, struct source_result *result, struct error *err) {
     memset(result, 0, sizeof *result);
     const char *schema = pipeline_schema(pipeline, source->schema_key);
+    /* skip_unchanged: the file's hash against the last load's (never on ClickHouse, whose run state is append-only) */
+    bool remembered = source->skip_unchanged && files->count == 1 && !selected_tasks &&
+                      strcmp(warehouse_dialect(warehouse), "clickhouse") != 0;
+    char relation[160], hash[65] = "";
+    struct snapshot_load last = {0};
+    snprintf(relation, sizeof relation, "%s.%s", schema, source->table);
+    if (remembered && (file_sha256(files->paths[0], hash, err) != 0 ||
+                       last_snapshot_load(warehouse, relation, &last, err) != 0))
+        return -1;
+    if (remembered && !dates->history && unchanged_since(&last, hash, dates->end))
+        return skip_unchanged_load(warehouse, schema, source, files, &last, log, result, err);
     char incoming[128];
     snprintf(incoming, sizeof incoming, "%s_incoming", source->table);
     bool by_dates = source->load == LOAD_REPLACE_DATES;
@@ -570,6 +690,7 @@ int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline
     if (status == 0 && through_incoming)
         status = warehouse_empty_table_sql(warehouse, schema, incoming, sql, sizeof sql, err);
     if (status == 0 && through_incoming) status = execute_logged(warehouse, log, sql, NULL, err);
+    if (status == 0 && remembered) status = record_snapshot_load(warehouse, relation, hash, &last, dates->end, run_id, err);
     return status;
 }
 

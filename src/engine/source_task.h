@@ -20,6 +20,14 @@
  *                  date's increment (each holds that date's new rows), or
  *                  a snapshot; models add what is new to what they keep
  *
+ * A replace source with "skip_unchanged" is not loaded again when its file's
+ * SHA-256 is what the last load of its table read (martlet.source_loads,
+ * written in the load's transaction), that load's run succeeded, it was
+ * for the latest date the table was loaded for, and this run's date is
+ * not earlier: the table is emptied for the run instead (models that add
+ * what is new compare nothing) and a warning says so. A --history run
+ * loads it anyway; a run of selected tasks loads it and remembers nothing.
+ *
  * With "snapshot_fallback" in the layout, a source whose increments for
  * the run are not all there reads its history file instead (a snapshot of
  * everything so far), if that exists.
@@ -51,6 +59,7 @@ struct source_dates {
 
 struct source_result {
     int64_t rows_read, rows_loaded, rows_rejected, rows_duplicate;
+    bool skipped;              /* an unchanged skip_unchanged snapshot: nothing loaded, the table emptied */
     char warning[512];
 };
 
@@ -58,8 +67,10 @@ int source_task_files(const struct pipeline *pipeline, const struct source *sour
                       const struct source_dates *dates, struct source_files *files, struct error *err);
 void source_files_free(struct source_files *files);
 int source_history_window(const char *directory, char start[11], char end[11], struct error *err);
+/* selected_tasks: a run of chosen tasks, which loads a skip_unchanged snapshot always and remembers nothing (the
+ * tasks downstream of it may not run). */
 int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline, const struct source *source,
-                    const struct source_files *files, const struct source_dates *dates, int64_t run_id,
-                    struct strbuf *log, struct source_result *result, struct error *err);
+                    const struct source_files *files, const struct source_dates *dates, bool selected_tasks,
+                    int64_t run_id, struct strbuf *log, struct source_result *result, struct error *err);
 
 #endif

@@ -53,7 +53,7 @@ static int run_source(const struct task_context *context, size_t index, struct w
     int status = environment_seed_source(warehouse, pipeline, source, err);
     if (status == 0)
         status = source_task_run(warehouse, pipeline, source, &context->files[index], &dates,
-                                 strtoll(context->run_id_text, NULL, 10),
+                                 request->selected != NULL, strtoll(context->run_id_text, NULL, 10),
                                  context->keep_statements ? &outcome->statements : NULL, &result, err);
     outcome->record.rows_read = result.rows_read;
     outcome->record.rows_loaded = result.rows_loaded;
@@ -61,9 +61,9 @@ static int run_source(const struct task_context *context, size_t index, struct w
     outcome->record.rows_duplicate = result.rows_duplicate;
     char relation[160];
     snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, source->schema_key), source->table);
-    if (status == 0) status = warehouse_refresh_statistics(warehouse, relation, err);
+    if (status == 0 && !result.skipped) status = warehouse_refresh_statistics(warehouse, relation, err);
     struct data_tests_target tests = {source->tests, source->test_count, false, relation, request->end_date};
-    if (status == 0 && data_tests_run(warehouse, pipeline, &tests, &outcome->warnings, err) != 0)
+    if (status == 0 && !result.skipped && data_tests_run(warehouse, pipeline, &tests, &outcome->warnings, err) != 0)
         status = error_prefix(err, "source %s", source->name);
     if (result.warning[0]) strbuf_printf(&outcome->warnings, "%s\n", result.warning);
     return status;
