@@ -187,7 +187,7 @@ static char *generate_changing_days(const char *directory) {
  * attribute, or running the dates out of order, leaves what one run per
  * date in date order leaves: versions are ordered by the date they are
  * valid from, not by when they were loaded. */
-Test(social_increments, dates_rerun_in_any_order_converge_to_one_run_per_date, .timeout = 300) {
+Test(social_increments, dates_rerun_in_any_order_converge_to_one_run_per_date, .timeout = 900) {
     char *directory = test_temp_directory();
     char *data = generate_changing_days(directory);
     char clean[600], rerun[600], reversed[600];
