@@ -185,18 +185,30 @@ static int record_start_state(struct run *run, const void *index, struct error *
                                 err);
 }
 
-/* Writes run state, and once more after a failure, when the warehouse may
- * have made room: a task that filled the disk has been rolled back, and a
- * DuckDB checkpoint folds the write-ahead log into the blocks it freed. A
- * failure that names a full disk says so. */
+/* Writes run state, and once more after a failure for a full disk when
+ * the warehouse had room set aside for it (reserve_room): a task that
+ * filled the disk has rolled back, but its freed room is no help to a
+ * DuckDB file (the rolled-back blocks stay in the database file while the
+ * record needs new pages of its write-ahead log, and a CHECKPOINT first
+ * needs a new block of its own). A failure that names a full disk says so. */
 static int write_state(struct run *run, state_writer writer, const void *what, struct error *err) {
     if (writer(run, what, err) == 0) return 0;
-    struct error ignored;
-    if (strcmp(warehouse_dialect(run->warehouse), "duckdb") == 0 &&
-        warehouse_execute(run->warehouse, "CHECKPOINT", &ignored) == 0 && writer(run, what, err) == 0)
-        return 0;
-    if (message_says_disk_full(err->message)) error_prefix(err, "the disk is full");
+    if (message_says_disk_full(err->message)) {
+        if (warehouse_release_room(run->warehouse, true) && writer(run, what, err) == 0) return 0;
+        error_prefix(err, "the disk is full");
+    }
     return -1;
+}
+
+/* Sets aside room for the records the run writes after a task may have
+ * filled the disk (write_state). Without it (the disk is nearly full
+ * already) the run goes on, with a warning. */
+static void reserve_room(struct run *run) {
+    struct error err;
+    if (warehouse_reserve_room(run->warehouse, &err) == 0) return;
+    char line[ERROR_MESSAGE_SIZE + 80];
+    snprintf(line, sizeof line, "warning: no room set aside for the run's records if the disk fills: %s", err.message);
+    progress_note(&run->progress, line);
 }
 
 /* Keeps the statements a task ran in <log>/<NNN>-<task>.sql, followed by
@@ -595,6 +607,7 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
         progress_run_started(&run.progress, environment_state_name(pipeline), request->start_date, request->end_date, run.count,
                              run.worker_count, run.log_directory);
     bool coordinated = status == 0;
+    if (coordinated) reserve_room(&run);
     if (coordinated) coordinate(&run);
     stop_workers(&run);
     if (coordinated && !run.state_lost) record_fingerprints(&run);
@@ -624,6 +637,7 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     } else {
         runner_record_failure(warehouse, request, outcome, err); /* a missing file, a broken macro: on record too */
     }
+    if (coordinated) warehouse_release_room(warehouse, false);
     if (outcome->run_id) alerts_after_run(warehouse, request, outcome, status != 0 ? err->message : NULL);
     free_run(&run);
     return status;
