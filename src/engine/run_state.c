@@ -43,29 +43,56 @@ static const char *const schema_statements[] = {
     " load_date DATE NOT NULL, newest_date DATE NOT NULL, run_id BIGINT NOT NULL)",
 };
 
-/* Creates the martlet schema and its tables if they are missing. */
-int run_state_prepare(struct warehouse *warehouse, struct error *err) {
-    if (append_only(warehouse)) return clickhouse_run_state_prepare(warehouse, err);
+/* Runs write(warehouse, context, err) in a transaction of its own, or in
+ * the caller's when one is open: each commit of a DuckDB file is a sync of
+ * its write-ahead log, and a fresh warehouse's run state took a dozen. */
+static int in_one_transaction(struct warehouse *warehouse, int (*write)(struct warehouse *, void *, struct error *),
+                              void *context, struct error *err) {
+    if (warehouse->in_transaction) return write(warehouse, context, err);
+    if (warehouse_begin(warehouse, err) != 0) return -1;
+    if (write(warehouse, context, err) != 0) {
+        warehouse_rollback(warehouse);
+        return -1;
+    }
+    return warehouse_commit(warehouse, err);
+}
+
+/* The statements of schema_statements, one after the other. */
+static int create_schema_objects(struct warehouse *warehouse, void *unused, struct error *err) {
+    (void)unused;
     for (size_t i = 0; i < sizeof schema_statements / sizeof *schema_statements; i++)
-        if (warehouse_execute(warehouse, schema_statements[i], err) != 0)
-            return error_prefix(err, "preparing the martlet schema");
+        if (warehouse_execute(warehouse, schema_statements[i], err) != 0) return -1;
     return 0;
 }
 
-/* Takes a new run id and records the run as running, with the process
- * and host running it. */
-int run_state_begin_run(struct warehouse *warehouse, const char *pipeline, const char *start_date,
-                        const char *end_date, const char *started_at, int64_t *run_id, struct error *err) {
-    if (append_only(warehouse)) return clickhouse_run_state_begin_run(warehouse, pipeline, start_date, end_date, started_at, run_id, err);
+/* Creates the martlet schema and its tables if they are missing, in one
+ * transaction (the caller's if it has one open). */
+int run_state_prepare(struct warehouse *warehouse, struct error *err) {
+    if (append_only(warehouse)) return clickhouse_run_state_prepare(warehouse, err);
+    if (in_one_transaction(warehouse, create_schema_objects, NULL, err) != 0)
+        return error_prefix(err, "preparing the martlet schema");
+    return 0;
+}
+
+/* What run_state_begin_run records, and the run id it takes. */
+struct new_run {
+    const char *pipeline, *start_date, *end_date, *started_at;
+    int64_t run_id;
+};
+
+/* Takes a run id and inserts the run (context: a struct new_run). */
+static int insert_run(struct warehouse *warehouse, void *context, struct error *err) {
+    struct new_run *run = context;
     char *value = NULL;
     if (warehouse_query_value(warehouse, "SELECT nextval('martlet.run_id_sequence')", &value, err) != 0)
         return error_prefix(err, "taking a run id");
-    *run_id = value ? strtoll(value, NULL, 10) : 0;
+    run->run_id = value ? strtoll(value, NULL, 10) : 0;
     char pid[32], host[256] = "";
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     if (gethostname(host, sizeof host) != 0) host[0] = '\0';
     host[sizeof host - 1] = '\0';
-    const char *params[] = {value, pipeline, start_date, end_date, started_at, pid, host[0] ? host : NULL};
+    const char *params[] = {value, run->pipeline, run->start_date, run->end_date, run->started_at, pid,
+                            host[0] ? host : NULL};
     int status = warehouse_execute_params(
         warehouse,
         "INSERT INTO martlet.runs (run_id, pipeline, start_date, end_date, status, started_at, pid, host)"
@@ -74,6 +101,18 @@ int run_state_begin_run(struct warehouse *warehouse, const char *pipeline, const
         params, 7, err);
     free(value);
     return status == 0 ? 0 : error_prefix(err, "recording the run");
+}
+
+/* Takes a new run id and records the run as running, with the process
+ * and host running it, in one transaction (the caller's if it has one
+ * open). */
+int run_state_begin_run(struct warehouse *warehouse, const char *pipeline, const char *start_date,
+                        const char *end_date, const char *started_at, int64_t *run_id, struct error *err) {
+    if (append_only(warehouse)) return clickhouse_run_state_begin_run(warehouse, pipeline, start_date, end_date, started_at, run_id, err);
+    struct new_run run = {pipeline, start_date, end_date, started_at, 0};
+    int status = in_one_transaction(warehouse, insert_run, &run, err);
+    *run_id = status == 0 ? run.run_id : 0;
+    return status;
 }
 
 /* Marks the pipeline's runs still recorded 'running' as 'interrupted': the

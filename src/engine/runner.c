@@ -185,18 +185,30 @@ static int record_start_state(struct run *run, const void *index, struct error *
                                 err);
 }
 
-/* Writes run state, and once more after a failure, when the warehouse may
- * have made room: a task that filled the disk has been rolled back, and a
- * DuckDB checkpoint folds the write-ahead log into the blocks it freed. A
- * failure that names a full disk says so. */
+/* Writes run state, and once more after a failure for a full disk when
+ * the warehouse had room set aside for it (reserve_room): a task that
+ * filled the disk has rolled back, but its freed room is no help to a
+ * DuckDB file (the rolled-back blocks stay in the database file while the
+ * record needs new pages of its write-ahead log, and a CHECKPOINT first
+ * needs a new block of its own). A failure that names a full disk says so. */
 static int write_state(struct run *run, state_writer writer, const void *what, struct error *err) {
     if (writer(run, what, err) == 0) return 0;
-    struct error ignored;
-    if (strcmp(warehouse_dialect(run->warehouse), "duckdb") == 0 &&
-        warehouse_execute(run->warehouse, "CHECKPOINT", &ignored) == 0 && writer(run, what, err) == 0)
-        return 0;
-    if (message_says_disk_full(err->message)) error_prefix(err, "the disk is full");
+    if (message_says_disk_full(err->message)) {
+        if (warehouse_release_room(run->warehouse, true) && writer(run, what, err) == 0) return 0;
+        error_prefix(err, "the disk is full");
+    }
     return -1;
+}
+
+/* Sets aside room for the records the run writes after a task may have
+ * filled the disk (write_state). Without it (the disk is nearly full
+ * already) the run goes on, with a warning. */
+static void reserve_room(struct run *run) {
+    struct error err;
+    if (warehouse_reserve_room(run->warehouse, &err) == 0) return;
+    char line[ERROR_MESSAGE_SIZE + 80];
+    snprintf(line, sizeof line, "warning: no room set aside for the run's records if the disk fills: %s", err.message);
+    progress_note(&run->progress, line);
 }
 
 /* Keeps the statements a task ran in <log>/<NNN>-<task>.sql, followed by
@@ -469,26 +481,49 @@ static int resolve_files(struct run *run, struct error *err) {
     return 0;
 }
 
-/* The martlet schema, the pipeline's schemas and its macros. */
+/* Opens the transaction that groups several writes of run state into one
+ * commit: on a DuckDB file (and PostgreSQL) each commit syncs the log, and
+ * a fresh run made 22 syncs before its first task. ClickHouse has no
+ * transactions (its BEGIN would make a CREATE a rebuild): nothing there. */
+static int begin_state_writes(struct run *run, struct error *err) {
+    if (strcmp(warehouse_dialect(run->warehouse), "clickhouse") == 0) return 0;
+    return warehouse_begin(run->warehouse, err);
+}
+
+/* Commits the writes begin_state_writes grouped, or rolls them back when
+ * one failed (status != 0). Returns the final status. */
+static int end_state_writes(struct run *run, int status, struct error *err) {
+    if (strcmp(warehouse_dialect(run->warehouse), "clickhouse") == 0) return status;
+    if (status == 0) return warehouse_commit(run->warehouse, err);
+    warehouse_rollback(run->warehouse);
+    return status;
+}
+
+/* The martlet schema, the pipeline's schemas and its macros; the schemas
+ * in one transaction (begin_state_writes). */
 static int prepare_schemas(struct run *run, struct error *err) {
     const struct pipeline *pipeline = run->request->pipeline;
-    if (run_state_prepare(run->warehouse, err) != 0) return -1;
-    for (size_t i = 0; i < pipeline->schema_count; i++)
-        if (warehouse_create_schema(run->warehouse, pipeline->schemas[i].name, err) != 0) return -1;
+    int status = begin_state_writes(run, err);
+    if (status != 0) return -1;
+    status = run_state_prepare(run->warehouse, err);
+    for (size_t i = 0; i < pipeline->schema_count && status == 0; i++)
+        status = warehouse_create_schema(run->warehouse, pipeline->schemas[i].name, err);
+    if (end_state_writes(run, status, err) != 0) return -1;
     if (environment_resolve(pipeline, run->warehouse, run->request->selected, true, err) != 0) return -1;
     return install_macros(run, err);
 }
 
-/* Takes a run id, records the run and its tasks, makes the log folder. */
+/* Takes a run id, records the run and its tasks (in one transaction,
+ * begin_state_writes), makes the log folder. */
 static int begin_run(struct run *run, struct error *err) {
     const struct run_request *request = run->request;
-    if (run_state_begin_run(run->warehouse, environment_state_name(request->pipeline), request->start_date, request->end_date,
-                            run->started_at, &run->outcome->run_id, err) != 0)
-        return -1;
+    if (begin_state_writes(run, err) != 0) return -1;
+    int status = run_state_begin_run(run->warehouse, environment_state_name(request->pipeline), request->start_date,
+                                     request->end_date, run->started_at, &run->outcome->run_id, err);
     snprintf(run->run_id_text, sizeof run->run_id_text, "%" PRId64, run->outcome->run_id);
     struct task_record *records = memory_calloc(run->count, sizeof *records);
     for (size_t i = 0; i < run->count; i++) records[i] = run->tasks[i].outcome.record;
-    int status = run_state_queue_tasks(run->warehouse, run->outcome->run_id, records, run->count, err);
+    if (status == 0) status = run_state_queue_tasks(run->warehouse, run->outcome->run_id, records, run->count, err);
     free(records);
     if (status == 0 && request->carry_from_run > 0) { /* a clear: the tasks not rerun keep their states */
         size_t unsuccessful = 0;
@@ -499,13 +534,18 @@ static int begin_run(struct run *run, struct error *err) {
         if (unsuccessful)
             snprintf(run->outcome->first_error, sizeof run->outcome->first_error, "%s", first);
     }
-    if (status == 0 && request->log_directory) {
+    if (end_state_writes(run, status, err) != 0) {
+        if (strcmp(warehouse_dialect(run->warehouse), "clickhouse") != 0)
+            run->outcome->run_id = 0; /* rolled back: no run to record the end of */
+        return -1;
+    }
+    if (request->log_directory) {
         char name[48];
         snprintf(name, sizeof name, "run-%" PRId64, run->outcome->run_id);
         run->log_directory = files_join(request->log_directory, name);
-        status = files_make_directories(run->log_directory, err);
+        return files_make_directories(run->log_directory, err);
     }
-    return status;
+    return 0;
 }
 
 /* Records what built each task's table (fingerprint.h), for plan to
@@ -595,6 +635,7 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
         progress_run_started(&run.progress, environment_state_name(pipeline), request->start_date, request->end_date, run.count,
                              run.worker_count, run.log_directory);
     bool coordinated = status == 0;
+    if (coordinated) reserve_room(&run);
     if (coordinated) coordinate(&run);
     stop_workers(&run);
     if (coordinated && !run.state_lost) record_fingerprints(&run);
@@ -624,6 +665,7 @@ int runner_run(struct warehouse *warehouse, const struct run_request *request, s
     } else {
         runner_record_failure(warehouse, request, outcome, err); /* a missing file, a broken macro: on record too */
     }
+    if (coordinated) warehouse_release_room(warehouse, false);
     if (outcome->run_id) alerts_after_run(warehouse, request, outcome, status != 0 ? err->message : NULL);
     free_run(&run);
     return status;

@@ -7,12 +7,14 @@
 #include "warehouse.h"
 #include "duckdb_functions.h"
 #include "duckdb_producer.h"
+#include "disk_reserve.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 
 #include <duckdb.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -27,7 +29,12 @@ struct duckdb_instance {
     int connections;
     char *path;              /* the attached file, or NULL in memory */
     struct duckdb_producer_registry *producers;   /* parallel loads in flight */
+    int reserve_holders;     /* runs holding room set aside (FILE.reserve), under reserve_lock */
+    bool reserved;           /* FILE.reserve exists, made by this instance */
 };
+
+/* Guards every instance's reserve fields: runs of `martlet serve` share an instance. */
+static pthread_mutex_t reserve_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct duckdb_warehouse {
     struct warehouse base;
@@ -344,6 +351,48 @@ static int duckdb_warehouse_append_parallel(struct warehouse *base, const char *
                                   column_count, producer, rows_stored, &warehouse->order_left_unset, err);
 }
 
+/* The reserve file of a database file: FILE.reserve, on the same file
+ * system as FILE.wal, whose pages a full disk denies. */
+static void reserve_path(const struct duckdb_instance *instance, char *path, size_t size) {
+    snprintf(path, size, "%s.reserve", instance->path);
+}
+
+/* Sets aside room beside the database file (disk_reserve.h) unless it is
+ * set aside already; in memory there is no disk to fill. */
+static int duckdb_warehouse_reserve_room(struct warehouse *base, struct error *err) {
+    struct duckdb_instance *instance = ((struct duckdb_warehouse *)base)->instance;
+    if (instance->path == NULL) return 0;
+    char path[4096];
+    reserve_path(instance, path, sizeof path);
+    pthread_mutex_lock(&reserve_lock);
+    instance->reserve_holders++;
+    int status = 0;
+    if (!instance->reserved) {
+        status = disk_reserve_make(path, DISK_RESERVE_BYTES, err);
+        instance->reserved = status == 0;
+    }
+    pthread_mutex_unlock(&reserve_lock);
+    return status;
+}
+
+/* Deletes the reserve file when a write needs its room, or when the last
+ * run holding it ends. */
+static bool duckdb_warehouse_release_room(struct warehouse *base, bool needed) {
+    struct duckdb_instance *instance = ((struct duckdb_warehouse *)base)->instance;
+    if (instance->path == NULL) return false;
+    char path[4096];
+    reserve_path(instance, path, sizeof path);
+    pthread_mutex_lock(&reserve_lock);
+    if (!needed && instance->reserve_holders > 0) instance->reserve_holders--;
+    bool freed = false;
+    if (instance->reserved && (needed || instance->reserve_holders == 0)) {
+        freed = disk_reserve_free(path);
+        instance->reserved = false;
+    }
+    pthread_mutex_unlock(&reserve_lock);
+    return freed && needed;
+}
+
 static void duckdb_warehouse_interrupt(struct warehouse *base) {
     duckdb_interrupt(((struct duckdb_warehouse *)base)->connection);
 }
@@ -362,4 +411,6 @@ const struct warehouse_driver duckdb_driver = {
     .open_another = duckdb_warehouse_open_another,
     .try_lock = duckdb_warehouse_try_lock,
     .append_parallel = duckdb_warehouse_append_parallel,
+    .reserve_room = duckdb_warehouse_reserve_room,
+    .release_room = duckdb_warehouse_release_room,
 };

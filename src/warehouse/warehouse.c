@@ -265,6 +265,19 @@ int warehouse_try_lock(struct warehouse *warehouse, const char *name, struct err
     return warehouse->driver->try_lock(warehouse, name, err);
 }
 
+/* Sets aside room on the warehouse's disk for a run's records, for
+ * warehouse_release_room to give back when a write fails for a full disk.
+ * Every call is matched by a warehouse_release_room(warehouse, false). */
+int warehouse_reserve_room(struct warehouse *warehouse, struct error *err) {
+    return warehouse->driver->reserve_room ? warehouse->driver->reserve_room(warehouse, err) : 0;
+}
+
+/* Gives reserved room back (see warehouse_reserve_room): at once when
+ * `needed`; else when no run holds it. True when room was freed now. */
+bool warehouse_release_room(struct warehouse *warehouse, bool needed) {
+    return warehouse->driver->release_room ? warehouse->driver->release_room(warehouse, needed) : false;
+}
+
 /* Tells the warehouse a table changed, so its planner sees the new data
  * (PostgreSQL plans freshly loaded tables badly without ANALYZE). */
 int warehouse_refresh_statistics(struct warehouse *warehouse, const char *relation, struct error *err) {

@@ -70,6 +70,13 @@ struct warehouse_driver {
     int (*append_parallel)(struct warehouse *warehouse, const char *schema, const char *table,
                            const struct column *columns, size_t column_count,
                            const struct warehouse_producer *producer, int64_t *rows_stored, struct error *err);
+    /* Sets aside room on the database's disk for a run's own records
+     * (disk_reserve.h), once per database however many runs hold it.
+     * NULL = a server's disk is the server's concern. */
+    int (*reserve_room)(struct warehouse *warehouse, struct error *err);
+    /* Gives the room back: at once when `needed` (a write failed for a full
+     * disk), else when no run holds it any more. True when room was freed now. */
+    bool (*release_room)(struct warehouse *warehouse, bool needed);
 };
 
 /* Fills batches for warehouse_append_parallel from several threads at once.
@@ -136,6 +143,8 @@ double warehouse_busy_seconds(void);
 int warehouse_reconnect(struct warehouse *warehouse, struct error *err);
 int warehouse_open_another(struct warehouse *warehouse, struct warehouse **another, struct error *err);
 int warehouse_try_lock(struct warehouse *warehouse, const char *name, struct error *err);
+int warehouse_reserve_room(struct warehouse *warehouse, struct error *err);
+bool warehouse_release_room(struct warehouse *warehouse, bool needed);
 int warehouse_refresh_statistics(struct warehouse *warehouse, const char *relation, struct error *err);
 int warehouse_create_schema(struct warehouse *warehouse, const char *schema, struct error *err);
 void warehouse_column_type_sql(struct strbuf *sql, const struct column *column);
