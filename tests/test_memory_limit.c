@@ -80,3 +80,58 @@ Test(memory_limit, a_run_over_its_limit_spills_to_disk_and_succeeds, .timeout = 
     free(warehouse);
     test_remove_directory(pipeline);
 }
+
+/* The limit caps DuckDB's buffer pool; what the pool frees stays with
+ * DuckDB's allocator until it is flushed (by default after a task that
+ * peaked over 128 MiB, or a 512 MiB free). martlet flushes at a share of
+ * the limit, within bounds, and lets the allocator's background thread
+ * return aged pages, so the process stays near its limit. */
+Test(memory_limit, duckdb_allocator_is_flushed_at_a_share_of_the_limit) {
+    const struct { const char *limit, *flush, *bulk_flush; } cases[] = {
+        {"1GiB", "64.0 MiB", "128.0 MiB"},
+        {"256MiB", "16.0 MiB", "32.0 MiB"},
+        {"16MiB", "8.0 MiB", "16.0 MiB"},       /* floors: flushing ever more often only costs time */
+        {"64GiB", "128.0 MiB", "512.0 MiB"},    /* DuckDB's own defaults are the ceilings */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        setenv("MARTLET_MEMORY_LIMIT", cases[i].limit, 1);
+        struct warehouse *warehouse = test_open_memory();
+        char *flush = test_query_text(warehouse, "SELECT current_setting('allocator_flush_threshold')");
+        char *bulk_flush = test_query_text(warehouse, "SELECT current_setting('allocator_bulk_deallocation_flush_threshold')");
+        char *background = test_query_text(warehouse, "SELECT CAST(current_setting('allocator_background_threads') AS TEXT)");
+        cr_expect_str_eq(flush, cases[i].flush, "limit %s", cases[i].limit);
+        cr_expect_str_eq(bulk_flush, cases[i].bulk_flush, "limit %s", cases[i].limit);
+        cr_expect_str_eq(background, "true", "limit %s", cases[i].limit);
+        free(flush);
+        free(bulk_flush);
+        free(background);
+        warehouse_close(warehouse);
+    }
+    unsetenv("MARTLET_MEMORY_LIMIT");
+}
+
+/* The social pipeline under a limit far below what its joins and
+ * aggregates want, with the allocator flushed that often: the run
+ * completes, spilling, and every staging, dds and mart table equals the
+ * same run's under DuckDB's default limit (but load_dt, the run's time). */
+Test(memory_limit, a_social_run_under_a_small_limit_equals_an_unbounded_one, .timeout = 600) {
+    char *directory = test_temp_directory(), *output;
+    char data[600], bounded[700], unbounded[700];
+    snprintf(data, sizeof data, "%s/social", directory);
+    snprintf(bounded, sizeof bounded, "duckdb:%s/bounded.duckdb", directory);
+    snprintf(unbounded, sizeof unbounded, "duckdb:%s/unbounded.duckdb", directory);
+    cr_assert_eq(test_martlet_run(&output, "gen social --out %s --scale 0.02 --seed 5", data), 0, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "run social --date 2024-01-01 --source-dir %s --memory-limit 80%% --warehouse %s",
+                                  data, unbounded), 0, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "run social --date 2024-01-01 --source-dir %s --memory-limit 64MiB --warehouse %s",
+                                  data, bounded), 0, "%s", output);
+    free(output);
+    char *expected = test_checksums_without(unbounded, "table_schema IN ('staging', 'dds', 'mart')", "load_dt");
+    char *got = test_checksums_without(bounded, "table_schema IN ('staging', 'dds', 'mart')", "load_dt");
+    cr_expect_str_eq(got, expected);
+    free(expected);
+    free(got);
+    test_remove_directory(directory);
+}

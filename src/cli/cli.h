@@ -31,7 +31,8 @@ enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
     "                      each with \"ts\" (UTC, ISO 8601 with milliseconds) and \"event\"\n" \
     "  --memory-limit M    memory DuckDB may hold before it spills to disk beside the database:\n" \
     "                      a size (4GB, 512MiB) or a share of RAM (see README); default\n" \
-    "                      $MARTLET_MEMORY_LIMIT, else a quarter of RAM\n"
+    "                      $MARTLET_MEMORY_LIMIT, else a quarter of RAM; DuckDB's allocator\n" \
+    "                      returns freed memory at a share of it, so the process stays near it\n"
 
 /* --select and --exclude (select.h), for every command that works on some
  * of a pipeline's tasks; cli_select turns them into the runner's mask. */

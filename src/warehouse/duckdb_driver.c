@@ -112,20 +112,42 @@ static void duckdb_warehouse_close(struct warehouse *base) {
     free(instance);
 }
 
+/* A size for DuckDB's settings: a share of the limit, in MiB, kept within
+ * [floor, ceiling] MiB. */
+static void allocator_setting(char *setting, size_t size, int64_t limit, int divisor, int64_t floor, int64_t ceiling) {
+    int64_t mib = limit / divisor / 1048576;
+    snprintf(setting, size, "%" PRId64 "MiB", mib < floor ? floor : mib > ceiling ? ceiling : mib);
+}
+
 /* Starts a DuckDB instance whose memory for data is capped at the
  * warehouse's memory limit: past it DuckDB spills to its temporary
  * directory (beside the database file, see attach_file) instead of
- * growing (unbounded, a scale-5 social run peaked at 7.6 GiB). */
+ * growing (unbounded, a scale-5 social run peaked at 7.6 GiB).
+ * The limit caps DuckDB's buffer pool only. Memory the pool gives back
+ * stays with DuckDB's allocator (jemalloc) until it is flushed: by default
+ * once a task peaked over 128 MiB or freed 512 MiB at once, so a process
+ * under a 1 GiB limit held ~350 MiB of freed memory beside the pool. The
+ * allocator is therefore flushed at a share of the limit (1/16 after a
+ * task, 1/8 for a bulk free: a 1 GiB limit flushes at 64 and 128 MiB), and
+ * its background thread returns freed pages to the system as they age
+ * instead of waiting for the next allocation to do it (measured in the
+ * README's benchmarks: bench/memory_limit.sh). */
 static int start_instance(duckdb_database *database, struct error *err) {
     int64_t limit;
     if (warehouse_memory_limit(&limit, err) != 0) return -1;
-    char setting[32];
+    char setting[32], flush[32], bulk_flush[32];
     snprintf(setting, sizeof setting, "%" PRId64 "MiB", limit / 1048576 > 0 ? limit / 1048576 : 1);
+    allocator_setting(flush, sizeof flush, limit, 16, 8, 128);
+    allocator_setting(bulk_flush, sizeof bulk_flush, limit, 8, 16, 512);
     duckdb_config config;
     if (duckdb_create_config(&config) != DuckDBSuccess) return error_set(err, "cannot start DuckDB: out of memory");
     int status = 0;
     if (duckdb_set_config(config, "memory_limit", setting) != DuckDBSuccess)
         status = error_set(err, "cannot start DuckDB: memory limit %s refused", setting);
+    else if (duckdb_set_config(config, "allocator_flush_threshold", flush) != DuckDBSuccess ||
+             duckdb_set_config(config, "allocator_bulk_deallocation_flush_threshold", bulk_flush) != DuckDBSuccess ||
+             duckdb_set_config(config, "allocator_background_threads", "true") != DuckDBSuccess)
+        status = error_set(err, "cannot start DuckDB: allocator settings (flush at %s, %s) refused", flush, bulk_flush);
     char *open_error = NULL;
     if (status == 0 && duckdb_open_ext(NULL, database, config, &open_error) != DuckDBSuccess)
         status = error_set(err, "cannot start DuckDB: %s", open_error ? open_error : "unknown error");
