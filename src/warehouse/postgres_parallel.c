@@ -4,7 +4,8 @@
  * Every thread pulls batches from the producer (the loader: parsed and
  * validated rows, in file order per chunk) and formats them as COPY data
  * itself; the server's side of a COPY is one process per connection, so
- * one connection caps a load at one core of the server. When the task's
+ * one connection caps a load at one core of the server. With processors
+ * to spare (stream_limit), when the task's
  * transaction has emptied the table (TRUNCATE: it holds the table's
  * exclusive lock, so no other connection could write into it before the
  * commit), the load builds the new content beside it instead:
@@ -38,7 +39,9 @@
 #include "../util/memory.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SWAP_SUFFIX "__martlet_load"
 #define POSTGRES_IDENTIFIER_MAX 63
@@ -248,6 +251,21 @@ static bool prepare_swap(struct postgres_warehouse *warehouse, const char *schem
     return true;
 }
 
+/* How many connections a load may use (more than one: the swap): one
+ * per two processors, at most one per thread, unless
+ * MARTLET_POSTGRES_STREAMS=N says N. On two processors that is one: the
+ * parse threads already keep both busy, and a second server process only
+ * competes with them -- measured on the 2-core machine, user_order_log
+ * with two connections cost the server 0.35-0.8 CPU-s more (two writers
+ * extending one table and its log) and saved no time. */
+static size_t stream_limit(size_t threads) {
+    const char *text = getenv("MARTLET_POSTGRES_STREAMS");
+    long processors = sysconf(_SC_NPROCESSORS_ONLN);
+    long limit = text ? strtol(text, NULL, 10) : processors / 2;
+    if (limit < 1) limit = 1;
+    return (size_t)limit < threads ? (size_t)limit : threads;
+}
+
 /* Loads what the producer makes into schema.table (see the top of this
  * file); *rows_stored is the sum of the server's COPY counts. */
 int postgres_append_parallel(struct warehouse *base, const char *schema, const char *table,
@@ -262,7 +280,8 @@ int postgres_append_parallel(struct warehouse *base, const char *schema, const c
     pthread_mutex_init(&load.lock, NULL);
     char relation[160], side[160];
     snprintf(relation, sizeof relation, "%s.%s", schema, table);
-    bool swapping = threads > 1 && prepare_swap(warehouse, schema, table, columns, column_count, threads, &load, side);
+    size_t streams = stream_limit(threads);
+    bool swapping = streams > 1 && prepare_swap(warehouse, schema, table, columns, column_count, streams, &load, side);
     load.relation = swapping ? side : relation;
     for (size_t i = 0; i < load.stream_count; i++) pthread_mutex_init(&load.streams[i].lock, NULL);
 
