@@ -6,8 +6,10 @@
 # same file into a table of the same shape (emptied first). Both are whole
 # processes, interleaved, min and median. Targets: user_order_log (132 MB)
 # >= 1.5x \copy. A seed-style Python loader (pandas read_csv + to_sql) is timed
-# once beside them (BENCH_PANDAS=0 leaves it out). Prints numbers, never asserts.
-#   BENCH_RUNS=5 bash bench/postgres_load.sh
+# once beside them (BENCH_PANDAS=0 leaves it out). MARTLET_BEFORE=path times
+# another build (say, main's) against the same \copy in the same run, for a
+# before/after pair. Prints numbers, never asserts.
+#   BENCH_RUNS=5 MARTLET_BEFORE=/tmp/martlet-main bash bench/postgres_load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -41,6 +43,12 @@ bench() { # shipped_pipeline source_table data_dir file_name run_arguments
     bench_b="psql ${psql_args[*]} -c 'TRUNCATE ${table}_copy' -c \"\\copy ${table}_copy ($columns) FROM '$data/$file' WITH (FORMAT csv, HEADER true)\""
     printf "== %s: %.1f MB, %s rows in the table, PostgreSQL, whole processes\n" "$table" "$(echo "$size / 1000000" | bc -l)" "$rows"
     bench_pair "$runs" "A: martlet run (validated, replaces the table)" "B: psql \\copy (no validation, no rejects)"
+    if [ -n "${MARTLET_BEFORE:-}" ]; then
+        local median_a=$bench_median_a
+        bench_a=${run/#$martlet /$MARTLET_BEFORE }
+        bench_pair "$runs" "A: martlet run, MARTLET_BEFORE's build" "B: psql \\copy (no validation, no rejects)"
+        bench_median_a=$median_a
+    fi
     [ "${BENCH_PANDAS:-1}" = 1 ] || return 0   # BENCH_PANDAS=0: skip the (very slow) pandas run
     t0=$(date +%s.%N)
     /usr/bin/python3 - "$data/$file" "$cluster" "$port" "$table" <<'PY'

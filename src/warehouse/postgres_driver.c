@@ -1,29 +1,21 @@
 /* postgres_driver.c -- the PostgreSQL warehouse, through libpq.
  *
  * Statements go through PQexec / PQexecParams (values always bound, never
- * spliced). Bulk loads stream batches as COPY ... FROM STDIN in text
- * format: rows are formatted into one buffer per batch and sent with
- * PQputCopyData, so a load is one COPY per table, inside the task's
- * transaction. Connection strings may be URLs (postgres://...) or libpq
+ * spliced). Bulk loads stream batches as COPY ... FROM STDIN (binary
+ * format): rows are formatted into one buffer per batch and sent with
+ * PQputCopyData, inside the task's transaction (postgres_copy.c); a large
+ * file into a table the transaction emptied goes through several
+ * connections at once (postgres_parallel.c).
+ * Connection strings may be URLs (postgres://...) or libpq
  * keyword strings; libpq also reads the PG* environment variables. No
  * message ever contains the connection string: it may hold a password. */
-#include "warehouse.h"
+#include "postgres_driver.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 
-#include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "../loader/value.h"
-
-struct postgres_warehouse {
-    struct warehouse base;
-    PGconn *connection;
-    char *location;          /* to open more connections; may hold a password: never printed */
-};
 
 struct warehouse_appender {
     const struct warehouse_driver *driver;   /* these three first: warehouse_appender_header */
@@ -37,7 +29,7 @@ struct warehouse_appender {
 };
 
 /* libpq's message without its trailing newline. */
-static int postgres_error(PGconn *connection, struct error *err, const char *context) {
+int postgres_error(PGconn *connection, struct error *err, const char *context) {
     const char *message = PQerrorMessage(connection);
     size_t length = strlen(message);
     while (length > 0 && (message[length - 1] == '\n' || message[length - 1] == ' ')) length--;
@@ -47,7 +39,7 @@ static int postgres_error(PGconn *connection, struct error *err, const char *con
 /* The failure a result reports, classified: serialization failures,
  * deadlocks and lock timeouts (SQLSTATE 40001, 40P01, 55P03) are a clash
  * with another transaction, worth retrying; everything else is not. */
-static int postgres_result_error(PGconn *connection, const PGresult *result, struct error *err, const char *context) {
+int postgres_result_error(PGconn *connection, const PGresult *result, struct error *err, const char *context) {
     postgres_error(connection, err, context);
     const char *state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
     if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
@@ -63,17 +55,28 @@ static void configure_session(PGconn *connection) {
     PQclear(result);
 }
 
+/* One configured session; a failure is libpq's message (never the
+ * connection string: it may hold a password). */
+int postgres_open_connection(const char *location, PGconn **connection, struct error *err) {
+    *connection = PQconnectdb(location);
+    if (PQstatus(*connection) != CONNECTION_OK) {
+        postgres_error(*connection, err, "cannot connect to PostgreSQL");
+        PQfinish(*connection);
+        *connection = NULL;
+        return -1;
+    }
+    configure_session(*connection);
+    return 0;
+}
+
 static int postgres_open(const char *location, struct warehouse **out, struct error *err) {
     struct postgres_warehouse *warehouse = memory_calloc(1, sizeof *warehouse);
     warehouse->base.driver = &postgres_driver;
-    warehouse->connection = PQconnectdb(location);
-    if (PQstatus(warehouse->connection) != CONNECTION_OK) {
-        postgres_error(warehouse->connection, err, "cannot connect to PostgreSQL");
-        PQfinish(warehouse->connection);
+    if (postgres_open_connection(location, &warehouse->connection, err) != 0) {
         free(warehouse);
         return -1;
     }
-    configure_session(warehouse->connection);
+    pthread_mutex_init(&warehouse->streams_lock, NULL);
     warehouse->location = memory_strdup(location);
     *out = &warehouse->base;
     return 0;
@@ -82,6 +85,7 @@ static int postgres_open(const char *location, struct warehouse **out, struct er
 static void postgres_close(struct warehouse *base) {
     struct postgres_warehouse *warehouse = (struct postgres_warehouse *)base;
     PQfinish(warehouse->connection);
+    pthread_mutex_destroy(&warehouse->streams_lock);
     free(warehouse->location);
     free(warehouse);
 }
@@ -109,6 +113,11 @@ static int postgres_try_lock(struct warehouse *base, const char *name, struct er
     return status;
 }
 
+/* Runs one statement. The transaction's end also settles the tables a
+ * parallel load swapped in (postgres_parallel.c): a commit keeps them, a
+ * rollback -- or a commit that failed, which rolled back -- drops them,
+ * and a new transaction starts with none (warehouse.c sends exactly these
+ * three statements). */
 static int postgres_execute(struct warehouse *base, const char *sql, int64_t *rows_changed, struct error *err) {
     struct postgres_warehouse *warehouse = (struct postgres_warehouse *)base;
     PGresult *result = PQexec(warehouse->connection, sql);
@@ -118,6 +127,9 @@ static int postgres_execute(struct warehouse *base, const char *sql, int64_t *ro
         *rows_changed = *count ? strtoll(count, NULL, 10) : 0;
     }
     PQclear(result);
+    bool commit = strcmp(sql, "COMMIT") == 0;
+    if (strcmp(sql, "ROLLBACK") == 0 || (commit && status != 0)) postgres_drop_swapped(warehouse);
+    else if (commit || strcmp(sql, "BEGIN TRANSACTION") == 0) warehouse->swap_count = 0;
     return status;
 }
 
@@ -167,173 +179,24 @@ static int postgres_append_open(struct warehouse *base, const char *schema, cons
                                 const struct column *columns, size_t column_count,
                                 struct warehouse_appender **out, struct error *err) {
     struct postgres_warehouse *warehouse = (struct postgres_warehouse *)base;
-    struct strbuf sql;
-    strbuf_init(&sql);
-    strbuf_printf(&sql, "COPY %s.%s (", schema, table);
-    for (size_t i = 0; i < column_count; i++) strbuf_printf(&sql, "%s%s", i ? ", " : "", columns[i].name);
-    /* Binary COPY spares the server from parsing every value as text again
-     * (measured: bench/postgres_load.sh); MARTLET_POSTGRES_COPY=text picks
-     * the text format for comparison. */
-    const char *format = getenv("MARTLET_POSTGRES_COPY");
-    bool binary = format == NULL || strcmp(format, "text") != 0;
-    strbuf_append_string(&sql, binary ? ") FROM STDIN (FORMAT binary)" : ") FROM STDIN");
-    PGresult *result = PQexec(warehouse->connection, strbuf_text(&sql));
-    strbuf_free(&sql);
-    if (PQresultStatus(result) != PGRES_COPY_IN) {
-        PQclear(result);
-        return postgres_error(warehouse->connection, err, "cannot start COPY");
-    }
-    PQclear(result);
+    char relation[160];
+    snprintf(relation, sizeof relation, "%s.%s", schema, table);
+    bool binary = postgres_copy_binary();
+    if (postgres_copy_start(warehouse->connection, relation, columns, column_count, binary, err) != 0) return -1;
     struct warehouse_appender *appender = memory_calloc(1, sizeof *appender);
     appender->driver = &postgres_driver;
     appender->owner = base;
     appender->connection = warehouse->connection;
     appender->binary = binary;
     strbuf_init(&appender->rows);
-    if (binary) { /* signature, flags, header extension length */
-        static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
-        if (PQputCopyData(appender->connection, header, sizeof header) != 1) appender->failed = true;
-    }
-    snprintf(appender->table_name, sizeof appender->table_name, "%s.%s", schema, table);
+    snprintf(appender->table_name, sizeof appender->table_name, "%s", relation);
     *out = appender;
     return 0;
 }
 
-/* Text COPY escapes: backslash, tab, newline, carriage return. */
-static void append_escaped(struct strbuf *out, const char *text, size_t length) {
-    size_t start = 0;
-    for (size_t i = 0; i < length; i++) {
-        char c = text[i];
-        const char *escape = c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : NULL;
-        if (escape == NULL) continue;
-        strbuf_append(out, text + start, i - start);
-        strbuf_append_string(out, escape);
-        start = i + 1;
-    }
-    strbuf_append(out, text + start, length - start);
-}
-
-static void append_decimal(struct strbuf *out, int64_t scaled, int scale) {
-    if (scale == 0) { strbuf_printf(out, "%" PRId64, scaled); return; }
-    int64_t unit = 1;
-    for (int i = 0; i < scale; i++) unit *= 10;
-    uint64_t magnitude = scaled < 0 ? (uint64_t)0 - (uint64_t)scaled : (uint64_t)scaled;
-    strbuf_printf(out, "%s%" PRIu64 ".%0*" PRIu64, scaled < 0 ? "-" : "", magnitude / (uint64_t)unit, scale,
-                  magnitude % (uint64_t)unit);
-}
-
-static void append_timestamp(struct strbuf *out, int64_t micros, bool with_time) {
-    int64_t days = micros / 86400000000LL, rest = micros % 86400000000LL;
-    if (rest < 0) { rest += 86400000000LL; days--; }
-    if (!with_time) { days = micros; rest = 0; }
-    int year, month, day;
-    value_civil_from_days(days, &year, &month, &day);
-    strbuf_printf(out, "%04d-%02d-%02d", year, month, day);
-    if (!with_time) return;
-    int64_t seconds = rest / 1000000;
-    strbuf_printf(out, " %02d:%02d:%02d.%06d", (int)(seconds / 3600), (int)(seconds / 60 % 60), (int)(seconds % 60),
-                  (int)(rest % 1000000));
-}
-
-static void put_u16(struct strbuf *out, uint16_t value) {
-    char bytes[2] = {(char)(value >> 8), (char)value};
-    strbuf_append(out, bytes, 2);
-}
-
-static void put_u32(struct strbuf *out, uint32_t value) {
-    char bytes[4] = {(char)(value >> 24), (char)(value >> 16), (char)(value >> 8), (char)value};
-    strbuf_append(out, bytes, 4);
-}
-
-static void put_u64(struct strbuf *out, uint64_t value) {
-    put_u32(out, (uint32_t)(value >> 32));
-    put_u32(out, (uint32_t)value);
-}
-
-/* PostgreSQL's binary NUMERIC: base-10000 digits around the point, with a
- * weight (the power of 10000 of the first digit), sign and display scale. */
-static void put_numeric(struct strbuf *out, int64_t scaled, int scale) {
-    uint64_t magnitude = scaled < 0 ? (uint64_t)0 - (uint64_t)scaled : (uint64_t)scaled;
-    uint64_t unit = 1;
-    for (int i = 0; i < scale; i++) unit *= 10;
-    uint64_t integer = magnitude / unit, fraction = magnitude % unit;
-    int fraction_groups = (scale + 3) / 4;
-    for (int i = scale; i < fraction_groups * 4; i++) fraction *= 10;  /* pad to whole groups */
-    uint16_t digits[16];
-    int count = 0, integer_groups = 0;
-    uint16_t reversed[8];
-    for (uint64_t rest = integer; rest > 0; rest /= 10000) reversed[integer_groups++] = (uint16_t)(rest % 10000);
-    for (int i = integer_groups - 1; i >= 0; i--) digits[count++] = reversed[i];
-    for (int g = fraction_groups - 1; g >= 0; g--) {
-        uint64_t power = 1;
-        for (int i = 0; i < g; i++) power *= 10000;
-        digits[count++] = (uint16_t)(fraction / power % 10000);
-    }
-    int weight = integer_groups - 1, first = 0;
-    while (first < count && digits[first] == 0) { first++; weight--; }
-    int last = count;
-    while (last > first && digits[last - 1] == 0) last--;
-    if (first == last) weight = 0;
-    put_u32(out, (uint32_t)(8 + 2 * (last - first)));
-    put_u16(out, (uint16_t)(last - first));
-    put_u16(out, (uint16_t)(int16_t)weight);
-    put_u16(out, scaled < 0 && first < last ? 0x4000 : 0x0000);
-    put_u16(out, (uint16_t)scale);
-    for (int i = first; i < last; i++) put_u16(out, digits[i]);
-}
-
-#define POSTGRES_EPOCH_DAYS 10957                  /* 2000-01-01 - 1970-01-01 */
-#define POSTGRES_EPOCH_MICROS 946684800000000LL
-
-/* One row in COPY BINARY: field count, then length + bytes per field. */
-static void append_binary_row(struct strbuf *out, const struct batch *batch, size_t row) {
-    put_u16(out, (uint16_t)batch->column_count);
-    for (size_t c = 0; c < batch->column_count; c++) {
-        if (batch->data[c].is_null[row]) { put_u32(out, 0xFFFFFFFFu); continue; }
-        int64_t number = batch->data[c].numbers ? batch->data[c].numbers[row] : 0;
-        size_t length;
-        const char *text;
-        switch (batch->columns[c].type) {
-        case COLUMN_TEXT:
-            text = batch_text(batch, c, row, &length);
-            put_u32(out, (uint32_t)length);
-            strbuf_append(out, text, length);
-            break;
-        case COLUMN_INTEGER: put_u32(out, 8); put_u64(out, (uint64_t)number); break;
-        case COLUMN_DECIMAL: put_numeric(out, number, batch->columns[c].scale); break;
-        case COLUMN_TIMESTAMP: put_u32(out, 8); put_u64(out, (uint64_t)(number - POSTGRES_EPOCH_MICROS)); break;
-        case COLUMN_DATE: put_u32(out, 4); put_u32(out, (uint32_t)(int32_t)(number - POSTGRES_EPOCH_DAYS)); break;
-        case COLUMN_BOOLEAN: put_u32(out, 1); strbuf_append_char(out, number ? 1 : 0); break;
-        }
-    }
-}
-
 /* One batch becomes COPY rows, sent in one PQputCopyData call. */
 static int postgres_append_batch(struct warehouse_appender *appender, const struct batch *batch, struct error *err) {
-    strbuf_reset(&appender->rows);
-    for (size_t row = 0; row < batch->row_count && appender->binary; row++) append_binary_row(&appender->rows, batch, row);
-    for (size_t row = 0; row < batch->row_count && !appender->binary; row++) {
-        for (size_t c = 0; c < batch->column_count; c++) {
-            if (c) strbuf_append_char(&appender->rows, '\t');
-            const struct column *column = &batch->columns[c];
-            if (batch->data[c].is_null[row]) { strbuf_append_string(&appender->rows, "\\N"); continue; }
-            int64_t number = batch->data[c].numbers ? batch->data[c].numbers[row] : 0;
-            size_t length;
-            const char *text;
-            switch (column->type) {
-            case COLUMN_TEXT:
-                text = batch_text(batch, c, row, &length);
-                append_escaped(&appender->rows, text, length);
-                break;
-            case COLUMN_INTEGER: strbuf_printf(&appender->rows, "%" PRId64, number); break;
-            case COLUMN_DECIMAL: append_decimal(&appender->rows, number, column->scale); break;
-            case COLUMN_TIMESTAMP: append_timestamp(&appender->rows, number, true); break;
-            case COLUMN_DATE: append_timestamp(&appender->rows, number, false); break;
-            case COLUMN_BOOLEAN: strbuf_append_string(&appender->rows, number ? "t" : "f"); break;
-            }
-        }
-        strbuf_append_char(&appender->rows, '\n');
-    }
+    postgres_copy_format(&appender->rows, batch, appender->binary);
     if (PQputCopyData(appender->connection, appender->rows.data, (int)appender->rows.length) != 1) {
         appender->failed = true;
         return postgres_error(appender->connection, err, appender->table_name);
@@ -341,35 +204,31 @@ static int postgres_append_batch(struct warehouse_appender *appender, const stru
     return 0;
 }
 
-/* Ends the COPY; *rows_received is the count in the server's COPY tag:
- * the rows it stored (a BEFORE trigger that drops a row leaves it out). */
+/* Ends the COPY; *rows_received is the count in the server's COPY tag. */
 static int postgres_append_close(struct warehouse_appender *appender, int64_t *rows_received, struct error *err) {
-    int status = 0;
-    *rows_received = -1;
-    if (appender->binary && !appender->failed) { /* the trailer: a field count of -1 */
-        char trailer[2] = {(char)0xFF, (char)0xFF};
-        if (PQputCopyData(appender->connection, trailer, 2) != 1) appender->failed = true;
-    }
-    if (PQputCopyEnd(appender->connection, appender->failed ? "load failed" : NULL) != 1)
-        status = postgres_error(appender->connection, err, appender->table_name);
-    PGresult *result;
-    while ((result = PQgetResult(appender->connection)) != NULL) {
-        if (status == 0 && PQresultStatus(result) != PGRES_COMMAND_OK)
-            status = postgres_result_error(appender->connection, result, err, appender->table_name);
-        else if (status == 0 && *PQcmdTuples(result))
-            *rows_received = strtoll(PQcmdTuples(result), NULL, 10);
-        PQclear(result);
-    }
+    int status = postgres_copy_end(appender->connection, appender->table_name, appender->binary, appender->failed,
+                                   rows_received, err);
     strbuf_free(&appender->rows);
     free(appender);
     return status;
 }
 
-static void postgres_interrupt(struct warehouse *base) {
-    PGcancel *cancel = PQgetCancel(((struct postgres_warehouse *)base)->connection);
+/* Asks the server to cancel what the connection runs now. */
+static void cancel_connection(PGconn *connection) {
+    PGcancel *cancel = PQgetCancel(connection);
     char message[256];
     if (cancel) PQcancel(cancel, message, sizeof message);
     PQfreeCancel(cancel);
+}
+
+/* Cancels the session's statement and those of a parallel load's other
+ * connections (their COPY then fails, and with it the load). */
+static void postgres_interrupt(struct warehouse *base) {
+    struct postgres_warehouse *warehouse = (struct postgres_warehouse *)base;
+    cancel_connection(warehouse->connection);
+    pthread_mutex_lock(&warehouse->streams_lock);
+    for (size_t i = 0; i < warehouse->stream_count; i++) cancel_connection(warehouse->streams[i]);
+    pthread_mutex_unlock(&warehouse->streams_lock);
 }
 
 static int postgres_reconnect(struct warehouse *base, struct error *err) {
@@ -446,6 +305,7 @@ const struct warehouse_driver postgres_driver = {
     .append_open = postgres_append_open,
     .append_batch = postgres_append_batch,
     .append_close = postgres_append_close,
+    .append_parallel = postgres_append_parallel,
     .reconnect = postgres_reconnect,
     .interrupt = postgres_interrupt,
     .refresh_statistics = postgres_refresh_statistics,
