@@ -94,7 +94,8 @@ Test(clickhouse_sales, history_increments_a_refund_and_reruns_equal_duckdb_row_b
     cr_expect_geq(test_url_integer(url, "SELECT count() FROM mart.f_sales WHERE date = toDate('2024-04-02')"
                                         " AND refund_flag = 1 AND payment_amount < 0 AND quantity < 0"), 1,
                   "the refunded line counts negative");
-    static const char *const sharded[] = {"mart.f_sales", "mart.f_activity", "mart.d_customer", "mart.d_calendar"};
+    static const char *const sharded[] = {"mart.f_sales", "mart.f_activity", "mart.d_customer", "mart.d_calendar",
+                                          "mart.f_customer_retention"};
     for (size_t i = 0; i < sizeof sharded / sizeof *sharded; i++) {
         char sql[200];
         snprintf(sql, sizeof sql, "SELECT count() FROM %s", sharded[i]);
