@@ -333,3 +333,36 @@ Test(clickhouse_sales, replace_dates_sources_replace_their_days_partitions, .tim
     test_remove_directory(directory);
     close(lock);
 }
+
+/* Regression: information_schema became an unfiltered subquery over
+ * system.tables / system.columns (18.16 pushes no outer WHERE into it),
+ * and system.columns then opened every table of every database, failing
+ * when a parallel task dropped one. A statement naming one schema and one
+ * table filters the subquery itself; anything else (an OR, two names, a
+ * name compared to a column) stays unfiltered. */
+Test(clickhouse_sql_dates, catalog_subqueries_name_the_one_table_asked_for) {
+    struct strbuf out;
+    strbuf_init(&out);
+    clickhouse_rewrite_standard("SELECT column_name FROM information_schema.columns WHERE table_schema = 'mart'"
+                                " AND table_name = 'f_sales' ORDER BY column_name", &out);
+    cr_expect_str_eq(strbuf_text(&out), "SELECT column_name FROM (SELECT database AS table_schema, table AS table_name,"
+                                        " name AS column_name, type AS data_type FROM system.columns WHERE database ="
+                                        " 'mart' AND table = 'f_sales') WHERE table_schema = 'mart' AND table_name ="
+                                        " 'f_sales' ORDER BY column_name");
+    strbuf_reset(&out);
+    clickhouse_rewrite_standard("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'martlet'", &out);
+    cr_expect_str_eq(strbuf_text(&out), "SELECT count(*) FROM (SELECT database AS table_schema, name AS table_name FROM"
+                                        " system.tables WHERE database = 'martlet') WHERE table_schema = 'martlet'");
+    static const char *const unfiltered[] = {
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'a' OR table_name = 'b'",
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'a' AND table_name = 'b'",
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables",
+    };
+    for (size_t i = 0; i < sizeof unfiltered / sizeof *unfiltered; i++) {
+        strbuf_reset(&out);
+        clickhouse_rewrite_standard(unfiltered[i], &out);
+        cr_expect_null(strstr(strbuf_text(&out), "WHERE database"), "%s", strbuf_text(&out));
+        cr_expect_null(strstr(strbuf_text(&out), "AND name"), "%s", strbuf_text(&out));
+    }
+    strbuf_free(&out);
+}

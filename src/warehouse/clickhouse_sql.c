@@ -595,6 +595,38 @@ static const char *cast_to_date(const char *start, const char *end) {
     return as - 2;
 }
 
+/* Whether every comparison of column (t.column too) in sql is "column =
+ * 'literal'" with one same literal -- a name: letters, digits, '_' -- and
+ * sql has no OR: the literal, into value, then filters the catalog
+ * subquery itself. 18.16 pushes no outer WHERE into a subquery, and an
+ * unfiltered system.columns opens every table of every database, failing
+ * with "Table ... doesn't exist" when another task drops one meanwhile
+ * (system.columns opens only the tables its own WHERE names). */
+static bool catalog_filter(const char *sql, const char *column, char *value, size_t size) {
+    size_t column_length = strlen(column);
+    bool found = false;
+    for (const char *p = sql; *p; p++) {
+        bool word_start = p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        if (word_start && strncasecmp(p, "OR", 2) == 0 && !(isalnum((unsigned char)p[2]) || p[2] == '_')) return false;
+        if (!word_start || strncasecmp(p, column, column_length) != 0 || isalnum((unsigned char)p[column_length]) ||
+            p[column_length] == '_')
+            continue;
+        const char *q = skip_blank(p + column_length);
+        if (*q == ',' || *q == ')' || match_words(q, "AS") || match_words(q, "FROM") || *q == '\0') continue;   /* selected */
+        if (*q != '=') return false;
+        q = skip_blank(q + 1);
+        if (*q != '\'') return false;
+        const char *start = ++q;
+        while (isalnum((unsigned char)*q) || *q == '_') q++;
+        if (*q != '\'' || q == start || (size_t)(q - start) >= size) return false;
+        if (found && (strncmp(value, start, (size_t)(q - start)) != 0 || value[q - start] != '\0')) return false;
+        snprintf(value, size, "%.*s", (int)(q - start), start);
+        found = true;
+        p = q;
+    }
+    return found;
+}
+
 /* Standard SQL the engine writes that 18.16 spells differently, outside
  * quotes: DATE 'd' and TIMESTAMP 't' literals become toDate('d') and
  * toDateTime('t'); CAST(x AS DATE) the day of x, whether x is a Date, a
@@ -605,11 +637,14 @@ static const char *cast_to_date(const char *start, const char *end) {
  * subqueries over system.tables and system.columns under the standard
  * column names. */
 void clickhouse_rewrite_standard(const char *sql, struct strbuf *out) {
-    static const struct { const char *name, *replacement; } catalogs[] = {
+    static const struct { const char *name, *replacement, *table_column; } catalogs[] = {
         {"information_schema.columns", "(SELECT database AS table_schema, table AS table_name, name AS column_name,"
-                                       " type AS data_type FROM system.columns)"},
-        {"information_schema.tables", "(SELECT database AS table_schema, name AS table_name FROM system.tables)"},
+                                       " type AS data_type FROM system.columns", "table"},
+        {"information_schema.tables", "(SELECT database AS table_schema, name AS table_name FROM system.tables", "name"},
     };
+    char schema[CLICKHOUSE_NAME_SIZE], table[CLICKHOUSE_NAME_SIZE];
+    bool by_schema = catalog_filter(sql, "table_schema", schema, sizeof schema);
+    bool by_table = catalog_filter(sql, "table_name", table, sizeof table);
     for (const char *p = sql; *p;) {
         if (*p == '\'' || *p == '"') {
             const char *start = p++;
@@ -685,6 +720,9 @@ void clickhouse_rewrite_standard(const char *sql, struct strbuf *out) {
             size_t length = strlen(catalogs[i].name);
             if (strncasecmp(p, catalogs[i].name, length) == 0 && !(isalnum((unsigned char)p[length]) || p[length] == '_')) {
                 strbuf_append_string(out, catalogs[i].replacement);
+                if (by_schema) strbuf_printf(out, " WHERE database = '%s'", schema);
+                if (by_table) strbuf_printf(out, " %s %s = '%s'", by_schema ? "AND" : "WHERE", catalogs[i].table_column, table);
+                strbuf_append_char(out, ')');
                 p += length;
                 replaced = true;
             }
