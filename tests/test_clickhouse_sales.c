@@ -94,7 +94,8 @@ Test(clickhouse_sales, history_increments_a_refund_and_reruns_equal_duckdb_row_b
     cr_expect_geq(test_url_integer(url, "SELECT count() FROM mart.f_sales WHERE date = toDate('2024-04-02')"
                                         " AND refund_flag = 1 AND payment_amount < 0 AND quantity < 0"), 1,
                   "the refunded line counts negative");
-    static const char *const sharded[] = {"mart.f_sales", "mart.f_activity", "mart.d_customer", "mart.d_calendar"};
+    static const char *const sharded[] = {"mart.f_sales", "mart.f_activity", "mart.d_customer", "mart.d_calendar",
+                                          "mart.f_customer_retention"};
     for (size_t i = 0; i < sizeof sharded / sizeof *sharded; i++) {
         char sql[200];
         snprintf(sql, sizeof sql, "SELECT count() FROM %s", sharded[i]);
@@ -203,4 +204,165 @@ Test(clickhouse_sales, incremental_models_partition_by_their_date_column, .timeo
                                        " AND table = 'dated_shard' AND active AND partition_id = '20240103'"), 1);
     test_remove_directory(pipeline);
     close(lock);
+}
+
+/* Regression: a replace_dates source's emptying of the run's days is
+ * recognised (and nothing else is), for the driver to replace those days'
+ * partitions; a day is taken from a Date, a DateTime or a timestamp's
+ * text, NULL as 1970-01-01. */
+Test(clickhouse_sql_dates, recognises_a_delete_of_days_and_the_day_of_a_column) {
+    struct clickhouse_date_delete range;
+    cr_assert(clickhouse_parse_date_delete("DELETE FROM staging.orders WHERE CAST(date_time AS DATE) BETWEEN"
+                                           " DATE '2024-04-01' AND DATE '2024-04-03'", &range));
+    cr_expect_str_eq(range.relation, "staging.orders");
+    cr_expect_str_eq(range.column, "date_time");
+    cr_expect_str_eq(range.first, "2024-04-01");
+    cr_expect_str_eq(range.last, "2024-04-03");
+    cr_expect_not(clickhouse_parse_date_delete("DELETE FROM staging.orders WHERE CAST(date_time AS DATE) BETWEEN"
+                                               " DATE '2024-04-01' AND DATE '2024-04-03' AND (uniq_id IN (SELECT 1))", &range),
+                  "a DELETE of some rows of the days is not the days'");
+    cr_expect_not(clickhouse_parse_date_delete("DELETE FROM t WHERE CAST(d AS DATE) BETWEEN DATE '2024-4-01' AND"
+                                               " DATE '2024-04-03'", &range), "a malformed date");
+    cr_expect_not(clickhouse_parse_date_delete("DELETE FROM t WHERE file = 'a.csv'", &range));
+    static const char *const types[][2] = {
+        {"Date", "d"}, {"Nullable(Date)", "ifNull(d, toDate(0))"}, {"DateTime", "toDate(d)"},
+        {"String", "toDate(substring(d, 1, 10))"},
+        {"Nullable(String)", "toDate(substring(ifNull(d, '1970-01-01'), 1, 10))"},
+    };
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        struct strbuf out;
+        strbuf_init(&out);
+        cr_expect(clickhouse_day_expression(types[i][0], "d", &out), "%s", types[i][0]);
+        cr_expect_str_eq(strbuf_text(&out), types[i][1]);
+        strbuf_free(&out);
+    }
+    struct strbuf out;
+    strbuf_init(&out);
+    cr_expect_not(clickhouse_day_expression("Int64", "d", &out));
+    strbuf_free(&out);
+}
+
+/* Every row of a day of staging.user_order_log, in order. */
+static char *order_lines_of(const char *url, const char *day) {
+    char table[300];
+    snprintf(table, sizeof table, "staging.user_order_log WHERE substring(date_time, 1, 10) = '%s'", day);
+    return test_table_rows(url, table, "uniq_id, date_time, customer_id, item_id, payment_amount, status");
+}
+
+/* Overwrites the date's increment of user_order_log with text. */
+static void write_increment(const char *data, const char *date, const char *text) {
+    char path[600];
+    struct error err;
+    snprintf(path, sizeof path, "%s/increments/%s/user_order_log.csv", data, date);
+    cr_assert_eq(files_write_all(path, text, strlen(text), &err), 0, "%s", err.message);
+}
+
+/* Regression: a replace_dates source's staging table was emptied of the
+ * run's days by a mutation before the load, so a load that then failed
+ * left the days empty. Now the shard tables keep a partition per day and
+ * a run swaps exactly its days in at the end (REPLACE PARTITION on every
+ * shard): running a date three times equals once, a day whose new file
+ * has no rows is emptied, and a load failing on its data (every row
+ * rejected) leaves the day's previous rows, the other days untouched. */
+Test(clickhouse_sales, replace_dates_sources_replace_their_days_partitions, .timeout = 900) {
+    const char *url;
+    int lock = test_take_clickhouse(&url);
+    char *directory = test_temp_directory(), *data = files_join(directory, "data"), *output;
+    cr_assert_eq(test_martlet_run(&output, "gen sales --out %s --scale 0.02 --seed 9", data), 0, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "query \"DROP TABLE IF EXISTS staging.user_order_log\" --warehouse '%s'", url),
+                 0, "%s", output);
+    free(output);
+    for (int shard = 1; shard <= 2; shard++) {
+        char shard_url[200];
+        snprintf(shard_url, sizeof shard_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        cr_assert_eq(test_martlet_run(&output, "query \"DROP TABLE IF EXISTS staging.user_order_log_shard\""
+                                               " --warehouse '%s'", shard_url), 0, "%s", output);
+        free(output);
+    }
+    static const char *const runs[] = {"--history", "--date 2024-04-01", "--date 2024-04-02", "--date 2024-04-03"};
+    for (size_t i = 0; i < 4; i++) run_sales(data, url, runs[i]);
+    char *first = order_lines_of(url, "2024-04-01"), *second = order_lines_of(url, "2024-04-02");
+    int64_t history = test_url_integer(url, "SELECT count() FROM staging.user_order_log WHERE date_time < '2024-04'");
+    cr_assert(strlen(second) > 0 && history > 0, "the days hold rows");
+    for (int shard = 1; shard <= 2; shard++) {
+        char shard_url[200];
+        snprintf(shard_url, sizeof shard_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        cr_expect_geq(test_url_integer(shard_url, "SELECT count() FROM system.parts WHERE database = 'staging'"
+                                                  " AND table = 'user_order_log_shard' AND active"
+                                                  " AND partition_id = '20240402'"), 1,
+                      "shard %d keeps 2024-04-02 in a partition of its own", shard);
+    }
+
+    /* The same date again, twice: the same rows. */
+    run_sales(data, url, "--date 2024-04-02");
+    run_sales(data, url, "--date 2024-04-02");
+    char *again = order_lines_of(url, "2024-04-02");
+    cr_expect_str_eq(again, second, "running 2024-04-02 three times equals once");
+    free(again);
+
+    /* A load failing on its data leaves the day as it was. */
+    write_increment(data, "2024-04-02", "id,uniq_id,date_time,city_id,city_name,customer_id,first_name,last_name,item_id,"
+                                        "item_name,quantity,payment_amount,status\n"
+                                        "1,a,not a time,1,x,1,a,b,1,i,1,1.00,shipped\n"
+                                        "2,b,not a time,1,x,1,a,b,1,i,1,1.00,shipped\n");
+    cr_expect_eq(test_martlet_run(&output, "run sales --date 2024-04-02 --source-dir %s --warehouse '%s' --quiet", data,
+                                  url), 1, "%s", output);
+    cr_expect_not_null(strstr(output, "every data row was rejected"), "%s", output);
+    free(output);
+    again = order_lines_of(url, "2024-04-02");
+    cr_expect_str_eq(again, second, "the failed load left 2024-04-02's previous rows");
+    free(again);
+
+    /* A file without rows empties its day, and only it. */
+    write_increment(data, "2024-04-03", "id,uniq_id,date_time,city_id,city_name,customer_id,first_name,last_name,item_id,"
+                                        "item_name,quantity,payment_amount,status\n");
+    run_sales(data, url, "--date 2024-04-03");
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM staging.user_order_log WHERE date_time >= '2024-04-03'"), 0);
+    again = order_lines_of(url, "2024-04-01");
+    cr_expect_str_eq(again, first, "2024-04-01 untouched");
+    free(again);
+    again = order_lines_of(url, "2024-04-02");
+    cr_expect_str_eq(again, second, "2024-04-02 untouched");
+    free(again);
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM staging.user_order_log WHERE date_time < '2024-04'"), history,
+                 "the history untouched");
+    free(first);
+    free(second);
+    free(data);
+    test_remove_directory(directory);
+    close(lock);
+}
+
+/* Regression: information_schema became an unfiltered subquery over
+ * system.tables / system.columns (18.16 pushes no outer WHERE into it),
+ * and system.columns then opened every table of every database, failing
+ * when a parallel task dropped one. A statement naming one schema and one
+ * table filters the subquery itself; anything else (an OR, two names, a
+ * name compared to a column) stays unfiltered. */
+Test(clickhouse_sql_dates, catalog_subqueries_name_the_one_table_asked_for) {
+    struct strbuf out;
+    strbuf_init(&out);
+    clickhouse_rewrite_standard("SELECT column_name FROM information_schema.columns WHERE table_schema = 'mart'"
+                                " AND table_name = 'f_sales' ORDER BY column_name", &out);
+    cr_expect_str_eq(strbuf_text(&out), "SELECT column_name FROM (SELECT database AS table_schema, table AS table_name,"
+                                        " name AS column_name, type AS data_type FROM system.columns WHERE database ="
+                                        " 'mart' AND table = 'f_sales') WHERE table_schema = 'mart' AND table_name ="
+                                        " 'f_sales' ORDER BY column_name");
+    strbuf_reset(&out);
+    clickhouse_rewrite_standard("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'martlet'", &out);
+    cr_expect_str_eq(strbuf_text(&out), "SELECT count(*) FROM (SELECT database AS table_schema, name AS table_name FROM"
+                                        " system.tables WHERE database = 'martlet') WHERE table_schema = 'martlet'");
+    static const char *const unfiltered[] = {
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'a' OR table_name = 'b'",
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'a' AND table_name = 'b'",
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables",
+    };
+    for (size_t i = 0; i < sizeof unfiltered / sizeof *unfiltered; i++) {
+        strbuf_reset(&out);
+        clickhouse_rewrite_standard(unfiltered[i], &out);
+        cr_expect_null(strstr(strbuf_text(&out), "WHERE database"), "%s", strbuf_text(&out));
+        cr_expect_null(strstr(strbuf_text(&out), "AND name"), "%s", strbuf_text(&out));
+    }
+    strbuf_free(&out);
 }

@@ -570,10 +570,44 @@ static int view(struct warehouse *warehouse, const struct model *model, const ch
     return status;
 }
 
-/* The model's own statements; their counts mean nothing together. */
+/* The line by which a script model's ClickHouse variant says it is one
+ * SELECT to build as a table there (see script). */
+#define SCRIPT_AS_TABLE_LINE "-- clickhouse: a table"
+
+/* Whether the variant body declares itself a table: SCRIPT_AS_TABLE_LINE
+ * as a line of its leading comments. */
+static bool declares_table(const char *body) {
+    for (const char *line = body; *line;) {
+        while (*line == ' ' || *line == '\t' || *line == '\n' || *line == '\r') line++;
+        if (strncmp(line, "--", 2) != 0) return false;
+        size_t length = strcspn(line, "\r\n");
+        if (length == strlen(SCRIPT_AS_TABLE_LINE) && strncmp(line, SCRIPT_AS_TABLE_LINE, length) == 0) return true;
+        line += length;
+    }
+    return false;
+}
+
+/* The model's own statements; their counts mean nothing together. A
+ * script whose ClickHouse variant is one SELECT declaring itself a table
+ * (SCRIPT_AS_TABLE_LINE) is built there as a table model is: on a cluster
+ * sharded (at random, or by its shard_by), filled in NAME__new and renamed
+ * in place on every server, so a failure leaves the previous content --
+ * where a script's DELETE and INSERT would run on the main server alone,
+ * one after the other. */
 static int script(struct warehouse *warehouse, const struct model *model, const char *body,
                   const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed, struct error *err) {
-    (void)model;
+    if (declares_table(body)) {
+        struct model as_table = *model;
+        as_table.materialized = MATERIALIZE_TABLE;
+        char *select = memory_strdup(body);
+        size_t length = strlen(select);
+        while (length > 0 && (select[length - 1] == ';' || select[length - 1] == ' ' || select[length - 1] == '\n' ||
+                              select[length - 1] == '\r' || select[length - 1] == '\t'))
+            select[--length] = '\0';
+        int status = table(warehouse, &as_table, select, context, sql, rows_changed, err);
+        free(select);
+        return status;
+    }
     strbuf_append_string(sql, body);
     *rows_changed = -1;
     return run(context, warehouse, sql, NULL, err);

@@ -41,6 +41,14 @@
 #define CLICKHOUSE_MAX_REBUILDS 16
 #define CLICKHOUSE_RELATION_SIZE (2 * CLICKHOUSE_NAME_SIZE + 1)
 
+/* A sharded table being refilled in NAME__new_shard: swapped in whole
+ * (first_day "") with RENAME, or only the days first_day..last_day, a
+ * partition per day, with REPLACE PARTITION. */
+struct rebuild {
+    char relation[CLICKHOUSE_RELATION_SIZE];
+    char first_day[11], last_day[11];
+};
+
 struct clickhouse_warehouse {
     struct warehouse base;
     struct clickhouse_location location;
@@ -53,9 +61,10 @@ struct clickhouse_warehouse {
     int tcp_ports[CLICKHOUSE_MAX_SERVERS];   /* each server's native port (system.clusters), 0 if unknown */
     CURL *server_curl[CLICKHOUSE_MAX_SERVERS];  /* for inserts into every shard at once, made on first use */
     bool in_transaction;
-    /* Sharded tables emptied in the open transaction: refilled in
-     * NAME__new_shard on every server and swapped in at COMMIT. */
-    char rebuilding[CLICKHOUSE_MAX_REBUILDS][CLICKHOUSE_RELATION_SIZE];
+    /* Sharded tables emptied (or some of their days) in the open
+     * transaction: refilled in NAME__new_shard on every server and swapped
+     * in at COMMIT. */
+    struct rebuild rebuilding[CLICKHOUSE_MAX_REBUILDS];
     size_t rebuilding_count;
 };
 
@@ -489,25 +498,38 @@ static int is_sharded(struct clickhouse_warehouse *warehouse, const char *relati
 /* The index of relation among the tables being rebuilt, or -1. */
 static int rebuild_index(const struct clickhouse_warehouse *warehouse, const char *relation) {
     for (size_t i = 0; i < warehouse->rebuilding_count; i++)
-        if (strcmp(warehouse->rebuilding[i], relation) == 0) return (int)i;
+        if (strcmp(warehouse->rebuilding[i].relation, relation) == 0) return (int)i;
     return -1;
 }
 
 /* Forgets rebuild i (the last one takes its place). */
 static void forget_rebuild(struct clickhouse_warehouse *warehouse, size_t i) {
     warehouse->rebuilding_count--;
-    if (i != warehouse->rebuilding_count)
-        memcpy(warehouse->rebuilding[i], warehouse->rebuilding[warehouse->rebuilding_count], CLICKHOUSE_RELATION_SIZE);
+    if (i != warehouse->rebuilding_count) warehouse->rebuilding[i] = warehouse->rebuilding[warehouse->rebuilding_count];
+}
+
+/* Records that relation is being rebuilt, whole (first_day NULL) or the
+ * days first_day..last_day. */
+static int remember_rebuild(struct clickhouse_warehouse *warehouse, const char *relation, const char *first_day,
+                            const char *last_day, struct error *err) {
+    int index = rebuild_index(warehouse, relation);
+    if (index < 0) {
+        if (warehouse->rebuilding_count == CLICKHOUSE_MAX_REBUILDS)
+            return error_set(err, "ClickHouse: more than %d tables emptied in one task", CLICKHOUSE_MAX_REBUILDS);
+        index = (int)warehouse->rebuilding_count++;
+    }
+    struct rebuild *rebuild = &warehouse->rebuilding[index];
+    snprintf(rebuild->relation, sizeof rebuild->relation, "%s", relation);
+    snprintf(rebuild->first_day, sizeof rebuild->first_day, "%s", first_day ? first_day : "");
+    snprintf(rebuild->last_day, sizeof rebuild->last_day, "%s", last_day ? last_day : "");
+    return 0;
 }
 
 /* Starts (or restarts) rebuilding relation: an empty relation__new_shard
- * of relation_shard's shape on every server. */
-static int begin_rebuild(struct clickhouse_warehouse *warehouse, const char *relation, struct error *err) {
-    if (rebuild_index(warehouse, relation) < 0) {
-        if (warehouse->rebuilding_count == CLICKHOUSE_MAX_REBUILDS)
-            return error_set(err, "ClickHouse: more than %d tables emptied in one task", CLICKHOUSE_MAX_REBUILDS);
-        snprintf(warehouse->rebuilding[warehouse->rebuilding_count++], CLICKHOUSE_RELATION_SIZE, "%s", relation);
-    }
+ * of relation_shard's shape (and partitioning) on every server. */
+static int begin_rebuild(struct clickhouse_warehouse *warehouse, const char *relation, const char *first_day,
+                         const char *last_day, struct error *err) {
+    if (remember_rebuild(warehouse, relation, first_day, last_day, err) != 0) return -1;
     char sql[3 * CLICKHOUSE_RELATION_SIZE];
     snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s__new_shard", relation);
     int status = post_everywhere(warehouse, sql, err);
@@ -516,12 +538,121 @@ static int begin_rebuild(struct clickhouse_warehouse *warehouse, const char *rel
     return status;
 }
 
+/* How many days one ALTER TABLE replaces: each command is ~80 bytes of
+ * the statement, which must stay under the server's max_query_size. */
+#define CLICKHOUSE_PARTITIONS_PER_ALTER 500
+
+/* A replace_dates source's emptying of the run's days (range) on a
+ * sharded table, inside a task: the days are refilled in
+ * relation__new_shard and, at COMMIT, swapped in partition by partition
+ * on every server (replace_days), so a load that fails leaves the days'
+ * previous rows and running a date k times equals once. The shard tables
+ * are partitioned by CLICKHOUSE_PARTITION_COLUMN, the day of the date
+ * column; a table without it (made by the portable CREATE TABLE, or by an
+ * older martlet) is rebuilt whole once, partitioned, holding its rows
+ * outside the days. where is the DELETE's condition, in ClickHouse's
+ * spelling. 1 when the date column holds no day (the caller deletes). */
+static int begin_dates_rebuild(struct clickhouse_warehouse *warehouse, const struct clickhouse_date_delete *range,
+                               const char *where, struct error *err) {
+    /* DESCRIBE, not system.columns: that one visits every table. */
+    struct strbuf sql, response;
+    strbuf_init(&sql);
+    strbuf_init(&response);
+    strbuf_printf(&sql, "DESCRIBE TABLE %s_shard", range->relation);
+    struct warehouse_result *described = NULL;
+    int status = run_statement(warehouse, strbuf_text(&sql), true, &response, err);
+    if (status == 0) status = clickhouse_parse_tsv(response.data ? response.data : "", response.length, &described, err);
+    strbuf_reset(&sql);
+    bool partitioned = false;
+    const char *type = NULL;
+    for (size_t row = 0; status == 0 && row < described->row_count; row++) {
+        const char *name = warehouse_result_cell(described, row, 0);
+        if (strcmp(name, CLICKHOUSE_PARTITION_COLUMN) == 0) partitioned = true;
+        if (strcmp(name, range->column) == 0) type = warehouse_result_cell(described, row, 1);
+    }
+    if (status == 0 && partitioned) {
+        status = begin_rebuild(warehouse, range->relation, range->first, range->last, err);
+    } else if (status == 0) {
+        /* The columns as they are, then the day to partition by. */
+        strbuf_printf(&sql, "CREATE TABLE %s__new_shard (", range->relation);
+        for (size_t row = 0; row < described->row_count; row++) {
+            const char *default_kind = warehouse_result_cell(described, row, 2);
+            strbuf_printf(&sql, "%s%s %s", row ? ", " : "", warehouse_result_cell(described, row, 0),
+                          warehouse_result_cell(described, row, 1));
+            if (default_kind && *default_kind)
+                strbuf_printf(&sql, " %s %s", default_kind, warehouse_result_cell(described, row, 3));
+        }
+        strbuf_printf(&sql, ", %s Date MATERIALIZED ", CLICKHOUSE_PARTITION_COLUMN);
+        if (type == NULL || !clickhouse_day_expression(type, range->column, &sql)) status = 1;
+        strbuf_printf(&sql, ") ENGINE = MergeTree PARTITION BY %s ORDER BY tuple()", CLICKHOUSE_PARTITION_COLUMN);
+        char drop[2 * CLICKHOUSE_RELATION_SIZE];
+        snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS %s__new_shard", range->relation);
+        if (status == 0) status = remember_rebuild(warehouse, range->relation, NULL, NULL, err);
+        if (status == 0) status = post_everywhere(warehouse, drop, err);
+        if (status == 0) status = post_everywhere(warehouse, strbuf_text(&sql), err);
+        strbuf_reset(&sql);
+        strbuf_printf(&sql, "INSERT INTO %1$s__new_shard SELECT * FROM %1$s_shard WHERE NOT ifNull((%2$s), 0)", range->relation, where);
+        if (status == 0) status = post_everywhere(warehouse, strbuf_text(&sql), err);
+    }
+    warehouse_result_free(described);
+    strbuf_free(&sql);
+    strbuf_free(&response);
+    return status;
+}
+
+/* Swaps the days of a rebuild in on server: each day of the range that
+ * either relation_shard or relation__new_shard holds there (a partition
+ * per day, whose ID is its YYYYMMDD) is replaced by the new table's, in
+ * ALTERs of many commands (each replaces its day atomically; a day the
+ * new rows lack is emptied). The days are read from the rows, not from
+ * system.parts, which visits every table of the database. */
+static int replace_days(struct clickhouse_warehouse *warehouse, const struct clickhouse_server *server,
+                        const struct rebuild *rebuild, struct error *err) {
+    struct strbuf sql, response;
+    strbuf_init(&sql);
+    strbuf_init(&response);
+    strbuf_printf(&sql, "SELECT DISTINCT toString(toYYYYMMDD(" CLICKHOUSE_PARTITION_COLUMN ")) AS id FROM ("
+                        "SELECT " CLICKHOUSE_PARTITION_COLUMN " FROM %1$s_shard WHERE " CLICKHOUSE_PARTITION_COLUMN
+                        " BETWEEN toDate('%2$s') AND toDate('%3$s') UNION ALL SELECT " CLICKHOUSE_PARTITION_COLUMN
+                        " FROM %1$s__new_shard WHERE " CLICKHOUSE_PARTITION_COLUMN " BETWEEN toDate('%2$s')"
+                        " AND toDate('%3$s')) ORDER BY id",
+                  rebuild->relation, rebuild->first_day, rebuild->last_day);
+    int status = clickhouse_post(warehouse, server, NULL, strbuf_text(&sql), sql.length, false, &response, err);
+    char *days = status == 0 ? strbuf_detach(&response) : NULL;
+    size_t in_statement = 0;
+    strbuf_reset(&sql);
+    for (char *day = days, *end; status == 0 && day && (end = strchr(day, '\n')) != NULL; day = end + 1) {
+        if (in_statement == 0) strbuf_printf(&sql, "ALTER TABLE %s_shard", rebuild->relation);
+        strbuf_printf(&sql, "%s REPLACE PARTITION ID '%.8s' FROM %s__new_shard", in_statement ? "," : "", day,
+                      rebuild->relation);
+        if (++in_statement == CLICKHOUSE_PARTITIONS_PER_ALTER || end[1] == '\0') {
+            status = clickhouse_post(warehouse, server, NULL, strbuf_text(&sql), sql.length, false, &response, err);
+            strbuf_reset(&sql);
+            in_statement = 0;
+        }
+    }
+    free(days);
+    strbuf_free(&sql);
+    strbuf_free(&response);
+    return status;
+}
+
 /* Swaps rebuild i in: on every server relation__new_shard takes
- * relation_shard's place in one RENAME, the old rows are dropped. */
+ * relation_shard's place in one RENAME, the old rows are dropped; or,
+ * for a rebuild of some days, those days' partitions are replaced. */
 static int finish_rebuild(struct clickhouse_warehouse *warehouse, size_t i, struct error *err) {
-    char relation[CLICKHOUSE_RELATION_SIZE], sql[4 * CLICKHOUSE_RELATION_SIZE];
-    memcpy(relation, warehouse->rebuilding[i], sizeof relation);
+    struct rebuild rebuild = warehouse->rebuilding[i];
+    const char *relation = rebuild.relation;
+    char sql[4 * CLICKHOUSE_RELATION_SIZE];
     forget_rebuild(warehouse, i);
+    if (rebuild.first_day[0]) {
+        int status = 0;
+        for (size_t server = 0; status == 0 && server < warehouse->location.server_count; server++)
+            status = replace_days(warehouse, &warehouse->location.servers[server], &rebuild, err);
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s__new_shard", relation);
+        if (status == 0) status = post_everywhere(warehouse, sql, err);
+        return status;
+    }
     snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s__old_shard", relation);
     int status = post_everywhere(warehouse, sql, err);
     snprintf(sql, sizeof sql, "RENAME TABLE %1$s_shard TO %1$s__old_shard, %1$s__new_shard TO %1$s_shard", relation);
@@ -536,7 +667,7 @@ static int finish_rebuild(struct clickhouse_warehouse *warehouse, size_t i, stru
 static void abandon_rebuilds(struct clickhouse_warehouse *warehouse) {
     while (warehouse->rebuilding_count > 0) {
         char sql[2 * CLICKHOUSE_RELATION_SIZE];
-        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s__new_shard", warehouse->rebuilding[0]);
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s__new_shard", warehouse->rebuilding[0].relation);
         struct error ignored;
         post_everywhere(warehouse, sql, &ignored);
         forget_rebuild(warehouse, 0);
@@ -559,7 +690,7 @@ static bool names_relation(const char *sql, const char *relation) {
  * task loaded. */
 static int settle_rebuilds(struct clickhouse_warehouse *warehouse, const char *sql, struct error *err) {
     for (size_t i = 0; i < warehouse->rebuilding_count;) {
-        if (!names_relation(sql, warehouse->rebuilding[i])) { i++; continue; }
+        if (!names_relation(sql, warehouse->rebuilding[i].relation)) { i++; continue; }
         if (finish_rebuild(warehouse, i, err) != 0) return -1;
     }
     return 0;
@@ -679,9 +810,10 @@ static bool leading_relation(const char *sql, const char *prefix, char *relation
     return true;
 }
 
-/* Runs one translated statement where it belongs: on sharded tables
- * (above) the shards' way, else on the main server or every server. */
-static int run_translated(struct clickhouse_warehouse *warehouse, const char *prepared,
+/* Runs one translated statement (original before translation) where it
+ * belongs: on sharded tables (above) the shards' way, else on the main
+ * server or every server. */
+static int run_translated(struct clickhouse_warehouse *warehouse, const char *original, const char *prepared,
                           const struct clickhouse_statement *statement, int64_t *rows_changed, struct error *err) {
     if (statement->kind == CLICKHOUSE_SKIP) return transaction_statement(warehouse, prepared, err);
     const char *sql = statement->sql.data;
@@ -695,12 +827,22 @@ static int run_translated(struct clickhouse_warehouse *warehouse, const char *pr
     bool sharded = false;
     if (leading_relation(sql, "TRUNCATE TABLE ", relation, sizeof relation)) {
         if (is_sharded(warehouse, relation, &sharded, err) != 0) return -1;
-        if (sharded && warehouse->in_transaction) return begin_rebuild(warehouse, relation, err);
+        if (sharded && warehouse->in_transaction) return begin_rebuild(warehouse, relation, NULL, NULL, err);
         if (sharded) {
             int index = rebuild_index(warehouse, relation);
             if (index >= 0) forget_rebuild(warehouse, (size_t)index);
             return run_on_shards(warehouse, sql, relation, "_shard", true, err);
         }
+    }
+    /* A replace_dates source's DELETE of the run's days in a task starts
+     * rebuilding those days (begin_dates_rebuild). */
+    struct clickhouse_date_delete range;
+    const char *where = strstr(sql, " DELETE WHERE ");
+    if (statement->kind == CLICKHOUSE_MUTATION && warehouse->in_transaction && where &&
+        rebuild_index(warehouse, statement->relation) < 0 && clickhouse_parse_date_delete(original, &range)) {
+        if (is_sharded(warehouse, range.relation, &sharded, err) != 0) return -1;
+        int begun = sharded ? begin_dates_rebuild(warehouse, &range, where + 14, err) : 1;
+        if (begun <= 0) return begun;
     }
     /* A DELETE of rows of a table being rebuilt deletes from the task's rows
      * (the rows of the previous content stay until the commit). */
@@ -787,8 +929,8 @@ static int clickhouse_execute(struct warehouse *base, const char *sql, int64_t *
         status = prepare_sql(statements[i], &prepared, err);
         if (status == 0) status = clickhouse_translate(strbuf_text(&prepared), &translated, err);
         if (status == 0)
-            status = run_translated(warehouse, strbuf_text(&prepared), &translated, i + 1 == count ? rows_changed : NULL,
-                                    err);
+            status = run_translated(warehouse, statements[i], strbuf_text(&prepared), &translated,
+                                    i + 1 == count ? rows_changed : NULL, err);
         strbuf_free(&translated.sql);
         strbuf_free(&prepared);
     }

@@ -433,6 +433,74 @@ void clickhouse_append_tsv_escaped(struct strbuf *out, const char *text, size_t 
     strbuf_append(out, text + start, length - start);
 }
 
+/* If *p starts (after blanks) with token -- a keyword, case-insensitive
+ * and not the start of a longer word, or punctuation -- moves past it. */
+static bool take_token(const char **p, const char *token) {
+    const char *q = skip_blank(*p);
+    size_t length = strlen(token);
+    if (strncasecmp(q, token, length) != 0) return false;
+    if (isalnum((unsigned char)token[length - 1]) && (isalnum((unsigned char)q[length]) || q[length] == '_')) return false;
+    *p = q + length;
+    return true;
+}
+
+/* A literal DATE 'YYYY-MM-DD' at *p, into day (digits checked, so the
+ * day can reach SQL again). */
+static bool take_date_literal(const char **p, char day[11]) {
+    if (!take_token(p, "DATE")) return false;
+    const char *q = skip_blank(*p);
+    if (q[0] != '\'' || q[11] != '\'') return false;
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? q[1 + i] != '-' : !isdigit((unsigned char)q[1 + i])) return false;
+    memcpy(day, q + 1, 10);
+    day[10] = '\0';
+    *p = q + 12;
+    return true;
+}
+
+/* Whether statement is the portable emptying of a range of days,
+ * "DELETE FROM relation WHERE CAST(column AS DATE) BETWEEN DATE 'first'
+ * AND DATE 'last'" (how a replace_dates source clears the run's dates),
+ * and which: the driver replaces those days' partitions instead. */
+bool clickhouse_parse_date_delete(const char *statement, struct clickhouse_date_delete *range) {
+    const char *p = statement, *name;
+    if (!take_token(&p, "DELETE") || !take_token(&p, "FROM")) return false;
+    if ((p = read_relation(p, range->relation, sizeof range->relation)) == NULL) return false;
+    if (!take_token(&p, "WHERE") || !take_token(&p, "CAST") || !take_token(&p, "(")) return false;
+    name = p = skip_blank(p);
+    while (isalnum((unsigned char)*p) || *p == '_') p++;
+    if (p == name || (size_t)(p - name) >= sizeof range->column) return false;
+    snprintf(range->column, sizeof range->column, "%.*s", (int)(p - name), name);
+    if (!take_token(&p, "AS") || !take_token(&p, "DATE") || !take_token(&p, ")") || !take_token(&p, "BETWEEN") ||
+        !take_date_literal(&p, range->first) || !take_token(&p, "AND") || !take_date_literal(&p, range->last))
+        return false;
+    take_token(&p, ";");
+    return *skip_blank(p) == '\0' && strcmp(range->first, range->last) <= 0;
+}
+
+/* The day of column as a Date, for a MATERIALIZED column to partition by,
+ * from its ClickHouse type: a Date itself, the day of a DateTime, the
+ * first ten characters of a timestamp's text (timestamps are text there),
+ * a NULL as 1970-01-01 (18.16 refuses a Nullable partition key, and
+ * crashes on a partition key computed from text, hence the column). false
+ * for a type that holds no day. */
+bool clickhouse_day_expression(const char *type, const char *column, struct strbuf *out) {
+    bool nullable = strncmp(type, "Nullable(", 9) == 0;
+    size_t length = strlen(type);
+    const char *inner = nullable ? type + 9 : type;
+    size_t inner_length = nullable ? length - 10 : length;
+    if (inner_length == 4 && strncmp(inner, "Date", 4) == 0)
+        strbuf_printf(out, nullable ? "ifNull(%s, toDate(0))" : "%s", column);
+    else if (inner_length == 8 && strncmp(inner, "DateTime", 8) == 0)
+        strbuf_printf(out, nullable ? "toDate(ifNull(%s, toDateTime(0)))" : "toDate(%s)", column);
+    else if (inner_length == 6 && strncmp(inner, "String", 6) == 0)
+        strbuf_printf(out, nullable ? "toDate(substring(ifNull(%s, '1970-01-01'), 1, 10))" : "toDate(substring(%s, 1, 10))",
+                      column);
+    else
+        return false;
+    return true;
+}
+
 /* ClickHouse error codes worth trying again: the server was busy or a
  * shard could not be reached, not a fault of the statement. */
 bool clickhouse_code_is_transient(int code) {
@@ -527,6 +595,38 @@ static const char *cast_to_date(const char *start, const char *end) {
     return as - 2;
 }
 
+/* Whether every comparison of column (t.column too) in sql is "column =
+ * 'literal'" with one same literal -- a name: letters, digits, '_' -- and
+ * sql has no OR: the literal, into value, then filters the catalog
+ * subquery itself. 18.16 pushes no outer WHERE into a subquery, and an
+ * unfiltered system.columns opens every table of every database, failing
+ * with "Table ... doesn't exist" when another task drops one meanwhile
+ * (system.columns opens only the tables its own WHERE names). */
+static bool catalog_filter(const char *sql, const char *column, char *value, size_t size) {
+    size_t column_length = strlen(column);
+    bool found = false;
+    for (const char *p = sql; *p; p++) {
+        bool word_start = p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        if (word_start && strncasecmp(p, "OR", 2) == 0 && !(isalnum((unsigned char)p[2]) || p[2] == '_')) return false;
+        if (!word_start || strncasecmp(p, column, column_length) != 0 || isalnum((unsigned char)p[column_length]) ||
+            p[column_length] == '_')
+            continue;
+        const char *q = skip_blank(p + column_length);
+        if (*q == ',' || *q == ')' || match_words(q, "AS") || match_words(q, "FROM") || *q == '\0') continue;   /* selected */
+        if (*q != '=') return false;
+        q = skip_blank(q + 1);
+        if (*q != '\'') return false;
+        const char *start = ++q;
+        while (isalnum((unsigned char)*q) || *q == '_') q++;
+        if (*q != '\'' || q == start || (size_t)(q - start) >= size) return false;
+        if (found && (strncmp(value, start, (size_t)(q - start)) != 0 || value[q - start] != '\0')) return false;
+        snprintf(value, size, "%.*s", (int)(q - start), start);
+        found = true;
+        p = q;
+    }
+    return found;
+}
+
 /* Standard SQL the engine writes that 18.16 spells differently, outside
  * quotes: DATE 'd' and TIMESTAMP 't' literals become toDate('d') and
  * toDateTime('t'); CAST(x AS DATE) the day of x, whether x is a Date, a
@@ -537,11 +637,14 @@ static const char *cast_to_date(const char *start, const char *end) {
  * subqueries over system.tables and system.columns under the standard
  * column names. */
 void clickhouse_rewrite_standard(const char *sql, struct strbuf *out) {
-    static const struct { const char *name, *replacement; } catalogs[] = {
+    static const struct { const char *name, *replacement, *table_column; } catalogs[] = {
         {"information_schema.columns", "(SELECT database AS table_schema, table AS table_name, name AS column_name,"
-                                       " type AS data_type FROM system.columns)"},
-        {"information_schema.tables", "(SELECT database AS table_schema, name AS table_name FROM system.tables)"},
+                                       " type AS data_type FROM system.columns", "table"},
+        {"information_schema.tables", "(SELECT database AS table_schema, name AS table_name FROM system.tables", "name"},
     };
+    char schema[CLICKHOUSE_NAME_SIZE], table[CLICKHOUSE_NAME_SIZE];
+    bool by_schema = catalog_filter(sql, "table_schema", schema, sizeof schema);
+    bool by_table = catalog_filter(sql, "table_name", table, sizeof table);
     for (const char *p = sql; *p;) {
         if (*p == '\'' || *p == '"') {
             const char *start = p++;
@@ -617,6 +720,9 @@ void clickhouse_rewrite_standard(const char *sql, struct strbuf *out) {
             size_t length = strlen(catalogs[i].name);
             if (strncasecmp(p, catalogs[i].name, length) == 0 && !(isalnum((unsigned char)p[length]) || p[length] == '_')) {
                 strbuf_append_string(out, catalogs[i].replacement);
+                if (by_schema) strbuf_printf(out, " WHERE database = '%s'", schema);
+                if (by_table) strbuf_printf(out, " %s %s = '%s'", by_schema ? "AND" : "WHERE", catalogs[i].table_column, table);
+                strbuf_append_char(out, ')');
                 p += length;
                 replaced = true;
             }

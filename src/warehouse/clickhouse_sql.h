@@ -57,6 +57,21 @@ void clickhouse_quote(struct strbuf *out, const char *text);
 int clickhouse_parse_tsv(const char *text, size_t length, struct warehouse_result **result, struct error *err);
 void clickhouse_append_tsv_escaped(struct strbuf *out, const char *text, size_t length);
 bool clickhouse_code_is_transient(int code);
+
+/* The MATERIALIZED Date column a replace_dates source's sharded staging
+ * table is partitioned by (the day of its date column): SELECT * leaves
+ * it out. */
+#define CLICKHOUSE_PARTITION_COLUMN "martlet_partition_day"
+
+/* A DELETE of a range of days (clickhouse_parse_date_delete). */
+struct clickhouse_date_delete {
+    char relation[2 * CLICKHOUSE_NAME_SIZE + 1];
+    char column[CLICKHOUSE_NAME_SIZE];
+    char first[11], last[11];                  /* YYYY-MM-DD */
+};
+
+bool clickhouse_parse_date_delete(const char *statement, struct clickhouse_date_delete *range);
+bool clickhouse_day_expression(const char *type, const char *column, struct strbuf *out);
 void clickhouse_rewrite_standard(const char *sql, struct strbuf *out);
 
 #endif
