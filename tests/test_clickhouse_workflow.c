@@ -1,0 +1,143 @@
+/* test_clickhouse_workflow.c -- issue 15's workflow on the 2-shard
+ * ClickHouse test cluster (tests/clickhouse_cluster.c), whose run state is
+ * append-only: runs record their fingerprints, so `plan` after an edit
+ * lists the model as changed (breaking or not) with its stale dates and
+ * `backfill` rebuilds exactly those; SLA misses are told once, remembered
+ * in martlet.sla_alerts; environments write into `<schema>__dev` on every
+ * server, `diff` compares them with prod and `promote` swaps them in.
+ * The pipeline is tests/data/clickhouse_workflow/chflow, copied into a
+ * temporary folder and edited there. */
+#include "../src/util/files.h"
+#include "../src/util/clock.h"
+#include "../src/util/memory.h"
+#include "../src/util/strbuf.h"
+#include "../src/warehouse/clickhouse_driver.h"
+#include "clickhouse_cluster.h"
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DATA "tests/data/workflow/flow-data"
+
+/* Runs a shell command that must succeed; format's %s are all directory. */
+static void shell(const char *format, const char *directory) {
+    char command[2048], *output;
+    snprintf(command, sizeof command, format, directory, directory, directory);
+    cr_assert_eq(test_run_command(command, &output), 0, "%s: %s", command, output);
+    free(output);
+}
+
+/* Takes the cluster, with the environments' databases dropped too, and
+ * copies the pipeline into a new temporary folder (returned). */
+static char *take_cluster_and_pipeline(const char **url, int *lock) {
+    *lock = test_take_clickhouse(url);
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(*url, &warehouse, &err), 0, "%s", err.message);
+    static const char *const databases[] = {"staging__dev", "mart__dev"};
+    for (size_t i = 0; i < sizeof databases / sizeof *databases; i++) {
+        char sql[80];
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", databases[i]);
+        cr_assert_eq(clickhouse_execute_everywhere(warehouse, sql, &err), 0, "%s", err.message);
+    }
+    warehouse_close(warehouse);
+    char *directory = test_temp_directory();
+    shell("cp -r tests/data/clickhouse_workflow/chflow %s/chflow", directory);
+    return directory;
+}
+
+/* `martlet ARGUMENTS` on the copied pipeline must exit with `code`; its output (the caller frees). */
+static char *martlet(int code, const char *directory, const char *url, const char *command, const char *arguments) {
+    char *output;
+    int status = test_martlet_run(&output, "%s %s/chflow %s --warehouse '%s'", command, directory, arguments, url);
+    cr_assert_eq(status, code, "%s %s: %s", command, arguments, output);
+    return output;
+}
+
+static int count_of(const char *text, const char *part) {
+    int count = 0;
+    for (const char *at = strstr(text, part); at; at = strstr(at + 1, part)) count++;
+    return count;
+}
+
+/* Regression: ClickHouse recorded no fingerprints, so `plan` after an edit
+ * said "nothing to run". Now a breaking edit makes the model's dates and
+ * its downstream stale, a description edit is non-breaking, backfill
+ * rebuilds exactly the stale tasks and plan is then done. */
+Test(clickhouse_workflow, plan_lists_an_edited_model_and_backfill_rebuilds_exactly_its_dates, .timeout = 300) {
+    const char *url;
+    int lock;
+    char *directory = take_cluster_and_pipeline(&url, &lock);
+    free(martlet(0, directory, url, "run", "--from 2024-05-01 --to 2024-05-02 --source-dir " DATA " --quiet"));
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM martlet.task_fingerprints WHERE run_id = 1"), 5);
+    char *output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
+    cr_expect(strstr(output, "nothing to run") != NULL && strstr(output, "changed since") == NULL, "%s", output);
+    free(output);
+
+    shell("sed -i 's/sum(amount) AS revenue/sum(amount) * 2 AS revenue/' %s/chflow/models/mart/daily.sql", directory);
+    shell("sed -i 's/^-- description: Customers per city./-- description: Customers in each city./' "
+          "%s/chflow/models/mart/cities.sql", directory);
+    output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
+    cr_expect(strstr(output, "  mart.daily                   breaking: 2 date(s) built by other SQL or columns") != NULL,
+              "%s", output);
+    cr_expect(strstr(output, "  mart.totals                  2 date(s) stale: downstream of a breaking change") != NULL,
+              "%s", output);
+    cr_expect(strstr(output, "  mart.cities                  non-breaking: header or comments only") != NULL, "%s", output);
+    cr_expect_eq(count_of(output, "  -> rebuild 2 of 5 tasks\n"), 2, "%s", output);
+    cr_expect(strstr(output, "--select 'mart.daily mart.totals'") != NULL, "%s", output);
+    free(output);
+
+    free(martlet(0, directory, url, "backfill", "--from 2024-05-01 --to 2024-05-02 --source-dir " DATA));
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM martlet.task_runs WHERE run_id > 1"), 4,
+                 "only mart.daily and mart.totals, on each date");
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM martlet.task_runs WHERE run_id > 1 AND status = 'success'"
+                                       " AND task IN ('mart.daily', 'mart.totals')"), 4);
+    cr_expect_eq(test_url_integer(url, "SELECT toInt64(sum(revenue)) FROM mart.daily"), 70, "the new SQL: twice 35.00");
+    output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
+    cr_expect(strstr(output, "nothing to run") != NULL && strstr(output, "mart.daily") == NULL, "%s", output);
+    free(output);
+
+    /* A column appended to the select list: additive, the model's own dates only. */
+    shell("sed -i 's/count(\\*) AS orders$/count(*) AS orders, max(amount) AS biggest/' %s/chflow/models/mart/daily.sql",
+          directory);
+    output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
+    cr_expect(strstr(output, "  mart.daily                   non-breaking: columns added; its 2 date(s) are rebuilt to fill"
+                             " them, downstream is not\n") != NULL, "%s", output);
+    cr_expect_eq(count_of(output, "  -> rebuild 1 of 5 tasks\n"), 2, "%s", output);
+    cr_expect(strstr(output, "mart.totals") == NULL, "downstream is not stale: %s", output);
+    free(output);
+    test_remove_directory(directory);
+    close(lock);
+}
+
+/* Regression: on ClickHouse the SLA memory was skipped, so a late date was
+ * never told. Now a date whose deadline passed before any run finished is
+ * told once (a command alert reading the event), and not again when it
+ * runs again; a date still in time is not told. */
+Test(clickhouse_workflow, an_sla_miss_is_told_once_and_remembered, .timeout = 300) {
+    const char *url;
+    int lock;
+    char *directory = take_cluster_and_pipeline(&url, &lock);
+    shell("sed -i '1s|{|{\"sla\": \"07:00\", \"on_sla_miss\": \"cat >> %s/sla.jsonl \\&\\& echo >> %s/sla.jsonl\",|' "
+          "%s/chflow/pipeline.json", directory);
+    char today[11], arguments[200];
+    clock_utc_date(today);
+    snprintf(arguments, sizeof arguments, "--date %s --source-dir " DATA " --quiet", today);
+    free(martlet(0, directory, url, "run", arguments));
+    free(martlet(0, directory, url, "run", "--date 2024-05-01 --source-dir " DATA " --quiet"));
+    free(martlet(0, directory, url, "run", "--date 2024-05-01 --source-dir " DATA " --quiet"));
+    char *path = files_join(directory, "sla.jsonl"), *text = NULL;
+    struct error err;
+    cr_assert_eq(files_read_all(path, &text, &err), 0, "no SLA alert was fired: %s", err.message);
+    cr_expect_eq(count_of(text, "\"event\":\"sla_missed\""), 1, "told once: %s", text);
+    cr_expect(strstr(text, "\"late_dates\":[\"2024-05-01\"]") != NULL, "%s", text);
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM martlet.sla_alerts WHERE pipeline = 'chflow'"), 1);
+    free(text);
+    free(path);
+    test_remove_directory(directory);
+    close(lock);
+}
