@@ -90,15 +90,11 @@ void environment_task_table(const struct pipeline *pipeline, size_t task, const 
  * the environment when the task is built now (built[task], NULL = every
  * task, when selection_builds) or when its table is already there (asked
  * of the warehouse; without one -- compile -- only what is built now);
- * prod otherwise. Environments need transactional DDL and catalog views:
- * DuckDB and PostgreSQL. Nothing to do in prod. */
+ * prod otherwise. Nothing to do in prod. */
 int environment_resolve(const struct pipeline *pipeline, struct warehouse *warehouse, const bool *built,
                         bool selection_builds, struct error *err) {
     struct environment *environment = pipeline->environment;
     if (environment == NULL) return 0;
-    if (warehouse && strcmp(warehouse_dialect(warehouse), "clickhouse") == 0)
-        return error_set(err, "environments (--env %s) need DuckDB or PostgreSQL; ClickHouse has no transactional DDL "
-                              "to keep them apart", environment->name);
     for (size_t task = 0; task < select_task_count(pipeline); task++) {
         bool here = selection_builds && (built == NULL || built[task]);
         if (!here && warehouse) {
