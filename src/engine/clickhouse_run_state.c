@@ -304,3 +304,43 @@ int clickhouse_run_state_record_fingerprints(struct warehouse *warehouse, int64_
     strbuf_free(&tasks);
     return status;
 }
+
+/* Moves the successful records of some tasks (`tasks`: " IN ('a', ...)",
+ * checked names) of environment run from_run into a new run of prod
+ * pipeline `pipeline` (its id in *to_run), fingerprints included; the
+ * environment run's records of them become 'promoted', so the environment
+ * no longer counts them built. Appended, as every change here. */
+int clickhouse_run_state_move_tasks(struct warehouse *warehouse, int64_t from_run, const char *pipeline,
+                                    const char *tasks, int64_t *to_run, struct error *err) {
+    if (claim_run_id(warehouse, to_run, err) != 0) return error_prefix(err, "taking a run id");
+    char version[32];
+    next_version(version, sizeof version);
+    struct strbuf sql;
+    strbuf_init(&sql);
+    const char *params[] = {pipeline};
+    strbuf_printf(&sql, "INSERT INTO martlet.runs_log SELECT %" PRId64 ", $1, start_date, end_date, 'success', started_at,"
+                        " finished_at, CAST(NULL AS Nullable(String)), pid, host, %s FROM martlet.runs"
+                        " WHERE run_id = %" PRId64, *to_run, version, from_run);
+    int status = warehouse_execute_params(warehouse, strbuf_text(&sql), params, 1, err);
+    static const char *const copies[] = {
+        "INSERT INTO martlet.task_runs_log SELECT %" PRId64 ", task, kind, status, started_at, finished_at, rows_read,"
+        " rows_loaded, rows_rejected, rows_changed, error, rows_duplicate, attempts, %s FROM martlet.task_runs"
+        " WHERE run_id = %" PRId64 " AND status = 'success' AND task%s",
+        "INSERT INTO martlet.task_fingerprints SELECT %" PRId64 ", task, sql_fingerprint, file_fingerprint, %s"
+        " FROM martlet.task_fingerprints WHERE run_id = %" PRId64 " AND task%s",
+    };
+    for (size_t i = 0; i < 2 && status == 0; i++) {
+        strbuf_reset(&sql);
+        strbuf_printf(&sql, copies[i], *to_run, version, from_run, tasks);
+        status = warehouse_execute(warehouse, strbuf_text(&sql), err);
+    }
+    next_version(version, sizeof version);
+    strbuf_reset(&sql);
+    strbuf_printf(&sql, "INSERT INTO martlet.task_runs_log SELECT run_id, task, kind, 'promoted', started_at, finished_at,"
+                        " rows_read, rows_loaded, rows_rejected, rows_changed, error, rows_duplicate, attempts, %s"
+                        " FROM martlet.task_runs WHERE run_id = %" PRId64 " AND status = 'success' AND task%s",
+                  version, from_run, tasks);
+    if (status == 0) status = warehouse_execute(warehouse, strbuf_text(&sql), err);
+    strbuf_free(&sql);
+    return status;
+}

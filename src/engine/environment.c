@@ -1,5 +1,6 @@
 /* environment.c -- see environment.h. */
 #include "environment.h"
+#include "clickhouse_environment.h"
 #include "model_references.h"
 #include "select.h"
 #include "../util/memory.h"
@@ -228,6 +229,11 @@ static int seed(struct warehouse *warehouse, const struct pipeline *pipeline, co
     if (present) return 0;
     if (environment_table_exists(warehouse, from, table, &in_prod, err) != 0) return -1;
     if (!in_prod) return 0;
+    if (strcmp(warehouse_dialect(warehouse), "clickhouse") == 0) { /* shard by shard, engine and sharding kept */
+        if (log) strbuf_printf(log, "-- environment %s: %s.%s copied from %s.%s on every server\n\n",
+                               pipeline->environment->name, into, table, from, table);
+        return clickhouse_environment_copy(warehouse, from, into, table, err);
+    }
     char sql[320];
     snprintf(sql, sizeof sql, "CREATE TABLE %s.%s AS SELECT * FROM %s.%s", into, table, from, table);
     if (log) strbuf_printf(log, "%s;\n\n", sql);
