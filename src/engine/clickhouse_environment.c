@@ -109,9 +109,9 @@ static int swap(struct warehouse *warehouse, bool on_every_server, const char *f
 }
 
 /* Moves from.table into to.table, replacing to's (see the header): the
- * shard tables are swapped on every server first, then a Distributed
- * table over to's shards, built beside, is swapped in the same way; the
- * environment's Distributed table is dropped. */
+ * shard tables are swapped on every server first, then to's Distributed
+ * table is made again over them (a moment without it on each server) and
+ * the environment's is dropped. */
 int clickhouse_environment_move(struct warehouse *warehouse, const char *from, const char *to, const char *table,
                                 struct error *err) {
     bool is_sharded = false;
@@ -124,26 +124,15 @@ int clickhouse_environment_move(struct warehouse *warehouse, const char *from, c
         snprintf(name, sizeof name, "%s_shard", table);
         status = create_like(warehouse, from, name, to, name, true, &ddl, err);
         if (status == 0) status = swap(warehouse, true, from, to, name, strbuf_text(&ddl), err);
-        /* The Distributed table: over to's shards, made in from under its own name, then swapped in. */
+        /* The Distributed table over to's shards replaces to's: dropped and made again, as the materializations
+         * do (18.16 leaves a renamed Distributed table's folder behind, and DROP DATABASE then fails). */
         strbuf_reset(&ddl);
-        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s.%s__promoted", from, table);
-        if (status == 0) status = everywhere(warehouse, sql, err);
-        snprintf(name, sizeof name, "%s__promoted", table);
         if (status == 0) status = create_like(warehouse, from, table, to, table, false, &ddl, err);
-        if (status == 0) { /* "CREATE TABLE to.table ..." made in from as table__promoted */
-            struct strbuf renamed;
-            strbuf_init(&renamed);
-            strbuf_printf(&renamed, "CREATE TABLE %s.%s %s", from, name, strchr(strbuf_text(&ddl), '('));
-            status = everywhere(warehouse, strbuf_text(&renamed), err);
-            strbuf_reset(&renamed);
-            strbuf_printf(&renamed, "CREATE TABLE IF NOT EXISTS %s.%s %s", to, table, strchr(strbuf_text(&ddl), '('));
-            snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s.%s", from, table);
-            if (status == 0) status = everywhere(warehouse, sql, err);
-            snprintf(sql, sizeof sql, "RENAME TABLE %s.%s TO %s.%s", from, name, from, table);
-            if (status == 0) status = everywhere(warehouse, sql, err);
-            if (status == 0) status = swap(warehouse, true, from, to, table, strbuf_text(&renamed), err);
-            strbuf_free(&renamed);
-        }
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s.%s", to, table);
+        if (status == 0) status = everywhere(warehouse, sql, err);
+        if (status == 0) status = everywhere(warehouse, strbuf_text(&ddl), err);
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s.%s", from, table);
+        if (status == 0) status = everywhere(warehouse, sql, err);
     } else {
         status = create_like(warehouse, from, table, to, table, true, &ddl, err);
         if (status == 0) status = swap(warehouse, false, from, to, table, strbuf_text(&ddl), err);

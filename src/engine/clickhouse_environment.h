@@ -2,10 +2,10 @@
  * ClickHouse, where a table of a cluster is a MergeTree table NAME_shard
  * on every server plus a Distributed table NAME over them, and there are
  * no transactions: a table is copied into an environment shard by shard,
- * and promoted by RENAME on every server -- the shard tables first, then
- * the Distributed table, each swap one RENAME statement (atomic on each
- * server). A table on the URL's server alone is handled the same way
- * there. */
+ * and promoted by RENAME on every server -- the shard tables first, each
+ * swap one RENAME statement (atomic on each server), then the Distributed
+ * table made again over them. A table on the URL's server alone is
+ * swapped by one RENAME there. */
 #ifndef MARTLET_CLICKHOUSE_ENVIRONMENT_H
 #define MARTLET_CLICKHOUSE_ENVIRONMENT_H
 
