@@ -73,7 +73,7 @@ Test(clickhouse_workflow, plan_lists_an_edited_model_and_backfill_rebuilds_exact
     int lock;
     char *directory = take_cluster_and_pipeline(&url, &lock);
     free(martlet(0, directory, url, "run", "--from 2024-05-01 --to 2024-05-02 --source-dir " DATA " --quiet"));
-    cr_expect_eq(test_url_integer(url, "SELECT count() FROM martlet.task_fingerprints WHERE run_id = 1"), 5);
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM martlet.task_fingerprints WHERE run_id = 1"), 6);
     char *output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
     cr_expect(strstr(output, "nothing to run") != NULL && strstr(output, "changed since") == NULL, "%s", output);
     free(output);
@@ -87,7 +87,7 @@ Test(clickhouse_workflow, plan_lists_an_edited_model_and_backfill_rebuilds_exact
     cr_expect(strstr(output, "  mart.totals                  2 date(s) stale: downstream of a breaking change") != NULL,
               "%s", output);
     cr_expect(strstr(output, "  mart.cities                  non-breaking: header or comments only") != NULL, "%s", output);
-    cr_expect_eq(count_of(output, "  -> rebuild 2 of 5 tasks\n"), 2, "%s", output);
+    cr_expect_eq(count_of(output, "  -> rebuild 2 of 6 tasks\n"), 2, "%s", output);
     cr_expect(strstr(output, "--select 'mart.daily mart.totals'") != NULL, "%s", output);
     free(output);
 
@@ -107,7 +107,7 @@ Test(clickhouse_workflow, plan_lists_an_edited_model_and_backfill_rebuilds_exact
     output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
     cr_expect(strstr(output, "  mart.daily                   non-breaking: columns added; its 2 date(s) are rebuilt to fill"
                              " them, downstream is not\n") != NULL, "%s", output);
-    cr_expect_eq(count_of(output, "  -> rebuild 1 of 5 tasks\n"), 2, "%s", output);
+    cr_expect_eq(count_of(output, "  -> rebuild 1 of 6 tasks\n"), 2, "%s", output);
     cr_expect(strstr(output, "mart.totals") == NULL, "downstream is not stale: %s", output);
     free(output);
     test_remove_directory(directory);
@@ -138,6 +138,102 @@ Test(clickhouse_workflow, an_sla_miss_is_told_once_and_remembered, .timeout = 30
     cr_expect_eq(test_url_integer(url, "SELECT count() FROM martlet.sla_alerts WHERE pipeline = 'chflow'"), 1);
     free(text);
     free(path);
+    test_remove_directory(directory);
+    close(lock);
+}
+
+/* Tables of a database on shard N's own server, "name engine" lines in name order. */
+static char *tables_on_shard(int shard, const char *database) {
+    char url[200], sql[300];
+    snprintf(url, sizeof url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+    snprintf(sql, sizeof sql, "system.tables WHERE database = '%s'", database);
+    return test_table_rows(url, sql, "name, engine");
+}
+
+/* A query's one number on the cluster's URL. */
+static int64_t number(const char *url, const char *sql) {
+    return test_url_integer(url, sql);
+}
+
+/* Regression: `--env` was refused on ClickHouse. Now prod runs, an edited
+ * model and its downstream run in dev (on every server, the other tables
+ * read from prod, an incremental model starting as a copy of prod's),
+ * diff shows the changed rows, promote swaps them into prod by RENAME on
+ * every shard, and afterwards prod equals what dev had, the untouched prod
+ * tables are as they were, dev holds nothing and prod's plan is done. */
+Test(clickhouse_workflow, run_in_dev_diff_and_promote_on_every_shard, .timeout = 300) {
+    const char *url;
+    int lock;
+    char *directory = take_cluster_and_pipeline(&url, &lock);
+    free(martlet(0, directory, url, "run", "--from 2024-05-01 --to 2024-05-02 --source-dir " DATA " --quiet"));
+    char *cities = test_table_rows(url, "mart.cities", "city, customers");
+    char *orders = test_table_rows(url, "staging.orders", "id, day, amount, customer_id");
+
+    shell("sed -i 's/sum(amount) AS revenue/sum(amount) * 2 AS revenue/' %s/chflow/models/mart/daily.sql", directory);
+    shell("sed -i 's/SELECT day, id, amount FROM/SELECT day, id, amount * 10 AS amount FROM/' "
+          "%s/chflow/models/mart/order_log.sql", directory);
+    char *output = martlet(0, directory, url, "run", "--env dev --select 'daily+ order_log' --date 2024-05-02");
+    cr_expect(strstr(output, "chflow__dev 2024-05-02..2024-05-02 (3 tasks") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(number(url, "SELECT toInt64(sum(revenue)) FROM mart.daily"), 35, "prod's daily untouched");
+    cr_expect_eq(number(url, "SELECT toInt64(sum(revenue)) FROM mart__dev.daily"), 70, "dev's daily: both days rebuilt");
+    cr_expect_eq(number(url, "SELECT toInt64(revenue) FROM mart__dev.totals"), 70, "totals read dev's daily");
+    cr_expect_eq(number(url, "SELECT toInt64(sum(amount)) FROM mart__dev.order_log"), 15 + 200,
+                 "2024-05-01 copied from prod, 2024-05-02 rebuilt in dev");
+    for (int shard = 1; shard <= 2; shard++) {
+        char *tables = tables_on_shard(shard, "mart__dev");
+        cr_expect_str_eq(tables, "daily_shard|MergeTree\ndaily|Distributed\norder_log_shard|MergeTree\n"
+                                 "order_log|Distributed\ntotals_shard|MergeTree\ntotals|Distributed\n",
+                         "shard %d: %s", shard, tables);
+        free(tables);
+    }
+    cr_expect_eq(number(url, "SELECT count() FROM system.tables WHERE database = 'staging__dev'"), 0,
+                 "unselected sources are read from prod");
+
+    output = martlet(1, directory, url, "diff", "--env dev --select 'daily order_log'");
+    cr_expect(strstr(output, "mart.daily: key day (its unique_key)\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "  changed         2 row(s) with the same key and other values\n"
+                             "    revenue                  2 row(s)\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "    day=2024-05-01: revenue 15.00 -> 30.00;\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "    id=3: amount 20.00 -> 200.00;\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "diff: 2 table(s) compared, 2 differ: mart.daily, mart.order_log") != NULL, "%s", output);
+    free(output);
+
+    output = martlet(0, directory, url, "promote", "dev --select 'daily+ order_log'");
+    cr_expect(strstr(output, "promote dev -> prod: chflow, 3 table(s) by RENAME on every server\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "run records: chflow__dev run 2 -> chflow run 3") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(number(url, "SELECT toInt64(sum(revenue)) FROM mart.daily"), 70);
+    cr_expect_eq(number(url, "SELECT toInt64(revenue) FROM mart.totals"), 70);
+    cr_expect_eq(number(url, "SELECT toInt64(sum(amount)) FROM mart.order_log"), 215);
+    char *cities_after = test_table_rows(url, "mart.cities", "city, customers");
+    char *orders_after = test_table_rows(url, "staging.orders", "id, day, amount, customer_id");
+    cr_expect_str_eq(cities_after, cities, "an unpromoted prod table is untouched");
+    cr_expect_str_eq(orders_after, orders);
+    for (int shard = 1; shard <= 2; shard++) {
+        char *tables = tables_on_shard(shard, "mart__dev");
+        cr_expect_str_eq(tables, "", "shard %d: dev holds nothing after promote: %s", shard, tables);
+        free(tables);
+        char sql[200];
+        snprintf(sql, sizeof sql, "system.tables WHERE database = 'mart' AND name LIKE 'daily%%'");
+        char port_url[200];
+        snprintf(port_url, sizeof port_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        char *daily = test_table_rows(port_url, sql, "name, engine");
+        cr_expect_str_eq(daily, "daily_shard|MergeTree\ndaily|Distributed\n", "shard %d: %s", shard, daily);
+        free(daily);
+    }
+    cr_expect_eq(test_rows_on_shard(1, "mart.order_log") + test_rows_on_shard(2, "mart.order_log"), 3);
+    output = martlet(0, directory, url, "diff", "--env dev");
+    cr_expect(strstr(output, "holds no table of chflow") != NULL, "%s", output);
+    free(output);
+    output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
+    cr_expect(strstr(output, "2024-05-02  success      3\n") != NULL, "the promoted run counts in prod: %s", output);
+    cr_expect(strstr(output, "mart.order_log") != NULL, "2024-05-01 of order_log is still prod's old SQL: %s", output);
+    free(output);
+    free(cities);
+    free(orders);
+    free(cities_after);
+    free(orders_after);
     test_remove_directory(directory);
     close(lock);
 }
