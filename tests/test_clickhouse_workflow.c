@@ -237,3 +237,38 @@ Test(clickhouse_workflow, run_in_dev_diff_and_promote_on_every_shard, .timeout =
     test_remove_directory(directory);
     close(lock);
 }
+
+/* Regression: a source that declared a new column failed its load on
+ * ClickHouse ("No such column channel in table orders__new_shard"): only
+ * hash keys were added there. Now the column is added to every shard's
+ * table and to the Distributed table on every server, and the load of a
+ * file holding it succeeds. */
+Test(clickhouse_workflow, a_source_gaining_a_column_gets_it_on_every_shard, .timeout = 300) {
+    const char *url;
+    int lock;
+    char *directory = take_cluster_and_pipeline(&url, &lock);
+    shell("cp -r " DATA " %s/data", directory);
+    char arguments[700];
+    snprintf(arguments, sizeof arguments, "--date 2024-05-01 --source-dir %s/data --quiet", directory);
+    free(martlet(0, directory, url, "run", arguments));
+    shell("sed -i 's|{\"name\": \"customer_id\", \"type\": \"integer\"}]}|{\"name\": \"customer_id\", \"type\": \"integer\"},"
+          " {\"name\": \"channel\", \"type\": \"text\"}]}|' %s/chflow/pipeline.json", directory);
+    shell("printf 'id,day,amount,customer_id,channel\\n1,2024-05-01,10.50,1,shop\\n2,2024-05-01,4.50,2,web\\n"
+          "3,2024-05-02,20.00,1,shop\\n' > %s/data/orders.csv", directory);
+    snprintf(arguments, sizeof arguments, "--date 2024-05-02 --source-dir %s/data", directory);
+    char *output = martlet(0, directory, url, "run", arguments);
+    cr_expect(strstr(output, "staging.orders                     read 3 = loaded 3 + rejected 0") != NULL, "%s", output);
+    free(output);
+    for (int shard = 1; shard <= 2; shard++) {
+        char port_url[200];
+        snprintf(port_url, sizeof port_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        char *columns = test_table_rows(port_url, "system.columns WHERE database = 'staging' AND name = 'channel'",
+                                        "table, type");
+        cr_expect_str_eq(columns, "orders_shard|Nullable(String)\norders|Nullable(String)\n", "shard %d: %s", shard,
+                         columns);
+        free(columns);
+    }
+    cr_expect_eq(number(url, "SELECT count() FROM staging.orders WHERE channel = 'shop'"), 2);
+    test_remove_directory(directory);
+    close(lock);
+}
