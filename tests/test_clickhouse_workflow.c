@@ -242,8 +242,9 @@ Test(clickhouse_workflow, run_in_dev_diff_and_promote_on_every_shard, .timeout =
  * ClickHouse ("No such column channel in table orders__new_shard"): only
  * hash keys were added there. Now the column is added to every shard's
  * table and to the Distributed table on every server, and the load of a
- * file holding it succeeds. */
-Test(clickhouse_workflow, a_source_gaining_a_column_gets_it_on_every_shard, .timeout = 300) {
+ * file holding it succeeds. The same for an incremental model whose SELECT
+ * appends a column; a model whose columns change otherwise is made anew. */
+Test(clickhouse_workflow, a_source_or_incremental_model_gaining_a_column_gets_it_on_every_shard, .timeout = 300) {
     const char *url;
     int lock;
     char *directory = take_cluster_and_pipeline(&url, &lock);
@@ -269,6 +270,32 @@ Test(clickhouse_workflow, a_source_gaining_a_column_gets_it_on_every_shard, .tim
         free(columns);
     }
     cr_expect_eq(number(url, "SELECT count() FROM staging.orders WHERE channel = 'shop'"), 2);
+
+    /* An incremental model's SELECT gains a column at the end: added on every shard and the Distributed tables,
+     * its other dates holding NULL until rebuilt (it failed before: "Number of columns doesn't match"). */
+    shell("sed -i 's/SELECT day, id, amount FROM/SELECT day, id, amount, channel FROM/' %s/chflow/models/mart/order_log.sql",
+          directory);
+    snprintf(arguments, sizeof arguments, "--date 2024-05-02 --select order_log --source-dir %s/data", directory);
+    free(martlet(0, directory, url, "run", arguments));
+    for (int shard = 1; shard <= 2; shard++) {
+        char port_url[200];
+        snprintf(port_url, sizeof port_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        char *columns = test_table_rows(port_url, "system.columns WHERE database = 'mart' AND name = 'channel'",
+                                        "table, type");
+        cr_expect_str_eq(columns, "order_log_shard|Nullable(String)\norder_log|Nullable(String)\n", "shard %d: %s",
+                         shard, columns);
+        free(columns);
+    }
+    char *rows = test_table_rows(url, "mart.order_log", "id, day, channel");
+    cr_expect_str_eq(rows, "1|2024-05-01|NULL\n2|2024-05-01|NULL\n3|2024-05-02|shop\n");
+    free(rows);
+    /* Any other change of its columns: the table is made anew with the run's dates. */
+    shell("sed -i 's/SELECT day, id, amount, channel FROM/SELECT day, amount, id FROM/' %s/chflow/models/mart/order_log.sql",
+          directory);
+    free(martlet(0, directory, url, "run", arguments));
+    rows = test_table_rows(url, "mart.order_log", "day, amount, id");
+    cr_expect_str_eq(rows, "2024-05-02|20.00|3\n");
+    free(rows);
     test_remove_directory(directory);
     close(lock);
 }
