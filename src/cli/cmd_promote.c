@@ -76,8 +76,9 @@ static int lock_both(struct warehouse *warehouse, const struct pipeline *prod, c
 /* Prints what moved. */
 static void print_outcome(const struct promote_outcome *outcome, const struct pipeline *environment,
                           const struct pipeline *prod, bool selected) {
-    printf("promote %s -> prod: %s, %zu table(s) in one transaction%s\n", environment_name(environment), prod->name,
-           outcome->count, outcome->copied ? " (DuckDB: copied, then dropped from the environment)" : "");
+    printf("promote %s -> prod: %s, %zu table(s) %s%s\n", environment_name(environment), prod->name, outcome->count,
+           outcome->renamed_per_server ? "by RENAME on every server" : "in one transaction",
+           outcome->copied ? " (DuckDB: copied, then dropped from the environment)" : "");
     for (size_t i = 0; i < outcome->count; i++) {
         const struct promoted_table *table = &outcome->tables[i];
         const char *name = select_task_name(prod, table->task), *key, *table_name;

@@ -203,10 +203,19 @@ static void fire(const char *alert, const char *target, const char *event, const
     cJSON_free(text);
 }
 
+/* True on ClickHouse, whose SQL spells casts and literals its own way. */
+static bool is_clickhouse(const struct warehouse *warehouse) {
+    return strcmp(warehouse_dialect(warehouse), "clickhouse") == 0;
+}
+
 /* The table that remembers which dates' SLA misses were told, so that a
  * date is told once -- by the run that ended late or by the scheduler's
  * check, whichever comes first, and not again after a restart. */
 static int prepare_memory(struct warehouse *warehouse, struct error *err) {
+    if (is_clickhouse(warehouse)) /* only ever appended to and read: a MergeTree table on the run state's server */
+        return warehouse_execute(warehouse,
+                                 "CREATE TABLE IF NOT EXISTS martlet.sla_alerts (pipeline String, date Date,"
+                                 " fired_at String) ENGINE = MergeTree ORDER BY (pipeline, date)", err);
     return warehouse_execute(warehouse,
                              "CREATE TABLE IF NOT EXISTS martlet.sla_alerts (pipeline TEXT NOT NULL, date DATE NOT NULL,"
                              " fired_at TIMESTAMP NOT NULL)", err);
@@ -233,12 +242,19 @@ static int late_dates(struct warehouse *warehouse, const struct pipeline *pipeli
     value_date_text(first, first_date);
     struct warehouse_result *successes = NULL, *told = NULL;
     if (prepare_memory(warehouse, err) != 0) return -1;
+    bool clickhouse = is_clickhouse(warehouse);
     snprintf(sql, sizeof sql,
-             "SELECT CAST(start_date AS TEXT), CAST(end_date AS TEXT), CAST(finished_at AS TEXT) FROM martlet.runs"
-             " WHERE pipeline = '%s' AND status = 'success' AND end_date >= CAST('%s' AS DATE)", pipeline->name, first_date);
+             clickhouse ? "SELECT toString(start_date), toString(end_date), toString(finished_at, 'UTC') FROM martlet.runs"
+                          " WHERE pipeline = '%s' AND status = 'success' AND end_date >= toDate('%s')"
+                        : "SELECT CAST(start_date AS TEXT), CAST(end_date AS TEXT), CAST(finished_at AS TEXT) FROM martlet.runs"
+                          " WHERE pipeline = '%s' AND status = 'success' AND end_date >= CAST('%s' AS DATE)",
+             pipeline->name, first_date);
     if (warehouse_query(warehouse, sql, &successes, err) != 0) return -1;
-    snprintf(sql, sizeof sql, "SELECT CAST(date AS TEXT) FROM martlet.sla_alerts WHERE pipeline = '%s'"
-             " AND date >= CAST('%s' AS DATE)", pipeline->name, first_date);
+    snprintf(sql, sizeof sql,
+             clickhouse ? "SELECT toString(date) FROM martlet.sla_alerts WHERE pipeline = '%s' AND date >= toDate('%s')"
+                        : "SELECT CAST(date AS TEXT) FROM martlet.sla_alerts WHERE pipeline = '%s'"
+                          " AND date >= CAST('%s' AS DATE)",
+             pipeline->name, first_date);
     int status = warehouse_query(warehouse, sql, &told, err);
     for (int64_t day = first; status == 0 && day <= last; day++) {
         int64_t deadline = (day + 1) * 86400 + (int64_t)pipeline->alerts.sla_minutes * 60;
@@ -257,7 +273,9 @@ static int late_dates(struct warehouse *warehouse, const struct pipeline *pipeli
         if (in_time || result_has_date(told, 0, date)) continue;
         char insert[256], fired_at[CLOCK_TEXT_SIZE];
         clock_utc_text(fired_at);
-        snprintf(insert, sizeof insert, "INSERT INTO martlet.sla_alerts VALUES ('%s', CAST('%s' AS DATE), CAST('%s' AS TIMESTAMP))",
+        snprintf(insert, sizeof insert,
+                 clickhouse ? "INSERT INTO martlet.sla_alerts VALUES ('%s', toDate('%s'), '%s')"
+                            : "INSERT INTO martlet.sla_alerts VALUES ('%s', CAST('%s' AS DATE), CAST('%s' AS TIMESTAMP))",
                  pipeline->name, date, fired_at);
         status = warehouse_execute(warehouse, insert, err);
         if (status == 0) cJSON_AddItemToArray(list, cJSON_CreateString(date));
@@ -265,12 +283,6 @@ static int late_dates(struct warehouse *warehouse, const struct pipeline *pipeli
     warehouse_result_free(told);
     warehouse_result_free(successes);
     return status;
-}
-
-/* ClickHouse keeps run state append-only, in tables of its own: the SLA
- * memory is not kept there, so SLA misses are not told on it. */
-static bool keeps_sla_memory(const struct warehouse *warehouse) {
-    return strcmp(warehouse_dialect(warehouse), "clickhouse") != 0;
 }
 
 /* Fires the pipeline's alerts for a run that has ended: on_failure for a
@@ -291,7 +303,7 @@ void alerts_after_run(struct warehouse *warehouse, const struct run_request *req
     else if (!failed && !outcome->stopped && alerts->on_success)
         fire("on_success", alerts->on_success, "run_succeeded", request, outcome, status, NULL, NULL);
     int64_t first, last;
-    if (!alerts->on_sla_miss || alerts->sla_minutes < 0 || !keeps_sla_memory(warehouse) ||
+    if (!alerts->on_sla_miss || alerts->sla_minutes < 0 ||
         value_parse_date(request->start_date, 10, &first) != 0 || value_parse_date(request->end_date, 10, &last) != 0)
         return;
     cJSON *late = cJSON_CreateArray();
@@ -324,7 +336,7 @@ int alerts_check_sla(struct warehouse *warehouse, const struct run_request *requ
     const struct pipeline *pipeline = request->pipeline;
     const struct pipeline_alerts *alerts = &pipeline->alerts;
     int64_t first;
-    if (!alerts->on_sla_miss || alerts->sla_minutes < 0 || pipeline->schedule == NULL || !keeps_sla_memory(warehouse) ||
+    if (!alerts->on_sla_miss || alerts->sla_minutes < 0 || pipeline->schedule == NULL ||
         value_parse_date(pipeline->schedule->start_date, 10, &first) != 0)
         return 0;
     int64_t last = ((int64_t)now - (int64_t)alerts->sla_minutes * 60) / 86400 - 1; /* the latest day whose deadline passed */

@@ -31,6 +31,7 @@
  * model's days are replaced partition by partition on each. Views and
  * script models stay on the main server. */
 #include "clickhouse_materialize.h"
+#include "clickhouse_evolution.h"
 #include "../util/memory.h"
 #include "../warehouse/clickhouse_driver.h"
 #include "../warehouse/clickhouse_sql.h"
@@ -262,7 +263,9 @@ static void key_tuple(struct strbuf *sql, char *const *columns, size_t count) {
 static int insert_new_keys(struct warehouse *warehouse, const struct model *model, const char *body,
                            const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                            struct error *err) {
-    if (create_if_missing(warehouse, model, context, body, sql, err) != 0) return -1;
+    if (clickhouse_evolve_model(warehouse, context->relation, body, context->statement_log, err) != 0 ||
+        create_if_missing(warehouse, model, context, body, sql, err) != 0)
+        return -1;
     strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE ", context->relation, body);
     for (size_t i = 0; i < model->unique_key_count; i++) strbuf_printf(sql, "%s IS NOT NULL AND ", model->unique_key[i]);
     key_tuple(sql, model->unique_key, model->unique_key_count);
@@ -501,6 +504,7 @@ static int incremental_by_date(struct warehouse *warehouse, const struct model *
                                const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                                struct error *err) {
     const char *cluster = sharding_cluster(warehouse, model), *suffix = cluster ? "_shard" : "";
+    if (clickhouse_evolve_model(warehouse, context->relation, body, context->statement_log, err) != 0) return -1;
     if (create_partitioned_if_missing(warehouse, model, cluster, body, context, sql, err) != 0) return -1;
     strbuf_printf(sql, "DROP TABLE IF EXISTS %s__new%s", context->relation, suffix);
     int status = run_on_each(context, warehouse, cluster, sql, err);

@@ -33,6 +33,13 @@ static const char *const schema_statements[] = {
     /* Claims of run ids: the earliest claim of an id wins it. */
     "CREATE TABLE IF NOT EXISTS martlet.run_id_claims (run_id Int64, claimed UInt64, token String)"
     " ENGINE = MergeTree ORDER BY (run_id, claimed, token)",
+    /* What built each task of a run (fingerprint.h): written once, when the run ends, so a table of its own
+     * rather than more versions of task_runs_log; a run without rows here is a run from before fingerprints. */
+    "CREATE TABLE IF NOT EXISTS martlet.task_fingerprints (run_id Int64, task String, sql_fingerprint String,"
+    " file_fingerprint String, recorded UInt64) ENGINE = MergeTree ORDER BY (run_id, task)",
+    /* Each definition's normalized text; a definition recorded twice is merged away in time, and any copy reads the same. */
+    "CREATE TABLE IF NOT EXISTS martlet.model_versions (fingerprint String, definition String)"
+    " ENGINE = ReplacingMergeTree ORDER BY fingerprint",
     "CREATE VIEW IF NOT EXISTS martlet.runs AS SELECT run_id, pipeline, start_date, end_date, status, started_at,"
     " finished_at, error, pid, host FROM martlet.runs_log"
     " WHERE (run_id, version) IN (SELECT run_id, max(version) FROM martlet.runs_log GROUP BY run_id)",
@@ -253,4 +260,87 @@ int clickhouse_run_state_record_task(struct warehouse *warehouse, int64_t run_id
             params, 13, err) != 0)
         return error_prefix(err, "recording task %s", task->task);
     return 0;
+}
+
+/* Records what built run `run_id`'s tasks: each definition's text in
+ * martlet.model_versions and each task's fingerprints in
+ * martlet.task_fingerprints (names[i] and prints[i] per task). Two
+ * INSERTs, whatever the number of tasks; appended, never updated. */
+int clickhouse_run_state_record_fingerprints(struct warehouse *warehouse, int64_t run_id, const char *const *names,
+                                             const struct task_fingerprint *prints, size_t count, struct error *err) {
+    if (count == 0) return 0;
+    char id[32], version[32];
+    snprintf(id, sizeof id, "%" PRId64, run_id);
+    next_version(version, sizeof version);
+    const char **params = memory_calloc(3 * count + 2, sizeof *params);
+    struct strbuf versions, tasks;
+    strbuf_init(&versions);
+    strbuf_init(&tasks);
+    strbuf_append_string(&versions, "INSERT INTO martlet.model_versions (fingerprint, definition) VALUES ");
+    strbuf_append_string(&tasks, "INSERT INTO martlet.task_fingerprints (run_id, task, sql_fingerprint, file_fingerprint,"
+                                 " recorded) VALUES ");
+    params[0] = id;
+    params[1] = version;
+    for (size_t i = 0; i < count; i++) {
+        size_t base = 3 * i + 2;
+        params[base] = names[i];
+        params[base + 1] = prints[i].definition;
+        params[base + 2] = prints[i].file;
+        strbuf_printf(&tasks, "%s(CAST($1 AS Int64), $%zu, $%zu, $%zu, CAST($2 AS UInt64))", i ? ", " : "", base + 1,
+                      base + 2, base + 3);
+    }
+    const char **version_params = memory_calloc(2 * count, sizeof *version_params);
+    for (size_t i = 0; i < count; i++) {
+        version_params[2 * i] = prints[i].definition;
+        version_params[2 * i + 1] = prints[i].normalized;
+        strbuf_printf(&versions, "%s($%zu, $%zu)", i ? ", " : "", 2 * i + 1, 2 * i + 2);
+    }
+    /* The definitions first: a task's fingerprint never names a text that is missing. */
+    int status = warehouse_execute_params(warehouse, strbuf_text(&versions), version_params, 2 * count, err);
+    if (status == 0) status = warehouse_execute_params(warehouse, strbuf_text(&tasks), params, 3 * count + 2, err);
+    free(version_params);
+    free(params);
+    strbuf_free(&versions);
+    strbuf_free(&tasks);
+    return status;
+}
+
+/* Moves the successful records of some tasks (`tasks`: " IN ('a', ...)",
+ * checked names) of environment run from_run into a new run of prod
+ * pipeline `pipeline` (its id in *to_run), fingerprints included; the
+ * environment run's records of them become 'promoted', so the environment
+ * no longer counts them built. Appended, as every change here. */
+int clickhouse_run_state_move_tasks(struct warehouse *warehouse, int64_t from_run, const char *pipeline,
+                                    const char *tasks, int64_t *to_run, struct error *err) {
+    if (claim_run_id(warehouse, to_run, err) != 0) return error_prefix(err, "taking a run id");
+    char version[32];
+    next_version(version, sizeof version);
+    struct strbuf sql;
+    strbuf_init(&sql);
+    const char *params[] = {pipeline};
+    strbuf_printf(&sql, "INSERT INTO martlet.runs_log SELECT %" PRId64 ", $1, start_date, end_date, 'success', started_at,"
+                        " finished_at, CAST(NULL AS Nullable(String)), pid, host, %s FROM martlet.runs"
+                        " WHERE run_id = %" PRId64, *to_run, version, from_run);
+    int status = warehouse_execute_params(warehouse, strbuf_text(&sql), params, 1, err);
+    static const char *const copies[] = {
+        "INSERT INTO martlet.task_runs_log SELECT %" PRId64 ", task, kind, status, started_at, finished_at, rows_read,"
+        " rows_loaded, rows_rejected, rows_changed, error, rows_duplicate, attempts, %s FROM martlet.task_runs"
+        " WHERE run_id = %" PRId64 " AND status = 'success' AND task%s",
+        "INSERT INTO martlet.task_fingerprints SELECT %" PRId64 ", task, sql_fingerprint, file_fingerprint, %s"
+        " FROM martlet.task_fingerprints WHERE run_id = %" PRId64 " AND task%s",
+    };
+    for (size_t i = 0; i < 2 && status == 0; i++) {
+        strbuf_reset(&sql);
+        strbuf_printf(&sql, copies[i], *to_run, version, from_run, tasks);
+        status = warehouse_execute(warehouse, strbuf_text(&sql), err);
+    }
+    next_version(version, sizeof version);
+    strbuf_reset(&sql);
+    strbuf_printf(&sql, "INSERT INTO martlet.task_runs_log SELECT run_id, task, kind, 'promoted', started_at, finished_at,"
+                        " rows_read, rows_loaded, rows_rejected, rows_changed, error, rows_duplicate, attempts, %s"
+                        " FROM martlet.task_runs WHERE run_id = %" PRId64 " AND status = 'success' AND task%s",
+                  version, from_run, tasks);
+    if (status == 0) status = warehouse_execute(warehouse, strbuf_text(&sql), err);
+    strbuf_free(&sql);
+    return status;
 }

@@ -4,6 +4,7 @@
 #ifndef MARTLET_CLICKHOUSE_RUN_STATE_H
 #define MARTLET_CLICKHOUSE_RUN_STATE_H
 
+#include "fingerprint.h"
 #include "run_state.h"
 
 int clickhouse_run_state_prepare(struct warehouse *warehouse, struct error *err);
@@ -18,5 +19,9 @@ int clickhouse_run_state_start_task(struct warehouse *warehouse, int64_t run_id,
                                     const char *started_at, struct error *err);
 int clickhouse_run_state_record_task(struct warehouse *warehouse, int64_t run_id, const struct task_record *task,
                                      struct error *err);
+int clickhouse_run_state_record_fingerprints(struct warehouse *warehouse, int64_t run_id, const char *const *names,
+                                             const struct task_fingerprint *prints, size_t count, struct error *err);
+int clickhouse_run_state_move_tasks(struct warehouse *warehouse, int64_t from_run, const char *pipeline,
+                                    const char *tasks, int64_t *to_run, struct error *err);
 
 #endif

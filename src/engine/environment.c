@@ -1,5 +1,6 @@
 /* environment.c -- see environment.h. */
 #include "environment.h"
+#include "clickhouse_environment.h"
 #include "model_references.h"
 #include "select.h"
 #include "../util/memory.h"
@@ -90,15 +91,11 @@ void environment_task_table(const struct pipeline *pipeline, size_t task, const 
  * the environment when the task is built now (built[task], NULL = every
  * task, when selection_builds) or when its table is already there (asked
  * of the warehouse; without one -- compile -- only what is built now);
- * prod otherwise. Environments need transactional DDL and catalog views:
- * DuckDB and PostgreSQL. Nothing to do in prod. */
+ * prod otherwise. Nothing to do in prod. */
 int environment_resolve(const struct pipeline *pipeline, struct warehouse *warehouse, const bool *built,
                         bool selection_builds, struct error *err) {
     struct environment *environment = pipeline->environment;
     if (environment == NULL) return 0;
-    if (warehouse && strcmp(warehouse_dialect(warehouse), "clickhouse") == 0)
-        return error_set(err, "environments (--env %s) need DuckDB or PostgreSQL; ClickHouse has no transactional DDL "
-                              "to keep them apart", environment->name);
     for (size_t task = 0; task < select_task_count(pipeline); task++) {
         bool here = selection_builds && (built == NULL || built[task]);
         if (!here && warehouse) {
@@ -232,6 +229,11 @@ static int seed(struct warehouse *warehouse, const struct pipeline *pipeline, co
     if (present) return 0;
     if (environment_table_exists(warehouse, from, table, &in_prod, err) != 0) return -1;
     if (!in_prod) return 0;
+    if (strcmp(warehouse_dialect(warehouse), "clickhouse") == 0) { /* shard by shard, engine and sharding kept */
+        if (log) strbuf_printf(log, "-- environment %s: %s.%s copied from %s.%s on every server\n\n",
+                               pipeline->environment->name, into, table, from, table);
+        return clickhouse_environment_copy(warehouse, from, into, table, err);
+    }
     char sql[320];
     snprintf(sql, sizeof sql, "CREATE TABLE %s.%s AS SELECT * FROM %s.%s", into, table, from, table);
     if (log) strbuf_printf(log, "%s;\n\n", sql);

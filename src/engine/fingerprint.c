@@ -1,5 +1,6 @@
 /* fingerprint.c -- see fingerprint.h. */
 #include "fingerprint.h"
+#include "clickhouse_run_state.h"
 #include "select.h"
 #include "template.h"
 #include "../util/memory.h"
@@ -310,7 +311,9 @@ const char *change_kind_name(enum change_kind kind) {
  * per task its fingerprints and its table's output columns in
  * martlet.task_runs. Three statements, whatever the number of tasks. A
  * task whose definition cannot be fingerprinted (a template variable the
- * fingerprint does not know) is left unrecorded: plan calls it unknown. */
+ * fingerprint does not know) is left unrecorded: plan calls it unknown.
+ * On ClickHouse the fingerprints are appended to a table of their own
+ * (clickhouse_run_state.c) instead. */
 int fingerprint_record_run(struct warehouse *warehouse, const struct pipeline *pipeline, int64_t run_id,
                            const size_t *tasks, size_t count, struct error *err) {
     if (count == 0) return 0;
@@ -344,7 +347,13 @@ int fingerprint_record_run(struct warehouse *warehouse, const struct pipeline *p
         recorded++;
     }
     int status = 0;
-    if (recorded > 0) {
+    if (recorded > 0 && strcmp(warehouse_dialect(warehouse), "clickhouse") == 0) {
+        /* Append-only there: no UPDATE of task_runs, no output columns (a model's evolution reads the catalog). */
+        const char **names = memory_calloc(recorded, sizeof *names);
+        for (size_t i = 0; i < recorded; i++) names[i] = params[5 * i + 1];
+        status = clickhouse_run_state_record_fingerprints(warehouse, run_id, names, prints, recorded, err);
+        free(names);
+    } else if (recorded > 0) {
         /* The definitions: one parameter list of (fingerprint, text) pairs. */
         const char **version_params = memory_calloc(2 * recorded, sizeof *version_params);
         strbuf_append_string(&versions, "INSERT INTO martlet.model_versions (fingerprint, definition) VALUES ");

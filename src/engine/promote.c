@@ -2,6 +2,8 @@
  * table name the pipeline loader checked, or a pipeline's and
  * environment's names, checked identifiers too. */
 #include "promote.h"
+#include "clickhouse_environment.h"
+#include "clickhouse_run_state.h"
 #include "environment.h"
 #include "run_state.h"
 #include "select.h"
@@ -17,13 +19,23 @@
 
 enum object_kind { OBJECT_NONE, OBJECT_TABLE, OBJECT_VIEW };
 
+/* ClickHouse: no transactions; tables are swapped in by RENAME on every
+ * server (clickhouse_environment.c), run records appended. */
+static bool is_clickhouse(const struct warehouse *warehouse) {
+    return strcmp(warehouse_dialect(warehouse), "clickhouse") == 0;
+}
+
 /* What schema.table is in the catalog: a table, a view or nothing. */
 static int object_kind(struct warehouse *warehouse, const char *schema, const char *table, enum object_kind *kind,
                        struct error *err) {
     char sql[320], *value = NULL;
-    snprintf(sql, sizeof sql,
-             "SELECT max(table_type) FROM information_schema.tables WHERE table_schema = '%s' AND table_name = '%s'",
-             schema, table);
+    if (is_clickhouse(warehouse)) /* no table_type there: the engine tells; no row, no object */
+        snprintf(sql, sizeof sql, "SELECT if(engine = 'View', 'VIEW', 'BASE TABLE') FROM system.tables"
+                                  " WHERE database = '%s' AND name = '%s'", schema, table);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT max(table_type) FROM information_schema.tables WHERE table_schema = '%s' AND table_name = '%s'",
+                 schema, table);
     if (warehouse_query_value(warehouse, sql, &value, err) != 0) return -1;
     *kind = value == NULL ? OBJECT_NONE : strcmp(value, "VIEW") == 0 ? OBJECT_VIEW : OBJECT_TABLE;
     free(value);
@@ -46,6 +58,7 @@ static int drop_object(struct warehouse *warehouse, const char *schema, const ch
 static int move_table(struct warehouse *warehouse, const char *from, const char *to, const char *table, bool copy,
                       struct error *err) {
     char sql[400];
+    if (is_clickhouse(warehouse)) return clickhouse_environment_move(warehouse, from, to, table, err);
     if (copy) {
         snprintf(sql, sizeof sql, "CREATE TABLE %s.%s AS SELECT * FROM %s.%s", to, table, from, table);
         if (warehouse_execute(warehouse, sql, err) != 0) return error_prefix(err, "copying %s.%s into %s", from, table, to);
@@ -110,8 +123,8 @@ static int promote_one(struct warehouse *warehouse, const struct pipeline *envir
         snprintf(rejects, sizeof rejects, "%s_rejects", table);
         enum object_kind kind;
         if (object_kind(warehouse, from, rejects, &kind, err) != 0) return -1;
-        if (kind == OBJECT_TABLE &&
-            (drop_object(warehouse, to, rejects, err) != 0 || move_table(warehouse, from, to, rejects, copy, err) != 0))
+        if (kind == OBJECT_TABLE && ((!is_clickhouse(warehouse) && drop_object(warehouse, to, rejects, err) != 0) ||
+                                     move_table(warehouse, from, to, rejects, copy, err) != 0))
             return -1;
     }
     char sql[256], *value = NULL;
@@ -149,6 +162,16 @@ static int move_run_records(struct warehouse *warehouse, const struct pipeline *
     }
     for (size_t i = 0; status == 0 && i < runs->row_count; i++) {
         int64_t from = strtoll(warehouse_result_cell(runs, i, 0), NULL, 10);
+        if (is_clickhouse(warehouse)) { /* appended there: the environment run keeps its records, marked promoted */
+            strbuf_reset(&sql);
+            task_list(prod_pipeline, outcome, &sql);
+            int64_t to = 0;
+            status = clickhouse_run_state_move_tasks(warehouse, from, prod_pipeline->name, strbuf_text(&sql), &to, err);
+            outcome->runs_from[i] = from;
+            outcome->runs_to[i] = to;
+            outcome->run_count = i + 1;
+            continue;
+        }
         char *value = NULL;
         status = warehouse_query_value(warehouse, "SELECT nextval('martlet.run_id_sequence')", &value, err);
         int64_t to = value ? strtoll(value, NULL, 10) : 0;
@@ -268,16 +291,18 @@ int promote_environment(struct warehouse *warehouse, const struct pipeline *envi
     memset(outcome, 0, sizeof *outcome);
     if (environment_is_prod(environment_pipeline)) return error_set(err, "prod is promoted into nothing: name an environment");
     const char *dialect = warehouse_dialect(warehouse);
-    if (strcmp(dialect, "duckdb") != 0 && strcmp(dialect, "postgres") != 0)
-        return error_set(err, "promote needs DuckDB or PostgreSQL (transactional DDL), not %s", dialect);
+    if (strcmp(dialect, "duckdb") != 0 && strcmp(dialect, "postgres") != 0 && !is_clickhouse(warehouse))
+        return error_set(err, "promote needs DuckDB, PostgreSQL or ClickHouse, not %s", dialect);
     outcome->copied = strcmp(dialect, "duckdb") == 0;
+    outcome->renamed_per_server = is_clickhouse(warehouse);
     if (run_state_prepare(warehouse, err) != 0) return -1;
     if (find_promoted(warehouse, environment_pipeline, prod_pipeline, selected, outcome, err) != 0) return -1;
     if (outcome->count == 0)
         return error_set(err, "nothing to promote: environment %s holds none of the selected tables (run them there first)",
                          environment_name(environment_pipeline));
     int status = warehouse_begin(warehouse, err);
-    for (size_t i = outcome->count; status == 0 && i-- > 0;) { /* dependants first: a view may read a table */
+    /* Dependants first: a view may read a table. ClickHouse swaps prod's object aside as it moves the table in. */
+    for (size_t i = outcome->count; status == 0 && !outcome->renamed_per_server && i-- > 0;) {
         const char *key, *table;
         environment_task_table(prod_pipeline, outcome->tables[i].task, &key, &table);
         status = drop_object(warehouse, pipeline_schema(prod_pipeline, key), table, err);

@@ -53,6 +53,7 @@ struct promote_outcome {
     size_t count;
     size_t not_built;         /* selected, but the environment does not hold them */
     bool copied;              /* DuckDB: copied and dropped rather than renamed */
+    bool renamed_per_server;  /* ClickHouse: no transaction, one RENAME per table on each server */
     int64_t *runs_from;       /* environment run ids whose records moved ... */
     int64_t *runs_to;         /* ... into these prod runs */
     size_t run_count;

@@ -551,9 +551,8 @@ static int begin_run(struct run *run, struct error *err) {
 /* Records what built each task's table (fingerprint.h), for plan to
  * compare with later edits. Best effort: without it plan calls the run's
  * dates unknown, which is no reason to fail a run whose tables are
- * written. ClickHouse keeps no fingerprints. */
+ * written. */
 static void record_fingerprints(struct run *run) {
-    if (strcmp(warehouse_dialect(run->warehouse), "clickhouse") == 0) return;
     struct error err;
     if (fingerprint_record_run(run->warehouse, run->request->pipeline, run->outcome->run_id, run->task_of, run->count,
                                &err) != 0) {

@@ -456,13 +456,10 @@ static void keep_failed_rejects(struct warehouse *warehouse, const struct load_t
  * column loads instead of failing on the column count. Old rows hold the
  * column's declared default, else NULL (a computed hash key is NULL). The
  * catalog is asked first: an ALTER TABLE on every load would lock the
- * table. ClickHouse only gets the hash keys, as before: its tables live
- * on every shard. */
+ * table. On a ClickHouse cluster the driver adds the column to every
+ * shard's table first, then to the Distributed tables. */
 static int add_missing_columns(struct warehouse *warehouse, const char *schema, const char *table,
                                const struct source *source, struct error *err) {
-    bool clickhouse = strcmp(warehouse_dialect(warehouse), "clickhouse") == 0, any = !clickhouse;
-    for (size_t i = 0; i < source->column_count; i++) any = any || source->columns[i].hash_parts != NULL;
-    if (!any) return 0;
     /* The names of an empty result: DuckDB's information_schema.columns
      * builds every column of every catalog first (20-40 ms of CPU). */
     char sql[400];
@@ -474,7 +471,6 @@ static int add_missing_columns(struct warehouse *warehouse, const char *schema, 
     strbuf_init(&alter);
     for (size_t i = 0; i < source->column_count && status == 0; i++) {
         const struct column *column = &source->columns[i];
-        if (clickhouse && column->hash_parts == NULL) continue;
         bool found = false;
         for (size_t present_column = 0; present_column < present->column_count && !found; present_column++)
             found = strcmp(present->column_names[present_column], column->name) == 0;

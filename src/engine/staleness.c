@@ -97,13 +97,26 @@ static int compare_build(struct comparison *comparison, size_t task, const struc
 static int read_builds(struct comparison *comparison, const struct backfill_plan *plan, struct build *builds,
                        struct warehouse_result **result, struct error *err) {
     const struct pipeline *pipeline = comparison->pipeline;
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT t.task, CAST(r.start_date AS TEXT), CAST(r.end_date AS TEXT), t.sql_fingerprint, t.file_fingerprint"
-             " FROM martlet.runs AS r JOIN martlet.task_runs AS t ON t.run_id = r.run_id"
-             " WHERE r.pipeline = '%s' AND t.status = 'success' AND r.end_date >= DATE '%s' AND r.start_date <= DATE '%s'"
-             " ORDER BY r.run_id",
-             environment_state_name(pipeline), plan->dates[0].date, plan->dates[plan->count - 1].date);
+    char sql[1400];
+    if (strcmp(warehouse_dialect(comparison->warehouse), "clickhouse") == 0)
+        /* One JOIN per SELECT there, and fingerprints in a table of their own (clickhouse_run_state.c): a task
+         * without a row there gets '' from the LEFT JOIN, read below as "before fingerprints". */
+        snprintf(sql, sizeof sql,
+                 "SELECT task, toString(start_date), toString(end_date), sql_fingerprint, file_fingerprint FROM"
+                 " (SELECT run_id, start_date, end_date FROM martlet.runs WHERE pipeline = '%s'"
+                 " AND end_date >= toDate('%s') AND start_date <= toDate('%s'))"
+                 " ALL INNER JOIN (SELECT run_id, task, sql_fingerprint, file_fingerprint FROM"
+                 " (SELECT run_id, task FROM martlet.task_runs WHERE status = 'success')"
+                 " ALL LEFT JOIN (SELECT run_id, task, sql_fingerprint, file_fingerprint FROM martlet.task_fingerprints)"
+                 " USING (run_id, task)) USING (run_id) ORDER BY run_id",
+                 environment_state_name(pipeline), plan->dates[0].date, plan->dates[plan->count - 1].date);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT t.task, CAST(r.start_date AS TEXT), CAST(r.end_date AS TEXT), t.sql_fingerprint, t.file_fingerprint"
+                 " FROM martlet.runs AS r JOIN martlet.task_runs AS t ON t.run_id = r.run_id"
+                 " WHERE r.pipeline = '%s' AND t.status = 'success' AND r.end_date >= DATE '%s' AND r.start_date <= DATE '%s'"
+                 " ORDER BY r.run_id",
+                 environment_state_name(pipeline), plan->dates[0].date, plan->dates[plan->count - 1].date);
     if (warehouse_query(comparison->warehouse, sql, result, err) != 0) return -1;
     int64_t first = 0;
     value_parse_date(plan->dates[0].date, 10, &first);
@@ -117,8 +130,9 @@ static int read_builds(struct comparison *comparison, const struct backfill_plan
         value_parse_date(warehouse_result_cell(*result, r, 2), 10, &end);
         for (int64_t day = start; day <= end; day++) {
             if (day < first || day >= first + (int64_t)plan->count) continue;
+            const char *definition = warehouse_result_cell(*result, r, 3);
             builds[(size_t)(day - first) * comparison->task_count + task] =
-                (struct build){warehouse_result_cell(*result, r, 3), warehouse_result_cell(*result, r, 4), true};
+                (struct build){definition && definition[0] ? definition : NULL, warehouse_result_cell(*result, r, 4), true};
         }
     }
     return 0;
@@ -194,11 +208,10 @@ static int compare_date(struct comparison *comparison, struct backfill_plan *pla
 
 /* Compares every date's builds with the current files: plan->changes says
  * per task what changed, and each done date with stale tasks is selected
- * to rebuild exactly those (within --select). ClickHouse records no
- * fingerprints: nothing is compared there. */
+ * to rebuild exactly those (within --select). */
 int backfill_plan_changes(struct warehouse *warehouse, const struct pipeline *pipeline, struct backfill_plan *plan,
                           struct error *err) {
-    if (strcmp(warehouse_dialect(warehouse), "clickhouse") == 0 || plan->count == 0) return 0;
+    if (plan->count == 0) return 0;
     struct comparison comparison = {warehouse, pipeline, select_task_count(pipeline), NULL, NULL, NULL};
     size_t tasks = comparison.task_count;
     comparison.current = memory_calloc(tasks, sizeof *comparison.current);

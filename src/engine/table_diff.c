@@ -2,6 +2,7 @@
  * identifiers; column names come from the warehouse's catalog and are
  * always quoted. */
 #include "table_diff.h"
+#include "clickhouse_table_diff.h"
 #include "environment.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
@@ -19,9 +20,12 @@ struct columns {
 static int read_columns(struct warehouse *warehouse, const char *schema, const char *table, struct columns *columns,
                         struct error *err) {
     char sql[400];
-    snprintf(sql, sizeof sql,
-             "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = '%s'"
-             " AND table_name = '%s' ORDER BY ordinal_position", schema, table);
+    if (strcmp(warehouse_dialect(warehouse), "clickhouse") == 0) /* no ordinal_position there; DESCRIBE lists in order */
+        snprintf(sql, sizeof sql, "DESCRIBE TABLE %s.%s", schema, table);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = '%s'"
+                 " AND table_name = '%s' ORDER BY ordinal_position", schema, table);
     struct warehouse_result *result = NULL;
     if (warehouse_query(warehouse, sql, &result, err) != 0) return -1;
     columns->count = result->row_count;
@@ -305,7 +309,11 @@ static int compare(struct warehouse *warehouse, const struct table_diff_request 
             status = key_identifies(warehouse, c, c->right, "the environment", &usable, diff->note, sizeof diff->note, err);
         diff->keyed = status == 0 && usable;
     }
-    if (status == 0 && diff->keyed) {
+    if (status == 0 && strcmp(warehouse_dialect(warehouse), "clickhouse") == 0) {
+        struct clickhouse_diff_columns columns = {c->left, c->right, c->common, c->as_text, c->common_count,
+                                                  c->key, diff->keyed ? c->key_count : 0, c->sample_size};
+        status = clickhouse_table_diff_rows(warehouse, &columns, diff, err);
+    } else if (status == 0 && diff->keyed) {
         status = keys_only_in(warehouse, c, c->left, c->right, &diff->only_left, &diff->only_left_sample, err);
         if (status == 0)
             status = keys_only_in(warehouse, c, c->right, c->left, &diff->only_right, &diff->only_right_sample, err);

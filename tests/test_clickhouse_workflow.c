@@ -1,0 +1,301 @@
+/* test_clickhouse_workflow.c -- issue 15's workflow on the 2-shard
+ * ClickHouse test cluster (tests/clickhouse_cluster.c), whose run state is
+ * append-only: runs record their fingerprints, so `plan` after an edit
+ * lists the model as changed (breaking or not) with its stale dates and
+ * `backfill` rebuilds exactly those; SLA misses are told once, remembered
+ * in martlet.sla_alerts; environments write into `<schema>__dev` on every
+ * server, `diff` compares them with prod and `promote` swaps them in.
+ * The pipeline is tests/data/clickhouse_workflow/chflow, copied into a
+ * temporary folder and edited there. */
+#include "../src/util/files.h"
+#include "../src/util/clock.h"
+#include "../src/util/memory.h"
+#include "../src/util/strbuf.h"
+#include "../src/warehouse/clickhouse_driver.h"
+#include "clickhouse_cluster.h"
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DATA "tests/data/workflow/flow-data"
+
+/* Runs a shell command that must succeed; format's %s are all directory. */
+static void shell(const char *format, const char *directory) {
+    char command[2048], *output;
+    snprintf(command, sizeof command, format, directory, directory, directory);
+    cr_assert_eq(test_run_command(command, &output), 0, "%s: %s", command, output);
+    free(output);
+}
+
+/* Takes the cluster, with the environments' databases dropped too, and
+ * copies the pipeline into a new temporary folder (returned). */
+static char *take_cluster_and_pipeline(const char **url, int *lock) {
+    *lock = test_take_clickhouse(url);
+    struct warehouse *warehouse;
+    struct error err;
+    cr_assert_eq(warehouse_open(*url, &warehouse, &err), 0, "%s", err.message);
+    static const char *const databases[] = {"staging__dev", "mart__dev"};
+    for (size_t i = 0; i < sizeof databases / sizeof *databases; i++) {
+        char sql[80];
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", databases[i]);
+        cr_assert_eq(clickhouse_execute_everywhere(warehouse, sql, &err), 0, "%s", err.message);
+    }
+    warehouse_close(warehouse);
+    char *directory = test_temp_directory();
+    shell("cp -r tests/data/clickhouse_workflow/chflow %s/chflow", directory);
+    return directory;
+}
+
+/* `martlet ARGUMENTS` on the copied pipeline must exit with `code`; its output (the caller frees). */
+static char *martlet(int code, const char *directory, const char *url, const char *command, const char *arguments) {
+    char *output;
+    int status = test_martlet_run(&output, "%s %s/chflow %s --warehouse '%s'", command, directory, arguments, url);
+    cr_assert_eq(status, code, "%s %s: %s", command, arguments, output);
+    return output;
+}
+
+static int count_of(const char *text, const char *part) {
+    int count = 0;
+    for (const char *at = strstr(text, part); at; at = strstr(at + 1, part)) count++;
+    return count;
+}
+
+/* Regression: ClickHouse recorded no fingerprints, so `plan` after an edit
+ * said "nothing to run". Now a breaking edit makes the model's dates and
+ * its downstream stale, a description edit is non-breaking, backfill
+ * rebuilds exactly the stale tasks and plan is then done. */
+Test(clickhouse_workflow, plan_lists_an_edited_model_and_backfill_rebuilds_exactly_its_dates, .timeout = 300) {
+    const char *url;
+    int lock;
+    char *directory = take_cluster_and_pipeline(&url, &lock);
+    free(martlet(0, directory, url, "run", "--from 2024-05-01 --to 2024-05-02 --source-dir " DATA " --quiet"));
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM martlet.task_fingerprints WHERE run_id = 1"), 6);
+    char *output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
+    cr_expect(strstr(output, "nothing to run") != NULL && strstr(output, "changed since") == NULL, "%s", output);
+    free(output);
+
+    shell("sed -i 's/sum(amount) AS revenue/sum(amount) * 2 AS revenue/' %s/chflow/models/mart/daily.sql", directory);
+    shell("sed -i 's/^-- description: Customers per city./-- description: Customers in each city./' "
+          "%s/chflow/models/mart/cities.sql", directory);
+    output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
+    cr_expect(strstr(output, "  mart.daily                   breaking: 2 date(s) built by other SQL or columns") != NULL,
+              "%s", output);
+    cr_expect(strstr(output, "  mart.totals                  2 date(s) stale: downstream of a breaking change") != NULL,
+              "%s", output);
+    cr_expect(strstr(output, "  mart.cities                  non-breaking: header or comments only") != NULL, "%s", output);
+    cr_expect_eq(count_of(output, "  -> rebuild 2 of 6 tasks\n"), 2, "%s", output);
+    cr_expect(strstr(output, "--select 'mart.daily mart.totals'") != NULL, "%s", output);
+    free(output);
+
+    free(martlet(0, directory, url, "backfill", "--from 2024-05-01 --to 2024-05-02 --source-dir " DATA));
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM martlet.task_runs WHERE run_id > 1"), 4,
+                 "only mart.daily and mart.totals, on each date");
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM martlet.task_runs WHERE run_id > 1 AND status = 'success'"
+                                       " AND task IN ('mart.daily', 'mart.totals')"), 4);
+    cr_expect_eq(test_url_integer(url, "SELECT toInt64(sum(revenue)) FROM mart.daily"), 70, "the new SQL: twice 35.00");
+    output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
+    cr_expect(strstr(output, "nothing to run") != NULL && strstr(output, "mart.daily") == NULL, "%s", output);
+    free(output);
+
+    /* A column appended to the select list: additive, the model's own dates only. */
+    shell("sed -i 's/count(\\*) AS orders$/count(*) AS orders, max(amount) AS biggest/' %s/chflow/models/mart/daily.sql",
+          directory);
+    output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
+    cr_expect(strstr(output, "  mart.daily                   non-breaking: columns added; its 2 date(s) are rebuilt to fill"
+                             " them, downstream is not\n") != NULL, "%s", output);
+    cr_expect_eq(count_of(output, "  -> rebuild 1 of 6 tasks\n"), 2, "%s", output);
+    cr_expect(strstr(output, "mart.totals") == NULL, "downstream is not stale: %s", output);
+    free(output);
+    test_remove_directory(directory);
+    close(lock);
+}
+
+/* Regression: on ClickHouse the SLA memory was skipped, so a late date was
+ * never told. Now a date whose deadline passed before any run finished is
+ * told once (a command alert reading the event), and not again when it
+ * runs again; a date still in time is not told. */
+Test(clickhouse_workflow, an_sla_miss_is_told_once_and_remembered, .timeout = 300) {
+    const char *url;
+    int lock;
+    char *directory = take_cluster_and_pipeline(&url, &lock);
+    shell("sed -i '1s|{|{\"sla\": \"07:00\", \"on_sla_miss\": \"cat >> %s/sla.jsonl \\&\\& echo >> %s/sla.jsonl\",|' "
+          "%s/chflow/pipeline.json", directory);
+    char today[11], arguments[200];
+    clock_utc_date(today);
+    snprintf(arguments, sizeof arguments, "--date %s --source-dir " DATA " --quiet", today);
+    free(martlet(0, directory, url, "run", arguments));
+    free(martlet(0, directory, url, "run", "--date 2024-05-01 --source-dir " DATA " --quiet"));
+    free(martlet(0, directory, url, "run", "--date 2024-05-01 --source-dir " DATA " --quiet"));
+    char *path = files_join(directory, "sla.jsonl"), *text = NULL;
+    struct error err;
+    cr_assert_eq(files_read_all(path, &text, &err), 0, "no SLA alert was fired: %s", err.message);
+    cr_expect_eq(count_of(text, "\"event\":\"sla_missed\""), 1, "told once: %s", text);
+    cr_expect(strstr(text, "\"late_dates\":[\"2024-05-01\"]") != NULL, "%s", text);
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM martlet.sla_alerts WHERE pipeline = 'chflow'"), 1);
+    free(text);
+    free(path);
+    test_remove_directory(directory);
+    close(lock);
+}
+
+/* Tables of a database on shard N's own server, "name engine" lines in name order. */
+static char *tables_on_shard(int shard, const char *database) {
+    char url[200], sql[300];
+    snprintf(url, sizeof url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+    snprintf(sql, sizeof sql, "system.tables WHERE database = '%s'", database);
+    return test_table_rows(url, sql, "name, engine");
+}
+
+/* A query's one number on the cluster's URL. */
+static int64_t number(const char *url, const char *sql) {
+    return test_url_integer(url, sql);
+}
+
+/* Regression: `--env` was refused on ClickHouse. Now prod runs, an edited
+ * model and its downstream run in dev (on every server, the other tables
+ * read from prod, an incremental model starting as a copy of prod's),
+ * diff shows the changed rows, promote swaps them into prod by RENAME on
+ * every shard, and afterwards prod equals what dev had, the untouched prod
+ * tables are as they were, dev holds nothing and prod's plan is done. */
+Test(clickhouse_workflow, run_in_dev_diff_and_promote_on_every_shard, .timeout = 300) {
+    const char *url;
+    int lock;
+    char *directory = take_cluster_and_pipeline(&url, &lock);
+    free(martlet(0, directory, url, "run", "--from 2024-05-01 --to 2024-05-02 --source-dir " DATA " --quiet"));
+    char *cities = test_table_rows(url, "mart.cities", "city, customers");
+    char *orders = test_table_rows(url, "staging.orders", "id, day, amount, customer_id");
+
+    shell("sed -i 's/sum(amount) AS revenue/sum(amount) * 2 AS revenue/' %s/chflow/models/mart/daily.sql", directory);
+    shell("sed -i 's/SELECT day, id, amount FROM/SELECT day, id, amount * 10 AS amount FROM/' "
+          "%s/chflow/models/mart/order_log.sql", directory);
+    char *output = martlet(0, directory, url, "run", "--env dev --select 'daily+ order_log' --date 2024-05-02");
+    cr_expect(strstr(output, "chflow__dev 2024-05-02..2024-05-02 (3 tasks") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(number(url, "SELECT toInt64(sum(revenue)) FROM mart.daily"), 35, "prod's daily untouched");
+    cr_expect_eq(number(url, "SELECT toInt64(sum(revenue)) FROM mart__dev.daily"), 70, "dev's daily: both days rebuilt");
+    cr_expect_eq(number(url, "SELECT toInt64(revenue) FROM mart__dev.totals"), 70, "totals read dev's daily");
+    cr_expect_eq(number(url, "SELECT toInt64(sum(amount)) FROM mart__dev.order_log"), 15 + 200,
+                 "2024-05-01 copied from prod, 2024-05-02 rebuilt in dev");
+    for (int shard = 1; shard <= 2; shard++) {
+        char *tables = tables_on_shard(shard, "mart__dev");
+        cr_expect_str_eq(tables, "daily_shard|MergeTree\ndaily|Distributed\norder_log_shard|MergeTree\n"
+                                 "order_log|Distributed\ntotals_shard|MergeTree\ntotals|Distributed\n",
+                         "shard %d: %s", shard, tables);
+        free(tables);
+    }
+    cr_expect_eq(number(url, "SELECT count() FROM system.tables WHERE database = 'staging__dev'"), 0,
+                 "unselected sources are read from prod");
+
+    output = martlet(1, directory, url, "diff", "--env dev --select 'daily order_log'");
+    cr_expect(strstr(output, "mart.daily: key day (its unique_key)\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "  changed         2 row(s) with the same key and other values\n"
+                             "    revenue                  2 row(s)\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "    day=2024-05-01: revenue 15.00 -> 30.00;\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "    id=3: amount 20.00 -> 200.00;\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "diff: 2 table(s) compared, 2 differ: mart.daily, mart.order_log") != NULL, "%s", output);
+    free(output);
+
+    output = martlet(0, directory, url, "promote", "dev --select 'daily+ order_log'");
+    cr_expect(strstr(output, "promote dev -> prod: chflow, 3 table(s) by RENAME on every server\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "run records: chflow__dev run 2 -> chflow run 3") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(number(url, "SELECT toInt64(sum(revenue)) FROM mart.daily"), 70);
+    cr_expect_eq(number(url, "SELECT toInt64(revenue) FROM mart.totals"), 70);
+    cr_expect_eq(number(url, "SELECT toInt64(sum(amount)) FROM mart.order_log"), 215);
+    char *cities_after = test_table_rows(url, "mart.cities", "city, customers");
+    char *orders_after = test_table_rows(url, "staging.orders", "id, day, amount, customer_id");
+    cr_expect_str_eq(cities_after, cities, "an unpromoted prod table is untouched");
+    cr_expect_str_eq(orders_after, orders);
+    for (int shard = 1; shard <= 2; shard++) {
+        char *tables = tables_on_shard(shard, "mart__dev");
+        cr_expect_str_eq(tables, "", "shard %d: dev holds nothing after promote: %s", shard, tables);
+        free(tables);
+        char sql[200];
+        snprintf(sql, sizeof sql, "system.tables WHERE database = 'mart' AND name LIKE 'daily%%'");
+        char port_url[200];
+        snprintf(port_url, sizeof port_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        char *daily = test_table_rows(port_url, sql, "name, engine");
+        cr_expect_str_eq(daily, "daily_shard|MergeTree\ndaily|Distributed\n", "shard %d: %s", shard, daily);
+        free(daily);
+    }
+    cr_expect_eq(test_rows_on_shard(1, "mart.order_log") + test_rows_on_shard(2, "mart.order_log"), 3);
+    output = martlet(0, directory, url, "diff", "--env dev");
+    cr_expect(strstr(output, "holds no table of chflow") != NULL, "%s", output);
+    free(output);
+    output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
+    cr_expect(strstr(output, "2024-05-02  success      3\n") != NULL, "the promoted run counts in prod: %s", output);
+    cr_expect(strstr(output, "mart.order_log") != NULL, "2024-05-01 of order_log is still prod's old SQL: %s", output);
+    free(output);
+    free(cities);
+    free(orders);
+    free(cities_after);
+    free(orders_after);
+    test_remove_directory(directory);
+    close(lock);
+}
+
+/* Regression: a source that declared a new column failed its load on
+ * ClickHouse ("No such column channel in table orders__new_shard"): only
+ * hash keys were added there. Now the column is added to every shard's
+ * table and to the Distributed table on every server, and the load of a
+ * file holding it succeeds. The same for an incremental model whose SELECT
+ * appends a column; a model whose columns change otherwise is made anew. */
+Test(clickhouse_workflow, a_source_or_incremental_model_gaining_a_column_gets_it_on_every_shard, .timeout = 300) {
+    const char *url;
+    int lock;
+    char *directory = take_cluster_and_pipeline(&url, &lock);
+    shell("cp -r " DATA " %s/data", directory);
+    char arguments[700];
+    snprintf(arguments, sizeof arguments, "--date 2024-05-01 --source-dir %s/data --quiet", directory);
+    free(martlet(0, directory, url, "run", arguments));
+    shell("sed -i 's|{\"name\": \"customer_id\", \"type\": \"integer\"}]}|{\"name\": \"customer_id\", \"type\": \"integer\"},"
+          " {\"name\": \"channel\", \"type\": \"text\"}]}|' %s/chflow/pipeline.json", directory);
+    shell("printf 'id,day,amount,customer_id,channel\\n1,2024-05-01,10.50,1,shop\\n2,2024-05-01,4.50,2,web\\n"
+          "3,2024-05-02,20.00,1,shop\\n' > %s/data/orders.csv", directory);
+    snprintf(arguments, sizeof arguments, "--date 2024-05-02 --source-dir %s/data", directory);
+    char *output = martlet(0, directory, url, "run", arguments);
+    cr_expect(strstr(output, "staging.orders                     read 3 = loaded 3 + rejected 0") != NULL, "%s", output);
+    free(output);
+    for (int shard = 1; shard <= 2; shard++) {
+        char port_url[200];
+        snprintf(port_url, sizeof port_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        char *columns = test_table_rows(port_url, "system.columns WHERE database = 'staging' AND name = 'channel'",
+                                        "table, type");
+        cr_expect_str_eq(columns, "orders_shard|Nullable(String)\norders|Nullable(String)\n", "shard %d: %s", shard,
+                         columns);
+        free(columns);
+    }
+    cr_expect_eq(number(url, "SELECT count() FROM staging.orders WHERE channel = 'shop'"), 2);
+
+    /* An incremental model's SELECT gains a column at the end: added on every shard and the Distributed tables,
+     * its other dates holding NULL until rebuilt (it failed before: "Number of columns doesn't match"). */
+    shell("sed -i 's/SELECT day, id, amount FROM/SELECT day, id, amount, channel FROM/' %s/chflow/models/mart/order_log.sql",
+          directory);
+    snprintf(arguments, sizeof arguments, "--date 2024-05-02 --select order_log --source-dir %s/data", directory);
+    free(martlet(0, directory, url, "run", arguments));
+    for (int shard = 1; shard <= 2; shard++) {
+        char port_url[200];
+        snprintf(port_url, sizeof port_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        char *columns = test_table_rows(port_url, "system.columns WHERE database = 'mart' AND name = 'channel'",
+                                        "table, type");
+        cr_expect_str_eq(columns, "order_log_shard|Nullable(String)\norder_log|Nullable(String)\n", "shard %d: %s",
+                         shard, columns);
+        free(columns);
+    }
+    char *rows = test_table_rows(url, "mart.order_log", "id, day, channel");
+    cr_expect_str_eq(rows, "1|2024-05-01|NULL\n2|2024-05-01|NULL\n3|2024-05-02|shop\n");
+    free(rows);
+    /* Any other change of its columns: the table is made anew with the run's dates. */
+    shell("sed -i 's/SELECT day, id, amount, channel FROM/SELECT day, amount, id FROM/' %s/chflow/models/mart/order_log.sql",
+          directory);
+    free(martlet(0, directory, url, "run", arguments));
+    rows = test_table_rows(url, "mart.order_log", "day, amount, id");
+    cr_expect_str_eq(rows, "2024-05-02|20.00|3\n");
+    free(rows);
+    test_remove_directory(directory);
+    close(lock);
+}
