@@ -132,7 +132,11 @@ static void print_changes(const struct backfill_plan *plan, const struct pipelin
                     said ? "; " : " ", change->never_built_dates);
             said = true;
         }
-        if (change->downstream) {
+        if (change->downstream && change->whole) {
+            fprintf(out, "%sdownstream of a breaking change: rebuilt whole %s%s", said ? "; " : " ",
+                    change->once_on[0] ? "once, with " : "with the stale dates downstream", change->once_on);
+            said = true;
+        } else if (change->downstream) {
             fprintf(out, "%s%zu date(s) stale: downstream of a breaking change", said ? "; " : " ", change->stale_dates);
             said = true;
         }

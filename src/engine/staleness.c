@@ -170,8 +170,10 @@ static bool read_breaking_version(const struct comparison *comparison, size_t ta
 /* Marks, on one date, the tasks downstream of a breaking change stale
  * (breaking flags spread from a task to every model depending on it). A
  * table or view upstream breaks what read it when the version the
- * reader's build read (row: the date's builds) changed in a breaking way. */
-static void spread_downstream(const struct comparison *comparison, const struct build *row, bool *breaking, bool *stale,
+ * reader's build read (row: the date's builds) changed in a breaking way.
+ * A table or view downstream of a breaking change is rebuilt once, not on
+ * each date: its rebuild becomes pending. */
+static void spread_downstream(struct comparison *comparison, const struct build *row, bool *breaking, bool *stale,
                               bool *downstream) {
     const struct pipeline *pipeline = comparison->pipeline;
     for (bool changed = true; changed;) {
@@ -185,7 +187,11 @@ static void spread_downstream(const struct comparison *comparison, const struct 
                 if (breaking[upstream] ||
                     (comparison->whole[upstream] &&
                      read_breaking_version(comparison, upstream, row[task].present ? row[task].run_id : 0))) {
-                    breaking[task] = stale[task] = downstream[task] = changed = true;
+                    breaking[task] = downstream[task] = changed = true;
+                    /* A table or view is rebuilt once, after the dates upstream (rebuild_tables_once), unless a
+                     * stale task reads it on this date (include_pending_tables). */
+                    if (comparison->whole[task]) comparison->pending[task] = true;
+                    else stale[task] = true;
                     break;
                 }
             }
@@ -224,9 +230,13 @@ static int compare_date(struct comparison *comparison, struct backfill_plan *pla
     const struct build *row = &builds[date * tasks];
     bool *breaking = memory_calloc(tasks, sizeof *breaking), *stale = memory_calloc(tasks, sizeof *stale),
          *downstream = memory_calloc(tasks, sizeof *downstream);
-    bool any_build = false;
-    for (size_t task = 0; task < tasks; task++) any_build |= row[task].present;
-    bool complete = plan->dates[date].state == DATE_SUCCESS && any_build && environment_is_prod(pipeline);
+    bool any_build = false, any_unknown = false;
+    for (size_t task = 0; task < tasks; task++) {
+        any_build |= row[task].present;
+        any_unknown |= row[task].present && row[task].definition == NULL;
+    }
+    /* Dates built before runs recorded fingerprints are not compared (the file's header): nor their missing tasks. */
+    bool complete = plan->dates[date].state == DATE_SUCCESS && any_build && !any_unknown && environment_is_prod(pipeline);
     int status = 0;
     for (size_t task = 0; task < tasks && status == 0; task++) {
         if (comparison->whole[task]) continue; /* compared by its latest build (compare_tables) */
