@@ -188,7 +188,7 @@ static void sales_change_tried_in_dev_then_promoted(const char *url) {
 
 TEST_ON_BOTH_WAREHOUSES(environments, duckdb_sales_change_tried_in_dev_then_promoted,
                         postgres_sales_change_tried_in_dev_then_promoted, sales_change_tried_in_dev_then_promoted,
-                        .timeout = 240)
+                        .timeout = 480)
 
 /* The text of the file matching a glob pattern (exactly one). */
 static char *read_matching(const char *pattern) {
