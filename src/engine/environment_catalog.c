@@ -167,8 +167,12 @@ int environment_drop(struct warehouse *warehouse, const struct pipeline *pipelin
                      size_t *runs, struct error *err) {
     *tables = *schemas = *runs = 0;
     if (pipeline->environment == NULL) return error_set(err, "prod is not an environment: it cannot be dropped");
-    int status = warehouse_begin(warehouse, err);
-    for (size_t task = 0; status == 0 && task < select_task_count(pipeline); task++) {
+    size_t total = select_task_count(pipeline), count = 0;
+    size_t *order = memory_calloc(total + 1, sizeof *order);
+    int status = select_order(pipeline, NULL, order, &count, err);
+    if (status == 0) status = warehouse_begin(warehouse, err);
+    for (size_t i = count; status == 0 && i-- > 0;) { /* dependants first: a view may read a table */
+        size_t task = order[i];
         const char *key, *name;
         environment_task_table(pipeline, task, &key, &name);
         for (int rejects = 0; status == 0 && rejects <= (task < pipeline->source_count); rejects++) {
@@ -187,18 +191,19 @@ int environment_drop(struct warehouse *warehouse, const struct pipeline *pipelin
             free(kind);
         }
     }
+    free(order);
     if (status == 0) status = environment_drop_empty_schemas(warehouse, pipeline, schemas, err);
-    char sql[300], *count = NULL;
+    char sql[300], *recorded = NULL;
     snprintf(sql, sizeof sql, "SELECT count(*) FROM martlet.runs WHERE pipeline = '%s'", environment_state_name(pipeline));
-    if (status == 0) status = warehouse_query_value(warehouse, sql, &count, err);
-    *runs = count ? (size_t)strtoull(count, NULL, 10) : 0;
-    free(count);
+    if (status == 0) status = warehouse_query_value(warehouse, sql, &recorded, err);
+    *runs = recorded ? (size_t)strtoull(recorded, NULL, 10) : 0;
+    free(recorded);
     snprintf(sql, sizeof sql, "DELETE FROM martlet.task_runs WHERE run_id IN (SELECT run_id FROM martlet.runs WHERE"
                               " pipeline = '%s')", environment_state_name(pipeline));
     if (status == 0) status = warehouse_execute(warehouse, sql, err);
     snprintf(sql, sizeof sql, "DELETE FROM martlet.runs WHERE pipeline = '%s'", environment_state_name(pipeline));
     if (status == 0) status = warehouse_execute(warehouse, sql, err);
     if (status == 0) status = warehouse_commit(warehouse, err);
-    else warehouse_rollback(warehouse);
+    else if (count > 0) warehouse_rollback(warehouse); /* begun: select_order succeeded */
     return status == 0 ? 0 : error_prefix(err, "dropping environment %s", environment_name(pipeline));
 }

@@ -11,7 +11,17 @@
  * everything downstream of it are rebuilt); or unknown, when the run came
  * before fingerprints were recorded -- such dates are not rebuilt, since
  * calling every old date changed would rebuild a warehouse's whole history
- * on the first plan after an upgrade; plan says so and --rerun rebuilds. */
+ * on the first plan after an upgrade; plan says so and --rerun rebuilds.
+ *
+ * Two more rules. A task with no build on a done date that other tasks
+ * were built on (a model added since, a task a --select run left out) is
+ * never built there: stale, like a breaking change (in prod only: an
+ * environment reads from prod what it never built). A table or view model
+ * holds no dates of its own -- every run makes it whole -- so it is
+ * compared by its latest build and rebuilt once, with the plan's latest
+ * date, unless a stale task reads it on some date: then with that task,
+ * before it, in the same run (compare_tables, include_pending_tables,
+ * rebuild_tables_once). */
 #include "backfill.h"
 #include "environment.h"
 #include "select.h"
