@@ -17,6 +17,15 @@ _martlet_pipelines() {
     done
 }
 
+# The words martlet COMMAND's usage lines hold at positional place N (from
+# 0), brackets and "..." taken off: "usage: martlet env ls PIPELINE" gives ls
+# at 0 and PIPELINE at 1.
+_martlet_usage_words() {
+    "$1" "$2" --help 2>/dev/null |
+        awk -v command="$2" -v place="$3" '{ sub(/^usage:/, "") } $1 == "martlet" && $2 == command {
+            word = $(place + 3); gsub(/[][.]/, "", word); if (word != "") print word }' | sort -u
+}
+
 _martlet() {
     local program=${COMP_WORDS[0]} cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} words
     COMPREPLY=()
@@ -36,9 +45,19 @@ _martlet() {
         mapfile -t COMPREPLY < <(compgen -W "$words --help" -- "$cur")
         return
     fi
-    case ${COMP_WORDS[1]} in
-        run|plan|backfill|schedule|status|report|gen|docs)
-            mapfile -t COMPREPLY < <(compgen -W "$(_martlet_pipelines "$program")" -- "$cur") ;;
-    esac
+    # What the command's usage line has at this place (martlet COMMAND --help):
+    # PIPELINE completes pipeline names, a lower-case word is an action (env's
+    # ls and drop). Positional words are those that are neither an option nor
+    # an option's value.
+    local position=0 i word candidates=
+    for ((i = 2; i < COMP_CWORD; i++)); do
+        [[ ${COMP_WORDS[i]} == -* || ${COMP_WORDS[i-1]} == --* ]] || position=$((position + 1))
+    done
+    for word in $(_martlet_usage_words "$program" "${COMP_WORDS[1]}" "$position"); do
+        if [ "$word" = PIPELINE ]; then candidates+=" $(_martlet_pipelines "$program")"
+        elif [[ $word =~ ^[a-z]+$ ]]; then candidates+=" $word"
+        fi
+    done
+    [ -n "$candidates" ] && mapfile -t COMPREPLY < <(compgen -W "$candidates" -- "$cur")
 }
 complete -F _martlet martlet

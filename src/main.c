@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"test", cmd_test, "run only the data tests, against the tables as they are"},
     {"diff", cmd_diff, "compare an environment's tables with prod's: row counts, keys, changed rows"},
     {"promote", cmd_promote, "move an environment's tables (and their run records) into prod"},
+    {"env", cmd_env, "list a pipeline's environments with their tables, or drop one"},
     {"init", cmd_init, "write a new pipeline that runs at once: a source, models, tests, a report, a sample"},
     {"serve", cmd_serve, "serve the web UI, a JSON API and /metrics; run pipelines (and schedule them)"},
     {"gen", cmd_gen, "generate realistic source files for a pipeline"},

@@ -95,6 +95,8 @@ Test(install, the_installed_tool_runs_the_demo_outside_the_checkout_and_uninstal
     help[strcspn(help, "\n")] = '\0';
     cr_expect(strstr(output, "MARTLET(1)") && strstr(output, "martlet plan") && *help && strstr(output, help),
               "the page holds plan's help ('%s'): %s", help, output);
+    cr_expect(strstr(output, "martlet diff") && strstr(output, "martlet promote") && strstr(output, "martlet env") &&
+              strstr(output, "martlet env drop PIPELINE NAME"), "the workflow commands have their sections: %s", output);
     free(help);
     free(output);
     cr_assert_eq(shell(&output, "MANWIDTH=100 man --warnings -l '%s/share/man/man1/martlet.1' 2>&1 >/dev/null", prefix),
@@ -107,10 +109,14 @@ Test(install, the_installed_tool_runs_the_demo_outside_the_checkout_and_uninstal
                                         " complete -p martlet &&"
                                         " COMP_WORDS=(martlet pl) COMP_CWORD=1 && _martlet && echo \"${COMPREPLY[*]}\" &&"
                                         " COMP_WORDS=(martlet plan --fr) COMP_CWORD=2 && _martlet && echo \"${COMPREPLY[*]}\" &&"
-                                        " COMP_WORDS=(martlet run so) COMP_CWORD=2 && _martlet && echo \"${COMPREPLY[*]}\"'"
+                                        " COMP_WORDS=(martlet run so) COMP_CWORD=2 && _martlet && echo \"${COMPREPLY[*]}\" &&"
+                                        " COMP_WORDS=(martlet pro) COMP_CWORD=1 && _martlet && echo \"${COMPREPLY[*]}\" &&"
+                                        " COMP_WORDS=(martlet env \"\") COMP_CWORD=2 && _martlet && echo \"${COMPREPLY[*]}\" &&"
+                                        " COMP_WORDS=(martlet env drop so) COMP_CWORD=3 && _martlet && echo \"${COMPREPLY[*]}\" &&"
+                                        " COMP_WORDS=(martlet diff --env dev so) COMP_CWORD=4 && _martlet && echo \"${COMPREPLY[*]}\"'"
                                         " bash '%s'",
                        elsewhere, elsewhere, prefix, prefix), 0, "%s", output);
-    cr_expect_str_eq(output, "complete -F _martlet martlet\nplan\n--from\nsocial\n");
+    cr_expect_str_eq(output, "complete -F _martlet martlet\nplan\n--from\nsocial\npromote\ndrop ls\nsocial\nsocial\n");
     free(output);
     if (shell(&output, "command -v zsh") == 0) { /* zsh is not in bootstrap.sh's list: checked where present */
         free(output);

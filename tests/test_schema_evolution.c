@@ -149,4 +149,58 @@ static void schema_follows_the_files(const char *url) {
 }
 
 TEST_ON_BOTH_WAREHOUSES(schema_evolution, duckdb_tables_follow_the_files, postgres_tables_follow_the_files,
-                        schema_follows_the_files, .timeout = 180)
+                        schema_follows_the_files, .timeout = 360)
+
+/* A column whose type alone changes (mart.daily's revenue, an integer
+ * sum, becomes a DECIMAL(12,2) quarter of it): plan calls it breaking, and the
+ * run does not cast the new values back into the old integer column (2.25
+ * stored as 2) but rebuilds the table with the run's date; backfill
+ * restores the others, exact. Before, the names matched, the table was
+ * kept, and every rebuilt date held rounded integers. */
+static void a_type_change_rebuilds_the_table(const char *url) {
+    char *directory = test_temp_directory(), *pipeline = files_join(directory, "p"), *output;
+    make_folder(directory, "p");
+    make_folder(directory, "one");
+    write_pipeline(pipeline, "", "revenue", "", "table");
+    free(test_write_file(directory, "one/orders.csv", "id,day,amount\n1,2024-05-01,10\n2,2024-05-01,5\n3,2024-05-02,7\n"
+                                                     "4,2024-05-03,9\n"));
+    run_dates(directory, url, "2024-05-01", "2024-05-03", "one");
+    write_pipeline(pipeline, "", "revenue", "", "table");
+    char *models = files_join(pipeline, "models/mart");
+    char sql[600];
+    snprintf(sql, sizeof sql, daily_sql, "revenue", "");
+    char *at = strstr(sql, "sum(amount) AS revenue");
+    cr_assert_not_null(at);
+    char edited[700];
+    snprintf(edited, sizeof edited, "%.*sCAST(CAST(sum(amount) AS DECIMAL(12,2)) / 4 AS DECIMAL(12,2)) AS revenue%s", (int)(at - sql), sql,
+             at + strlen("sum(amount) AS revenue"));
+    free(test_write_file(models, "daily.sql", edited));
+    free(models);
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-05-01 --to 2024-05-03 --warehouse '%s'", pipeline, url), 0);
+    cr_expect(strstr(output, "  mart.daily                   breaking: 3 date(s)") != NULL, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "run %s --select daily --date 2024-05-03 --warehouse '%s'", pipeline, url), 0, "%s",
+                 output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.daily"), 1, "rebuilt with the run's date only");
+    cr_expect_eq(test_url_integer(url, "SELECT CAST(revenue * 100 AS BIGINT) FROM mart.daily"), 225, "not cast to an integer");
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-05-01 --to 2024-05-03 --warehouse '%s'", pipeline, url), 0);
+    cr_expect(strstr(output, "  mart.daily                   breaking: 2 date(s)") != NULL, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "backfill %s --from 2024-05-01 --to 2024-05-03 --warehouse '%s'", pipeline, url), 0,
+                 "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT CAST(sum(revenue) * 100 AS BIGINT) FROM mart.daily"), 775,
+                 "15/4 + 7/4 + 9/4, exact");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.daily"), 3);
+    /* Run again unchanged: the table (now decimal) is kept, not rebuilt. */
+    cr_assert_eq(test_martlet_run(&output, "run %s --select daily --date 2024-05-03 --warehouse '%s'", pipeline, url), 0, "%s",
+                 output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.daily"), 3, "same types: kept");
+    free(pipeline);
+    test_remove_directory(directory);
+}
+
+TEST_ON_BOTH_WAREHOUSES(schema_evolution, duckdb_a_type_change_rebuilds_the_table, postgres_a_type_change_rebuilds_the_table,
+                        a_type_change_rebuilds_the_table, .timeout = 300)

@@ -96,7 +96,8 @@ static void sales_change_tried_in_dev_then_promoted(const char *url) {
     int64_t lines = test_url_integer(url, "SELECT count(*) FROM mart.f_sales");
 
     char *copy = edited_copy("pipelines/sales", "models/mart/f_sales.sql",
-                             "s/ELSE payment_amount END AS payment_amount/ELSE payment_amount * 1.1 END AS payment_amount/");
+                             "s/ELSE payment_amount END AS payment_amount/ELSE CAST(payment_amount * 1.1 AS DECIMAL(14,2)) END AS "
+                             "payment_amount/");
     cr_assert_eq(test_martlet_run(&output, "run %s --env dev --select 'f_sales+' --from 2024-04-01 --to 2024-04-03 "
                                            "--warehouse '%s'", copy, url), 0, "%s", output);
     cr_expect(strstr(output, "run 3: sales__dev 2024-04-01..2024-04-03 (2 tasks") != NULL, "%s", output);
@@ -187,7 +188,7 @@ static void sales_change_tried_in_dev_then_promoted(const char *url) {
 
 TEST_ON_BOTH_WAREHOUSES(environments, duckdb_sales_change_tried_in_dev_then_promoted,
                         postgres_sales_change_tried_in_dev_then_promoted, sales_change_tried_in_dev_then_promoted,
-                        .timeout = 240)
+                        .timeout = 480)
 
 /* The text of the file matching a glob pattern (exactly one). */
 static char *read_matching(const char *pattern) {
@@ -265,17 +266,19 @@ static void flow_sources_views_and_earlier_builds(const char *url) {
     cr_assert_eq(test_martlet_run(&output, "promote %s dev --warehouse '%s'", copy, url), 0, "%s", output);
     cr_expect(strstr(output, "staging.orders") && strstr(output, "mart.customer_list           view") &&
               strstr(output, "mart.totals"), "%s", output);
+    cr_expect(strstr(output, "environment dev: 2 schema(s) left empty, dropped\n") != NULL, "%s", output);
     free(output);
     cr_expect_eq(tables_in_environments(url), 0);
     cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging'"
                                        " AND table_name = 'orders_rejects'"), 1, "the rejects table moved with its source");
     cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'mart'"
                                        " AND table_name = 'customer_list' AND table_type = 'VIEW'"), 1);
+    /* Promoted whole, the environment left its schemas empty: they are gone too. */
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM information_schema.schemata WHERE schema_name IN "
+                                       "('mart__dev', 'staging__dev')"), 0, "the emptied schemas were dropped");
     struct warehouse *warehouse;
     struct error err;
     cr_assert_eq(warehouse_open(url, &warehouse, &err), 0, "%s", err.message);
-    cr_assert_eq(warehouse_execute(warehouse, "DROP SCHEMA mart__dev CASCADE", &err), 0, "%s", err.message);
-    cr_assert_eq(warehouse_execute(warehouse, "DROP SCHEMA staging__dev CASCADE", &err), 0, "%s", err.message);
     cr_expect_eq(test_query_integer(warehouse, "SELECT count(*) FROM mart.customer_list"), 2, "the view reads prod");
     cr_expect_eq(test_query_integer(warehouse, "SELECT CAST(revenue * 100 AS BIGINT) FROM mart.totals"), 2 * 3500);
     warehouse_close(warehouse);
@@ -319,3 +322,57 @@ Test(environments, bad_names_and_misuse_are_usage_errors) {
     free(plain);
     free(prod);
 }
+
+/* `env ls` lists each environment with its tables and runs; `env drop`
+ * removes one -- the pipeline's tables, the schemas left empty, its run
+ * records -- and refuses prod; a promotion of part of an environment
+ * keeps the schemas that still hold something. */
+static void environments_listed_and_dropped(const char *url) {
+    char *output;
+    cr_assert_eq(test_martlet_run(&output, "run " FLOW " --date 2024-05-02 --source-dir " FLOW_DATA " --warehouse '%s'", url),
+                 0, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "env ls " FLOW " --warehouse '%s'", url), 0, "%s", output);
+    cr_expect_str_eq(output, "flow has no environments: prod only\n");
+    free(output);
+    const char *environments[] = {"dev", "try_2"};
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_eq(test_martlet_run(&output, "run " FLOW " --env %s --select 'daily totals' --date 2024-05-02 --warehouse '%s'",
+                                      environments[i], url), 0, "%s", output);
+        free(output);
+    }
+    cr_assert_eq(test_martlet_run(&output, "env ls " FLOW " --warehouse '%s'", url), 0, "%s", output);
+    /* A run makes every schema of its environment; staging__dev holds nothing (the sources were read from prod). */
+    cr_expect(strstr(output, "dev: 2 table(s), 1 run(s) recorded as flow__dev, 1 empty schema(s)\n  mart__dev.daily ") &&
+              strstr(output, "  mart__dev.totals                         table  1 rows\n") &&
+              strstr(output, "try_2: 2 table(s), 1 run(s) recorded as flow__try_2, 1 empty schema(s)\n"), "%s", output);
+    free(output);
+
+    /* Promoting one of dev's two tables drops the empty staging__dev but keeps mart__dev, which holds the other. */
+    int64_t daily = test_url_integer(url, "SELECT count(*) FROM mart__dev.daily");
+    cr_assert_eq(test_martlet_run(&output, "promote " FLOW " dev --select daily --warehouse '%s'", url), 0, "%s", output);
+    cr_expect(strstr(output, "environment dev: 1 schema(s) left empty, dropped\n") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'staging__dev'"),
+                 0);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'mart__dev'"), 1);
+
+    cr_expect_eq(test_martlet_run(&output, "env drop " FLOW " prod --warehouse '%s'", url), 2, "%s", output);
+    cr_expect(strstr(output, "prod is not an environment") != NULL, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "env drop " FLOW " dev --warehouse '%s'", url), 0, "%s", output);
+    cr_expect_str_eq(output, "dropped environment dev of flow: 1 table(s), 1 schema(s), 1 run record(s)\n");
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'mart__dev'"), 0);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.runs WHERE pipeline = 'flow__dev'"), 0);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart__try_2.totals"), 1, "another environment is left alone");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.daily"), daily, "and prod (dev's daily, promoted) too");
+    cr_assert_eq(test_martlet_run(&output, "env ls " FLOW " --warehouse '%s'", url), 0, "%s", output);
+    cr_expect(strstr(output, "dev:") == NULL && strstr(output, "try_2: 2 table(s)") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(test_martlet_run(&output, "env drop " FLOW " --warehouse '%s'", url), 2, "%s", output);
+    free(output);
+}
+
+TEST_ON_BOTH_WAREHOUSES(environments, duckdb_environments_listed_and_dropped, postgres_environments_listed_and_dropped,
+                        environments_listed_and_dropped, .timeout = 180)

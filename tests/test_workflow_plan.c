@@ -5,6 +5,7 @@
  * a header edit (nothing to rebuild) -- and `backfill` rebuilds exactly
  * the stale tasks of the stale dates. On DuckDB and PostgreSQL. */
 #include "../src/engine/fingerprint.h"
+#include "../src/util/files.h"
 #include "../src/util/strbuf.h"
 #include "helpers.h"
 
@@ -204,3 +205,115 @@ static void an_old_warehouse_keeps_working(const char *url) {
 
 TEST_ON_BOTH_WAREHOUSES(plan_changes, duckdb_an_old_warehouse_keeps_working, postgres_an_old_warehouse_keeps_working,
                         an_old_warehouse_keeps_working, .timeout = 120)
+
+/* A small pipeline for the tests below: a replace_dates source, an
+ * incremental model of it, and a table model reading that. */
+static const char small_pipeline[] =
+    "{\"name\": \"small\", \"schemas\": {\"staging\": \"staging\", \"mart\": \"mart\"},\n"
+    " \"sources\": [{\"table\": \"staging.orders\", \"file\": \"orders.csv\", \"load\": \"replace_dates\","
+    " \"date_column\": \"day\",\n"
+    "   \"columns\": [{\"name\": \"id\", \"type\": \"integer\", \"required\": true},\n"
+    "               {\"name\": \"day\", \"type\": \"date\", \"required\": true},\n"
+    "               {\"name\": \"amount\", \"type\": \"integer\"}]}]}\n";
+static const char small_daily[] =
+    "-- name: mart.daily\n-- materialized: incremental_by_date\n-- date_column: day\n"
+    "SELECT day, sum(amount) AS revenue FROM {{ staging }}.orders\n"
+    "WHERE day BETWEEN DATE '{{ start }}' AND DATE '{{ end }}' GROUP BY day\n";
+static const char small_big[] =
+    "-- name: mart.big\n-- materialized: incremental_by_date\n-- date_column: day\n"
+    "SELECT day, id FROM {{ staging }}.orders WHERE amount > 6 AND day BETWEEN DATE '{{ start }}' AND DATE '{{ end }}'\n";
+
+/* Writes mart.summary, a table model, with extra columns after its first. */
+static void write_summary(const char *models, const char *extra) {
+    char text[400];
+    snprintf(text, sizeof text, "-- name: mart.summary\n-- materialized: table\nSELECT count(*) AS days%s FROM {{ mart }}.daily\n",
+             extra);
+    free(test_write_file(models, "summary.sql", text));
+}
+
+/* The number of runs on record. */
+static int64_t runs_of(const char *url) {
+    return test_url_integer(url, "SELECT count(*) FROM martlet.runs");
+}
+
+/* A table model gains a column: it holds no dates of its own, so plan
+ * rebuilds it once, with the latest date, and backfill makes one run of it
+ * (before: one run per date). A model added after dates ran is listed
+ * never built on them and backfill builds it there; so are the tasks a
+ * --select run of a new date left out. */
+static void tables_once_and_dates_never_built(const char *url) {
+    char *directory = test_temp_directory(), *pipeline = files_join(directory, "small"), *output;
+    char *models = files_join(pipeline, "models/mart"), *data = files_join(directory, "data");
+    struct error err;
+    cr_assert_eq(files_make_directories(models, &err), 0, "%s", err.message);
+    char *fourth = files_join(data, "4");
+    cr_assert_eq(files_make_directories(fourth, &err), 0, "%s", err.message);
+    free(test_write_file(pipeline, "pipeline.json", small_pipeline));
+    free(test_write_file(models, "daily.sql", small_daily));
+    write_summary(models, "");
+    free(test_write_file(directory, "data/orders.csv", "id,day,amount\n1,2024-05-01,10\n2,2024-05-01,5\n3,2024-05-02,7\n"
+                                                      "4,2024-05-03,9\n"));
+    free(test_write_file(directory, "data/4/orders.csv", "id,day,amount\n5,2024-05-04,8\n"));
+    cr_assert_eq(test_martlet_run(&output, "run %s --from 2024-05-01 --to 2024-05-03 --source-dir %s --warehouse '%s'",
+                                  pipeline, data, url), 0, "%s", output);
+    free(output);
+
+    write_summary(models, ", sum(revenue) AS total");
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-05-01 --to 2024-05-03 --warehouse '%s'", pipeline, url), 0);
+    cr_expect(strstr(output, "  mart.summary                 non-breaking: columns added; a table holds no dates of its own: "
+                             "rebuilt once, with 2024-05-03, downstream is not\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "2024-05-02  success      1\n2024-05-03  success      1  -> rebuild 1 of 3 tasks\n") != NULL,
+              "%s", output);
+    cr_expect_eq(count_of(output, "-> rebuild"), 1, "%s", output);
+    free(output);
+    int64_t before = runs_of(url);
+    cr_assert_eq(test_martlet_run(&output, "backfill %s --from 2024-05-01 --to 2024-05-03 --source-dir %s --warehouse '%s'",
+                                  pipeline, data, url), 0, "%s", output);
+    cr_expect(strstr(output, "small 2024-05-03..2024-05-03 (1 tasks") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(runs_of(url), before + 1, "one run, not one per date");
+    cr_expect_eq(test_url_integer(url, "SELECT total FROM mart.summary"), 31);
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-05-01 --to 2024-05-03 --warehouse '%s'", pipeline, url), 0);
+    cr_expect(strstr(output, "nothing to run") != NULL, "%s", output);
+    free(output);
+
+    /* A model added after its dates ran. */
+    free(test_write_file(models, "big.sql", small_big));
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-05-01 --to 2024-05-03 --warehouse '%s'", pipeline, url), 0);
+    cr_expect(strstr(output, "  mart.big                     3 date(s) never built (added after they ran, or left out by "
+                             "a --select run): built now\n") != NULL, "%s", output);
+    cr_expect_eq(count_of(output, "-> rebuild 1 of 4 tasks"), 3, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "backfill %s --from 2024-05-01 --to 2024-05-03 --source-dir %s --warehouse '%s'",
+                                  pipeline, data, url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.big"), 3, "ids 1, 3 and 4");
+
+    /* A --select run of a new date leaves the source and mart.daily out. */
+    cr_assert_eq(test_martlet_run(&output, "run %s --select big --date 2024-05-04 --warehouse '%s'", pipeline, url), 0, "%s",
+                 output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.big WHERE day = DATE '2024-05-04'"), 0,
+                 "the source was not loaded for that date");
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-05-01 --to 2024-05-04 --warehouse '%s'", pipeline, url), 0);
+    cr_expect(strstr(output, "  staging.orders               1 date(s) never built") &&
+              strstr(output, "  mart.daily                   1 date(s) never built") &&
+              strstr(output, "2024-05-04  success") && strstr(output, "-> rebuild 4 of 4 tasks"), "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "backfill %s --from 2024-05-01 --to 2024-05-04 --source-dir %s --warehouse '%s'",
+                                  pipeline, fourth, url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.big WHERE day = DATE '2024-05-04'"), 1);
+    cr_expect_eq(test_url_integer(url, "SELECT revenue FROM mart.daily WHERE day = DATE '2024-05-04'"), 8);
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-05-01 --to 2024-05-04 --warehouse '%s'", pipeline, url), 0);
+    cr_expect(strstr(output, "nothing to run") != NULL, "%s", output);
+    free(output);
+    free(models);
+    free(fourth);
+    free(data);
+    free(pipeline);
+    test_remove_directory(directory);
+}
+
+TEST_ON_BOTH_WAREHOUSES(plan_changes, duckdb_tables_once_and_dates_never_built, postgres_tables_once_and_dates_never_built,
+                        tables_once_and_dates_never_built, .timeout = 180)

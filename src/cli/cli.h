@@ -106,6 +106,7 @@ int cmd_test(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_promote(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_env(int argc, char **argv);
 int cmd_docs(int argc, char **argv);
 
 #endif

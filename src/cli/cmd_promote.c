@@ -19,7 +19,9 @@ static const char promote_help[] =
     "(ALTER TABLE ... SET SCHEMA); DuckDB, which cannot move a table between schemas,\n"
     "copies and drops them; a view is created again from its SQL, reading prod.\n"
     "The run records that built them move too, so prod's plan counts their dates\n"
-    "done. Without --select, every table the environment holds is promoted.\n"
+    "done. Without --select, every table the environment holds is promoted; the\n"
+    "environment's schemas it leaves empty are dropped ('martlet env' lists and drops\n"
+    "environments).\n"
     "\n"
     CLI_SELECT_HELP
     "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
@@ -97,6 +99,8 @@ static void print_outcome(const struct promote_outcome *outcome, const struct pi
         printf("%s %s run %" PRId64 " -> %s run %" PRId64, i ? "," : "", environment_state_name(environment),
                outcome->runs_from[i], prod->name, outcome->runs_to[i]);
     printf("%s\n", outcome->run_count ? "" : " none on record");
+    if (outcome->schemas_dropped)
+        printf("environment %s: %zu schema(s) left empty, dropped\n", environment_name(environment), outcome->schemas_dropped);
 }
 
 /* martlet promote: move the environment's tables into prod. */

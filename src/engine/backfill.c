@@ -98,11 +98,25 @@ static void print_changes(const struct backfill_plan *plan, const struct pipelin
     for (size_t i = 0; plan->changes && i < select_task_count(pipeline); i++) {
         const struct task_change *change = &plan->changes[i];
         if (plan->selected_tasks && !plan->selected_tasks[i]) continue;
-        if (change->kind == CHANGE_NONE && !change->downstream && change->unknown_dates == 0) continue;
+        if (change->kind == CHANGE_NONE && !change->downstream && change->unknown_dates == 0 &&
+            change->never_built_dates == 0)
+            continue;
         if (!header) fputs("changed since the runs that built these dates:\n", out);
         header = true;
         fprintf(out, "  %-28s", select_task_name(pipeline, i));
-        if (change->kind == CHANGE_BREAKING)
+        bool said = true;
+        if (change->whole && change->kind == CHANGE_BREAKING)
+            fprintf(out, " breaking: its latest build ran other SQL; rebuilt whole %s%s, and everything downstream is stale",
+                    change->once_on[0] ? "once, with " : "with the dates downstream", change->once_on);
+        else if (change->whole && change->kind == CHANGE_ADDITIVE)
+            fprintf(out, " non-breaking: columns added; a %s holds no dates of its own: rebuilt once, with %s, downstream "
+                         "is not", pipeline->models[i - pipeline->source_count].materialized == MATERIALIZE_VIEW ? "view"
+                                                                                                                : "table",
+                    change->once_on[0] ? change->once_on : "the stale dates downstream");
+        else if (change->whole && change->never_built_dates)
+            fprintf(out, " never built on these dates: built once, with %s",
+                    change->once_on[0] ? change->once_on : "the stale dates downstream");
+        else if (change->kind == CHANGE_BREAKING)
             fprintf(out, " breaking: %zu date(s) built by other SQL or columns; they and everything downstream are stale",
                     change->changed_dates);
         else if (change->kind == CHANGE_ADDITIVE && i < pipeline->source_count)
@@ -112,12 +126,23 @@ static void print_changes(const struct backfill_plan *plan, const struct pipelin
                     change->changed_dates);
         else if (change->kind == CHANGE_METADATA)
             fputs(" non-breaking: header or comments only (description, tags, tests); nothing to rebuild", out);
-        if (change->downstream)
-            fprintf(out, "%s%zu date(s) stale: downstream of a breaking change", change->kind == CHANGE_NONE ? " " : "; ",
-                    change->stale_dates);
+        else said = false;
+        if (change->never_built_dates && !change->whole) {
+            fprintf(out, "%s%zu date(s) never built (added after they ran, or left out by a --select run): built now",
+                    said ? "; " : " ", change->never_built_dates);
+            said = true;
+        }
+        if (change->downstream && change->whole) {
+            fprintf(out, "%sdownstream of a breaking change: rebuilt whole %s%s", said ? "; " : " ",
+                    change->once_on[0] ? "once, with " : "with the stale dates downstream", change->once_on);
+            said = true;
+        } else if (change->downstream) {
+            fprintf(out, "%s%zu date(s) stale: downstream of a breaking change", said ? "; " : " ", change->stale_dates);
+            said = true;
+        }
         if (change->unknown_dates)
             fprintf(out, "%s%zu date(s) unknown: built before runs recorded fingerprints, not rebuilt (--rerun rebuilds)",
-                    change->kind == CHANGE_NONE && !change->downstream ? " " : "; ", change->unknown_dates);
+                    said ? "; " : " ", change->unknown_dates);
         fputc('\n', out);
     }
     if (header) fputc('\n', out);

@@ -45,6 +45,9 @@ struct task_change {
     size_t stale_dates;       /* dates to rebuild: its own change, or a breaking change upstream */
     bool downstream;          /* stale (also) because a task upstream changed in a breaking way */
     size_t unknown_dates;     /* dates built before runs recorded fingerprints: not compared */
+    size_t never_built_dates; /* done dates it has no build on (added since, or left out by --select) */
+    bool whole;               /* a table or view model: compared by its latest build, rebuilt whole */
+    char once_on[11];         /* rebuilt once, with this date's run ("" if not) */
 };
 
 struct backfill_plan {

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../util/error.h"
 #include "../util/strbuf.h"
@@ -65,5 +66,31 @@ int environment_seed_model(struct warehouse *warehouse, const struct pipeline *p
 int environment_seed_source(struct warehouse *warehouse, const struct pipeline *pipeline, const struct source *source,
                             struct error *err);
 void environment_free(struct environment *environment);
+
+/* What a warehouse holds of one environment of a pipeline (environment_catalog.c). */
+struct environment_table {
+    char *relation;          /* "mart__dev.f_sales" */
+    bool view;
+    int64_t rows;            /* -1 for a view */
+};
+struct environment_entry {
+    char *name;              /* "dev" */
+    struct environment_table *tables;
+    size_t table_count;
+    size_t empty_schemas;    /* its schemas that hold nothing */
+    size_t runs;             /* its run records */
+};
+struct environment_list {
+    struct environment_entry *entries;
+    size_t count;
+};
+
+int environment_list(struct warehouse *warehouse, const struct pipeline *pipeline, struct environment_list *list,
+                     struct error *err);
+void environment_list_free(struct environment_list *list);
+int environment_drop_empty_schemas(struct warehouse *warehouse, const struct pipeline *pipeline, size_t *dropped,
+                                   struct error *err);
+int environment_drop(struct warehouse *warehouse, const struct pipeline *pipeline, size_t *tables, size_t *schemas,
+                     size_t *runs, struct error *err);
 
 #endif

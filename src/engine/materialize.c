@@ -103,51 +103,67 @@ static int drop_other_kind(struct warehouse *warehouse, const struct materialize
     return status;
 }
 
-/* The table's current columns against the model's SELECT, by name and
- * place. A SELECT that only adds columns at the end gets them with ALTER
- * TABLE ... ADD COLUMN (typed as the SELECT types them; the rows of other
- * dates hold NULL until they are rebuilt -- plan lists them). Any other
- * difference (a column removed, renamed or moved) cannot be migrated: the
- * table is dropped, so create_if_missing makes it anew with the run's
- * dates, and plan lists the other dates stale (a breaking change). table
- * is describe_target's answer; the SELECT's columns come from running it
- * with LIMIT 0 (planned, not computed). */
-static int evolve_columns(struct warehouse *warehouse, const struct materialize_context *context,
-                          const struct warehouse_result *table, const char *body, struct strbuf *sql, struct error *err) {
-    struct warehouse_result *model = NULL, *types = NULL;
-    strbuf_printf(sql, "SELECT * FROM (\n%s\n) AS model LIMIT 0", body);
-    int status = warehouse_query(warehouse, strbuf_text(sql), &model, err);
+/* The columns of relation (a table), in order: (name, type), the type as
+ * the warehouse spells it in DDL -- DuckDB's DESCRIBE, PostgreSQL's
+ * format_type (information_schema's data_type drops a numeric's precision
+ * and scale, so numeric(12,2) and numeric(18,3) would look alike). A
+ * question, not one of the model's statements: not logged. */
+static int column_types(struct warehouse *warehouse, const char *relation, struct warehouse_result **columns,
+                        struct error *err) {
+    char sql[400];
+    if (strcmp(warehouse_dialect(warehouse), "postgres") == 0)
+        snprintf(sql, sizeof sql,
+                 "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = to_regclass('%s')"
+                 " AND attnum > 0 AND NOT attisdropped ORDER BY attnum", relation);
+    else
+        snprintf(sql, sizeof sql, "DESCRIBE %s", relation);
+    return warehouse_query(warehouse, sql, columns, err);
+}
+
+/* The table's current columns against the model's SELECT, by name, type
+ * and place. A SELECT that only adds columns at the end gets them with
+ * ALTER TABLE ... ADD COLUMN (typed as the SELECT types them; the rows of
+ * other dates hold NULL until they are rebuilt -- plan lists them). Any
+ * other difference (a column removed, renamed, moved, or of another type:
+ * INTEGER -> DECIMAL would otherwise be cast back into the old type by
+ * every INSERT) cannot be migrated: the table is dropped, so
+ * create_if_missing makes it anew with the run's dates, and plan lists
+ * the other dates stale (a breaking change). The SELECT's columns and
+ * types come from an empty temporary table made from it (planned, not
+ * computed), so both sides are typed by the same CREATE TABLE AS. */
+static int evolve_columns(struct warehouse *warehouse, const struct materialize_context *context, const char *body,
+                          struct strbuf *sql, struct error *err) {
+    struct warehouse_result *model = NULL, *table = NULL;
+    char shape[200];
+    snprintf(shape, sizeof shape, "martlet_columns_%s", context->relation);
+    *strchr(shape, '.') = '_';
+    strbuf_printf(sql, "CREATE TEMPORARY TABLE %s AS SELECT * FROM (\n%s\n) AS model LIMIT 0", shape, body);
+    int status = warehouse_execute(warehouse, strbuf_text(sql), err);
     strbuf_reset(sql);
+    if (status == 0) status = column_types(warehouse, shape, &model, err);
+    if (status == 0) status = column_types(warehouse, context->relation, &table, err);
     size_t kept = 0;
-    while (status == 0 && kept < table->row_count && kept < model->column_count &&
-           strcmp(warehouse_result_cell(table, kept, 1), model->column_names[kept]) == 0)
+    while (status == 0 && kept < table->row_count && kept < model->row_count &&
+           strcmp(warehouse_result_cell(table, kept, 0), warehouse_result_cell(model, kept, 0)) == 0 &&
+           strcmp(warehouse_result_cell(table, kept, 1), warehouse_result_cell(model, kept, 1)) == 0)
         kept++;
     int64_t ignored;
-    if (status == 0 && kept == table->row_count && kept < model->column_count) {
-        /* Additive: the new columns' types, from an empty copy of the SELECT's output. */
-        char shape[200];
-        snprintf(shape, sizeof shape, "martlet_columns_%s", context->relation);
-        *strchr(shape, '.') = '_';
-        strbuf_printf(sql, "CREATE TEMPORARY TABLE %s AS SELECT * FROM (\n%s\n) AS model LIMIT 0", shape, body);
-        status = run(context, warehouse, sql, &ignored, err);
-        strbuf_printf(sql, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '%s'"
-                           " ORDER BY ordinal_position", shape);
-        if (status == 0) status = warehouse_query(warehouse, strbuf_text(sql), &types, err);
-        strbuf_reset(sql);
-        for (size_t i = kept; status == 0 && i < types->row_count; i++) {
-            strbuf_printf(sql, "ALTER TABLE %s ADD COLUMN %s %s", context->relation, warehouse_result_cell(types, i, 0),
-                          warehouse_result_cell(types, i, 1));
+    if (status == 0 && kept == table->row_count && kept < model->row_count) {
+        for (size_t i = kept; status == 0 && i < model->row_count; i++) {
+            strbuf_printf(sql, "ALTER TABLE %s ADD COLUMN %s %s", context->relation, warehouse_result_cell(model, i, 0),
+                          warehouse_result_cell(model, i, 1));
             status = run(context, warehouse, sql, &ignored, err);
         }
-        strbuf_printf(sql, "DROP TABLE %s", shape);
-        if (status == 0) status = run(context, warehouse, sql, &ignored, err);
-    } else if (status == 0 && (kept < table->row_count || kept < model->column_count)) {
+    } else if (status == 0 && (kept < table->row_count || kept < model->row_count)) {
         strbuf_printf(sql, "DROP TABLE %s", context->relation);
         status = run(context, warehouse, sql, &ignored, err);
     }
     strbuf_reset(sql);
+    strbuf_printf(sql, "DROP TABLE IF EXISTS %s", shape);
+    if (status == 0) status = warehouse_execute(warehouse, strbuf_text(sql), err);
+    strbuf_reset(sql);
     if (model) warehouse_result_free(model);
-    if (types) warehouse_result_free(types);
+    if (table) warehouse_result_free(table);
     return status;
 }
 
@@ -161,7 +177,7 @@ static int prepare_incremental_target(struct warehouse *warehouse, const struct 
     if (describe_target(warehouse, context, &target, err) != 0) return -1;
     bool dropped;
     int status = drop_described_other_kind(warehouse, context, target, false, &dropped, sql, err);
-    if (status == 0 && !dropped && target->row_count > 0) status = evolve_columns(warehouse, context, target, body, sql, err);
+    if (status == 0 && !dropped && target->row_count > 0) status = evolve_columns(warehouse, context, body, sql, err);
     warehouse_result_free(target);
     return status;
 }

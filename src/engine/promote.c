@@ -312,6 +312,9 @@ int promote_environment(struct warehouse *warehouse, const struct pipeline *envi
         if (status != 0) error_prefix(err, "promoting %s", select_task_name(prod_pipeline, outcome->tables[i].task));
     }
     if (status == 0) status = move_run_records(warehouse, environment_pipeline, prod_pipeline, outcome, err);
+    /* An environment promoted whole leaves empty schemas behind: they go too. */
+    if (status == 0)
+        status = environment_drop_empty_schemas(warehouse, environment_pipeline, &outcome->schemas_dropped, err);
     if (status == 0) status = warehouse_commit(warehouse, err);
     else warehouse_rollback(warehouse);
     return status;

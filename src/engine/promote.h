@@ -26,7 +26,8 @@
  * task succeeded gets a prod run (a new run id, the same dates and times)
  * holding those tasks' records, so prod's plan counts its dates done; the
  * environment keeps its other records, and a run left without any is
- * deleted. The environment no longer holds the tables and reads prod's.
+ * deleted. The environment no longer holds the tables and reads prod's;
+ * its schemas left empty are dropped in the same transaction.
  *
  * A table prod built again after the environment's copy was made (after
  * the environment's first build of a table that keeps history, its latest
@@ -57,6 +58,7 @@ struct promote_outcome {
     int64_t *runs_from;       /* environment run ids whose records moved ... */
     int64_t *runs_to;         /* ... into these prod runs */
     size_t run_count;
+    size_t schemas_dropped;   /* the environment's schemas left empty, dropped */
 };
 
 int promote_environment(struct warehouse *warehouse, const struct pipeline *environment_pipeline,
