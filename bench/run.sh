@@ -67,8 +67,9 @@ output=$(mktemp)
 trap 'rm -f "$output" "$output.plan" "$output.status"' EXIT
 failed=0
 plan >"$output.plan"
-while IFS=$'\t' read -r goal command; do
-    [ -n "$command" ] || continue
+while IFS= read -r line; do
+    [[ $line == *$'\t'* ]] || continue
+    goal=${line%%$'\t'*} command=${line#*$'\t'}   # not read's field splitting: it drops an empty goal
     echo; echo "# $command"
     before=$(load_now)
     # The script's output and errors are shown as they come, its result rows kept.
