@@ -105,12 +105,11 @@ bench_result() { # see the top of this file
 # of interleaved pairs written one a line as "A_SECONDS B_SECONDS" to FILE:
 # min and median of each side and of the per-pair ratio A/B.
 bench_result_of_pairs() {
-    local figures
-    figures=$(awk '{ a[NR] = $1; b[NR] = $2; r[NR] = $1 / $2 } END { for (i = 1; i <= NR; i++) print a[i], b[i], r[i] }' "$1")
-    bench_result "$2" "$3" \
-        "$(bench_figures "$(cut -d' ' -f1 <<<"$figures" | bench_min)" "$(cut -d' ' -f1 <<<"$figures" | bench_median)")" \
-        "$4: $(bench_figures "$(cut -d' ' -f2 <<<"$figures" | bench_min)" "$(cut -d' ' -f2 <<<"$figures" | bench_median)")" \
-        "$(cut -d' ' -f3 <<<"$figures" | bench_min)" "$(cut -d' ' -f3 <<<"$figures" | bench_median)" "${5:-}"
+    local ratios
+    ratios=$(awk '{ printf "%.4f\n", $1 / $2 }' "$1")
+    # shellcheck disable=SC2046 # one figure a word
+    bench_result "$2" "$3" "$(bench_figures_of $(cut -d' ' -f1 "$1"))" "$4: $(bench_figures_of $(cut -d' ' -f2 "$1"))" \
+        "$(bench_min <<<"$ratios")" "$(bench_median <<<"$ratios")" "${5:-}"
 }
 
 bench_martlet() { # sets $martlet: the release build (built first), or $MARTLET to measure another build
