@@ -25,10 +25,10 @@ for layer in $(seq 0 9); do
 done
 echo "SELECT 1;" > "$work/no_macros.sql"
 
-elapsed_ms() { # command... -> wall milliseconds
+elapsed_ms() { # command... -> wall milliseconds; fails when the command fails (no figure of an error)
     local start end
     start=$(date +%s%N)
-    "$@" > /dev/null
+    "$@" > /dev/null || return 1
     end=$(date +%s%N)
     echo $(((end - start) / 1000000))
 }
