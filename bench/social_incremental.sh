@@ -47,4 +47,4 @@ END {
     printf "  %-46s %7.2f / %7.2f\n", "fresh run on that day'"'"'s rows alone", f[1], median(f, NR)
     printf "  ratio daily / fresh, per pair: min %.2fx, median %.2fx   (target <= 1.5x)\n", r[1], median(r, NR)
 }' "$work/times"
-bench_result_of_pairs "$work/times" 12.1 "a day's social run (~$rows new rows) after a scale-$scale history ($history s), $days days (bench/social_incremental.sh)" "a fresh run on that day's rows alone" "<= 1.5"
+bench_result_of_pairs "$work/times" 12.1 "a day's social run (~$rows new rows) after a scale-$scale history ($(printf "%.1f" "$history") s), $days days (bench/social_incremental.sh)" "a fresh run on that day's rows alone" "<= 1.5"
