@@ -2,7 +2,9 @@
 #
 #   make demo    install what is missing, build, generate data, run the pipelines
 #   make test    install what is missing, build with ASan+UBSan, run every test
-#   make bench   build optimized and run the benchmarks in bench/
+#   make bench   build optimized, run the benchmarks in bench/ and rewrite
+#                README's benchmark table from their results (BENCH_QUICK=1:
+#                small scales, one run each, in minutes)
 #   make install [PREFIX=/usr/local] [DESTDIR=]   the program, libduckdb, man page,
 #                completions and shipped pipelines; make uninstall removes them
 #
@@ -77,7 +79,7 @@ test: bootstrap
 	bash scripts/test.sh
 
 bench: bootstrap
-	$(MAKE) build/release/martlet
+	$(MAKE) build/release/martlet build/release/social_floor
 	bash bench/run.sh
 
 # ---- fuzzing: libFuzzer harnesses in tests/fuzz (clang, ASan+UBSan) ----

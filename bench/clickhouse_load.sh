@@ -48,6 +48,7 @@ bench() { # shipped_pipeline source_table data_dir file_name run_arguments
     printf "== %s: %.1f MB, %s rows in the table, ClickHouse (2 shards), whole processes; load average %s\n" \
         "$table" "$(echo "$size / 1000000" | bc -l)" "$rows" "$(cut -d' ' -f1-3 /proc/loadavg)"
     bench_pair "$runs" "A: martlet run (validated, replaces the table)" "B: clickhouse-client INSERT ... FORMAT CSVWithNames"
+    bench_result 13 "validated load of $table ($((size / 1000000)) MB) into the 2-shard ClickHouse cluster (bench/clickhouse_load.sh)" "$bench_figures_a" "clickhouse-client INSERT … FORMAT CSVWithNames: $bench_figures_b" "$bench_ratio_min" "$bench_ratio_median" ">= 0.9"
 }
 
 bench social staging.group_log "$out/social-1" group_log.csv "--date 2021-10-01"

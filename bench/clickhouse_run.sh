@@ -52,8 +52,12 @@ expected=$(clickhouse-client --port "$main" --query "$check")
 awk -v dir="$work/replay" -v settings="$settings" -v main="$main" '
     function client(port, file) { return sprintf("clickhouse-client --port %d %s --multiquery < %s >/dev/null", port, settings, file) }
     function insert(port, query_file, rows) {
-        return sprintf("clickhouse-client --port %d %s --query \"$(cat %s)\" < %s", port, settings, query_file, rows)
+        return sprintf("clickhouse-client --port %d %s --query \"$(cat %s)\"%s", port, settings, query_file,
+                       rows == "" ? " < /dev/null" : " < " rows)
     }
+    # --multiquery ends an INSERT ... VALUES at the end of its line: one whose values span lines (a macro
+    # definition kept in martlet.macros) goes through --query, alone.
+    function multiline_insert(text) { return toupper(text) ~ /^[ \t\n]*INSERT[ \t\n]/ && index(substr(text, 1, length(text) - 1), "\n") > 0 }
     function new_file() { return sprintf("%s/%d.sql", dir, ++files) }
     function emit_main() { if (main_group != "") { print client(main, main_group); close(main_group); main_group = "" } }
     function emit_held() {
@@ -73,6 +77,7 @@ awk -v dir="$work/replay" -v settings="$settings" -v main="$main" '
     function finish_record(   f) {
         if (kind == "") return
         statements++
+        if (kind == "sql" && multiline_insert(body)) { kind = "insert"; rows = "" }
         if (kind == "insert") {
             inserts++; f = new_file(); printf "%s", body > f; close(f)
             if (port == main) { emit_main(); print insert(port, f, rows); clients++ }
@@ -125,12 +130,13 @@ for c in 0 1 2 3; do
     printf "  %-48s min %7.2f s  median %7.2f s\n" "${names[$c]}" "$(printf '%s\n' ${walls[$c]} | bench_min)" \
         "$(printf '%s\n' ${walls[$c]} | bench_median)"
 done
-ratios() { # label numerator_index denominator_index [subtracted_index]: numerator / (denominator - subtracted), per round
+ratios() { # label numerator_index denominator_index [subtracted_index [goal target]]: numerator / (denominator - subtracted), per round; printed and as a result row
     local values
     values=$(paste <(printf '%s\n' ${walls[$2]}) <(printf '%s\n' ${walls[$3]}) <(printf '%s\n' ${walls[${4:-0}]}) |
         awk -v subtract="${4:+1}" -v clients="$clients" '{ printf "%.4f\n", $1 / ($2 - (subtract == "1" ? $3 * clients / 20 : 0)) }')
     printf "  %-62s min %.2fx  median %.2fx\n" "$1" "$(echo "$values" | bench_min)" "$(echo "$values" | bench_median)"
+    bench_result "${5:-}" "martlet run social, scale $scale, on the 2-shard ClickHouse cluster: $1 (bench/clickhouse_run.sh)" "$(bench_figures_of ${walls[$2]})" "${names[$3]#?: }: $(bench_figures_of ${walls[$3]})" "$(echo "$values" | bench_min)" "$(echo "$values" | bench_median)" "${6:-}"
 }
-ratios "A / F (martlet on the cluster vs the floor; target <= 1.15x)" 0 1
+ratios "A / F (martlet on the cluster vs the floor; target <= 1.15x)" 0 1 "" 13 "<= 1.15"
 ratios "A / (F - S x clients/20) (the floor without its clients' start-up)" 0 1 3
 ratios "A / D (the cluster vs DuckDB on this one machine)" 0 2

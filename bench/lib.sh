@@ -6,9 +6,19 @@
 # fair when the machine's speed drifts; the ratio is taken pair by pair.
 # Prints min and median wall seconds and peak RSS of each, then the ratio
 # B/A ("A is N times as fast as B") as min and median. Leaves the medians in
-# bench_median_a, bench_median_b, bench_ratio_median, bench_ratio_min and the
-# peak RSS medians (KB) in bench_rss_a, bench_rss_b.
-
+# bench_median_a, bench_median_b, bench_ratio_median, bench_ratio_min, the
+# same ratio turned over (A/B, "A takes N times as long") in
+# bench_inverse_min and bench_inverse_median, the peak RSS min and median (KB)
+# in bench_rss_min_a, bench_rss_a, bench_rss_min_b, bench_rss_b, and each
+# side's figures as the README's table writes them in bench_figures_a and
+# bench_figures_b.
+#
+# bench_result GOAL WHAT MARTLET BASELINE RATIO_MIN RATIO_MEDIAN [TARGET] --
+# prints one result row in the form bench/run.sh collects into README.md's
+# table (bench/table.py): a line "bench-result" and the fields, tab-separated.
+# GOAL is "12.3" (issue 12, goal 3), "13" or "" for a row no goal names;
+# TARGET is a comparison of RATIO_MEDIAN such as ">= 1.2", "<= 2" or
+# "<= 2 GiB" (a unit when the figure is not a ratio), or "" for none.
 bench_require_time() { # /usr/bin/time (Debian's "time") reports peak RSS; bash's builtin does not
     [ -x /usr/bin/time ] && return 0
     local sudo_cmd=()
@@ -46,16 +56,60 @@ bench_pair() {
     bench_median_b=$(printf '%s\n' "${walls_b[@]}" | bench_median)
     bench_rss_a=$(printf '%s\n' "${rss_a[@]}" | bench_median)
     bench_rss_b=$(printf '%s\n' "${rss_b[@]}" | bench_median)
+    bench_rss_min_a=$(printf '%s\n' "${rss_a[@]}" | bench_min)
+    bench_rss_min_b=$(printf '%s\n' "${rss_b[@]}" | bench_min)
     bench_ratio_median=$(printf '%s\n' "${ratios[@]}" | bench_median)
     bench_ratio_min=$(printf '%s\n' "${ratios[@]}" | bench_min)
+    bench_inverse_median=$(printf '%s\n' "${ratios[@]}" | awk '{ printf "%.4f\n", 1 / $1 }' | bench_median)
+    bench_inverse_min=$(printf '%s\n' "${ratios[@]}" | awk '{ printf "%.4f\n", 1 / $1 }' | bench_min)
+    local min_a min_b
+    min_a=$(printf '%s\n' "${walls_a[@]}" | bench_min)
+    min_b=$(printf '%s\n' "${walls_b[@]}" | bench_min)
+    bench_figures_a=$(bench_figures "$min_a" "$bench_median_a" "$bench_rss_a")
+    bench_figures_b=$(bench_figures "$min_b" "$bench_median_b" "$bench_rss_b")
     awk -v na="$name_a" -v nb="$name_b" -v runs="$runs" \
-        -v mina="$(printf '%s\n' "${walls_a[@]}" | bench_min)" -v meda="$bench_median_a" \
-        -v minb="$(printf '%s\n' "${walls_b[@]}" | bench_min)" -v medb="$bench_median_b" \
+        -v mina="$min_a" -v meda="$bench_median_a" \
+        -v minb="$min_b" -v medb="$bench_median_b" \
         -v ra="$bench_rss_a" -v rb="$bench_rss_b" -v rmin="$bench_ratio_min" -v rmed="$bench_ratio_median" 'BEGIN {
         printf "  %-44s min %7.2f s  median %7.2f s  peak RSS %6.0f MiB\n", na, mina, meda, ra / 1024
         printf "  %-44s min %7.2f s  median %7.2f s  peak RSS %6.0f MiB\n", nb, minb, medb, rb / 1024
         printf "  ratio (B/A, %d interleaved pairs): min %.2fx  median %.2fx\n", runs, rmin, rmed
     }'
+}
+
+bench_figures() { # min_seconds median_seconds [peak_rss_kb] -> "min 0.52 s, median 0.54 s, 99 MiB RSS"
+    awk -v min="$1" -v median="$2" -v rss="${3:-}" 'BEGIN {
+        printf "min %.2f s, median %.2f s", min, median
+        if (rss != "") printf ", %.0f MiB RSS", rss / 1024
+        printf "\n" }'
+}
+
+bench_figures_of() { # seconds... -> "min 0.52 s, median 0.54 s" of those seconds
+    bench_figures "$(printf '%s\n' "$@" | bench_min)" "$(printf '%s\n' "$@" | bench_median)"
+}
+
+bench_gib() { awk -v kb="$1" 'BEGIN { printf "%.4f\n", kb / 1048576 }'; }   # KB -> GiB
+
+bench_result() { # see the top of this file
+    if [ $# -lt 6 ] || [ $# -gt 7 ]; then
+        echo "bench_result: needs GOAL WHAT MARTLET BASELINE RATIO_MIN RATIO_MEDIAN [TARGET], got $# fields" >&2
+        return 1
+    fi
+    [ $# -eq 7 ] || set -- "$@" ""   # no target
+    local fields=() field
+    for field in "$@"; do fields+=("$(printf '%s' "$field" | tr '\t\n' '  ')"); done   # one line, 7 fields
+    (IFS=$'\t'; printf 'bench-result\t%s\n' "${fields[*]}")
+}
+
+# bench_result_of_pairs FILE GOAL WHAT BASELINE_NAME [TARGET] -- the result row
+# of interleaved pairs written one a line as "A_SECONDS B_SECONDS" to FILE:
+# min and median of each side and of the per-pair ratio A/B.
+bench_result_of_pairs() {
+    local ratios
+    ratios=$(awk '{ printf "%.4f\n", $1 / $2 }' "$1")
+    # shellcheck disable=SC2046 # one figure a word
+    bench_result "$2" "$3" "$(bench_figures_of $(cut -d' ' -f1 "$1"))" "$4: $(bench_figures_of $(cut -d' ' -f2 "$1"))" \
+        "$(bench_min <<<"$ratios")" "$(bench_median <<<"$ratios")" "${5:-}"
 }
 
 bench_martlet() { # sets $martlet: the release build (built first), or $MARTLET to measure another build

@@ -25,3 +25,5 @@ bench_pair "$runs" "A: --memory-limit $limit" "B: --memory-limit 80% (unbounded 
 awk -v ra="$bench_rss_a" -v rb="$bench_rss_b" -v ratio="$bench_ratio_median" 'BEGIN {
     printf "  peak RSS %.2f GiB vs %.2f GiB (target <= 2 GiB); time %.2fx the unbounded run (target <= 1.15x)\n",
         ra / 1048576, rb / 1048576, 1 / ratio }'
+bench_result 12.5 "peak RSS of martlet run social, scale $scale, --memory-limit $limit (bench/memory_limit.sh)" "$bench_figures_a" "DuckDB's default limit (80% of RAM): $bench_figures_b" "$(bench_gib "$bench_rss_min_a")" "$(bench_gib "$bench_rss_a")" "<= 2 GiB"
+bench_result 12.5 "time of that run against the unbounded one" "$bench_figures_a" "$bench_figures_b" "$bench_inverse_min" "$bench_inverse_median" "<= 1.15"

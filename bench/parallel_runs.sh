@@ -8,6 +8,7 @@
 # Prints numbers, never asserts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 make -s build/release/martlet
 martlet=./build/release/martlet
 scale="${1:-1}"
@@ -42,4 +43,5 @@ for attempt in postgres duckdb; do
     one=$(run_seconds "$one_url" 1)
     many=$(run_seconds "$many_url" "$(nproc)")
     printf "  %-12s %10.2f s %10.2f s %7.2fx\n" "$attempt" "$one" "$many" "$(echo "$one / $many" | bc -l)"
+    bench_result "" "martlet run social, scale $scale, $attempt: --jobs $(nproc) against --jobs 1, speedup (bench/parallel_runs.sh)" "--jobs $(nproc): $many s" "--jobs 1: $one s" "$(echo "$one / $many" | bc -l)" "$(echo "$one / $many" | bc -l)"
 done

@@ -43,6 +43,7 @@ bench() { # shipped_pipeline source_table data_dir file_name run_arguments
     bench_b="psql ${psql_args[*]} -c 'TRUNCATE ${table}_copy' -c \"\\copy ${table}_copy ($columns) FROM '$data/$file' WITH (FORMAT csv, HEADER true)\""
     printf "== %s: %.1f MB, %s rows in the table, PostgreSQL, whole processes\n" "$table" "$(echo "$size / 1000000" | bc -l)" "$rows"
     bench_pair "$runs" "A: martlet run (validated, replaces the table)" "B: psql \\copy (no validation, no rejects)"
+    bench_result 12.4 "$table ($((size / 1000000)) MB) into PostgreSQL, a whole martlet run replacing the table (bench/postgres_load.sh)" "$bench_figures_a" "psql \\copy: $bench_figures_b" "$bench_ratio_min" "$bench_ratio_median" "$([ "$file" = user_order_log.csv ] && echo '>= 1.5')"
     if [ -n "${MARTLET_BEFORE:-}" ]; then
         local median_a=$bench_median_a
         bench_a=${run/#$martlet /$MARTLET_BEFORE }

@@ -6,6 +6,7 @@
 # engine overhead per increment. Prints numbers, never asserts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 make -s build/release/martlet
 martlet=./build/release/martlet
 scale="${1:-1}"
@@ -53,3 +54,6 @@ awk -v s="$scale" -v n="$(echo "$dates" | wc -w)" -v set="$(echo "$t1 - $t0" | b
     printf "  ratio loop / set-based = %.1fx   (target >= 20x); same f_sales both ways: %s\n", loop / set, same == 1 ? "yes" : "NO"
     printf "== one increment (2024-04-01), best of 3\n  %s   (target: engine < 50 ms)\n", inc
 }'
+ratio=$(echo "($t2 - $t1) / ($t1 - $t0)" | bc -l)
+bench_result "" "martlet run sales --history, scale $scale, $(echo "$dates" | wc -w) days (bench/sales_history.sh)" "$(printf '%.2f s' "$(echo "$t1 - $t0" | bc)")" "the same days as daily runs: $(printf '%.2f s' "$(echo "$t2 - $t1" | bc)")" "$ratio" "$ratio" ">= 20"
+bench_result "" "the engine's share of one sales increment, best of 3 (bench/sales_history.sh)" "$best_line" "" "$best" "$best" "< 50 ms"

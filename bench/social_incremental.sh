@@ -62,3 +62,4 @@ END {
         printf "  ratio before / fresh, per pair: min %.2fx, median %.2fx\n", rb[1], median(rb, NR)
     }
 }' "$work/times"
+bench_result_of_pairs "$work/times" 12.1 "a day's social run (~$rows new rows) after a scale-$scale history ($(printf "%.1f" "$history") s), $days days (bench/social_incremental.sh)" "a fresh run on that day's rows alone" "<= 1.5"

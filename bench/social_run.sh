@@ -41,3 +41,4 @@ END {
     printf "  %-44s %7.2f / %7.2f\n", "floor: read_csv of the 4 files into tables", f[1], median(f, NR)
     printf "  ratio run / floor, per pair: min %.2fx, median %.2fx   (target <= 2x)\n", r[1], median(r, NR)
 }' "$work/times"
+bench_result_of_pairs "$work/times" 12.2 "martlet run social, scale $scale, DuckDB file (bench/social_run.sh)" "DuckDB read_csv of the 4 files into tables" "<= 2"
