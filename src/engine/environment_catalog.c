@@ -72,12 +72,24 @@ static int query_environment_tables(struct warehouse *warehouse, const struct pi
     return status;
 }
 
+/* `env ls`, `env drop` and the dropping of emptied schemas read the
+ * standard catalog (information_schema.schemata, table_type) and drop a
+ * schema on one server: ClickHouse has neither, and its databases live on
+ * every server of a cluster. There, environments are dropped by hand
+ * (DROP DATABASE on each server) until these learn its catalog. */
+static int refuse_clickhouse(const struct warehouse *warehouse, const char *what, struct error *err) {
+    if (strcmp(warehouse_dialect(warehouse), "clickhouse") != 0) return 0;
+    return error_set(err, "%s needs DuckDB or PostgreSQL; on ClickHouse drop an environment's databases "
+                          "(SCHEMA__NAME) on every server by hand", what);
+}
+
 /* Lists the environments the warehouse holds for the pipeline (a prod
  * pipeline: environment_apply not called): each with its schemas' tables
  * and views (rows counted) and its recorded runs, by name. */
 int environment_list(struct warehouse *warehouse, const struct pipeline *pipeline, struct environment_list *list,
                      struct error *err) {
     memset(list, 0, sizeof *list);
+    if (refuse_clickhouse(warehouse, "env ls", err) != 0) return -1;
     struct warehouse_result *tables = NULL, *runs = NULL;
     int status = query_environment_tables(warehouse, pipeline, &tables, err);
     for (size_t r = 0; status == 0 && r < tables->row_count; r++) {
@@ -137,6 +149,7 @@ void environment_list_free(struct environment_list *list) {
 int environment_drop_empty_schemas(struct warehouse *warehouse, const struct pipeline *pipeline, size_t *dropped,
                                    struct error *err) {
     *dropped = 0;
+    if (strcmp(warehouse_dialect(warehouse), "clickhouse") == 0) return 0; /* refuse_clickhouse: kept there */
     for (size_t i = 0; pipeline->environment && i < pipeline->schema_count; i++) {
         const char *schema = pipeline->schemas[i].name;
         bool repeated = false;
@@ -167,6 +180,7 @@ int environment_drop(struct warehouse *warehouse, const struct pipeline *pipelin
                      size_t *runs, struct error *err) {
     *tables = *schemas = *runs = 0;
     if (pipeline->environment == NULL) return error_set(err, "prod is not an environment: it cannot be dropped");
+    if (refuse_clickhouse(warehouse, "env drop", err) != 0) return -1;
     size_t total = select_task_count(pipeline), count = 0;
     size_t *order = memory_calloc(total + 1, sizeof *order);
     int status = select_order(pipeline, NULL, order, &count, err);

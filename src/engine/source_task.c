@@ -581,22 +581,22 @@ static int record_snapshot_load(struct warehouse *warehouse, const char *relatio
 }
 
 /* A skip_unchanged snapshot whose file is what its last good load read:
- * the table is emptied instead of reloaded, so the models that add what is
- * new find nothing to compare, and the rejects of that load stay. */
+ * the table keeps that load's rows (the same bytes give the same rows) and
+ * its rejects, so the run leaves exactly what a reload would -- a rerun
+ * stays equal to one run (emptying it instead would leave a staging table
+ * a clean run never leaves). Only the parse and insert are saved. */
 static int skip_unchanged_load(struct warehouse *warehouse, const char *schema, const struct source *source,
                                const struct source_files *files, const struct snapshot_load *last,
                                struct strbuf *log, struct source_result *result, struct error *err) {
     struct load_target table = {schema, source->table, source->columns, source->column_count, NULL};
-    char sql[320];
+    (void)log;
     int status = loader_prepare_tables(warehouse, &table, err);
     if (status == 0) status = add_missing_columns(warehouse, schema, source->table, source, err);
-    if (status == 0) status = warehouse_empty_table_sql(warehouse, schema, source->table, sql, sizeof sql, err);
-    if (status == 0) status = execute_logged(warehouse, log, sql, NULL, err);
     if (status != 0) return -1;
     result->skipped = true;
     char line[400];
     snprintf(line, sizeof line,
-             "%s unchanged since run %" PRId64 " loaded it for %s (same SHA-256): not reloaded, %s.%s holds no rows this run",
+             "%s unchanged since run %" PRId64 " loaded it for %s (same SHA-256): not reloaded, %s.%s keeps that load's rows",
              files->names[0], last->run_id, last->load_date, schema, source->table);
     add_warning(result, line);
     return 0;

@@ -58,6 +58,7 @@ struct comparison {
     size_t task_count, date_count;
     bool *whole;                        /* per task: a table or view model (rebuilt_whole) */
     bool *pending;                      /* per whole task: its latest build is not the files' (compare_tables) */
+    int64_t *latest_run;                /* per whole task: the run of its latest build over the plan's dates, or 0 */
     bool *included;                     /* per task: rebuilt on some date of the plan */
     struct table_version *history;      /* per whole task, date_count slots: its builds over the plan's dates */
     size_t *history_count;
@@ -208,9 +209,12 @@ static void spread_downstream(struct comparison *comparison, const struct build 
             for (size_t d = 0; d < pipeline->models[m].depends_count; d++) {
                 size_t upstream = task_index(comparison, pipeline->models[m].depends_on[d]);
                 if (upstream == comparison->task_count) continue;
+                /* What a table or view holds is its latest build, whatever date it ran for: that build's
+                 * reads count, not those of older dates' builds it replaced. */
+                int64_t reader_run = comparison->whole[task] ? comparison->latest_run[task]
+                                                              : row[task].present ? row[task].run_id : 0;
                 if (breaking[upstream] ||
-                    (comparison->whole[upstream] &&
-                     read_breaking_version(comparison, upstream, row[task].present ? row[task].run_id : 0))) {
+                    (comparison->whole[upstream] && read_breaking_version(comparison, upstream, reader_run))) {
                     breaking[task] = downstream[task] = changed = true;
                     /* A table or view is rebuilt once, after the dates upstream (rebuild_tables_once), unless a
                      * stale task reads it on this date (include_pending_tables). */
@@ -322,6 +326,7 @@ static int compare_tables(struct comparison *comparison, struct backfill_plan *p
             const struct build *build = &builds[date * tasks + task];
             if (!build->present) continue;
             if (latest == NULL || build->run_id > latest->run_id) latest = build;
+            comparison->latest_run[task] = latest->run_id;
             bool seen = false;
             for (size_t i = 0; i < comparison->history_count[task]; i++) seen |= history[i].run_id == build->run_id;
             if (seen) continue;
@@ -383,6 +388,7 @@ int backfill_plan_changes(struct warehouse *warehouse, const struct pipeline *pi
     comparison.whole = memory_calloc(tasks, sizeof *comparison.whole);
     comparison.pending = memory_calloc(tasks, sizeof *comparison.pending);
     comparison.included = memory_calloc(tasks, sizeof *comparison.included);
+    comparison.latest_run = memory_calloc(tasks, sizeof *comparison.latest_run);
     comparison.history = memory_calloc(tasks * plan->count, sizeof *comparison.history);
     comparison.history_count = memory_calloc(tasks, sizeof *comparison.history_count);
     for (size_t task = 0; task < tasks; task++) {
@@ -408,6 +414,7 @@ int backfill_plan_changes(struct warehouse *warehouse, const struct pipeline *pi
     free(comparison.whole);
     free(comparison.pending);
     free(comparison.included);
+    free(comparison.latest_run);
     free(comparison.history);
     free(comparison.history_count);
     return status == 0 ? 0 : error_prefix(err, "comparing the pipeline's files with what built its dates");
