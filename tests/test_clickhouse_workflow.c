@@ -230,6 +230,13 @@ Test(clickhouse_workflow, run_in_dev_diff_and_promote_on_every_shard, .timeout =
     cr_expect(strstr(output, "2024-05-02  success      3\n") != NULL, "the promoted run counts in prod: %s", output);
     cr_expect(strstr(output, "mart.order_log") != NULL, "2024-05-01 of order_log is still prod's old SQL: %s", output);
     free(output);
+    /* env ls / env drop read the standard catalog and drop a schema on one server: refused with one line. */
+    output = martlet(1, directory, url, "env ls", "");
+    cr_expect(strstr(output, "env ls needs DuckDB or PostgreSQL") != NULL && count_of(output, "\n") == 1, "%s", output);
+    free(output);
+    output = martlet(1, directory, url, "env drop", "dev");
+    cr_expect(strstr(output, "env drop needs DuckDB or PostgreSQL") != NULL, "%s", output);
+    free(output);
     free(cities);
     free(orders);
     free(cities_after);
