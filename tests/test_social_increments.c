@@ -139,13 +139,19 @@ static void expect_daily_runs_equal_a_rebuild(const char *daily_url, const char 
     test_remove_directory(directory);
 }
 
-Test(social_increments, daily_runs_equal_a_rebuild_on_duckdb, .timeout = 300) {
+/* Runs a check that compares two warehouses on two DuckDB files named
+ * first and second in a temporary folder. */
+static void on_two_duckdb_files(const char *first, const char *second, void (*check)(const char *, const char *)) {
     char *directory = test_temp_directory();
-    char daily[600], rebuild[600];
-    snprintf(daily, sizeof daily, "duckdb:%s/daily.duckdb", directory);
-    snprintf(rebuild, sizeof rebuild, "duckdb:%s/rebuild.duckdb", directory);
-    expect_daily_runs_equal_a_rebuild(daily, rebuild);
+    char first_url[600], second_url[600];
+    snprintf(first_url, sizeof first_url, "duckdb:%s/%s.duckdb", directory, first);
+    snprintf(second_url, sizeof second_url, "duckdb:%s/%s.duckdb", directory, second);
+    check(first_url, second_url);
     test_remove_directory(directory);
+}
+
+Test(social_increments, daily_runs_equal_a_rebuild_on_duckdb, .timeout = 300) {
+    on_two_duckdb_files("daily", "rebuild", expect_daily_runs_equal_a_rebuild);
 }
 
 Test(social_increments, daily_runs_equal_a_rebuild_on_postgres, .timeout = 300) {
@@ -430,12 +436,7 @@ static void expect_unchanged_users_skipped(const char *url, const char *referenc
 }
 
 Test(social_increments, an_unchanged_users_snapshot_is_skipped_on_duckdb, .timeout = 600) {
-    char *directory = test_temp_directory();
-    char url[600], reference[600];
-    snprintf(url, sizeof url, "duckdb:%s/skipping.duckdb", directory);
-    snprintf(reference, sizeof reference, "duckdb:%s/loading.duckdb", directory);
-    expect_unchanged_users_skipped(url, reference);
-    test_remove_directory(directory);
+    on_two_duckdb_files("skipping", "loading", expect_unchanged_users_skipped);
 }
 
 Test(social_increments, an_unchanged_users_snapshot_is_skipped_on_postgres, .timeout = 600) {

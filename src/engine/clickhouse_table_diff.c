@@ -151,15 +151,7 @@ static int changed_rows(struct warehouse *warehouse, const struct clickhouse_dif
     strbuf_append_string(&sql, "SELECT count()");
     for (size_t n = 0; n < diff->column_count; n++) strbuf_printf(&sql, ", sum(m%zu_0 != m%zu_1)", n, n);
     strbuf_printf(&sql, " FROM %s", strbuf_text(&pairs));
-    struct warehouse_result *counts = NULL;
-    int status = warehouse_query(warehouse, strbuf_text(&sql), &counts, err);
-    for (size_t i = 0; status == 0 && i <= diff->column_count && counts->row_count == 1; i++) {
-        const char *cell = warehouse_result_cell(counts, 0, i);
-        int64_t value = cell ? strtoll(cell, NULL, 10) : 0;
-        if (i == 0) diff->changed = value;
-        else diff->columns[i - 1].rows = value;
-    }
-    warehouse_result_free(counts);
+    int status = table_diff_read_changed_counts(warehouse, strbuf_text(&sql), diff, err);
     strbuf_reset(&sql);
     strbuf_append_string(&sql, "SELECT ");
     append_grouping(&sql, c);

@@ -208,15 +208,7 @@ static int changed_rows(struct warehouse *warehouse, const struct comparison *c,
         strbuf_append_string(&sql, " THEN 1 ELSE 0 END)");
     }
     strbuf_append_string(&sql, strbuf_text(&from));
-    struct warehouse_result *counts = NULL;
-    int status = warehouse_query(warehouse, strbuf_text(&sql), &counts, err);
-    for (size_t i = 0; status == 0 && i <= diff->column_count && counts->row_count == 1; i++) {
-        const char *cell = warehouse_result_cell(counts, 0, i);
-        int64_t value = cell ? strtoll(cell, NULL, 10) : 0;
-        if (i == 0) diff->changed = value;
-        else diff->columns[i - 1].rows = value;
-    }
-    warehouse_result_free(counts);
+    int status = table_diff_read_changed_counts(warehouse, strbuf_text(&sql), diff, err);
     strbuf_reset(&sql);
     strbuf_append_string(&sql, "SELECT ");
     append_key(&sql, "l", c);
@@ -361,6 +353,23 @@ int table_diff_compare(struct warehouse *warehouse, const struct table_diff_requ
                     diff->only_left > 0 || diff->only_right > 0 || diff->changed > 0 || diff->only_left_count > 0 ||
                     diff->only_right_count > 0;
     return 0;
+}
+
+/* Runs `sql`, whose one row counts the changed rows then, per compared
+ * column, the rows where it differs, into diff->changed and
+ * diff->columns[].rows (both warehouses' diffs end their counting so). */
+int table_diff_read_changed_counts(struct warehouse *warehouse, const char *sql, struct table_diff *diff,
+                                   struct error *err) {
+    struct warehouse_result *counts = NULL;
+    int status = warehouse_query(warehouse, sql, &counts, err);
+    for (size_t i = 0; status == 0 && i <= diff->column_count && counts->row_count == 1; i++) {
+        const char *cell = warehouse_result_cell(counts, 0, i);
+        int64_t value = cell ? strtoll(cell, NULL, 10) : 0;
+        if (i == 0) diff->changed = value;
+        else diff->columns[i - 1].rows = value;
+    }
+    warehouse_result_free(counts);
+    return status;
 }
 
 /* Frees what a diff holds. */

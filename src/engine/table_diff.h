@@ -52,5 +52,7 @@ struct table_diff {
 int table_diff_compare(struct warehouse *warehouse, const struct table_diff_request *request, struct table_diff *diff,
                        struct error *err);
 void table_diff_free(struct table_diff *diff);
+int table_diff_read_changed_counts(struct warehouse *warehouse, const char *sql, struct table_diff *diff,
+                                   struct error *err);
 
 #endif
