@@ -38,20 +38,6 @@ const char *docs_stylesheet(void) {
     return stylesheet;
 }
 
-/* Appends text with & < > " ' escaped (valid in HTML and in SVG, which is XML). */
-static void escape(struct strbuf *out, const char *text) {
-    for (const char *p = text ? text : ""; *p; p++) {
-        switch (*p) {
-        case '&': strbuf_append_string(out, "&amp;"); break;
-        case '<': strbuf_append_string(out, "&lt;"); break;
-        case '>': strbuf_append_string(out, "&gt;"); break;
-        case '"': strbuf_append_string(out, "&quot;"); break;
-        case '\'': strbuf_append_string(out, "&#39;"); break;
-        default: strbuf_append_char(out, *p);
-        }
-    }
-}
-
 /* A declared source column's type as the pipeline writes it. */
 static void declared_type(const struct column *column, char *text, size_t size) {
     static const char *const names[] = {[COLUMN_INTEGER] = "integer", [COLUMN_DECIMAL] = "decimal",
@@ -203,9 +189,9 @@ static int task_index(const cJSON *tasks, const char *name) {
 /* href="..." of a task's page. */
 static void task_href(struct strbuf *out, const struct docs_links *links, const char *name) {
     strbuf_append_string(out, "href=\"");
-    escape(out, links->task_prefix);
-    escape(out, name);
-    escape(out, links->task_suffix);
+    strbuf_append_html_escaped(out, links->task_prefix);
+    strbuf_append_html_escaped(out, name);
+    strbuf_append_html_escaped(out, links->task_suffix);
     strbuf_append_string(out, "\"");
 }
 
@@ -255,7 +241,7 @@ void docs_lineage_svg(const cJSON *catalog, const char *focus, const struct docs
     if (standalone) strbuf_append_string(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     strbuf_printf(out, "<svg class=\"lineage\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
                        " viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"lineage of ", width, height, width, height);
-    escape(out, text_of(catalog, "pipeline"));
+    strbuf_append_html_escaped(out, text_of(catalog, "pipeline"));
     strbuf_append_string(out, "\">\n");
     if (standalone) strbuf_printf(out, "<style>%s</style>\n", stylesheet);
     for (int i = 0; i < count; i++) {
@@ -276,19 +262,19 @@ void docs_lineage_svg(const cJSON *catalog, const char *focus, const struct docs
         strbuf_append_string(out, "<a ");
         task_href(out, links, name);
         strbuf_append_string(out, "><g class=\"node k-");
-        escape(out, text_of(task, "kind"));
+        strbuf_append_html_escaped(out, text_of(task, "kind"));
         strbuf_append_string(out, mark[i] == 2 ? " focus" : mark[i] == 1 ? " related" : "");
         strbuf_append_string(out, "\" data-task=\"");
-        escape(out, name);
+        strbuf_append_html_escaped(out, name);
         strbuf_printf(out, "\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"4\"/><text x=\"%d\" y=\"%d\">", x, y,
                       NODE_WIDTH, NODE_HEIGHT, x + 8, y + NODE_HEIGHT / 2 + 4);
-        escape(out, name);
+        strbuf_append_html_escaped(out, name);
         strbuf_append_string(out, "</text><title>");
-        escape(out, name);
+        strbuf_append_html_escaped(out, name);
         strbuf_append_string(out, " (");
-        escape(out, text_of(task, "kind"));
+        strbuf_append_html_escaped(out, text_of(task, "kind"));
         strbuf_append_string(out, ", ");
-        escape(out, text_of(task, "materialized"));
+        strbuf_append_html_escaped(out, text_of(task, "materialized"));
         strbuf_append_string(out, ")</title></g></a>\n");
     }
     strbuf_append_string(out, "</svg>\n");
@@ -302,11 +288,11 @@ void docs_lineage_svg(const cJSON *catalog, const char *focus, const struct docs
 static void page_start(struct strbuf *out, const struct docs_links *links, const char *title) {
     strbuf_append_string(out, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                               "<meta name=\"viewport\" content=\"width=device-width\"><title>");
-    escape(out, title);
+    strbuf_append_html_escaped(out, title);
     strbuf_append_string(out, " · martlet docs</title>");
     for (size_t i = 0; i < links->stylesheet_count; i++) {
         strbuf_append_string(out, "<link rel=\"stylesheet\" href=\"");
-        escape(out, links->stylesheets[i]);
+        strbuf_append_html_escaped(out, links->stylesheets[i]);
         strbuf_append_string(out, "\">");
     }
     strbuf_append_string(out, "</head>\n<body class=\"docs\">");
@@ -330,7 +316,7 @@ static void task_links(struct strbuf *out, const struct docs_links *links, const
         strbuf_append_string(out, "<li><a ");
         task_href(out, links, name->valuestring);
         strbuf_append_string(out, ">");
-        escape(out, name->valuestring);
+        strbuf_append_html_escaped(out, name->valuestring);
         strbuf_append_string(out, "</a></li>");
     }
     if (cJSON_GetArraySize(names) == 0) strbuf_append_string(out, "<li class=\"muted\">none</li>");
@@ -343,7 +329,7 @@ static void joined(struct strbuf *out, const cJSON *items) {
     bool first = true;
     cJSON_ArrayForEach(item, items) {
         if (!first) strbuf_append_string(out, ", ");
-        escape(out, item->valuestring);
+        strbuf_append_html_escaped(out, item->valuestring);
         first = false;
     }
 }
@@ -355,9 +341,9 @@ void docs_index_page(const cJSON *catalog, const struct docs_links *links, struc
     snprintf(title, sizeof title, "Docs of %s", text_of(catalog, "pipeline"));
     page_start(out, links, title);
     strbuf_append_string(out, "<h1>");
-    escape(out, title);
+    strbuf_append_html_escaped(out, title);
     strbuf_append_string(out, "</h1>\n<p class=\"description\">");
-    escape(out, text_of(catalog, "description"));
+    strbuf_append_html_escaped(out, text_of(catalog, "description"));
     strbuf_append_string(out, "</p>\n<h2>Lineage</h2>\n<div class=\"lineage\">");
     docs_lineage_svg(catalog, NULL, links, false, out);
     strbuf_append_string(out, "</div>\n<h2>Sources and models</h2>\n<table id=\"tasks\"><thead><tr><th>name</th><th>kind</th>"
@@ -366,17 +352,17 @@ void docs_index_page(const cJSON *catalog, const struct docs_links *links, struc
     const cJSON *task;
     cJSON_ArrayForEach(task, cJSON_GetObjectItem(catalog, "tasks")) {
         strbuf_append_string(out, "<tr data-task=\"");
-        escape(out, text_of(task, "name"));
+        strbuf_append_html_escaped(out, text_of(task, "name"));
         strbuf_append_string(out, "\"><td><a ");
         task_href(out, links, text_of(task, "name"));
         strbuf_append_string(out, ">");
-        escape(out, text_of(task, "name"));
+        strbuf_append_html_escaped(out, text_of(task, "name"));
         strbuf_append_string(out, "</a></td><td>");
-        escape(out, text_of(task, "kind"));
+        strbuf_append_html_escaped(out, text_of(task, "kind"));
         strbuf_append_string(out, "</td><td>");
-        escape(out, text_of(task, "materialized"));
+        strbuf_append_html_escaped(out, text_of(task, "materialized"));
         strbuf_append_string(out, "</td><td>");
-        escape(out, text_of(task, "description"));
+        strbuf_append_html_escaped(out, text_of(task, "description"));
         strbuf_append_string(out, "</td><td>");
         joined(out, cJSON_GetObjectItem(task, "tags"));
         strbuf_printf(out, "</td><td>%d</td><td>%d</td></tr>\n", cJSON_GetArraySize(cJSON_GetObjectItem(task, "columns")),
@@ -396,23 +382,23 @@ int docs_task_page(const cJSON *catalog, const char *name, const struct docs_lin
     size_t start = out->length;
     page_start(out, links, name);
     strbuf_append_string(out, "<p class=\"crumbs\"><a href=\"");
-    escape(out, links->index);
+    strbuf_append_html_escaped(out, links->index);
     strbuf_append_string(out, "\">");
-    escape(out, text_of(catalog, "pipeline"));
+    strbuf_append_html_escaped(out, text_of(catalog, "pipeline"));
     strbuf_append_string(out, "</a> ›</p><h1>");
-    escape(out, name);
+    strbuf_append_html_escaped(out, name);
     strbuf_append_string(out, "</h1>\n<p class=\"description\">");
-    escape(out, text_of(task, "description"));
+    strbuf_append_html_escaped(out, text_of(task, "description"));
     strbuf_append_string(out, "</p>\n<table id=\"about\"><tbody><tr><th>kind</th><td>");
-    escape(out, text_of(task, "kind"));
+    strbuf_append_html_escaped(out, text_of(task, "kind"));
     strbuf_append_string(out, "</td></tr><tr><th>relation</th><td><code>");
-    escape(out, text_of(task, "relation"));
+    strbuf_append_html_escaped(out, text_of(task, "relation"));
     strbuf_append_string(out, "</code></td></tr><tr><th>");
     strbuf_append_string(out, strcmp(text_of(task, "kind"), "source") == 0 ? "load" : "materialized");
     strbuf_append_string(out, "</th><td>");
-    escape(out, text_of(task, "materialized"));
+    strbuf_append_html_escaped(out, text_of(task, "materialized"));
     strbuf_append_string(out, "</td></tr><tr><th>file</th><td><code>");
-    escape(out, text_of(task, "file"));
+    strbuf_append_html_escaped(out, text_of(task, "file"));
     strbuf_append_string(out, "</code></td></tr><tr><th>tags</th><td>");
     joined(out, cJSON_GetObjectItem(task, "tags"));
     strbuf_append_string(out, "</td></tr></tbody></table>\n<h2>Columns</h2>\n");
@@ -426,9 +412,9 @@ int docs_task_page(const cJSON *catalog, const char *name, const struct docs_lin
         strbuf_append_string(out, "</p>\n<table id=\"columns\"><thead><tr><th>column</th><th>type</th></tr></thead><tbody>\n");
         cJSON_ArrayForEach(column, columns) {
             strbuf_append_string(out, "<tr><td>");
-            escape(out, text_of(column, "name"));
+            strbuf_append_html_escaped(out, text_of(column, "name"));
             strbuf_append_string(out, "</td><td><code>");
-            escape(out, text_of(column, "type"));
+            strbuf_append_html_escaped(out, text_of(column, "type"));
             strbuf_append_string(out, "</code></td></tr>\n");
         }
         strbuf_append_string(out, "</tbody></table>\n");
@@ -437,7 +423,7 @@ int docs_task_page(const cJSON *catalog, const char *name, const struct docs_lin
     const cJSON *test;
     cJSON_ArrayForEach(test, cJSON_GetObjectItem(task, "tests")) {
         strbuf_append_string(out, "<li><code>");
-        escape(out, test->valuestring);
+        strbuf_append_html_escaped(out, test->valuestring);
         strbuf_append_string(out, "</code></li>");
     }
     if (cJSON_GetArraySize(cJSON_GetObjectItem(task, "tests")) == 0) strbuf_append_string(out, "<li class=\"muted\">none</li>");

@@ -17,20 +17,6 @@
 #define COLUMN_GAP 60
 #define ROW_GAP 14
 
-/* Appends text with & < > " ' escaped (SVG is XML). */
-static void escape(struct strbuf *out, const char *text) {
-    for (const char *p = text ? text : ""; *p; p++) {
-        switch (*p) {
-        case '&': strbuf_append_string(out, "&amp;"); break;
-        case '<': strbuf_append_string(out, "&lt;"); break;
-        case '>': strbuf_append_string(out, "&gt;"); break;
-        case '"': strbuf_append_string(out, "&quot;"); break;
-        case '\'': strbuf_append_string(out, "&#39;"); break;
-        default: strbuf_append_char(out, *p);
-        }
-    }
-}
-
 /* The latest run of the pipeline that has tasks, or 0. */
 static int64_t latest_run(struct serve *serve, const char *pipeline, struct error *err) {
     char sql[400], *value = NULL;
@@ -94,22 +80,22 @@ static int draw(const struct pipeline *pipeline, const cJSON *run, int64_t run_i
             int x = column[i] * (NODE_WIDTH + COLUMN_GAP), y = ROW_GAP + row[i] * (NODE_HEIGHT + ROW_GAP);
             if (state) {
                 strbuf_printf(out, "<a href=\"/runs/%" PRId64 "/tasks/", run_id);
-                escape(out, nodes[i].name);
+                strbuf_append_html_escaped(out, nodes[i].name);
                 strbuf_append_string(out, "\">");
             }
             strbuf_append_string(out, "<g class=\"node\" data-task=\"");
-            escape(out, nodes[i].name);
+            strbuf_append_html_escaped(out, nodes[i].name);
             strbuf_append_string(out, "\" data-status=\"");
-            escape(out, state ? state : "none");
+            strbuf_append_html_escaped(out, state ? state : "none");
             strbuf_append_string(out, "\"><rect class=\"s-");
-            escape(out, state ? state : "none");
+            strbuf_append_html_escaped(out, state ? state : "none");
             strbuf_printf(out, "\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"4\"/>", x, y, NODE_WIDTH, NODE_HEIGHT);
             strbuf_printf(out, "<text x=\"%d\" y=\"%d\">", x + 8, y + NODE_HEIGHT / 2 + 4);
-            escape(out, nodes[i].name);
+            strbuf_append_html_escaped(out, nodes[i].name);
             strbuf_append_string(out, "</text><title>");
-            escape(out, nodes[i].name);
+            strbuf_append_html_escaped(out, nodes[i].name);
             strbuf_append_string(out, ": ");
-            escape(out, state ? state : "not run");
+            strbuf_append_html_escaped(out, state ? state : "not run");
             strbuf_append_string(out, "</title></g>");
             if (state) strbuf_append_string(out, "</a>");
             strbuf_append_char(out, '\n');

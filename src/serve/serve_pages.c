@@ -14,25 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Appends text with & < > " ' escaped. */
-static void escape(struct strbuf *out, const char *text) {
-    for (const char *p = text ? text : ""; *p; p++) {
-        switch (*p) {
-        case '&': strbuf_append_string(out, "&amp;"); break;
-        case '<': strbuf_append_string(out, "&lt;"); break;
-        case '>': strbuf_append_string(out, "&gt;"); break;
-        case '"': strbuf_append_string(out, "&quot;"); break;
-        case '\'': strbuf_append_string(out, "&#39;"); break;
-        default: strbuf_append_char(out, *p);
-        }
-    }
-}
-
 /* The escaped string value of a JSON object's key ("" when missing or null;
  * numbers as written). */
 static void field(struct strbuf *out, const cJSON *object, const char *key) {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
-    if (cJSON_IsString(item)) escape(out, item->valuestring);
+    if (cJSON_IsString(item)) strbuf_append_html_escaped(out, item->valuestring);
     else if (cJSON_IsNumber(item)) {
         char number[64];
         if (item->valuedouble == (double)(int64_t)item->valuedouble) snprintf(number, sizeof number, "%" PRId64, (int64_t)item->valuedouble);
@@ -63,9 +49,9 @@ static const char *glyph_of(const char *status) {
  * vocabulary, escaped anyway). */
 static void badge(struct strbuf *out, const char *status) {
     strbuf_append_string(out, "<span class=\"badge s-");
-    escape(out, status);
+    strbuf_append_html_escaped(out, status);
     strbuf_append_string(out, "\">");
-    escape(out, status);
+    strbuf_append_html_escaped(out, status);
     strbuf_append_string(out, "</span>");
 }
 
@@ -73,7 +59,7 @@ static void badge(struct strbuf *out, const char *status) {
 static void page_start(struct strbuf *out, const char *title, bool live) {
     strbuf_append_string(out, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                               "<meta name=\"viewport\" content=\"width=device-width\"><title>");
-    escape(out, title);
+    strbuf_append_html_escaped(out, title);
     strbuf_append_string(out, " · martlet</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
                               "<script src=\"/static/app.js\" defer></script></head>\n<body");
     if (live) strbuf_append_string(out, " data-live=\"1\"");
@@ -81,7 +67,7 @@ static void page_start(struct strbuf *out, const char *title, bool live) {
                               " <a href=\"/runs\">Runs</a> <a href=\"/rejects\">Rejects</a>"
                               "<label class=\"token\">token <input id=\"token\" type=\"password\" autocomplete=\"off\""
                               " placeholder=\"paste to run, rerun, stop\"></label></header>\n<main><h1>");
-    escape(out, title);
+    strbuf_append_html_escaped(out, title);
     strbuf_append_string(out, "</h1><p id=\"message\" role=\"status\"></p>\n");
 }
 
@@ -95,7 +81,7 @@ static void page_error(struct serve_response *response, int status, const char *
     response->content_type = "text/html; charset=utf-8";
     page_start(&response->body, status == 404 ? "Not found" : "Error", false);
     strbuf_append_string(&response->body, "<p class=\"error\">");
-    escape(&response->body, message);
+    strbuf_append_html_escaped(&response->body, message);
     strbuf_append_string(&response->body, "</p>");
     page_end(&response->body);
 }
@@ -105,15 +91,15 @@ static void page_error(struct serve_response *response, int status, const char *
 static void action_button(struct strbuf *out, const char *id, const char *label, const char *url, const char *body,
                           const char *then) {
     strbuf_append_string(out, "<button class=\"action\" id=\"");
-    escape(out, id);
+    strbuf_append_html_escaped(out, id);
     strbuf_append_string(out, "\" data-url=\"");
-    escape(out, url);
+    strbuf_append_html_escaped(out, url);
     strbuf_append_string(out, "\" data-body=\"");
-    escape(out, body);
+    strbuf_append_html_escaped(out, body);
     strbuf_append_string(out, "\" data-then=\"");
-    escape(out, then);
+    strbuf_append_html_escaped(out, then);
     strbuf_append_string(out, "\">");
-    escape(out, label);
+    strbuf_append_html_escaped(out, label);
     strbuf_append_string(out, "</button>\n");
 }
 
@@ -129,9 +115,9 @@ static void pipelines_page(struct serve *serve, struct strbuf *out, struct error
     cJSON_ArrayForEach(pipeline, pipelines) {
         const char *name = text_of(pipeline, "name");
         strbuf_append_string(out, "<tr><td><a href=\"/pipelines/");
-        escape(out, name);
+        strbuf_append_html_escaped(out, name);
         strbuf_append_string(out, "\">");
-        escape(out, name);
+        strbuf_append_html_escaped(out, name);
         strbuf_append_string(out, "</a></td><td>");
         if (cJSON_GetObjectItem(pipeline, "error")) {
             strbuf_append_string(out, "<span class=\"error\">");
@@ -162,11 +148,11 @@ static void pipelines_page(struct serve *serve, struct strbuf *out, struct error
         strbuf_append_string(out, "</td><td>");
         const cJSON *date;
         cJSON_ArrayForEach(date, cJSON_GetObjectItem(pipeline, "failing_dates")) {
-            escape(out, date->valuestring);
+            strbuf_append_html_escaped(out, date->valuestring);
             strbuf_append_string(out, " ");
         }
         strbuf_append_string(out, "</td><td><a href=\"/pipelines/");
-        escape(out, name);
+        strbuf_append_html_escaped(out, name);
         strbuf_append_string(out, "/reports\">reports</a></td></tr>\n");
     }
     strbuf_append_string(out, "</tbody></table>\n");
@@ -187,7 +173,7 @@ static void grid_page(struct serve *serve, const char *pipeline, long limit, str
     }
     page_start(out, pipeline, live);
     strbuf_append_string(out, "<form class=\"run\" id=\"run-form\" data-url=\"/api/pipelines/");
-    escape(out, pipeline);
+    strbuf_append_html_escaped(out, pipeline);
     strbuf_append_string(out, "/runs\">Run dates <input type=\"date\" name=\"from\" required> to"
                               " <input type=\"date\" name=\"to\" required> <button type=\"submit\">Run</button></form>\n"
                               "<p class=\"legend\">");
@@ -195,11 +181,11 @@ static void grid_page(struct serve *serve, const char *pipeline, long limit, str
         strbuf_printf(out, "<span class=\"cell s-%s\">%s</span> %s ", glyphs[i].status, glyphs[i].glyph, glyphs[i].status);
     }
     strbuf_append_string(out, "<span class=\"cell s-none\">·</span> not run · <a href=\"/runs?pipeline=");
-    escape(out, pipeline);
+    strbuf_append_html_escaped(out, pipeline);
     strbuf_append_string(out, "\">runs</a> · <a href=\"/pipelines/");
-    escape(out, pipeline);
+    strbuf_append_html_escaped(out, pipeline);
     strbuf_append_string(out, "/dag\">DAG</a> · <a href=\"/pipelines/");
-    escape(out, pipeline);
+    strbuf_append_html_escaped(out, pipeline);
     strbuf_append_string(out, "/reports\">reports</a></p>\n");
     if (cJSON_GetArraySize(dates) == 0) {
         strbuf_append_string(out, "<p>No runs recorded yet.</p>");
@@ -208,7 +194,7 @@ static void grid_page(struct serve *serve, const char *pipeline, long limit, str
                                   "<th>status</th>");
         cJSON_ArrayForEach(task, tasks) {
             strbuf_append_string(out, "<th class=\"task\"><span>");
-            escape(out, task->valuestring);
+            strbuf_append_html_escaped(out, task->valuestring);
             strbuf_append_string(out, "</span></th>");
         }
         strbuf_append_string(out, "</tr></thead><tbody>\n");
@@ -232,19 +218,19 @@ static void grid_page(struct serve *serve, const char *pipeline, long limit, str
                     continue;
                 }
                 strbuf_append_string(out, "<td class=\"cell s-");
-                escape(out, state);
+                strbuf_append_html_escaped(out, state);
                 strbuf_append_string(out, "\" data-task=\"");
-                escape(out, task->valuestring);
+                strbuf_append_html_escaped(out, task->valuestring);
                 strbuf_append_string(out, "\" data-status=\"");
-                escape(out, state);
+                strbuf_append_html_escaped(out, state);
                 strbuf_append_string(out, "\"><a href=\"/runs/");
                 field(out, date, "run_id");
                 strbuf_append_string(out, "/tasks/");
-                escape(out, task->valuestring);
+                strbuf_append_html_escaped(out, task->valuestring);
                 strbuf_append_string(out, "\" title=\"");
-                escape(out, task->valuestring);
+                strbuf_append_html_escaped(out, task->valuestring);
                 strbuf_append_string(out, ": ");
-                escape(out, state);
+                strbuf_append_html_escaped(out, state);
                 strbuf_append_string(out, "\">");
                 strbuf_append_string(out, glyph_of(state));
                 strbuf_append_string(out, "</a></td>");
@@ -268,7 +254,7 @@ static void runs_page(struct serve *serve, const char *pipeline, const char *sta
     cJSON_ArrayForEach(run, runs) live = live || strcmp(text_of(run, "status"), "running") == 0;
     page_start(out, "Runs", live);
     strbuf_append_string(out, "<form method=\"get\" action=\"/runs\">pipeline <input name=\"pipeline\" value=\"");
-    escape(out, pipeline);
+    strbuf_append_html_escaped(out, pipeline);
     strbuf_append_string(out, "\"> status <select name=\"status\"><option value=\"\">any</option>");
     static const char *const statuses[] = {"running", "success", "failed", "stopped", "interrupted"};
     for (size_t i = 0; i < 5; i++)
@@ -416,7 +402,7 @@ static void task_page(struct serve *serve, int64_t run_id, const char *name, str
     const cJSON *rejected = cJSON_GetObjectItem(task, "rows_rejected");
     if (cJSON_IsNumber(rejected) && rejected->valuedouble > 0) {
         strbuf_append_string(out, " <a id=\"rejects-link\" href=\"/rejects?table=");
-        escape(out, name);
+        strbuf_append_html_escaped(out, name);
         strbuf_printf(out, "&amp;run=%" PRId64 "\">see the rejected rows</a>", run_id);
     }
     if (text_of(task, "error")[0]) {
@@ -459,9 +445,9 @@ static void rejects_page(const struct serve_request *request, struct strbuf *out
             size_t length = strlen(name);
             if (length <= 8 || strcmp(name + length - 8, "_rejects") != 0) continue;
             strbuf_append_string(out, "<li><a href=\"/rejects?table=");
-            escape(out, name);
+            strbuf_append_html_escaped(out, name);
             strbuf_append_string(out, "\">");
-            escape(out, name);
+            strbuf_append_html_escaped(out, name);
             strbuf_append_string(out, "</a></li>");
         }
         strbuf_append_string(out, "</ul>\n");
@@ -545,13 +531,13 @@ static void reports_page(struct serve *serve, const char *name, struct strbuf *o
         free(paths[i]);
         if (!identifier_is_valid(report)) continue;
         strbuf_append_string(out, "<section class=\"report\"><h2>");
-        escape(out, report);
+        strbuf_append_html_escaped(out, report);
         strbuf_append_string(out, "</h2>");
         char *text = NULL, *svg = NULL;
         struct error report_error;
         if (report_text(serve, pipeline, report, REPORT_JSON, &text, &report_error) != 0) {
             strbuf_append_string(out, "<p class=\"error\">");
-            escape(out, report_error.message);
+            strbuf_append_html_escaped(out, report_error.message);
             strbuf_append_string(out, "</p>");
         } else {
             cJSON *rows = cJSON_Parse(text);
@@ -559,7 +545,7 @@ static void reports_page(struct serve *serve, const char *name, struct strbuf *o
             strbuf_append_string(out, "<div class=\"scroll\"><table class=\"report\"><thead><tr>");
             cJSON_ArrayForEach(cell, first) {
                 strbuf_append_string(out, "<th>");
-                escape(out, cell->string);
+                strbuf_append_html_escaped(out, cell->string);
                 strbuf_append_string(out, "</th>");
             }
             strbuf_append_string(out, "</tr></thead><tbody>");
@@ -568,7 +554,7 @@ static void reports_page(struct serve *serve, const char *name, struct strbuf *o
                 cJSON_ArrayForEach(cell, row) {
                     strbuf_append_string(out, cJSON_IsNumber(cell) ? "<td class=\"number\">" : "<td>");
                     char *printed = cJSON_IsString(cell) ? NULL : cJSON_PrintUnformatted(cell);
-                    escape(out, cJSON_IsString(cell) ? cell->valuestring : cJSON_IsNull(cell) ? "" : printed);
+                    strbuf_append_html_escaped(out, cJSON_IsString(cell) ? cell->valuestring : cJSON_IsNull(cell) ? "" : printed);
                     cJSON_free(printed);
                     strbuf_append_string(out, "</td>");
                 }
@@ -579,9 +565,9 @@ static void reports_page(struct serve *serve, const char *name, struct strbuf *o
         }
         if (report_text(serve, pipeline, report, REPORT_SVG, &svg, &report_error) == 0) {
             strbuf_append_string(out, "<img class=\"chart\" alt=\"chart\" src=\"/pipelines/");
-            escape(out, name);
+            strbuf_append_html_escaped(out, name);
             strbuf_append_string(out, "/reports/");
-            escape(out, report);
+            strbuf_append_html_escaped(out, report);
             strbuf_append_string(out, ".svg\">");
         }
         free(text);

@@ -81,3 +81,19 @@ char *strbuf_detach(struct strbuf *buffer) {
     strbuf_init(buffer);
     return data;
 }
+
+/* Appends text (NULL: nothing) with & < > " ' escaped: safe in HTML text and
+ * attributes and in SVG, which is XML. The docs pages, the served pages and
+ * the DAG drawing all write through it. */
+void strbuf_append_html_escaped(struct strbuf *buffer, const char *text) {
+    for (const char *p = text ? text : ""; *p; p++) {
+        switch (*p) {
+        case '&': strbuf_append_string(buffer, "&amp;"); break;
+        case '<': strbuf_append_string(buffer, "&lt;"); break;
+        case '>': strbuf_append_string(buffer, "&gt;"); break;
+        case '"': strbuf_append_string(buffer, "&quot;"); break;
+        case '\'': strbuf_append_string(buffer, "&#39;"); break;
+        default: strbuf_append_char(buffer, *p);
+        }
+    }
+}
