@@ -24,23 +24,15 @@ static int describe(struct warehouse *warehouse, const char *relation, struct wa
     return warehouse_query(warehouse, sql, result, err);
 }
 
-/* The SELECT's columns with their types: DESCRIBE of an empty Memory
- * table of its shape, made beside the relation and dropped. */
-static int describe_select(struct warehouse *warehouse, const char *relation, const char *body,
-                           struct warehouse_result **result, struct error *err) {
-    char shape[300];
-    snprintf(shape, sizeof shape, "%s__evolve", relation);
+/* The SELECT's columns with their types: DESCRIBE of the query itself
+ * (nothing runs). No table is made for it: a transient table beside the
+ * model's would be opened by other tasks' catalog reads meanwhile. */
+static int describe_select(struct warehouse *warehouse, const char *body, struct warehouse_result **result,
+                           struct error *err) {
     struct strbuf sql;
     strbuf_init(&sql);
-    strbuf_printf(&sql, "DROP TABLE IF EXISTS %s", shape);
-    int status = warehouse_execute(warehouse, strbuf_text(&sql), err);
-    strbuf_reset(&sql);
-    strbuf_printf(&sql, "CREATE TABLE %s ENGINE = Memory AS SELECT * FROM (\n%s\n) AS model LIMIT 0", shape, body);
-    if (status == 0) status = warehouse_execute(warehouse, strbuf_text(&sql), err);
-    if (status == 0) status = describe(warehouse, shape, result, err);
-    strbuf_reset(&sql);
-    strbuf_printf(&sql, "DROP TABLE IF EXISTS %s", shape);
-    if (status == 0) status = warehouse_execute(warehouse, strbuf_text(&sql), err);
+    strbuf_printf(&sql, "DESCRIBE TABLE (SELECT * FROM (\n%s\n) AS model)", body);
+    int status = warehouse_query(warehouse, strbuf_text(&sql), result, err);
     strbuf_free(&sql);
     return status;
 }
@@ -60,7 +52,7 @@ int clickhouse_evolve_model(struct warehouse *warehouse, const char *relation, c
     if (environment_table_exists(warehouse, schema, shard, &sharded, err) != 0) return -1;
     struct warehouse_result *table = NULL, *model = NULL;
     int status = describe(warehouse, relation, &table, err);
-    if (status == 0) status = describe_select(warehouse, relation, body, &model, err);
+    if (status == 0) status = describe_select(warehouse, body, &model, err);
     size_t kept = 0;
     while (status == 0 && kept < table->row_count && kept < model->row_count &&
            strcmp(warehouse_result_cell(table, kept, 0), warehouse_result_cell(model, kept, 0)) == 0)

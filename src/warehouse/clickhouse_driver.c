@@ -57,6 +57,7 @@ struct clickhouse_warehouse {
     pthread_mutex_t running_lock;    /* guards running_query_id against interrupt's thread */
     char running_query_id[64];
     bool connection_failed;          /* the last failure was the network's, not the statement's */
+    int failure_code;                /* the server's exception code of the last failure, 0 if none */
     int lock_fd;                     /* try_lock's file, -1 if none */
     int tcp_ports[CLICKHOUSE_MAX_SERVERS];   /* each server's native port (system.clusters), 0 if unknown */
     CURL *server_curl[CLICKHOUSE_MAX_SERVERS];  /* for inserts into every shard at once, made on first use */
@@ -240,10 +241,12 @@ static int request_finish(struct clickhouse_warehouse *warehouse, CURL *curl, CU
         return error_mark_transient(err);
     }
     warehouse->connection_failed = false;
+    warehouse->failure_code = 0;
     if (status == 200) return 0;
     char message[ERROR_MESSAGE_SIZE - 400];
     bool network;
     int failure = describe_failure(response, message, sizeof message, &network);
+    warehouse->failure_code = failure;
     const struct clickhouse_server *unreachable = network ? unreachable_server(warehouse, message) : NULL;
     if (unreachable && unreachable != server) {
         /* The innermost reason ("Connection refused (HOST:PORT)") is the one to read. */
@@ -949,6 +952,25 @@ static int clickhouse_execute_params(struct warehouse *base, const char *sql, co
     return status;
 }
 
+/* Runs a query, its answer into response. A read of system.tables or
+ * system.columns opens each table it lists, and one that another task
+ * drops meanwhile (its NAME__new_shard swapped in, say) fails it with
+ * UNKNOWN_TABLE (code 60) although nothing is wrong: such a read is
+ * asked again, a few times, as a catalog in PostgreSQL or DuckDB never
+ * fails that way. */
+static int run_catalog_aware(struct clickhouse_warehouse *warehouse, const char *sql, struct strbuf *response,
+                             struct error *err) {
+    enum { UNKNOWN_TABLE = 60, ATTEMPTS = 5 };
+    bool catalog = strstr(sql, "system.columns") != NULL || strstr(sql, "system.tables") != NULL;
+    int status = run_statement(warehouse, sql, true, response, err);
+    for (int attempt = 1; status != 0 && catalog && warehouse->failure_code == UNKNOWN_TABLE && attempt < ATTEMPTS;
+         attempt++) {
+        strbuf_reset(response);
+        status = run_statement(warehouse, sql, true, response, err);
+    }
+    return status;
+}
+
 static int clickhouse_query(struct warehouse *base, const char *sql, struct warehouse_result **result,
                             struct error *err) {
     struct clickhouse_warehouse *warehouse = (struct clickhouse_warehouse *)base;
@@ -957,7 +979,7 @@ static int clickhouse_query(struct warehouse *base, const char *sql, struct ware
     strbuf_init(&response);
     int status = prepare_sql(sql, &query, err);
     if (status == 0) status = settle_rebuilds(warehouse, strbuf_text(&query), err);
-    if (status == 0) status = run_statement(warehouse, strbuf_text(&query), true, &response, err);
+    if (status == 0) status = run_catalog_aware(warehouse, strbuf_text(&query), &response, err);
     if (status == 0) status = clickhouse_parse_tsv(response.data ? response.data : "", response.length, result, err);
     strbuf_free(&query);
     strbuf_free(&response);
