@@ -55,6 +55,34 @@ static void badge(struct strbuf *out, const char *status) {
     strbuf_append_string(out, "</span>");
 }
 
+/* <a href="PATH{key}">LABEL{key}</a>: a link to the object's page named by
+ * one of its fields. */
+static void field_link(struct strbuf *out, const char *path, const cJSON *object, const char *key, const char *label) {
+    strbuf_append_string(out, "<a href=\"");
+    strbuf_append_string(out, path);
+    field(out, object, key);
+    strbuf_append_string(out, "\">");
+    strbuf_append_string(out, label);
+    field(out, object, key);
+    strbuf_append_string(out, "</a>");
+}
+
+/* The run's dates, "start..end". */
+static void date_range(struct strbuf *out, const cJSON *run) {
+    field(out, run, "start_date");
+    strbuf_append_string(out, "..");
+    field(out, run, "end_date");
+}
+
+/* A table row's cells after the status badge: numbers, then the error
+ * (the last column), each opening its own cell. */
+static void value_cells(struct strbuf *out, const cJSON *object, const char *const *columns, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        strbuf_append_string(out, i + 1 == count ? "</td><td class=\"error\">" : "</td><td class=\"number\">");
+        field(out, object, columns[i]);
+    }
+}
+
 /* The page's head and navigation; live pages reload while a run goes. */
 static void page_start(struct strbuf *out, const char *title, bool live) {
     strbuf_append_string(out, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -134,16 +162,11 @@ static void pipelines_page(struct serve *serve, struct strbuf *out, struct error
         if (cJSON_IsObject(schedule)) field(out, schedule, "next_firing");
         strbuf_append_string(out, "</td><td>");
         if (cJSON_IsObject(last)) {
-            strbuf_append_string(out, "<a href=\"/runs/");
-            field(out, last, "run_id");
-            strbuf_append_string(out, "\">run ");
-            field(out, last, "run_id");
-            strbuf_append_string(out, "</a> ");
+            field_link(out, "/runs/", last, "run_id", "run ");
+            strbuf_append_string(out, " ");
             badge(out, text_of(last, "status"));
             strbuf_append_string(out, " ");
-            field(out, last, "start_date");
-            strbuf_append_string(out, "..");
-            field(out, last, "end_date");
+            date_range(out, last);
         }
         strbuf_append_string(out, "</td><td>");
         const cJSON *date;
@@ -204,11 +227,9 @@ static void grid_page(struct serve *serve, const char *pipeline, long limit, str
             field(out, date, "date");
             strbuf_append_string(out, "\"><td>");
             field(out, date, "date");
-            strbuf_append_string(out, "</td><td><a href=\"/runs/");
-            field(out, date, "run_id");
-            strbuf_append_string(out, "\">");
-            field(out, date, "run_id");
-            strbuf_append_string(out, "</a></td><td>");
+            strbuf_append_string(out, "</td><td>");
+            field_link(out, "/runs/", date, "run_id", "");
+            strbuf_append_string(out, "</td><td>");
             badge(out, text_of(date, "status"));
             strbuf_append_string(out, "</td>");
             cJSON_ArrayForEach(task, tasks) {
@@ -265,26 +286,17 @@ static void runs_page(struct serve *serve, const char *pipeline, const char *sta
                               "<th>started (UTC)</th><th>seconds</th><th>tasks ok</th><th>failed</th><th>rows loaded</th>"
                               "<th>rejected</th><th>error</th></tr></thead><tbody>\n");
     cJSON_ArrayForEach(run, runs) {
-        strbuf_append_string(out, "<tr><td><a href=\"/runs/");
-        field(out, run, "run_id");
-        strbuf_append_string(out, "\">");
-        field(out, run, "run_id");
-        strbuf_append_string(out, "</a></td><td><a href=\"/pipelines/");
-        field(out, run, "pipeline");
-        strbuf_append_string(out, "\">");
-        field(out, run, "pipeline");
-        strbuf_append_string(out, "</a></td><td>");
-        field(out, run, "start_date");
-        strbuf_append_string(out, "..");
-        field(out, run, "end_date");
+        strbuf_append_string(out, "<tr><td>");
+        field_link(out, "/runs/", run, "run_id", "");
+        strbuf_append_string(out, "</td><td>");
+        field_link(out, "/pipelines/", run, "pipeline", "");
+        strbuf_append_string(out, "</td><td>");
+        date_range(out, run);
         strbuf_append_string(out, "</td><td>");
         badge(out, text_of(run, "status"));
         static const char *const columns[] = {"started_at", "seconds", "tasks_succeeded", "tasks_failed", "rows_loaded",
                                               "rows_rejected", "error"};
-        for (size_t i = 0; i < sizeof columns / sizeof *columns; i++) {
-            strbuf_append_string(out, i == 6 ? "</td><td class=\"error\">" : "</td><td class=\"number\">");
-            field(out, run, columns[i]);
-        }
+        value_cells(out, run, columns, sizeof columns / sizeof *columns);
         strbuf_append_string(out, "</td></tr>\n");
     }
     strbuf_append_string(out, "</tbody></table>\n");
@@ -301,14 +313,10 @@ static void run_page(struct serve *serve, int64_t run_id, struct strbuf *out, st
     snprintf(title, sizeof title, "Run %" PRId64, run_id);
     bool running = strcmp(text_of(run, "status"), "running") == 0;
     page_start(out, title, running);
-    strbuf_append_string(out, "<p><a href=\"/pipelines/");
-    field(out, run, "pipeline");
-    strbuf_append_string(out, "\">");
-    field(out, run, "pipeline");
-    strbuf_append_string(out, "</a> ");
-    field(out, run, "start_date");
-    strbuf_append_string(out, "..");
-    field(out, run, "end_date");
+    strbuf_append_string(out, "<p>");
+    field_link(out, "/pipelines/", run, "pipeline", "");
+    strbuf_append_string(out, " ");
+    date_range(out, run);
     strbuf_append_string(out, " ");
     badge(out, text_of(run, "status"));
     strbuf_append_string(out, " started ");
@@ -332,22 +340,17 @@ static void run_page(struct serve *serve, int64_t run_id, struct strbuf *out, st
                               "</tr></thead><tbody>\n");
     const cJSON *task;
     cJSON_ArrayForEach(task, cJSON_GetObjectItem(run, "tasks")) {
-        strbuf_append_string(out, "<tr><td><a href=\"/runs/");
-        strbuf_printf(out, "%" PRId64, run_id);
-        strbuf_append_string(out, "/tasks/");
-        field(out, task, "task");
-        strbuf_append_string(out, "\">");
-        field(out, task, "task");
-        strbuf_append_string(out, "</a></td><td>");
+        char path[64];
+        snprintf(path, sizeof path, "/runs/%" PRId64 "/tasks/", run_id);
+        strbuf_append_string(out, "<tr><td>");
+        field_link(out, path, task, "task", "");
+        strbuf_append_string(out, "</td><td>");
         field(out, task, "kind");
         strbuf_append_string(out, "</td><td>");
         badge(out, text_of(task, "status"));
         static const char *const columns[] = {"attempts", "rows_read", "rows_loaded", "rows_rejected", "rows_written",
                                               "seconds", "error"};
-        for (size_t i = 0; i < sizeof columns / sizeof *columns; i++) {
-            strbuf_append_string(out, i == 6 ? "</td><td class=\"error\">" : "</td><td class=\"number\">");
-            field(out, task, columns[i]);
-        }
+        value_cells(out, task, columns, sizeof columns / sizeof *columns);
         strbuf_append_string(out, "</td></tr>\n");
     }
     strbuf_append_string(out, "</tbody></table>\n");
