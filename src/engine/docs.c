@@ -188,11 +188,7 @@ static int task_index(const cJSON *tasks, const char *name) {
 
 /* href="..." of a task's page. */
 static void task_href(struct strbuf *out, const struct docs_links *links, const char *name) {
-    strbuf_append_string(out, "href=\"");
-    strbuf_append_html_escaped(out, links->task_prefix);
-    strbuf_append_html_escaped(out, name);
-    strbuf_append_html_escaped(out, links->task_suffix);
-    strbuf_append_string(out, "\"");
+    strbuf_append_html(out, "href=\"%s%s%s\"", links->task_prefix, name, links->task_suffix);
 }
 
 /* Marks which tasks the focus's lineage holds: 2 the focus, 1 its
@@ -259,23 +255,13 @@ void docs_lineage_svg(const cJSON *catalog, const char *focus, const struct docs
         const cJSON *task = cJSON_GetArrayItem(tasks, i);
         const char *name = text_of(task, "name");
         int x = column[i] * (NODE_WIDTH + COLUMN_GAP), y = ROW_GAP + row[i] * (NODE_HEIGHT + ROW_GAP);
+        const char *kind = text_of(task, "kind"), *highlight = mark[i] == 2 ? " focus" : mark[i] == 1 ? " related" : "";
         strbuf_append_string(out, "<a ");
         task_href(out, links, name);
-        strbuf_append_string(out, "><g class=\"node k-");
-        strbuf_append_html_escaped(out, text_of(task, "kind"));
-        strbuf_append_string(out, mark[i] == 2 ? " focus" : mark[i] == 1 ? " related" : "");
-        strbuf_append_string(out, "\" data-task=\"");
-        strbuf_append_html_escaped(out, name);
-        strbuf_printf(out, "\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"4\"/><text x=\"%d\" y=\"%d\">", x, y,
-                      NODE_WIDTH, NODE_HEIGHT, x + 8, y + NODE_HEIGHT / 2 + 4);
-        strbuf_append_html_escaped(out, name);
-        strbuf_append_string(out, "</text><title>");
-        strbuf_append_html_escaped(out, name);
-        strbuf_append_string(out, " (");
-        strbuf_append_html_escaped(out, text_of(task, "kind"));
-        strbuf_append_string(out, ", ");
-        strbuf_append_html_escaped(out, text_of(task, "materialized"));
-        strbuf_append_string(out, ")</title></g></a>\n");
+        strbuf_append_html(out, "><g class=\"node k-%s%s\" data-task=\"%s\"><rect x=\"%d\" y=\"%d\" width=\"%d\""
+                                " height=\"%d\" rx=\"4\"/><text x=\"%d\" y=\"%d\">%s</text><title>%s (%s, %s)</title></g></a>\n",
+                           kind, highlight, name, x, y, NODE_WIDTH, NODE_HEIGHT, x + 8, y + NODE_HEIGHT / 2 + 4, name, name,
+                           kind, text_of(task, "materialized"));
     }
     strbuf_append_string(out, "</svg>\n");
     free(mark);
@@ -315,9 +301,7 @@ static void task_links(struct strbuf *out, const struct docs_links *links, const
     cJSON_ArrayForEach(name, names) {
         strbuf_append_string(out, "<li><a ");
         task_href(out, links, name->valuestring);
-        strbuf_append_string(out, ">");
-        strbuf_append_html_escaped(out, name->valuestring);
-        strbuf_append_string(out, "</a></li>");
+        strbuf_append_html(out, ">%s</a></li>", name->valuestring);
     }
     if (cJSON_GetArraySize(names) == 0) strbuf_append_string(out, "<li class=\"muted\">none</li>");
     strbuf_append_string(out, "</ul>\n");
@@ -340,30 +324,19 @@ void docs_index_page(const cJSON *catalog, const struct docs_links *links, struc
     char title[128];
     snprintf(title, sizeof title, "Docs of %s", text_of(catalog, "pipeline"));
     page_start(out, links, title);
-    strbuf_append_string(out, "<h1>");
-    strbuf_append_html_escaped(out, title);
-    strbuf_append_string(out, "</h1>\n<p class=\"description\">");
-    strbuf_append_html_escaped(out, text_of(catalog, "description"));
-    strbuf_append_string(out, "</p>\n<h2>Lineage</h2>\n<div class=\"lineage\">");
+    strbuf_append_html(out, "<h1>%s</h1>\n<p class=\"description\">%s</p>\n<h2>Lineage</h2>\n<div class=\"lineage\">", title,
+                       text_of(catalog, "description"));
     docs_lineage_svg(catalog, NULL, links, false, out);
     strbuf_append_string(out, "</div>\n<h2>Sources and models</h2>\n<table id=\"tasks\"><thead><tr><th>name</th><th>kind</th>"
                               "<th>materialized</th><th>description</th><th>tags</th><th>columns</th><th>tests</th>"
                               "</tr></thead><tbody>\n");
     const cJSON *task;
     cJSON_ArrayForEach(task, cJSON_GetObjectItem(catalog, "tasks")) {
-        strbuf_append_string(out, "<tr data-task=\"");
-        strbuf_append_html_escaped(out, text_of(task, "name"));
-        strbuf_append_string(out, "\"><td><a ");
-        task_href(out, links, text_of(task, "name"));
-        strbuf_append_string(out, ">");
-        strbuf_append_html_escaped(out, text_of(task, "name"));
-        strbuf_append_string(out, "</a></td><td>");
-        strbuf_append_html_escaped(out, text_of(task, "kind"));
-        strbuf_append_string(out, "</td><td>");
-        strbuf_append_html_escaped(out, text_of(task, "materialized"));
-        strbuf_append_string(out, "</td><td>");
-        strbuf_append_html_escaped(out, text_of(task, "description"));
-        strbuf_append_string(out, "</td><td>");
+        const char *name = text_of(task, "name");
+        strbuf_append_html(out, "<tr data-task=\"%s\"><td><a ", name);
+        task_href(out, links, name);
+        strbuf_append_html(out, ">%s</a></td><td>%s</td><td>%s</td><td>%s</td><td>", name, text_of(task, "kind"),
+                           text_of(task, "materialized"), text_of(task, "description"));
         joined(out, cJSON_GetObjectItem(task, "tags"));
         strbuf_printf(out, "</td><td>%d</td><td>%d</td></tr>\n", cJSON_GetArraySize(cJSON_GetObjectItem(task, "columns")),
                       cJSON_GetArraySize(cJSON_GetObjectItem(task, "tests")));
@@ -381,25 +354,14 @@ int docs_task_page(const cJSON *catalog, const char *name, const struct docs_lin
     const cJSON *task = cJSON_GetArrayItem(tasks, index);
     size_t start = out->length;
     page_start(out, links, name);
-    strbuf_append_string(out, "<p class=\"crumbs\"><a href=\"");
-    strbuf_append_html_escaped(out, links->index);
-    strbuf_append_string(out, "\">");
-    strbuf_append_html_escaped(out, text_of(catalog, "pipeline"));
-    strbuf_append_string(out, "</a> ›</p><h1>");
-    strbuf_append_html_escaped(out, name);
-    strbuf_append_string(out, "</h1>\n<p class=\"description\">");
-    strbuf_append_html_escaped(out, text_of(task, "description"));
-    strbuf_append_string(out, "</p>\n<table id=\"about\"><tbody><tr><th>kind</th><td>");
-    strbuf_append_html_escaped(out, text_of(task, "kind"));
-    strbuf_append_string(out, "</td></tr><tr><th>relation</th><td><code>");
-    strbuf_append_html_escaped(out, text_of(task, "relation"));
-    strbuf_append_string(out, "</code></td></tr><tr><th>");
-    strbuf_append_string(out, strcmp(text_of(task, "kind"), "source") == 0 ? "load" : "materialized");
-    strbuf_append_string(out, "</th><td>");
-    strbuf_append_html_escaped(out, text_of(task, "materialized"));
-    strbuf_append_string(out, "</td></tr><tr><th>file</th><td><code>");
-    strbuf_append_html_escaped(out, text_of(task, "file"));
-    strbuf_append_string(out, "</code></td></tr><tr><th>tags</th><td>");
+    const char *kind = text_of(task, "kind");
+    strbuf_append_html(out, "<p class=\"crumbs\"><a href=\"%s\">%s</a> ›</p><h1>%s</h1>\n<p class=\"description\">%s</p>\n",
+                       links->index, text_of(catalog, "pipeline"), name, text_of(task, "description"));
+    strbuf_append_html(out, "<table id=\"about\"><tbody><tr><th>kind</th><td>%s</td></tr><tr><th>relation</th><td><code>%s"
+                            "</code></td></tr><tr><th>%s</th><td>%s</td></tr><tr><th>file</th><td><code>%s</code></td></tr>"
+                            "<tr><th>tags</th><td>",
+                       kind, text_of(task, "relation"), strcmp(kind, "source") == 0 ? "load" : "materialized",
+                       text_of(task, "materialized"), text_of(task, "file"));
     joined(out, cJSON_GetObjectItem(task, "tags"));
     strbuf_append_string(out, "</td></tr></tbody></table>\n<h2>Columns</h2>\n");
     const char *from = text_of(task, "columns_from");
@@ -411,20 +373,15 @@ int docs_task_page(const cJSON *catalog, const char *name, const struct docs_lin
         strbuf_append_string(out, strcmp(from, "warehouse") == 0 ? "the warehouse has them." : "pipeline.json declares them (not built yet).");
         strbuf_append_string(out, "</p>\n<table id=\"columns\"><thead><tr><th>column</th><th>type</th></tr></thead><tbody>\n");
         cJSON_ArrayForEach(column, columns) {
-            strbuf_append_string(out, "<tr><td>");
-            strbuf_append_html_escaped(out, text_of(column, "name"));
-            strbuf_append_string(out, "</td><td><code>");
-            strbuf_append_html_escaped(out, text_of(column, "type"));
-            strbuf_append_string(out, "</code></td></tr>\n");
+            strbuf_append_html(out, "<tr><td>%s</td><td><code>%s</code></td></tr>\n", text_of(column, "name"),
+                               text_of(column, "type"));
         }
         strbuf_append_string(out, "</tbody></table>\n");
     }
     strbuf_append_string(out, "<h2>Data tests</h2>\n<ul id=\"tests\">");
     const cJSON *test;
     cJSON_ArrayForEach(test, cJSON_GetObjectItem(task, "tests")) {
-        strbuf_append_string(out, "<li><code>");
-        strbuf_append_html_escaped(out, test->valuestring);
-        strbuf_append_string(out, "</code></li>");
+        strbuf_append_html(out, "<li><code>%s</code></li>", test->valuestring);
     }
     if (cJSON_GetArraySize(cJSON_GetObjectItem(task, "tests")) == 0) strbuf_append_string(out, "<li class=\"muted\">none</li>");
     strbuf_append_string(out, "</ul>\n<h2>Upstream</h2>\n");

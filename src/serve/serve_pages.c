@@ -48,11 +48,7 @@ static const char *glyph_of(const char *status) {
 /* A status as a coloured badge (class s-<status>; statuses are a fixed
  * vocabulary, escaped anyway). */
 static void badge(struct strbuf *out, const char *status) {
-    strbuf_append_string(out, "<span class=\"badge s-");
-    strbuf_append_html_escaped(out, status);
-    strbuf_append_string(out, "\">");
-    strbuf_append_html_escaped(out, status);
-    strbuf_append_string(out, "</span>");
+    strbuf_append_html(out, "<span class=\"badge s-%s\">%s</span>", status, status);
 }
 
 /* <a href="PATH{key}">LABEL{key}</a>: a link to the object's page named by
@@ -108,9 +104,7 @@ static void page_error(struct serve_response *response, int status, const char *
     response->status = status;
     response->content_type = "text/html; charset=utf-8";
     page_start(&response->body, status == 404 ? "Not found" : "Error", false);
-    strbuf_append_string(&response->body, "<p class=\"error\">");
-    strbuf_append_html_escaped(&response->body, message);
-    strbuf_append_string(&response->body, "</p>");
+    strbuf_append_html(&response->body, "<p class=\"error\">%s</p>", message);
     page_end(&response->body);
 }
 
@@ -118,17 +112,8 @@ static void page_error(struct serve_response *response, int status, const char *
  * on success the browser goes to `then` (empty: reloads). */
 static void action_button(struct strbuf *out, const char *id, const char *label, const char *url, const char *body,
                           const char *then) {
-    strbuf_append_string(out, "<button class=\"action\" id=\"");
-    strbuf_append_html_escaped(out, id);
-    strbuf_append_string(out, "\" data-url=\"");
-    strbuf_append_html_escaped(out, url);
-    strbuf_append_string(out, "\" data-body=\"");
-    strbuf_append_html_escaped(out, body);
-    strbuf_append_string(out, "\" data-then=\"");
-    strbuf_append_html_escaped(out, then);
-    strbuf_append_string(out, "\">");
-    strbuf_append_html_escaped(out, label);
-    strbuf_append_string(out, "</button>\n");
+    strbuf_append_html(out, "<button class=\"action\" id=\"%s\" data-url=\"%s\" data-body=\"%s\" data-then=\"%s\">%s</button>\n",
+                       id, url, body, then, label);
 }
 
 /* /: every pipeline with its schedule, last run and failing dates. */
@@ -142,11 +127,7 @@ static void pipelines_page(struct serve *serve, struct strbuf *out, struct error
     const cJSON *pipeline;
     cJSON_ArrayForEach(pipeline, pipelines) {
         const char *name = text_of(pipeline, "name");
-        strbuf_append_string(out, "<tr><td><a href=\"/pipelines/");
-        strbuf_append_html_escaped(out, name);
-        strbuf_append_string(out, "\">");
-        strbuf_append_html_escaped(out, name);
-        strbuf_append_string(out, "</a></td><td>");
+        strbuf_append_html(out, "<tr><td><a href=\"/pipelines/%s\">%s</a></td><td>", name, name);
         if (cJSON_GetObjectItem(pipeline, "error")) {
             strbuf_append_string(out, "<span class=\"error\">");
             field(out, pipeline, "error");
@@ -238,23 +219,11 @@ static void grid_page(struct serve *serve, const char *pipeline, long limit, str
                     strbuf_append_string(out, "<td class=\"cell s-none\">·</td>");
                     continue;
                 }
-                strbuf_append_string(out, "<td class=\"cell s-");
-                strbuf_append_html_escaped(out, state);
-                strbuf_append_string(out, "\" data-task=\"");
-                strbuf_append_html_escaped(out, task->valuestring);
-                strbuf_append_string(out, "\" data-status=\"");
-                strbuf_append_html_escaped(out, state);
-                strbuf_append_string(out, "\"><a href=\"/runs/");
+                strbuf_append_html(out, "<td class=\"cell s-%s\" data-task=\"%s\" data-status=\"%s\"><a href=\"/runs/",
+                                   state, task->valuestring, state);
                 field(out, date, "run_id");
-                strbuf_append_string(out, "/tasks/");
-                strbuf_append_html_escaped(out, task->valuestring);
-                strbuf_append_string(out, "\" title=\"");
-                strbuf_append_html_escaped(out, task->valuestring);
-                strbuf_append_string(out, ": ");
-                strbuf_append_html_escaped(out, state);
-                strbuf_append_string(out, "\">");
-                strbuf_append_string(out, glyph_of(state));
-                strbuf_append_string(out, "</a></td>");
+                strbuf_append_html(out, "/tasks/%s\" title=\"%s: %s\">%s</a></td>", task->valuestring, task->valuestring,
+                                   state, glyph_of(state));
             }
             strbuf_append_string(out, "</tr>\n");
         }

@@ -97,3 +97,24 @@ void strbuf_append_html_escaped(struct strbuf *buffer, const char *text) {
         }
     }
 }
+
+/* Appends markup, trusted, with each %s replaced by its argument
+ * HTML-escaped (NULL as empty) and each %d by an int; %% is a percent
+ * sign. Only these three: a page's text reaches it through %s, so no
+ * value can open a tag or close an attribute. The printf attribute in
+ * strbuf.h checks the arguments' types. */
+void strbuf_append_html(struct strbuf *buffer, const char *markup, ...) {
+    va_list arguments;
+    va_start(arguments, markup);
+    for (const char *p = markup; *p; p++) {
+        if (p[0] != '%' || p[1] == '\0') {
+            strbuf_append_char(buffer, *p);
+            continue;
+        }
+        p++;
+        if (*p == 's') strbuf_append_html_escaped(buffer, va_arg(arguments, const char *));
+        else if (*p == 'd') strbuf_printf(buffer, "%d", va_arg(arguments, int));
+        else strbuf_append_char(buffer, *p);   /* %% */
+    }
+    va_end(arguments);
+}

@@ -16,6 +16,8 @@ void strbuf_reset(struct strbuf *buffer);
 void strbuf_append(struct strbuf *buffer, const char *bytes, size_t count);
 void strbuf_append_string(struct strbuf *buffer, const char *text);
 void strbuf_append_html_escaped(struct strbuf *buffer, const char *text);
+void strbuf_append_html(struct strbuf *buffer, const char *markup, ...)
+    __attribute__((format(printf, 2, 3)));
 void strbuf_append_char(struct strbuf *buffer, char c);
 void strbuf_printf(struct strbuf *buffer, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
