@@ -113,6 +113,18 @@ static void add_keys(const struct serve_fixture *fixture, const char *fragment) 
     free(path);
 }
 
+/* Starts a receiver and the fixture whose pipeline.json gets the keys
+ * extra (a fragment ending in ", " or "") and hook: the receiver's URL
+ * at path. */
+static void prepare_hooked(struct receiver *receiver, struct serve_fixture *fixture, const char *extra, const char *hook,
+                           const char *path) {
+    receiver_start(receiver);
+    serve_fixture_prepare(fixture);
+    char fragment[256];
+    snprintf(fragment, sizeof fragment, "%s\"%s\": \"http://127.0.0.1:%d%s\",", extra, hook, receiver->port, path);
+    add_keys(fixture, fragment);
+}
+
 /* Makes mart.big_days succeed. */
 static void fix_model(const struct serve_fixture *fixture) {
     char *model = files_join(fixture->directory, "pipelines/shop/models/big_days.sql"), *text = NULL;
@@ -137,12 +149,8 @@ static cJSON *first_event(const char *log) {
 
 Test(alerts, a_failed_run_posts_its_event_to_the_url, .timeout = 120) {
     struct receiver receiver;
-    receiver_start(&receiver);
     struct serve_fixture fixture;
-    serve_fixture_prepare(&fixture);
-    char fragment[256];
-    snprintf(fragment, sizeof fragment, "\"on_failure\": \"http://127.0.0.1:%d/hooks/T0KEN-IN-PATH\",", receiver.port);
-    add_keys(&fixture, fragment);
+    prepare_hooked(&receiver, &fixture, "", "on_failure", "/hooks/T0KEN-IN-PATH");
     serve_fixture_run_shop(&fixture, "2024-05-01", 1);
     char *log = receiver_wait(&receiver, 1, 10);
     cr_expect(strncmp(log, "POST /hooks/T0KEN-IN-PATH application/json {", 44) == 0, "%s", log);
@@ -202,12 +210,8 @@ Test(alerts, a_successful_run_gives_its_event_to_a_command_on_stdin_without_secr
 
 Test(alerts, a_date_not_done_by_its_sla_fires_on_sla_miss_once_a_date_still_in_time_does_not, .timeout = 120) {
     struct receiver receiver;
-    receiver_start(&receiver);
     struct serve_fixture fixture;
-    serve_fixture_prepare(&fixture);
-    char fragment[256];
-    snprintf(fragment, sizeof fragment, "\"sla\": \"07:00\", \"on_sla_miss\": \"http://127.0.0.1:%d/sla\",", receiver.port);
-    add_keys(&fixture, fragment);
+    prepare_hooked(&receiver, &fixture, "\"sla\": \"07:00\", ", "on_sla_miss", "/sla");
     fix_model(&fixture);
     char today[11];
     clock_utc_date(today); /* its deadline is tomorrow 07:00 UTC: in time */
@@ -230,12 +234,8 @@ Test(alerts, a_date_not_done_by_its_sla_fires_on_sla_miss_once_a_date_still_in_t
 
 Test(alerts, runs_started_by_martlet_serve_fire_them_too, .timeout = 120) {
     struct receiver receiver;
-    receiver_start(&receiver);
     struct serve_fixture fixture;
-    serve_fixture_prepare(&fixture);
-    char fragment[256];
-    snprintf(fragment, sizeof fragment, "\"on_failure\": \"http://127.0.0.1:%d/from-serve\",", receiver.port);
-    add_keys(&fixture, fragment);
+    prepare_hooked(&receiver, &fixture, "", "on_failure", "/from-serve");
     serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, NULL);
     const char *const headers[] = {"Content-Type: application/json", "Authorization: Bearer " TEST_SERVE_TOKEN, NULL};
     struct http_answer answer = serve_http(&fixture, "POST", "/api/pipelines/shop/runs", headers, "{\"dates\": [\"2024-05-01\"]}");
@@ -294,12 +294,8 @@ static void schedule_once_at(const struct serve_fixture *fixture, const char *no
 
 Test(alerts, the_scheduler_tells_once_a_date_never_run_by_its_sla, .timeout = 120) {
     struct receiver receiver;
-    receiver_start(&receiver);
     struct serve_fixture fixture;
-    serve_fixture_prepare(&fixture);
-    char fragment[256];
-    snprintf(fragment, sizeof fragment, "\"sla\": \"07:00\", \"on_sla_miss\": \"http://127.0.0.1:%d/sla\",", receiver.port);
-    add_keys(&fixture, fragment);
+    prepare_hooked(&receiver, &fixture, "\"sla\": \"07:00\", ", "on_sla_miss", "/sla");
     schedule_waiting_for_files(&fixture);
     schedule_once_at(&fixture, "2024-05-02T06:30:00Z"); /* due, not run, deadline 07:00 not yet */
     char *log = receiver_wait(&receiver, 1, 2);
@@ -327,13 +323,8 @@ Test(alerts, the_scheduler_tells_once_a_date_never_run_by_its_sla, .timeout = 12
 
 Test(alerts, serve_schedule_tells_a_date_never_run_by_its_sla, .timeout = 120) {
     struct receiver receiver;
-    receiver_start(&receiver);
     struct serve_fixture fixture;
-    serve_fixture_prepare(&fixture);
-    char fragment[256];
-    snprintf(fragment, sizeof fragment, "\"sla\": \"07:00\", \"on_sla_miss\": \"http://127.0.0.1:%d/serve-sla\",",
-             receiver.port);
-    add_keys(&fixture, fragment);
+    prepare_hooked(&receiver, &fixture, "\"sla\": \"07:00\", ", "on_sla_miss", "/serve-sla");
     schedule_waiting_for_files(&fixture);
     serve_fixture_start(&fixture, "MARTLET_NOW=2024-05-03T12:00:00Z", "--schedule");
     char *log = receiver_wait(&receiver, 1, 60);
@@ -353,12 +344,8 @@ Test(alerts, serve_schedule_tells_a_date_never_run_by_its_sla, .timeout = 120) {
  * with `expected` in its output. */
 static void expect_failure_of(const char *command, const char *arguments, const char *expected, const char *error_part) {
     struct receiver receiver;
-    receiver_start(&receiver);
     struct serve_fixture fixture;
-    serve_fixture_prepare(&fixture);
-    char fragment[256];
-    snprintf(fragment, sizeof fragment, "\"on_failure\": \"http://127.0.0.1:%d/pre\",", receiver.port);
-    add_keys(&fixture, fragment);
+    prepare_hooked(&receiver, &fixture, "", "on_failure", "/pre");
     char *output = NULL;
     const char *d = fixture.directory;
     int code = test_martlet_run(&output, "%s --pipelines %s/pipelines %s", command, d, arguments);
