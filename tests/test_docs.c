@@ -224,8 +224,7 @@ Test(docs, serve_shows_the_same_pages_and_answers_the_catalog_as_json, .timeout 
  * $MARTLET_UI_SCREENSHOTS (docs/img refreshes the README's) or a
  * temporary folder. */
 Test(docs_ui, the_browser_opens_the_docs_clicks_a_model_and_sees_its_columns_and_lineage, .timeout = 300) {
-    if (access("/usr/bin/chromium", X_OK) != 0 || access("tests/ui/node_modules/puppeteer-core", R_OK) != 0)
-        cr_skip_test("no /usr/bin/chromium or tests/ui/node_modules (scripts/bootstrap.sh installs both)");
+    serve_fixture_need_browser();
     struct serve_fixture fixture;
     serve_fixture_prepare(&fixture);
     serve_fixture_run_shop(&fixture, "2024-05-01", 1);
@@ -240,9 +239,7 @@ Test(docs, docs_reads_the_columns_of_a_postgresql_warehouse, .timeout = 120) {
     char *url = NULL;
     NEED_POSTGRES(url);
     struct serve_fixture fixture;
-    serve_fixture_prepare(&fixture);
-    free(fixture.warehouse);
-    fixture.warehouse = url;
+    serve_fixture_prepare_on(&fixture, url);
     serve_fixture_run_shop(&fixture, "2024-05-01", 1);
     write_docs(&fixture, "site");
     char *site = files_join(fixture.directory, "site"), *revenue = site_file(site, "mart.daily_revenue.html");

@@ -291,8 +291,7 @@ Test(serve_metrics, the_text_format_parses_and_counts_the_runs, .timeout = 120) 
  * one (2024-05-02). Screenshots go to $MARTLET_UI_SCREENSHOTS (docs/img to
  * refresh the README's) or a temporary folder. */
 Test(serve_ui, the_browser_sees_the_grid_the_failed_task_and_its_rerun_the_rejects, .timeout = 300) {
-    if (access("/usr/bin/chromium", X_OK) != 0 || access("tests/ui/node_modules/puppeteer-core", R_OK) != 0)
-        cr_skip_test("no /usr/bin/chromium or tests/ui/node_modules (scripts/bootstrap.sh installs both)");
+    serve_fixture_need_browser();
     struct serve_fixture fixture;
     serve_fixture_prepare(&fixture);
     serve_fixture_run_shop(&fixture, "2024-05-01", 1);
@@ -309,9 +308,7 @@ Test(serve_api, answers_the_same_over_postgresql, .timeout = 180) {
     char *url = NULL;
     NEED_POSTGRES(url);
     struct serve_fixture fixture;
-    serve_fixture_prepare(&fixture);
-    free(fixture.warehouse);
-    fixture.warehouse = url;
+    serve_fixture_prepare_on(&fixture, url);
     serve_fixture_run_shop(&fixture, "2024-05-01", 1);
     serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, NULL);
     cJSON *run = get_json(&fixture, "/api/runs/1");

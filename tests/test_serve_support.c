@@ -24,6 +24,20 @@ void serve_fixture_prepare(struct serve_fixture *fixture) {
     snprintf(fixture->warehouse, size, "duckdb:%s/w.duckdb", fixture->directory);
 }
 
+/* The fixture over another warehouse: url (allocated) becomes its own. */
+void serve_fixture_prepare_on(struct serve_fixture *fixture, char *url) {
+    serve_fixture_prepare(fixture);
+    free(fixture->warehouse);
+    fixture->warehouse = url;
+}
+
+/* Skips the calling test when no browser can run: Chromium or the pinned
+ * puppeteer-core missing (scripts/bootstrap.sh installs both). */
+void serve_fixture_need_browser(void) {
+    if (access("/usr/bin/chromium", X_OK) != 0 || access("tests/ui/node_modules/puppeteer-core", R_OK) != 0)
+        cr_skip_test("no /usr/bin/chromium or tests/ui/node_modules (scripts/bootstrap.sh installs both)");
+}
+
 /* martlet run shop --date DATE from the CLI, keeping its SQL in DIR/logs. */
 void serve_fixture_run_shop(struct serve_fixture *fixture, const char *date, int expected_code) {
     char *output = NULL;
