@@ -21,7 +21,9 @@
  * compared by its latest build and rebuilt once, with the plan's latest
  * date, unless a stale task reads it on some date: then with that task,
  * before it, in the same run (compare_tables, include_pending_tables,
- * rebuild_tables_once). */
+ * rebuild_tables_once) -- and when such tasks run in several runs (dates
+ * run one by one), in one run of its own between the dates upstream and
+ * those that read it (split_tables_read_across_runs). */
 #include "backfill.h"
 #include "environment.h"
 #include "select.h"
@@ -373,6 +375,62 @@ static void rebuild_tables_once(struct comparison *comparison, struct backfill_p
     }
 }
 
+/* The dates of the plan's runs that rebuild task, as they would be made
+ * without phases: how many runs, and the index of the latest date. */
+static size_t runs_rebuilding(const struct backfill_plan *plan, size_t task_count, size_t task, size_t *latest) {
+    size_t runs = 0;
+    for (size_t i = 0; i < plan->count; i = backfill_stretch_end(plan, task_count, i) + 1) {
+        const struct date_status *date = &plan->dates[i];
+        if (!date->selected || !date->rebuild || !date->rebuild[task]) continue;
+        runs++;
+        *latest = backfill_stretch_end(plan, task_count, i);
+    }
+    return runs;
+}
+
+/* A table or view that stale tasks read on dates of more than one run
+ * (include_pending_tables; a pipeline run date by date) would be rebuilt
+ * in each of them, though it holds only its latest build, and the first
+ * dates' readers would read it built before the later dates upstream.
+ * It is rebuilt once instead (plan->once), with the latest of those
+ * dates, in a run between the dates upstream and the dates that read it
+ * (backfill.c orders the runs so). */
+static void split_tables_read_across_runs(const struct comparison *comparison, struct backfill_plan *plan) {
+    size_t tasks = comparison->task_count, once_date = 0;
+    bool *once = memory_calloc(tasks, sizeof *once), any = false;
+    for (size_t task = 0; task < tasks; task++) {
+        size_t latest = 0;
+        if (!comparison->whole[task] || !comparison->included[task]) continue;
+        if (runs_rebuilding(plan, tasks, task, &latest) < 2) continue;
+        once[task] = any = true;
+        if (latest > once_date) once_date = latest;
+    }
+    if (!any) {
+        free(once);
+        return;
+    }
+    for (size_t date = 0; date < plan->count; date++) {
+        struct date_status *status = &plan->dates[date];
+        if (!status->selected || !status->rebuild) continue;
+        bool left = false;
+        for (size_t task = 0; task < tasks; task++) {
+            if (once[task]) status->rebuild[task] = false;
+            left |= status->rebuild[task];
+        }
+        if (left || date == once_date) continue;
+        status->selected = false; /* only the table was stale there (its reader is not selected) */
+        free(status->rebuild);
+        status->rebuild = NULL;
+    }
+    for (size_t task = 0; task < tasks; task++) {
+        if (!once[task]) continue;
+        plan->changes[task].stale_dates = 1;
+        snprintf(plan->changes[task].once_on, sizeof plan->changes[task].once_on, "%s", plan->dates[once_date].date);
+    }
+    plan->once = once;
+    plan->once_date = once_date;
+}
+
 /* Compares every date's builds with the current files: plan->changes says
  * per task what changed, and each done date with stale tasks is selected
  * to rebuild exactly those (within --select). */
@@ -404,6 +462,7 @@ int backfill_plan_changes(struct warehouse *warehouse, const struct pipeline *pi
     if (status == 0) status = compare_tables(&comparison, plan, builds, err);
     for (size_t date = 0; date < plan->count && status == 0; date++)
         status = compare_date(&comparison, plan, date, builds, err);
+    if (status == 0) split_tables_read_across_runs(&comparison, plan);
     if (status == 0) rebuild_tables_once(&comparison, plan);
     if (result) warehouse_result_free(result);
     free(builds);
