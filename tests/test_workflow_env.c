@@ -98,6 +98,17 @@ static void sales_change_tried_in_dev_then_promoted(const char *url) {
     char *copy = edited_copy("pipelines/sales", "models/mart/f_sales.sql",
                              "s/ELSE payment_amount END AS payment_amount/ELSE CAST(payment_amount * 1.1 AS DECIMAL(14,2)) END AS "
                              "payment_amount/");
+    /* Planned in dev before dev ran anything: the dates are prod's (dev reads prod's tables), so the plan is the
+     * edit's stale tasks, not the whole pipeline missing in dev (before: every date "missing -> run", 11 tasks). */
+    cr_assert_eq(test_martlet_run(&output, "plan %s --env dev --from 2024-04-01 --to 2024-04-03 --warehouse '%s'", copy, url),
+                 0, "%s", output);
+    cr_expect(strstr(output, "  mart.f_sales                 breaking: 3 date(s) built by other SQL or columns") != NULL,
+              "%s", output);
+    cr_expect(strstr(output, "2024-04-01  success      2 (prod)  -> rebuild 2 of 11 tasks\n") != NULL, "%s", output);
+    cr_expect(strstr(output, " --from 2024-04-01 --to 2024-04-03 --select 'mart.f_customer_retention mart.f_sales' "
+                             "--env dev --warehouse ") != NULL, "%s", output);
+    cr_expect(strstr(output, "missing") == NULL, "%s", output);
+    free(output);
     cr_assert_eq(test_martlet_run(&output, "run %s --env dev --select 'f_sales+' --from 2024-04-01 --to 2024-04-03 "
                                            "--warehouse '%s'", copy, url), 0, "%s", output);
     cr_expect(strstr(output, "run 3: sales__dev 2024-04-01..2024-04-03 (2 tasks") != NULL, "%s", output);
@@ -120,6 +131,7 @@ static void sales_change_tried_in_dev_then_promoted(const char *url) {
                  0, "%s", output);
     cr_expect(strstr(output, "2024-04-03  success      3\n2024-04-04  missing") != NULL, "%s", output);
     cr_expect(strstr(output, " --env dev") != NULL, "the printed commands stay in dev: %s", output);
+    cr_expect(strstr(output, "changed since") == NULL, "dev's run built f_sales+ from the files as they are: %s", output);
     free(output);
 
     cr_expect_eq(test_martlet_run(&output, "diff %s --env dev --select f_sales --warehouse '%s'", copy, url), 1, "%s", output);

@@ -21,29 +21,38 @@ static int64_t day_number(const char *date) {
 }
 
 /* Fills each date's state from the runs covering it, oldest run first so
- * that the latest one decides. */
+ * that the latest one decides. In an environment, prod's runs decide the
+ * dates the environment never ran, whose tables it reads from prod
+ * (environment.h): a change tried in dev is planned against them, not as
+ * a whole pipeline missing there. */
 static int read_runs(struct warehouse *warehouse, const struct pipeline *pipeline, struct backfill_plan *plan,
                      int64_t first, struct error *err) {
-    char sql[512];
+    char sql[640];
     snprintf(sql, sizeof sql,
-             "SELECT run_id, CAST(start_date AS TEXT), CAST(end_date AS TEXT), status FROM martlet.runs"
-             " WHERE pipeline = '%s' AND end_date >= DATE '%s' AND start_date <= DATE '%s' ORDER BY run_id",
-             environment_state_name(pipeline), plan->dates[0].date, plan->dates[plan->count - 1].date);
+             "SELECT run_id, CAST(start_date AS TEXT), CAST(end_date AS TEXT), status, pipeline FROM martlet.runs"
+             " WHERE pipeline IN ('%s', '%s') AND end_date >= DATE '%s' AND start_date <= DATE '%s' ORDER BY run_id",
+             environment_state_name(pipeline), pipeline->name, plan->dates[0].date, plan->dates[plan->count - 1].date);
     struct warehouse_result *runs;
     if (warehouse_query(warehouse, sql, &runs, err) != 0) return -1;
-    for (size_t r = 0; r < runs->row_count; r++) {
-        int64_t run_id = strtoll(warehouse_result_cell(runs, r, 0), NULL, 10);
-        int64_t start = day_number(warehouse_result_cell(runs, r, 1)), end = day_number(warehouse_result_cell(runs, r, 2));
-        const char *status = warehouse_result_cell(runs, r, 3);
-        enum date_state state = strcmp(status, "success") == 0  ? DATE_SUCCESS
-                                : strcmp(status, "failed") == 0 ? DATE_FAILED
-                                                                : DATE_INTERRUPTED; /* running or stopped */
-        for (int64_t day = start; day <= end; day++) {
-            if (day < first || day >= first + (int64_t)plan->count) continue;
-            plan->dates[day - first].state = state;
-            plan->dates[day - first].run_id = run_id;
+    /* Pass 0: prod's runs (the only pass in prod); pass 1: the environment's, which win where they ran. */
+    for (int pass = 0; pass < (environment_is_prod(pipeline) ? 1 : 2); pass++)
+        for (size_t r = 0; r < runs->row_count; r++) {
+            bool environment_run = strcmp(warehouse_result_cell(runs, r, 4), pipeline->name) != 0;
+            if (environment_run != (pass == 1)) continue;
+            int64_t run_id = strtoll(warehouse_result_cell(runs, r, 0), NULL, 10);
+            int64_t start = day_number(warehouse_result_cell(runs, r, 1)), end = day_number(warehouse_result_cell(runs, r, 2));
+            const char *status = warehouse_result_cell(runs, r, 3);
+            enum date_state state = strcmp(status, "success") == 0  ? DATE_SUCCESS
+                                    : strcmp(status, "failed") == 0 ? DATE_FAILED
+                                                                    : DATE_INTERRUPTED; /* running or stopped */
+            for (int64_t day = start; day <= end; day++) {
+                if (day < first || day >= first + (int64_t)plan->count) continue;
+                struct date_status *date = &plan->dates[day - first];
+                date->state = state;
+                date->run_id = run_id;
+                date->prod_run = !environment_is_prod(pipeline) && !environment_run;
+            }
         }
-    }
     warehouse_result_free(runs);
     return 0;
 }
@@ -304,7 +313,8 @@ void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline
     for (size_t i = 0; i < plan->count; i++) {
         const struct date_status *date = &plan->dates[i];
         fprintf(out, "%s  %-11s  ", date->date, date_state_name(date->state));
-        if (date->run_id) fprintf(out, "%" PRId64, date->run_id); else fputc('-', out);
+        if (date->run_id) fprintf(out, "%" PRId64 "%s", date->run_id, date->prod_run ? " (prod)" : "");
+        else fputc('-', out);
         if (date->selected && date->rebuild)
             fprintf(out, "  -> rebuild %zu of %zu tasks\n",
                     rebuild_tasks(date->rebuild, pipeline, NULL, 0) +

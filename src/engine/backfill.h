@@ -36,6 +36,7 @@ struct date_status {
     char date[11];
     enum date_state state;
     int64_t run_id;           /* the run that decided the state, 0 if none */
+    bool prod_run;            /* in an environment: run_id is prod's, the environment never ran the date */
     bool selected;            /* a backfill would run it */
     bool *rebuild;            /* a done date made stale by edits (backfill_plan_changes): the tasks (select.h
                                  numbering) to rebuild, owned; NULL = the whole selection */

@@ -118,8 +118,9 @@ static int compare_build(struct comparison *comparison, size_t task, const struc
 }
 
 /* The latest successful build of every task on every date of the plan,
- * oldest run first so the latest wins; builds[date * tasks + task]. The
- * result holds the texts builds point to. */
+ * oldest run first so the latest wins; builds[date * tasks + task]; in an
+ * environment, prod's where the environment has none. The result holds
+ * the texts builds point to. */
 static int read_builds(struct comparison *comparison, const struct backfill_plan *plan, struct build *builds,
                        struct warehouse_result **result, struct error *err) {
     const struct pipeline *pipeline = comparison->pipeline;
@@ -128,38 +129,43 @@ static int read_builds(struct comparison *comparison, const struct backfill_plan
         /* One JOIN per SELECT there, and fingerprints in a table of their own (clickhouse_run_state.c): a task
          * without a row there gets '' from the LEFT JOIN, read below as "before fingerprints". */
         snprintf(sql, sizeof sql,
-                 "SELECT task, toString(start_date), toString(end_date), sql_fingerprint, file_fingerprint, toString(run_id) FROM"
-                 " (SELECT run_id, start_date, end_date FROM martlet.runs WHERE pipeline = '%s'"
+                 "SELECT task, toString(start_date), toString(end_date), sql_fingerprint, file_fingerprint, toString(run_id),"
+                 " pipeline FROM (SELECT run_id, start_date, end_date, pipeline FROM martlet.runs WHERE pipeline IN ('%s', '%s')"
                  " AND end_date >= toDate('%s') AND start_date <= toDate('%s'))"
                  " ALL INNER JOIN (SELECT run_id, task, sql_fingerprint, file_fingerprint FROM"
                  " (SELECT run_id, task FROM martlet.task_runs WHERE status = 'success')"
                  " ALL LEFT JOIN (SELECT run_id, task, sql_fingerprint, file_fingerprint FROM martlet.task_fingerprints)"
                  " USING (run_id, task)) USING (run_id) ORDER BY run_id",
-                 environment_state_name(pipeline), plan->dates[0].date, plan->dates[plan->count - 1].date);
+                 environment_state_name(pipeline), pipeline->name, plan->dates[0].date, plan->dates[plan->count - 1].date);
     else
         snprintf(sql, sizeof sql,
                  "SELECT t.task, CAST(r.start_date AS TEXT), CAST(r.end_date AS TEXT), t.sql_fingerprint, t.file_fingerprint,"
-                 " CAST(r.run_id AS TEXT) FROM martlet.runs AS r JOIN martlet.task_runs AS t ON t.run_id = r.run_id"
-                 " WHERE r.pipeline = '%s' AND t.status = 'success' AND r.end_date >= DATE '%s' AND r.start_date <= DATE '%s'"
-                 " ORDER BY r.run_id",
-                 environment_state_name(pipeline), plan->dates[0].date, plan->dates[plan->count - 1].date);
+                 " CAST(r.run_id AS TEXT), r.pipeline FROM martlet.runs AS r JOIN martlet.task_runs AS t ON t.run_id = r.run_id"
+                 " WHERE r.pipeline IN ('%s', '%s') AND t.status = 'success' AND r.end_date >= DATE '%s'"
+                 " AND r.start_date <= DATE '%s' ORDER BY r.run_id",
+                 environment_state_name(pipeline), pipeline->name, plan->dates[0].date, plan->dates[plan->count - 1].date);
     if (warehouse_query(comparison->warehouse, sql, result, err) != 0) return -1;
     int64_t first = 0;
     value_parse_date(plan->dates[0].date, 10, &first);
-    for (size_t r = 0; r < (*result)->row_count; r++) {
-        const char *name = warehouse_result_cell(*result, r, 0);
-        size_t task = 0;
-        while (task < comparison->task_count && strcmp(select_task_name(pipeline, task), name) != 0) task++;
-        if (task == comparison->task_count) continue; /* a task the pipeline no longer has */
-        int64_t start = 0, end = 0;
-        value_parse_date(warehouse_result_cell(*result, r, 1), 10, &start);
-        value_parse_date(warehouse_result_cell(*result, r, 2), 10, &end);
-        int64_t run_id = strtoll(warehouse_result_cell(*result, r, 5), NULL, 10);
-        for (int64_t day = start; day <= end; day++) {
-            if (day < first || day >= first + (int64_t)plan->count) continue;
-            const char *definition = warehouse_result_cell(*result, r, 3);
-            builds[(size_t)(day - first) * comparison->task_count + task] = (struct build){
-                definition && definition[0] ? definition : NULL, warehouse_result_cell(*result, r, 4), run_id, true};
+    /* Pass 0: prod's builds (the only pass in prod); pass 1: the environment's, which win for the tasks and
+     * dates it built -- it reads the others from prod (environment.h). */
+    for (int pass = 0; pass < (environment_is_prod(pipeline) ? 1 : 2); pass++) {
+        for (size_t r = 0; r < (*result)->row_count; r++) {
+            if ((strcmp(warehouse_result_cell(*result, r, 6), pipeline->name) != 0) != (pass == 1)) continue;
+            const char *name = warehouse_result_cell(*result, r, 0);
+            size_t task = 0;
+            while (task < comparison->task_count && strcmp(select_task_name(pipeline, task), name) != 0) task++;
+            if (task == comparison->task_count) continue; /* a task the pipeline no longer has */
+            int64_t start = 0, end = 0;
+            value_parse_date(warehouse_result_cell(*result, r, 1), 10, &start);
+            value_parse_date(warehouse_result_cell(*result, r, 2), 10, &end);
+            int64_t run_id = strtoll(warehouse_result_cell(*result, r, 5), NULL, 10);
+            for (int64_t day = start; day <= end; day++) {
+                if (day < first || day >= first + (int64_t)plan->count) continue;
+                const char *definition = warehouse_result_cell(*result, r, 3);
+                builds[(size_t)(day - first) * comparison->task_count + task] = (struct build){
+                    definition && definition[0] ? definition : NULL, warehouse_result_cell(*result, r, 4), run_id, true};
+            }
         }
     }
     return 0;
