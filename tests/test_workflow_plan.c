@@ -129,6 +129,10 @@ static void edits_make_dates_stale(const char *url) {
     cr_expect(strstr(output, "mart.f_activity") == NULL && strstr(output, "mart.d_item") == NULL, "only those: %s", output);
     cr_expect_eq(count_of(output, "  -> rebuild 2 of 11 tasks\n"), 5, "%s", output);
     cr_expect(strstr(output, "2024-04-04  success      2  -> rebuild 2 of 11 tasks\n") != NULL, "%s", output);
+    char *without_dates;
+    cr_assert_eq(test_martlet_run(&without_dates, "plan %s/sales --warehouse '%s'", directory, url), 0, "%s", without_dates);
+    cr_expect_str_eq(without_dates, output, "plan without --from and --to looks at every date the pipeline ran");
+    free(without_dates);
     cr_expect(strstr(output, " run ") && strstr(output, "/sales --from 2024-04-01 --to 2024-04-05 --select "
                                                         "'mart.f_customer_retention mart.f_sales' --warehouse "),
               "%s", output);
@@ -254,6 +258,12 @@ static void tables_once_and_dates_never_built(const char *url) {
     free(test_write_file(directory, "data/orders.csv", "id,day,amount\n1,2024-05-01,10\n2,2024-05-01,5\n3,2024-05-02,7\n"
                                                       "4,2024-05-03,9\n"));
     free(test_write_file(directory, "data/4/orders.csv", "id,day,amount\n5,2024-05-04,8\n"));
+    execute(url, "SELECT 1"); /* the warehouse exists (plan makes none), with no run of the pipeline */
+    cr_expect_eq(test_martlet_run(&output, "plan %s --warehouse '%s'", pipeline, url), 1, "%s", output);
+    cr_expect(strstr(output, "no run of small is recorded in the warehouse: give --from and --to") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(test_martlet_run(&output, "plan %s --from 2024-05-01 --warehouse '%s'", pipeline, url), 2, "%s", output);
+    free(output);
     cr_assert_eq(test_martlet_run(&output, "run %s --from 2024-05-01 --to 2024-05-03 --source-dir %s --warehouse '%s'",
                                   pipeline, data, url), 0, "%s", output);
     free(output);
