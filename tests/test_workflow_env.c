@@ -98,6 +98,17 @@ static void sales_change_tried_in_dev_then_promoted(const char *url) {
     char *copy = edited_copy("pipelines/sales", "models/mart/f_sales.sql",
                              "s/ELSE payment_amount END AS payment_amount/ELSE CAST(payment_amount * 1.1 AS DECIMAL(14,2)) END AS "
                              "payment_amount/");
+    /* Planned in dev before dev ran anything: the dates are prod's (dev reads prod's tables), so the plan is the
+     * edit's stale tasks, not the whole pipeline missing in dev (before: every date "missing -> run", 11 tasks). */
+    cr_assert_eq(test_martlet_run(&output, "plan %s --env dev --from 2024-04-01 --to 2024-04-03 --warehouse '%s'", copy, url),
+                 0, "%s", output);
+    cr_expect(strstr(output, "  mart.f_sales                 breaking: 3 date(s) built by other SQL or columns") != NULL,
+              "%s", output);
+    cr_expect(strstr(output, "2024-04-01  success      2 (prod)  -> rebuild 2 of 11 tasks\n") != NULL, "%s", output);
+    cr_expect(strstr(output, " --from 2024-04-01 --to 2024-04-03 --select 'mart.f_customer_retention mart.f_sales' "
+                             "--env dev --warehouse ") != NULL, "%s", output);
+    cr_expect(strstr(output, "missing") == NULL, "%s", output);
+    free(output);
     cr_assert_eq(test_martlet_run(&output, "run %s --env dev --select 'f_sales+' --from 2024-04-01 --to 2024-04-03 "
                                            "--warehouse '%s'", copy, url), 0, "%s", output);
     cr_expect(strstr(output, "run 3: sales__dev 2024-04-01..2024-04-03 (2 tasks") != NULL, "%s", output);
@@ -120,6 +131,7 @@ static void sales_change_tried_in_dev_then_promoted(const char *url) {
                  0, "%s", output);
     cr_expect(strstr(output, "2024-04-03  success      3\n2024-04-04  missing") != NULL, "%s", output);
     cr_expect(strstr(output, " --env dev") != NULL, "the printed commands stay in dev: %s", output);
+    cr_expect(strstr(output, "changed since") == NULL, "dev's run built f_sales+ from the files as they are: %s", output);
     free(output);
 
     cr_expect_eq(test_martlet_run(&output, "diff %s --env dev --select f_sales --warehouse '%s'", copy, url), 1, "%s", output);
@@ -172,6 +184,47 @@ static void sales_change_tried_in_dev_then_promoted(const char *url) {
     cr_expect_eq(test_martlet_run(&output, "diff %s --env dev --warehouse '%s'", copy, url), 0, "%s", output);
     cr_expect(strstr(output, "holds no table of sales: nothing to compare") != NULL, "%s", output);
     free(output);
+
+    /* A non-breaking edit, the same loop: a column appended to f_activity is its own three dates to rebuild in dev,
+     * nothing downstream; the dev run builds f_activity alone; promote moves it; prod then has nothing to run. */
+    char command[1200];
+    snprintf(command, sizeof command, "sed -i 's/sum(quantity) AS quantity$/sum(quantity) AS quantity, max(quantity) AS "
+                                      "max_quantity/' %s/models/mart/f_activity.sql && grep -q max_quantity "
+                                      "%s/models/mart/f_activity.sql", copy, copy);
+    cr_assert_eq(test_run_command(command, &output), 0, "%s", output);
+    free(output);
+    char *prod_before_activity = checksums(url, "'staging', 'mart'");
+    int64_t records_before_activity = test_url_integer(url, "SELECT count(*) FROM martlet.task_runs");
+    cr_assert_eq(test_martlet_run(&output, "plan %s --env dev --from 2024-04-01 --to 2024-04-03 --warehouse '%s'", copy, url),
+                 0, "%s", output);
+    cr_expect(strstr(output, "changed since the runs that built these dates:\n  mart.f_activity              non-breaking: "
+                             "columns added; its 3 date(s) are rebuilt to fill them, downstream is not\n\n") != NULL,
+              "%s", output);
+    cr_expect(strstr(output, " --from 2024-04-01 --to 2024-04-03 --select 'mart.f_activity' --env dev ") != NULL, "%s",
+              output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "run %s --env dev --select f_activity --from 2024-04-01 --to 2024-04-03 "
+                                           "--warehouse '%s'", copy, url), 0, "%s", output);
+    cr_expect(strstr(output, "(1 tasks") != NULL, "%s", output);
+    free(output);
+    char *prod_after_activity = checksums(url, "'staging', 'mart'");
+    cr_expect_str_eq(prod_after_activity, prod_before_activity, "the dev run touches no prod table");
+    cr_expect_eq(test_martlet_run(&output, "diff %s --env dev --select f_activity --warehouse '%s'", copy, url), 1, "%s",
+                 output);
+    cr_expect(strstr(output, "column only in dev: max_quantity") != NULL, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "promote %s dev --select f_activity --warehouse '%s'", copy, url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM martlet.task_runs"), records_before_activity + 1,
+                 "one task ran (f_activity, in dev), its record moved to prod");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.f_activity WHERE max_quantity IS NULL AND date BETWEEN "
+                                       "DATE '2024-04-01' AND DATE '2024-04-03'"), 0, "prod's f_activity is dev's");
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-04-01 --to 2024-04-03 --warehouse '%s'", copy, url), 0,
+                 "%s", output);
+    cr_expect(strstr(output, "nothing to run") != NULL, "%s", output);
+    free(output);
+    free(prod_before_activity);
+    free(prod_after_activity);
 
     free(dev_sales);
     free(dev_retention);

@@ -129,6 +129,10 @@ static void edits_make_dates_stale(const char *url) {
     cr_expect(strstr(output, "mart.f_activity") == NULL && strstr(output, "mart.d_item") == NULL, "only those: %s", output);
     cr_expect_eq(count_of(output, "  -> rebuild 2 of 11 tasks\n"), 5, "%s", output);
     cr_expect(strstr(output, "2024-04-04  success      2  -> rebuild 2 of 11 tasks\n") != NULL, "%s", output);
+    char *without_dates;
+    cr_assert_eq(test_martlet_run(&without_dates, "plan %s/sales --warehouse '%s'", directory, url), 0, "%s", without_dates);
+    cr_expect_str_eq(without_dates, output, "plan without --from and --to looks at every date the pipeline ran");
+    free(without_dates);
     cr_expect(strstr(output, " run ") && strstr(output, "/sales --from 2024-04-01 --to 2024-04-05 --select "
                                                         "'mart.f_customer_retention mart.f_sales' --warehouse "),
               "%s", output);
@@ -254,6 +258,12 @@ static void tables_once_and_dates_never_built(const char *url) {
     free(test_write_file(directory, "data/orders.csv", "id,day,amount\n1,2024-05-01,10\n2,2024-05-01,5\n3,2024-05-02,7\n"
                                                       "4,2024-05-03,9\n"));
     free(test_write_file(directory, "data/4/orders.csv", "id,day,amount\n5,2024-05-04,8\n"));
+    execute(url, "SELECT 1"); /* the warehouse exists (plan makes none), with no run of the pipeline */
+    cr_expect_eq(test_martlet_run(&output, "plan %s --warehouse '%s'", pipeline, url), 1, "%s", output);
+    cr_expect(strstr(output, "no run of small is recorded in the warehouse: give --from and --to") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(test_martlet_run(&output, "plan %s --from 2024-05-01 --warehouse '%s'", pipeline, url), 2, "%s", output);
+    free(output);
     cr_assert_eq(test_martlet_run(&output, "run %s --from 2024-05-01 --to 2024-05-03 --source-dir %s --warehouse '%s'",
                                   pipeline, data, url), 0, "%s", output);
     free(output);
@@ -317,3 +327,97 @@ static void tables_once_and_dates_never_built(const char *url) {
 
 TEST_ON_BOTH_WAREHOUSES(plan_changes, duckdb_tables_once_and_dates_never_built, postgres_tables_once_and_dates_never_built,
                         tables_once_and_dates_never_built, .timeout = 180)
+
+/* mart.report, an incremental model of the orders that reads mart.summary
+ * (a table over all of mart.daily's dates): its rows hold the total it
+ * read, so a report built before every date of mart.daily was rebuilt
+ * shows it. */
+static const char small_report[] =
+    "-- name: mart.report\n-- materialized: incremental_by_date\n-- date_column: day\n"
+    "SELECT o.day, count(*) AS orders, max(s.total) AS total FROM {{ staging }}.orders AS o\n"
+    "CROSS JOIN {{ mart }}.summary AS s WHERE o.day BETWEEN DATE '{{ start }}' AND DATE '{{ end }}' GROUP BY o.day\n";
+
+/* Builds of task in runs after run `after`. */
+static int64_t builds_after(const char *url, const char *task, int64_t after) {
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM martlet.task_runs WHERE task = '%s' AND status = 'success'"
+                              " AND run_id > %lld", task, (long long)after);
+    return test_url_integer(url, sql);
+}
+
+/* A pipeline run date by date (no per-date increments): a breaking edit of
+ * mart.daily makes its three dates stale, mart.summary (a table reading
+ * it) and mart.report (incremental, reading the table) downstream. The
+ * table holds only its latest build: backfill rebuilds it once, with the
+ * latest date, after every date of mart.daily and before every date of
+ * mart.report, which therefore all read the table built from the new SQL
+ * (before: the table was rebuilt in each date's run, and the report of
+ * 2024-05-01 read it when only that date of mart.daily was new). */
+static void a_table_downstream_is_rebuilt_once_across_dates(const char *url) {
+    char *directory = test_temp_directory(), *pipeline = files_join(directory, "small"), *output;
+    char *models = files_join(pipeline, "models/mart"), *data = files_join(directory, "data");
+    struct error err;
+    cr_assert_eq(files_make_directories(models, &err), 0, "%s", err.message);
+    cr_assert_eq(files_make_directories(data, &err), 0, "%s", err.message);
+    free(test_write_file(pipeline, "pipeline.json", small_pipeline));
+    free(test_write_file(models, "daily.sql", small_daily));
+    write_summary(models, ", sum(revenue) AS total");
+    free(test_write_file(models, "report.sql", small_report));
+    const char *days[] = {"1,2024-05-01,10\n2,2024-05-01,5\n", "3,2024-05-02,7\n", "4,2024-05-03,9\n"};
+    for (int day = 1; day <= 3; day++) {
+        char folder[32], text[100];
+        snprintf(folder, sizeof folder, "%d", day);
+        char *increment = files_join(data, folder);
+        cr_assert_eq(files_make_directories(increment, &err), 0, "%s", err.message);
+        snprintf(text, sizeof text, "id,day,amount\n%s", days[day - 1]);
+        free(test_write_file(increment, "orders.csv", text));
+        cr_assert_eq(test_martlet_run(&output, "run %s --date 2024-05-0%d --source-dir %s --warehouse '%s'", pipeline, day,
+                                      increment, url), 0, "%s", output);
+        free(output);
+        free(increment);
+    }
+    cr_expect_eq(test_url_integer(url, "SELECT min(total) FROM mart.report"), 15, "the first date saw only its own total");
+
+    /* Breaking: revenue ten times the amount. */
+    free(test_write_file(models, "daily.sql",
+                         "-- name: mart.daily\n-- materialized: incremental_by_date\n-- date_column: day\n"
+                         "SELECT day, sum(amount) * 10 AS revenue FROM {{ staging }}.orders\n"
+                         "WHERE day BETWEEN DATE '{{ start }}' AND DATE '{{ end }}' GROUP BY day\n"));
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-05-01 --to 2024-05-03 --warehouse '%s'", pipeline, url), 0);
+    cr_expect(strstr(output, "  mart.summary                 downstream of a breaking change: rebuilt whole once, with "
+                             "2024-05-03\n") != NULL, "%s", output);
+    cr_expect(strstr(output, "  mart.report                  3 date(s) stale: downstream of a breaking change\n") != NULL,
+              "%s", output);
+    /* The runs in the order backfill makes them: every date of mart.daily, the table once with the last of them,
+     * then every date of mart.report. */
+    const char *daily_first = strstr(output, "--from 2024-05-01 --to 2024-05-01 --select 'mart.daily'");
+    const char *table_once = strstr(output, "--from 2024-05-03 --to 2024-05-03 --select 'mart.daily mart.summary'");
+    const char *report_first = strstr(output, "--from 2024-05-01 --to 2024-05-01 --select 'mart.report'");
+    cr_expect(daily_first && table_once && report_first && daily_first < table_once && table_once < report_first, "%s",
+              output);
+    cr_expect(strstr(output, "would run 3 date(s) in 6 run(s)") != NULL, "%s", output);
+    free(output);
+
+    int64_t before = runs_of(url);
+    cr_assert_eq(test_martlet_run(&output, "backfill %s --from 2024-05-01 --to 2024-05-03 --source-dir %s --warehouse '%s'",
+                                  pipeline, data, url), 0, "%s", output);
+    free(output);
+    cr_expect_eq(builds_after(url, "mart.summary", before), 1, "the table is rebuilt once, not in each date's run");
+    cr_expect_eq(builds_after(url, "mart.daily", before), 3);
+    cr_expect_eq(builds_after(url, "mart.report", before), 3);
+    cr_expect_eq(builds_after(url, "staging.orders", before), 0, "nothing else ran");
+    cr_expect_eq(test_url_integer(url, "SELECT total FROM mart.summary"), 310);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.report WHERE total = 310"), 3,
+                 "every date's report read the table built from every new date");
+    cr_assert_eq(test_martlet_run(&output, "plan %s --from 2024-05-01 --to 2024-05-03 --warehouse '%s'", pipeline, url), 0);
+    cr_expect(strstr(output, "nothing to run") != NULL, "%s", output);
+    free(output);
+    free(models);
+    free(data);
+    free(pipeline);
+    test_remove_directory(directory);
+}
+
+TEST_ON_BOTH_WAREHOUSES(plan_changes, duckdb_a_table_downstream_is_rebuilt_once_across_dates,
+                        postgres_a_table_downstream_is_rebuilt_once_across_dates,
+                        a_table_downstream_is_rebuilt_once_across_dates, .timeout = 180)

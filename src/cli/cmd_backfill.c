@@ -2,6 +2,7 @@
  * range that are missing or failed, shown or run. */
 #include "../engine/backfill.h"
 #include "../engine/environment.h"
+#include "../engine/run_state.h"
 #include "../util/files.h"
 #include "../util/strbuf.h"
 #include "../warehouse/warehouse_url.h"
@@ -30,7 +31,8 @@ static const char backfill_help[] =
     "with daily increments (sales) run each stretch of contiguous dates as one\n"
     "set-based run; others run date by date, in date order.\n"
     "\n"
-    "  --from D1 --to D2   the dates to look at (YYYY-MM-DD)\n"
+    "  --from D1 --to D2   the dates to look at (YYYY-MM-DD); plan without them looks at\n"
+    "                      every date of the pipeline's recorded runs\n"
     "  --rerun             select every date, done or not\n"
     "  --source-dir DIR    folder holding the source files (default: data/PIPELINE)\n"
     "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
@@ -109,8 +111,12 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
         }
     }
     if (optind + 1 != argc) return cli_usage_error(command, "expected exactly one PIPELINE");
-    if (options->from == NULL || options->to == NULL) return cli_usage_error(command, "--from and --to are required");
+    /* plan alone may leave the dates out: it then looks at every date of the pipeline's recorded runs. */
+    if ((options->from == NULL) != (options->to == NULL) || (options->from == NULL && strcmp(command, "plan") != 0))
+        return cli_usage_error(command, "--from and --to are required%s",
+                               strcmp(command, "plan") == 0 ? " together (or neither: every date the pipeline ran)" : "");
     if (cli_check_environment(command, options->environment) != 0) return EXIT_USAGE;
+    if (options->from == NULL) return 0;
     const char *dates[] = {options->from, options->to};
     for (size_t i = 0; i < 2; i++)
         if (!cli_valid_date(dates[i]))
@@ -191,6 +197,25 @@ static int run_command_line(const struct backfill_options *options, const char *
     return EXIT_OK;
 }
 
+/* The first and last date of the pipeline's recorded runs (in an
+ * environment, its own and prod's, which it reads): what `plan` without
+ * --from and --to looks at. The caller frees both. */
+static int recorded_dates(struct warehouse *warehouse, const struct pipeline *pipeline, char **first, char **last) {
+    struct error err;
+    char sql[400];
+    if (run_state_prepare(warehouse, &err) != 0) return cli_fail("%s", err.message);
+    const char *bounds[] = {"min(start_date)", "max(end_date)"};
+    char **dates[] = {first, last};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(sql, sizeof sql, "SELECT CAST(%s AS TEXT) FROM martlet.runs WHERE pipeline IN ('%s', '%s')", bounds[i],
+                 environment_state_name(pipeline), pipeline->name);
+        if (warehouse_query_value(warehouse, sql, dates[i], &err) != 0) return cli_fail("%s", err.message);
+        if (*dates[i] == NULL || (*dates[i])[0] == '\0')
+            return cli_fail("no run of %s is recorded in the warehouse: give --from and --to", pipeline->name);
+    }
+    return EXIT_OK;
+}
+
 /* Shared by plan (dry) and backfill. */
 static int plan_or_backfill(const char *command, bool execute, int argc, char **argv) {
     struct backfill_options options = {.execution.retries = CLI_DEFAULT_RETRIES};
@@ -228,6 +253,12 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
     struct error err;
     /* Best effort (plan infers interrupted dates anyway); backfill did it when it took the lock. */
     if (code == EXIT_OK && !execute) cli_mark_interrupted_runs(warehouse, environment_state_name(pipeline), &err);
+    char *first_run = NULL, *last_run = NULL;
+    if (code == EXIT_OK && options.from == NULL) code = recorded_dates(warehouse, pipeline, &first_run, &last_run);
+    if (code == EXIT_OK && options.from == NULL) {
+        options.from = first_run;
+        options.to = last_run;
+    }
     if (code == EXIT_OK && backfill_plan(warehouse, pipeline, options.from, options.to,
                                            options.rerun ? SELECT_ALL : SELECT_NOT_DONE, &plan, &err) != 0)
         code = cli_fail("%s", err.message);
@@ -258,6 +289,8 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
         free(default_source);
     }
     backfill_plan_free(&plan);
+    free(first_run);
+    free(last_run);
     free(selected);
     warehouse_close(warehouse);
     pipeline_free(pipeline);

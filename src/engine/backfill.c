@@ -21,29 +21,38 @@ static int64_t day_number(const char *date) {
 }
 
 /* Fills each date's state from the runs covering it, oldest run first so
- * that the latest one decides. */
+ * that the latest one decides. In an environment, prod's runs decide the
+ * dates the environment never ran, whose tables it reads from prod
+ * (environment.h): a change tried in dev is planned against them, not as
+ * a whole pipeline missing there. */
 static int read_runs(struct warehouse *warehouse, const struct pipeline *pipeline, struct backfill_plan *plan,
                      int64_t first, struct error *err) {
-    char sql[512];
+    char sql[640];
     snprintf(sql, sizeof sql,
-             "SELECT run_id, CAST(start_date AS TEXT), CAST(end_date AS TEXT), status FROM martlet.runs"
-             " WHERE pipeline = '%s' AND end_date >= DATE '%s' AND start_date <= DATE '%s' ORDER BY run_id",
-             environment_state_name(pipeline), plan->dates[0].date, plan->dates[plan->count - 1].date);
+             "SELECT run_id, CAST(start_date AS TEXT), CAST(end_date AS TEXT), status, pipeline FROM martlet.runs"
+             " WHERE pipeline IN ('%s', '%s') AND end_date >= DATE '%s' AND start_date <= DATE '%s' ORDER BY run_id",
+             environment_state_name(pipeline), pipeline->name, plan->dates[0].date, plan->dates[plan->count - 1].date);
     struct warehouse_result *runs;
     if (warehouse_query(warehouse, sql, &runs, err) != 0) return -1;
-    for (size_t r = 0; r < runs->row_count; r++) {
-        int64_t run_id = strtoll(warehouse_result_cell(runs, r, 0), NULL, 10);
-        int64_t start = day_number(warehouse_result_cell(runs, r, 1)), end = day_number(warehouse_result_cell(runs, r, 2));
-        const char *status = warehouse_result_cell(runs, r, 3);
-        enum date_state state = strcmp(status, "success") == 0  ? DATE_SUCCESS
-                                : strcmp(status, "failed") == 0 ? DATE_FAILED
-                                                                : DATE_INTERRUPTED; /* running or stopped */
-        for (int64_t day = start; day <= end; day++) {
-            if (day < first || day >= first + (int64_t)plan->count) continue;
-            plan->dates[day - first].state = state;
-            plan->dates[day - first].run_id = run_id;
+    /* Pass 0: prod's runs (the only pass in prod); pass 1: the environment's, which win where they ran. */
+    for (int pass = 0; pass < (environment_is_prod(pipeline) ? 1 : 2); pass++)
+        for (size_t r = 0; r < runs->row_count; r++) {
+            bool environment_run = strcmp(warehouse_result_cell(runs, r, 4), pipeline->name) != 0;
+            if (environment_run != (pass == 1)) continue;
+            int64_t run_id = strtoll(warehouse_result_cell(runs, r, 0), NULL, 10);
+            int64_t start = day_number(warehouse_result_cell(runs, r, 1)), end = day_number(warehouse_result_cell(runs, r, 2));
+            const char *status = warehouse_result_cell(runs, r, 3);
+            enum date_state state = strcmp(status, "success") == 0  ? DATE_SUCCESS
+                                    : strcmp(status, "failed") == 0 ? DATE_FAILED
+                                                                    : DATE_INTERRUPTED; /* running or stopped */
+            for (int64_t day = start; day <= end; day++) {
+                if (day < first || day >= first + (int64_t)plan->count) continue;
+                struct date_status *date = &plan->dates[day - first];
+                date->state = state;
+                date->run_id = run_id;
+                date->prod_run = !environment_is_prod(pipeline) && !environment_run;
+            }
         }
-    }
     warehouse_result_free(runs);
     return 0;
 }
@@ -82,13 +91,140 @@ static bool same_tasks(const struct date_status *a, const struct date_status *b,
 
 /* The end of the stretch of selected dates starting at index that run the
  * same tasks. */
-static size_t stretch_end(const struct backfill_plan *plan, size_t task_count, size_t index) {
+size_t backfill_stretch_end(const struct backfill_plan *plan, size_t task_count, size_t index) {
     size_t end = index;
     if (!plan->set_based || !plan->dates[index].selected) return end;
     while (end + 1 < plan->count && plan->dates[end + 1].selected &&
            same_tasks(&plan->dates[end + 1], &plan->dates[index], task_count))
         end++;
     return end;
+}
+
+/* One run a backfill makes: dates[first..last], the tasks it runs (owned;
+ * NULL = the whole selection). */
+struct planned_run {
+    size_t first, last;
+    bool *tasks;
+};
+
+/* The runs of the plan, in the order they are made. */
+struct planned_runs {
+    struct planned_run *runs;
+    size_t count;
+};
+
+static void add_run(struct planned_runs *runs, size_t first, size_t last, bool *tasks) {
+    runs->runs = memory_realloc(runs->runs, (runs->count + 1) * sizeof *runs->runs);
+    runs->runs[runs->count++] = (struct planned_run){first, last, tasks};
+}
+
+/* The index of the task named name (select.h numbering), or task_count. */
+static size_t task_named(const struct pipeline *pipeline, size_t task_count, const char *name) {
+    size_t task = 0;
+    while (task < task_count && strcmp(select_task_name(pipeline, task), name) != 0) task++;
+    return task;
+}
+
+/* Per task, how many tables rebuilt once (plan->once) lie on the longest
+ * path of dependencies ending at it, itself included; the caller frees. */
+static size_t *once_depths(const struct backfill_plan *plan, const struct pipeline *pipeline, size_t task_count) {
+    size_t *depth = memory_calloc(task_count, sizeof *depth);
+    for (size_t task = 0; task < task_count; task++) depth[task] = plan->once[task];
+    for (bool changed = true; changed;) { /* the pipeline is a DAG: this settles */
+        changed = false;
+        for (size_t m = 0; m < pipeline->model_count; m++) {
+            size_t task = pipeline->source_count + m;
+            for (size_t d = 0; d < pipeline->models[m].depends_count; d++) {
+                size_t upstream = task_named(pipeline, task_count, pipeline->models[m].depends_on[d]);
+                if (upstream < task_count && depth[upstream] + plan->once[task] > depth[task]) {
+                    depth[task] = depth[upstream] + plan->once[task];
+                    changed = true;
+                }
+            }
+        }
+    }
+    return depth;
+}
+
+/* The runs of a plan with tables rebuilt once, in phases: the selected
+ * dates' stale tasks with no such table upstream, date by date; then the
+ * tables with one such table on their way (themselves), in one run with
+ * plan->once_date -- the run of that date when it closes the phase --;
+ * then the dates' tasks downstream of them; and so on. Every stale date
+ * of a task thus reads the tables rebuilt from every date upstream, and
+ * each table is built once. Dates run whole (missing, failed) come last:
+ * they run every task anyway. */
+static void phased_runs(const struct backfill_plan *plan, const struct pipeline *pipeline, struct planned_runs *runs) {
+    size_t task_count = select_task_count(pipeline), deepest = 0;
+    size_t *depth = once_depths(plan, pipeline, task_count);
+    for (size_t task = 0; task < task_count; task++)
+        if (depth[task] > deepest) deepest = depth[task];
+    for (size_t phase = 0; phase <= deepest; phase++) {
+        if (phase > 0) {
+            struct planned_run *last = runs->count ? &runs->runs[runs->count - 1] : NULL;
+            bool *tables = last && last->tasks && last->last == plan->once_date
+                               ? last->tasks
+                               : memory_calloc(task_count, sizeof *tables);
+            for (size_t task = 0; task < task_count; task++)
+                if (plan->once[task] && depth[task] == phase) tables[task] = true;
+            if (!last || tables != last->tasks) add_run(runs, plan->once_date, plan->once_date, tables);
+        }
+        for (size_t i = 0; i < plan->count;) {
+            const struct date_status *date = &plan->dates[i];
+            bool *tasks = memory_calloc(task_count, sizeof *tasks), any = false;
+            for (size_t task = 0; date->selected && date->rebuild && task < task_count; task++) {
+                tasks[task] = date->rebuild[task] && !plan->once[task] && depth[task] == phase;
+                any |= tasks[task];
+            }
+            size_t end = i;
+            while (any && plan->set_based && end + 1 < plan->count && plan->dates[end + 1].selected &&
+                   plan->dates[end + 1].rebuild) {
+                bool same = true;
+                for (size_t task = 0; task < task_count && same; task++)
+                    same = tasks[task] == (plan->dates[end + 1].rebuild[task] && !plan->once[task] && depth[task] == phase);
+                if (!same) break;
+                end++;
+            }
+            if (any) add_run(runs, i, end, tasks);
+            else free(tasks);
+            i = end + 1;
+        }
+    }
+    for (size_t i = 0; i < plan->count; i++) {
+        if (!plan->dates[i].selected || plan->dates[i].rebuild) continue;
+        size_t end = backfill_stretch_end(plan, task_count, i);
+        add_run(runs, i, end, NULL);
+        i = end;
+    }
+    free(depth);
+}
+
+/* The runs a backfill makes for the plan, in order: one per stretch of
+ * selected dates (backfill_stretch_end), or in phases around the tables
+ * rebuilt once (phased_runs). The caller frees with free_runs. */
+static struct planned_runs plan_runs(const struct backfill_plan *plan, const struct pipeline *pipeline) {
+    struct planned_runs runs = {0};
+    size_t task_count = select_task_count(pipeline);
+    if (plan->once) {
+        phased_runs(plan, pipeline, &runs);
+        return runs;
+    }
+    for (size_t i = 0; i < plan->count; i = backfill_stretch_end(plan, task_count, i) + 1) {
+        const struct date_status *date = &plan->dates[i];
+        if (!date->selected) continue;
+        bool *tasks = NULL;
+        if (date->rebuild) {
+            tasks = memory_calloc(task_count, sizeof *tasks);
+            memcpy(tasks, date->rebuild, task_count * sizeof *tasks);
+        }
+        add_run(&runs, i, backfill_stretch_end(plan, task_count, i), tasks);
+    }
+    return runs;
+}
+
+static void free_runs(struct planned_runs *runs) {
+    for (size_t i = 0; i < runs->count; i++) free(runs->runs[i].tasks);
+    free(runs->runs);
 }
 
 /* Prints what changed since the runs that built the plan's dates, one line
@@ -148,12 +284,13 @@ static void print_changes(const struct backfill_plan *plan, const struct pipelin
     if (header) fputc('\n', out);
 }
 
-/* The selected tasks a date runs: how many, and as a --select term list. */
-static size_t rebuild_tasks(const struct date_status *date, const struct pipeline *pipeline, char *names, size_t size) {
+/* The tasks of a run or a date (per task, select.h numbering): how many,
+ * and as a --select term list. */
+static size_t rebuild_tasks(const bool *tasks, const struct pipeline *pipeline, char *names, size_t size) {
     size_t count = 0, used = 0;
     if (names) names[0] = '\0';
     for (size_t i = 0; i < select_task_count(pipeline); i++) {
-        if (!date->rebuild[i]) continue;
+        if (!tasks[i]) continue;
         if (names && used < size) used += (size_t)snprintf(names + used, size - used, "%s%s", count ? " " : "",
                                                            select_task_name(pipeline, i));
         count++;
@@ -176,9 +313,13 @@ void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline
     for (size_t i = 0; i < plan->count; i++) {
         const struct date_status *date = &plan->dates[i];
         fprintf(out, "%s  %-11s  ", date->date, date_state_name(date->state));
-        if (date->run_id) fprintf(out, "%" PRId64, date->run_id); else fputc('-', out);
+        if (date->run_id) fprintf(out, "%" PRId64 "%s", date->run_id, date->prod_run ? " (prod)" : "");
+        else fputc('-', out);
         if (date->selected && date->rebuild)
-            fprintf(out, "  -> rebuild %zu of %zu tasks\n", rebuild_tasks(date, pipeline, NULL, 0), tasks);
+            fprintf(out, "  -> rebuild %zu of %zu tasks\n",
+                    rebuild_tasks(date->rebuild, pipeline, NULL, 0) +
+                        (plan->once && i == plan->once_date ? rebuild_tasks(plan->once, pipeline, NULL, 0) : 0),
+                    tasks);
         else fputs(date->selected ? "  -> run\n" : "\n", out);
         selected += date->selected;
         whole |= date->selected && !date->rebuild;
@@ -188,25 +329,25 @@ void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline
         fprintf(out, "\nnothing to run: every date is done and built by the current files (use --rerun to run them again)\n");
         return;
     }
-    fprintf(out, "\nwould run %zu date(s) in ", selected);
-    size_t runs = 0;
-    for (size_t i = 0; i < plan->count; i = stretch_end(plan, task_count, i) + 1) runs += plan->dates[i].selected;
-    fprintf(out, "%zu run(s)%s", runs, plan->set_based ? " (set-based over contiguous dates)" : "");
-    if (partial) fputs(", each rebuilding the stale tasks its --select names:\n", out);
+    struct planned_runs runs = plan_runs(plan, pipeline);
+    fprintf(out, "\nwould run %zu date(s) in %zu run(s)%s", selected, runs.count,
+            plan->set_based ? " (set-based over contiguous dates)" : "");
+    if (partial) fprintf(out, ", each rebuilding the stale tasks its --select names%s:\n",
+                         plan->once ? " (in this order: a table read on several dates is rebuilt once, between the "
+                                      "dates upstream of it and those that read it)" : "");
     else fprintf(out, ", %zu tasks each:\n", tasks);
-    for (size_t i = 0; i < plan->count; i = stretch_end(plan, task_count, i) + 1) {
-        const struct date_status *date = &plan->dates[i];
-        if (!date->selected) continue;
-        size_t end = stretch_end(plan, task_count, i);
-        fprintf(out, "  %s --from %s --to %s", run_command, date->date, plan->dates[end].date);
-        if (date->rebuild) {
+    for (size_t r = 0; r < runs.count; r++) {
+        const struct planned_run *run = &runs.runs[r];
+        fprintf(out, "  %s --from %s --to %s", run_command, plan->dates[run->first].date, plan->dates[run->last].date);
+        if (run->tasks) {
             char names[4096];
-            rebuild_tasks(date, pipeline, names, sizeof names);
+            rebuild_tasks(run->tasks, pipeline, names, sizeof names);
             fprintf(out, " --select '%s'%s\n", names, run_options);
         } else {
             fprintf(out, "%s%s\n", selection_options, run_options);
         }
     }
+    free_runs(&runs);
     if (!whole) return;
     fputs(partial ? "tasks of the other runs:" : "tasks:", out);
     for (size_t i = 0; i < task_count; i++)
@@ -220,29 +361,35 @@ void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline
 int backfill_run(struct warehouse *warehouse, const struct backfill_plan *plan, const struct run_request *request,
                  size_t *runs_failed, struct error *err) {
     *runs_failed = 0;
-    size_t task_count = select_task_count(request->pipeline);
-    for (size_t i = 0; i < plan->count; i = stretch_end(plan, task_count, i) + 1) {
-        if (!plan->dates[i].selected) continue;
-        if (request->stop && *request->stop) return error_set(err, "stopped on request before %s", plan->dates[i].date);
+    struct planned_runs runs = plan_runs(plan, request->pipeline);
+    int status = 0;
+    for (size_t r = 0; r < runs.count && status == 0; r++) {
+        const struct planned_run *run = &runs.runs[r];
+        if (request->stop && *request->stop) {
+            status = error_set(err, "stopped on request before %s", plan->dates[run->first].date);
+            break;
+        }
         struct run_request one = *request;
-        one.start_date = plan->dates[i].date;
-        one.end_date = plan->dates[stretch_end(plan, task_count, i)].date;
-        if (plan->dates[i].rebuild) one.selected = plan->dates[i].rebuild; /* the stale tasks only */
+        one.start_date = plan->dates[run->first].date;
+        one.end_date = plan->dates[run->last].date;
+        if (run->tasks) one.selected = run->tasks; /* the stale tasks only */
         struct run_outcome outcome;
-        if (runner_run(warehouse, &one, &outcome, err) != 0) return -1;
-        if (outcome.stopped) return error_set(err, "stopped on request after run %" PRId64, outcome.run_id);
-        if (outcome.failed || outcome.record_failed) {
+        if (runner_run(warehouse, &one, &outcome, err) != 0) status = -1;
+        else if (outcome.stopped) status = error_set(err, "stopped on request after run %" PRId64, outcome.run_id);
+        else if (outcome.failed || outcome.record_failed) {
             (*runs_failed)++;
             if (request->progress && !request->json_progress)
                 fprintf(request->progress, "  run %" PRId64 " failed: %s\n", outcome.run_id, outcome.first_error);
         }
     }
-    return 0;
+    free_runs(&runs);
+    return status;
 }
 
 void backfill_plan_free(struct backfill_plan *plan) {
     for (size_t i = 0; plan->dates && i < plan->count; i++) free(plan->dates[i].rebuild);
     free(plan->dates);
     free(plan->changes);
+    free(plan->once);
     memset(plan, 0, sizeof *plan);
 }

@@ -8,7 +8,11 @@
  * and selects the date for its stale tasks only. A backfill runs the
  * selected dates in date order; a pipeline
  * with per-date increments runs each contiguous stretch as one set-based
- * run, other pipelines one run per date. */
+ * run, other pipelines one run per date. A table or view read by stale
+ * tasks of several runs is rebuilt once (plan->once): the runs are then
+ * made in phases -- the dates of what is upstream of it, the table with
+ * the latest of them, the dates of what reads it -- and dates run whole
+ * (missing, failed) come last. */
 #ifndef MARTLET_BACKFILL_H
 #define MARTLET_BACKFILL_H
 
@@ -32,6 +36,7 @@ struct date_status {
     char date[11];
     enum date_state state;
     int64_t run_id;           /* the run that decided the state, 0 if none */
+    bool prod_run;            /* in an environment: run_id is prod's, the environment never ran the date */
     bool selected;            /* a backfill would run it */
     bool *rebuild;            /* a done date made stale by edits (backfill_plan_changes): the tasks (select.h
                                  numbering) to rebuild, owned; NULL = the whole selection */
@@ -57,6 +62,10 @@ struct backfill_plan {
     enum backfill_selection selection;
     const bool *selected_tasks;  /* --select's tasks (select.h numbering), NULL = all: what the plan prints */
     struct task_change *changes; /* per task, filled by backfill_plan_changes; NULL = not compared */
+    bool *once;                  /* per task, owned, NULL = none: a table or view that stale tasks read on dates
+                                    of several runs, rebuilt once in a run of its own with dates[once_date], after
+                                    the dates upstream of it and before the dates downstream (backfill.c) */
+    size_t once_date;
 };
 
 int backfill_plan(struct warehouse *warehouse, const struct pipeline *pipeline, const char *from, const char *to,
@@ -67,6 +76,7 @@ void backfill_plan_print(const struct backfill_plan *plan, const struct pipeline
                          const char *selection_options, const char *run_options, FILE *out);
 int backfill_run(struct warehouse *warehouse, const struct backfill_plan *plan, const struct run_request *request,
                  size_t *runs_failed, struct error *err);
+size_t backfill_stretch_end(const struct backfill_plan *plan, size_t task_count, size_t index);
 void backfill_plan_free(struct backfill_plan *plan);
 const char *date_state_name(enum date_state state);
 

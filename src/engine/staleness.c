@@ -21,7 +21,9 @@
  * compared by its latest build and rebuilt once, with the plan's latest
  * date, unless a stale task reads it on some date: then with that task,
  * before it, in the same run (compare_tables, include_pending_tables,
- * rebuild_tables_once). */
+ * rebuild_tables_once) -- and when such tasks run in several runs (dates
+ * run one by one), in one run of its own between the dates upstream and
+ * those that read it (split_tables_read_across_runs). */
 #include "backfill.h"
 #include "environment.h"
 #include "select.h"
@@ -116,8 +118,9 @@ static int compare_build(struct comparison *comparison, size_t task, const struc
 }
 
 /* The latest successful build of every task on every date of the plan,
- * oldest run first so the latest wins; builds[date * tasks + task]. The
- * result holds the texts builds point to. */
+ * oldest run first so the latest wins; builds[date * tasks + task]; in an
+ * environment, prod's where the environment has none. The result holds
+ * the texts builds point to. */
 static int read_builds(struct comparison *comparison, const struct backfill_plan *plan, struct build *builds,
                        struct warehouse_result **result, struct error *err) {
     const struct pipeline *pipeline = comparison->pipeline;
@@ -126,38 +129,43 @@ static int read_builds(struct comparison *comparison, const struct backfill_plan
         /* One JOIN per SELECT there, and fingerprints in a table of their own (clickhouse_run_state.c): a task
          * without a row there gets '' from the LEFT JOIN, read below as "before fingerprints". */
         snprintf(sql, sizeof sql,
-                 "SELECT task, toString(start_date), toString(end_date), sql_fingerprint, file_fingerprint, toString(run_id) FROM"
-                 " (SELECT run_id, start_date, end_date FROM martlet.runs WHERE pipeline = '%s'"
+                 "SELECT task, toString(start_date), toString(end_date), sql_fingerprint, file_fingerprint, toString(run_id),"
+                 " pipeline FROM (SELECT run_id, start_date, end_date, pipeline FROM martlet.runs WHERE pipeline IN ('%s', '%s')"
                  " AND end_date >= toDate('%s') AND start_date <= toDate('%s'))"
                  " ALL INNER JOIN (SELECT run_id, task, sql_fingerprint, file_fingerprint FROM"
                  " (SELECT run_id, task FROM martlet.task_runs WHERE status = 'success')"
                  " ALL LEFT JOIN (SELECT run_id, task, sql_fingerprint, file_fingerprint FROM martlet.task_fingerprints)"
                  " USING (run_id, task)) USING (run_id) ORDER BY run_id",
-                 environment_state_name(pipeline), plan->dates[0].date, plan->dates[plan->count - 1].date);
+                 environment_state_name(pipeline), pipeline->name, plan->dates[0].date, plan->dates[plan->count - 1].date);
     else
         snprintf(sql, sizeof sql,
                  "SELECT t.task, CAST(r.start_date AS TEXT), CAST(r.end_date AS TEXT), t.sql_fingerprint, t.file_fingerprint,"
-                 " CAST(r.run_id AS TEXT) FROM martlet.runs AS r JOIN martlet.task_runs AS t ON t.run_id = r.run_id"
-                 " WHERE r.pipeline = '%s' AND t.status = 'success' AND r.end_date >= DATE '%s' AND r.start_date <= DATE '%s'"
-                 " ORDER BY r.run_id",
-                 environment_state_name(pipeline), plan->dates[0].date, plan->dates[plan->count - 1].date);
+                 " CAST(r.run_id AS TEXT), r.pipeline FROM martlet.runs AS r JOIN martlet.task_runs AS t ON t.run_id = r.run_id"
+                 " WHERE r.pipeline IN ('%s', '%s') AND t.status = 'success' AND r.end_date >= DATE '%s'"
+                 " AND r.start_date <= DATE '%s' ORDER BY r.run_id",
+                 environment_state_name(pipeline), pipeline->name, plan->dates[0].date, plan->dates[plan->count - 1].date);
     if (warehouse_query(comparison->warehouse, sql, result, err) != 0) return -1;
     int64_t first = 0;
     value_parse_date(plan->dates[0].date, 10, &first);
-    for (size_t r = 0; r < (*result)->row_count; r++) {
-        const char *name = warehouse_result_cell(*result, r, 0);
-        size_t task = 0;
-        while (task < comparison->task_count && strcmp(select_task_name(pipeline, task), name) != 0) task++;
-        if (task == comparison->task_count) continue; /* a task the pipeline no longer has */
-        int64_t start = 0, end = 0;
-        value_parse_date(warehouse_result_cell(*result, r, 1), 10, &start);
-        value_parse_date(warehouse_result_cell(*result, r, 2), 10, &end);
-        int64_t run_id = strtoll(warehouse_result_cell(*result, r, 5), NULL, 10);
-        for (int64_t day = start; day <= end; day++) {
-            if (day < first || day >= first + (int64_t)plan->count) continue;
-            const char *definition = warehouse_result_cell(*result, r, 3);
-            builds[(size_t)(day - first) * comparison->task_count + task] = (struct build){
-                definition && definition[0] ? definition : NULL, warehouse_result_cell(*result, r, 4), run_id, true};
+    /* Pass 0: prod's builds (the only pass in prod); pass 1: the environment's, which win for the tasks and
+     * dates it built -- it reads the others from prod (environment.h). */
+    for (int pass = 0; pass < (environment_is_prod(pipeline) ? 1 : 2); pass++) {
+        for (size_t r = 0; r < (*result)->row_count; r++) {
+            if ((strcmp(warehouse_result_cell(*result, r, 6), pipeline->name) != 0) != (pass == 1)) continue;
+            const char *name = warehouse_result_cell(*result, r, 0);
+            size_t task = 0;
+            while (task < comparison->task_count && strcmp(select_task_name(pipeline, task), name) != 0) task++;
+            if (task == comparison->task_count) continue; /* a task the pipeline no longer has */
+            int64_t start = 0, end = 0;
+            value_parse_date(warehouse_result_cell(*result, r, 1), 10, &start);
+            value_parse_date(warehouse_result_cell(*result, r, 2), 10, &end);
+            int64_t run_id = strtoll(warehouse_result_cell(*result, r, 5), NULL, 10);
+            for (int64_t day = start; day <= end; day++) {
+                if (day < first || day >= first + (int64_t)plan->count) continue;
+                const char *definition = warehouse_result_cell(*result, r, 3);
+                builds[(size_t)(day - first) * comparison->task_count + task] = (struct build){
+                    definition && definition[0] ? definition : NULL, warehouse_result_cell(*result, r, 4), run_id, true};
+            }
         }
     }
     return 0;
@@ -373,6 +381,62 @@ static void rebuild_tables_once(struct comparison *comparison, struct backfill_p
     }
 }
 
+/* The dates of the plan's runs that rebuild task, as they would be made
+ * without phases: how many runs, and the index of the latest date. */
+static size_t runs_rebuilding(const struct backfill_plan *plan, size_t task_count, size_t task, size_t *latest) {
+    size_t runs = 0;
+    for (size_t i = 0; i < plan->count; i = backfill_stretch_end(plan, task_count, i) + 1) {
+        const struct date_status *date = &plan->dates[i];
+        if (!date->selected || !date->rebuild || !date->rebuild[task]) continue;
+        runs++;
+        *latest = backfill_stretch_end(plan, task_count, i);
+    }
+    return runs;
+}
+
+/* A table or view that stale tasks read on dates of more than one run
+ * (include_pending_tables; a pipeline run date by date) would be rebuilt
+ * in each of them, though it holds only its latest build, and the first
+ * dates' readers would read it built before the later dates upstream.
+ * It is rebuilt once instead (plan->once), with the latest of those
+ * dates, in a run between the dates upstream and the dates that read it
+ * (backfill.c orders the runs so). */
+static void split_tables_read_across_runs(const struct comparison *comparison, struct backfill_plan *plan) {
+    size_t tasks = comparison->task_count, once_date = 0;
+    bool *once = memory_calloc(tasks, sizeof *once), any = false;
+    for (size_t task = 0; task < tasks; task++) {
+        size_t latest = 0;
+        if (!comparison->whole[task] || !comparison->included[task]) continue;
+        if (runs_rebuilding(plan, tasks, task, &latest) < 2) continue;
+        once[task] = any = true;
+        if (latest > once_date) once_date = latest;
+    }
+    if (!any) {
+        free(once);
+        return;
+    }
+    for (size_t date = 0; date < plan->count; date++) {
+        struct date_status *status = &plan->dates[date];
+        if (!status->selected || !status->rebuild) continue;
+        bool left = false;
+        for (size_t task = 0; task < tasks; task++) {
+            if (once[task]) status->rebuild[task] = false;
+            left |= status->rebuild[task];
+        }
+        if (left || date == once_date) continue;
+        status->selected = false; /* only the table was stale there (its reader is not selected) */
+        free(status->rebuild);
+        status->rebuild = NULL;
+    }
+    for (size_t task = 0; task < tasks; task++) {
+        if (!once[task]) continue;
+        plan->changes[task].stale_dates = 1;
+        snprintf(plan->changes[task].once_on, sizeof plan->changes[task].once_on, "%s", plan->dates[once_date].date);
+    }
+    plan->once = once;
+    plan->once_date = once_date;
+}
+
 /* Compares every date's builds with the current files: plan->changes says
  * per task what changed, and each done date with stale tasks is selected
  * to rebuild exactly those (within --select). */
@@ -404,6 +468,7 @@ int backfill_plan_changes(struct warehouse *warehouse, const struct pipeline *pi
     if (status == 0) status = compare_tables(&comparison, plan, builds, err);
     for (size_t date = 0; date < plan->count && status == 0; date++)
         status = compare_date(&comparison, plan, date, builds, err);
+    if (status == 0) split_tables_read_across_runs(&comparison, plan);
     if (status == 0) rebuild_tables_once(&comparison, plan);
     if (result) warehouse_result_free(result);
     free(builds);
