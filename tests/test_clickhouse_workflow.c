@@ -160,7 +160,13 @@ static int64_t number(const char *url, const char *sql) {
  * read from prod, an incremental model starting as a copy of prod's),
  * diff shows the changed rows, promote swaps them into prod by RENAME on
  * every shard, and afterwards prod equals what dev had, the untouched prod
- * tables are as they were, dev holds nothing and prod's plan is done. */
+ * tables are as they were, prod's tables were never dropped (one RENAME per
+ * server swaps the shard table and the Distributed table; before, prod's
+ * Distributed table was dropped and made again, a moment without it),
+ * dev holds nothing -- no temporary table on any
+ * server, its emptied database dropped -- and prod's plan is done. Then
+ * `env ls` lists a dev table (refused on ClickHouse before) and `env drop`
+ * removes it, its databases and run records on every server. */
 Test(clickhouse_workflow, run_in_dev_diff_and_promote_on_every_shard, .timeout = 300) {
     const char *url;
     int lock;
@@ -199,10 +205,53 @@ Test(clickhouse_workflow, run_in_dev_diff_and_promote_on_every_shard, .timeout =
     cr_expect(strstr(output, "diff: 2 table(s) compared, 2 differ: mart.daily, mart.order_log") != NULL, "%s", output);
     free(output);
 
+    char *dev_daily = test_table_rows(url, "mart__dev.daily", "day, revenue, orders");
+    char *dev_totals = test_table_rows(url, "mart__dev.totals", "revenue, orders");
+    char *dev_order_log = test_table_rows(url, "mart__dev.order_log", "day, id, amount");
+    /* Every statement promote sends is kept (the driver's trace): prod's tables are swapped, never dropped. */
+    char *trace = files_join(directory, "trace");
+    shell("mkdir %s/trace", directory);
+    setenv("MARTLET_CLICKHOUSE_TRACE", trace, 1);
     output = martlet(0, directory, url, "promote", "dev --select 'daily+ order_log'");
+    unsetenv("MARTLET_CLICKHOUSE_TRACE");
+    char *trace_file = files_join(trace, "trace.sql"), *sent = NULL;
+    struct error err;
+    cr_assert_eq(files_read_all(trace_file, &sent, &err), 0, "%s", err.message);
+    cr_expect_eq(count_of(sent, "DROP TABLE IF EXISTS mart.") + count_of(sent, "DROP TABLE mart."), 0,
+                 "no prod table is dropped, not even for a moment: %s", sent);
+    cr_expect_eq(count_of(sent, "RENAME TABLE mart.daily_shard TO mart__dev.daily_shard__replaced, mart__dev.daily_shard"
+                                " TO mart.daily_shard, mart.daily TO mart__dev.daily__replaced, mart__dev.daily__promoting"
+                                " TO mart.daily\n"), 2, "one RENAME per server swaps both tables: %s", sent);
+    free(sent);
+    free(trace_file);
+    free(trace);
     cr_expect(strstr(output, "promote dev -> prod: chflow, 3 table(s) by RENAME on every server\n") != NULL, "%s", output);
     cr_expect(strstr(output, "run records: chflow__dev run 2 -> chflow run 3") != NULL, "%s", output);
+    cr_expect(strstr(output, "environment dev: 2 schema(s) left empty, dropped\n") != NULL, "%s", output);
     free(output);
+    char *prod_daily = test_table_rows(url, "mart.daily", "day, revenue, orders");
+    char *prod_totals = test_table_rows(url, "mart.totals", "revenue, orders");
+    char *prod_order_log = test_table_rows(url, "mart.order_log", "day, id, amount");
+    cr_expect_str_eq(prod_daily, dev_daily, "prod's daily is what dev's was");
+    cr_expect_str_eq(prod_totals, dev_totals);
+    cr_expect_str_eq(prod_order_log, dev_order_log);
+    free(dev_daily);
+    free(dev_totals);
+    free(dev_order_log);
+    free(prod_daily);
+    free(prod_totals);
+    free(prod_order_log);
+    for (int shard = 1; shard <= 2; shard++) {
+        char port_url[200];
+        snprintf(port_url, sizeof port_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        char *temporary = test_table_rows(port_url, "system.tables WHERE database IN ('mart', 'mart__dev')"
+                                                    " AND position(name, '__') > 0", "database, name");
+        cr_expect_str_eq(temporary, "", "shard %d: no temporary table is left: %s", shard, temporary);
+        free(temporary);
+        char *databases = test_table_rows(port_url, "system.databases WHERE name = 'mart__dev'", "name");
+        cr_expect_str_eq(databases, "", "shard %d: the emptied database is dropped", shard);
+        free(databases);
+    }
     cr_expect_eq(number(url, "SELECT toInt64(sum(revenue)) FROM mart.daily"), 70);
     cr_expect_eq(number(url, "SELECT toInt64(revenue) FROM mart.totals"), 70);
     cr_expect_eq(number(url, "SELECT toInt64(sum(amount)) FROM mart.order_log"), 215);
@@ -230,12 +279,29 @@ Test(clickhouse_workflow, run_in_dev_diff_and_promote_on_every_shard, .timeout =
     cr_expect(strstr(output, "2024-05-02  success      3\n") != NULL, "the promoted run counts in prod: %s", output);
     cr_expect(strstr(output, "mart.order_log") != NULL, "2024-05-01 of order_log is still prod's old SQL: %s", output);
     free(output);
-    /* env ls / env drop read the standard catalog and drop a schema on one server: refused with one line. */
-    output = martlet(1, directory, url, "env ls", "");
-    cr_expect(strstr(output, "env ls needs DuckDB or PostgreSQL") != NULL && count_of(output, "\n") == 1, "%s", output);
+    /* env ls lists what dev holds on every server, env drop removes it everywhere (prod refused). */
+    free(martlet(0, directory, url, "run", "--env dev --select cities --date 2024-05-02 --quiet"));
+    output = martlet(0, directory, url, "env ls", "");
+    cr_expect_str_eq(output, "dev: 1 table(s), 2 run(s) recorded as chflow__dev, 1 empty schema(s)\n"
+                             "  mart__dev.cities                         table  2 rows\n");
     free(output);
-    output = martlet(1, directory, url, "env drop", "dev");
-    cr_expect(strstr(output, "env drop needs DuckDB or PostgreSQL") != NULL, "%s", output);
+    output = martlet(2, directory, url, "env drop", "prod");
+    cr_expect(strstr(output, "prod is not an environment") != NULL, "%s", output);
+    free(output);
+    output = martlet(0, directory, url, "env drop", "dev");
+    cr_expect_str_eq(output, "dropped environment dev of chflow: 1 table(s), 2 schema(s), 2 run record(s)\n");
+    free(output);
+    for (int shard = 1; shard <= 2; shard++) {
+        char port_url[200];
+        snprintf(port_url, sizeof port_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        char *databases = test_table_rows(port_url, "system.databases WHERE name LIKE '%\\_\\_dev'", "name");
+        cr_expect_str_eq(databases, "", "shard %d: %s", shard, databases);
+        free(databases);
+    }
+    cr_expect_eq(number(url, "SELECT count() FROM martlet.runs WHERE pipeline = 'chflow__dev'"), 0);
+    cr_expect_eq(number(url, "SELECT count() FROM martlet.runs WHERE pipeline = 'chflow'"), 2, "prod's runs stay");
+    output = martlet(0, directory, url, "env ls", "");
+    cr_expect_str_eq(output, "chflow has no environments: prod only\n");
     free(output);
     free(cities);
     free(orders);
