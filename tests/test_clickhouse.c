@@ -93,6 +93,25 @@ Test(clickhouse_sql, translates_the_statements_the_engine_writes) {
     free(sql);
 }
 
+/* A source's new column keeps its declared default (source_task.c writes
+ * it portably): re-quoted for ClickHouse and cast to the native type, a
+ * boolean's as 1 or 0. Before, the DEFAULT was dropped and old rows held
+ * NULL. */
+Test(clickhouse_sql, keeps_a_new_columns_declared_default) {
+    enum clickhouse_statement_kind kind;
+    char *sql = translated("ALTER TABLE staging.t ADD COLUMN channel TEXT DEFAULT CAST('it''s \\ web' AS TEXT)", &kind);
+    cr_expect_str_eq(sql, "ALTER TABLE staging.t ADD COLUMN channel Nullable(String)"
+                          " DEFAULT CAST('it\\'s \\\\ web' AS Nullable(String))");
+    free(sql);
+    sql = translated("ALTER TABLE staging.t ADD COLUMN paid BOOLEAN DEFAULT CAST('Yes' AS BOOLEAN)", &kind);
+    cr_expect_str_eq(sql, "ALTER TABLE staging.t ADD COLUMN paid Nullable(UInt8) DEFAULT CAST(1 AS Nullable(UInt8))");
+    free(sql);
+    sql = translated("ALTER TABLE staging.t ADD COLUMN price DECIMAL(12,2) DEFAULT CAST('1.50' AS DECIMAL(12,2))", &kind);
+    cr_expect_str_eq(sql, "ALTER TABLE staging.t ADD COLUMN price Nullable(Decimal(12,2))"
+                          " DEFAULT CAST('1.50' AS Nullable(Decimal(12,2)))");
+    free(sql);
+}
+
 Test(clickhouse_sql, binds_values_as_escaped_literals_outside_quotes) {
     struct strbuf out;
     strbuf_init(&out);

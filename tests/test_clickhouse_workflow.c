@@ -160,7 +160,13 @@ static int64_t number(const char *url, const char *sql) {
  * read from prod, an incremental model starting as a copy of prod's),
  * diff shows the changed rows, promote swaps them into prod by RENAME on
  * every shard, and afterwards prod equals what dev had, the untouched prod
- * tables are as they were, dev holds nothing and prod's plan is done. */
+ * tables are as they were, prod's tables were never dropped (one RENAME per
+ * server swaps the shard table and the Distributed table; before, prod's
+ * Distributed table was dropped and made again, a moment without it),
+ * dev holds nothing -- no temporary table on any
+ * server, its emptied database dropped -- and prod's plan is done. Then
+ * `env ls` lists a dev table (refused on ClickHouse before) and `env drop`
+ * removes it, its databases and run records on every server. */
 Test(clickhouse_workflow, run_in_dev_diff_and_promote_on_every_shard, .timeout = 300) {
     const char *url;
     int lock;
@@ -199,10 +205,53 @@ Test(clickhouse_workflow, run_in_dev_diff_and_promote_on_every_shard, .timeout =
     cr_expect(strstr(output, "diff: 2 table(s) compared, 2 differ: mart.daily, mart.order_log") != NULL, "%s", output);
     free(output);
 
+    char *dev_daily = test_table_rows(url, "mart__dev.daily", "day, revenue, orders");
+    char *dev_totals = test_table_rows(url, "mart__dev.totals", "revenue, orders");
+    char *dev_order_log = test_table_rows(url, "mart__dev.order_log", "day, id, amount");
+    /* Every statement promote sends is kept (the driver's trace): prod's tables are swapped, never dropped. */
+    char *trace = files_join(directory, "trace");
+    shell("mkdir %s/trace", directory);
+    setenv("MARTLET_CLICKHOUSE_TRACE", trace, 1);
     output = martlet(0, directory, url, "promote", "dev --select 'daily+ order_log'");
+    unsetenv("MARTLET_CLICKHOUSE_TRACE");
+    char *trace_file = files_join(trace, "trace.sql"), *sent = NULL;
+    struct error err;
+    cr_assert_eq(files_read_all(trace_file, &sent, &err), 0, "%s", err.message);
+    cr_expect_eq(count_of(sent, "DROP TABLE IF EXISTS mart.") + count_of(sent, "DROP TABLE mart."), 0,
+                 "no prod table is dropped, not even for a moment: %s", sent);
+    cr_expect_eq(count_of(sent, "RENAME TABLE mart.daily_shard TO mart__dev.daily_shard__replaced, mart__dev.daily_shard"
+                                " TO mart.daily_shard, mart.daily TO mart__dev.daily__replaced, mart__dev.daily__promoting"
+                                " TO mart.daily\n"), 2, "one RENAME per server swaps both tables: %s", sent);
+    free(sent);
+    free(trace_file);
+    free(trace);
     cr_expect(strstr(output, "promote dev -> prod: chflow, 3 table(s) by RENAME on every server\n") != NULL, "%s", output);
     cr_expect(strstr(output, "run records: chflow__dev run 2 -> chflow run 3") != NULL, "%s", output);
+    cr_expect(strstr(output, "environment dev: 2 schema(s) left empty, dropped\n") != NULL, "%s", output);
     free(output);
+    char *prod_daily = test_table_rows(url, "mart.daily", "day, revenue, orders");
+    char *prod_totals = test_table_rows(url, "mart.totals", "revenue, orders");
+    char *prod_order_log = test_table_rows(url, "mart.order_log", "day, id, amount");
+    cr_expect_str_eq(prod_daily, dev_daily, "prod's daily is what dev's was");
+    cr_expect_str_eq(prod_totals, dev_totals);
+    cr_expect_str_eq(prod_order_log, dev_order_log);
+    free(dev_daily);
+    free(dev_totals);
+    free(dev_order_log);
+    free(prod_daily);
+    free(prod_totals);
+    free(prod_order_log);
+    for (int shard = 1; shard <= 2; shard++) {
+        char port_url[200];
+        snprintf(port_url, sizeof port_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        char *temporary = test_table_rows(port_url, "system.tables WHERE database IN ('mart', 'mart__dev')"
+                                                    " AND position(name, '__') > 0", "database, name");
+        cr_expect_str_eq(temporary, "", "shard %d: no temporary table is left: %s", shard, temporary);
+        free(temporary);
+        char *databases = test_table_rows(port_url, "system.databases WHERE name = 'mart__dev'", "name");
+        cr_expect_str_eq(databases, "", "shard %d: the emptied database is dropped", shard);
+        free(databases);
+    }
     cr_expect_eq(number(url, "SELECT toInt64(sum(revenue)) FROM mart.daily"), 70);
     cr_expect_eq(number(url, "SELECT toInt64(revenue) FROM mart.totals"), 70);
     cr_expect_eq(number(url, "SELECT toInt64(sum(amount)) FROM mart.order_log"), 215);
@@ -230,12 +279,29 @@ Test(clickhouse_workflow, run_in_dev_diff_and_promote_on_every_shard, .timeout =
     cr_expect(strstr(output, "2024-05-02  success      3\n") != NULL, "the promoted run counts in prod: %s", output);
     cr_expect(strstr(output, "mart.order_log") != NULL, "2024-05-01 of order_log is still prod's old SQL: %s", output);
     free(output);
-    /* env ls / env drop read the standard catalog and drop a schema on one server: refused with one line. */
-    output = martlet(1, directory, url, "env ls", "");
-    cr_expect(strstr(output, "env ls needs DuckDB or PostgreSQL") != NULL && count_of(output, "\n") == 1, "%s", output);
+    /* env ls lists what dev holds on every server, env drop removes it everywhere (prod refused). */
+    free(martlet(0, directory, url, "run", "--env dev --select cities --date 2024-05-02 --quiet"));
+    output = martlet(0, directory, url, "env ls", "");
+    cr_expect_str_eq(output, "dev: 1 table(s), 2 run(s) recorded as chflow__dev, 1 empty schema(s)\n"
+                             "  mart__dev.cities                         table  2 rows\n");
     free(output);
-    output = martlet(1, directory, url, "env drop", "dev");
-    cr_expect(strstr(output, "env drop needs DuckDB or PostgreSQL") != NULL, "%s", output);
+    output = martlet(2, directory, url, "env drop", "prod");
+    cr_expect(strstr(output, "prod is not an environment") != NULL, "%s", output);
+    free(output);
+    output = martlet(0, directory, url, "env drop", "dev");
+    cr_expect_str_eq(output, "dropped environment dev of chflow: 1 table(s), 2 schema(s), 2 run record(s)\n");
+    free(output);
+    for (int shard = 1; shard <= 2; shard++) {
+        char port_url[200];
+        snprintf(port_url, sizeof port_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        char *databases = test_table_rows(port_url, "system.databases WHERE name LIKE '%\\_\\_dev'", "name");
+        cr_expect_str_eq(databases, "", "shard %d: %s", shard, databases);
+        free(databases);
+    }
+    cr_expect_eq(number(url, "SELECT count() FROM martlet.runs WHERE pipeline = 'chflow__dev'"), 0);
+    cr_expect_eq(number(url, "SELECT count() FROM martlet.runs WHERE pipeline = 'chflow'"), 2, "prod's runs stay");
+    output = martlet(0, directory, url, "env ls", "");
+    cr_expect_str_eq(output, "chflow has no environments: prod only\n");
     free(output);
     free(cities);
     free(orders);
@@ -303,6 +369,133 @@ Test(clickhouse_workflow, a_source_or_incremental_model_gaining_a_column_gets_it
     rows = test_table_rows(url, "mart.order_log", "day, amount, id");
     cr_expect_str_eq(rows, "2024-05-02|20.00|3\n");
     free(rows);
+    test_remove_directory(directory);
+    close(lock);
+}
+
+/* The columns of a table on shard N's own server, in their order, "a,b,c". */
+static char *columns_on_shard(int shard, const char *database, const char *table) {
+    char url[200], sql[400];
+    snprintf(url, sizeof url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+    snprintf(sql, sizeof sql, "(SELECT arrayStringConcat(groupArray(name), ',') AS names FROM system.columns"
+                              " WHERE database = '%s' AND table = '%s')", database, table);
+    return test_table_rows(url, sql, "names");
+}
+
+/* Regression: a model switched from table to view on a cluster left its
+ * NAME_shard tables (and the Distributed table on the other servers)
+ * behind. Now the view replaces the table on every server, answers the
+ * same, and switched back the model is a sharded table again. */
+Test(clickhouse_workflow, a_table_turned_view_and_back_leaves_no_shard_tables, .timeout = 300) {
+    const char *url;
+    int lock;
+    char *directory = take_cluster_and_pipeline(&url, &lock);
+    free(martlet(0, directory, url, "run", "--date 2024-05-01 --source-dir " DATA " --quiet"));
+    cr_expect_eq(number(url, "SELECT toInt64(revenue) FROM mart.totals"), 35);
+    shell("sed -i 's/^-- materialized: table/-- materialized: view/' %s/chflow/models/mart/totals.sql", directory);
+    char *output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-01");
+    free(output);
+    free(martlet(0, directory, url, "run", "--date 2024-05-01 --select totals --quiet"));
+    for (int shard = 1; shard <= 2; shard++) {
+        char port_url[200];
+        snprintf(port_url, sizeof port_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        char *tables = test_table_rows(port_url, "system.tables WHERE database = 'mart' AND name LIKE 'totals%'",
+                                       "name, engine");
+        cr_expect_str_eq(tables, shard == 1 ? "totals|View\n" : "", "shard %d: %s", shard, tables);
+        free(tables);
+    }
+    cr_expect_eq(number(url, "SELECT toInt64(revenue) FROM mart.totals"), 35, "the view answers");
+    shell("sed -i 's/^-- materialized: view/-- materialized: table/' %s/chflow/models/mart/totals.sql", directory);
+    free(martlet(0, directory, url, "run", "--date 2024-05-01 --select totals --quiet"));
+    for (int shard = 1; shard <= 2; shard++) {
+        char port_url[200];
+        snprintf(port_url, sizeof port_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        char *tables = test_table_rows(port_url, "system.tables WHERE database = 'mart' AND name LIKE 'totals%'",
+                                       "name, engine");
+        cr_expect_str_eq(tables, "totals_shard|MergeTree\ntotals|Distributed\n", "shard %d: %s", shard, tables);
+        free(tables);
+    }
+    cr_expect_eq(number(url, "SELECT toInt64(revenue) FROM mart.totals"), 35, "a table again");
+    test_remove_directory(directory);
+    close(lock);
+}
+
+/* Regression: a satellite whose model gained a column failed its insert on
+ * ClickHouse (the table kept its columns). Now the column is added on
+ * every shard's table and the Distributed tables, before effective_from
+ * (which stays last, as the rows inserted carry it), old versions holding
+ * NULL; a change that only adds no column (one removed) rebuilds the
+ * satellite with the run's date. */
+Test(clickhouse_workflow, a_satellite_gaining_a_column_gets_it_on_every_shard, .timeout = 300) {
+    const char *url;
+    int lock;
+    char *directory = take_cluster_and_pipeline(&url, &lock);
+    shell("printf -- '-- name: mart.s_order_info\\n-- materialized: satellite\\n-- parent_key: id\\n-- hashdiff: hashdiff\\n"
+          "SELECT id, amount, toString(amount) AS hashdiff, '\\''{{ run_started_at }}'\\'' AS load_dt\\n"
+          "FROM {{ staging }}.orders\\n' > %s/chflow/models/mart/s_order_info.sql", directory);
+    free(martlet(0, directory, url, "run", "--date 2024-05-01 --source-dir " DATA " --quiet"));
+    cr_expect_eq(number(url, "SELECT count() FROM mart.s_order_info"), 3);
+    /* A column appended, and the hashdiff now covering it: every order gets a version on 2024-05-02. */
+    shell("sed -i 's/toString(amount) AS hashdiff, \\(.*\\) AS load_dt$/concat(toString(amount), toString(day)) AS hashdiff,"
+          " \\1 AS load_dt, day AS order_day/' %s/chflow/models/mart/s_order_info.sql", directory);
+    free(martlet(0, directory, url, "run", "--date 2024-05-02 --select s_order_info --quiet"));
+    for (int shard = 1; shard <= 2; shard++) {
+        char *columns = columns_on_shard(shard, "mart", "s_order_info_shard");
+        cr_expect_str_eq(columns, "id,amount,hashdiff,load_dt,order_day,effective_from\n", "shard %d: %s", shard, columns);
+        free(columns);
+        columns = columns_on_shard(shard, "mart", "s_order_info");
+        cr_expect_str_eq(columns, "id,amount,hashdiff,load_dt,order_day,effective_from\n", "shard %d: %s", shard, columns);
+        free(columns);
+    }
+    char *rows = test_table_rows(url, "mart.s_order_info", "id, order_day, effective_from");
+    cr_expect_str_eq(rows, "1|2024-05-01|2024-05-02\n1|NULL|2024-05-01\n2|2024-05-01|2024-05-02\n2|NULL|2024-05-01\n"
+                           "3|2024-05-02|2024-05-02\n3|NULL|2024-05-01\n", "%s", rows);
+    free(rows);
+    /* A column removed: not additive, the satellite is made anew with the run's date. */
+    shell("sed -i 's/^SELECT id, amount, /SELECT id, /' %s/chflow/models/mart/s_order_info.sql", directory);
+    free(martlet(0, directory, url, "run", "--date 2024-05-02 --select s_order_info --quiet"));
+    rows = test_table_rows(url, "mart.s_order_info", "id, order_day, effective_from");
+    cr_expect_str_eq(rows, "1|2024-05-01|2024-05-02\n2|2024-05-01|2024-05-02\n3|2024-05-02|2024-05-02\n", "%s", rows);
+    free(rows);
+    char *columns = columns_on_shard(2, "mart", "s_order_info_shard");
+    cr_expect_str_eq(columns, "id,hashdiff,load_dt,order_day,effective_from\n", "%s", columns);
+    free(columns);
+    test_remove_directory(directory);
+    close(lock);
+}
+
+/* Regression: a replace_dates source that declared a new column with a
+ * default gave the old rows NULL on ClickHouse (the default was dropped
+ * from the ADD COLUMN); DuckDB and PostgreSQL give them the default
+ * (test_schema_evolution.c). Now every shard's table and the Distributed
+ * tables get the column with its DEFAULT, so old rows read it. */
+Test(clickhouse_workflow, old_rows_of_a_source_hold_a_new_columns_declared_default, .timeout = 300) {
+    const char *url;
+    int lock;
+    char *directory = take_cluster_and_pipeline(&url, &lock);
+    shell("cp -r " DATA " %s/data", directory);
+    shell("sed -i 's|{\"table\": \"staging.orders\", \"file\": \"orders.csv\",|{\"table\": \"staging.orders\", \"file\":"
+          " \"orders.csv\", \"load\": \"replace_dates\", \"date_column\": \"day\",|' %s/chflow/pipeline.json", directory);
+    char arguments[700];
+    snprintf(arguments, sizeof arguments, "--from 2024-05-01 --to 2024-05-02 --source-dir %s/data --quiet", directory);
+    free(martlet(0, directory, url, "run", arguments));
+    cr_expect_eq(number(url, "SELECT count() FROM staging.orders"), 3);
+    shell("sed -i 's|{\"name\": \"customer_id\", \"type\": \"integer\"}]}|{\"name\": \"customer_id\", \"type\": \"integer\"},"
+          " {\"name\": \"channel\", \"type\": \"text\", \"default\": \"web\"}]}|' %s/chflow/pipeline.json", directory);
+    shell("printf 'id,day,amount,customer_id,channel\\n4,2024-05-03,7.00,2,shop\\n' > %s/data/orders.csv", directory);
+    snprintf(arguments, sizeof arguments, "--date 2024-05-03 --source-dir %s/data --quiet", directory);
+    free(martlet(0, directory, url, "run", arguments));
+    char *rows = test_table_rows(url, "staging.orders", "id, day, channel");
+    cr_expect_str_eq(rows, "1|2024-05-01|web\n2|2024-05-01|web\n3|2024-05-02|web\n4|2024-05-03|shop\n", "%s", rows);
+    free(rows);
+    for (int shard = 1; shard <= 2; shard++) {
+        char port_url[200];
+        snprintf(port_url, sizeof port_url, "clickhouse://127.0.0.1:%d/martlet", test_clickhouse_shard_port(shard));
+        char *columns = test_table_rows(port_url, "system.columns WHERE database = 'staging' AND table LIKE 'orders%'"
+                                                  " AND name = 'channel'", "table, default_kind");
+        cr_expect_str_eq(columns, "orders_shard|DEFAULT\norders|DEFAULT\n", "shard %d: %s", shard, columns);
+        free(columns);
+    }
     test_remove_directory(directory);
     close(lock);
 }

@@ -24,7 +24,11 @@ static const char env_help[] =
     "         views in its schemas, the schemas left empty, and its run records;\n"
     "         prod is refused ('martlet promote' moves tables into prod instead)\n"
     "\n"
-    "  --warehouse URL     duckdb:FILE or postgres://... (default: $MARTLET_WAREHOUSE)\n"
+    "On ClickHouse both read and drop on every server of the cluster, and a drop\n"
+    "has no transaction: one that fails midway is finished by running it again.\n"
+    "\n"
+    "  --warehouse URL     duckdb:FILE, postgres://... or clickhouse://...\n"
+    "                      (default: $MARTLET_WAREHOUSE)\n"
     "  --pipelines DIR     folder holding the pipelines (default: ./pipelines)\n"
     "  -h, --help          show this help\n";
 

@@ -4,7 +4,8 @@
  *
  *   table                built into NAME__new, swapped in with one RENAME
  *                        only when complete (a failure leaves the old one)
- *   view                 DROP + CREATE VIEW
+ *   view                 DROP (the table it was: on a cluster NAME and
+ *                        NAME_shard on every server) + CREATE VIEW
  *   insert_new_keys      INSERT ... WHERE (keys) NOT IN (the table's keys):
  *                        a failed insert's rerun adds exactly what is missing
  *   satellite            versions valid from the run's date (effective_from)
@@ -29,7 +30,9 @@
  * the whole table. A full refresh builds NAME__new_shard on every server
  * and renames it in place of NAME_shard on each; an incremental_by_date
  * model's days are replaced partition by partition on each. Views and
- * script models stay on the main server. */
+ * script models stay on the main server. Before rows go in, an
+ * incremental model's or a satellite's table follows its SELECT
+ * (clickhouse_evolution.h). */
 #include "clickhouse_materialize.h"
 #include "clickhouse_evolution.h"
 #include "../util/memory.h"
@@ -107,21 +110,16 @@ static int run_everywhere(const struct materialize_context *context, struct ware
     return status;
 }
 
-/* The column list "(name Type, ...)" of the model's result, from an empty
- * Memory table of its shape. */
+/* The column list "(name Type, ...)" of the model's result: DESCRIBE of
+ * its query (nothing runs, no table is made: a transient table beside the
+ * model's would be opened by other tasks' catalog reads meanwhile). sql is
+ * left empty. */
 static int result_columns(struct warehouse *warehouse, const char *body, const struct materialize_context *context,
                           struct strbuf *sql, struct strbuf *columns, struct error *err) {
-    strbuf_printf(sql, "DROP TABLE IF EXISTS %s__shape", context->relation);
-    int status = run(context, warehouse, sql, NULL, err);
-    strbuf_printf(sql, "CREATE TABLE %s__shape ENGINE = Memory AS SELECT * FROM (\n%s\n) AS model LIMIT 0",
-                  context->relation, body);
-    if (status == 0) status = run(context, warehouse, sql, NULL, err);
-    struct warehouse_result *result = NULL;
-    /* DESCRIBE, not system.columns: that one visits every table of the
-     * database and fails when another task drops one of them meanwhile. */
-    strbuf_printf(sql, "DESCRIBE TABLE %s__shape", context->relation);
-    if (status == 0) status = warehouse_query(warehouse, strbuf_text(sql), &result, err);
+    (void)context;
     strbuf_reset(sql);
+    struct warehouse_result *result = NULL;
+    int status = clickhouse_describe_select(warehouse, body, &result, err);
     if (status == 0) {
         strbuf_append_char(columns, '(');
         for (size_t row = 0; row < result->row_count; row++)
@@ -130,9 +128,6 @@ static int result_columns(struct warehouse *warehouse, const char *body, const s
         strbuf_append_char(columns, ')');
     }
     warehouse_result_free(result);
-    strbuf_printf(sql, "DROP TABLE IF EXISTS %s__shape", context->relation);
-    if (status == 0) status = run(context, warehouse, sql, NULL, err);
-    strbuf_reset(sql);
     return status;
 }
 
@@ -263,7 +258,7 @@ static void key_tuple(struct strbuf *sql, char *const *columns, size_t count) {
 static int insert_new_keys(struct warehouse *warehouse, const struct model *model, const char *body,
                            const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                            struct error *err) {
-    if (clickhouse_evolve_model(warehouse, context->relation, body, context->statement_log, err) != 0 ||
+    if (clickhouse_evolve_model(warehouse, context->relation, body, NULL, context->statement_log, err) != 0 ||
         create_if_missing(warehouse, model, context, body, sql, err) != 0)
         return -1;
     strbuf_printf(sql, "INSERT INTO %s SELECT * FROM (\n%s\n) AS model WHERE ", context->relation, body);
@@ -312,7 +307,8 @@ static int wait_for_mutations(struct warehouse *warehouse, const char *cluster, 
  * its type's default, not NULL). The catalog is asked first. */
 static int add_effective_column(struct warehouse *warehouse, const char *cluster,
                                 const struct materialize_context *context, struct strbuf *sql, struct error *err) {
-    /* DESCRIBE, not system.columns: see result_columns. */
+    /* DESCRIBE, not system.columns: that one visits every table of the
+     * database and fails when another task drops one of them meanwhile. */
     struct warehouse_result *described = NULL;
     strbuf_printf(sql, "DESCRIBE TABLE %s", context->relation);
     int described_status = warehouse_query(warehouse, strbuf_text(sql), &described, err);
@@ -398,7 +394,8 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
     strbuf_init(&dated);
     strbuf_init(&versions);
     strbuf_printf(&dated, "SELECT model.*, toDate('%s') AS effective_from FROM (\n%s\n) AS model", day, body);
-    int status = create_if_missing(warehouse, model, context, strbuf_text(&dated), sql, err);
+    int status = clickhouse_evolve_model(warehouse, context->relation, body, "effective_from", context->statement_log, err);
+    if (status == 0) status = create_if_missing(warehouse, model, context, strbuf_text(&dated), sql, err);
     if (status == 0) status = add_effective_column(warehouse, cluster, context, sql, err);
     /* The same date run again with other content: its version goes. */
     strbuf_printf(&versions,
@@ -504,7 +501,7 @@ static int incremental_by_date(struct warehouse *warehouse, const struct model *
                                const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed,
                                struct error *err) {
     const char *cluster = sharding_cluster(warehouse, model), *suffix = cluster ? "_shard" : "";
-    if (clickhouse_evolve_model(warehouse, context->relation, body, context->statement_log, err) != 0) return -1;
+    if (clickhouse_evolve_model(warehouse, context->relation, body, NULL, context->statement_log, err) != 0) return -1;
     if (create_partitioned_if_missing(warehouse, model, cluster, body, context, sql, err) != 0) return -1;
     strbuf_printf(sql, "DROP TABLE IF EXISTS %s__new%s", context->relation, suffix);
     int status = run_on_each(context, warehouse, cluster, sql, err);
@@ -562,13 +559,14 @@ static int table(struct warehouse *warehouse, const struct model *model, const c
     return replace_table(warehouse, body, context, sql, rows_changed, err);
 }
 
-/* DROP + CREATE VIEW (DROP TABLE removes a view there). */
+/* The table the model was (on a cluster, the Distributed table and
+ * NAME_shard on every server) or its old view dropped, then CREATE VIEW
+ * on the URL's server. */
 static int view(struct warehouse *warehouse, const struct model *model, const char *body,
                 const struct materialize_context *context, struct strbuf *sql, int64_t *rows_changed, struct error *err) {
     (void)model;
     (void)rows_changed;
-    strbuf_printf(sql, "DROP TABLE IF EXISTS %s", context->relation);
-    int status = run(context, warehouse, sql, NULL, err);
+    int status = clickhouse_drop_for_view(warehouse, context->relation, context->statement_log, err);
     strbuf_printf(sql, "CREATE VIEW %s AS\n%s\n", context->relation, body);
     if (status == 0) status = run(context, warehouse, sql, NULL, err);
     return status;

@@ -344,3 +344,36 @@ int clickhouse_run_state_move_tasks(struct warehouse *warehouse, int64_t from_ru
     strbuf_free(&sql);
     return status;
 }
+
+/* Deletes every record of pipeline `pipeline`'s runs (an environment's,
+ * `martlet env drop`): its tasks' and fingerprints first, the runs last,
+ * so a failure midway leaves the runs listed and a second drop finishes.
+ * Each DELETE is a mutation on the URL's server, waited for; the run ids
+ * are named by value (the mutation reads no other table). *runs counts the
+ * runs. pipeline is a checked name (environment_state_name). */
+int clickhouse_run_state_forget_runs(struct warehouse *warehouse, const char *pipeline, size_t *runs,
+                                     struct error *err) {
+    *runs = 0;
+    char query[300];
+    snprintf(query, sizeof query, "SELECT toString(run_id) FROM martlet.runs WHERE pipeline = '%s' ORDER BY run_id",
+             pipeline);
+    struct warehouse_result *ids = NULL;
+    if (warehouse_query(warehouse, query, &ids, err) != 0) return -1;
+    *runs = ids->row_count;
+    struct strbuf list;
+    strbuf_init(&list);
+    for (size_t i = 0; i < ids->row_count; i++)
+        strbuf_printf(&list, "%s%s", i ? ", " : "", warehouse_result_cell(ids, i, 0));
+    warehouse_result_free(ids);
+    static const char *const logs[] = {"martlet.task_runs_log", "martlet.task_fingerprints", "martlet.runs_log"};
+    int status = 0;
+    for (size_t i = 0; status == 0 && *runs > 0 && i < sizeof logs / sizeof *logs; i++) {
+        struct strbuf sql;
+        strbuf_init(&sql);
+        strbuf_printf(&sql, "DELETE FROM %s WHERE run_id IN (%s)", logs[i], strbuf_text(&list));
+        status = warehouse_execute(warehouse, strbuf_text(&sql), err);
+        strbuf_free(&sql);
+    }
+    strbuf_free(&list);
+    return status;
+}

@@ -23,5 +23,7 @@ int clickhouse_run_state_record_fingerprints(struct warehouse *warehouse, int64_
                                              const struct task_fingerprint *prints, size_t count, struct error *err);
 int clickhouse_run_state_move_tasks(struct warehouse *warehouse, int64_t from_run, const char *pipeline,
                                     const char *tasks, int64_t *to_run, struct error *err);
+int clickhouse_run_state_forget_runs(struct warehouse *warehouse, const char *pipeline, size_t *runs,
+                                     struct error *err);
 
 #endif

@@ -4,8 +4,16 @@
  * the schemas `<schema>__NAME` of the pipeline's schemas, and the runs
  * recorded as `<pipeline>__NAME`. Every name spliced into SQL is a schema,
  * table or pipeline name the pipeline loader checked, or an environment
- * name environment_check_name accepted. */
+ * name environment_check_name accepted. On ClickHouse, whose databases
+ * live on every server of a cluster and which has no information_schema
+ * of table types, the catalog is every server's system.databases and
+ * system.tables (clickhouse_environment.c), a table is its Distributed
+ * table (or view) with NAME_shard under it, and dropping happens on every
+ * server, without a transaction: a drop that fails midway is finished by
+ * the next one. */
 #include "environment.h"
+#include "clickhouse_environment.h"
+#include "clickhouse_run_state.h"
 #include "select.h"
 #include "../util/memory.h"
 
@@ -72,15 +80,91 @@ static int query_environment_tables(struct warehouse *warehouse, const struct pi
     return status;
 }
 
-/* `env ls`, `env drop` and the dropping of emptied schemas read the
- * standard catalog (information_schema.schemata, table_type) and drop a
- * schema on one server: ClickHouse has neither, and its databases live on
- * every server of a cluster. There, environments are dropped by hand
- * (DROP DATABASE on each server) until these learn its catalog. */
-static int refuse_clickhouse(const struct warehouse *warehouse, const char *what, struct error *err) {
-    if (strcmp(warehouse_dialect(warehouse), "clickhouse") != 0) return 0;
-    return error_set(err, "%s needs DuckDB or PostgreSQL; on ClickHouse drop an environment's databases "
-                          "(SCHEMA__NAME) on every server by hand", what);
+static bool is_clickhouse(const struct warehouse *warehouse) {
+    return strcmp(warehouse_dialect(warehouse), "clickhouse") == 0;
+}
+
+/* The environment `schema` (an environment schema of the pipeline's, or
+ * not: NULL) belongs to. */
+static const char *environment_of_schema(const struct pipeline *pipeline, const char *schema) {
+    const char *environment = NULL;
+    for (size_t i = 0; i < pipeline->schema_count && environment == NULL; i++)
+        environment = environment_of(schema, environment_prod_schema(pipeline, pipeline->schemas[i].key));
+    return environment;
+}
+
+/* The environments' tables and views from the standard catalog (DuckDB,
+ * PostgreSQL), into list. */
+static int list_standard_tables(struct warehouse *warehouse, const struct pipeline *pipeline,
+                                struct environment_list *list, struct error *err) {
+    struct warehouse_result *tables = NULL;
+    int status = query_environment_tables(warehouse, pipeline, &tables, err);
+    for (size_t r = 0; status == 0 && r < tables->row_count; r++) {
+        const char *schema = warehouse_result_cell(tables, r, 0), *environment = environment_of_schema(pipeline, schema);
+        if (environment == NULL) continue;
+        struct environment_entry *entry = entry_for(list, environment);
+        const char *table = warehouse_result_cell(tables, r, 1);
+        if (table) add_table(entry, schema, table, strcmp(warehouse_result_cell(tables, r, 2), "VIEW") == 0);
+        else entry->empty_schemas++;
+    }
+    if (tables) warehouse_result_free(tables);
+    return status;
+}
+
+/* The prefixes "<schema>__" of the pipeline's environment schemas. */
+static char **environment_prefixes(const struct pipeline *pipeline) {
+    char **prefixes = memory_calloc(pipeline->schema_count + 1, sizeof *prefixes);
+    for (size_t i = 0; i < pipeline->schema_count; i++) {
+        const char *prod = environment_prod_schema(pipeline, pipeline->schemas[i].key);
+        size_t size = strlen(prod) + 3;
+        prefixes[i] = memory_alloc(size);
+        snprintf(prefixes[i], size, "%s__", prod);
+    }
+    return prefixes;
+}
+
+/* Whether the catalog rows (database, table, engine) hold database.table. */
+static bool catalog_holds(const struct warehouse_result *tables, const char *database, const char *table, size_t length) {
+    for (size_t r = 0; r < tables->row_count; r++)
+        if (strcmp(warehouse_result_cell(tables, r, 0), database) == 0 &&
+            strlen(warehouse_result_cell(tables, r, 1)) == length &&
+            strncmp(warehouse_result_cell(tables, r, 1), table, length) == 0)
+            return true;
+    return false;
+}
+
+/* The environments' tables and views on every server of a ClickHouse
+ * cluster, into list: a sharded table once, by its Distributed table (its
+ * NAME_shard tables are not listed apart). */
+static int list_clickhouse_tables(struct warehouse *warehouse, const struct pipeline *pipeline,
+                                  struct environment_list *list, struct error *err) {
+    char **prefixes = environment_prefixes(pipeline);
+    struct warehouse_result *databases = NULL, *tables = NULL;
+    int status = clickhouse_environment_catalog(warehouse, (const char *const *)prefixes, pipeline->schema_count,
+                                                &databases, &tables, err);
+    for (size_t d = 0; status == 0 && d < databases->row_count; d++) {
+        const char *database = warehouse_result_cell(databases, d, 0);
+        const char *environment = environment_of_schema(pipeline, database);
+        if (environment == NULL) continue;
+        struct environment_entry *entry = entry_for(list, environment);
+        size_t held = 0;
+        for (size_t r = 0; r < tables->row_count; r++) {
+            if (strcmp(warehouse_result_cell(tables, r, 0), database) != 0) continue;
+            held++;
+            const char *table = warehouse_result_cell(tables, r, 1);
+            size_t length = strlen(table);
+            if (length > 6 && strcmp(table + length - 6, "_shard") == 0 &&
+                catalog_holds(tables, database, table, length - 6))
+                continue;
+            add_table(entry, database, table, strcmp(warehouse_result_cell(tables, r, 2), "View") == 0);
+        }
+        if (held == 0) entry->empty_schemas++;
+    }
+    for (size_t i = 0; i < pipeline->schema_count; i++) free(prefixes[i]);
+    free(prefixes);
+    if (databases) warehouse_result_free(databases);
+    if (tables) warehouse_result_free(tables);
+    return status;
 }
 
 /* Lists the environments the warehouse holds for the pipeline (a prod
@@ -89,19 +173,9 @@ static int refuse_clickhouse(const struct warehouse *warehouse, const char *what
 int environment_list(struct warehouse *warehouse, const struct pipeline *pipeline, struct environment_list *list,
                      struct error *err) {
     memset(list, 0, sizeof *list);
-    if (refuse_clickhouse(warehouse, "env ls", err) != 0) return -1;
-    struct warehouse_result *tables = NULL, *runs = NULL;
-    int status = query_environment_tables(warehouse, pipeline, &tables, err);
-    for (size_t r = 0; status == 0 && r < tables->row_count; r++) {
-        const char *schema = warehouse_result_cell(tables, r, 0), *environment = NULL;
-        for (size_t i = 0; i < pipeline->schema_count && environment == NULL; i++)
-            environment = environment_of(schema, environment_prod_schema(pipeline, pipeline->schemas[i].key));
-        if (environment == NULL) continue;
-        struct environment_entry *entry = entry_for(list, environment);
-        const char *table = warehouse_result_cell(tables, r, 1);
-        if (table) add_table(entry, schema, table, strcmp(warehouse_result_cell(tables, r, 2), "VIEW") == 0);
-        else entry->empty_schemas++;
-    }
+    struct warehouse_result *runs = NULL;
+    int status = is_clickhouse(warehouse) ? list_clickhouse_tables(warehouse, pipeline, list, err)
+                                          : list_standard_tables(warehouse, pipeline, list, err);
     for (size_t e = 0; status == 0 && e < list->count; e++)
         for (size_t t = 0; status == 0 && t < list->entries[e].table_count; t++) {
             struct environment_table *table = &list->entries[e].tables[t];
@@ -115,9 +189,14 @@ int environment_list(struct warehouse *warehouse, const struct pipeline *pipelin
     if (status == 0) {
         struct strbuf sql;
         strbuf_init(&sql);
-        strbuf_append_string(&sql, "SELECT pipeline, CAST(count(*) AS TEXT) FROM martlet.runs WHERE pipeline LIKE '");
-        append_like(&sql, pipeline->name);
-        strbuf_append_string(&sql, "!_!_%' ESCAPE '!' GROUP BY pipeline ORDER BY pipeline");
+        if (is_clickhouse(warehouse)) { /* no ESCAPE there; startsWith says the same */
+            strbuf_printf(&sql, "SELECT pipeline, toString(count()) FROM martlet.runs WHERE startsWith(pipeline, '%s__')"
+                                " GROUP BY pipeline ORDER BY pipeline", pipeline->name);
+        } else {
+            strbuf_append_string(&sql, "SELECT pipeline, CAST(count(*) AS TEXT) FROM martlet.runs WHERE pipeline LIKE '");
+            append_like(&sql, pipeline->name);
+            strbuf_append_string(&sql, "!_!_%' ESCAPE '!' GROUP BY pipeline ORDER BY pipeline");
+        }
         status = warehouse_query(warehouse, strbuf_text(&sql), &runs, err);
         strbuf_free(&sql);
     }
@@ -125,7 +204,6 @@ int environment_list(struct warehouse *warehouse, const struct pipeline *pipelin
         const char *environment = environment_of(warehouse_result_cell(runs, r, 0), pipeline->name);
         if (environment) entry_for(list, environment)->runs = (size_t)strtoull(warehouse_result_cell(runs, r, 1), NULL, 10);
     }
-    if (tables) warehouse_result_free(tables);
     if (runs) warehouse_result_free(runs);
     if (status != 0) environment_list_free(list);
     return status == 0 ? 0 : error_prefix(err, "listing the environments of %s", pipeline->name);
@@ -145,16 +223,22 @@ void environment_list_free(struct environment_list *list) {
 /* Drops each of the environment's schemas (pipeline in an environment,
  * environment_apply) that holds nothing, in the caller's transaction;
  * *dropped counts them. A schema holding something else -- another
- * pipeline's tables under the same schema name -- stays. */
+ * pipeline's tables under the same schema name -- stays. On ClickHouse a
+ * database is dropped on every server when none holds a table in it. */
 int environment_drop_empty_schemas(struct warehouse *warehouse, const struct pipeline *pipeline, size_t *dropped,
                                    struct error *err) {
     *dropped = 0;
-    if (strcmp(warehouse_dialect(warehouse), "clickhouse") == 0) return 0; /* refuse_clickhouse: kept there */
     for (size_t i = 0; pipeline->environment && i < pipeline->schema_count; i++) {
         const char *schema = pipeline->schemas[i].name;
         bool repeated = false;
         for (size_t j = 0; j < i; j++) repeated |= strcmp(pipeline->schemas[j].name, schema) == 0;
         if (repeated) continue;
+        if (is_clickhouse(warehouse)) { /* on every server, when no server holds a table in it */
+            bool gone = false;
+            if (clickhouse_environment_drop_empty_database(warehouse, schema, &gone, err) != 0) return -1;
+            *dropped += gone;
+            continue;
+        }
         char sql[300], *value = NULL;
         snprintf(sql, sizeof sql,
                  "SELECT CAST((SELECT count(*) FROM information_schema.schemata WHERE schema_name = '%s') AS TEXT) || ' ' ||"
@@ -171,6 +255,34 @@ int environment_drop_empty_schemas(struct warehouse *warehouse, const struct pip
     return 0;
 }
 
+/* environment_drop on ClickHouse, with no transaction: the pipeline's
+ * tables on every server (dependants first), the databases left empty on
+ * every server, then the run records (clickhouse_run_state_forget_runs).
+ * Each step finds what is left, so a drop that failed midway is finished
+ * by the next. */
+static int drop_clickhouse(struct warehouse *warehouse, const struct pipeline *pipeline, size_t *tables,
+                           size_t *schemas, size_t *runs, struct error *err) {
+    size_t total = select_task_count(pipeline), count = 0;
+    size_t *order = memory_calloc(total + 1, sizeof *order);
+    int status = select_order(pipeline, NULL, order, &count, err);
+    for (size_t i = count; status == 0 && i-- > 0;) {
+        size_t task = order[i];
+        const char *key, *name;
+        environment_task_table(pipeline, task, &key, &name);
+        for (int rejects = 0; status == 0 && rejects <= (task < pipeline->source_count); rejects++) {
+            char table[160];
+            snprintf(table, sizeof table, "%s%s", name, rejects ? "_rejects" : "");
+            bool dropped = false;
+            status = clickhouse_environment_drop_table(warehouse, pipeline_schema(pipeline, key), table, &dropped, err);
+            *tables += dropped;
+        }
+    }
+    free(order);
+    if (status == 0) status = environment_drop_empty_schemas(warehouse, pipeline, schemas, err);
+    if (status == 0) status = clickhouse_run_state_forget_runs(warehouse, environment_state_name(pipeline), runs, err);
+    return status == 0 ? 0 : error_prefix(err, "dropping environment %s", environment_name(pipeline));
+}
+
 /* Removes environment `pipeline` is in (environment_apply; never prod)
  * in one transaction: every table and view of the pipeline's (with a
  * source's rejects) in its schemas, the schemas left empty, and its run
@@ -180,7 +292,7 @@ int environment_drop(struct warehouse *warehouse, const struct pipeline *pipelin
                      size_t *runs, struct error *err) {
     *tables = *schemas = *runs = 0;
     if (pipeline->environment == NULL) return error_set(err, "prod is not an environment: it cannot be dropped");
-    if (refuse_clickhouse(warehouse, "env drop", err) != 0) return -1;
+    if (is_clickhouse(warehouse)) return drop_clickhouse(warehouse, pipeline, tables, schemas, runs, err);
     size_t total = select_task_count(pipeline), count = 0;
     size_t *order = memory_calloc(total + 1, sizeof *order);
     int status = select_order(pipeline, NULL, order, &count, err);

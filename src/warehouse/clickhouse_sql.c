@@ -7,6 +7,7 @@
 #include "clickhouse_sql.h"
 #include "../util/identifier.h"
 #include "../util/memory.h"
+#include "../loader/value.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -214,6 +215,43 @@ static int append_type(struct strbuf *out, const char *declaration, struct error
     return 0;
 }
 
+/* A column's declared default, " DEFAULT CAST('text' AS TYPE)" as the
+ * engine writes it (source_task.c), in ClickHouse's terms: the literal
+ * re-quoted, cast to the column's native type (sql from type_start on),
+ * a boolean's text as 1 or 0 (its UInt8). Old rows of the table read it,
+ * as they hold the default on the other warehouses. */
+static int append_default(struct strbuf *sql, size_t type_start, const char *declaration, struct error *err) {
+    const char *p = match_words(declaration, "CAST");
+    if (p) p = skip_blank(p);
+    if (p == NULL || *p != '(' || *(p = skip_blank(p + 1)) != '\'')
+        return error_set(err, "ClickHouse: cannot translate the default '%.60s'", declaration);
+    struct strbuf text;
+    strbuf_init(&text);
+    for (p++; *p && !(*p == '\'' && p[1] != '\''); p++) {
+        if (*p == '\'') p++;   /* '' is one quote */
+        strbuf_append_char(&text, *p);
+    }
+    char *type = memory_strndup(sql->data + type_start, sql->length - type_start);
+    int64_t truth;
+    int status = 0;
+    strbuf_append_string(sql, " DEFAULT ");
+    if (*p != '\'') {
+        status = error_set(err, "ClickHouse: unterminated default '%.60s'", declaration);
+    } else if (strstr(type, "UInt8") != NULL) {
+        if (value_parse_boolean(strbuf_text(&text), text.length, &truth) != 0)
+            status = error_set(err, "ClickHouse: the default '%s' is not a boolean", strbuf_text(&text));
+        else
+            strbuf_printf(sql, "CAST(%d AS %s)", (int)truth, type);
+    } else {
+        strbuf_append_string(sql, "CAST(");
+        clickhouse_quote(sql, strbuf_text(&text));
+        strbuf_printf(sql, " AS %s)", type);
+    }
+    free(type);
+    strbuf_free(&text);
+    return status;
+}
+
 /* "(name TYPE [NOT NULL], ..., PRIMARY KEY (...))" in ClickHouse types;
  * the key clause is dropped (MergeTree keys do not enforce uniqueness). */
 static int translate_columns(const char *p, struct strbuf *out, struct error *err) {
@@ -313,7 +351,10 @@ int clickhouse_translate(const char *statement, struct clickhouse_statement *out
             while (isalnum((unsigned char)*name_end) || *name_end == '_') name_end++;
             strbuf_printf(&out->sql, "ALTER TABLE %s ADD COLUMN %s%.*s ", relation, guarded ? "IF NOT EXISTS " : "",
                           (int)(name_end - column), column);
-            return append_type(&out->sql, name_end, err);
+            size_t type_start = out->sql.length;
+            if (append_type(&out->sql, name_end, err) != 0) return -1;
+            const char *fallback = strcasestr(name_end, " DEFAULT ");
+            return fallback ? append_default(&out->sql, type_start, fallback + 9, err) : 0;
         }
     }
     if ((rest = match_words(statement, "INSERT INTO")) != NULL && read_relation(rest, out->relation, sizeof out->relation))
