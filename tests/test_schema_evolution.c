@@ -204,3 +204,62 @@ static void a_type_change_rebuilds_the_table(const char *url) {
 
 TEST_ON_BOTH_WAREHOUSES(schema_evolution, duckdb_a_type_change_rebuilds_the_table, postgres_a_type_change_rebuilds_the_table,
                         a_type_change_rebuilds_the_table, .timeout = 300)
+
+static const char satellite_sql[] =
+    "-- name: mart.s_orders\n-- materialized: satellite\n-- parent_key: id\n-- hashdiff: hashdiff\n"
+    "SELECT id, amount, CAST(amount AS BIGINT) AS hashdiff, CAST('{{ run_started_at }}' AS TIMESTAMP) AS load_dt%s\n"
+    "FROM {{ staging }}.orders WHERE day BETWEEN DATE '{{ start }}' AND DATE '{{ end }}'\n";
+
+/* Writes mart.s_orders with extra columns at the end of its own. */
+static void write_satellite(const char *pipeline, const char *extra_columns) {
+    char text[1024], *models = files_join(pipeline, "models/mart");
+    snprintf(text, sizeof text, satellite_sql, extra_columns);
+    free(test_write_file(models, "s_orders.sql", text));
+    free(models);
+}
+
+/* A satellite whose model gains a column at the end gets it before the
+ * engine's effective_from (which stays last: the run's rows go in by
+ * position), NULL in the old versions and filled in the new; a column
+ * removed rebuilds it with the run's date. Before, the next run's INSERT
+ * failed on the column count. */
+static void a_satellite_follows_its_model(const char *url) {
+    char *directory = test_temp_directory(), *pipeline = files_join(directory, "p"), *output;
+    make_folder(directory, "p");
+    make_folder(directory, "one");
+    write_pipeline(pipeline, "", "revenue", "", "table");
+    write_satellite(pipeline, "");
+    free(test_write_file(directory, "one/orders.csv", "id,day,amount\n1,2024-05-01,10\n2,2024-05-01,5\n3,2024-05-02,7\n"
+                                                     "1,2024-05-03,12\n4,2024-05-03,9\n"));
+    run_dates(directory, url, "2024-05-01", "2024-05-02", "one");
+    cr_assert_eq(test_url_integer(url, "SELECT count(*) FROM mart.s_orders"), 3);
+    static const char columns_sql[] = "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM"
+                                      " information_schema.columns WHERE table_schema = 'mart' AND table_name = 's_orders'";
+
+    write_satellite(pipeline, ", amount * 2 AS doubled");
+    cr_assert_eq(test_martlet_run(&output, "run %s --select s_orders --date 2024-05-03 --source-dir %s/one --warehouse '%s'",
+                                  pipeline, directory, url), 0, "%s", output);
+    free(output);
+    char *columns = text_of(url, columns_sql);
+    cr_expect_str_eq(columns, "id,amount,hashdiff,load_dt,doubled,effective_from");
+    free(columns);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.s_orders"), 5, "three old versions, two new");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.s_orders WHERE doubled IS NULL"), 3);
+    cr_expect_eq(test_url_integer(url, "SELECT sum(doubled) FROM mart.s_orders WHERE effective_from = DATE '2024-05-03'"),
+                 42, "(12 + 9) * 2");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE '%evolving%'"), 0);
+
+    write_satellite(pipeline, "");
+    cr_assert_eq(test_martlet_run(&output, "run %s --select s_orders --date 2024-05-03 --source-dir %s/one --warehouse '%s'",
+                                  pipeline, directory, url), 0, "%s", output);
+    free(output);
+    columns = text_of(url, columns_sql);
+    cr_expect_str_eq(columns, "id,amount,hashdiff,load_dt,effective_from");
+    free(columns);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM mart.s_orders"), 2, "rebuilt with the run's date");
+    free(pipeline);
+    test_remove_directory(directory);
+}
+
+TEST_ON_BOTH_WAREHOUSES(schema_evolution, duckdb_a_satellite_follows_its_model, postgres_a_satellite_follows_its_model,
+                        a_satellite_follows_its_model, .timeout = 300)

@@ -120,19 +120,53 @@ static int column_types(struct warehouse *warehouse, const char *relation, struc
     return warehouse_query(warehouse, sql, columns, err);
 }
 
+/* Rewrites relation (columns table, of which the last `trailing` are the
+ * engine's own) with the model's new columns (model's rows kept ..
+ * trailing) inserted before those trailing ones, NULL in every old row:
+ * ALTER TABLE ADD COLUMN could only put them after, where an INSERT of
+ * the model's rows by position would not find them. */
+static int add_columns_before_trailing(struct warehouse *warehouse, const struct materialize_context *context,
+                                       const struct warehouse_result *table, const struct warehouse_result *model,
+                                       size_t kept, size_t trailing, struct strbuf *sql, struct error *err) {
+    const char *name = strchr(context->relation, '.') + 1;
+    strbuf_printf(sql, "CREATE TABLE %s__evolving AS SELECT ", context->relation);
+    for (size_t i = 0; i < kept; i++) strbuf_printf(sql, "%s, ", warehouse_result_cell(table, i, 0));
+    for (size_t i = kept; i + trailing < model->row_count; i++)
+        strbuf_printf(sql, "CAST(NULL AS %s) AS %s, ", warehouse_result_cell(model, i, 1), warehouse_result_cell(model, i, 0));
+    for (size_t i = kept; i < table->row_count; i++)
+        strbuf_printf(sql, "%s%s", warehouse_result_cell(table, i, 0), i + 1 < table->row_count ? ", " : "");
+    strbuf_printf(sql, " FROM %s", context->relation);
+    int64_t ignored;
+    int status = run(context, warehouse, sql, &ignored, err);
+    strbuf_printf(sql, "DROP TABLE %s", context->relation);
+    if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+    strbuf_printf(sql, "ALTER TABLE %s__evolving RENAME TO %s", context->relation, name);
+    if (status == 0) status = run(context, warehouse, sql, &ignored, err);
+    return status;
+}
+
+/* Whether row i of two column lists (name, type) is the same column. */
+static bool same_column(const struct warehouse_result *a, size_t i, const struct warehouse_result *b, size_t j) {
+    return strcmp(warehouse_result_cell(a, i, 0), warehouse_result_cell(b, j, 0)) == 0 &&
+           strcmp(warehouse_result_cell(a, i, 1), warehouse_result_cell(b, j, 1)) == 0;
+}
+
 /* The table's current columns against the model's SELECT, by name, type
- * and place. A SELECT that only adds columns at the end gets them with
- * ALTER TABLE ... ADD COLUMN (typed as the SELECT types them; the rows of
- * other dates hold NULL until they are rebuilt -- plan lists them). Any
- * other difference (a column removed, renamed, moved, or of another type:
- * INTEGER -> DECIMAL would otherwise be cast back into the old type by
- * every INSERT) cannot be migrated: the table is dropped, so
- * create_if_missing makes it anew with the run's dates, and plan lists
- * the other dates stale (a breaking change). The SELECT's columns and
- * types come from an empty temporary table made from it (planned, not
- * computed), so both sides are typed by the same CREATE TABLE AS. */
+ * and place; the last `trailing` columns of both are the engine's own (a
+ * satellite's effective_from) and stay last. A SELECT that only adds
+ * columns at the end of the model's own gets them (typed as the SELECT
+ * types them; the rows of other dates hold NULL until they are rebuilt --
+ * plan lists them): with ALTER TABLE ... ADD COLUMN, or, before trailing
+ * columns, by rewriting the table. Any other difference (a column
+ * removed, renamed, moved, or of another type: INTEGER -> DECIMAL would
+ * otherwise be cast back into the old type by every INSERT) cannot be
+ * migrated: the table is dropped, so create_if_missing makes it anew with
+ * the run's dates, and plan lists the other dates stale (a breaking
+ * change). The SELECT's columns and types come from an empty temporary
+ * table made from it (planned, not computed), so both sides are typed by
+ * the same CREATE TABLE AS. */
 static int evolve_columns(struct warehouse *warehouse, const struct materialize_context *context, const char *body,
-                          struct strbuf *sql, struct error *err) {
+                          size_t trailing, struct strbuf *sql, struct error *err) {
     struct warehouse_result *model = NULL, *table = NULL;
     char shape[200];
     snprintf(shape, sizeof shape, "martlet_columns_%s", context->relation);
@@ -142,19 +176,24 @@ static int evolve_columns(struct warehouse *warehouse, const struct materialize_
     strbuf_reset(sql);
     if (status == 0) status = column_types(warehouse, shape, &model, err);
     if (status == 0) status = column_types(warehouse, context->relation, &table, err);
-    size_t kept = 0;
-    while (status == 0 && kept < table->row_count && kept < model->row_count &&
-           strcmp(warehouse_result_cell(table, kept, 0), warehouse_result_cell(model, kept, 0)) == 0 &&
-           strcmp(warehouse_result_cell(table, kept, 1), warehouse_result_cell(model, kept, 1)) == 0)
-        kept++;
+    size_t kept = 0, own = 0;
+    bool trailing_same = status == 0 && table->row_count >= trailing && model->row_count >= trailing;
+    for (size_t i = 1; trailing_same && i <= trailing; i++)
+        trailing_same = same_column(table, table->row_count - i, model, model->row_count - i);
+    if (trailing_same) {
+        own = table->row_count - trailing;
+        while (kept < own && kept + trailing < model->row_count && same_column(table, kept, model, kept)) kept++;
+    }
     int64_t ignored;
-    if (status == 0 && kept == table->row_count && kept < model->row_count) {
+    if (status == 0 && trailing_same && kept == own && kept + trailing < model->row_count && trailing > 0) {
+        status = add_columns_before_trailing(warehouse, context, table, model, kept, trailing, sql, err);
+    } else if (status == 0 && trailing_same && kept == own && kept + trailing < model->row_count) {
         for (size_t i = kept; status == 0 && i < model->row_count; i++) {
             strbuf_printf(sql, "ALTER TABLE %s ADD COLUMN %s %s", context->relation, warehouse_result_cell(model, i, 0),
                           warehouse_result_cell(model, i, 1));
             status = run(context, warehouse, sql, &ignored, err);
         }
-    } else if (status == 0 && (kept < table->row_count || kept < model->row_count)) {
+    } else if (status == 0 && !(trailing_same && kept == own && table->row_count == model->row_count)) {
         strbuf_printf(sql, "DROP TABLE %s", context->relation);
         status = run(context, warehouse, sql, &ignored, err);
     }
@@ -177,7 +216,7 @@ static int prepare_incremental_target(struct warehouse *warehouse, const struct 
     if (describe_target(warehouse, context, &target, err) != 0) return -1;
     bool dropped;
     int status = drop_described_other_kind(warehouse, context, target, false, &dropped, sql, err);
-    if (status == 0 && !dropped && target->row_count > 0) status = evolve_columns(warehouse, context, body, sql, err);
+    if (status == 0 && !dropped && target->row_count > 0) status = evolve_columns(warehouse, context, body, 0, sql, err);
     warehouse_result_free(target);
     return status;
 }
@@ -258,6 +297,9 @@ static int satellite(struct warehouse *warehouse, const struct model *model, con
     int status = drop_other_kind(warehouse, context, false, sql, err);
     if (status == 0) status = create_if_missing(warehouse, context, strbuf_text(&dated), sql, err);
     if (status == 0) status = add_effective_column(warehouse, context, sql, err);
+    if (status == 0 && warehouse != NULL) /* effective_from, the engine's, stays last */
+        status = evolve_columns(warehouse, context, strbuf_text(&dated), 1, sql, err);
+    if (status == 0) status = create_if_missing(warehouse, context, strbuf_text(&dated), sql, err);
     strbuf_printf(sql, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) AS any_row", context->relation);
     if (status == 0) status = count_rows(context, warehouse, sql, &existing, err);
     if (warehouse == NULL && context->statement_log) /* compile: which statements run depends on the table */
