@@ -1,6 +1,14 @@
-/* hash_key.c -- see hash_key.h. MD5 comes from OpenSSL's libcrypto, the
- * implementation fetched once per hasher (an implicit fetch at every digest
- * would dominate short keys). */
+/* hash_key.c -- see hash_key.h.
+ *
+ * A load needs several MD5 digests per row (dialogs: five keys, 2.5M
+ * rows), each over a short text of one or a few 64-byte blocks: on a
+ * digest that short, one MD5 at a time leaves most of the processor idle
+ * (every step depends on the one before). So a batch's keys are hashed
+ * eight at a time, one message per 32-bit lane of AVX2 registers: the same
+ * RFC 1321 steps, run side by side. A processor without AVX2 hashes each
+ * message through OpenSSL's libcrypto (the implementation fetched once
+ * per hasher: an implicit fetch at every digest would dominate short
+ * keys); tests/test_hash_keys.c holds the two to the same digests. */
 #include "hash_key.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
@@ -9,7 +17,15 @@
 #include <openssl/evp.h>
 #include <string.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HASH_KEY_HAVE_AVX2 1
+#else
+#define HASH_KEY_HAVE_AVX2 0
+#endif
+
 #define HASH_KEY_CACHE_SLOTS 4096   /* a power of two */
+#define HASH_KEY_LANES 8            /* 32-bit lanes of a 256-bit register */
 
 /* A key of one integer part already computed: ids repeat across rows (a
  * group's 250 ids over millions of messages), and one MD5 costs more than
@@ -20,19 +36,47 @@ struct cached_key {
     int64_t key;
 };
 
+/* A row whose key waits for its lane: its message, padded as MD5 pads it,
+ * lies in the hasher's buffer. */
+struct pending_key {
+    size_t row;
+    size_t offset;       /* of the message in `messages` */
+    size_t length;       /* of the canonical text, before the padding */
+    size_t blocks;       /* 64-byte blocks, padding included */
+    struct cached_key *slot;   /* where the key is remembered, or NULL */
+    int64_t value;             /* the slot's integer part */
+};
+
 struct hash_key_hasher {
     EVP_MD *md5;
     EVP_MD_CTX *context;
-    struct strbuf text;      /* the canonical text of the key being hashed */
+    bool lanes;              /* AVX2: hash HASH_KEY_LANES messages at once */
+    struct strbuf text;      /* the canonical text of a key hashed alone */
+    struct strbuf messages;  /* the pending keys' padded messages */
+    struct pending_key pending[HASH_KEY_LANES];
+    size_t pending_count;
     struct cached_key cache[HASH_KEY_CACHE_SLOTS];  /* direct-mapped: a newer key evicts the slot's */
 };
 
-/* A hasher for one thread. */
-int hash_key_hasher_create(struct hash_key_hasher **hasher, struct error *err) {
+/* Whether this processor runs the AVX2 lanes. */
+static bool processor_has_avx2(void) {
+#if HASH_KEY_HAVE_AVX2
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+#else
+    return false;
+#endif
+}
+
+/* A hasher for one thread; with_lanes false keeps it to OpenSSL (tests
+ * compare the two). */
+int hash_key_hasher_create_with(struct hash_key_hasher **hasher, bool with_lanes, struct error *err) {
     struct hash_key_hasher *made = memory_calloc(1, sizeof *made);
     made->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
     made->context = EVP_MD_CTX_new();
+    made->lanes = with_lanes && processor_has_avx2();
     strbuf_init(&made->text);
+    strbuf_init(&made->messages);
     if (made->md5 == NULL || made->context == NULL) {
         hash_key_hasher_free(made);
         return error_set(err, "cannot compute hash keys: OpenSSL offers no MD5");
@@ -41,17 +85,36 @@ int hash_key_hasher_create(struct hash_key_hasher **hasher, struct error *err) {
     return 0;
 }
 
+/* A hasher for one thread, hashing in lanes where the processor can. */
+int hash_key_hasher_create(struct hash_key_hasher **hasher, struct error *err) {
+    return hash_key_hasher_create_with(hasher, true, err);
+}
+
+/* Whether the hasher runs the AVX2 lanes. */
+bool hash_key_hasher_uses_lanes(const struct hash_key_hasher *hasher) {
+    return hasher->lanes;
+}
+
 /* Frees the hasher. NULL is allowed. */
 void hash_key_hasher_free(struct hash_key_hasher *hasher) {
     if (hasher == NULL) return;
     EVP_MD_CTX_free(hasher->context);
     EVP_MD_free(hasher->md5);
     strbuf_free(&hasher->text);
+    strbuf_free(&hasher->messages);
     free(hasher);
 }
 
+/* The hash key of a digest's first 8 bytes, read big-endian as two's
+ * complement. */
+static int64_t key_of_digest(const unsigned char digest[8]) {
+    uint64_t value = 0;
+    for (int i = 0; i < 8; i++) value = value << 8 | digest[i];
+    return (int64_t)value;
+}
+
 /* The hash key of a canonical text: MD5's first 8 bytes, big-endian, read
- * as two's complement. */
+ * as two's complement (through OpenSSL). */
 int hash_key_of_text(struct hash_key_hasher *hasher, const char *text, size_t length, int64_t *key) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_length = 0;
@@ -59,9 +122,126 @@ int hash_key_of_text(struct hash_key_hasher *hasher, const char *text, size_t le
         EVP_DigestUpdate(hasher->context, text, length) != 1 ||
         EVP_DigestFinal_ex(hasher->context, digest, &digest_length) != 1 || digest_length < 8)
         return -1;
-    uint64_t value = 0;
-    for (int i = 0; i < 8; i++) value = value << 8 | digest[i];
-    *key = (int64_t)value;
+    *key = key_of_digest(digest);
+    return 0;
+}
+
+#if HASH_KEY_HAVE_AVX2
+/* RFC 1321: the additive constants, the rotations of each round, and
+ * which message word each step reads. */
+static const uint32_t md5_constants[64] = {
+    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
+    0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
+    0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
+    0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
+    0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
+    0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
+    0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+    0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
+};
+static const int md5_rotations[4][4] = {{7, 12, 17, 22}, {5, 9, 14, 20}, {4, 11, 16, 23}, {6, 10, 15, 21}};
+
+/* One MD5 step in every lane: a = b + ((a + f + word + constant) <<< s),
+ * the registers then renamed (d, a, b, c). */
+#define MD5_LANE_STEP(f, step, word)                                                                      \
+    do {                                                                                                  \
+        __m256i sum = _mm256_add_epi32(_mm256_add_epi32(a, (f)),                                          \
+                                       _mm256_add_epi32(words[(word)], _mm256_set1_epi32((int)md5_constants[(step)]))); \
+        int s = md5_rotations[(step) / 16][(step) % 4];                                                   \
+        __m256i rotated = _mm256_or_si256(_mm256_sll_epi32(sum, _mm_cvtsi32_si128(s)),                    \
+                                          _mm256_srl_epi32(sum, _mm_cvtsi32_si128(32 - s)));              \
+        a = d; d = c; c = b;                                                                              \
+        b = _mm256_add_epi32(b, rotated);                                                                 \
+    } while (0)
+
+/* MD5 of up to HASH_KEY_LANES padded messages at once, the first 8 bytes
+ * of each digest as a key. A lane whose message has fewer blocks than the
+ * longest keeps its state through the others' remaining blocks. */
+__attribute__((target("avx2")))
+static void md5_lanes(const unsigned char *messages, const struct pending_key *pending, size_t count, int64_t *keys) {
+    size_t most_blocks = 0;
+    for (size_t lane = 0; lane < count; lane++)
+        if (pending[lane].blocks > most_blocks) most_blocks = pending[lane].blocks;
+    __m256i a = _mm256_set1_epi32(0x67452301), b = _mm256_set1_epi32((int)0xefcdab89),
+            c = _mm256_set1_epi32((int)0x98badcfe), d = _mm256_set1_epi32(0x10325476);
+    const __m256i ones = _mm256_set1_epi32(-1);
+    for (size_t block = 0; block < most_blocks; block++) {
+        uint32_t transposed[16][HASH_KEY_LANES] __attribute__((aligned(32)));
+        int32_t active[HASH_KEY_LANES] __attribute__((aligned(32)));
+        for (size_t lane = 0; lane < HASH_KEY_LANES; lane++) {
+            active[lane] = lane < count && block < pending[lane].blocks ? -1 : 0;
+            if (!active[lane]) {
+                for (size_t w = 0; w < 16; w++) transposed[w][lane] = 0;
+                continue;
+            }
+            const unsigned char *bytes = messages + pending[lane].offset + 64 * block;
+            for (size_t w = 0; w < 16; w++) memcpy(&transposed[w][lane], bytes + 4 * w, 4);   /* little-endian words */
+        }
+        __m256i words[16];
+        for (size_t w = 0; w < 16; w++) words[w] = _mm256_load_si256((const __m256i *)transposed[w]);
+        const __m256i mask = _mm256_load_si256((const __m256i *)active);
+        const __m256i a0 = a, b0 = b, c0 = c, d0 = d;
+        for (int step = 0; step < 16; step++)   /* F = d ^ (b & (c ^ d)) */
+            MD5_LANE_STEP(_mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d))), step, step);
+        for (int step = 16; step < 32; step++)  /* G = c ^ (d & (b ^ c)) */
+            MD5_LANE_STEP(_mm256_xor_si256(c, _mm256_and_si256(d, _mm256_xor_si256(b, c))), step, (5 * step + 1) % 16);
+        for (int step = 32; step < 48; step++)  /* H = b ^ c ^ d */
+            MD5_LANE_STEP(_mm256_xor_si256(_mm256_xor_si256(b, c), d), step, (3 * step + 5) % 16);
+        for (int step = 48; step < 64; step++)  /* I = c ^ (b | ~d) */
+            MD5_LANE_STEP(_mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones))), step, (7 * step) % 16);
+        a = _mm256_blendv_epi8(a0, _mm256_add_epi32(a, a0), mask);
+        b = _mm256_blendv_epi8(b0, _mm256_add_epi32(b, b0), mask);
+        c = _mm256_blendv_epi8(c0, _mm256_add_epi32(c, c0), mask);
+        d = _mm256_blendv_epi8(d0, _mm256_add_epi32(d, d0), mask);
+    }
+    uint32_t first[HASH_KEY_LANES] __attribute__((aligned(32))), second[HASH_KEY_LANES] __attribute__((aligned(32)));
+    _mm256_store_si256((__m256i *)first, a);
+    _mm256_store_si256((__m256i *)second, b);
+    for (size_t lane = 0; lane < count; lane++) {
+        unsigned char digest[8];
+        memcpy(digest, &first[lane], 4);   /* the digest is the state words, little-endian */
+        memcpy(digest + 4, &second[lane], 4);
+        keys[lane] = key_of_digest(digest);
+    }
+}
+#undef MD5_LANE_STEP
+#endif
+
+/* Appends MD5's padding to the message that starts at offset: 0x80,
+ * zeros up to 56 bytes into a block, the length in bits (little-endian).
+ * Returns the message's blocks. */
+static size_t pad_message(struct strbuf *messages, size_t offset, size_t length) {
+    static const unsigned char zeros[64] = {0};
+    strbuf_append_char(messages, (char)0x80);
+    size_t used = (messages->length - offset) % 64;
+    strbuf_append(messages, (const char *)zeros, used <= 56 ? 56 - used : 120 - used);
+    uint64_t bits = (uint64_t)length * 8;
+    unsigned char encoded[8];
+    for (int i = 0; i < 8; i++) encoded[i] = (unsigned char)(bits >> (8 * i));
+    strbuf_append(messages, (const char *)encoded, 8);
+    return (messages->length - offset) / 64;
+}
+
+/* Computes the pending keys into the batch column (and their cache
+ * slots), and empties the lanes. */
+static int flush_pending(struct hash_key_hasher *hasher, struct batch *batch, size_t column) {
+    int64_t keys[HASH_KEY_LANES];
+    if (hasher->pending_count == 0) return 0;
+#if HASH_KEY_HAVE_AVX2
+    if (hasher->lanes) md5_lanes((const unsigned char *)hasher->messages.data, hasher->pending, hasher->pending_count, keys);
+    else
+#endif
+        for (size_t lane = 0; lane < hasher->pending_count; lane++)
+            if (hash_key_of_text(hasher, hasher->messages.data + hasher->pending[lane].offset, hasher->pending[lane].length,
+                                 &keys[lane]) != 0)
+                return -1;
+    for (size_t lane = 0; lane < hasher->pending_count; lane++) {
+        const struct pending_key *pending = &hasher->pending[lane];
+        batch->data[column].numbers[pending->row] = keys[lane];
+        if (pending->slot) *pending->slot = (struct cached_key){&batch->columns[column], pending->value, keys[lane]};
+    }
+    hasher->pending_count = 0;
+    strbuf_reset(&hasher->messages);
     return 0;
 }
 
@@ -106,31 +286,84 @@ static bool append_part(struct strbuf *out, const struct batch *batch, size_t co
     return true;
 }
 
-/* The key key_column declares over the row's parts (already in the batch);
- * *is_null when every part is NULL. */
+/* The key cache slot of a single integer part, and whether it holds the
+ * key already (then in *key). */
+static struct cached_key *cache_slot(struct hash_key_hasher *hasher, const struct column *key_column, int64_t value,
+                                     int64_t *key, bool *hit) {
+    uint64_t mixed = ((uint64_t)value ^ (uint64_t)(uintptr_t)key_column) * UINT64_C(0x9E3779B97F4A7C15);
+    struct cached_key *slot = &hasher->cache[mixed >> 52 & (HASH_KEY_CACHE_SLOTS - 1)];
+    *hit = slot->column == key_column && slot->value == value;
+    if (*hit) *key = slot->key;
+    return slot;
+}
+
+/* Writes the canonical text of a row's key (its parts joined by ||) at
+ * the end of out; false when every part is NULL. */
+static bool append_key_text(struct strbuf *out, const struct batch *batch, size_t row, const struct column *key_column) {
+    bool any = false;
+    for (size_t i = 0; i < key_column->hash_part_count; i++) {
+        if (i > 0) strbuf_append(out, "||", 2);
+        if (append_part(out, batch, key_column->hash_parts[i], row)) any = true;
+    }
+    return any;
+}
+
+/* The key key_column declares over one row's parts (already in the
+ * batch), computed alone; *is_null when every part is NULL. */
 int hash_key_of_row(struct hash_key_hasher *hasher, const struct batch *batch, size_t row, const struct column *key_column,
                     int64_t *key, bool *is_null) {
     struct cached_key *slot = NULL;
     size_t only = key_column->hash_parts[0];
+    int64_t value = 0;
     if (key_column->hash_part_count == 1 && batch->columns[only].type == COLUMN_INTEGER && !batch->data[only].is_null[row]) {
-        int64_t value = batch->data[only].numbers[row];
-        uint64_t mixed = ((uint64_t)value ^ (uint64_t)(uintptr_t)key_column) * UINT64_C(0x9E3779B97F4A7C15);
-        slot = &hasher->cache[mixed >> 52 & (HASH_KEY_CACHE_SLOTS - 1)];
-        if (slot->column == key_column && slot->value == value) {
-            *key = slot->key;
+        bool hit;
+        value = batch->data[only].numbers[row];
+        slot = cache_slot(hasher, key_column, value, key, &hit);
+        if (hit) {
             *is_null = false;
             return 0;
         }
     }
     strbuf_reset(&hasher->text);
-    bool any = false;
-    for (size_t i = 0; i < key_column->hash_part_count; i++) {
-        if (i > 0) strbuf_append(&hasher->text, "||", 2);
-        if (append_part(&hasher->text, batch, key_column->hash_parts[i], row)) any = true;
-    }
-    *is_null = !any;
-    if (!any) return 0;
+    *is_null = !append_key_text(&hasher->text, batch, row, key_column);
+    if (*is_null) return 0;
     if (hash_key_of_text(hasher, hasher->text.data, hasher->text.length, key) != 0) return -1;
-    if (slot) *slot = (struct cached_key){key_column, batch->data[only].numbers[row], *key};
+    if (slot) *slot = (struct cached_key){key_column, value, *key};
     return 0;
+}
+
+/* Fills the key column of every row of the batch from the rows' parts:
+ * a cached key at once, a NULL key where every part is NULL, the others
+ * HASH_KEY_LANES at a time. */
+int hash_key_fill_column(struct hash_key_hasher *hasher, struct batch *batch, size_t column) {
+    const struct column *key_column = &batch->columns[column];
+    struct batch_column *out = &batch->data[column];
+    size_t only = key_column->hash_parts[0];
+    bool cacheable = key_column->hash_part_count == 1 && batch->columns[only].type == COLUMN_INTEGER;
+    hasher->pending_count = 0;
+    strbuf_reset(&hasher->messages);
+    for (size_t row = 0; row < batch->row_count; row++) {
+        struct pending_key pending = {.row = row};
+        if (cacheable && !batch->data[only].is_null[row]) {
+            bool hit;
+            pending.value = batch->data[only].numbers[row];
+            pending.slot = cache_slot(hasher, key_column, pending.value, &out->numbers[row], &hit);
+            if (hit) {
+                out->is_null[row] = 0;
+                continue;
+            }
+        }
+        pending.offset = hasher->messages.length;
+        bool any = append_key_text(&hasher->messages, batch, row, key_column);
+        out->is_null[row] = !any;
+        if (!any) {
+            hasher->messages.length = pending.offset;
+            continue;
+        }
+        pending.length = hasher->messages.length - pending.offset;
+        pending.blocks = pad_message(&hasher->messages, pending.offset, pending.length);
+        hasher->pending[hasher->pending_count++] = pending;
+        if (hasher->pending_count == HASH_KEY_LANES && flush_pending(hasher, batch, column) != 0) return -1;
+    }
+    return flush_pending(hasher, batch, column);
 }
