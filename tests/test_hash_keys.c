@@ -130,14 +130,14 @@ Test(hash_keys, pipeline_json_refuses_malformed_hash_keys) {
  * one text at a time (hash_key_of_text). */
 Test(hash_keys, lanes_equal_openssl_digests) {
     static size_t text_part[] = {0};
-    static size_t pair_parts[] = {1, 0};
-    static size_t id_part[] = {1};
+    static size_t id_text_parts[] = {1, 0};
+    static size_t second_part[] = {1};
     const struct column columns[] = {
         {.name = "text", .type = COLUMN_TEXT},
         {.name = "id", .type = COLUMN_INTEGER},
         {.name = "k_text", .type = COLUMN_INTEGER, .hash_parts = text_part, .hash_part_count = 1},
-        {.name = "k_pair", .type = COLUMN_INTEGER, .hash_parts = pair_parts, .hash_part_count = 2},
-        {.name = "k_id", .type = COLUMN_INTEGER, .hash_parts = id_part, .hash_part_count = 1},
+        {.name = "k_pair", .type = COLUMN_INTEGER, .hash_parts = id_text_parts, .hash_part_count = 2},
+        {.name = "k_id", .type = COLUMN_INTEGER, .hash_parts = second_part, .hash_part_count = 1},
     };
     struct hash_key_hasher *lanes, *alone;
     struct error err;

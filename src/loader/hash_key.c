@@ -139,19 +139,17 @@ static const uint32_t md5_constants[64] = {
     0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
     0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
 };
-static const int md5_rotations[4][4] = {{7, 12, 17, 22}, {5, 9, 14, 20}, {4, 11, 16, 23}, {6, 10, 15, 21}};
-
-/* One MD5 step in every lane: a = b + ((a + f + word + constant) <<< s),
- * the registers then renamed (d, a, b, c). */
-#define MD5_LANE_STEP(f, step, word)                                                                      \
-    do {                                                                                                  \
-        __m256i sum = _mm256_add_epi32(_mm256_add_epi32(a, (f)),                                          \
-                                       _mm256_add_epi32(words[(word)], _mm256_set1_epi32((int)md5_constants[(step)]))); \
-        int s = md5_rotations[(step) / 16][(step) % 4];                                                   \
-        __m256i rotated = _mm256_or_si256(_mm256_sll_epi32(sum, _mm_cvtsi32_si128(s)),                    \
-                                          _mm256_srl_epi32(sum, _mm_cvtsi32_si128(32 - s)));              \
-        a = d; d = c; c = b;                                                                              \
-        b = _mm256_add_epi32(b, rotated);                                                                 \
+/* Each round's function, and one step in every lane:
+ * a = b + ((a + f(b, c, d) + word + constant) <<< s). */
+#define MD5_F(b, c, d) _mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d)))
+#define MD5_G(b, c, d) _mm256_xor_si256(c, _mm256_and_si256(d, _mm256_xor_si256(b, c)))
+#define MD5_H(b, c, d) _mm256_xor_si256(_mm256_xor_si256(b, c), d)
+#define MD5_I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, _mm256_set1_epi32(-1))))
+#define MD5_STEP(f, a, b, c, d, word, step, s)                                                                    \
+    do {                                                                                                          \
+        __m256i sum = _mm256_add_epi32(_mm256_add_epi32(a, f(b, c, d)),                                           \
+                                       _mm256_add_epi32(words[word], _mm256_set1_epi32((int)md5_constants[step]))); \
+        a = _mm256_add_epi32(b, _mm256_or_si256(_mm256_slli_epi32(sum, s), _mm256_srli_epi32(sum, 32 - (s))));   \
     } while (0)
 
 /* MD5 of up to HASH_KEY_LANES padded messages at once, the first 8 bytes
@@ -164,7 +162,6 @@ static void md5_lanes(const unsigned char *messages, const struct pending_key *p
         if (pending[lane].blocks > most_blocks) most_blocks = pending[lane].blocks;
     __m256i a = _mm256_set1_epi32(0x67452301), b = _mm256_set1_epi32((int)0xefcdab89),
             c = _mm256_set1_epi32((int)0x98badcfe), d = _mm256_set1_epi32(0x10325476);
-    const __m256i ones = _mm256_set1_epi32(-1);
     for (size_t block = 0; block < most_blocks; block++) {
         uint32_t transposed[16][HASH_KEY_LANES] __attribute__((aligned(32)));
         int32_t active[HASH_KEY_LANES] __attribute__((aligned(32)));
@@ -181,14 +178,72 @@ static void md5_lanes(const unsigned char *messages, const struct pending_key *p
         for (size_t w = 0; w < 16; w++) words[w] = _mm256_load_si256((const __m256i *)transposed[w]);
         const __m256i mask = _mm256_load_si256((const __m256i *)active);
         const __m256i a0 = a, b0 = b, c0 = c, d0 = d;
-        for (int step = 0; step < 16; step++)   /* F = d ^ (b & (c ^ d)) */
-            MD5_LANE_STEP(_mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d))), step, step);
-        for (int step = 16; step < 32; step++)  /* G = c ^ (d & (b ^ c)) */
-            MD5_LANE_STEP(_mm256_xor_si256(c, _mm256_and_si256(d, _mm256_xor_si256(b, c))), step, (5 * step + 1) % 16);
-        for (int step = 32; step < 48; step++)  /* H = b ^ c ^ d */
-            MD5_LANE_STEP(_mm256_xor_si256(_mm256_xor_si256(b, c), d), step, (3 * step + 5) % 16);
-        for (int step = 48; step < 64; step++)  /* I = c ^ (b | ~d) */
-            MD5_LANE_STEP(_mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones))), step, (7 * step) % 16);
+        /* The 64 steps, written out: each names its word and rotation, and the
+         * registers take turns as a, b, c, d. */
+        MD5_STEP(MD5_F, a, b, c, d, 0, 0, 7);
+        MD5_STEP(MD5_F, d, a, b, c, 1, 1, 12);
+        MD5_STEP(MD5_F, c, d, a, b, 2, 2, 17);
+        MD5_STEP(MD5_F, b, c, d, a, 3, 3, 22);
+        MD5_STEP(MD5_F, a, b, c, d, 4, 4, 7);
+        MD5_STEP(MD5_F, d, a, b, c, 5, 5, 12);
+        MD5_STEP(MD5_F, c, d, a, b, 6, 6, 17);
+        MD5_STEP(MD5_F, b, c, d, a, 7, 7, 22);
+        MD5_STEP(MD5_F, a, b, c, d, 8, 8, 7);
+        MD5_STEP(MD5_F, d, a, b, c, 9, 9, 12);
+        MD5_STEP(MD5_F, c, d, a, b, 10, 10, 17);
+        MD5_STEP(MD5_F, b, c, d, a, 11, 11, 22);
+        MD5_STEP(MD5_F, a, b, c, d, 12, 12, 7);
+        MD5_STEP(MD5_F, d, a, b, c, 13, 13, 12);
+        MD5_STEP(MD5_F, c, d, a, b, 14, 14, 17);
+        MD5_STEP(MD5_F, b, c, d, a, 15, 15, 22);
+        MD5_STEP(MD5_G, a, b, c, d, 1, 16, 5);
+        MD5_STEP(MD5_G, d, a, b, c, 6, 17, 9);
+        MD5_STEP(MD5_G, c, d, a, b, 11, 18, 14);
+        MD5_STEP(MD5_G, b, c, d, a, 0, 19, 20);
+        MD5_STEP(MD5_G, a, b, c, d, 5, 20, 5);
+        MD5_STEP(MD5_G, d, a, b, c, 10, 21, 9);
+        MD5_STEP(MD5_G, c, d, a, b, 15, 22, 14);
+        MD5_STEP(MD5_G, b, c, d, a, 4, 23, 20);
+        MD5_STEP(MD5_G, a, b, c, d, 9, 24, 5);
+        MD5_STEP(MD5_G, d, a, b, c, 14, 25, 9);
+        MD5_STEP(MD5_G, c, d, a, b, 3, 26, 14);
+        MD5_STEP(MD5_G, b, c, d, a, 8, 27, 20);
+        MD5_STEP(MD5_G, a, b, c, d, 13, 28, 5);
+        MD5_STEP(MD5_G, d, a, b, c, 2, 29, 9);
+        MD5_STEP(MD5_G, c, d, a, b, 7, 30, 14);
+        MD5_STEP(MD5_G, b, c, d, a, 12, 31, 20);
+        MD5_STEP(MD5_H, a, b, c, d, 5, 32, 4);
+        MD5_STEP(MD5_H, d, a, b, c, 8, 33, 11);
+        MD5_STEP(MD5_H, c, d, a, b, 11, 34, 16);
+        MD5_STEP(MD5_H, b, c, d, a, 14, 35, 23);
+        MD5_STEP(MD5_H, a, b, c, d, 1, 36, 4);
+        MD5_STEP(MD5_H, d, a, b, c, 4, 37, 11);
+        MD5_STEP(MD5_H, c, d, a, b, 7, 38, 16);
+        MD5_STEP(MD5_H, b, c, d, a, 10, 39, 23);
+        MD5_STEP(MD5_H, a, b, c, d, 13, 40, 4);
+        MD5_STEP(MD5_H, d, a, b, c, 0, 41, 11);
+        MD5_STEP(MD5_H, c, d, a, b, 3, 42, 16);
+        MD5_STEP(MD5_H, b, c, d, a, 6, 43, 23);
+        MD5_STEP(MD5_H, a, b, c, d, 9, 44, 4);
+        MD5_STEP(MD5_H, d, a, b, c, 12, 45, 11);
+        MD5_STEP(MD5_H, c, d, a, b, 15, 46, 16);
+        MD5_STEP(MD5_H, b, c, d, a, 2, 47, 23);
+        MD5_STEP(MD5_I, a, b, c, d, 0, 48, 6);
+        MD5_STEP(MD5_I, d, a, b, c, 7, 49, 10);
+        MD5_STEP(MD5_I, c, d, a, b, 14, 50, 15);
+        MD5_STEP(MD5_I, b, c, d, a, 5, 51, 21);
+        MD5_STEP(MD5_I, a, b, c, d, 12, 52, 6);
+        MD5_STEP(MD5_I, d, a, b, c, 3, 53, 10);
+        MD5_STEP(MD5_I, c, d, a, b, 10, 54, 15);
+        MD5_STEP(MD5_I, b, c, d, a, 1, 55, 21);
+        MD5_STEP(MD5_I, a, b, c, d, 8, 56, 6);
+        MD5_STEP(MD5_I, d, a, b, c, 15, 57, 10);
+        MD5_STEP(MD5_I, c, d, a, b, 6, 58, 15);
+        MD5_STEP(MD5_I, b, c, d, a, 13, 59, 21);
+        MD5_STEP(MD5_I, a, b, c, d, 4, 60, 6);
+        MD5_STEP(MD5_I, d, a, b, c, 11, 61, 10);
+        MD5_STEP(MD5_I, c, d, a, b, 2, 62, 15);
+        MD5_STEP(MD5_I, b, c, d, a, 9, 63, 21);
         a = _mm256_blendv_epi8(a0, _mm256_add_epi32(a, a0), mask);
         b = _mm256_blendv_epi8(b0, _mm256_add_epi32(b, b0), mask);
         c = _mm256_blendv_epi8(c0, _mm256_add_epi32(c, c0), mask);
@@ -204,7 +259,11 @@ static void md5_lanes(const unsigned char *messages, const struct pending_key *p
         keys[lane] = key_of_digest(digest);
     }
 }
-#undef MD5_LANE_STEP
+#undef MD5_F
+#undef MD5_G
+#undef MD5_H
+#undef MD5_I
+#undef MD5_STEP
 #endif
 
 /* Appends MD5's padding to the message that starts at offset: 0x80,
