@@ -4,9 +4,9 @@
  * rows), each over a short text of one or a few 64-byte blocks: on a
  * digest that short, one MD5 at a time leaves most of the processor idle
  * (every step depends on the one before). So a batch's keys are hashed
- * eight at a time, one message per 32-bit lane of AVX2 registers: the same
- * RFC 1321 steps, run side by side. A processor without AVX2 hashes each
- * message through OpenSSL's libcrypto (the implementation fetched once
+ * 16 at a time, one message per 32-bit lane of AVX-512 registers (8 with
+ * AVX2): the same RFC 1321 steps, run side by side. A processor with
+ * neither hashes each message through OpenSSL's libcrypto (the implementation fetched once
  * per hasher: an implicit fetch at every digest would dominate short
  * keys); tests/test_hash_keys.c holds the two to the same digests. */
 #include "hash_key.h"
@@ -25,7 +25,7 @@
 #endif
 
 #define HASH_KEY_CACHE_SLOTS 4096   /* a power of two */
-#define HASH_KEY_LANES 8            /* 32-bit lanes of a 256-bit register */
+#define HASH_KEY_LANES 16           /* 32-bit lanes of a 512-bit register */
 
 /* A key of one integer part already computed: ids repeat across rows (a
  * group's 250 ids over millions of messages), and one MD5 costs more than
@@ -50,7 +50,7 @@ struct pending_key {
 struct hash_key_hasher {
     EVP_MD *md5;
     EVP_MD_CTX *context;
-    bool lanes;              /* AVX2: hash HASH_KEY_LANES messages at once */
+    int lanes;               /* messages hashed at once: 16 (AVX-512), 8 (AVX2), 1 (OpenSSL) */
     struct strbuf text;      /* the canonical text of a key hashed alone */
     struct strbuf messages;  /* the pending keys' padded messages */
     struct pending_key pending[HASH_KEY_LANES];
@@ -58,23 +58,24 @@ struct hash_key_hasher {
     struct cached_key cache[HASH_KEY_CACHE_SLOTS];  /* direct-mapped: a newer key evicts the slot's */
 };
 
-/* Whether this processor runs the AVX2 lanes. */
-static bool processor_has_avx2(void) {
+/* How many messages this processor hashes at once. */
+static int processor_lanes(void) {
 #if HASH_KEY_HAVE_AVX2
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
-#else
-    return false;
+    if (__builtin_cpu_supports("avx512f")) return 16;
+    if (__builtin_cpu_supports("avx2")) return 8;
 #endif
+    return 1;
 }
 
-/* A hasher for one thread; with_lanes false keeps it to OpenSSL (tests
- * compare the two). */
-int hash_key_hasher_create_with(struct hash_key_hasher **hasher, bool with_lanes, struct error *err) {
+/* A hasher for one thread hashing at most `lanes` messages at once (16,
+ * 8, or 1: OpenSSL), fewer if the processor cannot (tests compare them). */
+int hash_key_hasher_create_with(struct hash_key_hasher **hasher, int lanes, struct error *err) {
     struct hash_key_hasher *made = memory_calloc(1, sizeof *made);
     made->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
     made->context = EVP_MD_CTX_new();
-    made->lanes = with_lanes && processor_has_avx2();
+    made->lanes = processor_lanes();
+    if (lanes < made->lanes) made->lanes = lanes >= 16 ? 16 : lanes >= 8 ? 8 : 1;
     strbuf_init(&made->text);
     strbuf_init(&made->messages);
     if (made->md5 == NULL || made->context == NULL) {
@@ -87,11 +88,11 @@ int hash_key_hasher_create_with(struct hash_key_hasher **hasher, bool with_lanes
 
 /* A hasher for one thread, hashing in lanes where the processor can. */
 int hash_key_hasher_create(struct hash_key_hasher **hasher, struct error *err) {
-    return hash_key_hasher_create_with(hasher, true, err);
+    return hash_key_hasher_create_with(hasher, HASH_KEY_LANES, err);
 }
 
-/* Whether the hasher runs the AVX2 lanes. */
-bool hash_key_hasher_uses_lanes(const struct hash_key_hasher *hasher) {
+/* How many messages the hasher hashes at once. */
+int hash_key_hasher_lanes(const struct hash_key_hasher *hasher) {
     return hasher->lanes;
 }
 
@@ -139,131 +140,201 @@ static const uint32_t md5_constants[64] = {
     0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
     0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
 };
-/* Each round's function, and one step in every lane:
- * a = b + ((a + f(b, c, d) + word + constant) <<< s). */
-#define MD5_F(b, c, d) _mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d)))
-#define MD5_G(b, c, d) _mm256_xor_si256(c, _mm256_and_si256(d, _mm256_xor_si256(b, c)))
-#define MD5_H(b, c, d) _mm256_xor_si256(_mm256_xor_si256(b, c), d)
-#define MD5_I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, _mm256_set1_epi32(-1))))
-#define MD5_STEP(f, a, b, c, d, word, step, s)                                                                    \
+/* The 64 steps of one block, written out: each names its round's
+ * function, the message word it reads and its rotation, and the registers
+ * take turns as a, b, c, d. A kernel defines STEP and the functions F-I
+ * for its registers. */
+#define MD5_STEPS(STEP) \
+    STEP(F, a, b, c, d, 0, 0, 7); \
+    STEP(F, d, a, b, c, 1, 1, 12); \
+    STEP(F, c, d, a, b, 2, 2, 17); \
+    STEP(F, b, c, d, a, 3, 3, 22); \
+    STEP(F, a, b, c, d, 4, 4, 7); \
+    STEP(F, d, a, b, c, 5, 5, 12); \
+    STEP(F, c, d, a, b, 6, 6, 17); \
+    STEP(F, b, c, d, a, 7, 7, 22); \
+    STEP(F, a, b, c, d, 8, 8, 7); \
+    STEP(F, d, a, b, c, 9, 9, 12); \
+    STEP(F, c, d, a, b, 10, 10, 17); \
+    STEP(F, b, c, d, a, 11, 11, 22); \
+    STEP(F, a, b, c, d, 12, 12, 7); \
+    STEP(F, d, a, b, c, 13, 13, 12); \
+    STEP(F, c, d, a, b, 14, 14, 17); \
+    STEP(F, b, c, d, a, 15, 15, 22); \
+    STEP(G, a, b, c, d, 1, 16, 5); \
+    STEP(G, d, a, b, c, 6, 17, 9); \
+    STEP(G, c, d, a, b, 11, 18, 14); \
+    STEP(G, b, c, d, a, 0, 19, 20); \
+    STEP(G, a, b, c, d, 5, 20, 5); \
+    STEP(G, d, a, b, c, 10, 21, 9); \
+    STEP(G, c, d, a, b, 15, 22, 14); \
+    STEP(G, b, c, d, a, 4, 23, 20); \
+    STEP(G, a, b, c, d, 9, 24, 5); \
+    STEP(G, d, a, b, c, 14, 25, 9); \
+    STEP(G, c, d, a, b, 3, 26, 14); \
+    STEP(G, b, c, d, a, 8, 27, 20); \
+    STEP(G, a, b, c, d, 13, 28, 5); \
+    STEP(G, d, a, b, c, 2, 29, 9); \
+    STEP(G, c, d, a, b, 7, 30, 14); \
+    STEP(G, b, c, d, a, 12, 31, 20); \
+    STEP(H, a, b, c, d, 5, 32, 4); \
+    STEP(H, d, a, b, c, 8, 33, 11); \
+    STEP(H, c, d, a, b, 11, 34, 16); \
+    STEP(H, b, c, d, a, 14, 35, 23); \
+    STEP(H, a, b, c, d, 1, 36, 4); \
+    STEP(H, d, a, b, c, 4, 37, 11); \
+    STEP(H, c, d, a, b, 7, 38, 16); \
+    STEP(H, b, c, d, a, 10, 39, 23); \
+    STEP(H, a, b, c, d, 13, 40, 4); \
+    STEP(H, d, a, b, c, 0, 41, 11); \
+    STEP(H, c, d, a, b, 3, 42, 16); \
+    STEP(H, b, c, d, a, 6, 43, 23); \
+    STEP(H, a, b, c, d, 9, 44, 4); \
+    STEP(H, d, a, b, c, 12, 45, 11); \
+    STEP(H, c, d, a, b, 15, 46, 16); \
+    STEP(H, b, c, d, a, 2, 47, 23); \
+    STEP(I, a, b, c, d, 0, 48, 6); \
+    STEP(I, d, a, b, c, 7, 49, 10); \
+    STEP(I, c, d, a, b, 14, 50, 15); \
+    STEP(I, b, c, d, a, 5, 51, 21); \
+    STEP(I, a, b, c, d, 12, 52, 6); \
+    STEP(I, d, a, b, c, 3, 53, 10); \
+    STEP(I, c, d, a, b, 10, 54, 15); \
+    STEP(I, b, c, d, a, 1, 55, 21); \
+    STEP(I, a, b, c, d, 8, 56, 6); \
+    STEP(I, d, a, b, c, 15, 57, 10); \
+    STEP(I, c, d, a, b, 6, 58, 15); \
+    STEP(I, b, c, d, a, 13, 59, 21); \
+    STEP(I, a, b, c, d, 4, 60, 6); \
+    STEP(I, d, a, b, c, 11, 61, 10); \
+    STEP(I, c, d, a, b, 2, 62, 15); \
+    STEP(I, b, c, d, a, 9, 63, 21);
+
+/* Gathers block `block` of each lane's message into 16 rows of lanes
+ * (words[w][lane]: word w of the lane's block), zeros for a lane past its
+ * message's end, and says which lanes take part. */
+static void transpose_block(const unsigned char *messages, const struct pending_key *pending, size_t count, size_t block,
+                            size_t lanes, uint32_t *words, int32_t *active) {
+    for (size_t lane = 0; lane < lanes; lane++) {
+        active[lane] = lane < count && block < pending[lane].blocks ? -1 : 0;
+        if (!active[lane]) {
+            for (size_t w = 0; w < 16; w++) words[w * lanes + lane] = 0;
+            continue;
+        }
+        const unsigned char *bytes = messages + pending[lane].offset + 64 * block;
+        for (size_t w = 0; w < 16; w++) memcpy(&words[w * lanes + lane], bytes + 4 * w, 4);   /* little-endian words */
+    }
+}
+
+/* The longest message's blocks. */
+static size_t most_blocks(const struct pending_key *pending, size_t count) {
+    size_t most = 0;
+    for (size_t lane = 0; lane < count; lane++)
+        if (pending[lane].blocks > most) most = pending[lane].blocks;
+    return most;
+}
+
+/* The keys of the lanes' digests, whose first two state words (a and b,
+ * little-endian) hold the digest's first 8 bytes. */
+static void keys_of_state(const uint32_t *first, const uint32_t *second, size_t count, int64_t *keys) {
+    for (size_t lane = 0; lane < count; lane++) {
+        unsigned char digest[8];
+        memcpy(digest, &first[lane], 4);
+        memcpy(digest + 4, &second[lane], 4);
+        keys[lane] = key_of_digest(digest);
+    }
+}
+
+/* AVX2: 8 lanes; a = b + ((a + f(b, c, d) + word + constant) <<< s). */
+#define F(b, c, d) _mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d)))
+#define G(b, c, d) _mm256_xor_si256(c, _mm256_and_si256(d, _mm256_xor_si256(b, c)))
+#define H(b, c, d) _mm256_xor_si256(_mm256_xor_si256(b, c), d)
+#define I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, _mm256_set1_epi32(-1))))
+#define STEP(f, a, b, c, d, word, step, s)                                                                        \
     do {                                                                                                          \
         __m256i sum = _mm256_add_epi32(_mm256_add_epi32(a, f(b, c, d)),                                           \
                                        _mm256_add_epi32(words[word], _mm256_set1_epi32((int)md5_constants[step]))); \
         a = _mm256_add_epi32(b, _mm256_or_si256(_mm256_slli_epi32(sum, s), _mm256_srli_epi32(sum, 32 - (s))));   \
     } while (0)
 
-/* MD5 of up to HASH_KEY_LANES padded messages at once, the first 8 bytes
- * of each digest as a key. A lane whose message has fewer blocks than the
- * longest keeps its state through the others' remaining blocks. */
+/* MD5 of up to 8 padded messages at once, the first 8 bytes of each
+ * digest as a key. A lane whose message has fewer blocks than the longest
+ * keeps its state through the others' remaining blocks. */
 __attribute__((target("avx2")))
-static void md5_lanes(const unsigned char *messages, const struct pending_key *pending, size_t count, int64_t *keys) {
-    size_t most_blocks = 0;
-    for (size_t lane = 0; lane < count; lane++)
-        if (pending[lane].blocks > most_blocks) most_blocks = pending[lane].blocks;
+static void md5_lanes_avx2(const unsigned char *messages, const struct pending_key *pending, size_t count, int64_t *keys) {
     __m256i a = _mm256_set1_epi32(0x67452301), b = _mm256_set1_epi32((int)0xefcdab89),
             c = _mm256_set1_epi32((int)0x98badcfe), d = _mm256_set1_epi32(0x10325476);
-    for (size_t block = 0; block < most_blocks; block++) {
-        uint32_t transposed[16][HASH_KEY_LANES] __attribute__((aligned(32)));
-        int32_t active[HASH_KEY_LANES] __attribute__((aligned(32)));
-        for (size_t lane = 0; lane < HASH_KEY_LANES; lane++) {
-            active[lane] = lane < count && block < pending[lane].blocks ? -1 : 0;
-            if (!active[lane]) {
-                for (size_t w = 0; w < 16; w++) transposed[w][lane] = 0;
-                continue;
-            }
-            const unsigned char *bytes = messages + pending[lane].offset + 64 * block;
-            for (size_t w = 0; w < 16; w++) memcpy(&transposed[w][lane], bytes + 4 * w, 4);   /* little-endian words */
-        }
+    size_t blocks = most_blocks(pending, count);
+    for (size_t block = 0; block < blocks; block++) {
+        uint32_t transposed[16 * 8] __attribute__((aligned(32)));
+        int32_t active[8] __attribute__((aligned(32)));
+        transpose_block(messages, pending, count, block, 8, transposed, active);
         __m256i words[16];
-        for (size_t w = 0; w < 16; w++) words[w] = _mm256_load_si256((const __m256i *)transposed[w]);
+        for (size_t w = 0; w < 16; w++) words[w] = _mm256_load_si256((const __m256i *)&transposed[8 * w]);
         const __m256i mask = _mm256_load_si256((const __m256i *)active);
         const __m256i a0 = a, b0 = b, c0 = c, d0 = d;
-        /* The 64 steps, written out: each names its word and rotation, and the
-         * registers take turns as a, b, c, d. */
-        MD5_STEP(MD5_F, a, b, c, d, 0, 0, 7);
-        MD5_STEP(MD5_F, d, a, b, c, 1, 1, 12);
-        MD5_STEP(MD5_F, c, d, a, b, 2, 2, 17);
-        MD5_STEP(MD5_F, b, c, d, a, 3, 3, 22);
-        MD5_STEP(MD5_F, a, b, c, d, 4, 4, 7);
-        MD5_STEP(MD5_F, d, a, b, c, 5, 5, 12);
-        MD5_STEP(MD5_F, c, d, a, b, 6, 6, 17);
-        MD5_STEP(MD5_F, b, c, d, a, 7, 7, 22);
-        MD5_STEP(MD5_F, a, b, c, d, 8, 8, 7);
-        MD5_STEP(MD5_F, d, a, b, c, 9, 9, 12);
-        MD5_STEP(MD5_F, c, d, a, b, 10, 10, 17);
-        MD5_STEP(MD5_F, b, c, d, a, 11, 11, 22);
-        MD5_STEP(MD5_F, a, b, c, d, 12, 12, 7);
-        MD5_STEP(MD5_F, d, a, b, c, 13, 13, 12);
-        MD5_STEP(MD5_F, c, d, a, b, 14, 14, 17);
-        MD5_STEP(MD5_F, b, c, d, a, 15, 15, 22);
-        MD5_STEP(MD5_G, a, b, c, d, 1, 16, 5);
-        MD5_STEP(MD5_G, d, a, b, c, 6, 17, 9);
-        MD5_STEP(MD5_G, c, d, a, b, 11, 18, 14);
-        MD5_STEP(MD5_G, b, c, d, a, 0, 19, 20);
-        MD5_STEP(MD5_G, a, b, c, d, 5, 20, 5);
-        MD5_STEP(MD5_G, d, a, b, c, 10, 21, 9);
-        MD5_STEP(MD5_G, c, d, a, b, 15, 22, 14);
-        MD5_STEP(MD5_G, b, c, d, a, 4, 23, 20);
-        MD5_STEP(MD5_G, a, b, c, d, 9, 24, 5);
-        MD5_STEP(MD5_G, d, a, b, c, 14, 25, 9);
-        MD5_STEP(MD5_G, c, d, a, b, 3, 26, 14);
-        MD5_STEP(MD5_G, b, c, d, a, 8, 27, 20);
-        MD5_STEP(MD5_G, a, b, c, d, 13, 28, 5);
-        MD5_STEP(MD5_G, d, a, b, c, 2, 29, 9);
-        MD5_STEP(MD5_G, c, d, a, b, 7, 30, 14);
-        MD5_STEP(MD5_G, b, c, d, a, 12, 31, 20);
-        MD5_STEP(MD5_H, a, b, c, d, 5, 32, 4);
-        MD5_STEP(MD5_H, d, a, b, c, 8, 33, 11);
-        MD5_STEP(MD5_H, c, d, a, b, 11, 34, 16);
-        MD5_STEP(MD5_H, b, c, d, a, 14, 35, 23);
-        MD5_STEP(MD5_H, a, b, c, d, 1, 36, 4);
-        MD5_STEP(MD5_H, d, a, b, c, 4, 37, 11);
-        MD5_STEP(MD5_H, c, d, a, b, 7, 38, 16);
-        MD5_STEP(MD5_H, b, c, d, a, 10, 39, 23);
-        MD5_STEP(MD5_H, a, b, c, d, 13, 40, 4);
-        MD5_STEP(MD5_H, d, a, b, c, 0, 41, 11);
-        MD5_STEP(MD5_H, c, d, a, b, 3, 42, 16);
-        MD5_STEP(MD5_H, b, c, d, a, 6, 43, 23);
-        MD5_STEP(MD5_H, a, b, c, d, 9, 44, 4);
-        MD5_STEP(MD5_H, d, a, b, c, 12, 45, 11);
-        MD5_STEP(MD5_H, c, d, a, b, 15, 46, 16);
-        MD5_STEP(MD5_H, b, c, d, a, 2, 47, 23);
-        MD5_STEP(MD5_I, a, b, c, d, 0, 48, 6);
-        MD5_STEP(MD5_I, d, a, b, c, 7, 49, 10);
-        MD5_STEP(MD5_I, c, d, a, b, 14, 50, 15);
-        MD5_STEP(MD5_I, b, c, d, a, 5, 51, 21);
-        MD5_STEP(MD5_I, a, b, c, d, 12, 52, 6);
-        MD5_STEP(MD5_I, d, a, b, c, 3, 53, 10);
-        MD5_STEP(MD5_I, c, d, a, b, 10, 54, 15);
-        MD5_STEP(MD5_I, b, c, d, a, 1, 55, 21);
-        MD5_STEP(MD5_I, a, b, c, d, 8, 56, 6);
-        MD5_STEP(MD5_I, d, a, b, c, 15, 57, 10);
-        MD5_STEP(MD5_I, c, d, a, b, 6, 58, 15);
-        MD5_STEP(MD5_I, b, c, d, a, 13, 59, 21);
-        MD5_STEP(MD5_I, a, b, c, d, 4, 60, 6);
-        MD5_STEP(MD5_I, d, a, b, c, 11, 61, 10);
-        MD5_STEP(MD5_I, c, d, a, b, 2, 62, 15);
-        MD5_STEP(MD5_I, b, c, d, a, 9, 63, 21);
+        MD5_STEPS(STEP);
         a = _mm256_blendv_epi8(a0, _mm256_add_epi32(a, a0), mask);
         b = _mm256_blendv_epi8(b0, _mm256_add_epi32(b, b0), mask);
         c = _mm256_blendv_epi8(c0, _mm256_add_epi32(c, c0), mask);
         d = _mm256_blendv_epi8(d0, _mm256_add_epi32(d, d0), mask);
     }
-    uint32_t first[HASH_KEY_LANES] __attribute__((aligned(32))), second[HASH_KEY_LANES] __attribute__((aligned(32)));
+    uint32_t first[8] __attribute__((aligned(32))), second[8] __attribute__((aligned(32)));
     _mm256_store_si256((__m256i *)first, a);
     _mm256_store_si256((__m256i *)second, b);
-    for (size_t lane = 0; lane < count; lane++) {
-        unsigned char digest[8];
-        memcpy(digest, &first[lane], 4);   /* the digest is the state words, little-endian */
-        memcpy(digest + 4, &second[lane], 4);
-        keys[lane] = key_of_digest(digest);
-    }
+    keys_of_state(first, second, count, keys);
 }
-#undef MD5_F
-#undef MD5_G
-#undef MD5_H
-#undef MD5_I
-#undef MD5_STEP
+#undef F
+#undef G
+#undef H
+#undef I
+#undef STEP
+
+/* AVX-512: 16 lanes, each round's function one ternary-logic instruction
+ * (its truth table as the immediate) and the rotation one instruction. */
+#define F(b, c, d) _mm512_ternarylogic_epi32(b, c, d, 0xCA)   /* b ? c : d */
+#define G(b, c, d) _mm512_ternarylogic_epi32(d, b, c, 0xCA)   /* d ? b : c */
+#define H(b, c, d) _mm512_ternarylogic_epi32(b, c, d, 0x96)   /* b ^ c ^ d */
+#define I(b, c, d) _mm512_ternarylogic_epi32(b, c, d, 0x39)   /* c ^ (b | ~d) */
+#define STEP(f, a, b, c, d, word, step, s)                                                                        \
+    do {                                                                                                          \
+        __m512i sum = _mm512_add_epi32(_mm512_add_epi32(a, f(b, c, d)),                                           \
+                                       _mm512_add_epi32(words[word], _mm512_set1_epi32((int)md5_constants[step]))); \
+        a = _mm512_add_epi32(b, _mm512_rol_epi32(sum, s));                                                        \
+    } while (0)
+
+/* As md5_lanes_avx2, 16 messages at once. */
+__attribute__((target("avx512f")))
+static void md5_lanes_avx512(const unsigned char *messages, const struct pending_key *pending, size_t count, int64_t *keys) {
+    __m512i a = _mm512_set1_epi32(0x67452301), b = _mm512_set1_epi32((int)0xefcdab89),
+            c = _mm512_set1_epi32((int)0x98badcfe), d = _mm512_set1_epi32(0x10325476);
+    size_t blocks = most_blocks(pending, count);
+    for (size_t block = 0; block < blocks; block++) {
+        uint32_t transposed[16 * 16] __attribute__((aligned(64)));
+        int32_t active[16];
+        transpose_block(messages, pending, count, block, 16, transposed, active);
+        __m512i words[16];
+        for (size_t w = 0; w < 16; w++) words[w] = _mm512_load_si512(&transposed[16 * w]);
+        __mmask16 mask = 0;
+        for (unsigned lane = 0; lane < 16; lane++) mask |= (__mmask16)((active[lane] ? 1u : 0u) << lane);
+        const __m512i a0 = a, b0 = b, c0 = c, d0 = d;
+        MD5_STEPS(STEP);
+        a = _mm512_mask_add_epi32(a0, mask, a, a0);
+        b = _mm512_mask_add_epi32(b0, mask, b, b0);
+        c = _mm512_mask_add_epi32(c0, mask, c, c0);
+        d = _mm512_mask_add_epi32(d0, mask, d, d0);
+    }
+    uint32_t first[16] __attribute__((aligned(64))), second[16] __attribute__((aligned(64)));
+    _mm512_store_si512(first, a);
+    _mm512_store_si512(second, b);
+    keys_of_state(first, second, count, keys);
+}
+#undef F
+#undef G
+#undef H
+#undef I
+#undef STEP
+#undef MD5_STEPS
 #endif
 
 /* Appends MD5's padding to the message that starts at offset: 0x80,
@@ -287,7 +358,9 @@ static int flush_pending(struct hash_key_hasher *hasher, struct batch *batch, si
     int64_t keys[HASH_KEY_LANES];
     if (hasher->pending_count == 0) return 0;
 #if HASH_KEY_HAVE_AVX2
-    if (hasher->lanes) md5_lanes((const unsigned char *)hasher->messages.data, hasher->pending, hasher->pending_count, keys);
+    const unsigned char *messages = (const unsigned char *)hasher->messages.data;
+    if (hasher->lanes == 16) md5_lanes_avx512(messages, hasher->pending, hasher->pending_count, keys);
+    else if (hasher->lanes == 8) md5_lanes_avx2(messages, hasher->pending, hasher->pending_count, keys);
     else
 #endif
         for (size_t lane = 0; lane < hasher->pending_count; lane++)
@@ -422,7 +495,7 @@ int hash_key_fill_column(struct hash_key_hasher *hasher, struct batch *batch, si
         pending.length = hasher->messages.length - pending.offset;
         pending.blocks = pad_message(&hasher->messages, pending.offset, pending.length);
         hasher->pending[hasher->pending_count++] = pending;
-        if (hasher->pending_count == HASH_KEY_LANES && flush_pending(hasher, batch, column) != 0) return -1;
+        if (hasher->pending_count == (size_t)hasher->lanes && flush_pending(hasher, batch, column) != 0) return -1;
     }
     return flush_pending(hasher, batch, column);
 }
