@@ -4,6 +4,7 @@
  * PostgreSQL, over awkward values: non-ASCII text, spaces, tabs and
  * no-break spaces at the edges, NULLs, negative numbers, booleans, dates. */
 #include "../src/engine/pipeline.h"
+#include "../src/loader/hash_key.h"
 #include "../src/loader/loader.h"
 #include "../src/util/files.h"
 #include "../src/util/memory.h"
@@ -119,4 +120,86 @@ Test(hash_keys, pipeline_json_refuses_malformed_hash_keys) {
         pipeline_free(pipeline);
         test_remove_directory(directory);
     }
+}
+
+static size_t lane_text_part[] = {0};
+static size_t lane_pair_parts[] = {1, 0};
+static size_t lane_id_part[] = {1};
+static const struct column lane_columns[] = {
+    {.name = "text", .type = COLUMN_TEXT},
+    {.name = "id", .type = COLUMN_INTEGER},
+    {.name = "k_text", .type = COLUMN_INTEGER, .hash_parts = lane_text_part, .hash_part_count = 1},
+    {.name = "k_pair", .type = COLUMN_INTEGER, .hash_parts = lane_pair_parts, .hash_part_count = 2},
+    {.name = "k_id", .type = COLUMN_INTEGER, .hash_parts = lane_id_part, .hash_part_count = 1},
+};
+
+/* Fills every key column of batches of texts of every length from 0 to
+ * 300 bytes with a hasher of `wanted` lanes and compares each key with
+ * the one `alone` (OpenSSL) computes row by row. */
+static void check_lanes(int wanted, struct hash_key_hasher *alone) {
+    struct hash_key_hasher *lanes;
+    struct error err;
+    cr_assert_eq(hash_key_hasher_create_with(&lanes, wanted, &err), 0, "%s", err.message);
+    if (hash_key_hasher_lanes(lanes) != wanted)
+        cr_log_warn("this processor hashes %d keys at once, not %d", hash_key_hasher_lanes(lanes), wanted);
+    char text[301];
+    uint64_t state = 12345;
+    for (size_t i = 0; i < sizeof text; i++) {   /* bytes of every kind, no space or NUL (trimmed, refused) */
+        state = state * 6364136223846793005u + 1442695040888963407u;
+        text[i] = (char)(state >> 56);
+        if (text[i] == ' ' || text[i] == 0) text[i] = 'x';
+    }
+    size_t checked = 0;
+    for (size_t rows = 1; rows <= 40; rows += 13) {      /* 1, 14, 27, 40 rows: lanes left empty */
+        for (size_t first = 0; first + rows <= 302; first += rows) {
+            struct batch *batch = batch_create(lane_columns, 5, rows);
+            for (size_t row = 0; row < rows; row++) {
+                batch->data[0].text_pointer[row] = text;
+                batch->data[0].text_length[row] = (uint32_t)((first + row) % 301);
+                batch->data[0].is_null[row] = (first + row) % 17 == 16;   /* now and then a NULL part */
+                batch->data[1].numbers[row] = (int64_t)((first + row) % 23) - 11;  /* repeats: the cache */
+                batch->data[1].is_null[row] = (first + row) % 19 == 18;
+            }
+            batch->row_count = rows;
+            for (size_t column = 2; column < 5; column++) {
+                cr_assert_eq(hash_key_fill_column(lanes, batch, column), 0);
+                for (size_t row = 0; row < rows; row++) {
+                    int64_t expected = 0;
+                    bool is_null = false;
+                    cr_assert_eq(hash_key_of_row(alone, batch, row, &lane_columns[column], &expected, &is_null), 0);
+                    cr_assert_eq(batch->data[column].is_null[row] != 0, is_null, "column %zu row %zu", column, first + row);
+                    if (!is_null)
+                        cr_assert_eq(batch->data[column].numbers[row], expected, "%d lanes, column %zu, text length %zu",
+                                     wanted, column, (first + row) % 301);
+                    checked++;
+                }
+            }
+            batch_free(batch);
+        }
+    }
+    cr_expect_gt(checked, 2000);
+    struct batch *one = batch_create(lane_columns, 5, 1);   /* docs/semantics.md's canonical key of '1' */
+    one->data[1].numbers[0] = 1;
+    one->data[0].is_null[0] = 1;
+    one->row_count = 1;
+    cr_assert_eq(hash_key_fill_column(lanes, one, 4), 0);
+    cr_expect_eq(one->data[4].numbers[0], INT64_C(-4266524885998034046));
+    batch_free(one);
+    hash_key_hasher_free(lanes);
+}
+
+/* The hasher hashes a batch's keys 16 at a time in AVX-512 lanes, or 8 in
+ * AVX2 lanes: with either, every key of texts of every length from 0 to
+ * 300 bytes (each padding case: 55, 56, 63, 64, 119, 120 bytes end a
+ * message's blocks differently), in batches that leave lanes empty and
+ * mix one-block with five-block messages, NULL parts and cached integers,
+ * equals the key OpenSSL computes one text at a time. */
+Test(hash_keys, lanes_equal_openssl_digests) {
+    struct hash_key_hasher *alone;
+    struct error err;
+    cr_assert_eq(hash_key_hasher_create_with(&alone, 1, &err), 0, "%s", err.message);
+    cr_assert_eq(hash_key_hasher_lanes(alone), 1);
+    check_lanes(16, alone);
+    check_lanes(8, alone);
+    hash_key_hasher_free(alone);
 }

@@ -7,7 +7,9 @@
  * true/false, a date as YYYY-MM-DD, a text with its leading and trailing
  * ASCII spaces (U+0020 only) removed, NULL as ^^; the parts of a composite
  * key joined by ||. A key whose parts are all NULL is NULL. One hasher per
- * thread: it owns an MD5 context and a text buffer. */
+ * thread: it owns an MD5 context and its buffers. A loader fills a whole
+ * batch's key column at once (hash_key_fill_column), which hashes 16 keys
+ * side by side where the processor has AVX-512, 8 with AVX2. */
 #ifndef MARTLET_HASH_KEY_H
 #define MARTLET_HASH_KEY_H
 
@@ -20,9 +22,12 @@
 struct hash_key_hasher;
 
 int hash_key_hasher_create(struct hash_key_hasher **hasher, struct error *err);
+int hash_key_hasher_create_with(struct hash_key_hasher **hasher, int lanes, struct error *err);
+int hash_key_hasher_lanes(const struct hash_key_hasher *hasher);
 void hash_key_hasher_free(struct hash_key_hasher *hasher);
 int hash_key_of_text(struct hash_key_hasher *hasher, const char *text, size_t length, int64_t *key);
 int hash_key_of_row(struct hash_key_hasher *hasher, const struct batch *batch, size_t row, const struct column *key_column,
                     int64_t *key, bool *is_null);
+int hash_key_fill_column(struct hash_key_hasher *hasher, struct batch *batch, size_t column);
 
 #endif

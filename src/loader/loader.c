@@ -272,30 +272,23 @@ static bool out_of_range(const struct load *load, const struct batch *rows, char
     return true;
 }
 
-/* Fills the row's hash keys (columns with hash_parts) from its parts,
- * already converted: the key is computed once, here, on the parsing
- * threads. Returns 1 (column + reason filled) if MD5 fails. */
+/* Fills the hash key columns (those with hash_parts) of a batch whose
+ * rows are complete: the keys are computed once, here, on the parsing
+ * threads, a whole column at a time so that the hasher can hash several
+ * rows side by side. */
 static int compute_hash_keys(struct hash_key_hasher *hasher, const struct load_target *target, struct batch *rows,
-                             const char **column_name, char reason[VALUE_REASON_SIZE]) {
-    for (size_t column = 0; column < target->column_count; column++) {
-        if (target->columns[column].hash_parts == NULL) continue;
-        int64_t key = 0;
-        bool is_null = false;
-        if (hash_key_of_row(hasher, rows, rows->row_count, &target->columns[column], &key, &is_null) != 0) {
-            *column_name = target->columns[column].name;
-            snprintf(reason, VALUE_REASON_SIZE, "the hash key could not be computed (MD5 failed)");
-            return 1;
-        }
-        if (is_null) put_null(rows, column);
-        else put_number(rows, column, key);
-    }
+                             struct error *err) {
+    for (size_t column = 0; column < target->column_count; column++)
+        if (target->columns[column].hash_parts && hash_key_fill_column(hasher, rows, column) != 0)
+            return error_set(err, "%s: the hash key %s could not be computed (MD5 failed)", target->table,
+                             target->columns[column].name);
     return 0;
 }
 
 /* Converts one record into a batch row, or explains why it cannot.
  * Returns 0 if the row was added, 1 if it was rejected (column + reason
  * filled), so the caller can roll the partial row back. */
-static int convert_record(const struct load *load, struct hash_key_hasher *hasher, struct batch *rows,
+static int convert_record(const struct load *load, struct batch *rows,
                           const struct csv_record *record, const char **column_name, char reason[VALUE_REASON_SIZE]) {
     const struct load_target *target = load->target;
     *column_name = NULL;
@@ -335,7 +328,6 @@ static int convert_record(const struct load *load, struct hash_key_hasher *hashe
         else if (target->columns[column].type == COLUMN_TEXT) put_text(rows, column, fallback, strlen(fallback));
         else put_number(rows, column, load->default_numbers[column]);
     }
-    if (hasher && compute_hash_keys(hasher, target, rows, column_name, reason) != 0) return 1;
     if (load->range_column >= 0 && out_of_range(load, rows, reason)) {
         *column_name = target->columns[load->range_column].name;
         return 1;
@@ -357,13 +349,15 @@ static struct batch *row_batch(struct load_worker *worker) {
     return batch;
 }
 
-/* Handles one data record of the chunk: a batch row or a reject. */
-static void load_record(struct load_worker *worker, const struct csv_record *record) {
+/* Handles one data record of the chunk: a batch row or a reject. A batch
+ * it fills gets its hash keys at once, while its values are still in the
+ * cache. Returns -1 (err filled) if those cannot be computed. */
+static int load_record(struct load_worker *worker, const struct csv_record *record, struct error *err) {
     struct batch *rows = row_batch(worker);
     size_t text_mark = rows->text.length;
     const char *column = NULL;
     char reason[VALUE_REASON_SIZE];
-    if (convert_record(worker->load, worker->hasher, rows, record, &column, reason) != 0) {
+    if (convert_record(worker->load, rows, record, &column, reason) != 0) {
         rows->text.length = text_mark;  /* drop the partial row's text */
         reject_row(worker, record, column, reason);
     } else {
@@ -371,6 +365,9 @@ static void load_record(struct load_worker *worker, const struct csv_record *rec
         worker->loaded++;
     }
     worker->read++;
+    if (worker->hasher && rows->row_count == LOADER_BATCH_ROWS)
+        return compute_hash_keys(worker->hasher, worker->load->target, rows, err);
+    return 0;
 }
 
 static bool looks_binary(const struct csv_record *record) {
@@ -592,8 +589,9 @@ static void clear_chunk(struct load_worker *worker) {
     worker->read = worker->loaded = 0;
 }
 
-/* Parses the records that start in [start, stop) into the worker's chunk. */
-static void parse_chunk(struct load_worker *worker, size_t start, size_t stop) {
+/* Parses the records that start in [start, stop) into the worker's chunk,
+ * hash keys included. Returns -1 (err filled) if those cannot be computed. */
+static int parse_chunk(struct load_worker *worker, size_t start, size_t stop, struct error *err) {
     const struct load *load = worker->load;
     clear_chunk(worker);
     worker->start = start;
@@ -602,10 +600,15 @@ static void parse_chunk(struct load_worker *worker, size_t start, size_t stop) {
                            &reader);
     struct csv_record record;
     struct error ignored;   /* a reader in memory does no I/O: it cannot fail */
-    while (csv_reader_next(reader, &record, &ignored) == 1) load_record(worker, &record);
+    int status = 0;
+    while (status == 0 && csv_reader_next(reader, &record, &ignored) == 1) status = load_record(worker, &record, err);
     worker->end = csv_reader_offset(reader);
     worker->lines = csv_reader_line(reader) - 1;
     csv_reader_close(reader);
+    struct batch *last = worker->batches_used > 0 ? worker->batches[worker->batches_used - 1] : NULL;
+    if (status == 0 && worker->hasher && last && last->row_count > 0 && last->row_count < LOADER_BATCH_ROWS)
+        status = compute_hash_keys(worker->hasher, load->target, last, err);
+    return status;
 }
 
 /* Stops every thread with err (the first failure wins). Under lock. */
@@ -722,15 +725,18 @@ static int take_chunk(struct load_worker *worker, struct error *err) {
     pthread_mutex_unlock(&load->lock);
     release_chunk_pages(worker);
     size_t start = guess_chunk_start(load, chunk), stop = chunk_offset(load, chunk + 1);
-    parse_chunk(worker, start, stop);
+    struct error parse_error;
+    int parsed = parse_chunk(worker, start, stop, &parse_error);
     pthread_mutex_lock(&load->lock);
+    if (parsed != 0) fail_load(load, &parse_error);
     while (load->committed != chunk && !load->failed) pthread_cond_wait(&load->committed_changed, &load->lock);
     if (!load->failed && load->committed_end != start) {
         /* Nobody else moves committed_end while this chunk is the next. */
         size_t true_start = load->committed_end;
         pthread_mutex_unlock(&load->lock);
-        parse_chunk(worker, true_start, stop);
+        parsed = parse_chunk(worker, true_start, stop, &parse_error);
         pthread_mutex_lock(&load->lock);
+        if (parsed != 0) fail_load(load, &parse_error);
     }
     if (!load->failed) commit_chunk(load, worker);
     int status = 1;

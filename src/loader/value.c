@@ -177,13 +177,31 @@ static bool is_accepted(const struct column *column, const char *text, size_t le
     return false;
 }
 
+/* Converts a non-text value: 0, or -1 when it is not one of its type. */
+static int parse_typed(const struct column *column, const char *text, size_t length, int64_t *number) {
+    switch (column->type) {
+    case COLUMN_INTEGER: return value_parse_integer(text, length, number);
+    case COLUMN_DECIMAL: return value_parse_decimal(text, length, column->precision, column->scale, number);
+    case COLUMN_TIMESTAMP: return value_parse_timestamp(text, length, number);
+    case COLUMN_DATE: return value_parse_date(text, length, number);
+    case COLUMN_BOOLEAN: return value_parse_boolean(text, length, number);
+    case COLUMN_TEXT: break;
+    }
+    return -1;
+}
+
 /* Validates and converts one non-empty field for its column. On failure the
  * reason names the problem and shows the start of the offending value
  * (only for values already known to be valid UTF-8 without NUL, so the
  * reason is valid text too). A NUL byte is refused in every type: DuckDB
- * would store it and show the text cut short, PostgreSQL refuses it. */
+ * would store it and show the text cut short, PostgreSQL refuses it.
+ * A number, date or boolean is converted first: every form the parsers
+ * accept is ASCII without NUL, so a value they take needs no UTF-8 or NUL
+ * scan (most values of a file); one they refuse is scanned, and refused
+ * with the reason it always had. */
 int value_parse(const struct column *column, const char *text, size_t length,
                 int64_t *number, char reason[VALUE_REASON_SIZE]) {
+    if (column->type != COLUMN_TEXT && parse_typed(column, text, length, number) == 0) return 0;
     long characters = utf8_length(text, length);
     if (characters < 0) {
         snprintf(reason, VALUE_REASON_SIZE, "invalid UTF-8");
@@ -202,19 +220,15 @@ int value_parse(const struct column *column, const char *text, size_t length,
         }
         return column->accepted_count == 0 || is_accepted(column, text, length) ? 0
                : reject(reason, "not an accepted value", text, length);
-    case COLUMN_INTEGER:
-        return value_parse_integer(text, length, number) == 0 ? 0 : reject(reason, "not an integer", text, length);
-    case COLUMN_DECIMAL:
-        if (value_parse_decimal(text, length, column->precision, column->scale, number) == 0) return 0;
+    case COLUMN_INTEGER: return reject(reason, "not an integer", text, length);
+    case COLUMN_DECIMAL: {
         char what[64];
         snprintf(what, sizeof what, "not a decimal(%d,%d)", column->precision, column->scale);
         return reject(reason, what, text, length);
-    case COLUMN_TIMESTAMP:
-        return value_parse_timestamp(text, length, number) == 0 ? 0 : reject(reason, "not a timestamp", text, length);
-    case COLUMN_DATE:
-        return value_parse_date(text, length, number) == 0 ? 0 : reject(reason, "not a date", text, length);
-    case COLUMN_BOOLEAN:
-        return value_parse_boolean(text, length, number) == 0 ? 0 : reject(reason, "not a boolean", text, length);
+    }
+    case COLUMN_TIMESTAMP: return reject(reason, "not a timestamp", text, length);
+    case COLUMN_DATE: return reject(reason, "not a date", text, length);
+    case COLUMN_BOOLEAN: return reject(reason, "not a boolean", text, length);
     }
     return reject(reason, "unknown column type", text, length);
 }

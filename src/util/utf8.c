@@ -38,7 +38,9 @@ static size_t sequence_length(const unsigned char *bytes, size_t available) {
 
 /* Walks the well-formed prefix of text, counting its characters; returns
  * the prefix's length in bytes. ASCII runs go eight bytes per step: a word
- * with no high bit set holds eight one-byte characters. */
+ * with no high bit set holds eight one-byte characters; runs of two-byte
+ * characters (Cyrillic, Greek, most accented Latin) are taken without the
+ * general sequence check, their lead byte being C2-DF and nothing more. */
 static size_t scan(const char *text, size_t length, size_t *characters) {
     const unsigned char *bytes = (const unsigned char *)text;
     size_t i = 0, count = 0;
@@ -51,7 +53,12 @@ static size_t scan(const char *text, size_t length, size_t *characters) {
             count += 8;
         }
         while (i < length && bytes[i] < 0x80) { i++; count++; }
+        while (length - i >= 2 && bytes[i] >= 0xC2 && bytes[i] <= 0xDF && is_continuation(bytes[i + 1])) {
+            i += 2;
+            count++;
+        }
         if (i == length) break;
+        if (bytes[i] < 0x80) continue;
         size_t sequence = sequence_length(bytes + i, length - i);
         if (sequence == 0) break;
         i += sequence;
