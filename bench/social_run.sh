@@ -5,7 +5,8 @@
 # pairs so both see the same machine. Target (issue 12): <= 2x.
 # Prints min and median of each and of the per-pair ratio; never asserts.
 # MARTLET_BEFORE=path times that build too, last in every round (this build
-# and the floor alternate first), so a change is measured on one machine state.
+# and the floor alternate first), so a change is measured on one machine state;
+# MARTLET_BEFORE_PIPELINES=folder gives it the pipelines of its own checkout.
 # usage: [MARTLET_BEFORE=/tmp/martlet-main] bench/social_run.sh [SCALE] [PAIRS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,9 +18,9 @@ pairs="${2:-3}"
 bench_social_data "$scale"
 bench_work_dir
 
-martlet_run() { # [binary]
+martlet_run() { # [binary [pipelines folder]]
     rm -f "$work/m.duckdb" "$work/m.duckdb.wal"
-    "${1:-./build/release/martlet}" run social --quiet --source-dir "$data" --warehouse "duckdb:$work/m.duckdb" --date 2021-10-01
+    "${1:-./build/release/martlet}" run social --pipelines "${2:-pipelines}" --quiet --source-dir "$data" --warehouse "duckdb:$work/m.duckdb" --date 2021-10-01
 }
 floor_run() {
     rm -f "$work/f.duckdb" "$work/f.duckdb.wal"
@@ -33,7 +34,7 @@ for ((i = 1; i <= pairs; i++)); do
     else f=$(bench_seconds floor_run); m=$(bench_seconds martlet_run); fi
     echo "$m $f" >>"$work/times"
     if [ -n "${MARTLET_BEFORE:-}" ]; then
-        b=$(bench_seconds martlet_run "$MARTLET_BEFORE")
+        b=$(bench_seconds martlet_run "$MARTLET_BEFORE" "${MARTLET_BEFORE_PIPELINES:-pipelines}")
         echo "$b $f $m" >>"$work/before"
     fi
 done
