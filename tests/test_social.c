@@ -275,3 +275,20 @@ Test(social, the_report_comes_in_every_format, .timeout = 180) {
     warehouse_close(warehouse);
     fixture_free(&fixture);
 }
+
+/* A hub's first load (its table empty) inserts without probing the table for
+ * its keys, and every later load keeps the NOT EXISTS probe: compile shows both,
+ * the first without the probe. (rerunning_changes_no_table runs both for real.) */
+Test(social, a_hub_s_first_load_skips_the_key_probe) {
+    char *output;
+    cr_assert_eq(test_martlet_run(&output, "compile social --select dds.h_dialogs --date 2021-10-01"), 0, "%s", output);
+    const char *first = strstr(output, "-- when the table is empty (its first load):\nINSERT INTO dds.h_dialogs ");
+    const char *otherwise = first ? strstr(first, "-- otherwise:\nINSERT INTO dds.h_dialogs ") : NULL;
+    cr_assert(first != NULL && otherwise != NULL, "%s", output);
+    const char *probe = strstr(first, "NOT EXISTS (SELECT 1 FROM dds.h_dialogs AS existing");
+    cr_expect(probe != NULL && probe > otherwise, "the probe only after otherwise: %s", output);
+    cr_expect(strstr(first, ") AS model WHERE model.hk_message_id IS NOT NULL;") != NULL &&
+                  strstr(first, ") AS model WHERE model.hk_message_id IS NOT NULL;") < otherwise,
+              "the first load still drops NULL keys: %s", output);
+    free(output);
+}

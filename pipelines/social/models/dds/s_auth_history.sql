@@ -3,7 +3,8 @@
 --   user_id_from is the inviting user, NULL when the user joined alone; if one event carries two
 --   inviters (never seen, but possible), the smaller id is kept so reloads stay deterministic.
 --   The unique key is what insert_new_keys enforces (and the SELECT groups by it), so no unique() test: it
---   grouped the whole table, every day (0.57 of a day's ~7 CPU-s at scale 1).
+--   grouped the whole table, every day (0.57 of a day's ~7 CPU-s at scale 1). The link key stands for its
+--   (user, group) pair, so the rows are grouped by the unique key alone, not by the ids beside it.
 -- depends_on: staging.group_log, dds.l_user_group_activity
 -- materialized: insert_new_keys
 -- unique_key: hk_l_user_group_activity, event, event_dt
@@ -15,4 +16,4 @@ SELECT hk_l_user_group_activity,
        CAST('{{ run_started_at }}' AS TIMESTAMP) AS load_dt,
        CAST('{{ load_src }}' AS TEXT) AS load_src
 FROM {{ staging }}.group_log
-GROUP BY user_id, group_id, hk_l_user_group_activity, event, datetime
+GROUP BY hk_l_user_group_activity, event, datetime

@@ -30,35 +30,41 @@ CREATE TABLE IF NOT EXISTS {{ this }}_counted (folded TEXT, load_dt TIMESTAMP);
 CREATE TEMPORARY TABLE state_since AS
 SELECT coalesce(max(load_dt), CAST('0001-01-01 00:00:00' AS TIMESTAMP)) AS load_dt FROM {{ this }}_counted;
 
--- the vault rows loaded since: a range of load_dt, which grows with the rows' order, so the scans skip
--- every older row group by its min/max
-CREATE TEMPORARY TABLE new_vault_rows AS
-SELECT hk_message_id, load_dt FROM {{ dds }}.l_groups_dialogs WHERE load_dt > (SELECT load_dt FROM state_since)
-UNION ALL
-SELECT hk_message_id, load_dt FROM {{ dds }}.l_user_message WHERE load_dt > (SELECT load_dt FROM state_since)
-UNION ALL
-SELECT hk_message_id, load_dt FROM {{ dds }}.h_dialogs WHERE load_dt > (SELECT load_dt FROM state_since);
+-- the group messages the vault rows loaded since touch: a range of load_dt, which grows with the rows' order, so
+-- the scans skip every older row group by its min/max. Only messages written in a group reach the state (the
+-- rows below and {{ this }}_messages come from l_groups_dialogs, whose rows are never removed), so an author link
+-- or a hub row counts only for a message whose group link is older (a new group link counts on its own): a full
+-- load groups the 0.6M group links, not every row of all three tables.
+CREATE TEMPORARY TABLE touched_messages AS
+SELECT hk_message_id FROM {{ dds }}.l_groups_dialogs WHERE load_dt > (SELECT load_dt FROM state_since)
+UNION
+SELECT hk_message_id FROM {{ dds }}.l_user_message
+WHERE load_dt > (SELECT load_dt FROM state_since)
+  AND hk_message_id IN (SELECT hk_message_id FROM {{ dds }}.l_groups_dialogs
+                        WHERE load_dt <= (SELECT load_dt FROM state_since))
+UNION
+SELECT hk_message_id FROM {{ dds }}.h_dialogs
+WHERE load_dt > (SELECT load_dt FROM state_since)
+  AND hk_message_id IN (SELECT hk_message_id FROM {{ dds }}.l_groups_dialogs
+                        WHERE load_dt <= (SELECT load_dt FROM state_since));
 
+-- a link's key stands for its (group, user) pair, so the adds are grouped by that one key before the join
 CREATE TEMPORARY TABLE new_adds AS
-SELECT link.hk_group_id, link.hk_user_id, min(history.event_dt) AS joined_at, max(history.load_dt) AS load_dt
-FROM {{ dds }}.s_auth_history AS history
-JOIN {{ dds }}.l_user_group_activity AS link ON link.hk_l_user_group_activity = history.hk_l_user_group_activity
-WHERE history.load_dt > (SELECT load_dt FROM state_since) AND history.event = 'add'
-GROUP BY link.hk_group_id, link.hk_user_id;
+SELECT link.hk_group_id, link.hk_user_id, added.joined_at, added.load_dt
+FROM (SELECT hk_l_user_group_activity, min(event_dt) AS joined_at, max(load_dt) AS load_dt
+      FROM {{ dds }}.s_auth_history
+      WHERE load_dt > (SELECT load_dt FROM state_since) AND event = 'add'
+      GROUP BY hk_l_user_group_activity) AS added
+JOIN {{ dds }}.l_user_group_activity AS link ON link.hk_l_user_group_activity = added.hk_l_user_group_activity;
 
-CREATE TEMPORARY TABLE touched_messages AS SELECT DISTINCT hk_message_id FROM new_vault_rows;
-
--- every group message the new rows touch, whole from the vault (a message's links may predate its hub row)
+-- every group message the new rows touch, whole from the vault (a message's links may predate its hub row); the
+-- author and the time are joined to those group links only
 CREATE TEMPORARY TABLE touched_rows AS
 SELECT in_group.hk_group_id, author.hk_user_id, in_group.hk_message_id, message.message_ts
 FROM (SELECT hk_message_id, hk_group_id FROM {{ dds }}.l_groups_dialogs
       WHERE hk_message_id IN (SELECT hk_message_id FROM touched_messages)) AS in_group
-JOIN (SELECT hk_message_id, hk_user_id FROM {{ dds }}.l_user_message
-      WHERE hk_message_id IN (SELECT hk_message_id FROM touched_messages)) AS author
-  ON author.hk_message_id = in_group.hk_message_id
-LEFT JOIN (SELECT hk_message_id, message_ts FROM {{ dds }}.h_dialogs
-           WHERE hk_message_id IN (SELECT hk_message_id FROM touched_messages)) AS message
-  ON message.hk_message_id = in_group.hk_message_id;
+JOIN {{ dds }}.l_user_message AS author ON author.hk_message_id = in_group.hk_message_id
+LEFT JOIN {{ dds }}.h_dialogs AS message ON message.hk_message_id = in_group.hk_message_id;
 
 -- the pairs whose state may change: of the touched messages, before and after, and of the new adds
 CREATE TEMPORARY TABLE affected_pairs AS
@@ -117,7 +123,9 @@ HAVING joined.joined_at IS NOT NULL OR count(messages.hk_message_id) > 0;
 CREATE TEMPORARY TABLE newest_folded AS
 SELECT max(load_dt) AS load_dt
 FROM (SELECT load_dt FROM state_since
-      UNION ALL SELECT max(load_dt) FROM new_vault_rows
+      UNION ALL SELECT max(load_dt) FROM {{ dds }}.l_groups_dialogs WHERE load_dt > (SELECT load_dt FROM state_since)
+      UNION ALL SELECT max(load_dt) FROM {{ dds }}.l_user_message WHERE load_dt > (SELECT load_dt FROM state_since)
+      UNION ALL SELECT max(load_dt) FROM {{ dds }}.h_dialogs WHERE load_dt > (SELECT load_dt FROM state_since)
       UNION ALL SELECT max(load_dt) FROM new_adds) AS marks;
 
 DELETE FROM {{ this }}_counted;
@@ -126,8 +134,6 @@ INSERT INTO {{ this }}_counted
 SELECT 'dds', load_dt FROM newest_folded WHERE load_dt > CAST('0001-01-01 00:00:00' AS TIMESTAMP);
 
 DROP TABLE state_since;
-
-DROP TABLE new_vault_rows;
 
 DROP TABLE new_adds;
 
