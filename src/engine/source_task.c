@@ -1,5 +1,6 @@
 /* source_task.c -- see source_task.h. */
 #include "source_task.h"
+#include "fingerprint.h"
 #include "../loader/dedupe.h"
 #include "../loader/loader.h"
 #include "../loader/value.h"
@@ -518,12 +519,29 @@ static int file_sha256(const char *path, char hex[65], struct error *err) {
     return ok ? 0 : error_set(err, "cannot compute the SHA-256 of %s", path);
 }
 
+/* A snapshot's content as source_loads keeps it: its file's SHA-256, '+',
+ * and the fingerprint of the source's declaration (fingerprint.h), since
+ * the same bytes read under other declared columns or limits give other
+ * rows and rejects. */
+#define CONTENT_HASH_SIZE (64 + 1 + FINGERPRINT_SIZE)
+
+static int snapshot_content(const struct pipeline *pipeline, const struct source *source, const char *dialect,
+                            const char *path, char hash[CONTENT_HASH_SIZE], struct error *err) {
+    char file[65];
+    struct task_fingerprint declaration;
+    if (file_sha256(path, file, err) != 0) return -1;
+    if (fingerprint_task(pipeline, (size_t)(source - pipeline->sources), dialect, &declaration, err) != 0) return -1;
+    snprintf(hash, CONTENT_HASH_SIZE, "%s+%s", file, declaration.definition);
+    fingerprint_free(&declaration);
+    return 0;
+}
+
 /* What the run state remembers of a snapshot's last load (run_state.c's
  * martlet.source_loads): its content, the date it was loaded for, the
  * latest date the table was ever loaded for, and its run. */
 struct snapshot_load {
     bool known;
-    char hash[65], load_date[11], newest_date[11];
+    char hash[CONTENT_HASH_SIZE], load_date[11], newest_date[11];
     int64_t run_id;
 };
 
@@ -595,7 +613,7 @@ static int skip_unchanged_load(struct warehouse *warehouse, const char *schema, 
     result->skipped = true;
     char line[400];
     snprintf(line, sizeof line,
-             "%s unchanged since run %" PRId64 " loaded it for %s (same SHA-256): not reloaded, %s.%s keeps that load's rows",
+             "%s unchanged since run %" PRId64 " loaded it for %s (same SHA-256, same declared columns): not reloaded, %s.%s keeps that load's rows",
              files->names[0], last->run_id, last->load_date, schema, source->table);
     add_warning(result, line);
     return 0;
@@ -611,10 +629,10 @@ int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline
     /* skip_unchanged: the file's hash against the last load's (never on ClickHouse, whose run state is append-only) */
     bool remembered = source->skip_unchanged && files->count == 1 &&
                       strcmp(warehouse_dialect(warehouse), "clickhouse") != 0;
-    char relation[160], hash[65] = "";
+    char relation[160], hash[CONTENT_HASH_SIZE] = "";
     struct snapshot_load last = {0};
     snprintf(relation, sizeof relation, "%s.%s", schema, source->table);
-    if (remembered && (file_sha256(files->paths[0], hash, err) != 0 ||
+    if (remembered && (snapshot_content(pipeline, source, warehouse_dialect(warehouse), files->paths[0], hash, err) != 0 ||
                        last_snapshot_load(warehouse, relation, &last, err) != 0))
         return -1;
     if (remembered && !dates->history && unchanged_since(&last, hash, dates->end))
