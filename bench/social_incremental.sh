@@ -9,7 +9,9 @@
 # social pipeline, e.g. main's), a third warehouse gets the same history and
 # days run with those pipelines, in the same rounds (the order rotating), so
 # before and after are measured side by side against the same fresh runs.
-# usage: [BENCH_BEFORE_PIPELINES=DIR] bench/social_incremental.sh [SCALE] [DAYS]
+# BENCH_BEFORE_MARTLET=BIN does the same with another martlet program (e.g.
+# main's build) and this checkout's pipelines (or BENCH_BEFORE_PIPELINES').
+# usage: [BENCH_BEFORE_PIPELINES=DIR] [BENCH_BEFORE_MARTLET=BIN] bench/social_incremental.sh [SCALE] [DAYS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -22,9 +24,14 @@ data="bench/out/social-increments-$scale"
 bench_work_dir
 martlet=./build/release/martlet
 
-before="${BENCH_BEFORE_PIPELINES:-}"
+before_martlet="${BENCH_BEFORE_MARTLET:-$martlet}"
+before_pipelines="${BENCH_BEFORE_PIPELINES:-pipelines}"
+before="${BENCH_BEFORE_PIPELINES:-}${BENCH_BEFORE_MARTLET:+ with $BENCH_BEFORE_MARTLET}"
 daily_run() { $martlet run social --quiet --date "$1" --source-dir "$data" --warehouse "duckdb:$work/daily.duckdb"; }
-before_run() { $martlet run social --quiet --date "$1" --source-dir "$data" --warehouse "duckdb:$work/before.duckdb" --pipelines "$before"; }
+before_run() {
+    "$before_martlet" run social --quiet --date "$1" --source-dir "$data" --warehouse "duckdb:$work/before.duckdb" \
+        --pipelines "$before_pipelines"
+}
 fresh_run() { # the day's rows alone, with the same users and groups snapshots
     local folder="$work/fresh-$1"
     mkdir -p "$folder"
@@ -58,7 +65,7 @@ END {
     printf "  %-46s %7.2f / %7.2f\n", "fresh run on that day'"'"'s rows alone", f[1], median(f, NR)
     printf "  ratio daily / fresh, per pair: min %.2fx, median %.2fx   (target <= 1.5x)\n", r[1], median(r, NR)
     if (before != "") {
-        printf "  %-46s %7.2f / %7.2f\n", "daily run, pipelines of " before, b[1], median(b, NR)
+        printf "  %-46s %7.2f / %7.2f\n", "daily run, before: " before, b[1], median(b, NR)
         printf "  ratio before / fresh, per pair: min %.2fx, median %.2fx\n", rb[1], median(rb, NR)
     }
 }' "$work/times"

@@ -9,6 +9,7 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -335,27 +336,64 @@ static int64_t staging_users(const char *url) {
     return test_url_integer(url, "SELECT count(*) FROM staging.users");
 }
 
-/* Whether the run's output says users.csv was skipped; when a run with the
- * shipped pipeline (skipping) is expected to skip or not, checks it. */
-static void expect_skip(char *output, bool checked, bool skipped, const char *why) {
-    if (checked && skipped)
+/* The models reading only staging.users: what a skipped snapshot lets skip. */
+static const char *const user_models[] = {"dds.h_users", "dds.s_user_socdem", "dds.s_user_chatinfo"};
+
+/* How many of the run's models said they were not rebuilt, and whether
+ * each of user_models did. */
+static size_t models_not_rebuilt(const char *output, bool *each_user_model) {
+    size_t count = 0;
+    for (const char *at = output; (at = strstr(at, "not rebuilt: ")) != NULL; at++) count++;
+    *each_user_model = true;
+    for (size_t m = 0; m < 3; m++) {
+        char line[160];
+        snprintf(line, sizeof line, "built %s for ", user_models[m]);
+        *each_user_model = *each_user_model && strstr(output, line) != NULL;
+    }
+    return count;
+}
+
+/* Whether the run's output says users.csv was skipped, and with it the
+ * three models reading only it; when a run with the shipped pipeline
+ * (skipping) is expected to skip or not, checks it. models_rebuilt: the
+ * snapshot skips but its models must build (they have not read its last
+ * load yet). */
+static void expect_skip_and_models(char *output, bool checked, bool skipped, bool models_rebuilt, const char *why) {
+    bool each = false;
+    size_t not_rebuilt = models_not_rebuilt(output, &each);
+    if (checked && skipped) {
         cr_expect(strstr(output, "users.csv unchanged since run") != NULL && strstr(output, "not reloaded") != NULL,
                   "%s: %s", why, output);
-    else if (checked)
+        if (models_rebuilt)
+            cr_expect_eq(not_rebuilt, 0, "%s: the models have not read that load, they build: %s", why, output);
+        else
+            cr_expect(not_rebuilt == 3 && each, "%s: the models reading only users.csv are not rebuilt: %s", why, output);
+    } else if (checked) {
         cr_expect(strstr(output, "unchanged") == NULL, "%s: %s", why, output);
-    else
+        cr_expect_eq(not_rebuilt, 0, "%s: a loaded snapshot rebuilds its models: %s", why, output);
+    } else {
         cr_expect(strstr(output, "unchanged") == NULL, "a pipeline without skip_unchanged never skips: %s", output);
+        cr_expect_eq(not_rebuilt, 0, "a snapshot loaded every run rebuilds its models every run: %s", output);
+    }
     free(output);
+}
+
+static void expect_skip(char *output, bool checked, bool skipped, const char *why) {
+    expect_skip_and_models(output, checked, skipped, false, why);
 }
 
 /* The same runs on url: the first load (for the later day), the earlier
  * day with the same bytes (compared: effective-dated versions), the later
  * day again (its last load was for an earlier date than the newest), once
- * more (skipped), a changed file, a run that fails after loading users
- * (its dialogs all rejected), its rerun (the last load's run failed:
- * loaded), and once more (skipped). checked: the shipped pipeline, whose
- * users source skips; else a copy without skip_unchanged, which loads
- * every time. */
+ * more (skipped, and its three models with it), a changed file, a run that
+ * fails after loading users (its dialogs all rejected; the user models
+ * build in it), its rerun (the load and the models' builds committed:
+ * all skipped), once more (skipped); then a changed file loaded by a run
+ * that leaves out the three models -- what a crash between the source's
+ * load and the models leaves -- and a whole run (the snapshot skips, the
+ * models build), and once more (all skipped). checked: the shipped
+ * pipeline, whose users source skips; else a copy without skip_unchanged,
+ * which loads every time. */
 static void users_sequence(const char *data, const char *url, const char *pipelines) {
     bool checked = pipelines == NULL;
     char *users_path = files_join(data, "users.csv"), *users;
@@ -393,9 +431,29 @@ static void users_sequence(const char *data, const char *url, const char *pipeli
     free(test_write_file(data, "users.csv", users));
     expect_skip(run_output(1, "2021-10-02", data, url, pipelines), checked, false, "the file changed back");
     free(test_write_file(day, "dialogs.csv", dialogs));
-    expect_skip(run_output(0, "2021-10-02", data, url, pipelines), checked, false, "the last load's run failed");
+    expect_skip(run_output(0, "2021-10-02", data, url, pipelines), checked, true,
+                "the last load's run failed, but the load and the models' builds were committed");
     cr_expect_eq(staging_users(url), users_rows);
     expect_skip(run_output(0, "2021-10-02", data, url, pipelines), checked, true, "after a good load");
+
+    file = fopen(users_path, "a");
+    cr_assert_not_null(file);
+    fputs("99999992,latecomer,2021-10-02 11:00:00,Malta,41\n", file);
+    fclose(file);
+    char *output;
+    cr_assert_eq(test_martlet_run(&output, "run social --date 2021-10-02 --source-dir %s --warehouse '%s'%s%s"
+                                           " --exclude 'dds.h_users dds.s_user_socdem dds.s_user_chatinfo'",
+                                  data, url, pipelines ? " --pipelines " : "", pipelines ? pipelines : ""),
+                 0, "%s", output);
+    expect_skip(output, checked, false, "a changed file loads, its models left out (as a crash would)");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM dds.h_users WHERE user_id = 99999992"), 0);
+    expect_skip_and_models(run_output(0, "2021-10-02", data, url, pipelines), checked, true, true,
+                           "the models last built from an earlier load");
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM dds.h_users WHERE user_id = 99999992"), 1);
+    cr_expect_eq(test_url_integer(url, "SELECT count(*) FROM dds.s_user_socdem s JOIN dds.h_users h"
+                                       " ON h.hk_user_id = s.hk_user_id WHERE h.user_id = 99999992 AND s.country = 'Malta'"), 1);
+    expect_skip(run_output(0, "2021-10-02", data, url, pipelines), checked, true, "all read: all skipped");
+    free(test_write_file(data, "users.csv", users)); /* the files as generated again */
     free(dialogs);
     free(dialogs_path);
     free(day);
@@ -446,4 +504,76 @@ Test(social_increments, an_unchanged_users_snapshot_is_skipped_on_postgres, .tim
     expect_unchanged_users_skipped(url, reference);
     free(url);
     free(reference);
+}
+
+/* kill -9 of a run after it loaded a changed users.csv, before the models
+ * reading it were all built; the same date run again skips the snapshot
+ * (its load was committed) and must build those models: every dds and mart
+ * table, effective dates included, equals a clean run's. */
+Test(social_increments, a_crash_between_the_users_load_and_its_models_is_mended_by_a_rerun, .timeout = 600) {
+    char *directory = test_temp_directory(), *data = files_join(directory, "data"), *output;
+    char clean[600], crashed[600], log[600];
+    snprintf(clean, sizeof clean, "duckdb:%s/clean.duckdb", directory);
+    snprintf(crashed, sizeof crashed, "duckdb:%s/crashed.duckdb", directory);
+    snprintf(log, sizeof log, "%s/run.log", directory);
+    cr_assert_eq(test_martlet_run(&output, "gen social --out %s --scale 0.01 --seed 13 --increments 2", data), 0, "%s", output);
+    free(output);
+    run("--date 2021-10-01", data, clean);
+    run("--date 2021-10-01", data, crashed);
+    run("--date 2021-10-02", data, crashed); /* the user models' last build: for 2021-10-02, the old snapshot */
+    char *users_path = files_join(data, "users.csv");
+    FILE *file = fopen(users_path, "a");
+    cr_assert_not_null(file);
+    fputs("99999993,crashtest,2021-10-02 12:00:00,Chile,27\n", file);
+    fclose(file);
+    run("--date 2021-10-02", data, clean);
+
+    /* one task at a time: the sources come first, the models reading users after */
+    int pid = test_martlet_start(log, "run social --date 2021-10-02 --jobs 1 --source-dir %s --warehouse %s", data, crashed);
+    cr_assert(test_wait_for_text(log, "success         staging.users", 120), "the run never loaded users");
+    kill(pid, SIGKILL);
+    cr_expect_eq(test_wait_exit(pid), 128 + SIGKILL);
+    bool built_before_the_kill = test_url_integer(crashed, "SELECT count(*) FROM dds.h_users WHERE user_id = 99999993") == 1;
+    int code = test_martlet_run(&output, "run social --date 2021-10-02 --source-dir %s --warehouse %s", data, crashed);
+    cr_assert_eq(code, 0, "%s", output);
+    cr_expect(strstr(output, "users.csv unchanged since run") != NULL, "the killed run's load was committed: %s", output);
+    if (!built_before_the_kill)
+        cr_expect(strstr(output, "built dds.h_users for") == NULL, "h_users has not read that load: it builds: %s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(crashed, "SELECT count(*) FROM dds.h_users WHERE user_id = 99999993"), 1);
+    char *mended = portable_checksums(crashed, true), *expected = portable_checksums(clean, true);
+    cr_expect_str_eq(mended, expected, "a rerun after the crash leaves what one clean run leaves");
+    free(mended);
+    free(expected);
+    free(users_path);
+    free(data);
+    test_remove_directory(directory);
+}
+
+/* The same users.csv read under another declaration (a column now
+ * required) gives other rows and rejects: the snapshot is loaded again,
+ * not skipped, and skips again once that load is on record. */
+Test(social_increments, an_unchanged_users_file_under_a_changed_declaration_is_reloaded, .timeout = 300) {
+    char *directory = test_temp_directory(), *data = files_join(directory, "data"), *output;
+    char url[600], command[2200];
+    snprintf(url, sizeof url, "duckdb:%s/warehouse.duckdb", directory);
+    cr_assert_eq(test_martlet_run(&output, "gen social --out %s --scale 0.01 --seed 13 --increments 2", data), 0, "%s", output);
+    free(output);
+    char *copy = files_join(directory, "pipelines");
+    snprintf(command, sizeof command, "mkdir -p %s && cp -r pipelines/social %s/", copy, copy);
+    cr_assert_eq(test_run_command(command, &output), 0, "%s", output);
+    free(output);
+    expect_skip(run_output(0, "2021-10-02", data, url, copy), true, false, "the first load loads");
+    expect_skip(run_output(0, "2021-10-02", data, url, copy), true, true, "the same bytes and declaration");
+    snprintf(command, sizeof command,
+             "sed -i 's/{\"name\": \"age\", \"type\": \"integer\"}/{\"name\": \"age\", \"type\": \"integer\", \"required\": true}/'"
+             " %s/social/pipeline.json && grep -q '\"age\", \"type\": \"integer\", \"required\": true' %s/social/pipeline.json",
+             copy, copy);
+    cr_assert_eq(test_run_command(command, &output), 0, "%s", output);
+    free(output);
+    expect_skip(run_output(0, "2021-10-02", data, url, copy), true, false, "the same bytes under another declaration");
+    expect_skip(run_output(0, "2021-10-02", data, url, copy), true, true, "that load is on record");
+    free(copy);
+    free(data);
+    test_remove_directory(directory);
 }

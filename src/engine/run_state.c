@@ -1,5 +1,5 @@
 /* run_state.c -- see run_state.h. Every value from outside reaches SQL as
- * a bound parameter. */
+ * a bound parameter; queries, which take none, only validated names. */
 #include "run_state.h"
 #include "clickhouse_run_state.h"
 #include "../util/memory.h"
@@ -38,6 +38,12 @@ static const char *const schema_statements[] = {
     "ALTER TABLE martlet.task_runs ADD COLUMN IF NOT EXISTS output_columns TEXT",
     "CREATE TABLE IF NOT EXISTS martlet.model_versions (fingerprint TEXT PRIMARY KEY, definition TEXT NOT NULL)",
     /* The last load of each skip_unchanged snapshot table (source_task.h): what an unchanged file is told by. */
+    /* Whether a task left its table as it was (an unchanged snapshot, a model not rebuilt). */
+    "ALTER TABLE martlet.task_runs ADD COLUMN IF NOT EXISTS unchanged BOOLEAN",
+    /* The last build of each model that may skip a rebuild (run_state.h). No key: two tasks write their
+     * rows side by side, and a unique index would make DuckDB's writers conflict. */
+    "CREATE TABLE IF NOT EXISTS martlet.model_builds ("
+    " relation TEXT NOT NULL, inputs TEXT NOT NULL, build_date DATE NOT NULL, run_id BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS martlet.source_loads ("
     " relation TEXT PRIMARY KEY, content_hash TEXT NOT NULL,"
     " load_date DATE NOT NULL, newest_date DATE NOT NULL, run_id BIGINT NOT NULL)",
@@ -207,9 +213,9 @@ int run_state_carry_tasks(struct warehouse *warehouse, int64_t run_id, int64_t f
     if (warehouse_execute_params(
             warehouse,
             "INSERT INTO martlet.task_runs (run_id, task, kind, status, started_at, finished_at, rows_read, rows_loaded,"
-            " rows_rejected, rows_changed, error, rows_duplicate, attempts)"
+            " rows_rejected, rows_changed, error, rows_duplicate, attempts, unchanged)"
             " SELECT CAST($1 AS BIGINT), task, kind, status, started_at, finished_at, rows_read, rows_loaded,"
-            " rows_rejected, rows_changed, error, rows_duplicate, attempts FROM martlet.task_runs"
+            " rows_rejected, rows_changed, error, rows_duplicate, attempts, unchanged FROM martlet.task_runs"
             " WHERE run_id = CAST($2 AS BIGINT)"
             " AND task NOT IN (SELECT task FROM martlet.task_runs WHERE run_id = CAST($1 AS BIGINT))",
             params, 2, err) != 0)
@@ -253,16 +259,104 @@ int run_state_record_task(struct warehouse *warehouse, int64_t run_id, const str
         count_text(task->rows_read, read, sizeof read), count_text(task->rows_loaded, loaded, sizeof loaded),
         count_text(task->rows_rejected, rejected, sizeof rejected), count_text(task->rows_changed, changed, sizeof changed),
         task->error, count_text(task->rows_duplicate, duplicate, sizeof duplicate),
-        count_text(task->attempts, attempts, sizeof attempts),
+        count_text(task->attempts, attempts, sizeof attempts), task->unchanged ? "true" : "false",
     };
     if (warehouse_execute_params(warehouse,
                                  "UPDATE martlet.task_runs SET status = $3, started_at = CAST($4 AS TIMESTAMP),"
                                  " finished_at = CAST($5 AS TIMESTAMP), rows_read = CAST($6 AS BIGINT),"
                                  " rows_loaded = CAST($7 AS BIGINT), rows_rejected = CAST($8 AS BIGINT),"
                                  " rows_changed = CAST($9 AS BIGINT), error = $10, rows_duplicate = CAST($11 AS BIGINT),"
-                                 " attempts = CAST($12 AS INTEGER)"
+                                 " attempts = CAST($12 AS INTEGER), unchanged = CAST($13 AS BOOLEAN)"
                                  " WHERE run_id = CAST($1 AS BIGINT) AND task = $2",
-                                 params, 12, err) != 0)
+                                 params, 13, err) != 0)
         return error_prefix(err, "recording task %s", task->task);
+    return 0;
+}
+
+/* Appends name to sql as a string literal. Only names (pipelines, tasks,
+ * relations: letters, digits, '_', '.', validated when the pipeline was
+ * read) reach it, since these queries take no parameters; anything else is
+ * refused rather than quoted. */
+static int append_name_literal(struct strbuf *sql, const char *name, struct error *err) {
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '.'))
+            return error_set(err, "not a name: %s", name);
+    strbuf_printf(sql, "'%s'", name);
+    return 0;
+}
+
+/* For each of tasks, the last run of the pipeline (its state name) that
+ * may have written the task's table: one where the task started and did
+ * not leave its table as it was -- succeeded, failed (rolled back, but
+ * counted: a wrong skip would cost more than a rebuild), crashed or still
+ * running. The task named self does not count in run run_id (the one
+ * asking, where it is running). runs[i] is 0 for a task never run. */
+int run_state_last_writes(struct warehouse *warehouse, const char *pipeline, int64_t run_id, const char *self,
+                          const char *const *tasks, size_t count, int64_t *runs, struct error *err) {
+    for (size_t i = 0; i < count; i++) runs[i] = 0;
+    if (count == 0) return 0;
+    struct strbuf sql;
+    strbuf_init(&sql);
+    strbuf_append_string(&sql, "SELECT t.task, CAST(max(t.run_id) AS TEXT) FROM martlet.task_runs AS t"
+                               " JOIN martlet.runs AS r ON r.run_id = t.run_id"
+                               " WHERE t.status NOT IN ('queued', 'upstream_failed', 'skipped')"
+                               " AND NOT coalesce(t.unchanged, false) AND r.pipeline = ");
+    int status = append_name_literal(&sql, pipeline, err);
+    strbuf_printf(&sql, " AND NOT (t.run_id = %" PRId64 " AND t.task = ", run_id);
+    if (status == 0) status = append_name_literal(&sql, self, err);
+    strbuf_append_string(&sql, ") AND t.task IN (");
+    for (size_t i = 0; i < count && status == 0; i++) {
+        if (i) strbuf_append_string(&sql, ", ");
+        status = append_name_literal(&sql, tasks[i], err);
+    }
+    strbuf_append_string(&sql, ") GROUP BY t.task");
+    struct warehouse_result *rows = NULL;
+    if (status == 0) status = warehouse_query(warehouse, strbuf_text(&sql), &rows, err);
+    strbuf_free(&sql);
+    if (status != 0) return error_prefix(err, "reading when the inputs of %s last changed", self);
+    for (size_t row = 0; row < rows->row_count; row++)
+        for (size_t i = 0; i < count; i++)
+            if (strcmp(warehouse_result_cell(rows, row, 0), tasks[i]) == 0)
+                runs[i] = strtoll(warehouse_result_cell(rows, row, 1), NULL, 10);
+    warehouse_result_free(rows);
+    return 0;
+}
+
+/* Reads the last build of the model writing relation (schema.table). */
+int run_state_last_build(struct warehouse *warehouse, const char *relation, struct model_build *build,
+                         struct error *err) {
+    memset(build, 0, sizeof *build);
+    struct strbuf sql;
+    strbuf_init(&sql);
+    strbuf_append_string(&sql, "SELECT inputs, CAST(build_date AS TEXT), CAST(run_id AS TEXT) FROM martlet.model_builds"
+                               " WHERE relation = ");
+    struct warehouse_result *rows = NULL;
+    int status = append_name_literal(&sql, relation, err);
+    if (status == 0) status = warehouse_query(warehouse, strbuf_text(&sql), &rows, err);
+    strbuf_free(&sql);
+    if (status != 0) return error_prefix(err, "reading the last build of %s", relation);
+    if (rows->row_count == 1) { /* never more: record_build replaces it */
+        build->known = true;
+        snprintf(build->inputs, sizeof build->inputs, "%s", warehouse_result_cell(rows, 0, 0));
+        snprintf(build->date, sizeof build->date, "%s", warehouse_result_cell(rows, 0, 1));
+        build->run_id = strtoll(warehouse_result_cell(rows, 0, 2), NULL, 10);
+    }
+    warehouse_result_free(rows);
+    return 0;
+}
+
+/* Remembers a model's build of relation in the caller's transaction (the
+ * build's own): what it was built from, for which date, in which run. */
+int run_state_record_build(struct warehouse *warehouse, const char *relation, const char *inputs, const char *date,
+                           int64_t run_id, struct error *err) {
+    char run[32];
+    snprintf(run, sizeof run, "%" PRId64, run_id);
+    const char *params[] = {relation, inputs, date, run};
+    if (warehouse_execute_params(warehouse, "DELETE FROM martlet.model_builds WHERE relation = $1", params, 1, err) != 0 ||
+        warehouse_execute_params(warehouse,
+                                 "INSERT INTO martlet.model_builds (relation, inputs, build_date, run_id)"
+                                 " VALUES ($1, $2, CAST($3 AS DATE), CAST($4 AS BIGINT))",
+                                 params, 4, err) != 0)
+        return error_prefix(err, "recording the build of %s", relation);
     return 0;
 }

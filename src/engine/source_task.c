@@ -1,5 +1,6 @@
 /* source_task.c -- see source_task.h. */
 #include "source_task.h"
+#include "fingerprint.h"
 #include "../loader/dedupe.h"
 #include "../loader/loader.h"
 #include "../loader/value.h"
@@ -518,12 +519,29 @@ static int file_sha256(const char *path, char hex[65], struct error *err) {
     return ok ? 0 : error_set(err, "cannot compute the SHA-256 of %s", path);
 }
 
+/* A snapshot's content as source_loads keeps it: its file's SHA-256, '+',
+ * and the fingerprint of the source's declaration (fingerprint.h), since
+ * the same bytes read under other declared columns or limits give other
+ * rows and rejects. */
+#define CONTENT_HASH_SIZE (64 + 1 + FINGERPRINT_SIZE)
+
+static int snapshot_content(const struct pipeline *pipeline, const struct source *source, const char *dialect,
+                            const char *path, char hash[CONTENT_HASH_SIZE], struct error *err) {
+    char file[65];
+    struct task_fingerprint declaration;
+    if (file_sha256(path, file, err) != 0) return -1;
+    if (fingerprint_task(pipeline, (size_t)(source - pipeline->sources), dialect, &declaration, err) != 0) return -1;
+    snprintf(hash, CONTENT_HASH_SIZE, "%s+%s", file, declaration.definition);
+    fingerprint_free(&declaration);
+    return 0;
+}
+
 /* What the run state remembers of a snapshot's last load (run_state.c's
  * martlet.source_loads): its content, the date it was loaded for, the
- * latest date the table was ever loaded for, and how that run ended. */
+ * latest date the table was ever loaded for, and its run. */
 struct snapshot_load {
     bool known;
-    char hash[65], load_date[11], newest_date[11], run_status[32];
+    char hash[CONTENT_HASH_SIZE], load_date[11], newest_date[11];
     int64_t run_id;
 };
 
@@ -533,9 +551,8 @@ static int last_snapshot_load(struct warehouse *warehouse, const char *relation,
     memset(load, 0, sizeof *load);
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT l.content_hash, CAST(l.load_date AS TEXT), CAST(l.newest_date AS TEXT), CAST(l.run_id AS TEXT),"
-             " coalesce(r.status, 'unknown') FROM martlet.source_loads AS l"
-             " LEFT JOIN martlet.runs AS r ON r.run_id = l.run_id WHERE l.relation = '%s'", relation);
+             "SELECT content_hash, CAST(load_date AS TEXT), CAST(newest_date AS TEXT), CAST(run_id AS TEXT)"
+             " FROM martlet.source_loads WHERE relation = '%s'", relation);
     struct warehouse_result *rows;
     if (warehouse_query(warehouse, sql, &rows, err) != 0) return error_prefix(err, "reading the last load of %s", relation);
     if (rows->row_count == 1) {
@@ -544,22 +561,22 @@ static int last_snapshot_load(struct warehouse *warehouse, const char *relation,
         snprintf(load->load_date, sizeof load->load_date, "%s", warehouse_result_cell(rows, 0, 1));
         snprintf(load->newest_date, sizeof load->newest_date, "%s", warehouse_result_cell(rows, 0, 2));
         load->run_id = strtoll(warehouse_result_cell(rows, 0, 3), NULL, 10);
-        snprintf(load->run_status, sizeof load->run_status, "%s", warehouse_result_cell(rows, 0, 4));
     }
     warehouse_result_free(rows);
     return 0;
 }
 
 /* Whether loading the same content again would change nothing: the last
- * load read these bytes, its run succeeded (every task downstream compared
- * them), it was for the latest date the table was ever loaded for (an
- * earlier date loaded after it may have written versions the snapshot
- * must correct), and this run is not for an earlier date (effective-dated
- * versions: a run for an earlier date compares against what was valid
- * then). */
+ * load read these bytes (its record is committed with its rows, so the
+ * table holds them, however its run ended -- the models downstream tell
+ * for themselves whether they have read them since: task.c), it was for
+ * the latest date the table was ever loaded for (an earlier date loaded
+ * after it may have written versions the snapshot must correct), and this
+ * run is not for an earlier date (effective-dated versions: a run for an
+ * earlier date compares against what was valid then). */
 static bool unchanged_since(const struct snapshot_load *last, const char *hash, const char *run_date) {
-    return last->known && strcmp(last->hash, hash) == 0 && strcmp(last->run_status, "success") == 0 &&
-           strcmp(last->load_date, last->newest_date) == 0 && strcmp(run_date, last->load_date) >= 0;
+    return last->known && strcmp(last->hash, hash) == 0 && strcmp(last->load_date, last->newest_date) == 0 &&
+           strcmp(run_date, last->load_date) >= 0;
 }
 
 /* Remembers this load in the caller's transaction, so a failed load
@@ -596,7 +613,7 @@ static int skip_unchanged_load(struct warehouse *warehouse, const char *schema, 
     result->skipped = true;
     char line[400];
     snprintf(line, sizeof line,
-             "%s unchanged since run %" PRId64 " loaded it for %s (same SHA-256): not reloaded, %s.%s keeps that load's rows",
+             "%s unchanged since run %" PRId64 " loaded it for %s (same SHA-256, same declared columns): not reloaded, %s.%s keeps that load's rows",
              files->names[0], last->run_id, last->load_date, schema, source->table);
     add_warning(result, line);
     return 0;
@@ -605,17 +622,17 @@ static int skip_unchanged_load(struct warehouse *warehouse, const char *schema, 
 /* Runs the source's load inside the caller's transaction (but see
  * keep_failed_rejects). */
 int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline, const struct source *source,
-                    const struct source_files *files, const struct source_dates *dates, bool selected_tasks,
-                    int64_t run_id, struct strbuf *log, struct source_result *result, struct error *err) {
+                    const struct source_files *files, const struct source_dates *dates, int64_t run_id,
+                    struct strbuf *log, struct source_result *result, struct error *err) {
     memset(result, 0, sizeof *result);
     const char *schema = pipeline_schema(pipeline, source->schema_key);
     /* skip_unchanged: the file's hash against the last load's (never on ClickHouse, whose run state is append-only) */
-    bool remembered = source->skip_unchanged && files->count == 1 && !selected_tasks &&
+    bool remembered = source->skip_unchanged && files->count == 1 &&
                       strcmp(warehouse_dialect(warehouse), "clickhouse") != 0;
-    char relation[160], hash[65] = "";
+    char relation[160], hash[CONTENT_HASH_SIZE] = "";
     struct snapshot_load last = {0};
     snprintf(relation, sizeof relation, "%s.%s", schema, source->table);
-    if (remembered && (file_sha256(files->paths[0], hash, err) != 0 ||
+    if (remembered && (snapshot_content(pipeline, source, warehouse_dialect(warehouse), files->paths[0], hash, err) != 0 ||
                        last_snapshot_load(warehouse, relation, &last, err) != 0))
         return -1;
     if (remembered && !dates->history && unchanged_since(&last, hash, dates->end))

@@ -22,11 +22,12 @@
  *
  * A replace source with "skip_unchanged" is not loaded again when its file's
  * SHA-256 is what the last load of its table read (martlet.source_loads,
- * written in the load's transaction), that load's run succeeded, it was
- * for the latest date the table was loaded for, and this run's date is
- * not earlier: the table is emptied for the run instead (models that add
- * what is new compare nothing) and a warning says so. A --history run
- * loads it anyway; a run of selected tasks loads it and remembers nothing.
+ * written in the load's transaction, so it is on record exactly when those
+ * rows are), it was for the latest date the table was loaded for, and this
+ * run's date is not earlier: the table keeps that load's rows, the task is
+ * recorded as leaving it unchanged (the models reading it may then skip
+ * their rebuild too: task.c) and a warning says so. A --history run loads
+ * it anyway.
  *
  * With "snapshot_fallback" in the layout, a source whose increments for
  * the run are not all there reads its history file instead (a snapshot of
@@ -59,7 +60,7 @@ struct source_dates {
 
 struct source_result {
     int64_t rows_read, rows_loaded, rows_rejected, rows_duplicate;
-    bool skipped;              /* an unchanged skip_unchanged snapshot: nothing loaded, the table emptied */
+    bool skipped;              /* an unchanged skip_unchanged snapshot: nothing loaded, the table kept */
     char warning[512];
 };
 
@@ -67,10 +68,8 @@ int source_task_files(const struct pipeline *pipeline, const struct source *sour
                       const struct source_dates *dates, struct source_files *files, struct error *err);
 void source_files_free(struct source_files *files);
 int source_history_window(const char *directory, char start[11], char end[11], struct error *err);
-/* selected_tasks: a run of chosen tasks, which loads a skip_unchanged snapshot always and remembers nothing (the
- * tasks downstream of it may not run). */
 int source_task_run(struct warehouse *warehouse, const struct pipeline *pipeline, const struct source *source,
-                    const struct source_files *files, const struct source_dates *dates, bool selected_tasks,
-                    int64_t run_id, struct strbuf *log, struct source_result *result, struct error *err);
+                    const struct source_files *files, const struct source_dates *dates, int64_t run_id,
+                    struct strbuf *log, struct source_result *result, struct error *err);
 
 #endif

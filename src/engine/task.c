@@ -2,13 +2,18 @@
 #include "task.h"
 #include "data_tests.h"
 #include "environment.h"
+#include "fingerprint.h"
 #include "materialize.h"
+#include "select.h"
 #include "template.h"
 #include "watchdog.h"
 #include "../loader/loader.h"
+#include "../util/memory.h"
 #include "../util/message.h"
 
 #include <ctype.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,12 +58,13 @@ static int run_source(const struct task_context *context, size_t index, struct w
     int status = environment_seed_source(warehouse, pipeline, source, err);
     if (status == 0)
         status = source_task_run(warehouse, pipeline, source, &context->files[index], &dates,
-                                 request->selected != NULL, strtoll(context->run_id_text, NULL, 10),
+                                 strtoll(context->run_id_text, NULL, 10),
                                  context->keep_statements ? &outcome->statements : NULL, &result, err);
     outcome->record.rows_read = result.rows_read;
     outcome->record.rows_loaded = result.rows_loaded;
     outcome->record.rows_rejected = result.rows_rejected;
     outcome->record.rows_duplicate = result.rows_duplicate;
+    outcome->record.unchanged = result.skipped; /* the table is as that load left it */
     char relation[160];
     snprintf(relation, sizeof relation, "%s.%s", pipeline_schema(pipeline, source->schema_key), source->table);
     if (status == 0 && !result.skipped) status = warehouse_refresh_statistics(warehouse, relation, err);
@@ -117,6 +123,158 @@ static int render_model(const struct task_context *context, const struct model *
     return 0;
 }
 
+/* ---- skipping a rebuild that would change nothing -------------------- */
+
+/* Whether the model may be left unbuilt when its inputs are what its last
+ * build read. Only where a rebuild from the same rows provably writes
+ * nothing: insert_new_keys (every key of those rows is in the table
+ * already) and satellite (each key's version valid on the date is those
+ * rows' content already; see build_is_current for the dates). Not a table,
+ * view or script (rebuilt whole, with this run's load_dt), not
+ * incremental_by_date (its rows are the run's dates'); not in a dry run, an
+ * environment (which may read prod's tables) or on ClickHouse (no
+ * transactions to keep the record with the table). */
+static bool may_skip_rebuild(const struct task_context *context, const struct model *model,
+                             const struct warehouse *warehouse) {
+    return !context->dry_run && environment_is_prod(context->request->pipeline) &&
+           (model->materialized == MATERIALIZE_INSERT_NEW_KEYS || model->materialized == MATERIALIZE_SATELLITE) &&
+           strcmp(warehouse_dialect(warehouse), "clickhouse") != 0;
+}
+
+/* Adds text and a separator to a digest (ok stays false once a step failed). */
+static void digest_add(EVP_MD_CTX *digest, bool *ok, const char *text) {
+    *ok = *ok && EVP_DigestUpdate(digest, text, strlen(text)) == 1 && EVP_DigestUpdate(digest, "\n", 1) == 1;
+}
+
+/* The task number of a task name, or SIZE_MAX. */
+static size_t task_named(const struct pipeline *pipeline, const char *name) {
+    for (size_t task = 0; task < select_task_count(pipeline); task++)
+        if (strcmp(select_task_name(pipeline, task), name) == 0) return task;
+    return SIZE_MAX;
+}
+
+/* What a build of the model reads, as a SHA-256 in hex: its definition
+ * (materialization, keys, normalized SQL: fingerprint.h), its SQL rendered
+ * for this run with the run's own id and start time left out (they only
+ * stamp the rows a build writes: load_dt) -- so a model using {{ ds }}
+ * reads something else on another date -- and per dependency its
+ * definition and the last run that may have written its table. Also
+ * gives the last run that may have written the model's own table
+ * (*own_write): its last build must be that run's, or something else
+ * (an environment promoted, a failed or crashed attempt) came after it. */
+static int model_inputs(const struct task_context *context, size_t task, const struct model *model,
+                        const struct model_variant *variant, struct warehouse *warehouse,
+                        char inputs[FINGERPRINT_SIZE], int64_t *own_write, struct error *err) {
+    const struct pipeline *pipeline = context->request->pipeline;
+    struct task_context neutral = *context;
+    neutral.run_started_at = "";
+    neutral.run_id_text = "";
+    char relation[160];
+    struct strbuf sql;
+    strbuf_init(&sql);
+    size_t count = model->depends_count + 1;
+    const char **names = memory_calloc(count, sizeof *names);
+    int64_t *runs = memory_calloc(count, sizeof *runs);
+    struct task_fingerprint own = {0};
+    int status = render_model(&neutral, model, variant, relation, sizeof relation, &sql, err);
+    if (status == 0) status = fingerprint_task(pipeline, task, warehouse_dialect(warehouse), &own, err);
+    for (size_t d = 0; d < model->depends_count; d++) names[d] = model->depends_on[d];
+    names[count - 1] = select_task_name(pipeline, task);
+    if (status == 0)
+        status = run_state_last_writes(warehouse, environment_state_name(pipeline), strtoll(context->run_id_text, NULL, 10),
+                                       names[count - 1], names, count, runs, err);
+    EVP_MD_CTX *digest = EVP_MD_CTX_new();
+    bool ok = digest && EVP_DigestInit_ex(digest, EVP_sha256(), NULL) == 1;
+    digest_add(digest, &ok, "martlet model inputs 1");
+    digest_add(digest, &ok, own.definition);
+    digest_add(digest, &ok, strbuf_text(&sql));
+    for (size_t d = 0; status == 0 && d + 1 < count; d++) {
+        size_t upstream = task_named(pipeline, names[d]);
+        struct task_fingerprint definition = {0};
+        if (upstream != SIZE_MAX)
+            status = fingerprint_task(pipeline, upstream, warehouse_dialect(warehouse), &definition, err);
+        char line[400];
+        snprintf(line, sizeof line, "%s=%" PRId64 ":%s", names[d], runs[d], definition.definition);
+        digest_add(digest, &ok, line);
+        fingerprint_free(&definition);
+    }
+    unsigned char sum[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    ok = ok && EVP_DigestFinal_ex(digest, sum, &size) == 1 && size == 32;
+    for (unsigned int i = 0; ok && i < size; i++) snprintf(inputs + 2 * i, 3, "%02x", sum[i]);
+    if (status == 0 && !ok) status = error_set(err, "cannot digest the inputs of %s", model->name);
+    *own_write = runs[count - 1];
+    EVP_MD_CTX_free(digest);
+    fingerprint_free(&own);
+    free(names);
+    free(runs);
+    strbuf_free(&sql);
+    return status;
+}
+
+/* Whether relation (schema.table, a validated name) is a table now: a
+ * build on record whose table was dropped by hand is built again. */
+static int table_exists(struct warehouse *warehouse, const char *relation, bool *exists, struct error *err) {
+    const char *dot = strchr(relation, '.');
+    char sql[400], *value = NULL;
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM information_schema.tables WHERE table_schema = '%.*s' AND table_name = '%s'",
+             (int)(dot - relation), relation, dot + 1);
+    if (warehouse_query_value(warehouse, sql, &value, err) != 0) return -1;
+    *exists = value && strtoll(value, NULL, 10) > 0;
+    free(value);
+    return 0;
+}
+
+/* Whether the last build (read from the same inputs) left what a build now
+ * would. insert_new_keys: always (its keys are there). A satellite built
+ * for date b: a build for the same date writes nothing (loading the same
+ * content again never does); for a later date d, the version valid on d
+ * is the one valid on b when no version starts after b -- then nothing is
+ * written either; before b, versions may be missing. */
+static int build_is_current(struct warehouse *warehouse, const struct model *model, const char *relation,
+                            const struct model_build *build, const char *date, bool *current, struct error *err) {
+    bool exists = false;
+    *current = false;
+    if (table_exists(warehouse, relation, &exists, err) != 0 || !exists) return exists ? -1 : 0;
+    int order = strcmp(date, build->date);
+    if (model->materialized == MATERIALIZE_INSERT_NEW_KEYS || order == 0) {
+        *current = true;
+        return 0;
+    }
+    if (order < 0) return 0;
+    char sql[300], *newest = NULL;
+    snprintf(sql, sizeof sql, "SELECT CAST(max(effective_from) AS TEXT) FROM %s", relation);
+    if (warehouse_query_value(warehouse, sql, &newest, err) != 0) return -1;
+    *current = newest == NULL || strcmp(newest, build->date) <= 0;
+    free(newest);
+    return 0;
+}
+
+/* Decides whether the model's build can be left out (*skip), saying so in
+ * the outcome's warnings; otherwise leaves in inputs what to record once
+ * it is built. */
+static int check_rebuild_needed(const struct task_context *context, size_t task, const struct model *model,
+                                const struct model_variant *variant, struct warehouse *warehouse, const char *relation,
+                                char inputs[FINGERPRINT_SIZE], bool *skip, struct task_outcome *outcome,
+                                struct error *err) {
+    *skip = false;
+    int64_t own_write = 0;
+    struct model_build build;
+    if (model_inputs(context, task, model, variant, warehouse, inputs, &own_write, err) != 0 ||
+        run_state_last_build(warehouse, relation, &build, err) != 0)
+        return error_prefix(err, "%s", model->path);
+    if (!build.known || strcmp(build.inputs, inputs) != 0 || build.run_id != own_write) return 0;
+    if (build_is_current(warehouse, model, relation, &build, context->request->end_date, skip, err) != 0)
+        return error_prefix(err, "%s", model->path);
+    if (*skip)
+        strbuf_printf(&outcome->warnings,
+                      "not rebuilt: its definition and every input are as when run %" PRId64
+                      " built %s for %s, so a build would write nothing\n",
+                      build.run_id, relation, build.date);
+    return 0;
+}
+
 /* Renders and materializes one model, then runs its data tests. */
 static int run_model(const struct task_context *context, const struct model *model, struct warehouse *warehouse,
                      struct task_outcome *outcome, struct error *err) {
@@ -132,12 +290,23 @@ static int run_model(const struct task_context *context, const struct model *mod
     int status = render_model(context, model, variant, relation, sizeof relation, &sql, err);
     struct materialize_context materialize = {relation, request->start_date, request->end_date,
                                               context->keep_statements ? &outcome->statements : NULL};
-    if (status == 0) status = environment_seed_model(warehouse, pipeline, model, materialize.statement_log, err);
-    if (status == 0) {
+    bool skippable = may_skip_rebuild(context, model, warehouse), skip = false;
+    char inputs[FINGERPRINT_SIZE] = "";
+    size_t task = pipeline->source_count + (size_t)(model - pipeline->models);
+    if (status == 0 && skippable)
+        status = check_rebuild_needed(context, task, model, variant, warehouse, relation, inputs, &skip, outcome, err);
+    outcome->record.unchanged = skip;
+    if (skip) outcome->record.rows_changed = 0;
+    if (status == 0 && !skip) status = environment_seed_model(warehouse, pipeline, model, materialize.statement_log, err);
+    if (status == 0 && !skip) {
         status = materialize_model(warehouse, model, strbuf_text(&sql), &materialize, &outcome->record.rows_changed, err);
         if (status != 0) name_model_location(&located, strbuf_text(&sql), err);
     }
-    if (status == 0 && model->materialized != MATERIALIZE_VIEW && model->materialized != MATERIALIZE_SCRIPT)
+    /* In the build's transaction: on record exactly when the table is. */
+    if (status == 0 && skippable && !skip)
+        status = run_state_record_build(warehouse, relation, inputs, request->end_date,
+                                        strtoll(context->run_id_text, NULL, 10), err);
+    if (status == 0 && !skip && model->materialized != MATERIALIZE_VIEW && model->materialized != MATERIALIZE_SCRIPT)
         status = warehouse_refresh_statistics(warehouse, relation, err);
     struct data_tests_target tests = {model->tests, model->test_count, model->tests_warn, relation, request->end_date};
     if (status == 0 && context->dry_run && data_tests_check(warehouse, pipeline, &tests, err) != 0)
