@@ -72,9 +72,14 @@ Test(clickhouse_workflow, plan_lists_an_edited_model_and_backfill_rebuilds_exact
     const char *url;
     int lock;
     char *directory = take_cluster_and_pipeline(&url, &lock);
+    /* A dry run would write there (no rollback of an INSERT): refused, nothing made. */
+    char *output = martlet(1, directory, url, "run", "--date 2024-05-01 --dry-run --source-dir " DATA);
+    cr_expect(strstr(output, "--dry-run needs a warehouse that rolls back") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(test_url_integer(url, "SELECT count() FROM system.tables WHERE database IN ('staging', 'mart')"), 0);
     free(martlet(0, directory, url, "run", "--from 2024-05-01 --to 2024-05-02 --source-dir " DATA " --quiet"));
     cr_expect_eq(test_url_integer(url, "SELECT count() FROM martlet.task_fingerprints WHERE run_id = 1"), 6);
-    char *output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
+    output = martlet(0, directory, url, "plan", "--from 2024-05-01 --to 2024-05-02");
     cr_expect(strstr(output, "nothing to run") != NULL && strstr(output, "changed since") == NULL, "%s", output);
     free(output);
 

@@ -76,6 +76,11 @@ static void check_tasks(struct warehouse *warehouse, const struct task_context *
 int dry_run_check(struct warehouse *warehouse, const struct run_request *request, struct dry_run_outcome *outcome,
                   struct error *err) {
     memset(outcome, 0, sizeof *outcome);
+    /* The check runs every statement and rolls back; ClickHouse has no
+     * rollback of an INSERT or a CREATE, so a check there would write. */
+    if (strcmp(warehouse_dialect(warehouse), "clickhouse") == 0)
+        return error_set(err, "--dry-run needs a warehouse that rolls back (DuckDB or PostgreSQL): on ClickHouse every"
+                              " statement is written at once; `martlet compile` shows the SQL without running it");
     const struct pipeline *pipeline = request->pipeline;
     size_t total = select_task_count(pipeline), count = 0;
     size_t *order = memory_calloc(total ? total : 1, sizeof *order);
