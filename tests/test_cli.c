@@ -375,3 +375,29 @@ Test(pre_run, failures_before_the_first_task_are_recorded_as_failed_runs, .timeo
                                        " AND error LIKE '%needs MARTLET_API_URL%'"), 1, "the reason is kept");
     test_remove_directory(directory);
 }
+
+/* A generator stopped part way (here by a file size limit, as a full disk
+ * stops it) leaves no truncated file under the name a load, or a script
+ * checking that the file exists, would take for complete: rows go to
+ * NAME.partial, renamed once all were written. Every file left under its
+ * name equals the one an unhindered run with the same seed writes.
+ * Before, a truncated users.csv stayed behind. */
+Test(cli, a_generator_stopped_part_way_leaves_no_truncated_file, .timeout = 120) {
+    char *stopped = test_temp_directory(), *whole = test_temp_directory(), *output = NULL, command[2048];
+    snprintf(command, sizeof command,
+             "ulimit -f 64; exec \"${MARTLET_BINARY:-build/sanitize/martlet}\" gen social --out %s --scale 0.05 --seed 3",
+             stopped);
+    cr_expect_neq(test_run_command(command, &output), 0, "%s", output);
+    free(output);
+    cr_assert_eq(test_martlet_run(&output, "gen social --out %s --scale 0.05 --seed 3", whole), 0, "%s", output);
+    free(output);
+    static const char *const files[] = {"users.csv", "groups.csv", "dialogs.csv", "group_log.csv"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(command, sizeof command, "test ! -e %s/%s || cmp %s/%s %s/%s", stopped, files[i], stopped, files[i], whole,
+                 files[i]);
+        cr_expect_eq(test_run_command(command, &output), 0, "%s: %s", files[i], output);
+        free(output);
+    }
+    test_remove_directory(stopped);
+    test_remove_directory(whole);
+}

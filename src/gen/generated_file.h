@@ -10,7 +10,8 @@
 
 struct generated_file {
     FILE *file;
-    char *path;
+    char *path;        /* the file's name once complete */
+    char *partial;     /* where it is written until then: path + ".partial" */
     int64_t rows;      /* counted by the writer */
 };
 
