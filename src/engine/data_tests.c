@@ -33,9 +33,14 @@ static char *trim(char *text) {
     return text;
 }
 
-/* Splits "a, b | c" style lists into trimmed items. */
+/* Splits "a, b | c" style lists into trimmed items. strtok_r, never
+ * strtok: tests are parsed on the run's worker threads at once, and
+ * strtok's one hidden position, shared by every thread, let one task's
+ * list continue in another's -- a column left out of a test, another
+ * task's column, or bytes of a dead stack frame in the SQL. */
 static int split_items(char *list, const char *separators, struct data_test *test, bool identifiers, struct error *err) {
-    for (char *item = strtok(list, separators); item; item = strtok(NULL, separators)) {
+    char *position;
+    for (char *item = strtok_r(list, separators, &position); item; item = strtok_r(NULL, separators, &position)) {
         item = trim(item);
         if (test->item_count == TEST_MAX_ITEMS || strlen(item) >= 64 || *item == '\0')
             return error_set(err, "too many or too long items in '%s'", list);
@@ -82,7 +87,8 @@ static int parse_expression(char *arguments, struct data_test *test, struct erro
 static int parse_row_count(char *arguments, struct data_test *test, struct error *err) {
     test->kind = TEST_ROW_COUNT;
     test->minimum = test->maximum = -1;
-    for (char *item = strtok(arguments, ","); item; item = strtok(NULL, ",")) {
+    char *position; /* strtok_r: see split_items */
+    for (char *item = strtok_r(arguments, ",", &position); item; item = strtok_r(NULL, ",", &position)) {
         item = trim(item);
         long long *bound = strncmp(item, "min", 3) == 0 ? &test->minimum : strncmp(item, "max", 3) == 0 ? &test->maximum : NULL;
         char *value = bound ? trim(item + 3) : NULL, *end = NULL;

@@ -207,10 +207,12 @@ static bool refuse(const struct serve_request *request, struct serve_response *r
     return false;
 }
 
-/* Splits the path into its segments (at most 8; more is no route). */
+/* Splits the path into its segments (at most 8; more is no route).
+ * strtok_r: requests are answered beside the runs' worker threads. */
 static bool split_path(struct serve_request *request, char *copy) {
     request->segment_count = 0;
-    for (char *part = strtok(copy, "/"); part; part = strtok(NULL, "/")) {
+    char *position;
+    for (char *part = strtok_r(copy, "/", &position); part; part = strtok_r(NULL, "/", &position)) {
         if (request->segment_count == sizeof request->segments / sizeof *request->segments) return false;
         request->segments[request->segment_count++] = part;
     }

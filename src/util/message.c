@@ -2,6 +2,7 @@
 #include "message.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +26,10 @@ static bool is_caret_line(const char *line, size_t length) {
 
 /* Writes text as one line into out: context and caret lines left out (the
  * location is named separately), the other lines joined by a space, every
- * run of blanks or control characters one space. Never cuts a UTF-8
- * character in two when out is too small. */
+ * run of blanks one space. Any other control character is written as
+ * \xNN: a stray byte a warehouse quotes ('syntax error at or near "\x01"')
+ * would otherwise read as a blank. Never cuts a UTF-8 character, or an
+ * \xNN, in two when out is too small. */
 void message_one_line(const char *text, char *out, size_t size) {
     if (size == 0) return;
     size_t used = 0;
@@ -36,15 +39,17 @@ void message_one_line(const char *text, char *out, size_t size) {
         if (!is_context_line(line, length) && !is_caret_line(line, length)) {
             for (size_t i = 0; i < length; i++) {
                 unsigned char c = (unsigned char)line[i];
-                if (isspace(c) || c < 0x20 || c == 0x7f) {
+                if (isspace(c)) {
                     pending_space = used > 0;
                     continue;
                 }
-                size_t needed = pending_space ? 2 : 1;
+                bool control = c < 0x20 || c == 0x7f;
+                size_t needed = (pending_space ? 1 : 0) + (control ? 4 : 1);
                 if (used + needed >= size) goto full;
                 if (pending_space) out[used++] = ' ';
                 pending_space = false;
-                out[used++] = (char)c;
+                if (control) used += (size_t)snprintf(out + used, 5, "\\x%02X", c);
+                else out[used++] = (char)c;
             }
             pending_space = used > 0;
         }
