@@ -262,7 +262,8 @@ static int late_dates(struct warehouse *warehouse, const struct pipeline *pipeli
         char date[11], moment[32];
         value_date_text(day, date);
         time_t when = (time_t)deadline;
-        strftime(moment, sizeof moment, "%Y-%m-%d %H:%M:%S", gmtime(&when));
+        struct tm broken_down;
+        strftime(moment, sizeof moment, "%Y-%m-%d %H:%M:%S", gmtime_r(&when, &broken_down));
         bool in_time = false;
         for (size_t row = 0; row < successes->row_count && !in_time; row++) {
             const char *start = warehouse_result_cell(successes, row, 0), *end = warehouse_result_cell(successes, row, 1);

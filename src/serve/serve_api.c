@@ -153,7 +153,8 @@ cJSON *serve_api_pipelines(struct serve *serve, struct error *err) {
                 time_t fires;
                 if (cron_next(&pipeline->schedule->cron, time(NULL), &fires)) {
                     char text[32];
-                    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", gmtime(&fires));
+                    struct tm broken_down;
+                    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&fires, &broken_down));
                     cJSON_AddStringToObject(schedule, "next_firing", text);
                 }
             } else {
