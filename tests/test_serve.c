@@ -222,6 +222,43 @@ Test(serve_api, no_secret_reaches_a_page_or_an_answer, .timeout = 120) {
     serve_fixture_free(&fixture);
 }
 
+/* The masking of secrets looks at the finished body, where a page has
+ * HTML-escaped a password with & < " in it and an answer JSON-escaped it:
+ * those forms are hidden too; and the ClickHouse password is one of the
+ * secrets. Before, "zq&amp;x&quot;7&lt;9v81" went out on the pages. */
+Test(serve_api, a_secret_with_characters_that_pages_escape_is_hidden_too, .timeout = 120) {
+    struct serve_fixture fixture;
+    serve_fixture_prepare(&fixture);
+    char *json = files_join(fixture.directory, "pipelines/shop/pipeline.json"), *text = NULL;
+    struct error err;
+    cr_assert_eq(files_read_all(json, &text, &err), 0);
+    char *quoted = strstr(text, "A small shop");
+    cr_assert_not_null(quoted);
+    size_t size = strlen(text) + 128;
+    char *edited = malloc(size);
+    snprintf(edited, size, "%.*sKey zq&x\\\"7<9v81, ClickHouse ch-pass-5151 and %s", (int)(quoted - text), text, quoted);
+    cr_assert_eq(files_write_all(json, edited, strlen(edited), &err), 0);
+    serve_fixture_run_shop(&fixture, "2024-05-01", 1);
+    serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN " MARTLET_API_KEY='zq&x\"7<9v81'"
+                                  " CLICKHOUSE_PASSWORD=ch-pass-5151", NULL);
+    const char *const paths[] = {"/", "/api/pipelines", "/pipelines/shop", "/pipelines/shop/docs",
+                                 "/api/pipelines/shop/docs"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        struct http_answer answer = serve_http(&fixture, "GET", paths[i], NULL, NULL);
+        cr_expect_eq(answer.status, 200, "%s: %ld", paths[i], answer.status);
+        cr_expect(strstr(answer.body, "9v81") == NULL, "%s shows the API key: %s", paths[i], answer.body);
+        cr_expect(strstr(answer.body, "5151") == NULL, "%s shows the ClickHouse password", paths[i]);
+        http_answer_free(&answer);
+    }
+    struct http_answer answer = serve_http(&fixture, "GET", "/api/pipelines", NULL, NULL);
+    cr_expect(strstr(answer.body, "Key ***") != NULL, "%s", answer.body);
+    http_answer_free(&answer);
+    free(edited);
+    free(text);
+    free(json);
+    serve_fixture_free(&fixture);
+}
+
 Test(serve_api, pages_escape_what_they_show, .timeout = 120) {
     struct serve_fixture fixture;
     start_after_failed_run(&fixture);
