@@ -237,6 +237,55 @@ Test(serve_cli, a_query_through_the_server_reads_no_file_and_calls_no_outside_fu
     serve_fixture_free(&fixture);
 }
 
+/* On PostgreSQL a query through the server runs in a READ ONLY
+ * transaction; a text of several statements must not end it (COMMIT,
+ * ROLLBACK) and write in the next. Before, "COMMIT; DELETE ..." deleted. */
+Test(serve_cli, a_query_through_a_postgresql_server_cannot_end_its_read_only_transaction, .timeout = 180) {
+    char *url = NULL;
+    NEED_POSTGRES(url);
+    struct serve_fixture fixture;
+    serve_fixture_prepare_on(&fixture, url);
+    serve_fixture_run_shop(&fixture, "2024-05-01", 1);
+    serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, NULL);
+    int64_t before = test_url_integer(fixture.warehouse, "SELECT count(*) FROM martlet.task_runs");
+    cr_assert_gt(before, 0);
+    static const char *const escapes[] = {
+        "COMMIT; DELETE FROM martlet.task_runs",
+        "ROLLBACK; DELETE FROM martlet.task_runs",
+        "SELECT 1; END; DELETE FROM martlet.task_runs",
+        "COMMIT; BEGIN READ WRITE; DELETE FROM martlet.task_runs; COMMIT",
+    };
+    static const char *const headers[] = {"Content-Type: application/json", NULL};
+    for (size_t i = 0; i < sizeof escapes / sizeof *escapes; i++) {
+        cJSON *body = cJSON_CreateObject(), *argv = cJSON_AddArrayToObject(body, "argv");
+        cJSON_AddItemToArray(argv, cJSON_CreateString("query"));
+        cJSON_AddItemToArray(argv, cJSON_CreateString(escapes[i]));
+        cJSON_AddStringToObject(body, "warehouse", fixture.warehouse);
+        cJSON_AddStringToObject(body, "program", "martlet");
+        char *text = cJSON_PrintUnformatted(body);
+        struct http_answer answer = serve_http(&fixture, "POST", "/api/cli", headers, text);
+        cr_expect(strstr(answer.body, "\"exit_code\":1") != NULL && strstr(answer.body, "may only read") != NULL,
+                  "%s: %s", escapes[i], answer.body);
+        http_answer_free(&answer);
+        cJSON_free(text);
+        cJSON_Delete(body);
+        cr_expect_eq(test_url_integer(fixture.warehouse, "SELECT count(*) FROM martlet.task_runs"), before,
+                     "%s changed the warehouse", escapes[i]);
+    }
+    /* A plain SELECT still answers. */
+    cJSON *body = cJSON_Parse("{\"argv\": [\"query\", \"SELECT count(*) AS n FROM martlet.runs\"],"
+                              " \"program\": \"martlet\"}");
+    cJSON_AddStringToObject(body, "warehouse", fixture.warehouse);
+    char *text = cJSON_PrintUnformatted(body);
+    struct http_answer answer = serve_http(&fixture, "POST", "/api/cli", headers, text);
+    cr_expect(strstr(answer.body, "\"exit_code\":0") != NULL, "%s", answer.body);
+    http_answer_free(&answer);
+    cJSON_free(text);
+    cJSON_Delete(body);
+    serve_fixture_stop(&fixture);
+    serve_fixture_free(&fixture);
+}
+
 Test(serve_cli, run_and_backfill_go_through_the_server_with_the_token_only, .timeout = 240) {
     struct serve_fixture fixture;
     serve_fixture_prepare(&fixture);

@@ -103,8 +103,23 @@ static int check_read_only(struct warehouse *connection, const char *sql, struct
                                   " tables (no files, URLs or table functions such as read_csv); stop the server for that");
         return refused ? error_set(err, "%s", refusal) : 0;
     }
-    if (strcmp(warehouse_dialect(connection), "postgres") == 0) /* the transaction's first statement */
-        return warehouse_execute(connection, "SET TRANSACTION READ ONLY", err);
+    if (strcmp(warehouse_dialect(connection), "postgres") == 0) {
+        if (warehouse_execute(connection, "SET TRANSACTION READ ONLY", err) != 0) return -1; /* the first statement */
+        /* One statement only: "COMMIT; DELETE ..." would end the read-only transaction and write in the next.
+         * PREPARE takes exactly one statement, and only one that reads or writes rows (no COMMIT, BEGIN, SET);
+         * sent with the extended protocol (execute_params) no text after it runs. */
+        struct strbuf prepare;
+        strbuf_init(&prepare);
+        strbuf_printf(&prepare, "PREPARE martlet_client_query AS %s", sql);
+        int status = warehouse_execute_params(connection, strbuf_text(&prepare), NULL, 0, err);
+        strbuf_free(&prepare);
+        if (status != 0) { /* PostgreSQL's reason too: a SELECT with a typo is refused for that typo */
+            char reason[ERROR_MESSAGE_SIZE];
+            snprintf(reason, sizeof reason, "%s", err->message);
+            return error_set(err, "%s (PostgreSQL: %s)", refusal, reason);
+        }
+        return warehouse_execute(connection, "DEALLOCATE martlet_client_query", err);
+    }
     return error_set(err, "%s", refusal);
 }
 
