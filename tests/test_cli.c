@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void expect_exit(const char *arguments, int code, const char *output_part) {
     char *output;
@@ -400,4 +401,58 @@ Test(cli, a_generator_stopped_part_way_leaves_no_truncated_file, .timeout = 120)
     }
     test_remove_directory(stopped);
     test_remove_directory(whole);
+}
+
+/* Reads a whole small file for a comparison. */
+static char *text_of_file(const char *path) {
+    char *text = NULL;
+    struct error err;
+    cr_assert_eq(files_read_all(path, &text, &err), 0, "%s", err.message);
+    return text;
+}
+
+/* `martlet gen --out` into a folder others may write to: a symbolic link
+ * planted as NAME.partial (a predictable name) must not make the generator
+ * write through it into the file it points to. Before, fopen followed it
+ * and overwrote the target with the generated rows. */
+Test(cli, a_link_planted_as_a_generated_files_partial_name_is_not_followed, .timeout = 120) {
+    char *directory = test_temp_directory(), *output = NULL;
+    char *victim = test_write_file(directory, "victim.txt", "keep\n");
+    char *planted = files_join(directory, "users.csv.partial");
+    cr_assert_eq(symlink(victim, planted), 0);
+    cr_assert_eq(test_martlet_run(&output, "gen social --out %s --scale 0.05 --seed 3", directory), 0, "%s", output);
+    free(output);
+    char *text = text_of_file(victim);
+    cr_expect_str_eq(text, "keep\n", "the generator wrote through the planted link");
+    free(text);
+    char *users = files_join(directory, "users.csv");
+    struct stat info;
+    cr_expect(lstat(users, &info) == 0 && S_ISREG(info.st_mode), "users.csv is a file of its own, not the link");
+    free(users);
+    free(planted);
+    free(victim);
+    test_remove_directory(directory);
+}
+
+/* files_write_all (docs --out, init, the run log's SQL files, fetched
+ * reports) writes PATH.tmpPID and renames it: a link planted under that
+ * name must not be followed. Before, the target was overwritten. */
+Test(cli, a_link_planted_as_a_written_files_temporary_name_is_not_followed) {
+    char *directory = test_temp_directory();
+    char *victim = test_write_file(directory, "victim.txt", "keep\n");
+    char *path = files_join(directory, "index.html"), temporary[4096];
+    snprintf(temporary, sizeof temporary, "%s.tmp%d", path, (int)getpid());
+    cr_assert_eq(symlink(victim, temporary), 0);
+    struct error err;
+    cr_expect_eq(files_write_all(path, "new\n", 4, &err), 0, "%s", err.message);
+    char *kept = text_of_file(victim), *written = text_of_file(path);
+    cr_expect_str_eq(kept, "keep\n", "files_write_all wrote through the planted link");
+    cr_expect_str_eq(written, "new\n");
+    struct stat info;
+    cr_expect(lstat(path, &info) == 0 && S_ISREG(info.st_mode), "index.html is a file of its own, not the link");
+    free(kept);
+    free(written);
+    free(path);
+    free(victim);
+    test_remove_directory(directory);
 }

@@ -435,3 +435,29 @@ Test(s3, a_download_that_cannot_be_written_says_why_and_leaves_no_partial_file, 
     free(out);
     test_remove_directory(directory);
 }
+
+/* A download into a folder others may write to: a symbolic link planted as
+ * NAME.part (a predictable name) must not make the download write through
+ * it into the file it points to. Before, open(O_TRUNC) followed it. */
+Test(s3, a_link_planted_as_a_downloads_part_name_is_not_followed, .timeout = 60) {
+    char *directory = test_temp_directory(), *out = files_join(directory, "out"), *output;
+    struct error err;
+    cr_assert_eq(files_make_directories(out, &err), 0, "%s", err.message);
+    char *victim = test_write_file(directory, "victim.txt", "keep\n"), *planted = files_join(out, "big.bin.part");
+    cr_assert_eq(symlink(victim, planted), 0);
+    int port, server = start_hostile("big-object 4096", &port);
+    cr_expect_eq(fetch_hostile(port, "", "s3://sprint6/big.bin", out, &output), 0, "%s", output);
+    free(output);
+    char *kept = NULL, *file = files_join(out, "big.bin");
+    cr_assert_eq(files_read_all(victim, &kept, &err), 0, "%s", err.message);
+    cr_expect_str_eq(kept, "keep\n", "the download wrote through the planted link");
+    struct stat info;
+    cr_expect(lstat(file, &info) == 0 && S_ISREG(info.st_mode) && info.st_size == 4096, "big.bin is the object");
+    free(kept);
+    free(file);
+    free(planted);
+    free(victim);
+    test_stop_server(server);
+    free(out);
+    test_remove_directory(directory);
+}

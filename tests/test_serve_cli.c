@@ -184,6 +184,108 @@ Test(serve_cli, a_query_that_writes_is_refused_by_the_server_and_changes_nothing
     serve_fixture_free(&fixture);
 }
 
+/* Anyone on this machine may query through the server without the token:
+ * a SELECT that reads a file (the config file with the token, a key) or
+ * lists a folder would give them what only the server's user may read. */
+Test(serve_cli, a_query_through_the_server_reads_no_file_and_calls_no_outside_function, .timeout = 120) {
+    struct serve_fixture fixture;
+    serve_fixture_prepare(&fixture);
+    serve_fixture_run_shop(&fixture, "2024-05-01", 1);
+    serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, NULL);
+    char *secret = files_join(fixture.directory, "secret.csv");
+    struct error err;
+    cr_assert_eq(files_write_all(secret, "name\nhidden-by-the-os\n", strlen("name\nhidden-by-the-os\n"), &err), 0, "%s", err.message);
+    static const char *const outside[] = {
+        "SELECT content FROM read_text('%s')",
+        "SELECT * FROM read_csv('%s')",
+        "SELECT * FROM '%s'",
+        "SELECT count(*) FROM (SELECT 1) AS x, read_blob('%s')",
+        "WITH t AS (SELECT * FROM read_csv_auto('%s')) SELECT * FROM t",
+        "SELECT (SELECT max(name) FROM read_csv('%s')) AS n",
+        "SELECT file FROM glob('%s')",
+        "SELECT * FROM query('SELECT * FROM read_text(''%s'')')",
+    };
+    static const char *const headers[] = {"Content-Type: application/json", NULL};
+    for (size_t i = 0; i < sizeof outside / sizeof *outside; i++) {
+        char sql[1024];
+        snprintf(sql, sizeof sql, outside[i], secret);
+        cJSON *body = cJSON_CreateObject(), *argv = cJSON_AddArrayToObject(body, "argv");
+        cJSON_AddItemToArray(argv, cJSON_CreateString("query"));
+        cJSON_AddItemToArray(argv, cJSON_CreateString(sql));
+        cJSON_AddStringToObject(body, "warehouse", "duckdb:w.duckdb");
+        cJSON_AddStringToObject(body, "program", "martlet");
+        char *text = cJSON_PrintUnformatted(body);
+        struct http_answer answer = serve_http(&fixture, "POST", "/api/cli", headers, text);
+        cr_expect_eq(answer.status, 200, "%s", answer.body);
+        cr_expect(strstr(answer.body, "hidden-by-the-os") == NULL && strstr(answer.body, "secret.csv") == NULL,
+                  "%s read outside the warehouse: %s", sql, answer.body);
+        cr_expect(strstr(answer.body, "\"exit_code\":1") != NULL && strstr(answer.body, "may only read its tables"),
+                  "%s: %s", sql, answer.body);
+        http_answer_free(&answer);
+        cJSON_free(text);
+        cJSON_Delete(body);
+    }
+    /* What stays allowed: the warehouse's tables, and rows made from arguments. */
+    struct printed allowed = martlet_in(&fixture, NULL,
+                                        "query 'SELECT count(*) AS n FROM martlet.runs, range(2) AS r' --format csv"
+                                        " --warehouse duckdb:w.duckdb");
+    cr_expect_eq(allowed.code, 0, "%s", allowed.err);
+    cr_expect_str_eq(allowed.out, "n\n2\n");
+    printed_free(&allowed);
+    serve_fixture_stop(&fixture);
+    free(secret);
+    serve_fixture_free(&fixture);
+}
+
+/* On PostgreSQL a query through the server runs in a READ ONLY
+ * transaction; a text of several statements must not end it (COMMIT,
+ * ROLLBACK) and write in the next. Before, "COMMIT; DELETE ..." deleted. */
+Test(serve_cli, a_query_through_a_postgresql_server_cannot_end_its_read_only_transaction, .timeout = 180) {
+    char *url = NULL;
+    NEED_POSTGRES(url);
+    struct serve_fixture fixture;
+    serve_fixture_prepare_on(&fixture, url);
+    serve_fixture_run_shop(&fixture, "2024-05-01", 1);
+    serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, NULL);
+    int64_t before = test_url_integer(fixture.warehouse, "SELECT count(*) FROM martlet.task_runs");
+    cr_assert_gt(before, 0);
+    static const char *const escapes[] = {
+        "COMMIT; DELETE FROM martlet.task_runs",
+        "ROLLBACK; DELETE FROM martlet.task_runs",
+        "SELECT 1; END; DELETE FROM martlet.task_runs",
+        "COMMIT; BEGIN READ WRITE; DELETE FROM martlet.task_runs; COMMIT",
+    };
+    static const char *const headers[] = {"Content-Type: application/json", NULL};
+    for (size_t i = 0; i < sizeof escapes / sizeof *escapes; i++) {
+        cJSON *body = cJSON_CreateObject(), *argv = cJSON_AddArrayToObject(body, "argv");
+        cJSON_AddItemToArray(argv, cJSON_CreateString("query"));
+        cJSON_AddItemToArray(argv, cJSON_CreateString(escapes[i]));
+        cJSON_AddStringToObject(body, "warehouse", fixture.warehouse);
+        cJSON_AddStringToObject(body, "program", "martlet");
+        char *text = cJSON_PrintUnformatted(body);
+        struct http_answer answer = serve_http(&fixture, "POST", "/api/cli", headers, text);
+        cr_expect(strstr(answer.body, "\"exit_code\":1") != NULL && strstr(answer.body, "may only read") != NULL,
+                  "%s: %s", escapes[i], answer.body);
+        http_answer_free(&answer);
+        cJSON_free(text);
+        cJSON_Delete(body);
+        cr_expect_eq(test_url_integer(fixture.warehouse, "SELECT count(*) FROM martlet.task_runs"), before,
+                     "%s changed the warehouse", escapes[i]);
+    }
+    /* A plain SELECT still answers. */
+    cJSON *body = cJSON_Parse("{\"argv\": [\"query\", \"SELECT count(*) AS n FROM martlet.runs\"],"
+                              " \"program\": \"martlet\"}");
+    cJSON_AddStringToObject(body, "warehouse", fixture.warehouse);
+    char *text = cJSON_PrintUnformatted(body);
+    struct http_answer answer = serve_http(&fixture, "POST", "/api/cli", headers, text);
+    cr_expect(strstr(answer.body, "\"exit_code\":0") != NULL, "%s", answer.body);
+    http_answer_free(&answer);
+    cJSON_free(text);
+    cJSON_Delete(body);
+    serve_fixture_stop(&fixture);
+    serve_fixture_free(&fixture);
+}
+
 Test(serve_cli, run_and_backfill_go_through_the_server_with_the_token_only, .timeout = 240) {
     struct serve_fixture fixture;
     serve_fixture_prepare(&fixture);

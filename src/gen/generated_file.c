@@ -4,9 +4,11 @@
 #include "../util/memory.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Opens directory/name for writing (a NULL directory writes to /dev/null:
  * the rows are still drawn, so later files stay the same) and writes the
@@ -20,7 +22,9 @@ int generated_file_open(struct generated_file *out, const char *directory, const
     size_t size = strlen(out->path) + sizeof ".partial";
     out->partial = memory_alloc(size);
     snprintf(out->partial, size, "%s%s", out->path, directory ? ".partial" : "");
-    out->file = fopen(out->partial, "wb");
+    int fd = directory ? files_create_new(out->partial) : open(out->partial, O_WRONLY | O_CLOEXEC);
+    out->file = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (out->file == NULL && fd >= 0) close(fd);
     out->rows = 0;
     if (out->file == NULL) {
         error_set(err, "cannot write %s: %s", out->partial, strerror(errno));

@@ -4,9 +4,11 @@
 #include "../cli/cli.h"
 #include "../engine/run_state.h"
 #include "../util/memory.h"
+#include "../util/strbuf.h"
 
 #include "../util/clock.h"
 
+#include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,24 +16,43 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Remembers a secret as it is and as a page (HTML-escaped) and an answer
+ * (JSON-escaped) would carry it: the last line of defence looks at the
+ * finished body, where a password with & < " ' \\ in it is escaped. */
+static void remember_secret(struct serve *serve, char *secret) {
+    serve->secrets[serve->secret_count++] = secret;
+    struct strbuf html;
+    strbuf_init(&html);
+    strbuf_append_html_escaped(&html, secret);
+    if (strcmp(strbuf_text(&html), secret) != 0) serve->secrets[serve->secret_count++] = strbuf_detach(&html);
+    else strbuf_free(&html);
+    cJSON *string = cJSON_CreateString(secret);
+    char *json = cJSON_PrintUnformatted(string); /* "...": the quotes are not part of it */
+    cJSON_Delete(string);
+    size_t length = json ? strlen(json) : 0;
+    if (length >= 2 && (length - 2 != strlen(secret) || strncmp(json + 1, secret, length - 2) != 0))
+        serve->secrets[serve->secret_count++] = memory_strndup(json + 1, length - 2);
+    cJSON_free(json);
+}
+
 /* Remembers the secrets this process knows, so that no answer carries one
  * (serve_http.c hides them from every body): the token, the password in
- * the warehouse URL, the settings that hold keys. */
+ * the warehouse URL, the settings that hold keys and passwords. */
 static void collect_secrets(struct serve *serve, const char *warehouse_url) {
-    static const char *const variables[] = {SERVE_TOKEN_VARIABLE, "PGPASSWORD", "MARTLET_API_KEY",
+    static const char *const variables[] = {SERVE_TOKEN_VARIABLE, "PGPASSWORD", "CLICKHOUSE_PASSWORD", "MARTLET_API_KEY",
                                             "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"};
     for (size_t i = 0; i < sizeof variables / sizeof *variables; i++) {
         const char *value = getenv(variables[i]);
-        if (value && strlen(value) >= 4) serve->secrets[serve->secret_count++] = memory_strdup(value);
+        if (value && strlen(value) >= 4) remember_secret(serve, memory_strdup(value));
     }
     /* scheme://user:PASSWORD@host... or a keyword string's password=VALUE */
     const char *scheme = strstr(warehouse_url, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
     const char *colon = scheme && at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
     const char *keyword = strstr(warehouse_url, "password=");
     if (colon && at - colon > 4)
-        serve->secrets[serve->secret_count++] = memory_strndup(colon + 1, (size_t)(at - colon - 1));
+        remember_secret(serve, memory_strndup(colon + 1, (size_t)(at - colon - 1)));
     else if (keyword && strcspn(keyword + 9, " ") >= 4)
-        serve->secrets[serve->secret_count++] = memory_strndup(keyword + 9, strcspn(keyword + 9, " "));
+        remember_secret(serve, memory_strndup(keyword + 9, strcspn(keyword + 9, " ")));
 }
 
 /* Opens the warehouse (created if new: the server owns it), the HTTP

@@ -77,7 +77,8 @@ struct serve {
     struct warehouse *reader;     /* the HTTP thread's own connection */
     char token[SERVE_TOKEN_MAX];  /* empty = none configured: no request may change state */
     bool loopback;                /* bound to a loopback address */
-    char *secrets[8];             /* never sent: the token, the warehouse's password, API keys */
+    char *secrets[24];            /* never sent: the token, the warehouse's password, API keys, each also as
+                                   * a page (HTML) and an answer (JSON) escape it */
     size_t secret_count;
     int port;
     const volatile sig_atomic_t *stop;   /* SIGTERM/SIGINT so far */

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_ARGUMENTS 64
 
@@ -33,13 +34,47 @@ static const struct {
     int (*run)(int argc, char **argv);
 } reading_commands[] = {{"status", cmd_status}, {"plan", cmd_plan}, {"query", cmd_query}, {"report", cmd_report}};
 
+/* Table functions a query through the server may call: they make rows
+ * from their arguments or read the catalog. Every other one may reach
+ * outside the database -- read_text, read_csv, glob, read_parquet read any
+ * file this process may read (the config file holding the token, a key),
+ * query() runs SQL no check saw -- and anyone on this machine may query. */
+static const char *const inside_table_functions[] = {
+    "range", "generate_series", "unnest", "duckdb_tables", "duckdb_views", "duckdb_columns", "duckdb_schemas",
+    "duckdb_types", "duckdb_constraints", "duckdb_indexes", "pragma_table_info",
+};
+
+/* True when a node of DuckDB's serialized parse tree (json_serialize_sql)
+ * reaches outside the database: a table function not on the list above, or
+ * a table name DuckDB would read as a file or URL ('data.csv',
+ * '/etc/passwd', 's3://...': a replacement scan). */
+static bool reaches_outside(const cJSON *node) {
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(node, "type"));
+    if (type && strcmp(type, "TABLE_FUNCTION") == 0) {
+        const cJSON *function = cJSON_GetObjectItemCaseSensitive(node, "function");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(function, "function_name"));
+        bool listed = false;
+        for (size_t i = 0; name && i < sizeof inside_table_functions / sizeof *inside_table_functions; i++)
+            listed = listed || strcasecmp(name, inside_table_functions[i]) == 0;
+        if (!listed) return true;
+    }
+    if (type && strcmp(type, "BASE_TABLE") == 0) {
+        const char *table = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(node, "table_name"));
+        if (table == NULL || strpbrk(table, "./:\\~") != NULL) return true;
+    }
+    for (const cJSON *child = node ? node->child : NULL; child; child = child->next)
+        if (reaches_outside(child)) return true;
+    return false;
+}
+
 /* struct cli_forwarded's check_query: lets a query run only when it cannot
- * change anything, then opens the transaction that closing the command's
- * connection rolls back. On DuckDB its parser says whether every statement
- * is a SELECT (json_serialize_sql serializes nothing else); a text it cannot
- * parse runs, so the client sees DuckDB's own syntax error. The command's
- * connection is in a transaction already (cli_open_warehouse), which
- * closing it rolls back. */
+ * change anything nor read outside the database, then opens the
+ * transaction that closing the command's connection rolls back. On DuckDB
+ * its parser says whether every statement is a SELECT (json_serialize_sql
+ * serializes nothing else) and which tables and table functions it reads;
+ * a text it cannot parse runs, so the client sees DuckDB's own syntax
+ * error. The command's connection is in a transaction already
+ * (cli_open_warehouse), which closing it rolls back. */
 static int check_read_only(struct warehouse *connection, const char *sql, struct error *err) {
     static const char refusal[] = "a running 'martlet serve' holds this warehouse: a query through it may only read"
                                   " (SELECT statements); stop the server to change data";
@@ -61,11 +96,30 @@ static int check_read_only(struct warehouse *connection, const char *sql, struct
         const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(json, "error_type"));
         bool refused = json == NULL || (cJSON_IsTrue(cJSON_GetObjectItem(json, "error")) &&
                                         (kind == NULL || strcmp(kind, "parser") != 0));
+        bool outside = !refused && reaches_outside(json);
         cJSON_Delete(json);
+        if (outside)
+            return error_set(err, "a running 'martlet serve' holds this warehouse: a query through it may only read its"
+                                  " tables (no files, URLs or table functions such as read_csv); stop the server for that");
         return refused ? error_set(err, "%s", refusal) : 0;
     }
-    if (strcmp(warehouse_dialect(connection), "postgres") == 0) /* the transaction's first statement */
-        return warehouse_execute(connection, "SET TRANSACTION READ ONLY", err);
+    if (strcmp(warehouse_dialect(connection), "postgres") == 0) {
+        if (warehouse_execute(connection, "SET TRANSACTION READ ONLY", err) != 0) return -1; /* the first statement */
+        /* One statement only: "COMMIT; DELETE ..." would end the read-only transaction and write in the next.
+         * PREPARE takes exactly one statement, and only one that reads or writes rows (no COMMIT, BEGIN, SET);
+         * sent with the extended protocol (execute_params) no text after it runs. */
+        struct strbuf prepare;
+        strbuf_init(&prepare);
+        strbuf_printf(&prepare, "PREPARE martlet_client_query AS %s", sql);
+        int status = warehouse_execute_params(connection, strbuf_text(&prepare), NULL, 0, err);
+        strbuf_free(&prepare);
+        if (status != 0) { /* PostgreSQL's reason too: a SELECT with a typo is refused for that typo */
+            char reason[ERROR_MESSAGE_SIZE];
+            snprintf(reason, sizeof reason, "%s", err->message);
+            return error_set(err, "%s (PostgreSQL: %s)", refusal, reason);
+        }
+        return warehouse_execute(connection, "DEALLOCATE martlet_client_query", err);
+    }
     return error_set(err, "%s", refusal);
 }
 

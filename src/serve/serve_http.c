@@ -30,6 +30,8 @@
 #include <strings.h>
 
 #define SERVE_MAX_BODY 65536
+#define SERVE_CONNECTIONS 512        /* at once, from everyone */
+#define SERVE_CONNECTIONS_PER_PEER 16 /* at once, from one address: a browser opens about 6 */
 
 static struct MHD_Daemon *daemon_handle;
 
@@ -331,10 +333,14 @@ int serve_listen(struct serve *serve, struct error *err) {
         return error_set(err, "--listen %s is not a loopback address: set %s (environment or config file) first, "
                               "or the pages would be open to the network", listen, SERVE_TOKEN_VARIABLE);
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (found->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    /* A connection is held before anyone is asked for a token, and a peer that sends a byte of its request now and
+     * then keeps it past the idle timeout: one peer may hold SERVE_CONNECTIONS_PER_PEER of them, so locking everyone
+     * else out takes many addresses. poll(), not select(): select() stops at descriptor 1024. */
+    unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | (found->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     daemon_handle = MHD_start_daemon(flags, 0, NULL, NULL, handle, serve, MHD_OPTION_SOCK_ADDR, found->ai_addr,
                                      MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVE_CONNECTIONS,
+                                     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)SERVE_CONNECTIONS_PER_PEER,
                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     freeaddrinfo(found);
     if (daemon_handle == NULL) return error_set(err, "cannot listen on %s (in use, or not this machine's address)", listen);

@@ -1,6 +1,7 @@
 /* http.c -- see http.h. */
 #include "http.h"
 #include "../util/clock.h"
+#include "../util/files.h"
 #include "../util/memory.h"
 #include "../util/sanitize.h"
 
@@ -340,7 +341,7 @@ int http_download(const char *url, const struct http_options *options, const cha
     long backoff = options->backoff_ms;
     int status = -1;
     for (int attempt = 1;; attempt++) {
-        int fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        int fd = files_create_new(partial); /* never through a link planted as NAME.part */
         if (fd < 0) {
             result->local_failure = true;
             write_failure(path, errno, err);

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,13 +56,27 @@ int files_read_all(const char *path, char **text, struct error *err) {
     return 0;
 }
 
+/* Creates path as a new, empty file of this process, opened for writing
+ * (mode 0666 less the umask); -1 with errno when it cannot. Whatever had the
+ * name is removed first, and the create insists on a new file (O_EXCL): a
+ * symbolic link planted under a predictable name (NAME.partial, NAME.part,
+ * NAME.tmpPID in a folder others may write to) is never followed, so no
+ * write lands in the file it points to. In a sticky folder (/tmp) another
+ * user's link cannot be removed and the create fails instead. */
+int files_create_new(const char *path) {
+    if (unlink(path) != 0 && errno != ENOENT && errno != EPERM && errno != EACCES) return -1;
+    return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+}
+
 /* Writes a file atomically: a temporary sibling, then rename. */
 int files_write_all(const char *path, const char *text, size_t length, struct error *err) {
     size_t temporary_length = strlen(path) + 16;
     char *temporary = memory_alloc(temporary_length);
     snprintf(temporary, temporary_length, "%s.tmp%d", path, (int)getpid());
-    FILE *file = fopen(temporary, "wb");
+    int fd = files_create_new(temporary);
+    FILE *file = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (file == NULL) {
+        if (fd >= 0) close(fd);
         error_set(err, "cannot write %s: %s", path, strerror(errno));
         free(temporary);
         return -1;

@@ -7,7 +7,7 @@
 
 /* Settings whose values must never leave in an event or a page. */
 static const char *const secret_variables[] = {"MARTLET_API_KEY", "MARTLET_SERVE_TOKEN", "AWS_SECRET_ACCESS_KEY",
-                                               "AWS_SESSION_TOKEN", "PGPASSWORD"};
+                                               "AWS_SESSION_TOKEN", "PGPASSWORD", "CLICKHOUSE_PASSWORD"};
 
 /* Masks, in place, every value of those settings found in text. Values
  * shorter than 4 characters are left alone: masking "a" would mangle the
