@@ -39,7 +39,9 @@ static const struct command commands[] = {
 static void print_help(FILE *out) {
     fprintf(out, "usage: martlet COMMAND [OPTIONS]\n\n"
                  "martlet runs SQL data pipelines (pipelines/<name>/) on a warehouse:\n"
-                 "DuckDB by default (duckdb:martlet.duckdb).\n\ncommands:\n");
+                 "DuckDB by default (duckdb:martlet.duckdb). A command's PIPELINE is a\n"
+                 "name in the pipelines folder or the path of a pipeline's folder\n"
+                 "(one with a '/', or '.': ./shop, ~/work/shop, .).\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'martlet COMMAND --help' explains a command.\n"

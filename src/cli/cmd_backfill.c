@@ -16,7 +16,7 @@
 #include <string.h>
 
 static const char backfill_help[] =
-    "usage: martlet %s PIPELINE --from D1 --to D2 [OPTIONS]\n"
+    "usage: martlet %s PIPELINE %s [OPTIONS]\n"
     "\n"
     "%s\n"
     "A date is done when the latest run covering it succeeded; one whose run was\n"
@@ -103,7 +103,8 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
             break;
         }
         case 'h':
-            printf(backfill_help, command, strcmp(command, "plan") == 0
+            printf(backfill_help, command, strcmp(command, "plan") == 0 ? "[--from D1 --to D2]" : "--from D1 --to D2",
+                   strcmp(command, "plan") == 0
                    ? "Shows, without running anything, each date's state and the runs a\nbackfill would make, each as a complete command to copy: this program,\nthe options given here and the warehouse in effect (a password is left\nout, and the line says where it must come from). The warehouse must exist."
                    : "Runs the dates that are missing, failed or interrupted (all with --rerun).");
             return -1;

@@ -138,7 +138,7 @@ int serve_client_command(const char *warehouse_url, int argc, char **argv, int p
     if (!find_server(warehouse_url, &server)) return 0;
     cJSON *body = cJSON_CreateObject(), *arguments = cJSON_AddArrayToObject(body, "argv");
     for (int i = 0; i < argc; i++) {
-        bool path = i == pipeline_argument && strchr(argv[i], '/'); /* a pipeline given as its folder */
+        bool path = i == pipeline_argument && cli_pipeline_is_path(argv[i]); /* a pipeline given as its folder */
         char *text = path ? absolute_path(argv[i]) : memory_strdup(argv[i]);
         cJSON_AddItemToArray(arguments, cJSON_CreateString(text));
         free(text);
