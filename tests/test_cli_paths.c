@@ -6,6 +6,7 @@
 #include "../src/util/memory.h"
 #include "../src/util/strbuf.h"
 #include "helpers.h"
+#include "test_serve_support.h"
 
 #include <criterion/criterion.h>
 #include <limits.h>
@@ -163,4 +164,46 @@ Test(cli_paths, status_of_a_run_of_another_pipeline_is_refused, .timeout = 120) 
     cr_expect_eq(code, 0, "exit %d: %s", code, output);
     free(output);
     shop_free(&shop);
+}
+
+/* run and backfill through a running `martlet serve` (it holds the DuckDB
+ * file) with the pipeline given as a folder: the server runs that folder.
+ * Before, the client sent only the pipeline's name, so the server ran the
+ * pipeline of that name in the client's default pipelines folder -- here
+ * the fixture's, whose big_days model is broken, where the copy given is
+ * fixed -- or said "no pipeline 'shop'" for "." from inside the copy. */
+Test(cli_paths, a_run_through_the_server_runs_the_folder_given, .timeout = 240) {
+    struct serve_fixture fixture;
+    serve_fixture_prepare(&fixture);
+    serve_fixture_run_shop(&fixture, "2024-05-01", 1);   /* the fixture's shop: big_days is broken */
+    char *output, command[2048];
+    snprintf(command, sizeof command,
+             "cd '%s' && mkdir elsewhere && cp -r pipelines/shop elsewhere/shop"
+             " && sed -i 's/orders_missing/orders/' elsewhere/shop/models/big_days.sql",
+             fixture.directory);
+    cr_assert_eq(test_run_command(command, &output), 0, "%s", output);
+    free(output);
+    serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, NULL);
+    struct shop client = {.folder = fixture.directory};
+    char *relative = test_martlet(), absolute[PATH_MAX];
+    cr_assert_not_null(realpath(relative, absolute), "%s", relative);
+    free(relative);
+    client.binary = absolute;
+    setenv("MARTLET_SERVE_TOKEN", TEST_SERVE_TOKEN, 1); /* this test's own process: each test runs in one */
+    int code = martlet_in(fixture.directory, &client, &output,
+                          "run ./elsewhere/shop --date 2024-05-02 --source-dir data/shop --warehouse duckdb:w.duckdb");
+    cr_expect_eq(code, 0, "exit %d: %s", code, output);
+    cr_expect(strstr(output, "run 2: shop 2024-05-02..2024-05-02") != NULL, "%s", output);
+    free(output);
+    char *inside = files_join(fixture.directory, "elsewhere/shop");
+    code = martlet_in(inside, &client, &output,
+                      "backfill . --from 2024-05-03 --to 2024-05-03 --source-dir ../../data/shop"
+                      " --warehouse duckdb:../../w.duckdb");
+    cr_expect_eq(code, 0, "exit %d: %s", code, output);
+    cr_expect(strstr(output, "run 3 succeeded") != NULL, "%s", output);
+    free(output);
+    free(inside);
+    serve_fixture_stop(&fixture);
+    cr_expect_eq(test_url_integer(fixture.warehouse, "SELECT count(*) FROM martlet.runs WHERE status = 'success'"), 2);
+    serve_fixture_free(&fixture);
 }

@@ -234,6 +234,7 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
     }
     struct serve_client_run through_server = {
         .pipeline = pipeline->name, .from = options.from, .to = options.to, .pipelines_option = options.pipelines,
+        .pipeline_folder = cli_pipeline_is_path(argv[optind]) ? argv[optind] : NULL,
         .source_directory = options.source_directory, .log_directory = options.log_directory,
         .selection = options.selection, .exclusion = options.exclusion,
         .environment = environment_is_prod(pipeline) ? NULL : environment_name(pipeline),

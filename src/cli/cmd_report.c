@@ -59,10 +59,15 @@ static int parse_options(int argc, char **argv, struct report_options *options) 
         char *end;
         switch (option) {
         case 't':
+            if (options->top == REPORT_ALL_ROWS) return cli_usage_error("report", "use either --top N or --all");
             options->top = strtol(optarg, &end, 10);
             if (*end || options->top <= 0) return cli_usage_error("report", "--top needs a positive number");
             break;
-        case 'a': options->top = REPORT_ALL_ROWS; break;
+        case 'a': /* given with --top, one of the two would be ignored without a word */
+            if (options->top > 0 && options->top != REPORT_ALL_ROWS)
+                return cli_usage_error("report", "use either --top N or --all");
+            options->top = REPORT_ALL_ROWS;
+            break;
         case 'f': options->format = optarg; break;
         case 'o': options->output = optarg; break;
         case 'w': options->warehouse = optarg; break;
