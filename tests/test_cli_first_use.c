@@ -1,6 +1,7 @@
 /* test_cli_first_use.c -- what a data engineer meets in a first hour with
  * martlet: `martlet init` and the pipeline it writes, its report, and the
  * report command's options. */
+#include "../src/util/files.h"
 #include "../src/util/strbuf.h"
 #include "helpers.h"
 
@@ -61,4 +62,56 @@ Test(first_use, top_and_all_together_are_a_usage_error) {
     cr_expect_neq(martlet_in(".", &output, "report social conversion --all --all --warehouse duckdb::memory:"), 2, "%s",
                   output);
     free(output);
+}
+
+/* report --output FILE is written only by a report that succeeded: one
+ * that fails leaves an earlier FILE as it was. Before, FILE was opened
+ * (emptied) first, so a broken report or a mistyped name destroyed the
+ * last good export. */
+Test(first_use, a_failing_report_leaves_its_output_file_as_it_was, .timeout = 120) {
+    char *folder = test_temp_directory(), *output;
+    cr_assert_eq(martlet_in(folder, &output, "init shop"), 0, "%s", output);
+    free(output);
+    cr_assert_eq(martlet_in(folder, &output, "run shop --date 2024-05-03 --source-dir pipelines/shop/sample"), 0, "%s",
+                 output);
+    free(output);
+    free(test_write_file(folder, "pipelines/shop/reports/broken.sql", "SELECT no_such_column FROM {{ mart }}.daily_revenue\n"));
+    free(test_write_file(folder, "export.csv", "the last good export\n"));
+    static const char *const failing[] = {"report shop broken --format csv --output export.csv",
+                                          "report shop nosuch --format csv --output export.csv"};
+    for (size_t i = 0; i < 2; i++) {
+        cr_expect_eq(martlet_in(folder, &output, failing[i]), 1, "%s: %s", failing[i], output);
+        free(output);
+        char *path = files_join(folder, "export.csv"), *text = NULL;
+        struct error err;
+        cr_assert_eq(files_read_all(path, &text, &err), 0, "%s", err.message);
+        cr_expect_str_eq(text, "the last good export\n", "%s", failing[i]);
+        free(text);
+        free(path);
+    }
+    cr_expect_eq(martlet_in(folder, &output, "report shop daily_revenue --format csv --output export.csv"), 0, "%s", output);
+    free(output);
+    char *path = files_join(folder, "export.csv"), *text = NULL;
+    struct error err;
+    cr_assert_eq(files_read_all(path, &text, &err), 0, "%s", err.message);
+    cr_expect(strncmp(text, "day,revenue,orders,customers\n", 29) == 0, "%s", text);
+    free(text);
+    free(path);
+    test_remove_directory(folder);
+}
+
+/* Bounds that bound nothing are a usage error (exit 2), as run's reversed
+ * dates are, before anything is read. Before: exit 1, after loading the
+ * pipeline and opening the warehouse. */
+Test(first_use, report_bounds_in_the_wrong_order_are_a_usage_error) {
+    static const char *const given[] = {"--from 2024-03 --to 2024-02", "--from 2024-03-20 --to 2024-03-01",
+                                        "--period monthly --from 2024-W07"};
+    for (size_t i = 0; i < 3; i++) {
+        char arguments[160], *output;
+        snprintf(arguments, sizeof arguments, "report sales retention %s --warehouse duckdb:/nonexistent/w.duckdb",
+                 given[i]);
+        cr_expect_eq(martlet_in(".", &output, arguments), 2, "%s: %s", arguments, output);
+        cr_expect(strncmp(output, "martlet report: ", 16) == 0, "%s: %s", arguments, output);
+        free(output);
+    }
 }
