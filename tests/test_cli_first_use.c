@@ -115,3 +115,22 @@ Test(first_use, report_bounds_in_the_wrong_order_are_a_usage_error) {
         free(output);
     }
 }
+
+/* serve --listen with a port past 65535 is refused on one line. Before,
+ * getaddrinfo took 99999 as 34463 and the server listened there: a
+ * typo'd port served on another one without a word. */
+Test(first_use, serve_refuses_a_port_out_of_range, .timeout = 60) {
+    char *folder = test_temp_directory(), *output;
+    static const char *const ports[] = {"99999", "-1", "80x"};
+    for (size_t i = 0; i < 3; i++) {
+        char arguments[256];
+        snprintf(arguments, sizeof arguments, "serve --listen 127.0.0.1:%s --warehouse duckdb:w.duckdb 2>&1 </dev/null"
+                 " & pid=$!; (sleep 10; kill $pid) >/dev/null 2>&1 & wait $pid", ports[i]);
+        int code = martlet_in(folder, &output, arguments);
+        cr_expect_eq(code, 1, "port %s: exit %d: %s", ports[i], code, output);
+        cr_expect(strstr(output, "the port must be a number from 0 to 65535") != NULL, "port %s: %s", ports[i], output);
+        cr_expect(strstr(output, "listening") == NULL, "port %s: %s", ports[i], output);
+        free(output);
+    }
+    test_remove_directory(folder);
+}
