@@ -134,3 +134,21 @@ Test(first_use, serve_refuses_a_port_out_of_range, .timeout = 60) {
     }
     test_remove_directory(folder);
 }
+
+/* --timeout's error says which values it takes: before, "--timeout 0" was
+ * refused with "needs a number of seconds from 0 to 604800", naming the
+ * value it had just refused as allowed. */
+Test(first_use, the_timeout_error_names_the_values_it_takes) {
+    static const char *const given[] = {"0", "-5", "604801", "soon"};
+    for (size_t i = 0; i < 4; i++) {
+        char arguments[128], *output;
+        snprintf(arguments, sizeof arguments, "run social --timeout %s", given[i]);
+        cr_expect_eq(martlet_in(".", &output, arguments), 2, "%s: %s", arguments, output);
+        cr_expect(strstr(output, "martlet run: --timeout needs a number of seconds above 0, at most 604800 (a week)") != NULL,
+                  "%s: %s", arguments, output);
+        free(output);
+    }
+    char *output;
+    cr_expect_eq(martlet_in(".", &output, "run social --timeout 0.5 --select nosuch"), 1, "%s", output);
+    free(output);
+}

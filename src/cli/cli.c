@@ -95,7 +95,7 @@ int cli_execution_option(const char *command, int option, const char *argument, 
     if (option == 'T') {
         request->timeout_seconds = strtod(argument, &end);
         if (*end || !(request->timeout_seconds > 0) || request->timeout_seconds > 604800)
-            return cli_usage_error(command, "--timeout needs a number of seconds from 0 to 604800 (a week)");
+            return cli_usage_error(command, "--timeout needs a number of seconds above 0, at most 604800 (a week)");
         return EXIT_OK;
     }
     long value = strtol(argument, &end, 10);
