@@ -152,3 +152,23 @@ Test(first_use, the_timeout_error_names_the_values_it_takes) {
     cr_expect_eq(martlet_in(".", &output, "run social --timeout 0.5 --select nosuch"), 1, "%s", output);
     free(output);
 }
+
+/* backfill --quiet prints nothing but errors, as run --quiet does (a
+ * weekly backfill in a crontab mails only its failures); plan refuses it.
+ * Before, backfill refused --quiet as an unknown option. */
+Test(first_use, backfill_takes_quiet_as_run_does, .timeout = 120) {
+    char *folder = test_temp_directory(), *output;
+    cr_assert_eq(martlet_in(folder, &output, "init shop"), 0, "%s", output);
+    free(output);
+    cr_expect_eq(martlet_in(folder, &output, "backfill shop --from 2024-05-01 --to 2024-05-02 --source-dir"
+                                             " pipelines/shop/sample --quiet"), 0, "%s", output);
+    cr_expect_str_eq(output, "");
+    free(output);
+    cr_expect_eq(martlet_in(folder, &output, "plan shop --from 2024-05-01 --to 2024-05-03 --quiet"), 2, "%s", output);
+    cr_expect(strstr(output, "martlet plan: --quiet is backfill's") != NULL, "%s", output);
+    free(output);
+    cr_expect_eq(martlet_in(folder, &output, "plan shop --from 2024-05-01 --to 2024-05-03"), 0, "%s", output);
+    cr_expect(strstr(output, "2024-05-02  success") != NULL && strstr(output, "2024-05-03  missing") != NULL, "%s", output);
+    free(output);
+    test_remove_directory(folder);
+}
