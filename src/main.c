@@ -44,7 +44,7 @@ static void print_help(FILE *out) {
                  "(one with a '/', or '.': ./shop, ~/work/shop, .).\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'martlet COMMAND --help' explains a command.\n"
+    fprintf(out, "\n'martlet COMMAND --help' (or 'martlet help COMMAND') explains a command.\n"
                  "Exit codes: 0 success, 1 failure, 2 usage error.\n");
 }
 
@@ -54,7 +54,12 @@ int main(int argc, char **argv) {
         return EXIT_USAGE;
     }
     const char *name = argv[1];
-    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+    char help_option[] = "--help", *command_help[] = {argv[0], NULL, help_option, NULL};
+    if (strcmp(name, "help") == 0 && argc > 2) { /* `martlet help run` is `martlet run --help`, as git's help is */
+        name = command_help[1] = argv[2];
+        argc = 3;
+        argv = command_help;
+    } else if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         print_help(stdout);
         return EXIT_OK;
     }

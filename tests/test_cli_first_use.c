@@ -172,3 +172,19 @@ Test(first_use, backfill_takes_quiet_as_run_does, .timeout = 120) {
     free(output);
     test_remove_directory(folder);
 }
+
+/* `martlet help COMMAND` is `martlet COMMAND --help` (as git's help is);
+ * a command that does not exist is the usual one-line error. Before, it
+ * printed the general help whatever the command. */
+Test(first_use, help_command_prints_that_commands_help) {
+    char *output;
+    cr_expect_eq(martlet_in(".", &output, "help plan"), 0, "%s", output);
+    cr_expect(strncmp(output, "usage: martlet plan PIPELINE", 28) == 0, "%s", output);
+    free(output);
+    cr_expect_eq(martlet_in(".", &output, "help frobnicate"), 2, "%s", output);
+    cr_expect_str_eq(output, "martlet: unknown command 'frobnicate' (see 'martlet --help')\n");
+    free(output);
+    cr_expect_eq(martlet_in(".", &output, "help"), 0, "%s", output);
+    cr_expect(strncmp(output, "usage: martlet COMMAND", 22) == 0, "%s", output);
+    free(output);
+}
