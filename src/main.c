@@ -39,10 +39,12 @@ static const struct command commands[] = {
 static void print_help(FILE *out) {
     fprintf(out, "usage: martlet COMMAND [OPTIONS]\n\n"
                  "martlet runs SQL data pipelines (pipelines/<name>/) on a warehouse:\n"
-                 "DuckDB by default (duckdb:martlet.duckdb).\n\ncommands:\n");
+                 "DuckDB by default (duckdb:martlet.duckdb). A command's PIPELINE is a\n"
+                 "name in the pipelines folder or the path of a pipeline's folder\n"
+                 "(one with a '/', or '.': ./shop, ~/work/shop, .).\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'martlet COMMAND --help' explains a command.\n"
+    fprintf(out, "\n'martlet COMMAND --help' (or 'martlet help COMMAND') explains a command.\n"
                  "Exit codes: 0 success, 1 failure, 2 usage error.\n");
 }
 
@@ -52,7 +54,12 @@ int main(int argc, char **argv) {
         return EXIT_USAGE;
     }
     const char *name = argv[1];
-    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+    char help_option[] = "--help", *command_help[] = {argv[0], NULL, help_option, NULL};
+    if (strcmp(name, "help") == 0 && argc > 2) { /* `martlet help run` is `martlet run --help`, as git's help is */
+        name = command_help[1] = argv[2];
+        argc = 3;
+        argv = command_help;
+    } else if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         print_help(stdout);
         return EXIT_OK;
     }

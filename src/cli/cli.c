@@ -95,7 +95,7 @@ int cli_execution_option(const char *command, int option, const char *argument, 
     if (option == 'T') {
         request->timeout_seconds = strtod(argument, &end);
         if (*end || !(request->timeout_seconds > 0) || request->timeout_seconds > 604800)
-            return cli_usage_error(command, "--timeout needs a number of seconds from 0 to 604800 (a week)");
+            return cli_usage_error(command, "--timeout needs a number of seconds above 0, at most 604800 (a week)");
         return EXIT_OK;
     }
     long value = strtol(argument, &end, 10);
@@ -198,26 +198,74 @@ char *cli_pipelines_directory(const char *option) {
     return memory_strdup("pipelines");
 }
 
-/* Loads a pipeline by name (or by folder path, if the name has a '/'). */
+/* True when a command's PIPELINE argument is a path to a pipeline folder
+ * rather than a name in the pipelines folder: it has a '/', or is "." or
+ * ".." (a user standing in the pipeline's folder or one below it). */
+bool cli_pipeline_is_path(const char *argument) {
+    return strchr(argument, '/') != NULL || strcmp(argument, ".") == 0 || strcmp(argument, "..") == 0;
+}
+
+/* The one-line refusal of a PIPELINE argument that is neither a name nor
+ * a path, saying both forms; a folder of that name here gets the path to
+ * type. Returns the failure exit code. */
+static int not_a_pipeline_name(const char *argument) {
+    if (files_is_directory(argument))
+        return cli_fail("'%s' is not a pipeline name (lower-case letters, digits and _); for the folder, give its path: "
+                        "./%s", argument, argument);
+    return cli_fail("'%s' is not a pipeline name (lower-case letters, digits and _) nor a path to a pipeline folder",
+                    argument);
+}
+
+/* Loads a pipeline by name, or by folder path (cli_pipeline_is_path). A
+ * name not found says which folder was searched and how to search
+ * another; a folder without pipeline.json says it is not a pipeline. */
 int cli_load_pipeline(const char *name, const char *pipelines_option, struct pipeline **pipeline) {
     char *directory;
-    if (strchr(name, '/') != NULL) {
+    bool by_path = cli_pipeline_is_path(name);
+    if (by_path) {
         directory = memory_strdup(name);
     } else {
-        if (!identifier_is_valid(name)) return cli_fail("'%s' is not a pipeline name", name);
+        if (!identifier_is_valid(name)) return not_a_pipeline_name(name);
         char *root = cli_pipelines_directory(pipelines_option);
         directory = files_join(root, name);
         free(root);
     }
-    if (!files_is_directory(directory)) {
-        int code = cli_fail("no pipeline '%s' (looked for the folder %s)", name, directory);
-        free(directory);
-        return code;
-    }
+    int code = EXIT_OK;
+    char *json = files_join(directory, "pipeline.json");
+    if (by_path && files_exists(directory) && !files_is_directory(directory))
+        code = cli_fail("%s is a file, not a pipeline folder: give the folder that holds pipeline.json", name);
+    else if (by_path && !files_is_directory(directory))
+        code = cli_fail("no pipeline folder %s: it does not exist", name);
+    else if (!files_is_directory(directory) && files_is_directory(name))
+        code = cli_fail("no pipeline '%s' in the pipelines folder (looked for %s); for the folder here, give its path: "
+                        "./%s", name, directory, name);
+    else if (!files_is_directory(directory))
+        code = cli_fail("no pipeline '%s' (looked for the folder %s; --pipelines DIR or $MARTLET_PIPELINES names "
+                        "another folder)", name, directory);
+    else if (!files_exists(json))
+        code = cli_fail("%s is not a pipeline folder: it has no pipeline.json ('martlet init NAME' writes a new "
+                        "pipeline)", directory);
+    free(json);
     struct error err;
-    int status = pipeline_load(directory, pipeline, &err);
+    if (code == EXIT_OK && pipeline_load(directory, pipeline, &err) != 0) code = cli_fail("%s", err.message);
     free(directory);
-    return status == 0 ? EXIT_OK : cli_fail("%s", err.message);
+    return code;
+}
+
+/* The name a command that needs no definition (status) records a PIPELINE
+ * argument under: a name as given once checked, a folder's from its
+ * pipeline.json. Writes it into name; returns an exit code. */
+int cli_pipeline_name(const char *argument, char *name, size_t size) {
+    if (!cli_pipeline_is_path(argument)) {
+        if (!identifier_is_valid(argument)) return not_a_pipeline_name(argument);
+        snprintf(name, size, "%s", argument);
+        return EXIT_OK;
+    }
+    struct pipeline *pipeline = NULL;
+    int code = cli_load_pipeline(argument, NULL, &pipeline);
+    if (code == EXIT_OK) snprintf(name, size, "%s", pipeline->name);
+    pipeline_free(pipeline);
+    return code;
 }
 
 /* The names of the pipelines in the pipelines folder (sub-folders with a

@@ -78,7 +78,9 @@ int cli_usage_error(const char *command, const char *format, ...) __attribute__(
 int cli_option_error(const char *command, int option, char **argv);
 const char *cli_warehouse_url(const char *option);
 int cli_open_warehouse(const char *url, struct warehouse **warehouse);
+bool cli_pipeline_is_path(const char *argument);
 int cli_load_pipeline(const char *name, const char *pipelines_directory, struct pipeline **pipeline);
+int cli_pipeline_name(const char *argument, char *name, size_t size);
 bool cli_valid_date(const char *text);
 int cli_check_date_options(const char *command, const char *date, const char *from, const char *to);
 char *cli_pipelines_directory(const char *option);

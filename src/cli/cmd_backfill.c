@@ -16,7 +16,7 @@
 #include <string.h>
 
 static const char backfill_help[] =
-    "usage: martlet %s PIPELINE --from D1 --to D2 [OPTIONS]\n"
+    "usage: martlet %s PIPELINE %s [OPTIONS]\n"
     "\n"
     "%s\n"
     "A date is done when the latest run covering it succeeded; one whose run was\n"
@@ -39,6 +39,7 @@ static const char backfill_help[] =
     "  --pipelines DIR     folder holding the pipelines (default: $MARTLET_PIPELINES, ./pipelines,\n"
     "                      else the shipped ones, PREFIX/share/martlet/pipelines)\n"
     "  --log-dir DIR       keep every statement each task ran in DIR/run-<id>/\n"
+    "  --quiet             backfill: print only errors\n"
     CLI_SELECT_HELP
     CLI_ENV_HELP
     CLI_EXECUTION_HELP
@@ -57,7 +58,7 @@ struct backfill_options {
     const char *from, *to, *source_directory, *warehouse, *pipelines, *log_directory;
     const char *selection, *exclusion;   /* --select, --exclude */
     const char *environment;             /* --env, NULL = prod */
-    bool rerun;
+    bool rerun, quiet;
     struct run_request execution;   /* jobs, retries, timeout */
     struct passed_option passed[16];
     size_t passed_count;
@@ -78,7 +79,7 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
         {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'}, {"rerun", no_argument, 0, 'r'},
         {"source-dir", required_argument, 0, 's'}, {"warehouse", required_argument, 0, 'w'},
         {"pipelines", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {"log-dir", required_argument, 0, 'l'},
-        CLI_EXECUTION_OPTIONS, CLI_SELECT_OPTIONS, CLI_ENV_OPTION, {0, 0, 0, 0},
+        {"quiet", no_argument, 0, 'q'}, CLI_EXECUTION_OPTIONS, CLI_SELECT_OPTIONS, CLI_ENV_OPTION, {0, 0, 0, 0},
     };
     int option, index = -1;
     optind = 1;
@@ -93,6 +94,11 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
         case 'f': options->from = optarg; break;
         case 't': options->to = optarg; break;
         case 'r': options->rerun = true; break;
+        case 'q': /* as run's: for cron, whose mail should be the failures */
+            if (strcmp(command, "plan") == 0)
+                return cli_usage_error(command, "--quiet is backfill's (plan prints only the plan)");
+            options->quiet = true;
+            break;
         case 's': options->source_directory = optarg; break;
         case 'w': options->warehouse = optarg; break;
         case 'p': options->pipelines = optarg; break;
@@ -103,7 +109,8 @@ static int parse(const char *command, int argc, char **argv, struct backfill_opt
             break;
         }
         case 'h':
-            printf(backfill_help, command, strcmp(command, "plan") == 0
+            printf(backfill_help, command, strcmp(command, "plan") == 0 ? "[--from D1 --to D2]" : "--from D1 --to D2",
+                   strcmp(command, "plan") == 0
                    ? "Shows, without running anything, each date's state and the runs a\nbackfill would make, each as a complete command to copy: this program,\nthe options given here and the warehouse in effect (a password is left\nout, and the line says where it must come from). The warehouse must exist."
                    : "Runs the dates that are missing, failed or interrupted (all with --rerun).");
             return -1;
@@ -233,11 +240,12 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
     }
     struct serve_client_run through_server = {
         .pipeline = pipeline->name, .from = options.from, .to = options.to, .pipelines_option = options.pipelines,
+        .pipeline_folder = cli_pipeline_is_path(argv[optind]) ? argv[optind] : NULL,
         .source_directory = options.source_directory, .log_directory = options.log_directory,
         .selection = options.selection, .exclusion = options.exclusion,
         .environment = environment_is_prod(pipeline) ? NULL : environment_name(pipeline),
         .execution = &options.execution,
-        .backfill = true, .rerun = options.rerun};
+        .backfill = true, .rerun = options.rerun, .quiet = options.quiet};
     if (execute ? serve_client_run(cli_warehouse_url(options.warehouse), &through_server, &code)
                 : serve_client_command(cli_warehouse_url(options.warehouse), argc, argv, optind, options.pipelines, NULL,
                                        &code)) {
@@ -278,7 +286,7 @@ static int plan_or_backfill(const char *command, bool execute, int argc, char **
         request.pipeline = pipeline;
         request.source_directory = options.source_directory ? options.source_directory : default_source;
         request.load_source = "file";
-        request.progress = stdout;
+        request.progress = options.quiet ? NULL : stdout;
         request.log_directory = options.log_directory;
         request.stop = cli_catch_stop_signals();
         request.selected = selected;

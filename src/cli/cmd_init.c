@@ -75,6 +75,7 @@ static const char *const skeleton[][2] = {
      "WHERE days.revenue <> orders.amount\n"},
     {"reports/daily_revenue.sql",
      "-- title: Revenue of the last {{ top }} days\n"
+     "-- title_all: Revenue of every day\n"
      "-- chart_label: day\n"
      "-- chart_value: revenue\n"
      "SELECT CAST(day AS TEXT) AS day, revenue, orders, customers\n"

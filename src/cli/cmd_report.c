@@ -2,6 +2,7 @@
 #include "../engine/environment.h"
 #include "../engine/report.h"
 #include "../engine/report_period.h"
+#include "../util/files.h"
 #include "cli.h"
 #include "serve_client.h"
 
@@ -59,10 +60,15 @@ static int parse_options(int argc, char **argv, struct report_options *options) 
         char *end;
         switch (option) {
         case 't':
+            if (options->top == REPORT_ALL_ROWS) return cli_usage_error("report", "use either --top N or --all");
             options->top = strtol(optarg, &end, 10);
             if (*end || options->top <= 0) return cli_usage_error("report", "--top needs a positive number");
             break;
-        case 'a': options->top = REPORT_ALL_ROWS; break;
+        case 'a': /* given with --top, one of the two would be ignored without a word */
+            if (options->top > 0 && options->top != REPORT_ALL_ROWS)
+                return cli_usage_error("report", "use either --top N or --all");
+            options->top = REPORT_ALL_ROWS;
+            break;
         case 'f': options->format = optarg; break;
         case 'o': options->output = optarg; break;
         case 'w': options->warehouse = optarg; break;
@@ -84,6 +90,15 @@ static int parse_options(int argc, char **argv, struct report_options *options) 
             return cli_usage_error("report", "'%s' is not a date, month or week (YYYY-MM-DD, YYYY-MM, YYYY-Www)", bounds[i]);
     if (options->period && strcmp(options->period, "weekly") != 0 && strcmp(options->period, "monthly") != 0)
         return cli_usage_error("report", "--period must be weekly or monthly");
+    /* Bounds that bound nothing (--from after --to, a week bounding months)
+     * are a usage error like run's reversed dates, whichever report. Weekly
+     * when no --period: it refuses only what every kind of period does. */
+    enum report_period period = REPORT_WEEKLY;
+    if (options->period) report_period_parse(options->period, &period);
+    struct report_span span;
+    struct error err;
+    if ((options->from || options->to) && report_span_make(period, options->from, options->to, 10, &span, &err) != 0)
+        return cli_usage_error("report", "%s", err.message);
     return 0;
 }
 
@@ -112,15 +127,23 @@ int cmd_report(int argc, char **argv) {
     if (code == EXIT_OK && environment_resolve(pipeline, warehouse, NULL, false, &err) != 0)
         code = cli_fail("%s", err.message);
     FILE *out = cli_output();
-    bool to_file = options.output && cli_forwarded() == NULL; /* through a server, the client writes the file */
-    if (code == EXIT_OK && to_file && (out = fopen(options.output, "w")) == NULL)
-        code = cli_fail("cannot write %s", options.output);
+    /* --output is written only once the report succeeded: a failing one
+     * leaves an earlier file as it was, not emptied. Through a server,
+     * the client writes the file. */
+    bool to_file = options.output && cli_forwarded() == NULL;
+    char *text = NULL;
+    size_t length = 0;
+    if (code == EXIT_OK && to_file && (out = open_memstream(&text, &length)) == NULL)
+        code = cli_fail("cannot write %s: out of memory", options.output);
     if (code == EXIT_OK) {
         struct report_request request = {pipeline, argv[optind + 1], options.top, format, options.period, options.from,
                                          options.to};
         if (report_run(warehouse, &request, out, &err) != 0) code = cli_fail("%s", err.message);
-        if (to_file && fclose(out) != 0) code = cli_fail("cannot write %s", options.output);
+        if (to_file && fclose(out) != 0 && code == EXIT_OK) code = cli_fail("cannot write %s", options.output);
+        if (to_file && code == EXIT_OK && files_write_all(options.output, text, length, &err) != 0)
+            code = cli_fail("%s", err.message);
     }
+    free(text);
     warehouse_close(warehouse);
     pipeline_free(pipeline);
     return code;

@@ -271,6 +271,7 @@ int cmd_run(int argc, char **argv) {
     } else {
         struct serve_client_run through_server = {
             .pipeline = pipeline->name, .from = start, .to = end, .pipelines_option = options.pipelines,
+            .pipeline_folder = cli_pipeline_is_path(pipeline_name) ? pipeline_name : NULL,
             .source_directory = source_directory, .log_directory = options.log_directory,
             .selection = options.selection, .exclusion = options.exclusion,
             .environment = environment_is_prod(pipeline) ? NULL : environment_name(pipeline), .execution = &request,

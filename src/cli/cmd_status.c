@@ -1,6 +1,5 @@
 /* cmd_status.c -- `martlet status`: recent runs, or the tasks of one run. */
 #include "../engine/environment.h"
-#include "../util/identifier.h"
 #include "../util/table.h"
 #include "cli.h"
 #include "serve_client.h"
@@ -90,6 +89,23 @@ static void build_clickhouse_runs_sql(char *sql, size_t size, const char *pipeli
     snprintf(sql, size, clickhouse_runs_sql, filter, limit);
 }
 
+/* With both PIPELINE and --run: true, having said so, when the run is
+ * another pipeline's -- its tasks would pass for the named pipeline's. A
+ * run that does not exist is left to the tasks query's "no run N". */
+static bool run_belongs_elsewhere(struct warehouse *warehouse, int64_t run_id, const char *pipeline) {
+    char sql[128], *owner = NULL;
+    struct error err;
+    snprintf(sql, sizeof sql, "SELECT pipeline FROM martlet.runs WHERE run_id = %" PRId64, run_id);
+    if (warehouse_query_value(warehouse, sql, &owner, &err) != 0) {
+        cli_fail("%s", err.message);
+        return true;
+    }
+    bool elsewhere = owner && strcmp(owner, pipeline) != 0;
+    if (elsewhere) cli_fail("run %" PRId64 " is a run of %s, not of %s (leave PIPELINE out to see any run)", run_id, owner, pipeline);
+    free(owner);
+    return elsewhere;
+}
+
 int cmd_status(int argc, char **argv) {
     static const struct option long_options[] = {
         {"run", required_argument, 0, 'r'}, {"limit", required_argument, 0, 'l'},
@@ -115,13 +131,13 @@ int cmd_status(int argc, char **argv) {
     }
     if (argc - optind > 1) return cli_usage_error("status", "expected at most one PIPELINE");
     const char *pipeline = optind < argc ? argv[optind] : NULL;
-    if (pipeline && !identifier_is_valid(pipeline))
-        return cli_usage_error("status", "'%s' is not a pipeline name", pipeline);
     if (cli_check_environment("status", environment) != 0) return EXIT_USAGE;
     if (environment && pipeline == NULL) return cli_usage_error("status", "--env needs a PIPELINE");
-    char state_name[128]; /* an environment's runs are recorded under PIPELINE__NAME */
-    if (pipeline) {
-        environment_state_name_for(pipeline, environment, state_name, sizeof state_name);
+    char name[128], state_name[128]; /* an environment's runs are recorded under PIPELINE__NAME */
+    if (pipeline) { /* a name, or a pipeline's folder as every other command takes it */
+        int named = cli_pipeline_name(pipeline, name, sizeof name);
+        if (named != EXIT_OK) return named;
+        environment_state_name_for(name, environment, state_name, sizeof state_name);
         pipeline = state_name;
     }
     char *end = NULL;
@@ -129,7 +145,8 @@ int cmd_status(int argc, char **argv) {
     if (run_option && (*end || run_id <= 0)) return cli_usage_error("status", "--run needs a run number");
 
     int code;
-    if (serve_client_command(cli_warehouse_url(warehouse_option), argc, argv, -1, NULL, NULL, &code)) return code;
+    if (serve_client_command(cli_warehouse_url(warehouse_option), argc, argv, pipeline ? optind : -1, NULL, NULL, &code))
+        return code;
     struct warehouse *warehouse = NULL;
     code = cli_open_warehouse(cli_warehouse_url(warehouse_option), &warehouse);
     if (code != EXIT_OK) return code;
@@ -146,6 +163,10 @@ int cmd_status(int argc, char **argv) {
         if (status_grid_print(warehouse, pipeline, limit, cli_output(), &err) != 0) code = cli_fail("%s", err.message);
         warehouse_close(warehouse);
         return code;
+    }
+    if (pipeline && run_option && run_belongs_elsewhere(warehouse, run_id, pipeline)) {
+        warehouse_close(warehouse);
+        return EXIT_FAILURE_RUN;
     }
     char sql[sizeof clickhouse_runs_sql + 256];
     if (run_option) snprintf(sql, sizeof sql, tasks_sql, run_id);

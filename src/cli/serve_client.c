@@ -4,6 +4,7 @@
 #include "../serve/serve.h"
 #include "../util/clock.h"
 #include "../util/files.h"
+#include "../util/identifier.h"
 #include "../util/memory.h"
 #include "../util/strbuf.h"
 #include "cli.h"
@@ -138,7 +139,7 @@ int serve_client_command(const char *warehouse_url, int argc, char **argv, int p
     if (!find_server(warehouse_url, &server)) return 0;
     cJSON *body = cJSON_CreateObject(), *arguments = cJSON_AddArrayToObject(body, "argv");
     for (int i = 0; i < argc; i++) {
-        bool path = i == pipeline_argument && strchr(argv[i], '/'); /* a pipeline given as its folder */
+        bool path = i == pipeline_argument && cli_pipeline_is_path(argv[i]); /* a pipeline given as its folder */
         char *text = path ? absolute_path(argv[i]) : memory_strdup(argv[i]);
         cJSON_AddItemToArray(arguments, cJSON_CreateString(text));
         free(text);
@@ -177,10 +178,31 @@ int serve_client_command(const char *warehouse_url, int argc, char **argv, int p
     return 1;
 }
 
-/* The request body of a run or backfill. */
-static char *run_body(const struct serve_client_run *run) {
+/* The server finds a pipeline by name in a pipelines folder: one given as
+ * its folder's path is sent as that folder's name in its parent folder
+ * (both made absolute: "." too). 0, or -1 with why not when the folder's
+ * own name is no pipeline name the server would take. */
+static int folder_in_parent(const char *folder, char **name, char **parent, struct error *err) {
+    char *absolute = realpath(folder, NULL);
+    if (absolute == NULL) return error_set(err, "cannot resolve the pipeline folder %s: %s", folder, strerror(errno));
+    char *slash = strrchr(absolute, '/');
+    if (slash == NULL || !identifier_is_valid(slash + 1)) {
+        error_set(err, "through the server, a pipeline folder's own name must be a pipeline name (lower-case letters, "
+                       "digits and _): rename %s or stop the server", absolute);
+        free(absolute);
+        return -1;
+    }
+    *name = memory_strdup(slash + 1);
+    *parent = slash == absolute ? memory_strdup("/") : memory_strndup(absolute, (size_t)(slash - absolute));
+    free(absolute);
+    return 0;
+}
+
+/* The request body of a run or backfill; the pipeline as its folder's
+ * name in the parent folder when given as a path (folder_in_parent). */
+static char *run_body(const struct serve_client_run *run, const char *folder_name, const char *folder_parent) {
     cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "pipeline", run->pipeline);
+    cJSON_AddStringToObject(body, "pipeline", folder_name ? folder_name : run->pipeline);
     cJSON_AddStringToObject(body, "from", run->from);
     cJSON_AddStringToObject(body, "to", run->to);
     cJSON_AddBoolToObject(body, "backfill", run->backfill);
@@ -192,7 +214,8 @@ static char *run_body(const struct serve_client_run *run) {
         cJSON_AddStringToObject(body, paths[i][0], absolute);
         free(absolute);
     }
-    char *pipelines = cli_pipelines_directory(run->pipelines_option), *absolute = pipelines ? absolute_path(pipelines) : NULL;
+    char *pipelines = folder_parent ? memory_strdup(folder_parent) : cli_pipelines_directory(run->pipelines_option);
+    char *absolute = pipelines ? absolute_path(pipelines) : NULL;
     if (absolute) cJSON_AddStringToObject(body, "pipelines", absolute);
     free(pipelines);
     free(absolute);
@@ -278,9 +301,16 @@ int serve_client_run(const char *warehouse_url, const struct serve_client_run *r
                          run->backfill ? "backfill" : "run");
         return 1;
     }
-    char *body = run_body(run), *answer = NULL;
-    long status = 0;
     struct error err;
+    char *folder_name = NULL, *folder_parent = NULL;
+    if (run->pipeline_folder && folder_in_parent(run->pipeline_folder, &folder_name, &folder_parent, &err) != 0) {
+        *code = cli_fail("%s", err.message);
+        return 1;
+    }
+    char *body = run_body(run, folder_name, folder_parent), *answer = NULL;
+    free(folder_name);
+    free(folder_parent);
+    long status = 0;
     int asked = ask(&server, "/api/cli/runs", body, true, &status, &answer, &err);
     cJSON_free(body);
     if (asked == 1) return 0;

@@ -17,6 +17,7 @@
 /* A run or backfill to ask of the server (the CLI's parsed options). */
 struct serve_client_run {
     const char *pipeline, *from, *to;
+    const char *pipeline_folder;          /* the PIPELINE argument when it was a folder's path, else NULL */
     const char *pipelines_option;         /* --pipelines, or NULL for the CLI's default search */
     const char *source_directory, *log_directory;
     const char *selection, *exclusion;

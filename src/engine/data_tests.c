@@ -246,6 +246,30 @@ int data_query_run(struct warehouse *warehouse, const char *offending_sql, struc
     return status;
 }
 
+/* Runs a row_count test's query (one row, the count, when it is out of
+ * bounds): 0 passed, 1 failed with the count against its bounds in
+ * failure ("it has 0 rows; at least 1 expected") -- the generic "1
+ * offending row(s), e.g. (0)" would read as one bad row -- -1 could not run. */
+static int row_count_run(struct warehouse *warehouse, const struct data_test *test, const char *offending_sql,
+                         struct strbuf *failure, struct error *err) {
+    struct strbuf sql;
+    strbuf_init(&sql);
+    strbuf_printf(&sql, "SELECT row_count FROM (%s) AS offending", offending_sql);
+    char *count = NULL;
+    int status = warehouse_query_value(warehouse, strbuf_text(&sql), &count, err);
+    strbuf_free(&sql);
+    if (status == 0 && count) {
+        strbuf_printf(failure, "it has %s row(s); ", count);
+        if (test->minimum >= 0 && test->maximum >= 0)
+            strbuf_printf(failure, "%lld to %lld expected", test->minimum, test->maximum);
+        else if (test->minimum >= 0) strbuf_printf(failure, "at least %lld expected", test->minimum);
+        else strbuf_printf(failure, "at most %lld expected", test->maximum);
+        status = 1;
+    }
+    free(count);
+    return status;
+}
+
 /* Runs one test on the target: 0 passed, 1 failed (failure says how), -1
  * could not run. */
 int data_test_run_one(struct warehouse *warehouse, const struct pipeline *pipeline, const char *test_text,
@@ -255,7 +279,9 @@ int data_test_run_one(struct warehouse *warehouse, const struct pipeline *pipeli
     strbuf_init(&offending);
     int status = parse(test_text, &test, err);
     if (status == 0) status = offending_rows_sql(&test, pipeline, target, warehouse_dialect(warehouse), &offending, err);
-    if (status == 0) status = data_query_run(warehouse, strbuf_text(&offending), failure, err);
+    if (status == 0 && test.kind == TEST_ROW_COUNT)
+        status = row_count_run(warehouse, &test, strbuf_text(&offending), failure, err);
+    else if (status == 0) status = data_query_run(warehouse, strbuf_text(&offending), failure, err);
     strbuf_free(&offending);
     return status;
 }

@@ -320,6 +320,10 @@ int serve_listen(struct serve *serve, struct error *err) {
     char host[256], port[16];
     snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
     snprintf(port, sizeof port, "%s", colon + 1);
+    char *end;
+    long number = strtol(port, &end, 10);
+    if (*end || end == port || number < 0 || number > 65535) /* getaddrinfo would take 99999 as 34463 */
+        return error_set(err, "--listen %s: the port must be a number from 0 to 65535", listen);
     if (host[0] == '[' && host[strlen(host) - 1] == ']') { /* [::1]:8080 */
         memmove(host, host + 1, strlen(host));
         host[strlen(host) - 1] = '\0';
