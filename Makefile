@@ -62,6 +62,9 @@ build/release/load_bench: build/release/bench/load_bench.o $(release_objects)
 build/release/social_floor: bench/social_floor.c | $(DEPS)/VERSION
 	$(CC) $(CFLAGS_COMMON) $(RELEASE_FLAGS) $< -o $@ $(LDLIBS)
 
+build/release/replay: bench/replay.c | $(DEPS)/VERSION
+	$(CC) $(CFLAGS_COMMON) $(RELEASE_FLAGS) $< -o $@ $(LDLIBS)
+
 # The reporting API's stand-in for tests and the demo (a real HTTP server).
 build/%/report-api-server: tests/servers/report_api_server.c | $(DEPS)/VERSION
 	@mkdir -p $(dir $@)
@@ -79,7 +82,7 @@ test: bootstrap
 	bash scripts/test.sh
 
 bench: bootstrap
-	$(MAKE) build/release/martlet build/release/social_floor
+	$(MAKE) build/release/martlet build/release/social_floor build/release/replay
 	bash bench/run.sh
 
 # ---- fuzzing: libFuzzer harnesses in tests/fuzz (clang, ASan+UBSan) ----

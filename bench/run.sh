@@ -54,7 +54,7 @@ plan() { # the scripts to run: "GOAL<tab>COMMAND" a line, the goal naming a fail
 load_now() { cut -d' ' -f1 /proc/loadavg; }
 stamp() { printf 'stamp\t%s\t%s\n' "$1" "$2" >>"$results.new"; }
 
-[ -n "${BENCH_PLAN:-}" ] || make -s build/release/martlet build/release/social_floor
+[ -n "${BENCH_PLAN:-}" ] || make -s build/release/martlet build/release/social_floor build/release/replay
 mkdir -p "$(dirname "$results")"
 : >"$results.new"
 stamp started "$(date -u '+%Y-%m-%d %H:%M UTC')"
