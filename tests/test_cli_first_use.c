@@ -26,16 +26,23 @@ static int martlet_in(const char *folder, char **output, const char *arguments) 
     return code;
 }
 
-/* The report `martlet init` writes, with --all: every day under a title
- * that says so. Before, its title rendered {{ top }} as the "all rows"
- * count: "Revenue of the last 2147483647 days". */
-Test(first_use, the_init_report_with_all_rows_has_a_title_without_the_row_limit, .timeout = 120) {
+/* A new folder with the pipeline `martlet init shop` writes, run once on
+ * its sample data for 2024-05-03; the caller removes the folder. */
+static char *shop_run_once(void) {
     char *folder = test_temp_directory(), *output;
     cr_assert_eq(martlet_in(folder, &output, "init shop"), 0, "%s", output);
     free(output);
     cr_assert_eq(martlet_in(folder, &output, "run shop --date 2024-05-03 --source-dir pipelines/shop/sample"), 0, "%s",
                  output);
     free(output);
+    return folder;
+}
+
+/* The report `martlet init` writes, with --all: every day under a title
+ * that says so. Before, its title rendered {{ top }} as the "all rows"
+ * count: "Revenue of the last 2147483647 days". */
+Test(first_use, the_init_report_with_all_rows_has_a_title_without_the_row_limit, .timeout = 120) {
+    char *folder = shop_run_once(), *output;
     cr_expect_eq(martlet_in(folder, &output, "report shop daily_revenue --all"), 0, "%s", output);
     cr_expect(strncmp(output, "Revenue of every day\n", 21) == 0, "%s", output);
     cr_expect(strstr(output, "2147483647") == NULL, "%s", output);
@@ -69,12 +76,7 @@ Test(first_use, top_and_all_together_are_a_usage_error) {
  * (emptied) first, so a broken report or a mistyped name destroyed the
  * last good export. */
 Test(first_use, a_failing_report_leaves_its_output_file_as_it_was, .timeout = 120) {
-    char *folder = test_temp_directory(), *output;
-    cr_assert_eq(martlet_in(folder, &output, "init shop"), 0, "%s", output);
-    free(output);
-    cr_assert_eq(martlet_in(folder, &output, "run shop --date 2024-05-03 --source-dir pipelines/shop/sample"), 0, "%s",
-                 output);
-    free(output);
+    char *folder = shop_run_once(), *output;
     free(test_write_file(folder, "pipelines/shop/reports/broken.sql", "SELECT no_such_column FROM {{ mart }}.daily_revenue\n"));
     free(test_write_file(folder, "export.csv", "the last good export\n"));
     static const char *const failing[] = {"report shop broken --format csv --output export.csv",

@@ -239,8 +239,7 @@ Test(docs, docs_reads_the_columns_of_a_postgresql_warehouse, .timeout = 120) {
     char *url = NULL;
     NEED_POSTGRES(url);
     struct serve_fixture fixture;
-    serve_fixture_prepare_on(&fixture, url);
-    serve_fixture_run_shop(&fixture, "2024-05-01", 1);
+    serve_fixture_prepare_shop_on(&fixture, url);
     write_docs(&fixture, "site");
     char *site = files_join(fixture.directory, "site"), *revenue = site_file(site, "mart.daily_revenue.html");
     char *columns = between(revenue, "<table id=\"columns\"", "</table>");

@@ -188,19 +188,27 @@ Test(serve_api, bad_names_ids_and_dates_are_refused_before_any_sql, .timeout = 1
     serve_fixture_free(&fixture);
 }
 
-Test(serve_api, no_secret_reaches_a_page_or_an_answer, .timeout = 120) {
-    struct serve_fixture fixture;
-    serve_fixture_prepare(&fixture);
-    /* A pipeline description quoting the API key stands for any text that might. */
-    char *json = files_join(fixture.directory, "pipelines/shop/pipeline.json"), *text = NULL;
+/* Puts words (they stand for any text that might quote a secret) at the
+ * start of the shop pipeline's description, before a run and the server. */
+static void put_in_shop_description(const struct serve_fixture *fixture, const char *words) {
+    char *json = files_join(fixture->directory, "pipelines/shop/pipeline.json"), *text = NULL;
     struct error err;
     cr_assert_eq(files_read_all(json, &text, &err), 0);
     char *quoted = strstr(text, "A small shop");
     cr_assert_not_null(quoted);
-    size_t size = strlen(text) + 64;
+    size_t size = strlen(text) + strlen(words) + 2;
     char *edited = malloc(size);
-    snprintf(edited, size, "%.*sKey sk-live-4242424242 and %s", (int)(quoted - text), text, quoted);
+    snprintf(edited, size, "%.*s%s %s", (int)(quoted - text), text, words, quoted);
     cr_assert_eq(files_write_all(json, edited, strlen(edited), &err), 0);
+    free(edited);
+    free(text);
+    free(json);
+}
+
+Test(serve_api, no_secret_reaches_a_page_or_an_answer, .timeout = 120) {
+    struct serve_fixture fixture;
+    serve_fixture_prepare(&fixture);
+    put_in_shop_description(&fixture, "Key sk-live-4242424242 and");
     serve_fixture_run_shop(&fixture, "2024-05-01", 1);
     serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN " MARTLET_API_KEY=sk-live-4242424242", NULL);
     const char *const paths[] = {"/", "/api/pipelines", "/pipelines/shop", "/runs", "/runs/1", "/api/runs/1",
@@ -216,9 +224,6 @@ Test(serve_api, no_secret_reaches_a_page_or_an_answer, .timeout = 120) {
     struct http_answer answer = serve_http(&fixture, "GET", "/api/pipelines", NULL, NULL);
     cr_expect(strstr(answer.body, "Key ***") != NULL, "%s", answer.body);
     http_answer_free(&answer);
-    free(edited);
-    free(text);
-    free(json);
     serve_fixture_free(&fixture);
 }
 
@@ -229,15 +234,7 @@ Test(serve_api, no_secret_reaches_a_page_or_an_answer, .timeout = 120) {
 Test(serve_api, a_secret_with_characters_that_pages_escape_is_hidden_too, .timeout = 120) {
     struct serve_fixture fixture;
     serve_fixture_prepare(&fixture);
-    char *json = files_join(fixture.directory, "pipelines/shop/pipeline.json"), *text = NULL;
-    struct error err;
-    cr_assert_eq(files_read_all(json, &text, &err), 0);
-    char *quoted = strstr(text, "A small shop");
-    cr_assert_not_null(quoted);
-    size_t size = strlen(text) + 128;
-    char *edited = malloc(size);
-    snprintf(edited, size, "%.*sKey zq&x\\\"7<9v81, ClickHouse ch-pass-5151 and %s", (int)(quoted - text), text, quoted);
-    cr_assert_eq(files_write_all(json, edited, strlen(edited), &err), 0);
+    put_in_shop_description(&fixture, "Key zq&x\\\"7<9v81, ClickHouse ch-pass-5151 and");
     serve_fixture_run_shop(&fixture, "2024-05-01", 1);
     serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN " MARTLET_API_KEY='zq&x\"7<9v81'"
                                   " CLICKHOUSE_PASSWORD=ch-pass-5151", NULL);
@@ -253,9 +250,6 @@ Test(serve_api, a_secret_with_characters_that_pages_escape_is_hidden_too, .timeo
     struct http_answer answer = serve_http(&fixture, "GET", "/api/pipelines", NULL, NULL);
     cr_expect(strstr(answer.body, "Key ***") != NULL, "%s", answer.body);
     http_answer_free(&answer);
-    free(edited);
-    free(text);
-    free(json);
     serve_fixture_free(&fixture);
 }
 
@@ -378,8 +372,7 @@ Test(serve_api, answers_the_same_over_postgresql, .timeout = 180) {
     char *url = NULL;
     NEED_POSTGRES(url);
     struct serve_fixture fixture;
-    serve_fixture_prepare_on(&fixture, url);
-    serve_fixture_run_shop(&fixture, "2024-05-01", 1);
+    serve_fixture_prepare_shop_on(&fixture, url);
     serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, NULL);
     cJSON *run = get_json(&fixture, "/api/runs/1");
     const cJSON *failed = task_of(run, "mart.big_days");

@@ -244,8 +244,7 @@ Test(serve_cli, a_query_through_a_postgresql_server_cannot_end_its_read_only_tra
     char *url = NULL;
     NEED_POSTGRES(url);
     struct serve_fixture fixture;
-    serve_fixture_prepare_on(&fixture, url);
-    serve_fixture_run_shop(&fixture, "2024-05-01", 1);
+    serve_fixture_prepare_shop_on(&fixture, url);
     serve_fixture_start(&fixture, "MARTLET_SERVE_TOKEN=" TEST_SERVE_TOKEN, NULL);
     int64_t before = test_url_integer(fixture.warehouse, "SELECT count(*) FROM martlet.task_runs");
     cr_assert_gt(before, 0);

@@ -25,10 +25,18 @@ void serve_fixture_prepare(struct serve_fixture *fixture) {
 }
 
 /* The fixture over another warehouse: url (allocated) becomes its own. */
-void serve_fixture_prepare_on(struct serve_fixture *fixture, char *url) {
+static void serve_fixture_prepare_on(struct serve_fixture *fixture, char *url) {
     serve_fixture_prepare(fixture);
     free(fixture->warehouse);
     fixture->warehouse = url;
+}
+
+/* The fixture over another warehouse (url, allocated, becomes its own),
+ * the shop pipeline run there once for 2024-05-01 (its failing model
+ * included, as serve_fixture_run_shop expects). */
+void serve_fixture_prepare_shop_on(struct serve_fixture *fixture, char *url) {
+    serve_fixture_prepare_on(fixture, url);
+    serve_fixture_run_shop(fixture, "2024-05-01", 1);
 }
 
 /* Skips the calling test when no browser can run: Chromium or the pinned

@@ -20,7 +20,7 @@ struct http_answer {
 };
 
 void serve_fixture_prepare(struct serve_fixture *fixture);
-void serve_fixture_prepare_on(struct serve_fixture *fixture, char *url);
+void serve_fixture_prepare_shop_on(struct serve_fixture *fixture, char *url);
 void serve_fixture_need_browser(void);
 void serve_fixture_run_shop(struct serve_fixture *fixture, const char *date, int expected_code);
 void serve_fixture_start(struct serve_fixture *fixture, const char *environment, const char *options);
