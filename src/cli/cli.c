@@ -232,14 +232,15 @@ int cli_load_pipeline(const char *name, const char *pipelines_option, struct pip
     }
     int code = EXIT_OK;
     char *json = files_join(directory, "pipeline.json");
-    if (by_path && files_exists(directory) && !files_is_directory(directory))
+    bool folder = files_is_directory(directory);
+    if (by_path && !folder && files_exists(directory))
         code = cli_fail("%s is a file, not a pipeline folder: give the folder that holds pipeline.json", name);
-    else if (by_path && !files_is_directory(directory))
+    else if (by_path && !folder)
         code = cli_fail("no pipeline folder %s: it does not exist", name);
-    else if (!files_is_directory(directory) && files_is_directory(name))
+    else if (!folder && files_is_directory(name))
         code = cli_fail("no pipeline '%s' in the pipelines folder (looked for %s); for the folder here, give its path: "
                         "./%s", name, directory, name);
-    else if (!files_is_directory(directory))
+    else if (!folder)
         code = cli_fail("no pipeline '%s' (looked for the folder %s; --pipelines DIR or $MARTLET_PIPELINES names "
                         "another folder)", name, directory);
     else if (!files_exists(json))

@@ -56,32 +56,35 @@ struct warehouse_appender {
     char *table_name;
 };
 
+/* Appends text to sql inside a quoted SQL string literal (' doubled). */
+static void append_in_quotes(struct strbuf *sql, const char *text) {
+    for (const char *p = text; *p; p++) {
+        if (*p == '\'') strbuf_append_char(sql, '\'');
+        strbuf_append_char(sql, *p);
+    }
+}
+
 /* DuckDB names a file's catalog after its stem, so "martlet.duckdb" would
  * make "martlet.runs" ambiguous (catalog or schema?). The file is therefore
  * attached under a fixed catalog name that no pipeline schema uses.
  * It is attached in storage format v1.4.0, not DuckDB's default (older,
  * readable by DuckDB 0.10 on): that format's string compression
  * (dictionary + FSST) keeps message text compressed where the default one
- * stores a whole segment raw as soon as one value in it is long (a few kB),
- * as a few of the social network's messages are. Text then takes a sixth of the
- * bytes, and every task writes and reads back that much less: the social
- * run's file went from 1.37 GB to 0.61 GB at scale 1. A file made in the
- * default format opens as it is and takes new segments in the new one; a
- * DuckDB older than 1.4 cannot open what martlet wrote. */
+ * stores a whole segment raw as soon as one value in it is long (a few
+ * kB), as a few of the social network's messages are. Text then takes a
+ * sixth of the bytes, and every task writes and reads back that much less:
+ * the social run's file went from 1.37 GB to 0.61 GB at scale 1. A file
+ * made in the default format opens as it is and takes new segments in the
+ * new one; a DuckDB older than 1.4 cannot open what martlet wrote. Spill
+ * files go beside the database file, not into the current folder. */
 static int attach_file(struct duckdb_warehouse *warehouse, const char *path, struct error *err) {
     struct strbuf sql;
     strbuf_init(&sql);
     strbuf_append_string(&sql, "ATTACH '");
-    for (const char *p = path; *p; p++) {
-        if (*p == '\'') strbuf_append_char(&sql, '\'');
-        strbuf_append_char(&sql, *p);
-    }
-    strbuf_append_string(&sql, "' AS warehouse_catalog (STORAGE_VERSION 'v1.4.0'); USE warehouse_catalog; SET temp_directory = '");
-    /* Spill files go beside the database file, not into the current folder. */
-    for (const char *p = path; *p; p++) {
-        if (*p == '\'') strbuf_append_char(&sql, '\'');
-        strbuf_append_char(&sql, *p);
-    }
+    append_in_quotes(&sql, path);
+    strbuf_append_string(&sql, "' AS warehouse_catalog (STORAGE_VERSION 'v1.4.0'); USE warehouse_catalog;"
+                               " SET temp_directory = '");
+    append_in_quotes(&sql, path);
     strbuf_append_string(&sql, ".tmp'");
     duckdb_result result;
     int status = 0;
