@@ -184,6 +184,22 @@ Test(serve_cli, a_query_that_writes_is_refused_by_the_server_and_changes_nothing
     serve_fixture_free(&fixture);
 }
 
+/* What the CLI sends to POST /api/cli for `martlet query SQL --warehouse
+ * warehouse` through the server, and the server's answer. */
+static struct http_answer post_query(const struct serve_fixture *fixture, const char *sql, const char *warehouse) {
+    static const char *const headers[] = {"Content-Type: application/json", NULL};
+    cJSON *body = cJSON_CreateObject(), *argv = cJSON_AddArrayToObject(body, "argv");
+    cJSON_AddItemToArray(argv, cJSON_CreateString("query"));
+    cJSON_AddItemToArray(argv, cJSON_CreateString(sql));
+    cJSON_AddStringToObject(body, "warehouse", warehouse);
+    cJSON_AddStringToObject(body, "program", "martlet");
+    char *text = cJSON_PrintUnformatted(body);
+    struct http_answer answer = serve_http(fixture, "POST", "/api/cli", headers, text);
+    cJSON_free(text);
+    cJSON_Delete(body);
+    return answer;
+}
+
 /* Anyone on this machine may query through the server without the token:
  * a SELECT that reads a file (the config file with the token, a key) or
  * lists a folder would give them what only the server's user may read. */
@@ -205,25 +221,16 @@ Test(serve_cli, a_query_through_the_server_reads_no_file_and_calls_no_outside_fu
         "SELECT file FROM glob('%s')",
         "SELECT * FROM query('SELECT * FROM read_text(''%s'')')",
     };
-    static const char *const headers[] = {"Content-Type: application/json", NULL};
     for (size_t i = 0; i < sizeof outside / sizeof *outside; i++) {
         char sql[1024];
         snprintf(sql, sizeof sql, outside[i], secret);
-        cJSON *body = cJSON_CreateObject(), *argv = cJSON_AddArrayToObject(body, "argv");
-        cJSON_AddItemToArray(argv, cJSON_CreateString("query"));
-        cJSON_AddItemToArray(argv, cJSON_CreateString(sql));
-        cJSON_AddStringToObject(body, "warehouse", "duckdb:w.duckdb");
-        cJSON_AddStringToObject(body, "program", "martlet");
-        char *text = cJSON_PrintUnformatted(body);
-        struct http_answer answer = serve_http(&fixture, "POST", "/api/cli", headers, text);
+        struct http_answer answer = post_query(&fixture, sql, "duckdb:w.duckdb");
         cr_expect_eq(answer.status, 200, "%s", answer.body);
         cr_expect(strstr(answer.body, "hidden-by-the-os") == NULL && strstr(answer.body, "secret.csv") == NULL,
                   "%s read outside the warehouse: %s", sql, answer.body);
         cr_expect(strstr(answer.body, "\"exit_code\":1") != NULL && strstr(answer.body, "may only read its tables"),
                   "%s: %s", sql, answer.body);
         http_answer_free(&answer);
-        cJSON_free(text);
-        cJSON_Delete(body);
     }
     /* What stays allowed: the warehouse's tables, and rows made from arguments. */
     struct printed allowed = martlet_in(&fixture, NULL,
@@ -254,33 +261,18 @@ Test(serve_cli, a_query_through_a_postgresql_server_cannot_end_its_read_only_tra
         "SELECT 1; END; DELETE FROM martlet.task_runs",
         "COMMIT; BEGIN READ WRITE; DELETE FROM martlet.task_runs; COMMIT",
     };
-    static const char *const headers[] = {"Content-Type: application/json", NULL};
     for (size_t i = 0; i < sizeof escapes / sizeof *escapes; i++) {
-        cJSON *body = cJSON_CreateObject(), *argv = cJSON_AddArrayToObject(body, "argv");
-        cJSON_AddItemToArray(argv, cJSON_CreateString("query"));
-        cJSON_AddItemToArray(argv, cJSON_CreateString(escapes[i]));
-        cJSON_AddStringToObject(body, "warehouse", fixture.warehouse);
-        cJSON_AddStringToObject(body, "program", "martlet");
-        char *text = cJSON_PrintUnformatted(body);
-        struct http_answer answer = serve_http(&fixture, "POST", "/api/cli", headers, text);
+        struct http_answer answer = post_query(&fixture, escapes[i], fixture.warehouse);
         cr_expect(strstr(answer.body, "\"exit_code\":1") != NULL && strstr(answer.body, "may only read") != NULL,
                   "%s: %s", escapes[i], answer.body);
         http_answer_free(&answer);
-        cJSON_free(text);
-        cJSON_Delete(body);
         cr_expect_eq(test_url_integer(fixture.warehouse, "SELECT count(*) FROM martlet.task_runs"), before,
                      "%s changed the warehouse", escapes[i]);
     }
     /* A plain SELECT still answers. */
-    cJSON *body = cJSON_Parse("{\"argv\": [\"query\", \"SELECT count(*) AS n FROM martlet.runs\"],"
-                              " \"program\": \"martlet\"}");
-    cJSON_AddStringToObject(body, "warehouse", fixture.warehouse);
-    char *text = cJSON_PrintUnformatted(body);
-    struct http_answer answer = serve_http(&fixture, "POST", "/api/cli", headers, text);
+    struct http_answer answer = post_query(&fixture, "SELECT count(*) AS n FROM martlet.runs", fixture.warehouse);
     cr_expect(strstr(answer.body, "\"exit_code\":0") != NULL, "%s", answer.body);
     http_answer_free(&answer);
-    cJSON_free(text);
-    cJSON_Delete(body);
     serve_fixture_stop(&fixture);
     serve_fixture_free(&fixture);
 }
